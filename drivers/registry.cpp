@@ -1,0 +1,61 @@
+#include "drivers/registry.hpp"
+
+#include <algorithm>
+
+#include "rig/text.hpp"
+
+namespace lockrig::drivers {
+
+namespace {
+
+template <class Entry>
+const Entry& find(const std::vector<Entry>& entries, const std::string& name,
+                  const SourceLocation& where, const char* kind) {
+  for (const auto& e : entries)
+    if (e.name == name) return e;
+  std::vector<std::string> names;
+  for (const auto& e : entries) names.push_back(e.name);
+  throw ConfigError(where, std::string("unknown ") + kind + " driver " + quote(name) +
+                               did_you_mean(name, names) + "; known " + kind +
+                               " drivers: " + (names.empty() ? "(none)" : join(names, ", ")));
+}
+
+template <class Entry>
+void insert(std::vector<Entry>& entries, Entry e) {
+  auto same = [&](const Entry& x) { return x.name == e.name; };
+  if (std::any_of(entries.begin(), entries.end(), same))
+    throw std::logic_error("driver registered twice: " + e.name);
+  entries.push_back(std::move(e));
+}
+
+template <class Entry>
+std::vector<std::string> names_of(const std::vector<Entry>& entries) {
+  std::vector<std::string> names;
+  for (const auto& e : entries) names.push_back(e.name);
+  return names;
+}
+
+}  // namespace
+
+void DriverRegistry::add(LockDriver d) { insert(locks_, std::move(d)); }
+void DriverRegistry::add(SwitchDriver d) { insert(switches_, std::move(d)); }
+void DriverRegistry::add(SupplyDriver d) { insert(supplies_, std::move(d)); }
+
+const LockDriver& DriverRegistry::lock_driver(const std::string& name,
+                                              const SourceLocation& where) const {
+  return find(locks_, name, where, "lock");
+}
+const SwitchDriver& DriverRegistry::switch_driver(const std::string& name,
+                                                  const SourceLocation& where) const {
+  return find(switches_, name, where, "switch");
+}
+const SupplyDriver& DriverRegistry::supply_driver(const std::string& name,
+                                                  const SourceLocation& where) const {
+  return find(supplies_, name, where, "supply");
+}
+
+std::vector<std::string> DriverRegistry::lock_driver_names() const { return names_of(locks_); }
+std::vector<std::string> DriverRegistry::switch_driver_names() const { return names_of(switches_); }
+std::vector<std::string> DriverRegistry::supply_driver_names() const { return names_of(supplies_); }
+
+}  // namespace lockrig::drivers

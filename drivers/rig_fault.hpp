@@ -1,0 +1,21 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace lockrig::drivers {
+
+// The rig's own hardware or software stack failed (relay board silent, BLE adapter gone, bus
+// down). Drivers throw it; the runner records it, excludes it from every SLI and applies the
+// fixture's rig-fault policy. It never becomes a lock outcome.
+class RigFault : public std::runtime_error {
+ public:
+  RigFault(std::string component, const std::string& message)
+      : std::runtime_error(component + ": " + message), component_(std::move(component)) {}
+  const std::string& component() const { return component_; }
+
+ private:
+  std::string component_;
+};
+
+}  // namespace lockrig::drivers

@@ -1,0 +1,54 @@
+// Time as the runner and the drivers see it. A campaign on the simulated rig runs on a
+// VirtualClock (a night in seconds); anything touching real hardware runs on the RealClock.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace lockrig {
+
+using Duration = std::chrono::nanoseconds;
+// Monotonic time since the clock's epoch (the start of the run for the runner's clocks).
+using TimePoint = std::chrono::nanoseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+  // Sleeps for d (advances virtual time). Returns false if the wait was cut short by a stop request.
+  virtual bool sleep_for(Duration d) = 0;
+  virtual bool is_virtual() const = 0;
+};
+
+// Advances only when told to: the simulated world charges every operation's latency to it.
+class VirtualClock final : public Clock {
+ public:
+  TimePoint now() const override { return now_; }
+  bool sleep_for(Duration d) override {
+    if (d.count() > 0) now_ += d;
+    return true;
+  }
+  bool is_virtual() const override { return true; }
+
+ private:
+  TimePoint now_{0};
+};
+
+// steady_clock relative to construction; sleeps wake early when *stop becomes true.
+class RealClock final : public Clock {
+ public:
+  explicit RealClock(const std::atomic<bool>* stop = nullptr);
+  TimePoint now() const override;
+  bool sleep_for(Duration d) override;
+  bool is_virtual() const override { return false; }
+
+ private:
+  std::chrono::steady_clock::time_point epoch_;
+  const std::atomic<bool>* stop_;
+};
+
+inline double to_ms(Duration d) { return static_cast<double>(d.count()) / 1e6; }
+inline Duration from_ms(double ms) { return Duration(static_cast<std::int64_t>(ms * 1e6)); }
+
+}  // namespace lockrig

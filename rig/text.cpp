@@ -1,0 +1,114 @@
+#include "rig/text.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace lockrig {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = 0;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (!best || d < best_d) {
+      best = c;
+      best_d = d;
+    }
+  }
+  // A typo changes a few characters; anything further is a different word, not a suggestion.
+  std::size_t limit = std::max<std::size_t>(2, std::max(word.size(), std::size_t{3}) / 3);
+  if (best && best_d <= limit && best_d < std::max(word.size(), best->size())) return best;
+  return std::nullopt;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  auto m = closest_match(word, candidates);
+  return m ? " (did you mean " + quote(*m) + "?)" : std::string();
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0 || i == text.size()) return std::nullopt;
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
+  if (ec != std::errc() || ptr != text.data() + i || !std::isfinite(value)) return std::nullopt;
+  std::string_view unit = text.substr(i);
+  double ns_per_unit = 0;
+  if (unit == "us") ns_per_unit = 1e3;
+  else if (unit == "ms") ns_per_unit = 1e6;
+  else if (unit == "s") ns_per_unit = 1e9;
+  else if (unit == "m" || unit == "min") ns_per_unit = 60e9;
+  else if (unit == "h") ns_per_unit = 3600e9;
+  else return std::nullopt;
+  double ns = value * ns_per_unit;
+  if (ns > 1e18) return std::nullopt;  // beyond a sane scenario, and beyond int64 nanoseconds soon
+  return Duration(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+std::string format_duration(Duration d) {
+  const std::int64_t ns = d.count();
+  char buf[48];
+  if (ns < 1'000'000) {
+    std::snprintf(buf, sizeof buf, "%.0fus", ns / 1e3);
+  } else if (ns < 1'000'000'000) {
+    std::snprintf(buf, sizeof buf, "%.0fms", ns / 1e6);
+  } else if (ns < 60'000'000'000) {
+    std::snprintf(buf, sizeof buf, "%gs", std::round(ns / 1e7) / 100);
+  } else {
+    std::int64_t s = ns / 1'000'000'000;
+    if (s >= 3600)
+      std::snprintf(buf, sizeof buf, "%lldh%02lldm%02llds", static_cast<long long>(s / 3600),
+                    static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+    else
+      std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
+                    static_cast<long long>(s % 60));
+  }
+  return buf;
+}
+
+}  // namespace lockrig

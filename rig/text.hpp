@@ -1,0 +1,25 @@
+// Small text helpers shared by the parsers and error messages.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rig/clock.hpp"
+
+namespace lockrig {
+
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// The candidate closest to `word`, if it is close enough to be a plausible typo.
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
+// ` (did you mean "x"?)` or an empty string.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+std::string join(const std::vector<std::string>& items, std::string_view sep);
+std::string quote(std::string_view s);  // "s" with quotes and control characters escaped
+
+// "250ms", "1.5s", "2m", "1h", "30us"; nullopt on anything else (no unit, negative, garbage).
+std::optional<Duration> parse_duration(std::string_view text);
+std::string format_duration(Duration d);  // "1.5s", "250ms", "2m30s"
+
+}  // namespace lockrig
