@@ -5,7 +5,10 @@
 
 namespace lockrig {
 
-Settings::Settings(YAML::Node node, std::string file) : node_(std::move(node)), file_(std::move(file)) {
+Settings::Settings(YAML::Node node, std::string file) : file_(std::move(file)) {
+  // A missing key yields an "invalid" yaml-cpp node that throws on most calls; keep a plain
+  // undefined node instead.
+  node_ = node.IsDefined() ? node : YAML::Node(YAML::NodeType::Undefined);
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap())
     throw ConfigError(yaml::location(node_, file_), "settings must be a mapping of keys to values");
 }

@@ -34,6 +34,7 @@ YAML::Node parse(const std::string& text, const std::string& file) {
 
 namespace {
 const char* kind_name(const YAML::Node& n) {
+  if (!n.IsDefined()) return "missing";
   switch (n.Type()) {
     case YAML::NodeType::Map: return "a mapping";
     case YAML::NodeType::Sequence: return "a list";
@@ -44,7 +45,7 @@ const char* kind_name(const YAML::Node& n) {
 }
 
 std::string scalar_text(const YAML::Node& node, const std::string& file, const std::string& what) {
-  if (!node.IsScalar())
+  if (!node.IsDefined() || !node.IsScalar())
     throw ConfigError(location(node, file), what + " must be a single value, not " + kind_name(node));
   return node.Scalar();
 }
@@ -52,7 +53,7 @@ std::string scalar_text(const YAML::Node& node, const std::string& file, const s
 
 void check_mapping(const YAML::Node& node, const std::string& file,
                    const std::vector<std::string>& known, const std::string& what) {
-  if (!node.IsMap())
+  if (!node.IsDefined() || !node.IsMap())
     throw ConfigError(location(node, file), what + " must be a mapping of keys to values, not " +
                                                 kind_name(node));
   std::set<std::string> seen;
@@ -129,7 +130,7 @@ std::vector<std::string> as_string_list(const YAML::Node& node, const std::strin
     out.push_back(as_string(node, file, what));
     return out;
   }
-  if (!node.IsSequence())
+  if (!node.IsDefined() || !node.IsSequence())
     throw ConfigError(location(node, file), what + " must be a list, not " + kind_name(node));
   for (const auto& item : node) out.push_back(as_string(item, file, what + " entry"));
   return out;

@@ -1,0 +1,70 @@
+// The simulated world, registered as driver `sim` for locks, switch boards and supplies.
+// Simulated locks read the bench's physical state (battery relay, RF shield, supply voltage)
+// through BenchView, so a scenario that cuts power really makes a simulated lock unreachable,
+// whether the relay is simulated or a real/emulated board. Randomness is seeded per lock from
+// the run seed, so the same seed gives the same journal.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "drivers/registry.hpp"
+
+namespace lockrig::drivers::sim {
+
+// xoshiro256** seeded through splitmix64: small, fast, and identical on every platform
+// (std:: distributions are not specified bit-for-bit, which would break seed reproducibility).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed);
+  std::uint64_t next();
+  double uniform();  // [0, 1)
+  double normal();   // standard normal (Box–Muller)
+  double lognormal(double median, double sigma) { return median * std::exp(sigma * normal()); }
+
+ private:
+  std::uint64_t s_[4];
+};
+
+std::uint64_t stable_hash(std::string_view text);  // FNV-1a 64
+
+// Behaviour of one simulated lock, resolved from its settings, the fixture's `drivers: {sim:}`
+// block (firmware and material tables) and defaults. Documented in README.md.
+struct LockModel {
+  std::string firmware = "1.0.0";
+  std::string hardware_model = "SimLock";
+  std::string manufacturer = "lockrig sim";
+  // Radio: RSSI = tx - path_loss - material_loss - shield_loss + N(0, rssi_sigma)
+  double tx_dbm = -40;
+  double path_loss_db = 20;
+  double material_loss_db = 0;
+  double shield_loss_db = 60;
+  double rssi_sigma_db = 3;
+  double sensitivity_dbm = -92;
+  double link_fade_db = 5;  // link-failure odds grow e-fold per this many dB of lost margin
+  // Timing
+  double connect_ms = 350;  // median, lognormal
+  double command_ms = 90;   // radio round trip, median, lognormal
+  double motor_ms = 450;    // mean bolt travel, normal ±15%
+  double slow_motor = 1.0;  // fault knob: motor time multiplier
+  double scan_timeout_ms = 4000;
+  double adv_interval_ms = 300;
+  // Fault knobs (probabilities per attempt)
+  double drop_rate = 0.002;           // command lost: no confirmation
+  double disconnect_rate = 0.001;     // link drops mid-command
+  double reject_rate = 0.0005;        // lock refuses
+  double protocol_error_rate = 0.0002;
+  double adapter_fault_rate = 0;      // the rig's BLE adapter fails (rig fault)
+  // Power
+  double brownout_volts = 2.2;  // below: the lock is off
+  double weak_volts = 2.7;      // below: motor struggles
+  double weak_stall_rate = 0.05;
+};
+
+LockModel resolve_lock_model(const LockSpec& spec);  // throws ConfigError on bad settings
+
+void register_sim_drivers(DriverRegistry& registry);
+
+}  // namespace lockrig::drivers::sim

@@ -1,0 +1,184 @@
+#include "rig/bench.hpp"
+
+#include <cstdio>
+
+#include "drivers/rig_fault.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig {
+
+namespace {
+std::string key(std::string_view lock, std::string_view name) {
+  std::string k(lock);
+  k += '\0';
+  k += name;
+  return k;
+}
+
+std::string volts_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fV", v);
+  return buf;
+}
+std::string amps_text(double a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fA", a);
+  return buf;
+}
+}  // namespace
+
+Bench::Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Clock& clock,
+             std::uint64_t seed) {
+  drivers::DriverContext ctx{clock, this, seed};
+  for (const auto& b : fixture.switches) {
+    auto board = std::make_unique<Board>();
+    board->spec = &b;
+    board->driver = registry.switch_driver(b.driver, b.where).create(b, ctx);
+    for (const auto& c : b.channels) {
+      if (c.channel > board->driver->channel_count())
+        throw ConfigError(c.where, "board " + quote(b.id) + " has " +
+                                       std::to_string(board->driver->channel_count()) +
+                                       " channels; channel " + std::to_string(c.channel) +
+                                       " does not exist");
+      channels_.push_back(Channel{&c, boards_.size(), std::nullopt});
+      for (const auto& l : c.locks) channel_index_[key(l, c.name)] = channels_.size() - 1;
+    }
+    boards_.push_back(std::move(board));
+  }
+  for (const auto& s : fixture.supplies) {
+    auto sup = std::make_unique<Supply>();
+    sup->spec = &s;
+    sup->driver = registry.supply_driver(s.driver, s.where).create(s, ctx);
+    sup->commanded = drivers::SupplyReading{s.nominal_volts, s.nominal_amps, true};
+    for (const auto& l : s.locks) supply_by_lock_[l] = supplies_.size();
+    supplies_.push_back(std::move(sup));
+  }
+}
+
+Bench::~Bench() = default;
+
+BenchEvent Bench::switch_channel(Channel& ch, bool on) {
+  Board& board = *boards_[ch.board];
+  const bool energized = on != ch.spec->invert;
+  {
+    std::lock_guard io(board.io);
+    board.driver->set(ch.spec->channel, energized);
+  }
+  {
+    std::lock_guard lk(state_);
+    ch.logical = on;
+  }
+  return BenchEvent{"switch",
+                    board.spec->id + "/ch" + std::to_string(ch.spec->channel) + " " + ch.spec->name,
+                    on ? "on" : "off", energized ? "relay energized" : "relay released"};
+}
+
+BenchEvent Bench::set_channel(const std::string& lock_id, const std::string& name, bool on) {
+  auto it = channel_index_.find(key(lock_id, name));
+  if (it == channel_index_.end())
+    throw std::logic_error("lock " + lock_id + " has no channel " + name);  // planner filters these
+  return switch_channel(channels_[it->second], on);
+}
+
+BenchEvent Bench::set_supply(const std::string& lock_id, const std::string& name,
+                             std::optional<double> volts, std::optional<double> amps,
+                             std::optional<bool> output) {
+  auto it = supply_by_lock_.find(lock_id);
+  if (it == supply_by_lock_.end() || supplies_[it->second]->spec->name != name)
+    throw std::logic_error("lock " + lock_id + " has no supply " + name);
+  Supply& s = *supplies_[it->second];
+  // The fixture's limits protect the lock: refuse before anything reaches the supply.
+  if (volts && *volts > s.spec->max_volts)
+    throw ConfigError(s.spec->where, "refusing " + volts_text(*volts) + " on supply " +
+                                         quote(s.spec->id) + ": limit " + volts_text(s.spec->max_volts));
+  if (amps && *amps > s.spec->max_amps)
+    throw ConfigError(s.spec->where, "refusing " + amps_text(*amps) + " on supply " +
+                                         quote(s.spec->id) + ": limit " + amps_text(s.spec->max_amps));
+  drivers::SupplyReading measured;
+  {
+    std::lock_guard io(s.io);
+    if (volts) s.driver->set_voltage(*volts);
+    if (amps) s.driver->set_current_limit(*amps);
+    if (output) s.driver->set_output(*output);
+    measured = s.driver->measure();
+  }
+  std::string value;
+  {
+    std::lock_guard lk(state_);
+    if (volts) s.commanded.volts = *volts;
+    if (amps) s.commanded.amps = *amps;
+    if (output) s.commanded.output_on = *output;
+    value = volts_text(s.commanded.volts) + " " + amps_text(s.commanded.amps) +
+            (s.commanded.output_on ? " output on" : " output off");
+  }
+  return BenchEvent{"supply", s.spec->id + "/out" + std::to_string(s.spec->output) + " " + name,
+                    value,
+                    "measured " + volts_text(measured.volts) + " " + amps_text(measured.amps)};
+}
+
+std::vector<BenchEvent> Bench::restore_safe_state() {
+  std::vector<BenchEvent> events;
+  bool all_ok = true;
+  for (auto& ch : channels_) {
+    try {
+      BenchEvent e = switch_channel(ch, ch.spec->safe_on);
+      e.kind = "safe_state";
+      events.push_back(std::move(e));
+    } catch (const std::exception& ex) {
+      all_ok = false;
+      events.push_back(BenchEvent{"safe_state",
+                                  boards_[ch.board]->spec->id + "/ch" +
+                                      std::to_string(ch.spec->channel) + " " + ch.spec->name,
+                                  ch.spec->safe_on ? "on" : "off",
+                                  std::string("FAILED: ") + ex.what()});
+    }
+  }
+  for (auto& s : supplies_) {
+    const auto* spec = s->spec;
+    try {
+      std::lock_guard io(s->io);
+      s->driver->set_voltage(spec->nominal_volts);
+      s->driver->set_current_limit(spec->nominal_amps);
+      s->driver->set_output(true);
+      {
+        std::lock_guard lk(state_);
+        s->commanded = drivers::SupplyReading{spec->nominal_volts, spec->nominal_amps, true};
+      }
+      events.push_back(BenchEvent{"safe_state", spec->id + "/out" + std::to_string(spec->output) +
+                                                    " " + spec->name,
+                                  volts_text(spec->nominal_volts) + " " +
+                                      amps_text(spec->nominal_amps) + " output on",
+                                  "nominal"});
+    } catch (const std::exception& ex) {
+      all_ok = false;
+      events.push_back(BenchEvent{"safe_state", spec->id + " " + spec->name, "nominal",
+                                  std::string("FAILED: ") + ex.what()});
+    }
+  }
+  std::lock_guard lk(state_);
+  safe_ = all_ok;
+  return events;
+}
+
+bool Bench::safe() const {
+  std::lock_guard lk(state_);
+  return safe_;
+}
+
+std::optional<bool> Bench::channel_state(std::string_view lock_id, std::string_view name) const {
+  auto it = channel_index_.find(key(lock_id, name));
+  if (it == channel_index_.end()) return std::nullopt;
+  std::lock_guard lk(state_);
+  const Channel& ch = channels_[it->second];
+  // Before anything was commanded the bench is assumed to sit in its declared safe state.
+  return ch.logical.value_or(ch.spec->safe_on);
+}
+
+std::optional<drivers::SupplyReading> Bench::supply_state(std::string_view lock_id) const {
+  auto it = supply_by_lock_.find(lock_id);
+  if (it == supply_by_lock_.end()) return std::nullopt;
+  std::lock_guard lk(state_);
+  return supplies_[it->second]->commanded;
+}
+
+}  // namespace lockrig

@@ -1,0 +1,79 @@
+// The bench: the rig's relay boards and supplies, addressed by purpose. Maps a lock's named
+// channel (`battery`, `rf_shield`) onto a board channel (with inversion), enforces supply limits,
+// tracks what was commanded (the BenchView the simulated world reads) and puts everything back
+// into its declared safe state.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drivers/bench_view.hpp"
+#include "drivers/registry.hpp"
+#include "rig/fixture.hpp"
+
+namespace lockrig {
+
+// One line of the event log produced by a bench action.
+struct BenchEvent {
+  std::string kind;    // "switch", "supply", "safe_state"
+  std::string target;  // "relays/ch1 battery", "psu/out1 vbat"
+  std::string value;   // "on", "2.40V 0.50A output on"
+  std::string detail;  // measured values, errors while restoring
+};
+
+class Bench final : public drivers::BenchView {
+ public:
+  // Opens every board and supply through the registry. Throws RigFault if hardware is missing.
+  Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Clock& clock,
+        std::uint64_t seed);
+  ~Bench() override;
+
+  // Sets the channel named `name` acting on `lock_id`. Throws RigFault from the board.
+  BenchEvent set_channel(const std::string& lock_id, const std::string& name, bool on);
+  // Changes the supply named `name` feeding `lock_id`; limits are checked before anything is sent.
+  BenchEvent set_supply(const std::string& lock_id, const std::string& name,
+                        std::optional<double> volts, std::optional<double> amps,
+                        std::optional<bool> output);
+  // Every channel to its safe state, every supply to nominal with output on. Keeps going past
+  // failures (each reported in its event) so one dead board does not leave the others unsafe.
+  std::vector<BenchEvent> restore_safe_state();
+  // True once a restore has been attempted and every part answered.
+  bool safe() const;
+
+  std::optional<bool> channel_state(std::string_view lock_id, std::string_view name) const override;
+  std::optional<drivers::SupplyReading> supply_state(std::string_view lock_id) const override;
+
+ private:
+  struct Channel {
+    const drivers::ChannelSpec* spec;
+    std::size_t board;
+    std::optional<bool> logical;  // last commanded, nullopt before the first command
+  };
+  struct Board {
+    const drivers::SwitchBoardSpec* spec;
+    std::unique_ptr<drivers::SwitchBoard> driver;
+    std::mutex io;  // one command at a time on a board, whichever worker sends it
+  };
+  struct Supply {
+    const drivers::SupplySpec* spec;
+    std::unique_ptr<drivers::PowerSupply> driver;
+    std::mutex io;
+    drivers::SupplyReading commanded;
+  };
+
+  BenchEvent switch_channel(Channel& ch, bool on);
+
+  std::vector<std::unique_ptr<Board>> boards_;
+  std::vector<Channel> channels_;
+  std::vector<std::unique_ptr<Supply>> supplies_;
+  std::map<std::string, std::size_t, std::less<>> channel_index_;  // "lock\0name" → channels_
+  std::map<std::string, std::size_t, std::less<>> supply_by_lock_;
+  mutable std::mutex state_;
+  bool safe_ = false;
+};
+
+}  // namespace lockrig

@@ -1,0 +1,381 @@
+#include "rig/cli.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "drivers/registry.hpp"
+#include "drivers/rig_fault.hpp"
+#include "reports/summary.hpp"
+#include "rig/embedded.hpp"
+#include "rig/errors.hpp"
+#include "rig/fixture.hpp"
+#include "rig/journal.hpp"
+#include "rig/progress.hpp"
+#include "rig/runner.hpp"
+#include "rig/scenario.hpp"
+#include "rig/text.hpp"
+#include "rig/yaml_util.hpp"
+
+namespace po = boost::program_options;
+
+namespace lockrig {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+}
+
+const char* kOverview =
+    "lockrig: hardware-in-the-loop reliability runs for smart locks.\n"
+    "\n"
+    "Usage: lockrig <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run      run scenarios on a rig and journal every attempt (no options: the built-in\n"
+    "           simulated rig and the nightly scenarios, journal ./lockrig.db)\n"
+    "  check    validate fixture and scenario files without running anything\n"
+    "  runs     list the runs in a journal\n"
+    "  drivers  list the drivers this build knows\n"
+    "\n"
+    "`lockrig <command> --help` explains each command's options.\n"
+    "Exit codes: 0 ok, 1 run finished with failed assertions, 2 usage or configuration error,\n"
+    "3 a rig fault stopped (part of) the run, 130/143 interrupted by SIGINT/SIGTERM.\n";
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    std::string a = argv[i];
+    s += a.find_first_of(" \t\"'") == std::string::npos ? a : quote(a);
+  }
+  return s;
+}
+
+void print_help(const char* usage, const po::options_description& desc, const char* extra = "") {
+  std::cout << usage << "\n" << desc << extra;
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* pos = nullptr) {
+  po::variables_map vm;
+  auto parser = po::command_line_parser(args).options(desc);
+  if (pos) parser.positional(*pos);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
+  std::map<std::string, std::string> labels;
+  for (const auto& l : raw) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == l.size())
+      throw UsageError("--label wants key=value (e.g. app=5.3.0), got " + quote(l));
+    std::string key = l.substr(0, eq);
+    for (char c : key)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+        throw UsageError("--label key " + quote(key) + " may only contain letters, digits, '-', '_', '.'");
+    if (!labels.emplace(key, l.substr(eq + 1)).second)
+      throw UsageError("--label " + quote(key) + " given twice");
+  }
+  return labels;
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& r : raw) {
+    std::stringstream ss(r);
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Loads and cross-checks everything a run needs; any mistake is reported before the journal
+// is touched.
+struct Inputs {
+  Fixture fixture;
+  std::vector<Scenario> scenarios;
+};
+
+Inputs load_inputs(const std::string& fixture_path, const std::vector<std::string>& scenario_paths,
+                   const drivers::DriverRegistry& registry) {
+  Inputs in;
+  in.fixture = load_fixture(fixture_path);
+  validate_fixture_drivers(in.fixture, registry);
+  for (const auto& p : scenario_paths)
+    for (auto& s : load_scenarios(p)) {
+      for (const auto& prev : in.scenarios)
+        if (prev.name == s.name)
+          throw ConfigError(s.where, "scenario " + quote(s.name) + " is also defined in " + prev.source);
+      validate_against_fixture(s, in.fixture);
+      in.scenarios.push_back(std::move(s));
+    }
+  return in;
+}
+
+int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
+  std::string fixture_path, db_path, clock_name, progress_name, sync_name;
+  std::vector<std::string> scenario_paths, labels_raw, locks_raw;
+  std::uint64_t seed = 0;
+  int repeat = 0, jobs = 0;
+  po::options_description desc("Options");
+  desc.add_options()
+      ("help,h", "explain the options")
+      ("fixture,f", po::value(&fixture_path)->default_value(kDefaultFixture),
+       "fixture file describing the rig (default: the built-in simulated lab)")
+      ("scenario,s", po::value(&scenario_paths)->composing(),
+       "scenario or suite file; repeatable (default: the built-in nightly suite)")
+      ("db", po::value(&db_path)->default_value("lockrig.db"), "journal (SQLite) to append the run to")
+      ("label,l", po::value(&labels_raw)->composing(),
+       "key=value label for the run, repeatable (e.g. app=5.3.0, build=nightly)")
+      ("seed", po::value(&seed), "seed for simulated randomness (default: random, journaled)")
+      ("locks", po::value(&locks_raw)->composing(), "only these lock ids (comma-separated)")
+      ("repeat", po::value(&repeat), "override every scenario's repeat count")
+      ("clock", po::value(&clock_name)->default_value("auto"),
+       "auto | virtual | real; auto = virtual when every lock is simulated")
+      ("jobs,j", po::value(&jobs)->default_value(0), "parallel lock groups (0 = automatic)")
+      ("progress", po::value(&progress_name)->default_value("auto"),
+       "auto | bar | lines | off (auto: a bar on a terminal, periodic lines otherwise)")
+      ("sync", po::value(&sync_name)->default_value("normal"),
+       "normal | full: full also survives power loss at some speed cost")
+      ("quiet,q", "no summary at the end");
+  po::variables_map vm = parse(args, desc);
+  if (vm.count("help")) {
+    print_help("Usage: lockrig run [options]\n\nRuns the scenarios against every lock of the rig "
+               "that has the channels they need,\nin parallel where locks share no switched "
+               "hardware, and journals every attempt.\n",
+               desc,
+               "\nThe embedded defaults are readable as files: --fixture '<embedded>/fixtures/sim-lab.yaml'.\n"
+               "Stop with Ctrl-C/SIGTERM: the session in flight is discarded, the run is marked\n"
+               "aborted with everything finished kept, and the bench returns to its safe state.\n");
+    return exit_code::ok;
+  }
+  if (scenario_paths.empty()) scenario_paths.push_back(kDefaultScenarios);
+
+  RunOptions opt;
+  opt.labels = parse_labels(labels_raw);
+  opt.plan.lock_filter = split_commas(locks_raw);
+  if (vm.count("repeat")) {
+    if (repeat < 1) throw UsageError("--repeat must be at least 1, got " + std::to_string(repeat));
+    opt.plan.repeat_override = repeat;
+  }
+  if (jobs < 0) throw UsageError("--jobs must not be negative");
+  opt.jobs = jobs;
+  if (clock_name == "auto") opt.clock = ClockMode::automatic;
+  else if (clock_name == "virtual") opt.clock = ClockMode::virtual_time;
+  else if (clock_name == "real") opt.clock = ClockMode::real_time;
+  else throw UsageError("--clock must be auto, virtual or real, got " + quote(clock_name));
+  ProgressMode pmode;
+  if (progress_name == "auto") pmode = ProgressMode::automatic;
+  else if (progress_name == "bar") pmode = ProgressMode::bar;
+  else if (progress_name == "lines") pmode = ProgressMode::lines;
+  else if (progress_name == "off") pmode = ProgressMode::off;
+  else throw UsageError("--progress must be auto, bar, lines or off, got " + quote(progress_name));
+  SyncMode sync;
+  if (sync_name == "normal") sync = SyncMode::normal;
+  else if (sync_name == "full") sync = SyncMode::full;
+  else throw UsageError("--sync must be normal or full, got " + quote(sync_name));
+  opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
+  opt.command_line = cmdline;
+
+  const auto& registry = drivers::builtin_drivers();
+  Inputs in = load_inputs(fixture_path, scenario_paths, registry);
+  (void)make_plan(in.fixture, in.scenarios, opt.plan);  // plan errors before the journal is opened
+  Journal journal = Journal::open(db_path, sync);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  ProgressPrinter progress(stderr, pmode);
+  RunOutcome out;
+  try {
+    out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
+  } catch (const JournalError& e) {
+    // The journal was fine when the run started, so this is the rig's storage failing mid-run.
+    progress.finish();
+    std::fprintf(stderr, "lockrig: rig fault: journal failed during the run: %s\n", e.what());
+    return exit_code::rig_fault;
+  } catch (...) {
+    progress.finish();
+    throw;
+  }
+  progress.finish();
+  if (out.status == "aborted" && g_signal.load() != 0) out.exit_code = 128 + g_signal.load();
+
+  if (!vm.count("quiet")) {
+    std::printf("\nrun %s (%s) on rig %s, seed %llu, journal %s\n", out.uuid.c_str(),
+                out.status.c_str(), in.fixture.rig.c_str(), static_cast<unsigned long long>(opt.seed),
+                db_path.c_str());
+    std::printf("%lld sessions, %lld attempts, %.1f s of campaign time\n\n", out.counters.sessions,
+                out.counters.attempts, out.campaign_seconds);
+    std::fputs(reports::run_summary(journal.db(), out.run_id).c_str(), stdout);
+  }
+  if (!out.abort_reason.empty())
+    std::fprintf(stderr, "lockrig: run %s: %s\n", out.status.c_str(), out.abort_reason.c_str());
+  if (out.counters.failed_assertions > 0)
+    std::fprintf(stderr, "lockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
+                 out.counters.failed_assertions);
+  if (!out.safe_state_restored)
+    std::fprintf(stderr, "lockrig: WARNING: the bench could not be returned to its safe state; "
+                         "see the journal's events (kind safe_state)\n");
+  std::fflush(stdout);
+  return out.exit_code;
+}
+
+int cmd_check(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::string fixture_path;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "fixture,f", po::value(&fixture_path)->default_value(kDefaultFixture),
+      "fixture that scenario files are checked against (channel and supply names)")(
+      "file", po::value(&files)->composing(), "fixture or scenario files");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm = parse(args, desc, &pos);
+  if (vm.count("help") || files.empty()) {
+    print_help("Usage: lockrig check [--fixture F] FILE...\n\nValidates fixture and scenario files "
+               "(strictly: unknown keys, wrong types, bad durations,\nunknown channels) and "
+               "reports every mistake with file:line:col.\n",
+               desc);
+    return files.empty() && !vm.count("help") ? exit_code::usage : exit_code::ok;
+  }
+  const auto& registry = drivers::builtin_drivers();
+  std::optional<Fixture> fixture;
+  auto reference = [&]() -> const Fixture& {
+    if (!fixture) {
+      fixture = load_fixture(fixture_path);
+      validate_fixture_drivers(*fixture, registry);
+    }
+    return *fixture;
+  };
+  int bad = 0;
+  for (const auto& f : files) {
+    try {
+      const std::string text = read_source_file(f);
+      const YAML::Node root = yaml::parse(text, f);
+      if (root.IsMap() && root["rig"]) {
+        Fixture fx = parse_fixture(text, f);
+        validate_fixture_drivers(fx, registry);
+        std::size_t channels = 0;
+        for (const auto& b : fx.switches) channels += b.channels.size();
+        std::printf("ok  %s: rig %s, %zu locks, %zu switch channels, %zu supplies\n", f.c_str(),
+                    fx.rig.c_str(), fx.locks.size(), channels, fx.supplies.size());
+      } else {
+        auto scenarios = parse_scenarios(text, f);
+        const Fixture& fx = reference();
+        std::vector<std::string> names;
+        for (const auto& s : scenarios) {
+          validate_against_fixture(s, fx);
+          names.push_back(s.name + " x" + std::to_string(s.repeat));
+        }
+        (void)make_plan(fx, scenarios, PlanOptions{});
+        std::printf("ok  %s: %s (checked against rig %s)\n", f.c_str(), join(names, ", ").c_str(),
+                    fx.rig.c_str());
+      }
+    } catch (const ConfigError& e) {
+      ++bad;
+      std::fprintf(stderr, "error: %s\n", e.what());
+    }
+  }
+  return bad ? exit_code::usage : exit_code::ok;
+}
+
+int cmd_runs(const std::vector<std::string>& args) {
+  std::string db_path;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "db", po::value(&db_path)->default_value("lockrig.db"), "journal to read");
+  po::variables_map vm = parse(args, desc);
+  if (vm.count("help")) {
+    print_help("Usage: lockrig runs [--db FILE]\n\nLists the runs in a journal, oldest first.\n", desc);
+    return exit_code::ok;
+  }
+  Journal j = Journal::open_readonly(db_path);
+  auto runs = j.list_runs();
+  if (runs.empty()) {
+    std::printf("no runs in %s\n", db_path.c_str());
+    return exit_code::ok;
+  }
+  std::printf("%-4s %-36s %-12s %-24s %-10s %8s %8s %5s %7s  %s\n", "id", "uuid", "rig", "started",
+              "status", "sessions", "SLI", "rigf", "assert", "labels");
+  for (const auto& r : runs) {
+    char sli[16] = "-";
+    if (r.sli_sessions > 0)
+      std::snprintf(sli, sizeof sli, "%.2f%%", 100.0 * r.sli_success / r.sli_sessions);
+    std::printf("%-4lld %-36s %-12s %-24s %-10s %8lld %8s %5lld %7lld  %s\n",
+                static_cast<long long>(r.id), r.uuid.c_str(), r.rig.c_str(), r.started_at.c_str(),
+                r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions, r.labels.c_str());
+  }
+  return exit_code::ok;
+}
+
+int cmd_drivers() {
+  const auto& r = drivers::builtin_drivers();
+  std::printf("lock drivers:   %s\n", join(r.lock_driver_names(), ", ").c_str());
+  std::printf("switch drivers: %s\n", join(r.switch_driver_names(), ", ").c_str());
+  std::printf("supply drivers: %s\n", join(r.supply_driver_names(), ", ").c_str());
+  return exit_code::ok;
+}
+
+}  // namespace
+
+int lockrig_main(int argc, char** argv) {
+  std::string cmd = argc >= 2 ? argv[1] : "";
+  std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
+  if (cmd == "help" && !args.empty()) {  // `lockrig help run` = `lockrig run --help`
+    cmd = args.front();
+    args = {"--help"};
+  }
+  try {
+    if (cmd.empty() || cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::fputs(kOverview, cmd.empty() ? stderr : stdout);
+      return cmd.empty() ? exit_code::usage : exit_code::ok;
+    }
+    if (cmd == "--version") {
+      std::printf("lockrig %s (journal schema %d)\n", LOCKRIG_VERSION, kJournalSchemaVersion);
+      return exit_code::ok;
+    }
+    if (cmd == "run") return cmd_run(args, command_line(argc, argv));
+    if (cmd == "check") return cmd_check(args);
+    if (cmd == "runs") return cmd_runs(args);
+    if (cmd == "drivers") return cmd_drivers();
+    throw UsageError("unknown command " + quote(cmd) +
+                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "help"}) +
+                     "; see lockrig --help");
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
+    return exit_code::usage;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    return exit_code::usage;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    return exit_code::usage;
+  } catch (const JournalError& e) {
+    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    return exit_code::usage;
+  } catch (const drivers::RigFault& e) {
+    std::fprintf(stderr, "lockrig: rig fault: %s\n", e.what());
+    return exit_code::rig_fault;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lockrig: internal error: %s\n", e.what());
+    return exit_code::rig_fault;
+  }
+}
+
+}  // namespace lockrig

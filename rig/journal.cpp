@@ -1,0 +1,379 @@
+#include "rig/journal.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "rig/embedded.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig {
+
+void sqlite_check(int rc, sqlite3* db, const std::string& what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  throw JournalError("journal " + quote(file && *file ? file : "?") + ": " + what + ": " + msg);
+}
+
+namespace {
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    sqlite_check(sqlite3_prepare_v2(db, sql, -1, &s_, nullptr), db, "prepare");
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() { return s_; }
+  bool step() {
+    int rc = sqlite3_step(s_);
+    sqlite_check(rc, db_, "query");
+    return rc == SQLITE_ROW;
+  }
+  std::string text(int col) {
+    auto p = sqlite3_column_text(s_, col);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  long long integer(int col) { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& sql, const std::string& what) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    const char* file = sqlite3_db_filename(db, "main");
+    throw JournalError("journal " + quote(file ? file : "?") + ": " + what + ": " + msg);
+  }
+}
+
+long long pragma_int(sqlite3* db, const char* pragma) {
+  Stmt s(db, pragma);
+  return s.step() ? s.integer(0) : 0;
+}
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+// Reports the first problem a user can act on, before SQLite's terser message would.
+void precheck_path(const std::string& path, bool must_exist) {
+  if (path.empty()) throw JournalError("journal path is empty");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      throw JournalError("journal " + quote(path) + " is a directory; give a file path such as " +
+                         quote(path + "/lockrig.db"));
+    return;
+  }
+  if (must_exist) throw JournalError("journal " + quote(path) + " does not exist");
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  if (dir.empty()) dir = "/";
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw JournalError("cannot create journal " + quote(path) + ": directory " + quote(dir) +
+                       " does not exist");
+}
+
+}  // namespace
+
+Journal::Journal(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+Journal::Journal(Journal&& o) noexcept
+    : db_(o.db_), path_(std::move(o.path_)), ins_session_(o.ins_session_),
+      ins_attempt_(o.ins_attempt_), ins_event_(o.ins_event_), begin_(o.begin_), commit_(o.commit_) {
+  o.db_ = nullptr;
+  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.begin_ = o.commit_ = nullptr;
+}
+
+Journal::~Journal() {
+  for (auto* s : {ins_session_, ins_attempt_, ins_event_, begin_, commit_}) sqlite3_finalize(s);
+  if (db_) sqlite3_close(db_);
+}
+
+Journal Journal::open(const std::string& path, SyncMode sync) {
+  precheck_path(path, false);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Journal j(db, path);  // closes db on any throw below
+  if (rc != SQLITE_OK)
+    throw JournalError("cannot open journal " + quote(path) + ": " +
+                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(db, 5000);
+
+  long long tables = 0, app_id = 0, version = 0;
+  try {
+    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+    app_id = pragma_int(db, "PRAGMA application_id");
+    version = pragma_int(db, "PRAGMA user_version");
+  } catch (const JournalError&) {
+    throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
+                       sqlite3_errmsg(db) + ")");
+  }
+  if (tables > 0 && app_id != kJournalApplicationId)
+    throw JournalError("journal " + quote(path) +
+                       " is an SQLite database but not a lockrig journal; refusing to touch it");
+  if (version > kJournalSchemaVersion)
+    throw JournalError("journal " + quote(path) + " has schema version " + std::to_string(version) +
+                       ", written by a newer lockrig; this lockrig understands up to version " +
+                       std::to_string(kJournalSchemaVersion));
+
+  exec(db, "PRAGMA foreign_keys = ON", "configure");
+  try {
+    exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
+    exec(db, sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+         "configure");
+    // Take the write lock once now, so an unwritable journal fails before any run starts.
+    exec(db, "BEGIN IMMEDIATE", "check writability");
+    if (tables == 0) {
+      exec(db, read_source_file("<embedded>/rig/journal_schema.sql"), "create schema");
+      exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
+      exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
+    }
+    exec(db, "COMMIT", "check writability");
+  } catch (const JournalError& e) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw JournalError(std::string(e.what()) + " (is the file or its directory writable?)");
+  }
+  j.prepare();
+  return j;
+}
+
+Journal Journal::open_readonly(const std::string& path) {
+  precheck_path(path, true);
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  Journal j(db, path);
+  if (rc != SQLITE_OK)
+    throw JournalError("cannot open journal " + quote(path) + ": " +
+                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(db, 5000);
+  long long app_id = 0, version = 0;
+  try {
+    app_id = pragma_int(db, "PRAGMA application_id");
+    version = pragma_int(db, "PRAGMA user_version");
+  } catch (const JournalError&) {
+    throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
+                       sqlite3_errmsg(db) + ")");
+  }
+  if (app_id != kJournalApplicationId)
+    throw JournalError("journal " + quote(path) + " is not a lockrig journal");
+  if (version > kJournalSchemaVersion)
+    throw JournalError("journal " + quote(path) + " has schema version " + std::to_string(version) +
+                       ", written by a newer lockrig");
+  return j;
+}
+
+void Journal::prepare() {
+  auto prep = [&](const char* sql, sqlite3_stmt** out) {
+    sqlite_check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr), db_,
+                 "prepare");
+  };
+  prep("INSERT INTO sessions (run_id, lock_id, scenario, repetition, step, expect, within_ms, "
+       "started_ns, ended_ns, result, outcome, attempts, sli_eligible, sli_success, "
+       "first_attempt_success) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+       &ins_session_);
+  prep("INSERT INTO attempts (session_id, attempt, started_ns, ended_ns, latency_ms, rssi_dbm, "
+       "outcome, class, phase, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+       &ins_attempt_);
+  prep("INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
+       "VALUES (?,?,?,?,?,?,?)",
+       &ins_event_);
+  prep("BEGIN", &begin_);
+  prep("COMMIT", &commit_);
+}
+
+std::int64_t Journal::begin_run(const RunInfo& info) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "INSERT INTO runs (uuid, host, rig, started_at, status, clock, seed, fixture_source, "
+         "fixture_sha256, scenarios_sha256, controller_version, command_line, sessions_planned) "
+         "VALUES (?,?,?,?,'running',?,?,?,?,?,?,?,?)");
+  bind_text(s.get(), 1, info.uuid);
+  bind_text(s.get(), 2, info.host);
+  bind_text(s.get(), 3, info.rig);
+  bind_text(s.get(), 4, info.started_at);
+  bind_text(s.get(), 5, info.clock);
+  sqlite3_bind_int64(s.get(), 6, static_cast<sqlite3_int64>(info.seed));
+  bind_text(s.get(), 7, info.fixture_source);
+  bind_text(s.get(), 8, info.fixture_sha256);
+  bind_text(s.get(), 9, info.scenarios_sha256);
+  bind_text(s.get(), 10, info.controller_version);
+  bind_text(s.get(), 11, info.command_line);
+  sqlite3_bind_int64(s.get(), 12, info.sessions_planned);
+  s.step();
+  const std::int64_t run = sqlite3_last_insert_rowid(db_);
+  for (const auto& [k, v] : info.labels) {
+    Stmt l(db_, "INSERT INTO run_labels (run_id, key, value) VALUES (?,?,?)");
+    sqlite3_bind_int64(l.get(), 1, run);
+    bind_text(l.get(), 2, k);
+    bind_text(l.get(), 3, v);
+    l.step();
+  }
+  for (const auto& sc : info.scenarios) {
+    Stmt l(db_, "INSERT INTO run_scenarios (run_id, name, source, sha256, repeat) VALUES (?,?,?,?,?)");
+    sqlite3_bind_int64(l.get(), 1, run);
+    bind_text(l.get(), 2, sc.name);
+    bind_text(l.get(), 3, sc.source);
+    bind_text(l.get(), 4, sc.sha256);
+    sqlite3_bind_int(l.get(), 5, sc.repeat);
+    l.step();
+  }
+  tx.commit();
+  return run;
+}
+
+void Journal::record_locks(std::int64_t run, const std::vector<LockRow>& locks) {
+  Transaction tx(db_);
+  for (const auto& l : locks) {
+    Stmt s(db_,
+           "INSERT INTO run_locks (run_id, lock_id, model, material, slot, driver, firmware, "
+           "reported_model, manufacturer) VALUES (?,?,?,?,?,?,?,?,?)");
+    sqlite3_bind_int64(s.get(), 1, run);
+    bind_text(s.get(), 2, l.lock_id);
+    bind_text(s.get(), 3, l.model);
+    bind_text(s.get(), 4, l.material);
+    bind_text(s.get(), 5, l.slot);
+    bind_text(s.get(), 6, l.driver);
+    auto opt = [&](int i, const std::string& v) {
+      if (v.empty()) sqlite3_bind_null(s.get(), i);
+      else bind_text(s.get(), i, v);
+    };
+    opt(7, l.firmware);
+    opt(8, l.reported_model);
+    opt(9, l.manufacturer);
+    s.step();
+  }
+  tx.commit();
+}
+
+void Journal::set_label(std::int64_t run, const std::string& key, const std::string& value) {
+  Stmt s(db_, "INSERT OR REPLACE INTO run_labels (run_id, key, value) VALUES (?,?,?)");
+  sqlite3_bind_int64(s.get(), 1, run);
+  bind_text(s.get(), 2, key);
+  bind_text(s.get(), 3, value);
+  s.step();
+}
+
+void Journal::commit(std::int64_t run, const JournalBatch& batch) {
+  auto run_stmt = [&](sqlite3_stmt* st, const char* what) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    sqlite_check(rc, db_, what);
+  };
+  run_stmt(begin_, "begin");
+  try {
+    for (const auto& e : batch.events) {
+      sqlite3_bind_int64(ins_event_, 1, run);
+      if (e.lock_id.empty()) sqlite3_bind_null(ins_event_, 2);
+      else bind_text(ins_event_, 2, e.lock_id);
+      sqlite3_bind_int64(ins_event_, 3, e.t.count());
+      bind_text(ins_event_, 4, e.kind);
+      bind_text(ins_event_, 5, e.target);
+      bind_text(ins_event_, 6, e.value);
+      bind_text(ins_event_, 7, e.detail);
+      run_stmt(ins_event_, "insert event");
+    }
+    if (batch.session) {
+      const SessionRecord& s = *batch.session;
+      sqlite3_stmt* st = ins_session_;
+      sqlite3_bind_int64(st, 1, run);
+      bind_text(st, 2, s.lock_id);
+      bind_text(st, 3, s.scenario);
+      sqlite3_bind_int(st, 4, s.repetition);
+      sqlite3_bind_int(st, 5, s.step_index);
+      bind_text(st, 6, s.expect);
+      sqlite3_bind_double(st, 7, to_ms(s.within));
+      sqlite3_bind_int64(st, 8, s.started.count());
+      sqlite3_bind_int64(st, 9, s.ended.count());
+      const std::string_view result = result_name(s.result);
+      sqlite3_bind_text(st, 10, result.data(), static_cast<int>(result.size()), SQLITE_STATIC);
+      bind_text(st, 11, s.outcome);
+      sqlite3_bind_int(st, 12, static_cast<int>(s.attempts.size()));
+      sqlite3_bind_int(st, 13, s.sli_eligible);
+      sqlite3_bind_int(st, 14, s.sli_success);
+      sqlite3_bind_int(st, 15, s.first_attempt_success);
+      run_stmt(st, "insert session");
+      const std::int64_t session_id = sqlite3_last_insert_rowid(db_);
+      for (const auto& a : s.attempts) {
+        sqlite3_stmt* at = ins_attempt_;
+        sqlite3_bind_int64(at, 1, session_id);
+        sqlite3_bind_int(at, 2, a.number);
+        sqlite3_bind_int64(at, 3, a.started.count());
+        sqlite3_bind_int64(at, 4, a.ended.count());
+        if (a.latency) sqlite3_bind_double(at, 5, to_ms(*a.latency));
+        if (a.rssi_dbm) sqlite3_bind_int(at, 6, *a.rssi_dbm);
+        bind_text(at, 7, a.outcome);
+        const std::string_view cls = class_name(a.cls);
+        sqlite3_bind_text(at, 8, cls.data(), static_cast<int>(cls.size()), SQLITE_STATIC);
+        bind_text(at, 9, a.phase);
+        bind_text(at, 10, a.detail);
+        run_stmt(at, "insert attempt");
+      }
+    }
+    run_stmt(commit_, "commit");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void Journal::finish_run(std::int64_t run, const std::string& status, int exit_code,
+                         const std::string& ended_at, double campaign_seconds) {
+  Stmt s(db_,
+         "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, campaign_seconds = ? WHERE id = ?");
+  bind_text(s.get(), 1, status);
+  sqlite3_bind_int(s.get(), 2, exit_code);
+  bind_text(s.get(), 3, ended_at);
+  sqlite3_bind_double(s.get(), 4, campaign_seconds);
+  sqlite3_bind_int64(s.get(), 5, run);
+  s.step();
+}
+
+std::vector<RunListing> Journal::list_runs() {
+  Stmt s(db_,
+         "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, r.clock, "
+         "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM run_labels WHERE run_id = "
+         "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, v.rig_fault_sessions, "
+         "v.failed_assertions, COALESCE(v.exit_code, -1) "
+         "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
+  std::vector<RunListing> out;
+  while (s.step()) {
+    RunListing r;
+    r.id = s.integer(0);
+    r.uuid = s.text(1);
+    r.rig = s.text(2);
+    r.started_at = s.text(3);
+    r.ended_at = s.text(4);
+    r.status = s.text(5);
+    r.clock = s.text(6);
+    r.labels = s.text(7);
+    r.sessions = s.integer(8);
+    r.sli_sessions = s.integer(9);
+    r.sli_success = s.integer(10);
+    r.rig_faults = s.integer(11);
+    r.failed_assertions = s.integer(12);
+    r.exit_code = static_cast<int>(s.integer(13));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Transaction::Transaction(sqlite3* db, const char* begin) : db_(db) { exec(db, begin, "begin"); }
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+void Transaction::commit() {
+  exec(db_, "COMMIT", "commit");
+  done_ = true;
+}
+
+}  // namespace lockrig

@@ -1,0 +1,3 @@
+#include "rig/cli.hpp"
+
+int main(int argc, char** argv) { return lockrig::lockrig_main(argc, argv); }

@@ -1,0 +1,72 @@
+// The runner: turns a plan into sessions on real or simulated hardware and journals them.
+// Lifecycle of a run: open the bench → journal the run → safe state → read each lock's identity
+// → run the groups in parallel (one writer thread commits each finished session) → safe state →
+// close the run with its status. See ARCHITECTURE.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "drivers/registry.hpp"
+#include "rig/fixture.hpp"
+#include "rig/journal.hpp"
+#include "rig/plan.hpp"
+#include "rig/scenario.hpp"
+
+namespace lockrig {
+
+enum class ClockMode { automatic, virtual_time, real_time };
+
+struct RunOptions {
+  PlanOptions plan;
+  std::uint64_t seed = 1;
+  ClockMode clock = ClockMode::automatic;  // virtual when every driver is simulated
+  int jobs = 0;                            // parallel groups; 0 = automatic
+  std::map<std::string, std::string> labels;
+  std::string command_line;
+};
+
+struct RunCounters {
+  long long sessions = 0;
+  long long sli_sessions = 0;
+  long long sli_successes = 0;
+  long long rig_faults = 0;          // sessions voided by a rig fault
+  long long failed_assertions = 0;   // non-SLI sessions that failed + wait_until timeouts
+  long long attempts = 0;
+};
+
+// Called on the writer thread (the caller's thread).
+struct RunObserver {
+  virtual ~RunObserver() = default;
+  virtual void started(const Plan&, const std::string& /*run_uuid*/, bool /*virtual_clock*/) {}
+  virtual void progress(const RunCounters&, long long /*planned*/) {}
+  virtual void message(const std::string&) {}
+};
+
+struct RunOutcome {
+  std::int64_t run_id = 0;
+  std::string uuid;
+  std::string status;  // completed | aborted | rig_fault
+  int exit_code = 0;
+  RunCounters counters;
+  double campaign_seconds = 0;
+  std::string abort_reason;
+  bool safe_state_restored = false;
+};
+
+// Throws ConfigError/UsageError (before anything is journaled) and RigFault when the bench
+// cannot be opened. `stop` is raised by the caller's signal handling; the session in flight is
+// then discarded and the run closed as aborted with everything finished kept.
+RunOutcome run_campaign(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+                        const drivers::DriverRegistry& registry, Journal& journal,
+                        const RunOptions& options, RunObserver& observer,
+                        const std::atomic<bool>& stop);
+
+std::string make_uuid_v4();
+std::string utc_now_iso8601();
+
+}  // namespace lockrig

@@ -1,0 +1,85 @@
+// Scenario files: an ordered script of bench actions and unlock sessions, repeated.
+// See README.md "Scenario files" for the format.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drivers/outcome.hpp"
+#include "rig/clock.hpp"
+#include "rig/errors.hpp"
+#include "rig/fixture.hpp"
+
+namespace lockrig {
+
+enum class ConnectionPolicy {
+  per_session,  // connect for each session and disconnect after it, as the app does
+  keep,         // stay connected between sessions (reconnect only when dropped)
+};
+
+struct Expectation {
+  // nullopt = any failure ("failure"); otherwise the outcome required.
+  std::optional<drivers::LockOutcome> outcome = drivers::LockOutcome::success;
+  bool expects_success() const { return outcome == drivers::LockOutcome::success; }
+  std::string name() const;
+};
+
+struct RetryPolicy {
+  int max_attempts = 1;
+  Duration backoff = std::chrono::seconds(1);
+  double backoff_factor = 1.0;  // each further wait is multiplied by this
+  // Longest a single attempt may take (connect + command); nullopt = the session budget split
+  // evenly over the attempts, so a lost command still leaves time to retry, as apps do.
+  std::optional<Duration> attempt_timeout;
+};
+
+struct UnlockStep {
+  Expectation expect;
+  Duration within = std::chrono::seconds(10);  // the session's time budget, retries included
+  RetryPolicy retry;
+  bool sli = true;  // counts toward the SLI (never for expected failures)
+  ConnectionPolicy connection = ConnectionPolicy::per_session;
+};
+
+enum class Condition { advertising, not_advertising };
+
+struct Step {
+  enum class Kind { set_switch, set_supply, wait, wait_until, unlock, disconnect };
+  Kind kind = Kind::wait;
+  SourceLocation where;
+
+  std::string target;  // channel name (set_switch) or supply name (set_supply)
+  bool on = false;     // set_switch
+  std::optional<double> volts, amps;  // set_supply
+  std::optional<bool> output;         // set_supply
+  Duration duration{0};               // wait; timeout of wait_until
+  Condition condition = Condition::advertising;
+  Duration poll = std::chrono::milliseconds(500);
+  UnlockStep unlock;
+
+  std::string describe() const;  // "switch battery off", "unlock expect success within 5s"
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  int repeat = 1;
+  std::vector<Step> steps;
+  std::string source;  // file it came from
+  std::string sha256;  // of that file's bytes
+  SourceLocation where;
+
+  std::vector<std::string> channels_used() const;
+  std::vector<std::string> supplies_used() const;
+  int unlock_steps() const;
+};
+
+// A scenario file holds one scenario (name/steps) or a suite (suite/scenarios: [...]).
+std::vector<Scenario> parse_scenarios(const std::string& text, const std::string& source);
+std::vector<Scenario> load_scenarios(const std::string& path);
+
+// Checks that every channel and supply a scenario names exists in the fixture.
+void validate_against_fixture(const Scenario& scenario, const Fixture& fixture);
+
+}  // namespace lockrig
