@@ -89,7 +89,8 @@ Plan make_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
   for (const auto& s : scenarios) plan.repeats.push_back(options.repeat_override.value_or(s.repeat));
 
   // Which (scenario, lock) pairs are possible on this rig.
-  std::vector<std::vector<bool>> runs(scenarios.size(), std::vector<bool>(fixture.locks.size()));
+  auto& runs = plan.eligible;
+  runs.assign(scenarios.size(), std::vector<bool>(fixture.locks.size()));
   for (std::size_t si = 0; si < scenarios.size(); ++si) {
     std::vector<std::string> skipped;
     bool any = false;
@@ -111,14 +112,11 @@ Plan make_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
     LockGroup g;
     g.locks = std::move(locks);
     for (std::size_t si = 0; si < scenarios.size(); ++si)
-      for (int rep = 1; rep <= plan.repeats[si]; ++rep)
-        for (std::size_t li : g.locks)
-          if (runs[si][li]) {
-            g.items.push_back(PlanItem{si, rep, li});
-            g.sessions += scenarios[si].unlock_steps();
-          }
+      for (std::size_t li : g.locks)
+        if (runs[si][li])
+          g.sessions += static_cast<long long>(plan.repeats[si]) * scenarios[si].unlock_steps();
     plan.total_sessions += g.sessions;
-    if (!g.items.empty()) plan.groups.push_back(std::move(g));
+    if (g.sessions > 0) plan.groups.push_back(std::move(g));
   }
   return plan;
 }

@@ -20,7 +20,6 @@ struct PlanItem {
 
 struct LockGroup {
   std::vector<std::size_t> locks;
-  std::vector<PlanItem> items;
   long long sessions = 0;
 };
 
@@ -33,6 +32,17 @@ struct Plan {
   std::vector<std::size_t> locks;  // selected locks, fixture order
   std::vector<LockGroup> groups;
   std::vector<int> repeats;  // per scenario, after any override
+  std::vector<std::vector<bool>> eligible;  // [scenario][lock]: the lock has what it needs
+
+  // The group's work in order: scenario by scenario, repetition by repetition, lock by lock.
+  // Generated on the fly, so a campaign of millions of sessions costs no memory to plan.
+  template <class Fn>
+  void for_each_item(const LockGroup& g, Fn&& fn) const {
+    for (std::size_t si = 0; si < repeats.size(); ++si)
+      for (int rep = 1; rep <= repeats[si]; ++rep)
+        for (std::size_t li : g.locks)
+          if (eligible[si][li] && !fn(PlanItem{si, rep, li})) return;
+  }
   long long total_sessions = 0;
   std::vector<std::string> notes;  // scenario/lock pairs skipped, and why
 };

@@ -293,15 +293,16 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
 void Campaign::work(GroupState& g) {
   try {
     std::size_t last_scenario = SIZE_MAX;
-    for (const PlanItem& item : g.group->items) {
-      if (halt_ || g.quarantined) break;
+    plan_.for_each_item(*g.group, [&](const PlanItem& item) {
+      if (halt_ || g.quarantined) return false;
       // A new scenario starts from a fresh connection even under the `keep` policy.
       if (item.scenario != last_scenario)
         for (auto& l : g.links)
           if (l->connected()) l->disconnect();
       last_scenario = item.scenario;
       run_item(g, item, *g.links[link_index(g, item.lock)]);
-    }
+      return true;
+    });
     for (auto& l : g.links)
       if (l->connected()) l->disconnect();
   } catch (...) {

@@ -1,0 +1,192 @@
+#include "rig/runner.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "rig/embedded.hpp"
+
+using namespace lockrig;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Quiet : RunObserver {};
+
+struct Fresh {
+  std::string path;
+  Journal journal;
+  explicit Fresh(const std::string& name)
+      : path(fs::temp_directory_path() / ("lockrig-runner-" + std::to_string(getpid()) + "-" + name + ".db")),
+        journal(open_fresh(path)) {}
+  ~Fresh() {
+    if (std::getenv("KEEP")) return;
+    for (const char* s : {"", "-wal", "-shm"}) fs::remove(path + s);
+  }
+  static Journal open_fresh(const std::string& p) {
+    for (const char* s : {"", "-wal", "-shm"}) fs::remove(p + s);
+    return Journal::open(p);
+  }
+};
+
+long long count(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), db, "prepare");
+  long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return n;
+}
+
+std::string dump(sqlite3* db) {
+  const char* sql =
+      "SELECT s.lock_id, s.scenario, s.repetition, s.step, s.result, s.outcome, s.started_ns, "
+      "s.ended_ns, a.attempt, a.outcome, a.latency_ms, a.rssi_dbm, a.detail FROM sessions s JOIN "
+      "attempts a ON a.session_id = s.id ORDER BY 1, 2, 3, 4, 9";
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+  std::string out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    for (int c = 0; c < 13; ++c) {
+      auto t = sqlite3_column_text(st, c);
+      out += t ? reinterpret_cast<const char*>(t) : "NULL";
+      out += '|';
+    }
+    out += '\n';
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+RunOutcome run(Fresh& j, const Fixture& f, const std::vector<Scenario>& sc, RunOptions o,
+               const std::atomic<bool>* stop = nullptr) {
+  static const std::atomic<bool> never{false};
+  Quiet quiet;
+  return run_campaign(f, sc, drivers::builtin_drivers(), j.journal, o, quiet, stop ? *stop : never);
+}
+
+}  // namespace
+
+TEST(Runner, JournalsEveryPlannedSessionAndRestoresTheSafeState) {
+  Fresh j("basic");
+  Fixture f = load_fixture(kDefaultFixture);
+  auto sc = load_scenarios(kDefaultScenarios);
+  RunOptions o;
+  o.seed = 3;
+  o.plan.repeat_override = 4;
+  RunOutcome out = run(j, f, sc, o);
+  const Plan plan = make_plan(f, sc, o.plan);
+  EXPECT_EQ(out.status, "completed");
+  EXPECT_EQ(out.counters.sessions, plan.total_sessions);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions"), plan.total_sessions);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM attempts"), out.counters.attempts);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM run_locks WHERE firmware IN ('2.4.0','2.4.1')"), 8);
+  // Expected failures are assertions, never SLI events.
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE expect != 'success' AND sli_eligible"), 0);
+  EXPECT_GT(count(j.journal.db(), "SELECT count(*) FROM attempts WHERE class = 'expected'"), 0);
+  // Safe state at start and at the end: 12 channels + 1 supply each time.
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+  EXPECT_TRUE(out.safe_state_restored);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM runs WHERE status = 'completed' AND ended_at IS NOT NULL"), 1);
+}
+
+TEST(Runner, TheSameSeedWritesTheSameJournal) {
+  Fixture f = load_fixture(kDefaultFixture);
+  auto sc = load_scenarios(kDefaultScenarios);
+  RunOptions o;
+  o.plan.repeat_override = 3;
+  o.seed = 11;
+  Fresh a("seed-a"), b("seed-b"), c("seed-c");
+  run(a, f, sc, o);
+  o.jobs = 1;  // a different interleaving of the groups must not change the content
+  run(b, f, sc, o);
+  o.seed = 12;
+  run(c, f, sc, o);
+  const std::string da = dump(a.journal.db());
+  EXPECT_FALSE(da.empty());
+  EXPECT_EQ(da, dump(b.journal.db()));
+  EXPECT_NE(da, dump(c.journal.db()));
+}
+
+TEST(Runner, ARelayThatStopsAnsweringAbortsTheRunUnderTheAbortPolicy) {
+  Fresh j("abort");
+  Fixture f = parse_fixture(
+      "rig: r\non_rig_fault: abort\nlocks:\n  - {id: a, material: wood, driver: sim}\n"
+      "  - {id: b, material: wood, driver: sim}\nswitches:\n  - id: s\n    driver: sim\n"
+      "    settings: {channels: 2, stop_answering_after: 6}\n    channels:\n"
+      "      - {name: battery, channel: 1, locks: [a], safe: on}\n"
+      "      - {name: battery, channel: 2, locks: [b], safe: on}\n",
+      "f.yaml");
+  auto sc = load_scenarios("<embedded>/scenarios/battery-removed.yaml");
+  RunOptions o;
+  o.jobs = 1;
+  RunOutcome out = run(j, f, sc, o);
+  EXPECT_EQ(out.status, "rig_fault");
+  EXPECT_EQ(out.exit_code, exit_code::rig_fault);
+  EXPECT_NE(out.abort_reason.find("no reply"), std::string::npos) << out.abort_reason;
+  EXPECT_LT(out.counters.sessions, make_plan(f, sc, o.plan).total_sessions);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'rig_fault'"), 1);
+  EXPECT_FALSE(out.safe_state_restored) << "the dead board cannot be switched back";
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM runs WHERE status = 'rig_fault' AND exit_code = 3"), 1);
+}
+
+TEST(Runner, QuarantineStopsOnlyTheLocksWiredToTheFaultyHardware) {
+  Fresh j("quarantine");
+  Fixture f = parse_fixture(
+      "rig: r\non_rig_fault: quarantine\nlocks:\n  - {id: a, material: wood, driver: sim}\n"
+      "  - {id: b, material: steel, driver: sim}\nswitches:\n  - id: bad\n    driver: sim\n"
+      "    settings: {channels: 1, stop_answering_after: 4}\n    channels:\n"
+      "      - {name: battery, channel: 1, locks: [a], safe: on}\n  - id: good\n    driver: sim\n"
+      "    settings: {channels: 1}\n    channels:\n"
+      "      - {name: battery, channel: 1, locks: [b], safe: on}\n",
+      "f.yaml");
+  auto sc = load_scenarios("<embedded>/scenarios/battery-removed.yaml");
+  RunOptions o;
+  o.plan.repeat_override = 5;
+  RunOutcome out = run(j, f, sc, o);
+  EXPECT_EQ(out.status, "rig_fault");
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE lock_id = 'b'"), 10);
+  EXPECT_LT(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE lock_id = 'a'"), 10);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'quarantine' AND target = 'a'"), 1);
+}
+
+TEST(Runner, RigFaultSessionsAreExcludedFromTheSli) {
+  Fresh j("adapter");
+  Fixture f = parse_fixture("rig: r\non_rig_fault: continue\nlocks:\n  - {id: a, material: wood, "
+                            "driver: sim, settings: {adapter_fault_rate: 0.2}}\n",
+                            "f.yaml");
+  auto sc = load_scenarios("<embedded>/scenarios/door-materials.yaml");
+  RunOptions o;
+  o.plan.repeat_override = 200;
+  RunOutcome out = run(j, f, sc, o);
+  EXPECT_EQ(out.status, "completed");
+  EXPECT_GT(out.counters.rig_faults, 10);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE result = 'rig_fault' AND sli_eligible"), 0);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM v_sli_sessions"), 200 - out.counters.rig_faults);
+}
+
+TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
+  Fresh j("stop");
+  Fixture f = load_fixture(kDefaultFixture);
+  auto sc = load_scenarios(kDefaultScenarios);
+  RunOptions o;
+  o.plan.repeat_override = 100000;
+  // Stops the run from the writer thread once sessions are being journaled.
+  struct StopOnceRunning : RunObserver {
+    std::atomic<bool> stop{false};
+    void progress(const RunCounters& c, long long) override {
+      if (c.sessions > 500) stop = true;
+    }
+  } observer;
+  RunOutcome out =
+      run_campaign(f, sc, drivers::builtin_drivers(), j.journal, o, observer, observer.stop);
+  EXPECT_EQ(out.status, "aborted");
+  EXPECT_GT(out.counters.sessions, 0);
+  EXPECT_LT(out.counters.sessions, make_plan(f, sc, o.plan).total_sessions);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions"), out.counters.sessions);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions s WHERE attempts != (SELECT count(*) FROM attempts WHERE session_id = s.id)"), 0);
+  EXPECT_TRUE(out.safe_state_restored);
+  // The bench's 12 channels and 1 supply were put back last, after everything else.
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 13) WHERE kind = 'safe_state'"), 13);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+}

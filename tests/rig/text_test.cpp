@@ -1,0 +1,51 @@
+#include "rig/text.hpp"
+
+#include <gtest/gtest.h>
+
+#include "rig/sha256.hpp"
+
+using namespace lockrig;
+using namespace std::chrono_literals;
+
+TEST(ParseDuration, AcceptsEveryDocumentedUnit) {
+  EXPECT_EQ(parse_duration("250ms"), Duration(250ms));
+  EXPECT_EQ(parse_duration("1.5s"), Duration(1500ms));
+  EXPECT_EQ(parse_duration("2m"), Duration(120s));
+  EXPECT_EQ(parse_duration("2min"), Duration(120s));
+  EXPECT_EQ(parse_duration("1h"), Duration(3600s));
+  EXPECT_EQ(parse_duration("30us"), Duration(30us));
+}
+
+TEST(ParseDuration, RejectsMissingUnitsNegativesAndGarbage) {
+  for (const char* bad : {"5", "5 sec", "-1s", "s", "", "1.2.3s", "5 s", "1d", "ms"})
+    EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+}
+
+TEST(FormatDuration, PicksAReadableUnit) {
+  EXPECT_EQ(format_duration(250ms), "250ms");
+  EXPECT_EQ(format_duration(1500ms), "1.5s");
+  EXPECT_EQ(format_duration(150s), "2m30s");
+  EXPECT_EQ(format_duration(3725s), "1h02m05s");
+}
+
+TEST(ClosestMatch, SuggestsATypoFixButNotAnUnrelatedWord) {
+  const std::vector<std::string> names = {"battery", "rf_shield"};
+  EXPECT_EQ(closest_match("batery", names), "battery");
+  EXPECT_EQ(closest_match("rf-shield", names), "rf_shield");
+  EXPECT_FALSE(closest_match("elephant", names).has_value());
+  EXPECT_EQ(did_you_mean("steal", {"wood", "steel"}), " (did you mean \"steel\"?)");
+}
+
+TEST(Quote, EscapesQuotesAndControlCharacters) {
+  EXPECT_EQ(quote("a\"b"), "\"a\\\"b\"");
+  EXPECT_EQ(quote("x\ny"), "\"x\\x0ay\"");
+}
+
+TEST(Sha256, MatchesTheFipsTestVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
