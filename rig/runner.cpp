@@ -236,8 +236,21 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           break;
         }
         case Step::Kind::set_supply: {
-          BenchEvent e = bench_->set_supply(lock_id, step.target, step.volts, step.amps, step.output);
-          event(e.kind, e.target, e.value, e.detail);
+          if (step.amps || step.output || step.volts) {
+            BenchEvent e = bench_->set_supply(lock_id, step.target, step.volts, step.amps, step.output);
+            event(e.kind, e.target, e.value, e.detail);
+          }
+          if (step.ramp_to) {
+            const double from = bench_->supply_state(lock_id)->volts;
+            const Duration pause = step.duration / step.ramp_steps;
+            for (int k = 1; k <= step.ramp_steps; ++k) {
+              if (!clock.sleep_for(pause) || halt_) return;
+              const double v = from + (*step.ramp_to - from) * k / step.ramp_steps;
+              BenchEvent e = bench_->set_supply(lock_id, step.target, v, std::nullopt, std::nullopt);
+              event(e.kind, e.target, e.value, e.detail + " (ramp " + std::to_string(k) + "/" +
+                                                   std::to_string(step.ramp_steps) + ")");
+            }
+          }
           break;
         }
         case Step::Kind::wait:

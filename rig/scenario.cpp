@@ -26,6 +26,7 @@ std::string Step::describe() const {
       if (volts) os << " " << *volts << "V";
       if (amps) os << " " << *amps << "A";
       if (output) os << (*output ? " output on" : " output off");
+      if (ramp_to) os << " ramp to " << *ramp_to << "V over " << format_duration(duration);
       break;
     case Kind::wait: os << "wait " << format_duration(duration); break;
     case Kind::wait_until:
@@ -98,15 +99,31 @@ struct ScenarioParser {
   Step parse_supply(const YAML::Node& v) const {
     Step s;
     s.kind = Step::Kind::set_supply;
-    yaml::check_mapping(v, file, {"name", "volts", "amps", "output"}, "a supply step");
+    yaml::check_mapping(v, file, {"name", "volts", "amps", "output", "ramp_to", "over", "steps"},
+                        "a supply step");
     yaml::require_keys(v, file, {"name"}, "a supply step");
     s.target = yaml::as_string(v["name"], file, "supply name");
     if (v["volts"]) s.volts = yaml::as_double(v["volts"], file, "volts");
     if (v["amps"]) s.amps = yaml::as_double(v["amps"], file, "amps");
     if (v["output"]) s.output = yaml::as_on_off(v["output"], file, "output");
-    if (!s.volts && !s.amps && !s.output)
-      throw ConfigError(at(v), "a supply step must set volts, amps or output");
-    if ((s.volts && *s.volts < 0) || (s.amps && *s.amps < 0))
+    if (v["ramp_to"]) {
+      // A brown-out: the voltage slides down (or back up) gradually, as a draining battery does.
+      if (s.volts) throw ConfigError(at(v["ramp_to"]), "give either volts or ramp_to, not both");
+      yaml::require_keys(v, file, {"over"}, "a supply ramp");
+      s.ramp_to = yaml::as_double(v["ramp_to"], file, "ramp_to");
+      s.duration = yaml::as_duration(v["over"], file, "over");
+      if (v["steps"]) {
+        long long n = yaml::as_int(v["steps"], file, "steps");
+        if (n < 1 || n > 10000)
+          throw ConfigError(at(v["steps"]), "steps must be between 1 and 10000, got " + quote(v["steps"].Scalar()));
+        s.ramp_steps = static_cast<int>(n);
+      }
+    } else if (v["over"] || v["steps"]) {
+      throw ConfigError(at(v), "over and steps belong to a ramp (ramp_to)");
+    }
+    if (!s.volts && !s.amps && !s.output && !s.ramp_to)
+      throw ConfigError(at(v), "a supply step must set volts, amps, output or ramp_to");
+    if ((s.volts && *s.volts < 0) || (s.amps && *s.amps < 0) || (s.ramp_to && *s.ramp_to < 0))
       throw ConfigError(at(v), "supply volts and amps must not be negative");
     return s;
   }
@@ -293,7 +310,8 @@ void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) 
     if (s.kind == Step::Kind::set_supply) {
       for (const auto& sup : fixture.supplies) {
         if (sup.name != s.target) continue;
-        if ((s.volts && *s.volts > sup.max_volts) || (s.amps && *s.amps > sup.max_amps))
+        if ((s.volts && *s.volts > sup.max_volts) || (s.amps && *s.amps > sup.max_amps) ||
+            (s.ramp_to && *s.ramp_to > sup.max_volts))
           throw ConfigError(s.where, "supply step exceeds the limits of supply " + quote(sup.id) +
                                          " (" + std::to_string(sup.max_volts) + " V, " +
                                          std::to_string(sup.max_amps) + " A)");

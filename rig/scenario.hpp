@@ -53,6 +53,8 @@ struct Step {
   bool on = false;     // set_switch
   std::optional<double> volts, amps;  // set_supply
   std::optional<bool> output;         // set_supply
+  std::optional<double> ramp_to;      // set_supply: move from the present voltage to this...
+  int ramp_steps = 10;                // ...in this many equal steps spread over `duration`
   Duration duration{0};               // wait; timeout of wait_until
   Condition condition = Condition::advertising;
   Duration poll = std::chrono::milliseconds(500);

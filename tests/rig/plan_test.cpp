@@ -45,8 +45,10 @@ TEST(Plan, CountsSessionsAsRepeatsTimesEligibleLocksTimesUnlockSteps) {
 TEST(Plan, ScenariosNeedingASupplySkipLocksWithoutOneAndSaySo) {
   Fixture f = load_fixture(kDefaultFixture);
   Plan p = make_plan(f, nightly(), {});
-  ASSERT_EQ(p.notes.size(), 1u);
+  // weak-battery and brown-out need the supply, which only the steel-door locks have.
+  ASSERT_EQ(p.notes.size(), 2u);
   EXPECT_NE(p.notes[0].find("weak-battery skips wood-1 (no supply \"vbat\")"), std::string::npos);
+  EXPECT_EQ(p.notes[0].find("steel-1"), std::string::npos);
 }
 
 TEST(Plan, RepeatOverrideAndLockFilterShrinkThePlan) {

@@ -141,3 +141,18 @@ TEST(Scenario, SuiteFilesHoldSeveralScenariosWithUniqueNames) {
                 .find("duplicate scenario name \"a\""),
             std::string::npos);
 }
+
+TEST(Scenario, SupplyRampsNeedADurationAndStayWithinLimits) {
+  auto s = parse_scenarios(one("  - supply: {name: vbat, ramp_to: 2.1, over: 10s, steps: 5}\n  - unlock:\n"), "sc.yaml");
+  ASSERT_TRUE(s[0].steps[0].ramp_to);
+  EXPECT_DOUBLE_EQ(*s[0].steps[0].ramp_to, 2.1);
+  EXPECT_EQ(s[0].steps[0].ramp_steps, 5);
+  EXPECT_EQ(s[0].steps[0].duration, Duration(10s));
+  EXPECT_NE(error_of(one("  - supply: {name: vbat, ramp_to: 2.1}\n  - unlock:\n")).find("missing required key \"over\""),
+            std::string::npos);
+  EXPECT_NE(error_of(one("  - supply: {name: vbat, volts: 2, ramp_to: 2.1, over: 1s}\n  - unlock:\n"))
+                .find("either volts or ramp_to"),
+            std::string::npos);
+  EXPECT_NE(error_of(one("  - supply: {name: vbat, ramp_to: 9, over: 1s}\n  - unlock:\n")).find("exceeds the limits"),
+            std::string::npos);
+}
