@@ -11,7 +11,7 @@ packages=(
   # tests
   libgtest-dev sqlite3 e2fsprogs
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
-  r-base-core python3-statsmodels python3-scipy  # statistics reference implementations
+  r-base-core r-cran-metafor python3-statsmodels python3-scipy  # statistics references
 )
 
 missing=()
