@@ -166,6 +166,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   RunOptions opt;
   opt.labels = parse_labels(labels_raw);
   opt.plan.lock_filter = split_commas(locks_raw);
+  if (vm.count("locks") && opt.plan.lock_filter.empty())
+    throw UsageError("--locks needs at least one lock id (comma-separated)");
+  if (vm.count("seed") && seed > static_cast<std::uint64_t>(INT64_MAX))
+    throw UsageError("--seed must be between 0 and " + std::to_string(INT64_MAX) + ", got " +
+                     std::to_string(seed));
   if (vm.count("repeat")) {
     if (repeat < 1) throw UsageError("--repeat must be at least 1, got " + std::to_string(repeat));
     opt.plan.repeat_override = repeat;
@@ -188,6 +193,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   else throw UsageError("--sync must be normal or full, got " + quote(sync_name));
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
   opt.command_line = cmdline;
+  opt.stop_signal = &g_signal;
 
   const auto& registry = drivers::builtin_drivers();
   Inputs in = load_inputs(fixture_path, scenario_paths, registry);
@@ -214,7 +220,6 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     throw;
   }
   progress.finish();
-  if (out.status == "aborted" && g_signal.load() != 0) out.exit_code = 128 + g_signal.load();
 
   if (!vm.count("quiet")) {
     std::printf("\nrun %s (%s) on rig %s, seed %llu, journal %s\n", out.uuid.c_str(),

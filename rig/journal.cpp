@@ -138,6 +138,8 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
     exec(db, "PRAGMA wal_autocheckpoint = 10000", "configure");
     // Take the write lock once now, so an unwritable journal fails before any run starts.
     exec(db, "BEGIN IMMEDIATE", "check writability");
+    // Count again under the write lock: another run may have created the schema meanwhile.
+    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
     if (tables == 0) {
       exec(db, read_source_file("<embedded>/rig/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");

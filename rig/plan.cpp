@@ -89,6 +89,7 @@ Plan make_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
   for (const auto& s : scenarios) plan.repeats.push_back(options.repeat_override.value_or(s.repeat));
 
   // Which (scenario, lock) pairs are possible on this rig.
+  std::vector<std::string> why_not;
   auto& runs = plan.eligible;
   runs.assign(scenarios.size(), std::vector<bool>(fixture.locks.size()));
   for (std::size_t si = 0; si < scenarios.size(); ++si) {
@@ -101,11 +102,11 @@ Plan make_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
       if (!runs[si][li]) skipped.push_back(fixture.locks[li].id + " (" + why + ")");
     }
     if (!any)
-      throw ConfigError(scenarios[si].where,
-                        "scenario " + quote(scenarios[si].name) +
-                            " cannot run on any selected lock: " + join(skipped, "; "));
-    if (!skipped.empty())
+      plan.notes.push_back("scenario " + scenarios[si].name +
+                           " skipped: no selected lock can run it: " + join(skipped, ", "));
+    else if (!skipped.empty())
       plan.notes.push_back("scenario " + scenarios[si].name + " skips " + join(skipped, ", "));
+    if (!any) why_not.push_back(scenarios[si].name + " (" + join(skipped, "; ") + ")");
   }
 
   for (auto& locks : shared_resource_groups(fixture, plan.locks)) {
@@ -118,6 +119,10 @@ Plan make_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
     plan.total_sessions += g.sessions;
     if (g.sessions > 0) plan.groups.push_back(std::move(g));
   }
+  if (plan.total_sessions == 0)
+    throw ConfigError(scenarios.empty() ? SourceLocation{} : scenarios.front().where,
+                      "nothing to run: no selected lock can run any of the scenarios: " +
+                          join(why_not, "; "));
   return plan;
 }
 

@@ -225,8 +225,18 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
                               std::move(value), std::move(detail)});
   };
 
+  // Bench actions really happened even if the repetition is cut short: journal them on any exit
+  // (the session in flight, if any, is what gets discarded).
+  struct Flush {
+    BatchQueue& queue;
+    std::vector<EventRow>& events;
+    ~Flush() {
+      if (!events.empty()) queue.push(JournalBatch{std::move(events), std::nullopt});
+    }
+  } flush{queue_, events};
+
   for (std::size_t si = 0; si < sc.steps.size(); ++si) {
-    if (halt_) return;  // discard the unfinished repetition's pending events with it
+    if (halt_) return;
     const Step& step = sc.steps[si];
     try {
       switch (step.kind) {
@@ -300,7 +310,6 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
       if (fixture_.on_rig_fault != RigFaultPolicy::carry_on) break;
     }
   }
-  if (!events.empty()) queue_.push(JournalBatch{std::move(events), std::nullopt});
 }
 
 void Campaign::work(GroupState& g) {
@@ -478,8 +487,9 @@ RunOutcome Campaign::run() {
   out.abort_reason = abort_reason_;
   if (external_stop_) {
     out.status = "aborted";
-    out.exit_code = exit_code::sigint;  // the caller replaces it with 128 + the signal number
-    out.abort_reason = "interrupted by signal";
+    const int sig = options_.stop_signal ? options_.stop_signal->load() : 0;
+    out.exit_code = sig > 0 ? 128 + sig : exit_code::sigint;
+    out.abort_reason = sig > 0 ? "interrupted by signal " + std::to_string(sig) : "interrupted";
   } else if (rig_fault_stopped_) {
     out.status = "rig_fault";
     out.exit_code = exit_code::rig_fault;

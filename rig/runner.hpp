@@ -28,6 +28,9 @@ struct RunOptions {
   int jobs = 0;                            // parallel groups; 0 = automatic
   std::map<std::string, std::string> labels;
   std::string command_line;
+  // The signal that raised `stop`, if any, so the journal records the exit code the process
+  // returns (128 + signal).
+  const std::atomic<int>* stop_signal = nullptr;
 };
 
 struct RunCounters {

@@ -74,10 +74,27 @@ TEST(Plan, UnknownLockInTheFilterIsAUsageErrorWithASuggestion) {
   }
 }
 
-TEST(Plan, AScenarioNoSelectedLockCanRunIsAnError) {
+TEST(Plan, AScenarioNoSelectedLockCanRunIsSkippedWithANote) {
+  Fixture f = load_fixture(kDefaultFixture);
+  PlanOptions o;
+  o.lock_filter = {"wood-1"};
+  Plan p = make_plan(f, nightly(), o);
+  EXPECT_GT(p.total_sessions, 0);
+  bool noted = false;
+  for (const auto& n : p.notes) noted = noted || n.find("weak-battery skipped") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(Plan, APlanWithNothingToRunIsAnError) {
   Fixture f = load_fixture(kDefaultFixture);
   PlanOptions o;
   o.lock_filter = {"wood-1"};
   auto sc = parse_scenarios("name: w\nsteps:\n  - supply: {name: vbat, volts: 2.6}\n  - unlock:\n", "w.yaml");
-  EXPECT_THROW(make_plan(f, sc, o), ConfigError);
+  try {
+    make_plan(f, sc, o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("nothing to run"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no supply \"vbat\""), std::string::npos) << e.what();
+  }
 }

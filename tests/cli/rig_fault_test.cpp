@@ -1,0 +1,189 @@
+// Rig faults: the rig's own hardware failing is not the lock's failure. Sessions it voids never
+// count toward the SLI, and the fixture's on_rig_fault policy decides how much of the run stops.
+#include "cli_support.hpp"
+
+namespace lockrig::cli_test {
+namespace {
+
+const std::string kFixture = "fixtures/sim-lab.yaml";
+const std::string kBatteryRemoved = "scenarios/battery-removed.yaml";
+const std::string kDoorMaterials = "scenarios/door-materials.yaml";
+
+TEST(LockrigRigFault, RelayBoardThatStopsAnsweringAbortsTheRunWithExit3) {
+  TempDir tmp;
+  // The battery relay board answers the run-start safe-state commands (one per channel) and
+  // then only `spare` more before it goes silent.
+  const Fixture shipped = load_fixture(source_path(kFixture));
+  const auto board = std::find_if(shipped.switches.begin(), shipped.switches.end(),
+                                  [](const auto& b) { return b.id == "battery-relays"; });
+  ASSERT_NE(board, shipped.switches.end());
+  const long long spare = 4;
+  const long long stop_after = static_cast<long long>(board->channels.size()) + spare;
+  std::string text = read_file(source_path(kFixture));
+  text = replace_once(text, "on_rig_fault: quarantine", "on_rig_fault: abort");
+  text =
+      replace_once(text, "settings: {channels: 8}\n    channels:\n      - {name: battery",
+                   "settings: {channels: 8, stop_answering_after: " + std::to_string(stop_after) +
+                       "}\n    channels:\n      - {name: battery");
+  const std::string fx = tmp.write("dying-relays.yaml", text);
+  const std::string db_path = tmp.file("journal.db");
+  const Result r =
+      lockrig({"run", "--fixture", fx, "--scenario", source_path(kBatteryRemoved), "--repeat", "5",
+               "--seed", "2", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("rig fault"), std::string::npos) << r.describe();
+
+  const Fixture f = load_fixture(fx);
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  EXPECT_EQ(db.text("SELECT exit_code FROM runs"), "3");
+  EXPECT_LT(db.integer("SELECT count(*) FROM sessions"),
+            db.integer("SELECT sessions_planned FROM runs"));
+  EXPECT_GE(db.integer("SELECT count(*) FROM events WHERE kind = 'rig_fault' AND detail LIKE "
+                       "'%battery-relays%'"),
+            1);
+  // Nothing that the silent board did not do is journaled as done.
+  EXPECT_LE(
+      db.integer(
+          "SELECT count(*) FROM events WHERE kind = 'switch' AND target LIKE 'battery-relays/%'"),
+      spare);
+  // A lock failure is never blamed for the board: no session failed because of it.
+  EXPECT_EQ(
+      db.integer("SELECT count(*) FROM sessions WHERE result = 'rig_fault' AND sli_eligible != 0"),
+      0);
+  // The silent board cannot be made safe, and the journal says so; every other part is safe.
+  expect_run_ends_in_safe_state(db, f, {"battery-relays"});
+  EXPECT_GT(db.integer("SELECT count(*) FROM events WHERE kind = 'safe_state' AND target LIKE "
+                       "'battery-relays/%' "
+                       "AND detail LIKE 'FAILED%' AND id > (SELECT max(id) FROM events WHERE kind "
+                       "= 'rig_fault')"),
+            0);
+  expect_journal_invariants(db);
+}
+
+const char* kTwoBoardFixture =
+    "rig: fault-lab\n"
+    "on_rig_fault: quarantine\n"
+    "locks:\n"
+    "  - {id: a-1, material: wood, driver: sim}\n"
+    "  - {id: a-2, material: glass, driver: sim}\n"
+    "  - {id: b-1, material: steel, driver: sim}\n"
+    "  - {id: b-2, material: pvc, driver: sim}\n"
+    "switches:\n"
+    "  - id: flaky-relays\n"  // one battery line shared by a-1 and a-2: one group
+    "    driver: sim\n"
+    "    settings: {channels: 1, stop_answering_after: 3}\n"
+    "    channels:\n"
+    "      - {name: battery, channel: 1, locks: [a-1, a-2], safe: on}\n"
+    "  - id: good-relays\n"
+    "    driver: sim\n"
+    "    settings: {channels: 2}\n"
+    "    channels:\n"
+    "      - {name: battery, channel: 1, locks: [b-1], safe: on}\n"
+    "      - {name: battery, channel: 2, locks: [b-2], safe: on}\n";
+
+TEST(LockrigRigFault, QuarantineStopsOnlyTheLocksSharingTheFaultyBoard) {
+  TempDir tmp;
+  const std::string fx = tmp.write("fault-lab.yaml", kTwoBoardFixture);
+  const std::string db_path = tmp.file("journal.db");
+  const int repeat = 3;
+  const Result r =
+      lockrig({"run", "--fixture", fx, "--scenario", source_path(kBatteryRemoved), "--repeat",
+               std::to_string(repeat), "--seed", "4", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+
+  const Fixture f = load_fixture(fx);
+  const auto scenarios = load_scenarios(source_path(kBatteryRemoved));
+  const long long per_lock = static_cast<long long>(repeat) * scenarios[0].unlock_steps();
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  for (const std::string lock : {"b-1", "b-2"}) {
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = " + sql_quote(lock)),
+              per_lock)
+        << lock << " shares nothing with the faulty board and should finish";
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE result = 'rig_fault' AND lock_id = " +
+                         sql_quote(lock)),
+              0);
+  }
+  EXPECT_LT(db.integer("SELECT count(*) FROM sessions WHERE lock_id IN ('a-1', 'a-2')"),
+            2 * per_lock)
+      << "the quarantined locks should have skipped the rest of the run";
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'quarantine' AND target LIKE "
+                       "'%a-1%' AND target LIKE '%a-2%'"),
+            1);
+  EXPECT_EQ(
+      db.integer("SELECT count(*) FROM events WHERE kind = 'quarantine' AND target LIKE '%b-%'"),
+      0);
+  expect_run_ends_in_safe_state(db, f, {"flaky-relays"});
+  expect_journal_invariants(db);
+}
+
+const char* kAdapterFixture =
+    "rig: adapter-lab\n"
+    "on_rig_fault: POLICY\n"
+    "locks:\n"
+    "  - {id: flaky, material: wood, driver: sim, settings: {adapter_fault_rate: 1}}\n"
+    "  - {id: sound, material: steel, driver: sim}\n";
+
+std::string adapter_fixture(const TempDir& tmp, const std::string& policy) {
+  return tmp.write("adapter-" + policy + ".yaml", replace_once(kAdapterFixture, "POLICY", policy));
+}
+
+TEST(LockrigRigFault, AdapterFaultSessionsAreRigFaultsAndNeverCountTowardTheSli) {
+  TempDir tmp;
+  const std::string fx = adapter_fixture(tmp, "continue");
+  const std::string db_path = tmp.file("journal.db");
+  const int repeat = 4;
+  const Result r =
+      lockrig({"run", "--fixture", fx, "--scenario", source_path(kDoorMaterials), "--repeat",
+               std::to_string(repeat), "--seed", "6", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited && r.exit_code != 2) << r.describe();
+
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT exit_code FROM runs"), std::to_string(r.exit_code));
+  // `continue`: every planned session of the faulty lock is journaled, as a rig fault.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'flaky'"), repeat);
+  EXPECT_EQ(
+      db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'flaky' AND result = 'rig_fault' "
+                 "AND sli_eligible = 0 AND sli_success = 0"),
+      repeat);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id "
+                       "WHERE s.lock_id = 'flaky' AND a.class != 'rig_fault'"),
+            0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM v_sli_sessions WHERE lock_id = 'flaky'"), 0);
+  EXPECT_EQ(db.integer("SELECT rig_fault_sessions FROM v_run_summary"), repeat);
+  // The healthy lock is unaffected and is the whole SLI population.
+  EXPECT_EQ(
+      db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'sound' AND result != 'rig_fault'"),
+      repeat);
+  EXPECT_EQ(
+      db.integer("SELECT sli_sessions FROM v_run_summary"),
+      db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'sound' AND sli_eligible = 1"));
+  expect_journal_invariants(db);
+}
+
+TEST(LockrigRigFault, AdapterFaultUnderAbortPolicyStopsAfterTheFirstFaultySession) {
+  TempDir tmp;
+  const std::string fx = adapter_fixture(tmp, "abort");
+  const std::string db_path = tmp.file("journal.db");
+  const Result r = lockrig({"run", "--fixture", fx, "--scenario", source_path(kDoorMaterials),
+                            "--locks", "flaky", "--repeat", "5", "--seed", "6", "--db", db_path,
+                            "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  EXPECT_EQ(db.text("SELECT exit_code FROM runs"), "3");
+  EXPECT_EQ(db.table("SELECT repetition, result, sli_eligible, sli_success FROM sessions"),
+            (std::vector<std::vector<std::string>>{{"1", "rig_fault", "0", "0"}}));
+  EXPECT_EQ(db.column("SELECT DISTINCT class FROM attempts"),
+            std::vector<std::string>{"rig_fault"});
+  EXPECT_EQ(
+      db.integer("SELECT count(*) FROM events WHERE kind = 'rig_fault' AND lock_id = 'flaky'"), 1);
+  expect_journal_invariants(db);
+}
+
+}  // namespace
+}  // namespace lockrig::cli_test
