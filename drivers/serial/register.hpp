@@ -1,0 +1,11 @@
+// Registration of the serial lab-hardware drivers (relay boards and bench supplies).
+#pragma once
+
+#include "drivers/registry.hpp"
+
+namespace lockrig::drivers {
+
+// Adds switch drivers lcus, numato, kmtronic, devantech and supply drivers korad, scpi.
+void register_serial_drivers(DriverRegistry& registry);
+
+}  // namespace lockrig::drivers

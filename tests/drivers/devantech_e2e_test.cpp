@@ -1,0 +1,76 @@
+// The Devantech USB-RLY driver end to end against tests/emulators/devantech_emulator.py.
+#include <gtest/gtest.h>
+
+#include "drivers/devantech/devantech_board.hpp"
+#include "tests/support/serial_harness_gtest.hpp"
+#include "tests/support/serial_specs.hpp"
+
+namespace lockrig::drivers {
+namespace {
+
+using namespace lockrig::testing;
+using namespace std::chrono_literals;
+
+const char* kRly08 = "{port: /dev/ttyS0, model: usb-rly08, timeout: 300ms}";
+
+TEST(DevantechBoardEndToEnd, ChecksTheModuleAndReadsBackEverySwitch) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08"}});
+  auto board = open_board(board_spec("devantech", kRly08));
+  EXPECT_EQ(dynamic_cast<devantech::DevantechBoard&>(*board).version().module_id, 8);
+  board->set(1, true);
+  board->set(8, true);
+  board->set(1, false);
+  EXPECT_EQ(board->get(8), true);
+  EXPECT_EQ(board->get(1), false);
+  EXPECT_EQ(emulator_state("ttyS0")["energized"].as<std::vector<int>>(), std::vector<int>{8});
+  const std::string log = emulator_log("ttyS0");
+  EXPECT_TRUE(mentions(log, " 65\n")) << log;
+  EXPECT_TRUE(mentions(log, " 6C\n")) << log;
+  EXPECT_TRUE(mentions(log, " 6F\n")) << log;
+  EXPECT_TRUE(mentions(log, " 5B\n")) << log;
+}
+
+TEST(DevantechBoardEndToEnd, AnotherModuleOnThePortIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08"}});
+  const Fault fault = rig_fault_from(
+      [] { open_board(board_spec("devantech", "{port: /dev/ttyS0, model: usb-rly02}")); });
+  EXPECT_TRUE(mentions(fault.message,
+                       "reports module id 8 (a Devantech USB-RLY08), not 10; check `model:`"))
+      << fault.message;
+}
+
+TEST(DevantechBoardEndToEnd, ReadBackMismatchIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --stuck 3"}});
+  auto board = open_board(board_spec("devantech", kRly08));
+  const Fault fault = rig_fault_from([&] { board->set(3, true); });
+  EXPECT_TRUE(mentions(fault.message, "relay 3 reads back released after being energized"))
+      << fault.message;
+}
+
+TEST(DevantechBoardEndToEnd, SilentBoardIsARigFaultWithinTheTimeout) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --stop-after 1"}});
+  auto board = open_board(board_spec("devantech", kRly08));
+  const Fault fault = rig_fault_from([&] { board->set(1, true); });
+  EXPECT_TRUE(mentions(fault.message, "no answer within 300ms (waiting for the relay states)"))
+      << fault.message;
+  EXPECT_GE(fault.elapsed, 300ms);
+  EXPECT_LT(fault.elapsed, 300ms + 1s);
+}
+
+TEST(DevantechBoardEndToEnd, GarbageIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --garbage-after 1"}});
+  auto board = open_board(board_spec("devantech", kRly08));
+  const Fault fault = rig_fault_from([&] { board->set(1, true); });
+  EXPECT_TRUE(mentions(fault.message, "garbled")) << fault.message;
+}
+
+TEST(DevantechBoardEndToEnd, VanishedBoardIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --vanish-after 1"}});
+  auto board = open_board(board_spec("devantech", kRly08));
+  wait_for_emulator("ttyS0", [](const YAML::Node& s) { return s["vanished"].as<bool>(); });
+  const Fault fault = rig_fault_from([&] { board->set(1, true); });
+  EXPECT_TRUE(mentions(fault.message, "Input/output error")) << fault.message;
+}
+
+}  // namespace
+}  // namespace lockrig::drivers

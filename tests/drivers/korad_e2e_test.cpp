@@ -1,0 +1,137 @@
+// The Korad driver end to end against tests/emulators/korad_emulator.py, which frames commands
+// by silence like the real firmware and measures the pause before each one.
+#include <gtest/gtest.h>
+
+#include "drivers/korad/korad_supply.hpp"
+#include "tests/support/serial_harness_gtest.hpp"
+#include "tests/support/serial_specs.hpp"
+
+namespace lockrig::drivers {
+namespace {
+
+using namespace lockrig::testing;
+using namespace std::chrono_literals;
+
+const char* kKa3005p = "{port: /dev/ttyS0, model: ka3005p, timeout: 300ms}";
+
+const std::string& identity_of(PowerSupply& supply) {
+  return dynamic_cast<korad::KoradSupply&>(supply).identity();
+}
+
+TEST(KoradSupplyEndToEnd, AcceptsTheOldIdentity) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity old"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "KORADKA3005PV2.0");
+}
+
+TEST(KoradSupplyEndToEnd, AcceptsTheModernIdentity) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity new"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "KORAD KA3005P V5.8 SN:03379314");
+}
+
+TEST(KoradSupplyEndToEnd, AnotherModelsIdentityIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --model ka6003p --identity new"}});
+  const Fault fault = rig_fault_from([] { open_supply(supply_spec("korad", kKa3005p)); });
+  EXPECT_TRUE(mentions(fault.message,
+                       "answers *IDN? with \"KORAD KA6003P V5.8 SN:03379314\", which is not a "
+                       "Korad KA3005P"))
+      << fault.message;
+}
+
+TEST(KoradSupplyEndToEnd, SetsVerifiesAndMeasures) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --load-ohms 100"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  const SupplyReading r = supply->measure();
+  EXPECT_DOUBLE_EQ(r.volts, 2.8);
+  EXPECT_DOUBLE_EQ(r.amps, 0.028);
+  EXPECT_TRUE(r.output_on);
+  supply->set_output(false);
+  EXPECT_FALSE(supply->measure().output_on);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_DOUBLE_EQ(state["vset"].as<double>(), 2.8);
+  EXPECT_DOUBLE_EQ(state["iset"].as<double>(), 0.5);
+  EXPECT_EQ(state["garbled"].as<int>(), 0);
+  const std::string log = emulator_log("ttyS0");
+  EXPECT_TRUE(mentions(log, "b'VSET1:2.80'")) << log;
+  EXPECT_TRUE(mentions(log, "b'ISET1:0.500'")) << log;
+  EXPECT_TRUE(mentions(log, "b'OUT1'")) << log;
+}
+
+TEST(KoradSupplyEndToEnd, KeepsEightyMillisecondsBetweenCommands) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity old"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  for (double v : {3.0, 2.9, 2.8, 2.7}) supply->set_voltage(v);
+  supply->measure();
+  const YAML::Node state = emulator_state("ttyS0");
+  // *IDN?, 4 x (VSET1:, VSET1?), VOUT1?, IOUT1?, STATUS?
+  EXPECT_EQ(state["commands"].as<int>(), 12);
+  EXPECT_EQ(state["gap_violations"].as<int>(), 0);
+  // The emulator's clock reads late by its scheduling delay; see --gap-tolerance-ms.
+  EXPECT_GE(state["min_gap_ms"].as<double>(), 70.0);
+}
+
+TEST(KoradSupplyEndToEnd, TheEmulatorDropsCommandsSentWithoutTheGap) {
+  // The supply measures the gap the same way whoever talks to it; a 200 ms minimum makes the
+  // driver's 80 ms pauses too short, and the dropped setting shows up as a read-back fault.
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --min-gap-ms 200"}});
+  const Fault fault = rig_fault_from([] {
+    auto supply = open_supply(supply_spec("korad", kKa3005p));
+    supply->set_voltage(2.8);
+  });
+  EXPECT_FALSE(fault.message.empty());
+  EXPECT_GT(emulator_state("ttyS0")["gap_violations"].as<int>(), 0);
+}
+
+TEST(KoradSupplyEndToEnd, RefusesAVoltageBeyondTheModelBeforeSendingAnything) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  try {
+    supply->set_voltage(31);
+    FAIL() << "accepted 31 V";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "31 V is beyond the Korad KA3005P's range 0..30 V");
+  }
+  EXPECT_THROW(supply->set_current_limit(5.5), ConfigError);
+  EXPECT_EQ(emulator_state("ttyS0")["commands"].as<int>(), 1);
+}
+
+TEST(KoradSupplyEndToEnd, OutputThatDoesNotSwitchIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --stuck-output"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  const Fault fault = rig_fault_from([&] { supply->set_output(true); });
+  EXPECT_TRUE(mentions(fault.message, "output reads back off after switching it on"))
+      << fault.message;
+}
+
+TEST(KoradSupplyEndToEnd, SilentSupplyIsARigFaultWithinTheTimeout) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --stop-after 1"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  const Fault fault = rig_fault_from([&] { supply->measure(); });
+  EXPECT_TRUE(mentions(fault.message, "no answer within 300ms (waiting for the measured voltage"))
+      << fault.message;
+  EXPECT_GE(fault.elapsed, 300ms);
+  EXPECT_LT(fault.elapsed, 300ms + 80ms + 1s);
+}
+
+TEST(KoradSupplyEndToEnd, GarbageIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --garbage-after 1"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  const Fault fault = rig_fault_from([&] { supply->measure(); });
+  EXPECT_TRUE(mentions(fault.message, "garbled answer to VOUT1?: not a number: 7F FE 13 37"))
+      << fault.message;
+}
+
+TEST(KoradSupplyEndToEnd, VanishedSupplyIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --vanish-after 1"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  const Fault fault = rig_fault_from([&] { supply->set_output(false); });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(mentions(fault.message, "\"/dev/ttyS0\"")) << fault.message;
+}
+
+}  // namespace
+}  // namespace lockrig::drivers

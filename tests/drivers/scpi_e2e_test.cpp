@@ -1,0 +1,87 @@
+// The SCPI supply driver end to end against tests/emulators/scpi_emulator.py.
+#include <gtest/gtest.h>
+
+#include "drivers/scpi/scpi_supply.hpp"
+#include "tests/support/serial_harness_gtest.hpp"
+#include "tests/support/serial_specs.hpp"
+
+namespace lockrig::drivers {
+namespace {
+
+using namespace lockrig::testing;
+using namespace std::chrono_literals;
+
+const char* kSpd = "{port: /dev/ttyS0, model: spd3303x, timeout: 300ms}";
+
+TEST(ScpiSupplyEndToEnd, SetsVerifiesAndMeasuresChannelOne) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --load-ohms 100"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  EXPECT_EQ(dynamic_cast<scpi::ScpiSupply&>(*supply).identity().model, "SPD3303X");
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  const SupplyReading r = supply->measure();
+  EXPECT_DOUBLE_EQ(r.volts, 2.8);
+  EXPECT_DOUBLE_EQ(r.amps, 0.028);
+  EXPECT_TRUE(r.output_on);
+  const std::string log = emulator_log("ttyS0");
+  for (const char* line : {"'CH1:VOLT 2.800'", "'CH1:CURR 0.500'", "'OUTP CH1,ON'",
+                           "'MEAS:VOLT? CH1'", "'MEAS:CURR? CH1'", "'SYST:STAT?'"})
+    EXPECT_TRUE(mentions(log, line)) << line << "\n" << log;
+  EXPECT_EQ(emulator_state("ttyS0")["unknown"].as<int>(), 0);
+}
+
+TEST(ScpiSupplyEndToEnd, DrivesTheOutputTheFixtureNames) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd, 2));
+  supply->set_voltage(3.1);
+  supply->set_output(true);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_EQ(state["vset"].as<std::vector<double>>(), (std::vector<double>{0.0, 3.1}));
+  EXPECT_EQ(state["output"].as<std::vector<bool>>(), (std::vector<bool>{false, true}));
+  EXPECT_TRUE(supply->measure().output_on);
+}
+
+TEST(ScpiSupplyEndToEnd, ForeignIdentityIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --model spd3303x-e"}});
+  const Fault fault = rig_fault_from([] { open_supply(supply_spec("scpi", kSpd)); });
+  EXPECT_TRUE(mentions(fault.message, "which is not a Siglent SPD3303X;")) << fault.message;
+}
+
+TEST(ScpiSupplyEndToEnd, SilentSupplyIsARigFaultWithinTheTimeout) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --stop-after 1"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  const Fault fault = rig_fault_from([&] { supply->set_voltage(2.8); });
+  EXPECT_TRUE(mentions(fault.message,
+                       "no answer within 300ms (waiting for the answer to "
+                       "\"CH1:VOLT?\")"))
+      << fault.message;
+  EXPECT_GE(fault.elapsed, 300ms);
+  EXPECT_LT(fault.elapsed, 300ms + 1s);
+}
+
+TEST(ScpiSupplyEndToEnd, GarbageIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --garbage-after 1"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  const Fault fault = rig_fault_from([&] { supply->measure(); });
+  EXPECT_FALSE(fault.message.empty());
+  EXPECT_LT(fault.elapsed, 300ms + 1s);
+}
+
+TEST(ScpiSupplyEndToEnd, RefusesACurrentBeyondTheModelBeforeSendingAnything) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  EXPECT_THROW(supply->set_current_limit(3.5), ConfigError);
+  EXPECT_EQ(emulator_state("ttyS0")["commands"].as<int>(), 1);
+}
+
+TEST(ScpiSupplyEndToEnd, RunsAtTheBaudRateTheFixtureGives) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi"}});
+  auto supply =
+      open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, baud: 115200}"));
+  supply->set_output(false);
+  EXPECT_FALSE(supply->measure().output_on);
+}
+
+}  // namespace
+}  // namespace lockrig::drivers
