@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev libboost-program-options-dev libboost-math-dev libyaml-cpp-dev
   libsdbus-c++-dev libserialport-dev
   # tests
-  libgtest-dev sqlite3 e2fsprogs
+  libgtest-dev sqlite3 e2fsprogs python3 util-linux mount
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
   r-base-core r-cran-metafor python3-statsmodels python3-scipy  # statistics references
 )

@@ -150,7 +150,8 @@ struct Result {
 };
 
 struct Spawn {
-  std::string cwd;  // empty = inherit
+  std::string cwd;      // empty = inherit
+  std::string program;  // empty = the lockrig binary; otherwise args follow this program
   std::chrono::milliseconds timeout = 60s;
 };
 
@@ -159,7 +160,7 @@ struct Spawn {
 class Process {
  public:
   explicit Process(const std::vector<std::string>& args, const Spawn& opt = {}) : opt_(opt) {
-    std::vector<std::string> argv{binary()};
+    std::vector<std::string> argv{opt.program.empty() ? binary() : opt.program};
     argv.insert(argv.end(), args.begin(), args.end());
     for (const auto& a : argv) command_ += (command_.empty() ? "" : " ") + a;
     out_ = std::tmpfile();
