@@ -1,0 +1,81 @@
+// Settings parsing for the `bluez` driver.
+#include "drivers/bluez/bluez_config.hpp"
+
+#include <cctype>
+
+#include "rig/text.hpp"
+
+namespace lockrig::drivers::bluez {
+
+std::optional<std::string> normalize_address(const std::string& text) {
+  if (text.size() != 17) return std::nullopt;
+  std::string out = text;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i % 3 == 2) {
+      if (out[i] != ':') return std::nullopt;
+      continue;
+    }
+    if (!std::isxdigit(static_cast<unsigned char>(out[i]))) return std::nullopt;
+    out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+  }
+  return out;
+}
+
+namespace {
+
+std::string read_adapter(const Settings& s) {
+  const std::string text = s.require_string("adapter");
+  if (auto addr = normalize_address(text)) return *addr;
+  bool hci = text.size() > 3 && text.compare(0, 3, "hci") == 0;
+  for (std::size_t i = 3; hci && i < text.size(); ++i)
+    hci = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+  if (!hci)
+    throw ConfigError(s.where("adapter"),
+                      "adapter must be an adapter name such as \"hci0\" or its address such as "
+                      "\"00:1A:7D:DA:71:13\", got " +
+                          quote(text));
+  return text;
+}
+
+Duration read_bus_timeout(const Settings& s, Duration fallback) {
+  Duration d = s.get_duration("bus_timeout", fallback);
+  if (d < std::chrono::milliseconds(100) || d > std::chrono::minutes(2))
+    throw ConfigError(s.where("bus_timeout"),
+                      "bus_timeout must be between 100ms and 2m, got " + format_duration(d));
+  return d;
+}
+
+}  // namespace
+
+BluezLockConfig parse_bluez_config(const LockSpec& spec) {
+  const Settings& shared = spec.shared;
+  const Settings& s = spec.settings;
+  shared.require_known_keys({"adapter", "bus_timeout"}, "the fixture's drivers.bluez block");
+  s.require_known_keys({"address", "name", "match_service", "adapter", "bus_timeout", "profile"},
+                       "the settings of bluez lock " + quote(spec.id));
+  BluezLockConfig c;
+  if (shared.has("adapter")) c.adapter = read_adapter(shared);
+  if (s.has("adapter")) c.adapter = read_adapter(s);
+  if (shared.has("bus_timeout")) c.bus_timeout = read_bus_timeout(shared, c.bus_timeout);
+  if (s.has("bus_timeout")) c.bus_timeout = read_bus_timeout(s, c.bus_timeout);
+
+  if (s.has("address")) {
+    const std::string text = s.require_string("address");
+    c.address = normalize_address(text);
+    if (!c.address)
+      throw ConfigError(
+          s.where("address"),
+          "address must be a Bluetooth address such as \"C4:7C:8D:6A:12:0F\", got " + quote(text));
+  }
+  if (s.has("name")) c.name = s.require_string("name");
+  if (!c.address && !c.name)
+    throw ConfigError(s.where(), "bluez lock " + quote(spec.id) +
+                                     " needs an address: (or at least a name:) to be found by");
+  c.match_service = s.get_bool("match_service", false);
+  if (!s.has("profile"))
+    throw ConfigError(s.where(), "bluez lock " + quote(spec.id) +
+                                     " needs a profile: block describing its unlock exchange");
+  return c;
+}
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,31 @@
+// The `bluez` driver's settings, read from a LockSpec without touching D-Bus (so `lockrig check`
+// can validate a real-lab fixture on any machine). Keys are listed in drivers/bluez/README.md.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "drivers/specs.hpp"
+#include "rig/clock.hpp"
+
+namespace lockrig::drivers::bluez {
+
+struct BluezLockConfig {
+  std::optional<std::string> address;  // "AA:BB:CC:DD:EE:FF", uppercase as BlueZ reports it
+  std::optional<std::string> name;     // advertised name the lock must carry
+  bool match_service = false;          // the lock must advertise the profile's service UUID
+  std::string adapter = "hci0";        // adapter name ("hci0") or address
+  // How long bluetoothd gets to answer a local call (enumeration, discovery control, disconnect)
+  // before it is declared not answering: a rig fault.
+  Duration bus_timeout = std::chrono::seconds(5);
+};
+
+// Reads the lock's `settings:` (address, name, match_service, adapter, bus_timeout, profile) over
+// the fixture's `drivers: {bluez: {adapter, bus_timeout}}`. ConfigError with file:line:col.
+// The profile block is validated separately by make_lock_profile().
+BluezLockConfig parse_bluez_config(const LockSpec& spec);
+
+// "aa:bb:cc:dd:ee:ff" → "AA:BB:CC:DD:EE:FF"; nullopt if not a Bluetooth address.
+std::optional<std::string> normalize_address(const std::string& text);
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,766 @@
+// The `bluez` lock link. Everything runs on the caller's thread: BlueZ's signals are dispatched
+// while the link waits, so the state below only changes inside begin_operation() and the waits.
+#include "drivers/bluez/bluez_lock.hpp"
+
+#include <algorithm>
+
+#include "drivers/bluez/bluez_bus.hpp"
+#include "drivers/bluez/gatt_uuid.hpp"
+#include "drivers/rig_fault.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig::drivers::bluez {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Duration left(SteadyTime deadline) {
+  return std::max(Duration(0), std::chrono::duration_cast<Duration>(deadline - Clock::now()));
+}
+
+Duration since(SteadyTime start) {
+  return std::chrono::duration_cast<Duration>(Clock::now() - start);
+}
+
+std::string printable(const Bytes& raw) {
+  std::string s(raw.begin(), raw.end());
+  while (!s.empty() &&
+         (s.back() == '\0' || s.back() == ' ' || s.back() == '\n' || s.back() == '\r'))
+    s.pop_back();
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  return s;
+}
+
+ConnectResult failed(LockOutcome o, std::string detail) {
+  ConnectResult r;
+  r.outcome = o;
+  r.detail = std::move(detail);
+  return r;
+}
+
+}  // namespace
+
+struct BluezLockLink::Observed {
+  struct DeviceInfo {
+    std::string address;
+    std::string name;
+    std::vector<std::string> uuids;
+  };
+
+  std::string bluez_owner;  // unique bus name of bluetoothd; signals from anyone else are ignored
+  bool bluez_lost = false;
+  bool adapter_lost = false;
+  bool adapter_off = false;
+
+  bool device_present = false;
+  bool connected = false;
+  bool services_resolved = false;
+  bool gatt_lost = false;
+  bool advert_seen = false;  // an advertisement of the lock since the current discovery started
+  std::optional<int> rssi;
+  std::map<std::string, DeviceInfo> devices;  // every device under the adapter, to match by name
+
+  // The unlock waiter: armed before the write, so a notification that beats the write's reply
+  // is still caught.
+  bool armed = false;
+  std::uint32_t sequence = 0;
+  std::optional<StatusVerdict> verdict;
+  SteadyTime verdict_at{};
+  int skipped = 0;
+};
+
+// The link as a profile handshake sees it.
+class BluezLockLink::Port final : public GattPort {
+ public:
+  Port(BluezLockLink& link, SteadyTime deadline) : link_(link), deadline_(deadline) {}
+
+  GattIo read(const std::string& uuid) override {
+    GattIo io;
+    auto path = path_of(uuid, io);
+    if (!path) return io;
+    try {
+      auto reply =
+          link_.bus_->call(*path, kGattCharIface, "ReadValue", left(deadline_), Properties{});
+      reply >> io.value;
+    } catch (const BluezCallError& e) {
+      record(e, BluezStep::read_value, io);
+    }
+    return io;
+  }
+
+  GattIo write(const std::string& uuid, const Bytes& value) override {
+    GattIo io;
+    auto path = path_of(uuid, io);
+    if (!path) return io;
+    try {
+      link_.bus_->call(*path, kGattCharIface, "WriteValue", left(deadline_), value,
+                       Properties{{"type", sdbus::Variant(std::string("request"))}});
+    } catch (const BluezCallError& e) {
+      record(e, BluezStep::command_write, io);
+    }
+    return io;
+  }
+
+ private:
+  std::optional<std::string> path_of(const std::string& uuid, GattIo& io) {
+    auto it = link_.characteristics_.find(normalize_uuid(uuid).value_or(uuid));
+    if (it != link_.characteristics_.end()) return it->second;
+    io.failure = LockOutcome::protocol_error;
+    io.detail = "the lock has no characteristic " + display_uuid(uuid);
+    return std::nullopt;
+  }
+
+  void record(const BluezCallError& e, BluezStep step, GattIo& io) {
+    Attribution a = attribute_bluez_error(e.error(), step);
+    if (a.verdict == Verdict::rig_fault)
+      throw RigFault(a.component, "lock " + link_.lock_id_ + ": " + a.reason);
+    io.failure = a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error;
+    io.detail = a.reason;
+  }
+
+  BluezLockLink& link_;
+  SteadyTime deadline_;
+};
+
+BluezLockLink::BluezLockLink(std::string lock_id, BluezLockConfig config,
+                             std::unique_ptr<LockProfile> profile)
+    : lock_id_(std::move(lock_id)),
+      config_(std::move(config)),
+      profile_(std::move(profile)),
+      seen_(std::make_unique<Observed>()),
+      adapter_label_(config_.adapter) {}
+
+// Leaves the bench as a run expects to find it: a lock left connected stops advertising.
+BluezLockLink::~BluezLockLink() {
+  disconnect();
+}
+
+// ---- bus state -------------------------------------------------------------------------------
+
+void BluezLockLink::open_bus() {
+  bus_ = std::make_unique<BluezBus>();
+  auto from_bluez = [this](sdbus::Message& m) {
+    return !seen_->bluez_owner.empty() && m.getSender() == seen_->bluez_owner;
+  };
+
+  bus_->subscribe(
+      "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+      "member='NameOwnerChanged',arg0='org.bluez'",
+      [this](sdbus::Message& m) {
+        std::string name, old_owner, new_owner;
+        m >> name >> old_owner >> new_owner;
+        // Any change of owner (exit, crash, restart) invalidates every object path we hold.
+        if (name == kBluezService && new_owner != seen_->bluez_owner) seen_->bluez_lost = true;
+      });
+
+  bus_->subscribe(
+      "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded',path='"
+      "/'",
+      [this, from_bluez](sdbus::Message& m) {
+        if (!from_bluez(m)) return;
+        sdbus::ObjectPath path;
+        Interfaces ifaces;
+        m >> path >> ifaces;
+        auto dev = ifaces.find(kDeviceIface);
+        if (dev == ifaces.end() || adapter_path_.empty() || path.rfind(adapter_path_ + "/", 0) != 0)
+          return;
+        const Properties& p = dev->second;
+        Observed::DeviceInfo info{
+            prop_string(p, "Address").value_or(""),
+            prop_string(p, "Name").value_or(prop_string(p, "Alias").value_or("")),
+            prop_strings(p, "UUIDs")};
+        seen_->devices[path] = info;
+        if (path != device_path_ && !may_adopt(path)) return;
+        device_path_ = path;
+        seen_->device_present = true;
+        seen_->connected = prop_bool(p, "Connected").value_or(false);
+        seen_->services_resolved = prop_bool(p, "ServicesResolved").value_or(false);
+        if (auto rssi = prop_int(p, "RSSI")) {
+          seen_->rssi = rssi;
+          seen_->advert_seen = true;
+        }
+      });
+
+  bus_->subscribe(
+      "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved',"
+      "path='/'",
+      [this, from_bluez](sdbus::Message& m) {
+        if (!from_bluez(m)) return;
+        sdbus::ObjectPath path;
+        std::vector<std::string> ifaces;
+        m >> path >> ifaces;
+        auto has = [&](const char* i) {
+          return std::find(ifaces.begin(), ifaces.end(), i) != ifaces.end();
+        };
+        if (path == adapter_path_ && has(kAdapterIface)) seen_->adapter_lost = true;
+        if (has(kDeviceIface)) seen_->devices.erase(path);
+        if (path == device_path_ && has(kDeviceIface)) {
+          seen_->device_present = false;
+          seen_->connected = false;
+          seen_->services_resolved = false;
+          seen_->gatt_lost = true;
+        }
+        if (path == status_path_ || path == command_path_) seen_->gatt_lost = true;
+      });
+
+  bus_->subscribe(
+      "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+      "path_namespace='/org/bluez'",
+      [this, from_bluez](sdbus::Message& m) {
+        // Taken first: the latency ends when the notification is read, not when it is decoded.
+        const SteadyTime arrived = Clock::now();
+        if (!from_bluez(m)) return;
+        const std::string path = m.getPath();
+        std::string iface;
+        Properties changed;
+        std::vector<std::string> invalidated;
+        m >> iface >> changed >> invalidated;
+        if (iface == kGattCharIface) {
+          if (path != status_path_ || !seen_->armed || seen_->verdict) return;
+          auto value = prop_bytes(changed, "Value");
+          if (!value) return;
+          if (auto v = profile_->decode_status(*value, seen_->sequence)) {
+            seen_->verdict = std::move(v);
+            seen_->verdict_at = arrived;
+          } else {
+            ++seen_->skipped;
+          }
+        } else if (iface == kDeviceIface) {
+          auto known = seen_->devices.find(path);
+          if (known != seen_->devices.end()) {
+            if (auto name = prop_string(changed, "Name")) known->second.name = *name;
+            if (changed.count("UUIDs")) known->second.uuids = prop_strings(changed, "UUIDs");
+          }
+          if (path != device_path_ && changed.count("RSSI") && may_adopt(path)) {
+            device_path_ = path;
+            seen_->device_present = true;
+            seen_->connected = false;
+            seen_->services_resolved = false;
+          }
+          if (path != device_path_) return;
+          if (auto c = prop_bool(changed, "Connected")) {
+            seen_->connected = *c;
+            if (!*c) seen_->services_resolved = false;
+          }
+          if (auto r = prop_bool(changed, "ServicesResolved")) seen_->services_resolved = *r;
+          if (auto rssi = prop_int(changed, "RSSI")) {
+            seen_->rssi = rssi;
+            seen_->advert_seen = true;
+          }
+        } else if (iface == kAdapterIface && path == adapter_path_) {
+          if (auto powered = prop_bool(changed, "Powered"); powered && !*powered)
+            seen_->adapter_off = true;
+        }
+      });
+}
+
+bool BluezLockLink::device_matches(const std::string& path) const {
+  auto it = seen_->devices.find(path);
+  if (it == seen_->devices.end()) return false;
+  const auto& d = it->second;
+  if (config_.address && normalize_address(d.address) != config_.address) return false;
+  if (config_.name && d.name != *config_.name) return false;
+  if (config_.match_service &&
+      std::find(d.uuids.begin(), d.uuids.end(), profile_->service_uuid()) == d.uuids.end())
+    return false;
+  return true;
+}
+
+// Another device object that fits the lock's description and shows an advertisement becomes the
+// lock unless we are connected to the current one: a lock with a rotating address gets a new
+// object path, and BlueZ may still hold stale objects of the same name.
+bool BluezLockLink::may_adopt(const std::string& path) const {
+  if (!device_matches(path)) return false;
+  return device_path_.empty() || !seen_->device_present || !seen_->connected;
+}
+
+bool BluezLockLink::faulted() const {
+  return seen_->bluez_lost || seen_->adapter_lost || seen_->adapter_off;
+}
+
+void BluezLockLink::raise_if_faulted() const {
+  if (seen_->bluez_lost)
+    throw RigFault("bluetoothd",
+                   "bluetoothd left the system bus (org.bluez changed owner) while lock " +
+                       lock_id_ + " was in use");
+  if (seen_->adapter_lost)
+    throw RigFault("ble-adapter", "adapter " + adapter_label_ +
+                                      " disappeared from BlueZ while lock " + lock_id_ +
+                                      " was in use");
+  if (seen_->adapter_off)
+    throw RigFault("ble-adapter", "adapter " + adapter_label_ + " was powered off while lock " +
+                                      lock_id_ + " was in use");
+}
+
+void BluezLockLink::forget_link() {
+  link_ready_ = false;
+  command_path_.clear();
+  status_path_.clear();
+  characteristics_.clear();
+  seen_->gatt_lost = false;
+  seen_->armed = false;
+}
+
+void BluezLockLink::begin_operation() {
+  if (!bus_) open_bus();
+  bus_->dispatch();
+  if (adapter_path_.empty() || faulted()) resync();
+}
+
+// Rebuilds everything from BlueZ's object tree: after start, after bluetoothd restarted, after
+// the adapter came back. Throws RigFault while the rig's BLE stack is not usable.
+void BluezLockLink::resync() {
+  auto fault_of = [this](const BluezCallError& e) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
+    return RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+  };
+  std::optional<std::string> owner;
+  ManagedObjects objects;
+  try {
+    owner = bus_->bluez_owner(config_.bus_timeout);
+    if (!owner)
+      throw RigFault("bluetoothd",
+                     "bluetoothd is not running (nobody owns org.bluez on the system bus)");
+    objects = bus_->managed_objects(config_.bus_timeout);
+  } catch (const BluezCallError& e) {
+    throw fault_of(e);
+  }
+
+  // Nothing is kept until the adapter checks pass: a throw leaves adapter_path_ empty, so the next
+  // call looks again instead of trusting half-built state.
+  forget_link();
+  *seen_ = Observed{};
+  seen_->bluez_owner = *owner;
+  device_path_.clear();
+  adapter_path_.clear();
+
+  std::string adapter_path;
+  std::vector<std::string> available;
+  for (const auto& [path, ifaces] : objects) {
+    auto a = ifaces.find(kAdapterIface);
+    if (a == ifaces.end()) continue;
+    const std::string name = path.substr(path.rfind('/') + 1);
+    const std::string address = prop_string(a->second, "Address").value_or("?");
+    available.push_back(name + " (" + address + ")");
+    if (name == config_.adapter || normalize_address(address) == config_.adapter) {
+      adapter_path = path;
+      adapter_label_ = name;
+      if (!prop_bool(a->second, "Powered").value_or(false))
+        throw RigFault("ble-adapter",
+                       "adapter " + name + " is powered off (try `bluetoothctl power on`)");
+    }
+  }
+  if (adapter_path.empty())
+    throw RigFault("ble-adapter", "BlueZ has no adapter " + quote(config_.adapter) + "; it has: " +
+                                      (available.empty() ? "none" : join(available, ", ")));
+  adapter_path_ = adapter_path;
+
+  for (const auto& [path, ifaces] : objects) {
+    auto d = ifaces.find(kDeviceIface);
+    if (d == ifaces.end() || path.rfind(adapter_path_ + "/", 0) != 0) continue;
+    const Properties& p = d->second;
+    seen_->devices[path] = {prop_string(p, "Address").value_or(""),
+                            prop_string(p, "Name").value_or(prop_string(p, "Alias").value_or("")),
+                            prop_strings(p, "UUIDs")};
+    if (!device_path_.empty() || !device_matches(path)) continue;
+    device_path_ = path;
+    seen_->device_present = true;
+    seen_->connected = prop_bool(p, "Connected").value_or(false);
+    seen_->services_resolved = prop_bool(p, "ServicesResolved").value_or(false);
+    seen_->rssi = prop_int(p, "RSSI");
+  }
+}
+
+// ---- discovery -------------------------------------------------------------------------------
+
+// Runs LE discovery until the lock shows it is on air (or is connected), or the deadline.
+bool BluezLockLink::find_lock(SteadyTime deadline) {
+  if (seen_->device_present && seen_->connected) return true;
+  seen_->advert_seen = false;
+
+  auto adapter_call = [this](const char* method, auto... args) {
+    try {
+      bus_->call(adapter_path_, kAdapterIface, method, config_.bus_timeout, args...);
+    } catch (const BluezCallError& e) {
+      Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
+      if (a.verdict == Verdict::rig_fault)
+        throw RigFault(a.component, "adapter " + adapter_label_ + ": " + a.reason);
+    }
+  };
+  // Service UUIDs go into the filter only when asked for: many locks advertise no service UUID
+  // (or only in the scan response), and the filter would then hide them.
+  Properties filter{{"Transport", sdbus::Variant(std::string("le"))}};
+  if (config_.match_service)
+    filter["UUIDs"] = sdbus::Variant(std::vector<std::string>{profile_->service_uuid()});
+  adapter_call("SetDiscoveryFilter", filter);
+  adapter_call("StartDiscovery");
+
+  // BlueZ keeps RSSI only for devices seen in the running discovery session, so a device that
+  // already carries one is on air now.
+  if (seen_->device_present && !device_path_.empty()) {
+    try {
+      auto reply = bus_->call(device_path_, kPropertiesIface, "GetAll", config_.bus_timeout,
+                              std::string(kDeviceIface));
+      Properties p;
+      reply >> p;
+      seen_->connected = prop_bool(p, "Connected").value_or(seen_->connected);
+      if (auto rssi = prop_int(p, "RSSI")) {
+        seen_->rssi = rssi;
+        seen_->advert_seen = true;
+      }
+    } catch (const BluezCallError&) {
+      // The device went away between the snapshot and now; discovery will tell.
+    }
+  }
+
+  const bool found = bus_->wait_until(deadline, [this] {
+    return faulted() || (seen_->device_present && (seen_->advert_seen || seen_->connected));
+  });
+  // Stopped before connecting: several controllers abort LE connection attempts made while they
+  // scan (le-connection-abort-by-local).
+  if (!faulted()) adapter_call("StopDiscovery");
+  raise_if_faulted();
+  return found && seen_->device_present;
+}
+
+bool BluezLockLink::advertising(Duration window) {
+  begin_operation();
+  if (seen_->device_present && seen_->connected) return true;
+  return find_lock(Clock::now() + window);
+}
+
+// ---- connection ------------------------------------------------------------------------------
+
+void BluezLockLink::cancel_connect() {
+  // Disconnect also cancels a connection attempt BlueZ still has pending; without it the next
+  // Connect would get InProgress.
+  disconnect_quietly();
+  seen_->connected = false;
+  seen_->services_resolved = false;
+}
+
+void BluezLockLink::disconnect_quietly() {
+  forget_link();
+  if (device_path_.empty()) return;
+  try {
+    bus_->call(device_path_, kDeviceIface, "Disconnect", config_.bus_timeout);
+  } catch (const BluezCallError&) {
+    // Not connected, already gone: the goal is reached either way.
+  }
+}
+
+void BluezLockLink::recover_stale_device() {
+  const std::string path = device_path_;
+  disconnect_quietly();
+  try {
+    bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
+               sdbus::ObjectPath(path));
+  } catch (const BluezCallError& e) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
+    if (a.verdict == Verdict::rig_fault)
+      throw RigFault(a.component, "adapter " + adapter_label_ + ": removing stale lock " +
+                                      lock_id_ + ": " + a.reason);
+  }
+  seen_->devices.erase(path);
+  device_path_.clear();
+  seen_->device_present = false;
+  seen_->connected = false;
+  seen_->services_resolved = false;
+}
+
+std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
+  ManagedObjects objects;
+  try {
+    objects = bus_->managed_objects(config_.bus_timeout);
+  } catch (const BluezCallError& e) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
+    throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+  }
+  const std::string prefix = device_path_ + "/";
+  std::map<std::string, std::string> services;  // path → uuid
+  struct Char {
+    std::string path, uuid, service;
+  };
+  std::vector<Char> chars;
+  for (const auto& [path, ifaces] : objects) {
+    if (path.rfind(prefix, 0) != 0) continue;
+    if (auto s = ifaces.find(kGattServiceIface); s != ifaces.end())
+      services[path] = normalize_uuid(prop_string(s->second, "UUID").value_or("")).value_or("");
+    if (auto c = ifaces.find(kGattCharIface); c != ifaces.end())
+      chars.push_back({path,
+                       normalize_uuid(prop_string(c->second, "UUID").value_or("")).value_or(""),
+                       prop_string(c->second, "Service").value_or("")});
+  }
+  characteristics_.clear();
+  for (const auto& c : chars) characteristics_.emplace(c.uuid, c.path);
+
+  std::string service_path;
+  std::vector<std::string> offered;
+  for (const auto& [path, uuid] : services) {
+    offered.push_back(display_uuid(uuid));
+    if (uuid == profile_->service_uuid() && service_path.empty()) service_path = path;
+  }
+  if (service_path.empty()) {
+    disconnect_quietly();
+    return failed(LockOutcome::protocol_error,
+                  "the lock exposes no service " + display_uuid(profile_->service_uuid()) +
+                      " (it has: " + (offered.empty() ? "none" : join(offered, ", ")) + ")");
+  }
+  for (const auto& c : chars) {
+    if (c.service != service_path) continue;
+    if (c.uuid == profile_->command_uuid() && command_path_.empty()) command_path_ = c.path;
+    if (c.uuid == profile_->status_uuid() && status_path_.empty()) status_path_ = c.path;
+  }
+  if (command_path_.empty() || status_path_.empty()) {
+    const std::string missing =
+        command_path_.empty() ? profile_->command_uuid() : profile_->status_uuid();
+    disconnect_quietly();
+    return failed(LockOutcome::protocol_error, "service " + display_uuid(profile_->service_uuid()) +
+                                                   " has no characteristic " +
+                                                   display_uuid(missing));
+  }
+  return std::nullopt;
+}
+
+std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      bus_->call(status_path_, kGattCharIface, "StartNotify", left(deadline));
+      return std::nullopt;
+    } catch (const BluezCallError& e) {
+      Attribution a = attribute_bluez_error(e.error(), BluezStep::notify_setup);
+      if (a.verdict == Verdict::already_done) return std::nullopt;
+      if (a.verdict == Verdict::rig_fault)
+        throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+      if ((a.verdict == Verdict::retry_once || a.verdict == Verdict::recover_stale) &&
+          attempt == 0 && Clock::now() < deadline)
+        continue;
+      disconnect_quietly();
+      return failed(a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error,
+                    a.reason);
+    }
+  }
+}
+
+ConnectResult BluezLockLink::connect_until(SteadyTime deadline) {
+  int local_aborts = 0;
+  bool recovered = false;
+  for (;;) {
+    raise_if_faulted();
+    if (!(seen_->device_present && seen_->connected)) {
+      if (!find_lock(deadline)) {
+        std::string wanted = config_.address ? "address " + *config_.address : "";
+        if (config_.name) wanted += (wanted.empty() ? "name " : ", name ") + quote(*config_.name);
+        return failed(LockOutcome::not_found, "not seen advertising on " + adapter_label_ +
+                                                  " within the budget (looked for " + wanted + ")");
+      }
+      if (Clock::now() >= deadline)
+        return failed(LockOutcome::timeout,
+                      "found the lock, but the budget ran out before connecting");
+      try {
+        bus_->call(device_path_, kDeviceIface, "Connect", left(deadline));
+      } catch (const BluezCallError& e) {
+        Attribution a = attribute_bluez_error(e.error(), BluezStep::connect);
+        switch (a.verdict) {
+          case Verdict::already_done:
+            break;
+          case Verdict::lock_outcome:
+            cancel_connect();
+            return failed(a.outcome, a.reason);
+          case Verdict::rig_fault:
+            cancel_connect();
+            throw RigFault(a.component,
+                           "lock " + lock_id_ + " via " + adapter_label_ + ": " + a.reason);
+          case Verdict::recover_stale:
+            if (recovered)
+              throw RigFault("bluetoothd", "lock " + lock_id_ +
+                                               " stays \"in progress\" in BlueZ even after "
+                                               "RemoveDevice and rediscovery");
+            recovered = true;
+            recover_stale_device();
+            continue;
+          case Verdict::retry_once:
+            // The retry runs a fresh discovery first, so reaching the second abort means the lock
+            // was advertising both times: the local stack is what gives up.
+            if (++local_aborts < 2) continue;
+            throw RigFault("ble-adapter", "lock " + lock_id_ + " via " + adapter_label_ + ": " +
+                                              a.reason +
+                                              ", twice in a row while the lock was advertising");
+        }
+      }
+      seen_->connected = true;  // Connect returned: BlueZ's own signal may still be queued
+    }
+
+    bus_->wait_until(deadline,
+                     [this] { return faulted() || seen_->services_resolved || !seen_->connected; });
+    raise_if_faulted();
+    if (!seen_->connected) {
+      forget_link();
+      return failed(LockOutcome::disconnected,
+                    "the link dropped while BlueZ resolved the lock's services");
+    }
+    if (!seen_->services_resolved) {
+      cancel_connect();
+      return failed(LockOutcome::timeout,
+                    "connected, but BlueZ did not resolve the lock's services in time");
+    }
+    if (auto r = enumerate_gatt()) return *r;
+    if (auto r = start_notify(deadline)) return *r;
+    Port port(*this, deadline);
+    if (auto refused = profile_->on_connected(port)) {
+      disconnect_quietly();
+      return failed(refused->outcome, refused->meaning);
+    }
+    link_ready_ = true;
+    ConnectResult ok;
+    ok.outcome = LockOutcome::success;
+    ok.rssi_dbm = seen_->rssi;
+    return ok;
+  }
+}
+
+ConnectResult BluezLockLink::connect(Duration timeout) {
+  const SteadyTime start = Clock::now();
+  begin_operation();
+  ConnectResult r;
+  if (link_ready_ && seen_->connected) {
+    r.rssi_dbm = seen_->rssi;
+    r.detail = "already connected";
+  } else {
+    forget_link();
+    r = connect_until(start + timeout);
+  }
+  r.elapsed = since(start);
+  if (!r.rssi_dbm) r.rssi_dbm = seen_->rssi;
+  return r;
+}
+
+bool BluezLockLink::connected() const {
+  if (!bus_) return false;
+  try {
+    bus_->dispatch();
+  } catch (const RigFault&) {
+    return false;
+  }
+  return link_ready_ && seen_->connected && !seen_->gatt_lost && !faulted();
+}
+
+void BluezLockLink::disconnect() {
+  if (!bus_) return;
+  try {
+    bus_->dispatch();
+    const bool up = seen_->connected || link_ready_;
+    disconnect_quietly();
+    if (up && !faulted())
+      bus_->wait_until(Clock::now() + config_.bus_timeout,
+                       [this] { return !seen_->connected || faulted(); });
+  } catch (const std::exception&) {
+    forget_link();
+  }
+}
+
+// ---- unlock ----------------------------------------------------------------------------------
+
+UnlockResult BluezLockLink::unlock(Duration timeout) {
+  const SteadyTime start = Clock::now();
+  const SteadyTime deadline = start + timeout;
+  begin_operation();
+  UnlockResult r;
+  r.rssi_dbm = seen_->rssi;
+  if (!link_ready_ || !seen_->connected || seen_->gatt_lost) {
+    forget_link();
+    r.outcome = LockOutcome::disconnected;
+    r.detail = "the link was down before the command was sent";
+    return r;
+  }
+
+  const std::uint32_t sequence = ++sequence_;
+  const Bytes command = profile_->unlock_command(sequence);
+  seen_->armed = true;
+  seen_->sequence = sequence;
+  seen_->verdict.reset();
+  seen_->skipped = 0;
+  std::optional<BluezError> write_error;
+  bool write_done = false;
+
+  const SteadyTime sent = Clock::now();
+  sdbus::PendingAsyncCall pending;
+  try {
+    pending = bus_->call_async(
+        command_path_, kGattCharIface, "WriteValue", left(deadline),
+        [&write_error, &write_done](std::optional<BluezError> e) {
+          write_done = true;
+          write_error = std::move(e);
+        },
+        command,
+        Properties{{"type", sdbus::Variant(std::string(
+                                profile_->write_with_response() ? "request" : "command"))}});
+  } catch (const BluezCallError& e) {
+    write_done = true;
+    write_error = e.error();
+  }
+
+  bus_->wait_until(deadline, [&] {
+    return seen_->verdict || write_error || !seen_->connected || seen_->gatt_lost || faulted();
+  });
+  seen_->armed = false;
+  // The closure above refers to this frame's locals: its reply must never be delivered later.
+  if (pending.isPending()) pending.cancel();
+  raise_if_faulted();
+
+  const auto sent_to = [&](SteadyTime t) { return std::chrono::duration_cast<Duration>(t - sent); };
+  r.rssi_dbm = seen_->rssi;
+  if (seen_->verdict) {
+    r.outcome = seen_->verdict->outcome;
+    r.latency = sent_to(seen_->verdict_at);
+    r.detail = seen_->verdict->meaning;
+  } else if (write_error) {
+    Attribution a = attribute_bluez_error(*write_error, BluezStep::command_write);
+    if (a.verdict == Verdict::rig_fault)
+      throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+    // Never re-sent: a second unlock command would change what is being measured.
+    r.outcome = a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error;
+    r.latency = sent_to(Clock::now());
+    r.detail = a.reason;
+  } else if (!seen_->connected || seen_->gatt_lost) {
+    r.outcome = LockOutcome::disconnected;
+    r.latency = sent_to(Clock::now());
+    r.detail = "the link dropped after the unlock command was sent";
+  } else {
+    r.outcome = LockOutcome::timeout;
+    r.latency = sent_to(Clock::now());
+    r.detail = std::string("no status notification answered the command within ") +
+               format_duration(timeout) +
+               (write_done ? "" : " (the write itself was not acknowledged)");
+  }
+  if (seen_->skipped > 0)
+    r.detail += "; skipped " + std::to_string(seen_->skipped) + " late status notification(s)";
+  if (r.outcome == LockOutcome::disconnected) forget_link();
+  return r;
+}
+
+// ---- identity --------------------------------------------------------------------------------
+
+std::string BluezLockLink::read_string(const std::string& uuid, SteadyTime deadline) {
+  Port port(*this, deadline);
+  if (!characteristics_.count(uuid)) return "";
+  GattIo io = port.read(uuid);
+  return io.failure ? "" : printable(io.value);
+}
+
+std::optional<LockIdentity> BluezLockLink::identity(Duration timeout) {
+  const SteadyTime deadline = Clock::now() + timeout;
+  begin_operation();
+  const bool was_up = link_ready_ && seen_->connected;
+  if (!was_up && connect(timeout).outcome != LockOutcome::success) return std::nullopt;
+  LockIdentity id;
+  id.firmware = read_string(kFirmwareRevision, deadline);
+  id.model = read_string(kModelNumber, deadline);
+  id.manufacturer = read_string(kManufacturerName, deadline);
+  if (!was_up) disconnect();
+  return id;
+}
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,75 @@
+// The `bluez` lock link: one lock reached through BlueZ (bluetoothd) over D-Bus, the way a phone
+// app reaches it. Lifecycle, discovery, GATT and the unlock exchange live here; what the bytes
+// mean is the LockProfile's business, and which failures are the lock's is error_attribution's.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "drivers/bluez/bluez_config.hpp"
+#include "drivers/bluez/lock_profile.hpp"
+#include "drivers/lock_link.hpp"
+
+namespace lockrig::drivers::bluez {
+
+class BluezBus;
+
+class BluezLockLink final : public LockLink {
+ public:
+  // Touches no bus until first used, so building a run never fails on a machine without BlueZ.
+  BluezLockLink(std::string lock_id, BluezLockConfig config, std::unique_ptr<LockProfile> profile);
+  ~BluezLockLink() override;
+
+  ConnectResult connect(Duration timeout) override;
+  bool connected() const override;
+  UnlockResult unlock(Duration timeout) override;
+  // Best effort and never throws: a bus or bluetoothd failure here has been or will be reported by
+  // the call that needs the link.
+  void disconnect() override;
+  std::optional<LockIdentity> identity(Duration timeout) override;
+  bool advertising(Duration window) override;
+
+ private:
+  struct Observed;
+  class Port;
+  friend class Port;
+
+  void begin_operation();
+  void open_bus();
+  void resync();
+  void raise_if_faulted() const;
+  bool faulted() const;
+  bool device_matches(const std::string& path) const;
+  bool may_adopt(const std::string& path) const;
+
+  bool find_lock(std::chrono::steady_clock::time_point deadline);
+  ConnectResult connect_until(std::chrono::steady_clock::time_point deadline);
+  void cancel_connect();
+  void recover_stale_device();
+  std::optional<ConnectResult> enumerate_gatt();
+  std::optional<ConnectResult> start_notify(std::chrono::steady_clock::time_point deadline);
+  void forget_link();
+  void disconnect_quietly();
+  std::string read_string(const std::string& uuid, std::chrono::steady_clock::time_point deadline);
+
+  std::string lock_id_;
+  BluezLockConfig config_;
+  std::unique_ptr<LockProfile> profile_;
+  std::unique_ptr<BluezBus> bus_;
+  std::unique_ptr<Observed> seen_;
+
+  std::string adapter_path_;
+  std::string adapter_label_;  // for messages: "hci0"
+  std::string device_path_;
+  // Valid while the link is up and enumerated.
+  std::string command_path_;
+  std::string status_path_;
+  std::map<std::string, std::string> characteristics_;  // uuid → object path, whole device
+  bool link_ready_ = false;
+  std::uint32_t sequence_ = 0;
+};
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,52 @@
+// Error attribution: which failures reported by BlueZ (or by the bus on its way to BlueZ) are the
+// lock's doing, and which are the rig's own BLE stack failing. Pure: the table is testable without
+// D-Bus, and drivers/bluez/README.md documents it row by row.
+#pragma once
+
+#include <string>
+
+#include "drivers/outcome.hpp"
+
+namespace lockrig::drivers::bluez {
+
+// What the driver was doing when the error came back. The same error name means different things
+// depending on the object it was sent to: UnknownObject on the adapter means the adapter is gone,
+// on a characteristic it means the lock dropped the link and BlueZ removed its GATT objects.
+enum class BluezStep {
+  enumerate,      // ObjectManager.GetManagedObjects, Properties.Get on BlueZ objects
+  adapter,        // SetDiscoveryFilter, StartDiscovery, StopDiscovery, RemoveDevice
+  connect,        // Device1.Connect
+  notify_setup,   // GattCharacteristic1.StartNotify on the status characteristic
+  command_write,  // GattCharacteristic1.WriteValue of the unlock command
+  read_value,     // GattCharacteristic1.ReadValue (identity, profile handshakes)
+  disconnect,     // Device1.Disconnect
+};
+
+struct BluezError {
+  std::string name;     // D-Bus error name, e.g. "org.bluez.Error.Failed"
+  std::string message;  // e.g. "le-connection-abort-by-local"
+  // Our own deadline for the call had passed when it failed (a timeout we imposed, as opposed to
+  // the bus or bluetoothd answering early with NoReply).
+  bool deadline_passed = false;
+};
+
+enum class Verdict {
+  lock_outcome,   // record `outcome` for the attempt
+  rig_fault,      // throw RigFault(component, reason)
+  already_done,   // e.g. AlreadyConnected on Connect: carry on as if it succeeded
+  recover_stale,  // BlueZ holds a stuck operation for the device: remove it and rediscover
+  retry_once,     // a transient of the local stack: retry once, then decide on the evidence
+};
+
+struct Attribution {
+  Verdict verdict = Verdict::rig_fault;
+  LockOutcome outcome = LockOutcome::protocol_error;  // meaningful for lock_outcome
+  std::string component;  // meaningful for rig_fault: "bluetoothd", "ble-adapter", "dbus"
+  std::string reason;     // one sentence for the result detail or the fault message
+};
+
+Attribution attribute_bluez_error(const BluezError& error, BluezStep step);
+
+const char* step_name(BluezStep step);
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,40 @@
+// What `lockrig probe` shows about BLE: the adapters BlueZ has, and the devices on air around
+// one of them, so a new rig can be wired up without reading code. Plain functions over BlueZ's
+// D-Bus API; RigFault when the system bus or bluetoothd is not usable.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rig/clock.hpp"
+
+namespace lockrig::drivers::bluez {
+
+struct BleAdapterInfo {
+  std::string name;     // "hci0": what fixtures write as drivers.bluez.adapter
+  std::string address;  // "00:1A:7D:DA:71:13"
+  std::string alias;    // the adapter's friendly name
+  bool powered = false;
+  bool discovering = false;
+};
+
+struct VisibleBleDevice {
+  std::string address;
+  std::string name;  // advertised name, or BlueZ's alias when the lock advertises none
+  std::optional<int> rssi_dbm;
+  std::vector<std::string> service_uuids;  // lowercase 128-bit
+  bool connected = false;
+};
+
+// Adapters in BlueZ's object tree, sorted by name.
+std::vector<BleAdapterInfo> list_ble_adapters(Duration bus_timeout = std::chrono::seconds(5));
+
+// Runs LE discovery on `adapter` (name or address) for `duration` and returns the devices seen
+// during it or currently connected, strongest signal first. `service_uuids` narrows the scan the
+// way the driver's match_service does (empty: every LE device).
+std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Duration duration,
+                                               const std::vector<std::string>& service_uuids = {},
+                                               Duration bus_timeout = std::chrono::seconds(5));
+
+}  // namespace lockrig::drivers::bluez

@@ -1,0 +1,391 @@
+"""lockrig's GATT lock model, run inside python-dbusmock's `bluez5` template.
+
+The bluez5 template models adapters and devices but no GATT, and its Device1.Connect stores
+neither Connected nor ServicesResolved. The test harness (bluez_mock.cpp) installs one-line control methods
+on the mock's root object (org.freedesktop.DBus.Mock.AddMethods, interface org.lockrig.LockMock)
+that import this module inside the mock's own process, so the model works on the template's
+Python objects directly: it adds the lock's GATT objects with AddObject/AddMethods when a
+connection resolves, announces them with EmitSignal(InterfacesAdded), replaces Connect and
+Disconnect, and answers unlock commands with a status notification sent from a GLib timeout after
+WriteValue has returned, as BlueZ does.
+
+The lock's wire protocol (test-only): command 01 <seq> 55; status 81 <seq> <code>, code 00 =
+unlocked, 01 = refused. Service fff0, command fff1, status fff2; Device Information 180a.
+
+Knobs (per lock, see DEFAULT_KNOBS) inject the failures the driver must attribute.
+"""
+
+import time
+
+import dbus
+import dbus.exceptions
+from gi.repository import GLib
+
+import dbusmock.templates.bluez5 as bluez5
+from dbusmock import mockobject
+
+ADAPTER = 'org.bluez.Adapter1'
+DEVICE = 'org.bluez.Device1'
+SERVICE = 'org.bluez.GattService1'
+CHAR = 'org.bluez.GattCharacteristic1'
+OBJECT_MANAGER = 'org.freedesktop.DBus.ObjectManager'
+PROPERTIES = 'org.freedesktop.DBus.Properties'
+
+
+def uuid16(short):
+    return f'0000{short}-0000-1000-8000-00805f9b34fb'
+
+
+LOCK_SERVICE, COMMAND, STATUS = uuid16('fff0'), uuid16('fff1'), uuid16('fff2')
+DIS, FIRMWARE, MODEL, MANUFACTURER = uuid16('180a'), uuid16('2a26'), uuid16('2a24'), uuid16('2a29')
+
+DEFAULT_KNOBS = {
+    'present': True,              # the device object exists from the start (a cached device)
+    'rssi': -61,
+    'advertise_service': True,    # the lock service UUID is in its advertisement
+    'discover_delay_ms': 20,      # advertisement seen this long after StartDiscovery
+    'connect_delay_ms': 0,        # Connect blocks this long (blocks the whole mock, like a busy daemon)
+    'resolve_delay_ms': 5,        # ServicesResolved this long after Connect
+    'never_resolve': False,
+    'connect_error': '',          # 'org.bluez.Error.Failed: le-connection-abort-by-local'
+    'connect_error_count': 0,     # how many Connect calls fail with connect_error
+    'stuck_in_progress': False,   # Connect answers InProgress until the device is removed
+    'always_in_progress': False,  # ... even after that
+    'notify_error': '',
+    'write_error': '',            # 'org.bluez.Error.NotAuthorized: ...'
+    'reply': 'success',           # success | reject | none | garbage | stale_then_success
+    'reply_delay_ms': 0.0,
+    'disconnect_on_write': False,  # the link drops right after the command arrives
+    'dis': True,
+    'firmware': '2.4.1',
+    'model': 'LR-100',
+    'manufacturer': 'Lockrig Test Locks',
+}
+
+
+def _py(value):
+    if isinstance(value, dbus.Boolean):
+        return bool(value)
+    if isinstance(value, (dbus.String, dbus.ObjectPath, str)):
+        return str(value)
+    if isinstance(value, (dbus.Double, float)):
+        return float(value)
+    if isinstance(value, (dbus.Array, list)):
+        return [_py(v) for v in value]
+    return int(value)
+
+
+def _error(spec):
+    name, _, message = spec.partition(':')
+    return dbus.exceptions.DBusException(message.strip(), name=name.strip())
+
+
+def _later(delay_ms, fn):
+    def once():
+        fn()
+        return False
+    if delay_ms <= 0:
+        GLib.idle_add(once)
+    else:
+        GLib.timeout_add(int(round(delay_ms)), once)
+
+
+class Lock:
+    def __init__(self, adapter, address, name, knobs):
+        self.adapter = adapter
+        self.address = address
+        self.name = name
+        self.knobs = dict(DEFAULT_KNOBS)
+        self.knobs.update(knobs)
+        self.path = f'/org/bluez/{adapter}/dev_' + address.replace(':', '_').upper()
+        self.in_range = True
+        self.present = False
+        self.connected = False
+        self.notifying = False
+        self.gatt = []  # (path, interface) in creation order
+        self.stuck = self.knobs['stuck_in_progress']
+        self.connect_errors_left = self.knobs['connect_error_count']
+        self.stats = {k: 0 for k in ('connect', 'disconnect', 'remove', 'start_notify', 'write', 'read',
+                                     'last_reply_delay_us')}
+        self.write_at = 0.0
+
+    def set_knobs(self, knobs):
+        self.knobs.update(knobs)
+        if 'stuck_in_progress' in knobs:
+            self.stuck = knobs['stuck_in_progress']
+        if 'connect_error_count' in knobs:
+            self.connect_errors_left = knobs['connect_error_count']
+
+
+def _root():
+    return mockobject.objects['/']
+
+
+def _locks():
+    root = _root()
+    if not hasattr(root, 'lockrig_locks'):
+        root.lockrig_locks = {}
+    return root.lockrig_locks
+
+
+def _lock_at(path):
+    for lock in _locks().values():
+        if lock.path == path:
+            return lock
+    return None
+
+
+# ---- GATT objects -----------------------------------------------------------------------------
+
+def _add_object(lock, path, iface, props, methods):
+    root = _root()
+    root.AddObject(path, iface, props, methods)
+    mockobject.objects[path].lockrig_lock = lock
+    root.EmitSignal(OBJECT_MANAGER, 'InterfacesAdded', 'oa{sa{sv}}',
+                    [dbus.ObjectPath(path), {iface: props}])
+    lock.gatt.append((path, iface))
+
+
+def _service(lock, path, uuid):
+    _add_object(lock, path, SERVICE, {
+        'UUID': dbus.String(uuid, variant_level=1),
+        'Primary': dbus.Boolean(True, variant_level=1),
+        'Device': dbus.ObjectPath(lock.path, variant_level=1),
+        'Includes': dbus.Array([], signature='o', variant_level=1),
+    }, [])
+
+
+def _characteristic(lock, path, service_path, uuid, flags, value=b''):
+    _add_object(lock, path, CHAR, {
+        'UUID': dbus.String(uuid, variant_level=1),
+        'Service': dbus.ObjectPath(service_path, variant_level=1),
+        'Value': dbus.Array([dbus.Byte(b) for b in value], signature='y', variant_level=1),
+        'Notifying': dbus.Boolean(False, variant_level=1),
+        'Flags': dbus.Array(flags, signature='s', variant_level=1),
+    }, [
+        ('ReadValue', 'a{sv}', 'ay', _read_value),
+        ('WriteValue', 'aya{sv}', '', _write_value),
+        ('StartNotify', '', '', _start_notify),
+        ('StopNotify', '', '', _stop_notify),
+    ])
+    mockobject.objects[path].lockrig_value = bytes(value)
+
+
+def _resolve(lock):
+    if not lock.connected or lock.gatt:
+        return
+    service = lock.path + '/service0010'
+    _service(lock, service, LOCK_SERVICE)
+    _characteristic(lock, service + '/char0011', service, COMMAND, ['write', 'write-without-response'])
+    _characteristic(lock, service + '/char0013', service, STATUS, ['read', 'notify'])
+    if lock.knobs['dis']:
+        dis = lock.path + '/service0020'
+        _service(lock, dis, DIS)
+        _characteristic(lock, dis + '/char0021', dis, FIRMWARE, ['read'], lock.knobs['firmware'].encode())
+        _characteristic(lock, dis + '/char0023', dis, MODEL, ['read'], lock.knobs['model'].encode())
+        _characteristic(lock, dis + '/char0025', dis, MANUFACTURER, ['read'],
+                        lock.knobs['manufacturer'].encode())
+    mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+        'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+
+
+def _remove_gatt(lock):
+    root = _root()
+    for path, iface in reversed(lock.gatt):
+        if path in mockobject.objects:
+            root.RemoveObject(path)
+            root.EmitSignal(OBJECT_MANAGER, 'InterfacesRemoved', 'oas', [dbus.ObjectPath(path), [iface]])
+    lock.gatt = []
+
+
+def _drop_link(lock):
+    """The link goes down (lock side or Disconnect): BlueZ's order of events."""
+    if not lock.connected:
+        return
+    lock.connected = False
+    lock.notifying = False
+    device = mockobject.objects.get(lock.path)
+    if device is not None:
+        device.connected = False
+        device.UpdateProperties(DEVICE, {
+            'ServicesResolved': dbus.Boolean(False, variant_level=1),
+            'Connected': dbus.Boolean(False, variant_level=1)})
+    _remove_gatt(lock)
+
+
+# ---- methods that replace or extend the template's ------------------------------------------
+
+def _connect(device):
+    lock = _lock_at(device.path)
+    lock.stats['connect'] += 1
+    if lock.knobs['always_in_progress'] or lock.stuck:
+        raise dbus.exceptions.DBusException('Operation already in progress', name='org.bluez.Error.InProgress')
+    if lock.connect_errors_left > 0:
+        lock.connect_errors_left -= 1
+        raise _error(lock.knobs['connect_error'])
+    if lock.connected:
+        raise dbus.exceptions.DBusException('Already Connected', name='org.bluez.Error.AlreadyConnected')
+    if lock.knobs['connect_delay_ms'] > 0:
+        time.sleep(lock.knobs['connect_delay_ms'] / 1000.0)
+    lock.connected = True
+    device.connected = True
+    device.UpdateProperties(DEVICE, {'Connected': dbus.Boolean(True, variant_level=1)})
+    if not lock.knobs['never_resolve']:
+        _later(lock.knobs['resolve_delay_ms'], lambda: _resolve(lock))
+
+
+def _disconnect(device):
+    lock = _lock_at(device.path)
+    lock.stats['disconnect'] += 1
+    if not lock.connected:
+        raise dbus.exceptions.DBusException('Not Connected', name='org.bluez.Error.NotConnected')
+    _drop_link(lock)
+
+
+def _read_value(char, _options):
+    lock = char.lockrig_lock
+    lock.stats['read'] += 1
+    if not lock.connected:
+        raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
+    return dbus.Array([dbus.Byte(b) for b in char.lockrig_value], signature='y')
+
+
+def _notify(lock, payload):
+    status = mockobject.objects.get(lock.path + '/service0010/char0013')
+    if status is None or not lock.connected or not lock.notifying:
+        return
+    value = dbus.Array([dbus.Byte(b) for b in payload], signature='y', variant_level=1)
+    status.props[CHAR]['Value'] = value
+    # How long the mock really took from receiving the write to sending the notification, so a
+    # benchmark can tell the mock's timer lateness from the driver's measurement error.
+    lock.stats['last_reply_delay_us'] = int((time.monotonic() - lock.write_at) * 1e6)
+    status.EmitSignal(PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [CHAR, {'Value': value}, []])
+
+
+def _write_value(char, value, _options):
+    lock = char.lockrig_lock
+    lock.write_at = time.monotonic()
+    lock.stats['write'] += 1
+    if not lock.connected:
+        raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
+    if not char.path.endswith('/char0011'):
+        raise dbus.exceptions.DBusException('Write not permitted', name='org.bluez.Error.NotPermitted')
+    if lock.knobs['write_error']:
+        raise _error(lock.knobs['write_error'])
+    seq = int(value[1]) if len(value) > 1 else 0
+    if lock.knobs['disconnect_on_write']:
+        _later(1, lambda: _drop_link(lock))
+        return
+    reply = lock.knobs['reply']
+    delay = lock.knobs['reply_delay_ms']
+    if reply == 'none':
+        return
+    if reply == 'stale_then_success':
+        _later(delay, lambda: _notify(lock, bytes([0x81, (seq - 1) & 0xff, 0x00])))
+        _later(delay + 1, lambda: _notify(lock, bytes([0x81, seq, 0x00])))
+        return
+    payload = {
+        'success': bytes([0x81, seq, 0x00]),
+        'reject': bytes([0x81, seq, 0x01]),
+        'garbage': bytes([0xde, 0xad, 0xbe, 0xef]),
+    }[reply]
+    _later(delay, lambda: _notify(lock, payload))
+
+
+def _start_notify(char):
+    lock = char.lockrig_lock
+    lock.stats['start_notify'] += 1
+    if lock.knobs['notify_error']:
+        raise _error(lock.knobs['notify_error'])
+    if not lock.connected:
+        raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.NotConnected')
+    lock.notifying = True
+    char.UpdateProperties(CHAR, {'Notifying': dbus.Boolean(True, variant_level=1)})
+
+
+def _stop_notify(char):
+    char.lockrig_lock.notifying = False
+    char.UpdateProperties(CHAR, {'Notifying': dbus.Boolean(False, variant_level=1)})
+
+
+def _appear(lock):
+    """The lock's advertisement reaches the adapter: BlueZ creates (or refreshes) its device."""
+    if not lock.in_range:
+        return
+    if not lock.present:
+        _root().AddDevice(lock.adapter, lock.address, lock.name)
+        mockobject.objects[lock.path].AddMethods(DEVICE, [
+            ('Connect', '', '', _connect),
+            ('Disconnect', '', '', _disconnect),
+        ])
+        lock.present = True
+    uuids = [LOCK_SERVICE] if lock.knobs['advertise_service'] else []
+    mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+        'RSSI': dbus.Int16(lock.knobs['rssi'], variant_level=1),
+        'UUIDs': dbus.Array(uuids, signature='s', variant_level=1),
+    })
+
+
+def _start_discovery(adapter):
+    bluez5.StartDiscovery(adapter)  # keeps the template's behaviour, quirks included
+    name = adapter.path.rsplit('/', 1)[-1]
+    for lock in _locks().values():
+        if lock.adapter == name and lock.in_range:
+            _later(lock.knobs['discover_delay_ms'], lambda lock=lock: _appear(lock))
+
+
+def _remove_device(adapter, path):
+    if path not in mockobject.objects:
+        raise dbus.exceptions.DBusException('Does Not Exist', name='org.bluez.Error.DoesNotExist')
+    lock = _lock_at(path)
+    if lock is not None:
+        lock.stats['remove'] += 1
+        _drop_link(lock)
+        lock.present = False
+        lock.stuck = False  # what a stale InProgress needs: BlueZ forgets the device
+    bluez5.RemoveDevice(adapter, path)
+
+
+# ---- control methods (org.lockrig.LockMock on /) ---------------------------------------------
+
+def add_adapter(root, name):
+    path = root.AddAdapter(name, 'lockrig-rig')
+    mockobject.objects[path].AddMethods(ADAPTER, [
+        ('StartDiscovery', '', '', _start_discovery),
+        ('RemoveDevice', 'o', '', _remove_device),
+    ])
+    return path
+
+
+def add_lock(_root_obj, adapter, address, name, knobs):
+    lock = Lock(str(adapter), str(address), str(name), {str(k): _py(v) for k, v in knobs.items()})
+    _locks()[lock.address] = lock
+    if lock.knobs['present']:
+        _appear(lock)
+    return lock.path
+
+
+def set_knobs(_root_obj, address, knobs):
+    _locks()[str(address)].set_knobs({str(k): _py(v) for k, v in knobs.items()})
+
+
+def vanish(_root_obj, address):
+    """Out of range: the link drops and BlueZ removes the device once it stops seeing it."""
+    lock = _locks()[str(address)]
+    lock.in_range = False
+    _drop_link(lock)
+    if lock.present:
+        lock.present = False
+        bluez5.RemoveDevice(mockobject.objects[f'/org/bluez/{lock.adapter}'], lock.path)
+
+
+def reappear(_root_obj, address):
+    lock = _locks()[str(address)]
+    lock.in_range = True
+    adapter = mockobject.objects.get(f'/org/bluez/{lock.adapter}')
+    if adapter is not None and adapter.props[ADAPTER].get('Discovering'):
+        _later(lock.knobs['discover_delay_ms'], lambda: _appear(lock))
+
+
+def stats(_root_obj, address):
+    return {k: dbus.Int64(v, variant_level=1) for k, v in _locks()[str(address)].stats.items()}

@@ -1,0 +1,231 @@
+// The `command` lock link against a scripted fake app harness: results, hangs, crashes, malformed
+// output, stderr noise and arguments passed intact.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "drivers/command/command_link.hpp"
+#include "drivers/command/process.hpp"
+#include "drivers/rig_fault.hpp"
+
+namespace lockrig::drivers::command {
+namespace {
+
+using namespace std::chrono_literals;
+
+CommandConfig config(std::vector<std::string> args) {
+  CommandConfig c;
+  c.program = {LOCKRIG_FAKE_APP};
+  c.program.insert(c.program.end(), args.begin(), args.end());
+  c.overrun_grace = 100ms;
+  c.term_grace = 200ms;
+  return c;
+}
+
+std::string temp_path() {
+  char name[] = "/tmp/lockrig-fake-app-XXXXXX";
+  int fd = ::mkstemp(name);
+  if (fd >= 0) ::close(fd);
+  return name;
+}
+
+pid_t read_pid(const std::string& path) {
+  pid_t pid = 0;
+  std::ifstream(path) >> pid;
+  return pid;
+}
+
+bool process_gone(pid_t pid) {
+  // Reaped, or a zombie waiting for a reaper that is not us: either way it no longer runs.
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(stat, text);
+    if (!stat || text.find(") Z") != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+std::string rig_fault(CommandLockLink& link, Duration timeout) {
+  try {
+    auto r = link.unlock(timeout);
+    return std::string("no RigFault but ") + std::string(outcome_name(r.outcome));
+  } catch (const RigFault& e) {
+    EXPECT_EQ(e.component(), "command");
+    return e.what();
+  }
+}
+
+TEST(CommandLink, ReportsTheOutcomeLatencyAndDetailTheHarnessPrints) {
+  CommandLockLink link("wood-1", config({"success"}));
+  EXPECT_EQ(link.connect(1s).outcome, LockOutcome::success);
+  EXPECT_TRUE(link.connected());
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::success);
+  EXPECT_DOUBLE_EQ(to_ms(r.latency), 812.5);
+  EXPECT_EQ(r.detail, "unlocked via app");
+}
+
+TEST(CommandLink, PassesAWellFormedFailureThroughAsALockOutcome) {
+  CommandLockLink link("wood-1", config({"rejected"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::rejected);
+  EXPECT_EQ(r.detail, "app shows: access denied");
+}
+
+TEST(CommandLink, AcceptsAResultFromAHarnessThatExitsNonZero) {
+  CommandLockLink link("wood-1", config({"fail-with-result"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::timeout);
+  EXPECT_NE(r.detail.find("exit code 1"), std::string::npos) << r.detail;
+}
+
+TEST(CommandLink, MeasuresTheRunWhenTheHarnessGivesNoLatency) {
+  CommandLockLink link("wood-1", config({"no-latency"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::success);
+  EXPECT_GE(to_ms(r.latency), 190);
+  EXPECT_LT(to_ms(r.latency), 2000);
+}
+
+TEST(CommandLink, PassesArgumentsWithSpacesAndPlaceholdersIntactWithoutAShell) {
+  CommandLockLink link("wood 1", config({"echo-args", "Pixel 7  Pro", "{lock_id}", "$HOME;`id`"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.detail, "Pixel 7  Pro|wood 1|$HOME;`id`");
+}
+
+TEST(CommandLink, FillsInTheBudgetAndTheAttemptNumber) {
+  CommandLockLink link("wood-1", config({"echo-args", "{timeout_ms}", "{attempt}", "x"}));
+  EXPECT_EQ(link.unlock(1500ms).detail, "1500|1|x");
+  EXPECT_EQ(link.unlock(1500ms).detail, "1500|2|x");
+}
+
+TEST(CommandLink, IgnoresStderrNoise) {
+  CommandLockLink link("wood-1", config({"noise"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::success);
+  EXPECT_DOUBLE_EQ(to_ms(r.latency), 90);
+}
+
+TEST(CommandLink, KillsTheWholeProcessGroupOfAHungHarnessAndCallsItARigFault) {
+  const std::string pidfile = temp_path();
+  CommandLockLink link("wood-1", config({"hang", pidfile}));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string fault = rig_fault(link, 300ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(fault.find("hung"), std::string::npos) << fault;
+  EXPECT_NE(fault.find("killed"), std::string::npos) << fault;
+  EXPECT_GE(took, 400ms);  // budget + grace
+  EXPECT_LT(took, 4s);
+  const pid_t child = read_pid(pidfile);
+  ASSERT_GT(child, 0);
+  EXPECT_TRUE(process_gone(child)) << "the harness's own child survived";
+  std::remove(pidfile.c_str());
+}
+
+TEST(CommandLink, SendsSigkillWhenTheHarnessIgnoresSigterm) {
+  const std::string pidfile = temp_path();
+  CommandLockLink link("wood-1", config({"ignore-term", pidfile}));
+  EXPECT_NE(rig_fault(link, 200ms).find("hung"), std::string::npos);
+  const pid_t child = read_pid(pidfile);
+  ASSERT_GT(child, 0);
+  EXPECT_TRUE(process_gone(child));
+  std::remove(pidfile.c_str());
+}
+
+TEST(CommandLink, CanCountAnOverrunAsTheLocksTimeoutWhenConfiguredSo) {
+  const std::string pidfile = temp_path();
+  CommandConfig c = config({"hang", pidfile});
+  c.overrun_is_timeout = true;
+  CommandLockLink link("wood-1", c);
+  auto r = link.unlock(200ms);
+  EXPECT_EQ(r.outcome, LockOutcome::timeout);
+  EXPECT_GE(to_ms(r.latency), 290);
+  EXPECT_TRUE(process_gone(read_pid(pidfile)));
+  std::remove(pidfile.c_str());
+}
+
+TEST(CommandLink, CallsACrashARigFaultNamingTheSignalAndStderr) {
+  CommandLockLink link("wood-1", config({"crash"}));
+  const std::string fault = rig_fault(link, 5s);
+  EXPECT_NE(fault.find("crashed (SIGSEGV)"), std::string::npos) << fault;
+  EXPECT_NE(fault.find("about to crash"), std::string::npos) << fault;
+}
+
+TEST(CommandLink, CallsMalformedOutputARigFault) {
+  for (const char* mode : {"malformed", "two-lines", "fail-silently"}) {
+    CommandLockLink link("wood-1", config({mode}));
+    const std::string fault = rig_fault(link, 5s);
+    EXPECT_NE(fault.find("broke the result contract"), std::string::npos) << mode << ": " << fault;
+  }
+  CommandLockLink silent("wood-1", config({"fail-silently"}));
+  const std::string fault = rig_fault(silent, 5s);
+  EXPECT_NE(fault.find("exit code 3"), std::string::npos) << fault;
+  EXPECT_NE(fault.find("no device connected"), std::string::npos) << fault;
+}
+
+TEST(CommandLink, CallsAnUninterpretableButWellFormedResultAProtocolError) {
+  CommandLockLink link("wood-1", config({"unknown-outcome"}));
+  auto r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::protocol_error);
+  EXPECT_NE(r.detail.find("jammed"), std::string::npos) << r.detail;
+}
+
+TEST(CommandLink, CallsAProgramThatCannotRunARigFault) {
+  CommandConfig c;
+  c.program = {"/nonexistent/harness"};
+  CommandLockLink link("wood-1", c);
+  EXPECT_NE(rig_fault(link, 1s).find("could not be run"), std::string::npos);
+}
+
+TEST(CommandLink, ReportsTheAppVersionAsTheClientVersion) {
+  CommandConfig c = config({"success"});
+  c.version_command = {LOCKRIG_FAKE_APP, "version"};
+  CommandLockLink link("wood-1", c);
+  auto id = link.identity(5s);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->client_version, "4.12.0 (build 881)");
+  EXPECT_TRUE(id->firmware.empty());
+}
+
+TEST(CommandLink, RaisesRigFaultWhenTheVersionCommandFails) {
+  CommandConfig c = config({"success"});
+  c.version_command = {LOCKRIG_FAKE_APP, "fail-silently"};
+  CommandLockLink link("wood-1", c);
+  EXPECT_THROW(link.identity(5s), RigFault);
+}
+
+TEST(CommandLink, AsksTheAdvertisingCommandWhenOneIsConfigured) {
+  CommandConfig c = config({"success"});
+  EXPECT_TRUE(CommandLockLink("wood-1", c).advertising(1s));
+  c.advertising_command = {LOCKRIG_FAKE_APP, "absent"};
+  EXPECT_FALSE(CommandLockLink("wood-1", c).advertising(1s));
+  c.advertising_command = {LOCKRIG_FAKE_APP, "present"};
+  EXPECT_TRUE(CommandLockLink("wood-1", c).advertising(1s));
+  c.advertising_command = {LOCKRIG_FAKE_APP, "fail-silently"};
+  EXPECT_THROW(CommandLockLink("wood-1", c).advertising(1s), RigFault);
+}
+
+TEST(Process, CapturesStdoutAndTheTailOfStderrAndTheExitCode) {
+  ProcessOptions o;
+  o.max_stderr = 64;
+  auto r = run_process({LOCKRIG_FAKE_APP, "noise"}, o);
+  EXPECT_TRUE(r.started);
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "{\"outcome\": \"success\", \"latency_ms\": 90}\n");
+  EXPECT_LE(r.err_tail.size(), 64u);
+  EXPECT_NE(r.err_tail.find("log line 199"), std::string::npos);
+}
+
+TEST(Process, ReportsAnExecFailureSeparatelyFromTheProgramsExitCode) {
+  auto r = run_process({"no-such-program-lockrig"}, {});
+  EXPECT_FALSE(r.started);
+  EXPECT_EQ(r.exec_errno, ENOENT);
+}
+
+}  // namespace
+}  // namespace lockrig::drivers::command
