@@ -1,5 +1,6 @@
 // The one explicit table of drivers this build knows. Add a driver family here.
 #include "drivers/registry.hpp"
+#include "drivers/bluez/register.hpp"
 #include "drivers/serial/register.hpp"
 #include "drivers/sim/sim.hpp"
 
@@ -9,6 +10,7 @@ const DriverRegistry& builtin_drivers() {
   static const DriverRegistry registry = [] {
     DriverRegistry r;
     sim::register_sim_drivers(r);
+    register_ble_drivers(r);     // bluez (BLE through BlueZ's D-Bus API), command (app-driven)
     register_serial_drivers(r);  // lcus, numato, kmtronic, devantech relays; korad, scpi supplies
     return r;
   }();

@@ -8,7 +8,9 @@
 
 #include <boost/program_options.hpp>
 
+#include "drivers/bluez/probe.hpp"
 #include "drivers/registry.hpp"
+#include "drivers/serial/transport.hpp"
 #include "drivers/rig_fault.hpp"
 #include "reports/summary.hpp"
 #include "rig/embedded.hpp"
@@ -46,6 +48,7 @@ const char* kOverview =
     "  check    validate fixture and scenario files without running anything\n"
     "  runs     list the runs in a journal\n"
     "  drivers  list the drivers this build knows\n"
+    "  probe    list BLE adapters, visible locks and serial ports, to wire up a new rig\n"
     "\n"
     "`lockrig <command> --help` explains each command's options.\n"
     "Exit codes: 0 ok, 1 run finished with failed assertions, 2 usage or configuration error,\n"
@@ -329,6 +332,70 @@ int cmd_runs(const std::vector<std::string>& args) {
   return exit_code::ok;
 }
 
+int cmd_probe(const std::vector<std::string>& args) {
+  std::string scan_text, adapter;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "scan", po::value(&scan_text)->default_value("5s"), "how long to scan for BLE devices (0s: no scan)")(
+      "adapter", po::value(&adapter), "BLE adapter to scan with (default: every powered adapter)")(
+      "no-ble", "skip BLE")("no-serial", "skip serial ports");
+  po::variables_map vm = parse(args, desc);
+  if (vm.count("help")) {
+    print_help("Usage: lockrig probe [options]\n\nLists what a new rig can reach: BLE adapters and "
+               "the devices they see (address, name,\nRSSI, services) through BlueZ, and serial "
+               "ports with their stable USB identities\n(for fixture settings such as usb: "
+               "\"1a86:7523\" or port: /dev/serial/by-id/...).\n",
+               desc);
+    return exit_code::ok;
+  }
+  auto scan = parse_duration(scan_text);
+  if (!scan) throw UsageError("--scan must be a duration such as 5s, got " + quote(scan_text));
+  bool failed = false;
+  if (!vm.count("no-ble")) {
+    try {
+      auto adapters = drivers::bluez::list_ble_adapters();
+      std::printf("BLE adapters (%zu):\n", adapters.size());
+      for (const auto& a : adapters)
+        std::printf("  %-6s %s  %s%s%s\n", a.name.c_str(), a.address.c_str(), a.alias.c_str(),
+                    a.powered ? "  powered" : "  NOT powered", a.discovering ? ", discovering" : "");
+      for (const auto& a : adapters) {
+        if ((!adapter.empty() && a.name != adapter && a.address != adapter) || !a.powered ||
+            scan->count() == 0)
+          continue;
+        std::fprintf(stderr, "scanning with %s for %s...\n", a.name.c_str(),
+                     format_duration(*scan).c_str());
+        auto devices = drivers::bluez::scan_ble_devices(a.name, *scan);
+        std::printf("BLE devices seen by %s (%zu):\n", a.name.c_str(), devices.size());
+        for (const auto& d : devices)
+          std::printf("  %s  %-24s %5s dBm  %s%s\n", d.address.c_str(), d.name.c_str(),
+                      d.rssi_dbm ? std::to_string(*d.rssi_dbm).c_str() : "?",
+                      join(d.service_uuids, " ").c_str(), d.connected ? "  (connected)" : "");
+      }
+    } catch (const drivers::RigFault& e) {
+      failed = true;
+      std::printf("BLE: unavailable: %s\n", e.what());
+    }
+  }
+  if (!vm.count("no-serial")) {
+    try {
+      auto ports = drivers::serial::list_serial_ports();
+      std::printf("serial ports (%zu):\n", ports.size());
+      for (const auto& p : ports) {
+        char usb[64] = "";
+        if (p.usb_vid && p.usb_pid)
+          std::snprintf(usb, sizeof usb, "usb %04x:%04x%s%s", *p.usb_vid, *p.usb_pid,
+                        p.usb_serial.empty() ? "" : ":", p.usb_serial.c_str());
+        std::printf("  %-14s %-8s %-28s %s %s\n", p.name.c_str(), p.transport.c_str(), usb,
+                    p.description.c_str(), p.by_id.c_str());
+      }
+    } catch (const drivers::RigFault& e) {
+      failed = true;
+      std::printf("serial: unavailable: %s\n", e.what());
+    }
+  }
+  return failed ? exit_code::rig_fault : exit_code::ok;
+}
+
 int cmd_drivers() {
   const auto& r = drivers::builtin_drivers();
   std::printf("lock drivers:   %s\n", join(r.lock_driver_names(), ", ").c_str());
@@ -359,8 +426,9 @@ int lockrig_main(int argc, char** argv) {
     if (cmd == "check") return cmd_check(args);
     if (cmd == "runs") return cmd_runs(args);
     if (cmd == "drivers") return cmd_drivers();
+    if (cmd == "probe") return cmd_probe(args);
     throw UsageError("unknown command " + quote(cmd) +
-                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "help"}) +
+                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "help"}) +
                      "; see lockrig --help");
   } catch (const po::error& e) {
     std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
