@@ -17,7 +17,7 @@ TEST_P(LockrigPhysicalScenario, ExpectedFailuresPassAsAssertionsAndNeverCountTow
   // A relative scenario path, as an operator would type it from the repository root.
   const Result r = lockrig({"run", "--scenario", rel, "--repeat", std::to_string(repeat), "--seed",
                             "17", "--db", db_path, "--progress", "off", "-q"},
-                           Spawn{LOCKRIG_SOURCE_DIR, 60s});
+                           Spawn{LOCKRIG_SOURCE_DIR, "", 60s});
   ASSERT_TRUE(r.exited && (r.exit_code == 0 || r.exit_code == 1)) << r.describe();
 
   const Fixture f = load_fixture(source_path(kFixture));

@@ -338,7 +338,7 @@ TEST(LockrigRun, MalformedLabelsAreUsageErrorsThatWriteNothing) {
 
 TEST(LockrigRun, EmbeddedDefaultRunsFromAnyDirectoryIntoLockrigDbThere) {
   TempDir tmp;
-  const Result r = lockrig({"run"}, Spawn{tmp.path(), 120s});
+  const Result r = lockrig({"run"}, Spawn{tmp.path(), "", 120s});
   ASSERT_TRUE(r.exited && (r.exit_code == 0 || r.exit_code == 1)) << r.describe();
   const std::string db_path = tmp.file("lockrig.db");
   ASSERT_TRUE(exists(db_path)) << "no ./lockrig.db in the working directory\n" << r.describe();
@@ -364,7 +364,7 @@ TEST(LockrigRun, EmbeddedDefaultRunsFromAnyDirectoryIntoLockrigDbThere) {
   expect_journal_invariants(db);
 
   // A second run appends to the same journal.
-  const Result again = lockrig({"run", "--repeat", "1", "-q"}, Spawn{tmp.path(), 60s});
+  const Result again = lockrig({"run", "--repeat", "1", "-q"}, Spawn{tmp.path(), "", 60s});
   ASSERT_TRUE(again.exited && (again.exit_code == 0 || again.exit_code == 1)) << again.describe();
   Db db2(db_path);
   EXPECT_EQ(db2.integer("SELECT count(*) FROM runs"), 2);

@@ -22,7 +22,7 @@ struct Interrupted {
 Interrupted interrupt_after_first_session(std::vector<std::string> args, const std::string& db_path,
                                           int sig) {
   args.insert(args.end(), {"--db", db_path});
-  Process p(args, Spawn{"", 60s});
+  Process p(args, Spawn{"", "", 60s});
   Interrupted out;
   const bool started = eventually(
       [&] {
@@ -96,7 +96,7 @@ TEST(LockrigInterrupted, DuringARealTimeWaitStopsPromptlyAndReconnectsTheBattery
   const std::string db_path = tmp.file("journal.db");
   Process p({"run", "--clock", "real", "--locks", "wood-1", "--scenario", sc, "--seed", "8",
              "--progress", "off", "--db", db_path},
-            Spawn{"", 30s});
+            Spawn{"", "", 30s});
   ASSERT_TRUE(eventually([&] { return sessions_so_far(db_path) > 0 || !p.running(); }, 20s));
   ASSERT_TRUE(p.running()) << p.wait().describe();
   p.signal(SIGINT);
