@@ -1,0 +1,43 @@
+# `lockrig report`, `gate` and `plan` (reports/) and their tests. Included from the top-level
+# CMakeLists.txt after cmake/stats.cmake; a scratch project may set LOCKRIG_ROOT to the source
+# tree before including it.
+if(NOT DEFINED LOCKRIG_ROOT)
+  set(LOCKRIG_ROOT ${CMAKE_SOURCE_DIR})
+endif()
+
+find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+
+add_library(lockrig_report STATIC
+  ${LOCKRIG_ROOT}/reports/commands.cpp
+  ${LOCKRIG_ROOT}/reports/comparison.cpp
+  ${LOCKRIG_ROOT}/reports/dataset.cpp
+  ${LOCKRIG_ROOT}/reports/format.cpp
+  ${LOCKRIG_ROOT}/reports/layout.cpp
+  ${LOCKRIG_ROOT}/reports/render_html.cpp
+  ${LOCKRIG_ROOT}/reports/render_json.cpp
+  ${LOCKRIG_ROOT}/reports/render_junit.cpp
+  ${LOCKRIG_ROOT}/reports/render_markdown.cpp
+  ${LOCKRIG_ROOT}/reports/render_text.cpp)
+target_include_directories(lockrig_report PUBLIC ${LOCKRIG_ROOT})
+target_link_libraries(lockrig_report PUBLIC lockrig_core lockrig_stats Boost::program_options)
+target_compile_features(lockrig_report PUBLIC cxx_std_20)
+list(APPEND LOCKRIG_DRIVER_LIBS lockrig_report)
+
+if(LOCKRIG_BUILD_TESTS)
+  enable_testing()
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+
+  file(GLOB lockrig_report_test_sources CONFIGURE_DEPENDS
+       ${LOCKRIG_ROOT}/tests/reports/report_*_test.cpp)
+  add_executable(lockrig_report_tests ${lockrig_report_test_sources})
+  target_link_libraries(lockrig_report_tests PRIVATE lockrig_report GTest::gtest_main)
+  # The tests check JSON and JUnit output with Debian's interpreter (xml.etree, json).
+  set(LOCKRIG_REPORT_PYTHON /usr/bin/python3 CACHE FILEPATH
+      "Python used by the report tests to parse JSON and JUnit XML")
+  target_compile_definitions(lockrig_report_tests PRIVATE
+    LOCKRIG_REPORT_PYTHON="${LOCKRIG_REPORT_PYTHON}"
+    LOCKRIG_REPORT_TEST_DIR="${LOCKRIG_ROOT}/tests/reports")
+  gtest_discover_tests(lockrig_report_tests DISCOVERY_TIMEOUT 60 TEST_PREFIX "report."
+                       PROPERTIES LABELS unit)
+endif()

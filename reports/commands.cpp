@@ -1,0 +1,487 @@
+#include "reports/commands.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "reports/comparison.hpp"
+#include "reports/dataset.hpp"
+#include "reports/format.hpp"
+#include "reports/layout.hpp"
+#include "reports/stats/power.hpp"
+#include "rig/errors.hpp"
+#include "rig/journal.hpp"
+#include "rig/text.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace lockrig::reports {
+
+namespace {
+
+const char* kExitCodes =
+    "Exit codes: 0 pass, 1 fail (candidate shown worse than -margin), 4 inconclusive (not "
+    "enough data),\n2 usage or journal error. See docs/reports.md.\n";
+
+po::variables_map parse(const std::string& command, const std::vector<std::string>& args,
+                        const po::options_description& desc) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see lockrig " + command + " --help)");
+  }
+  return vm;
+}
+
+// "0.995", "99.5%" (percent) or, for differences, "0.5pts" (percentage points).
+double parse_fraction(const std::string& text, const std::string& option) {
+  std::string s = text;
+  double scale = 1.0;
+  for (const char* suffix : {"pts", "pt", "%"}) {
+    const std::string suf = suffix;
+    if (s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0) {
+      s.resize(s.size() - suf.size());
+      scale = 0.01;
+      break;
+    }
+  }
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v))
+    throw UsageError(option + " wants a number such as 0.995 or 99.5%, got " + quote(text));
+  return v * scale;
+}
+
+void check_range(double v, double lo, double hi, bool lo_open, bool hi_open,
+                 const std::string& option, const std::string& text) {
+  const bool ok = (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  if (!ok)
+    throw UsageError(option + " must be in " + (lo_open ? "(" : "[") + num(lo) + ", " + num(hi) +
+                     (hi_open ? ")" : "]") + ", got " + quote(text));
+}
+
+struct CommonOptions {
+  std::string db = "lockrig.db";
+  int last = 0;
+  std::string since;
+  std::vector<std::string> runs, where, scenarios, baseline, candidate;
+  std::string strata = "material";
+  std::string confidence = "0.95", alpha = "0.05", margin = "0.005", power = "0.8";
+  std::string latency_slo = "1.5s";
+  std::string format = "text";
+  std::string output;
+};
+
+void add_selection(po::options_description& desc, CommonOptions& o) {
+  desc.add_options()("db", po::value(&o.db)->default_value(o.db), "journal (SQLite) to read")(
+      "last", po::value(&o.last), "only the N most recent runs (after the other run filters)")(
+      "since", po::value(&o.since),
+      "only runs started at or after DATE (2026-11-20, 2026-11-20T08:00Z) or within an age "
+      "(7d, 36h, 2w)")("run", po::value(&o.runs)->composing(),
+                       "only this run (uuid or unique prefix); repeatable")(
+      "where", po::value(&o.where)->composing(),
+      "only runs with this label, key=value (e.g. build=nightly); repeatable, all must match")(
+      "scenario", po::value(&o.scenarios)->composing(),
+      "only sessions of these scenarios (comma-separated or repeated)");
+}
+
+void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
+  desc.add_options()(
+      "baseline", po::value(&o.baseline)->composing(),
+      gate ? "the baseline's sessions, key=value (firmware=2.4.0); repeat to require several"
+           : "compare: the baseline's sessions, key=value (firmware=2.4.0); repeatable")(
+      "candidate", po::value(&o.candidate)->composing(),
+      "the candidate's sessions, key=value (firmware=2.4.1); repeatable")(
+      "strata", po::value(&o.strata)->default_value(o.strata),
+      "stratify by material | model | lock | rig | scenario | any attribute | none")(
+      "margin", po::value(&o.margin)->default_value(o.margin),
+      "non-inferiority margin as a rate difference (0.005 = 0.5 percentage points; 0.5pts)")(
+      "alpha", po::value(&o.alpha)->default_value(o.alpha),
+      "significance level (one-sided for the gate)")(
+      "power", po::value(&o.power)->default_value(o.power),
+      "power for the detectable drop and the sessions still needed");
+  if (!gate)
+    desc.add_options()("confidence", po::value(&o.confidence)->default_value(o.confidence),
+                       "confidence level of the two-sided intervals")(
+        "latency-slo", po::value(&o.latency_slo)->default_value(o.latency_slo),
+        "latency SLO threshold (250ms, 1.5s)");
+}
+
+void add_output(po::options_description& desc, CommonOptions& o, const char* formats) {
+  desc.add_options()("format", po::value(&o.format)->default_value(o.format), formats)(
+      "output,o", po::value(&o.output),
+      "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& r : raw) {
+    std::stringstream ss(r);
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+RunSelection selection_of(const CommonOptions& o, const po::variables_map& vm) {
+  RunSelection sel;
+  if (vm.count("last")) {
+    if (o.last < 1) throw UsageError("--last must be at least 1, got " + std::to_string(o.last));
+    sel.last = o.last;
+  }
+  if (vm.count("since")) sel.since = parse_since(o.since);
+  sel.runs = o.runs;
+  for (const auto& w : o.where) sel.where.push_back(parse_filter(w, "--where"));
+  sel.scenarios = split_commas(o.scenarios);
+  return sel;
+}
+
+ReportOptions analysis_of(const CommonOptions& o) {
+  ReportOptions r;
+  for (const auto& b : o.baseline) r.baseline.push_back(parse_filter(b, "--baseline"));
+  for (const auto& c : o.candidate) r.candidate.push_back(parse_filter(c, "--candidate"));
+  r.strata = o.strata;
+  r.confidence = parse_fraction(o.confidence, "--confidence");
+  check_range(r.confidence, 0.0, 1.0, true, true, "--confidence", o.confidence);
+  r.alpha = parse_fraction(o.alpha, "--alpha");
+  check_range(r.alpha, 0.0, 0.5, true, false, "--alpha", o.alpha);
+  r.margin = parse_fraction(o.margin, "--margin");
+  check_range(r.margin, 0.0, 0.5, true, true, "--margin", o.margin);
+  r.power = parse_fraction(o.power, "--power");
+  check_range(r.power, 0.0, 1.0, true, true, "--power", o.power);
+  if (r.power <= r.alpha)
+    throw UsageError("--power " + quote(o.power) + " must be above --alpha " + quote(o.alpha));
+  const auto slo = parse_duration(o.latency_slo);
+  if (!slo || slo->count() <= 0)
+    throw UsageError("--latency-slo wants a positive duration such as 1.5s or 800ms, got " +
+                     quote(o.latency_slo));
+  r.latency_slo_ms = static_cast<double>(slo->count()) / 1e6;
+  return r;
+}
+
+void check_format(const std::string& format, const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), format) == allowed.end())
+    throw UsageError("--format must be " + join(allowed, ", ") + "; got " + quote(format) +
+                     did_you_mean(format, allowed));
+}
+
+// The output path is checked before the journal is read, so a typo costs nothing.
+void check_output_path(const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw UsageError("--output " + quote(path) + " is a directory; give a file name");
+  const fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec))
+    throw UsageError("--output " + quote(path) + ": directory " + quote(dir.string()) +
+                     " does not exist");
+}
+
+void emit(const std::string& content, const std::string& output, std::ostream& out) {
+  if (output.empty()) {
+    out << content;
+    out.flush();
+    return;
+  }
+  write_file_atomically(output, content);
+}
+
+Report build(const CommonOptions& o, const po::variables_map& vm, const std::string& command) {
+  // A slip of the fingers (-o lockrig.db) must not replace the journal with a report.
+  if (!o.output.empty()) {
+    std::error_code ec;
+    for (const std::string suffix : {"", "-wal", "-shm", "-journal"})
+      if (fs::exists(o.output, ec) && fs::equivalent(o.output, o.db + suffix, ec))
+        throw UsageError("--output " + quote(o.output) + " is the journal " +
+                         (suffix.empty() ? "" : "(" + suffix.substr(1) + " file) ") +
+                         "being read; choose another file");
+  }
+  RunSelection sel = selection_of(o, vm);
+  ReportOptions opts = analysis_of(o);
+  Journal journal = Journal::open_readonly(o.db);
+  const Dataset d = load_dataset(journal, sel);
+  Report r = compute_report(d, opts);
+  r.command = command;
+  return r;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  check_output_path(path);
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0)
+    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(errno));
+  auto fail = [&](const std::string& what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw UsageError("cannot write --output " + quote(path) + ": " + what + ": " +
+                     std::strerror(err));
+  };
+  // mkstemp creates 0600; a report is meant to be shared, so use what a plain create would.
+  struct stat st {};
+  mode_t mode = 0;
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd, mode) != 0) fail("chmod");
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("fsync");
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw UsageError("cannot write --output " + quote(path) + ": close: " + std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw UsageError("cannot write --output " + quote(path) + ": rename: " + std::strerror(err));
+  }
+}
+
+int cmd_report(const std::vector<std::string>& args) {
+  return cmd_report(args, std::cout);
+}
+int cmd_gate(const std::vector<std::string>& args) {
+  return cmd_gate(args, std::cout);
+}
+int cmd_plan(const std::vector<std::string>& args) {
+  return cmd_plan(args, std::cout);
+}
+
+int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
+  CommonOptions o;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options");
+  add_selection(desc, o);
+  add_analysis(desc, o, false);
+  add_output(desc, o, "text | markdown | html | json | junit");
+  const po::variables_map vm = parse("report", args, desc);
+  if (vm.count("help")) {
+    out << "Usage: lockrig report [options]\n\n"
+           "Reports unlock reliability from the journal: session SLI and first-attempt success\n"
+           "with confidence intervals, per door material, scenario and lock, failure causes,\n"
+           "latency, assertions and rig faults. With --baseline and --candidate it compares two\n"
+           "versions stratified by door material and gives the release-gate verdict.\n\n"
+        << desc
+        << "\nAttributes for --baseline/--candidate/--strata: firmware, model, material, lock, "
+           "slot\n"
+           "(as seen in the run; firmware is read from the lock), rig, run, scenario, and any run\n"
+           "label (app, build, ...).\n\n"
+           "Examples:\n"
+           "  lockrig report --last 1\n"
+           "  lockrig report --baseline firmware=2.4.0 --candidate firmware=2.4.1 --format html -o "
+           "r.html\n"
+           "  lockrig report --where build=nightly --since 7d --format markdown\n\n"
+           "Exit codes: 0 report written, 2 usage or journal error. How to read a report:\n"
+           "docs/reports.md.\n";
+    return 0;
+  }
+  check_format(o.format, {"text", "markdown", "html", "json", "junit"});
+  check_output_path(o.output);
+  const Report r = build(o, vm, "report");
+  std::string content;
+  if (o.format == "text")
+    content = render_text(report_document(r));
+  else if (o.format == "markdown")
+    content = render_markdown(report_document(r));
+  else if (o.format == "html")
+    content = render_html(report_document(r), r);
+  else if (o.format == "json")
+    content = render_json(r);
+  else
+    content = render_junit(r);
+  emit(content, o.output, out);
+  return 0;
+}
+
+int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
+  CommonOptions o;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options");
+  add_analysis(desc, o, true);
+  add_selection(desc, o);
+  add_output(desc, o, "text | markdown | html | json | junit");
+  const po::variables_map vm = parse("gate", args, desc);
+  if (vm.count("help")) {
+    out << "Usage: lockrig gate --baseline KEY=VALUE --candidate KEY=VALUE [options]\n\n"
+           "The release gate: is the candidate's session SLI at most --margin below the\n"
+           "baseline's, compared within each door material (Mantel-Haenszel risk difference,\n"
+           "Sato variance, one-sided test at --alpha)?\n"
+           "  PASS          the one-sided test rejects H0: difference <= -margin\n"
+           "  FAIL          the one-sided upper bound of the difference is below -margin\n"
+           "  INCONCLUSIVE  neither; prints how many more SLI sessions per version would settle "
+           "it\n\n"
+        << desc << "\n"
+        << kExitCodes;
+    return 0;
+  }
+  if (o.baseline.empty() || o.candidate.empty())
+    throw UsageError(
+        "lockrig gate needs --baseline and --candidate (e.g. --baseline "
+        "firmware=2.4.0 --candidate firmware=2.4.1)");
+  check_format(o.format, {"text", "markdown", "html", "json", "junit"});
+  check_output_path(o.output);
+  const Report r = build(o, vm, "gate");
+  std::string content;
+  if (o.format == "text")
+    content = render_text(gate_document(r));
+  else if (o.format == "markdown")
+    content = render_markdown(gate_document(r));
+  else if (o.format == "html")
+    content = render_html(gate_document(r), r);
+  else if (o.format == "json")
+    content = render_json(r);
+  else
+    content = render_junit(r);
+  emit(content, o.output, out);
+  // With the report in a file, the log still shows the decision.
+  if (!o.output.empty()) out << r.verdict << "\n";
+  return r.gate->exit_code;
+}
+
+int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
+  std::string baseline_text, drop_text, alpha_text = "0.05", power_text = "0.8", margin_text,
+                                        format = "text";
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "baseline-rate", po::value(&baseline_text), "the baseline's session SLI (0.995 or 99.5%)")(
+      "drop", po::value(&drop_text),
+      "the drop to detect, as a rate difference (0.005, 0.5pts or 0.5%)")(
+      "alpha", po::value(&alpha_text)->default_value(alpha_text),
+      "significance level (two-sided for detecting the drop, one-sided for the gate)")(
+      "power", po::value(&power_text)->default_value(power_text), "power")(
+      "margin", po::value(&margin_text),
+      "also plan the release gate (non-inferiority) with this margin (0.005 or 0.5pts)")(
+      "format", po::value(&format)->default_value(format), "text | json");
+  const po::variables_map vm = parse("plan", args, desc);
+  if (vm.count("help")) {
+    out << "Usage: lockrig plan --baseline-rate R --drop D [--alpha A] [--power P] [--margin M]\n\n"
+           "Sessions per version needed to detect a drop of the session SLI from R to R - D\n"
+           "(two-sided test of two proportions, as R's power.prop.test) and, with --margin, for\n"
+           "the release gate to pass when both versions are truly equally reliable.\n\n"
+        << desc
+        << "\nExample: lockrig plan --baseline-rate 99.5% --drop 0.5pts   (4,673 per version)\n"
+           "Exit codes: 0 ok, 2 usage error.\n";
+    return 0;
+  }
+  if (baseline_text.empty() || drop_text.empty())
+    throw UsageError(
+        "lockrig plan needs --baseline-rate and --drop (e.g. --baseline-rate 0.995 "
+        "--drop 0.005)");
+  check_format(format, {"text", "json"});
+  const double p = parse_fraction(baseline_text, "--baseline-rate");
+  check_range(p, 0.0, 1.0, true, false, "--baseline-rate", baseline_text);
+  const double drop = parse_fraction(drop_text, "--drop");
+  if (!(drop > 0.0) || !(drop < p))
+    throw UsageError("--drop must be above 0 and below the baseline rate " + pct(p) + ", got " +
+                     quote(drop_text));
+  const double alpha = parse_fraction(alpha_text, "--alpha");
+  check_range(alpha, 0.0, 0.5, true, false, "--alpha", alpha_text);
+  const double power = parse_fraction(power_text, "--power");
+  check_range(power, 0.0, 1.0, true, true, "--power", power_text);
+  if (power <= alpha)
+    throw UsageError("--power " + quote(power_text) + " must be above --alpha " +
+                     quote(alpha_text));
+  std::optional<double> margin;
+  if (vm.count("margin")) {
+    margin = parse_fraction(margin_text, "--margin");
+    check_range(*margin, 0.0, 0.5, true, true, "--margin", margin_text);
+  }
+  const double candidate = p - drop;
+  const double n_exact = stats::sample_size_two_proportions(p, candidate, alpha, power);
+  const long n = static_cast<long>(std::ceil(n_exact - 1e-9));
+  std::optional<double> gate_exact;
+  std::optional<long> gate_n;
+  if (margin) {
+    gate_exact = stats::sample_size_non_inferiority(p, p, *margin, alpha, power);
+    gate_n = static_cast<long>(std::ceil(*gate_exact - 1e-9));
+  }
+  if (format == "json") {
+    std::ostringstream j;
+    auto number = [](double v) {
+      char buf[64];
+      const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+      return std::string(buf, res.ptr);
+    };
+    j << "{\n  \"schema\": \"lockrig.plan/1\",\n  \"baseline_rate\": " << number(p)
+      << ",\n  \"candidate_rate\": " << number(candidate) << ",\n  \"drop\": " << number(drop)
+      << ",\n  \"alpha\": " << number(alpha) << ",\n  \"power\": " << number(power)
+      << ",\n  \"detect\": {\n    \"test\": \"two-sided two-proportion z test (R "
+         "power.prop.test)\",\n"
+      << "    \"sessions_per_version\": " << n
+      << ",\n    \"sessions_per_version_exact\": " << number(n_exact) << "\n  },\n  \"gate\": ";
+    if (margin)
+      j << "{\n    \"test\": \"one-sided Farrington-Manning non-inferiority, equal true rates\",\n"
+        << "    \"margin\": " << number(*margin) << ",\n    \"sessions_per_version\": " << *gate_n
+        << ",\n    \"sessions_per_version_exact\": " << number(*gate_exact) << "\n  }\n}\n";
+    else
+      j << "null\n}\n";
+    out << j.str();
+    return 0;
+  }
+  out << "Sessions per version (SLI sessions: the sessions that count toward the unlock success "
+         "rate)\n\n";
+  char line[256];
+  std::snprintf(
+      line, sizeof line, "  %-52s %10s per version\n",
+      ("detect a drop from " + pct(p) + " to " + pct(candidate) + " (" + pts(drop).substr(1) + ")")
+          .c_str(),
+      with_commas(n).c_str());
+  out << line;
+  if (margin) {
+    std::snprintf(line, sizeof line, "  %-52s %10s per version\n",
+                  ("release gate with margin " + pts(*margin).substr(1)).c_str(),
+                  with_commas(*gate_n).c_str());
+    out << line;
+  }
+  out << "\nAssumptions:\n"
+      << "  - detecting the drop: two-sided test of two proportions at alpha " << num(alpha)
+      << " with power " << num(power) << "\n    (normal approximation, as R power.prop.test; "
+      << num(n_exact, 7) << " rounded up)\n";
+  if (margin)
+    out << "  - release gate: one-sided non-inferiority test of H0: candidate - baseline <= -"
+        << pts(*margin).substr(1) << " at alpha " << num(alpha) << "\n    with power " << num(power)
+        << ", both versions truly at " << pct(p)
+        << " (Farrington-Manning; a truly worse candidate needs more)\n";
+  out << "  - equal numbers of sessions per version, sessions independent of each other; the gate\n"
+         "    compares within door materials, so spread the sessions over the same mix of doors\n";
+  return 0;
+}
+
+}  // namespace lockrig::reports

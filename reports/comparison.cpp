@@ -1,0 +1,836 @@
+#include "reports/comparison.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/normal.hpp>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "reports/format.hpp"
+#include "rig/errors.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig::reports {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::pass:
+      return "pass";
+    case Verdict::fail:
+      return "fail";
+    case Verdict::inconclusive:
+      break;
+  }
+  return "inconclusive";
+}
+
+namespace {
+
+constexpr const char* kUnknown = "(unknown)";
+
+double z_quantile(double p) {
+  return boost::math::quantile(boost::math::normal(), p);
+}
+
+// Maps each session to a group id (stratum) through an attribute, resolved once per lock entry
+// (or per scenario), so the per-session cost is an array lookup.
+class Grouping {
+ public:
+  Grouping(const Dataset& d, const std::string& key) {
+    if (key == "none") {
+      names_.push_back("all");
+      per_lock_.assign(d.locks.size(), 0);
+      return;
+    }
+    AttributeView view(d, key, "--strata");
+    std::map<std::string, std::uint32_t> index;
+    auto id_of = [&](const std::string* v) {
+      const std::string name = v ? *v : kUnknown;
+      auto [it, fresh] = index.emplace(name, static_cast<std::uint32_t>(names_.size()));
+      if (fresh) names_.push_back(name);
+      return it->second;
+    };
+    if (key == "scenario") {
+      by_scenario_ = true;
+      for (const auto& s : d.scenarios) per_scenario_.push_back(id_of(&s));
+    } else {
+      SessionRow probe;
+      for (std::size_t i = 0; i < d.locks.size(); ++i) {
+        probe.lock = static_cast<std::uint32_t>(i);
+        per_lock_.push_back(id_of(view.value(probe)));
+      }
+    }
+  }
+  std::uint32_t id(const SessionRow& s) const {
+    return by_scenario_ ? per_scenario_[s.scenario] : per_lock_[s.lock];
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  bool by_scenario_ = false;
+  std::vector<std::string> names_;
+  std::vector<std::uint32_t> per_lock_, per_scenario_;
+};
+
+// Display order: alphabetical, "(unknown)" last.
+bool label_less(const std::string& a, const std::string& b) {
+  if ((a == kUnknown) != (b == kUnknown)) return b == kUnknown;
+  return a < b;
+}
+
+struct SliAcc {
+  stats::Counts sli, first;
+  void add(const SessionRow& s) {
+    ++sli.trials;
+    sli.successes += s.sli_success;
+    ++first.trials;
+    first.successes += s.first_attempt_success;
+  }
+};
+
+struct ArmAcc {
+  long sessions = 0, assertions = 0, failed = 0, rig_faults = 0;
+  SliAcc total;
+  std::vector<AttemptsBucket> attempts;   // indexed by the number of attempts
+  std::vector<SliAcc> strata, scenarios;  // indexed by stratum / scenario id
+  std::map<std::uint32_t, long> causes;
+  std::vector<double> latencies;
+};
+
+// Sessions of one lock (as seen in one run) in one scenario within one arm: the unit everything
+// per lock and per scenario x lock is summed from, so the per-session work stays a few adds.
+struct CellAcc {
+  stats::Counts sli;
+  long assertions = 0, failed = 0, rig_faults = 0;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, long> failures;  // (expect, outcome)
+};
+
+struct LockAcc {
+  stats::Counts counts;
+  std::set<std::string> models, materials, firmware;
+};
+
+struct AssertAcc {
+  long passed = 0, failed = 0;
+  std::map<std::pair<std::string, std::string>, long> failures;  // (lock, outcome) -> sessions
+};
+
+struct ScenarioLockAcc {
+  std::string material;
+  stats::Counts sli;
+  long assertions = 0, failed = 0, rig_faults = 0;
+  std::map<std::pair<std::string, std::string>, long> failures;  // (expect, outcome) -> sessions
+};
+
+std::string joined(const std::set<std::string>& values) {
+  return join(std::vector<std::string>(values.begin(), values.end()), ", ");
+}
+
+stats::ProportionEstimate wilson(const stats::Counts& c, double confidence) {
+  return stats::estimate_proportion(c, stats::ProportionMethod::wilson, confidence);
+}
+
+LatencySummary summarize_latency(std::vector<double> values, const ReportOptions& o) {
+  LatencySummary out;
+  out.n = values.size();
+  if (values.empty()) return out;
+  std::sort(values.begin(), values.end());
+  for (double q : {0.5, 0.9, 0.99})
+    out.percentiles.push_back(stats::percentile(values, q, o.confidence));
+  out.within_slo = stats::share_within(values, o.latency_slo_ms, o.confidence);
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  out.mean = sum / static_cast<double>(values.size());
+  out.min = values.front();
+  out.max = values.back();
+  // An empirical CDF thinned to at most 200 steps keeps the HTML small at any sample size.
+  const std::size_t n = values.size();
+  const std::size_t points = std::min<std::size_t>(n, 200);
+  for (std::size_t k = 1; k <= points; ++k) {
+    const double v = values[(k * n + points - 1) / points - 1];
+    if (!out.cdf.empty() && out.cdf.back().first == v) continue;
+    const auto below = std::upper_bound(values.begin(), values.end(), v) - values.begin();
+    out.cdf.emplace_back(v, static_cast<double>(below) / static_cast<double>(n));
+  }
+  return out;
+}
+
+// Refusal for an arm without SLI sessions: what exists instead, per filter key.
+std::string describe_values(const Dataset& d, const std::vector<Filter>& filters) {
+  std::vector<std::string> parts;
+  for (const auto& f : filters) {
+    AttributeView view(d, f.key, "filter");
+    std::map<std::string, std::pair<long, long>> seen;  // value -> (sessions, SLI sessions)
+    for (const auto& s : d.sessions) {
+      const std::string* v = view.value(s);
+      auto& e = seen[v ? *v : "(unread)"];
+      ++e.first;
+      e.second += s.in_sli();
+    }
+    std::vector<std::string> values;
+    for (const auto& [v, n] : seen)
+      values.push_back(quote(v) + " (" + with_commas(n.second) + " SLI sessions)");
+    parts.push_back(
+        f.key + " values there: " + (values.empty() ? std::string("none") : join(values, ", ")));
+  }
+  return join(parts, "; ");
+}
+
+std::string plural(long n, const char* one, const char* many) {
+  return with_commas(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions& o) {
+  Gate g;
+  g.margin = o.margin;
+  g.alpha = o.alpha;
+  g.power = o.power;
+  stats::Counts cand, base;
+  for (const auto& s : strata) {
+    cand.successes += s.candidate.successes;
+    cand.trials += s.candidate.trials;
+    base.successes += s.baseline.successes;
+    base.trials += s.baseline.trials;
+  }
+  if (cand.trials == 0 || base.trials == 0)
+    throw UsageError("the release gate needs SLI sessions in both versions");
+  const double z1 = z_quantile(1.0 - o.alpha);
+  const auto ni = stats::stratified_non_inferiority_test(strata, o.margin);
+  const auto& rd = ni.risk_difference;
+  g.rule =
+      "PASS when the one-sided test of H0: RD <= -margin rejects at alpha (equivalently the "
+      "one-sided " +
+      pct(1.0 - o.alpha, 0) +
+      " lower bound RD - z*se is above -margin); FAIL when the one-sided upper bound RD + "
+      "z*se is below -margin; INCONCLUSIVE otherwise. RD is the Mantel-Haenszel risk "
+      "difference (candidate - baseline) across strata with Sato's variance.";
+  if (!rd.informative)
+    throw UsageError(
+        "no stratum has SLI sessions of both versions, so they cannot be compared "
+        "within strata (try --strata none, or versions that ran on the same doors)");
+  if (rd.se > 0.0) {
+    g.method = "mantel-haenszel-sato";
+    g.difference = rd.difference;
+    g.se = rd.se;
+    g.lower_bound = rd.difference - z1 * rd.se;
+    g.upper_bound = rd.difference + z1 * rd.se;
+    g.z = ni.z;
+    g.p_value = ni.p_value;
+    if (g.p_value < o.alpha)
+      g.verdict = Verdict::pass;
+    else if (*g.upper_bound < -o.margin)
+      g.verdict = Verdict::fail;
+    else
+      g.verdict = Verdict::inconclusive;
+    for (const auto& n : rd.notes) g.notes.push_back(n);
+  } else {
+    // No failure anywhere: Sato's variance is 0, so fall back to the pooled score test, which
+    // still has a variance on the null boundary. With no failures nothing can show "worse".
+    g.method = "farrington-manning-pooled";
+    const auto fm = stats::non_inferiority_test(cand, base, o.margin);
+    g.difference = fm.difference;
+    g.z = fm.z;
+    g.p_value = fm.p_value;
+    g.verdict = fm.p_value < o.alpha ? Verdict::pass : Verdict::inconclusive;
+    g.notes.push_back(
+        "no failures in any stratum: the stratified (Sato) variance is 0, so the gate used the "
+        "Farrington-Manning score test on the pooled counts " +
+        counts(cand) + " vs " + counts(base));
+    for (const auto& n : fm.notes) g.notes.push_back(n);
+  }
+  g.exit_code = g.verdict == Verdict::pass   ? gate_exit::pass
+                : g.verdict == Verdict::fail ? gate_exit::fail
+                                             : gate_exit::inconclusive;
+  if (g.verdict != Verdict::inconclusive) return g;
+
+  SessionsNeeded need;
+  const double pb = base.rate(), pc = cand.rate();
+  const double zb = z_quantile(o.power);
+  auto plan = [&](double p_cand) -> std::optional<long> {
+    try {
+      return static_cast<long>(
+          std::ceil(stats::sample_size_non_inferiority(pb, p_cand, o.margin, o.alpha, o.power)));
+    } catch (const std::invalid_argument&) {
+      return std::nullopt;
+    }
+  };
+  auto fill = [&](long per_version) {
+    need.per_version = per_version;
+    need.more_baseline = std::max(0L, per_version - base.trials);
+    need.more_candidate = std::max(0L, per_version - cand.trials);
+    need.more_per_version = std::max(need.more_baseline, need.more_candidate);
+  };
+  // A z statistic grows with the square root of the sessions: growing both versions by `factor`
+  // brings an observed z to the value that reaches the power.
+  auto fill_scaled = [&](double z) {
+    const double factor = std::max(std::pow((z1 + zb) / z, 2.0), std::pow(z1 / z, 2.0));
+    need.more_baseline =
+        static_cast<long>(std::ceil(static_cast<double>(base.trials) * (factor - 1.0)));
+    need.more_candidate =
+        static_cast<long>(std::ceil(static_cast<double>(cand.trials) * (factor - 1.0)));
+    need.more_per_version = std::max(need.more_baseline, need.more_candidate);
+    need.per_version =
+        std::max(base.trials + need.more_baseline, cand.trials + need.more_candidate);
+  };
+  need.planned_baseline_rate = pb;
+  need.planned_candidate_rate = pc;
+  if (g.difference > -o.margin) {
+    // The data lean towards non-inferiority: plan for PASS, first as a trial would be planned
+    // (candidate truly as reliable as the baseline), then at the observed rates.
+    need.toward = "pass";
+    need.planned_candidate_rate = pb;
+    if (auto n = plan(pb)) {
+      fill(*n);
+      need.basis = "planned for the candidate truly as reliable as the baseline's observed " +
+                   pct(pb, 3) + " (one-sided alpha " + num(o.alpha) + ", power " + num(o.power) +
+                   ")";
+    }
+    if (need.more_per_version == 0) {
+      need.planned_candidate_rate = pc;
+      if (auto n2 = pc - pb + o.margin > 0.0 ? plan(pc) : std::nullopt;
+          n2 && *n2 > std::max(base.trials, cand.trials)) {
+        fill(*n2);
+        need.basis = "planned at the observed rates (baseline " + pct(pb, 3) + ", candidate " +
+                     pct(pc, 3) + "); at equal rates the sessions at hand would already suffice";
+      } else {
+        fill_scaled(g.z);
+        need.basis = "scaled from the observed test statistic z = " + num(g.z, 3) +
+                     " to reach power " + num(o.power);
+      }
+    }
+  } else {
+    // The candidate looks worse than the margin, though not yet shown to be: more sessions
+    // would most likely settle it as FAIL.
+    need.toward = "fail";
+    const double z_fail = g.se && *g.se > 0.0 ? (-o.margin - g.difference) / *g.se : 0.0;
+    if (z_fail > 0.0) {
+      fill_scaled(z_fail);
+      need.basis = "the candidate looks " + pts(g.difference).substr(1) +
+                   " worse, beyond the margin: at the observed rates these sessions would most "
+                   "likely confirm it (FAIL) with power " +
+                   num(o.power);
+    } else {
+      need.achievable = false;
+      need.basis = "the observed difference sits on -margin: no sample size is likely to settle it";
+    }
+  }
+  g.needed = need;
+  return g;
+}
+
+Report compute_report(const Dataset& d, const ReportOptions& o) {
+  const bool compare = !o.baseline.empty() || !o.candidate.empty();
+  if (compare && (o.baseline.empty() || o.candidate.empty()))
+    throw UsageError(std::string("--baseline and --candidate go together; only ") +
+                     (o.baseline.empty() ? "--candidate" : "--baseline") + " was given");
+  Report r;
+  r.journal = d.journal;
+  r.generated_at = utc_now_iso();
+  r.selection = d.selection;
+  r.runs = d.runs;
+  r.options = o;
+  r.sessions = static_cast<long>(d.sessions.size());
+
+  const Grouping strata(d, o.strata);
+  const std::vector<std::string> arm_names =
+      compare ? std::vector<std::string>{"baseline", "candidate"} : std::vector<std::string>{"all"};
+  auto arm_name = [&](int a) { return a < 0 ? std::string("other") : arm_names[a]; };
+
+  std::vector<std::int8_t> arm_of(d.sessions.size(), 0);
+  if (compare) {
+    const FilterSet base(d, o.baseline, "--baseline"), cand(d, o.candidate, "--candidate");
+    long overlap = 0;
+    for (std::size_t i = 0; i < d.sessions.size(); ++i) {
+      const bool b = base.matches(d.sessions[i]), c = cand.matches(d.sessions[i]);
+      overlap += b && c;
+      arm_of[i] = static_cast<std::int8_t>(b ? 0 : c ? 1 : -1);
+    }
+    if (overlap > 0)
+      throw UsageError(plural(overlap, "session matches", "sessions match") + " both --baseline " +
+                       quote(filters_text(o.baseline)) + " and --candidate " +
+                       quote(filters_text(o.candidate)) +
+                       "; the two versions must be disjoint (add a distinguishing key=value)");
+  }
+
+  std::vector<ArmAcc> acc(arm_names.size());
+  for (auto& x : acc) {
+    x.strata.resize(strata.names().size());
+    x.scenarios.resize(d.scenarios.size());
+  }
+  std::unordered_map<std::uint64_t, CellAcc> cells;
+  std::map<std::tuple<int, std::uint32_t, std::uint32_t>, AssertAcc> asserts;
+  std::vector<long> rig_run_sessions(d.runs.size(), 0);
+  std::uint64_t last_key = ~std::uint64_t{0};
+  CellAcc* cell = nullptr;
+  for (std::size_t i = 0; i < d.sessions.size(); ++i) {
+    const SessionRow& s = d.sessions[i];
+    const LockEntry& lock = d.locks[s.lock];
+    const int a = arm_of[i];
+    if (lock.firmware.empty()) ++r.unread_firmware_sessions;
+    const std::uint64_t key = (static_cast<std::uint64_t>(a + 1) << 60) |
+                              (static_cast<std::uint64_t>(s.lock) << 28) | s.scenario;
+    if (key != last_key) {
+      cell = &cells[key];  // node-based: the pointer survives later insertions
+      last_key = key;
+    }
+    if (s.result == Result::rig_fault) {
+      ++r.rig_faults.sessions;
+      ++rig_run_sessions[lock.run];
+      ++cell->rig_faults;
+    } else if (s.is_assertion()) {
+      auto& as = asserts[{a, s.scenario, s.expect}];
+      ++cell->assertions;
+      if (s.result == Result::pass) {
+        ++as.passed;
+      } else {
+        ++as.failed;
+        ++as.failures[{lock.lock_id, d.outcomes[s.outcome]}];
+        ++cell->failed;
+        ++cell->failures[{s.expect, s.outcome}];
+      }
+    } else {
+      ++cell->sli.trials;
+      cell->sli.successes += s.sli_success;
+    }
+    if (a < 0) {
+      if (s.in_sli()) ++r.unmatched_sli_sessions;
+      continue;
+    }
+    ArmAcc& arm = acc[a];
+    ++arm.sessions;
+    if (s.result == Result::rig_fault) {
+      ++arm.rig_faults;
+      continue;
+    }
+    if (s.is_assertion()) {
+      ++arm.assertions;
+      arm.failed += s.result != Result::pass;
+      continue;
+    }
+    arm.total.add(s);
+    arm.strata[strata.id(s)].add(s);
+    arm.scenarios[s.scenario].add(s);
+    const auto n_attempts = static_cast<std::size_t>(std::max(0, s.attempts));
+    if (arm.attempts.size() <= n_attempts) arm.attempts.resize(n_attempts + 1);
+    auto& bucket = arm.attempts[n_attempts];
+    ++bucket.sessions;
+    bucket.successes += s.sli_success;
+    if (s.sli_success)
+      arm.latencies.push_back(s.duration_ms);
+    else
+      ++arm.causes[s.outcome];
+  }
+
+  // Per lock (across runs) and per scenario x lock, from the cells.
+  std::map<std::pair<int, std::string>, LockAcc> locks;
+  std::map<std::tuple<int, std::uint32_t, std::string>, ScenarioLockAcc> scenario_locks;
+  for (const auto& [key, c] : cells) {
+    const int a = static_cast<int>(key >> 60) - 1;
+    const LockEntry& lock = d.locks[(key >> 28) & ((std::uint64_t{1} << 32) - 1)];
+    const auto scenario = static_cast<std::uint32_t>(key & ((1u << 28) - 1));
+    auto& sl = scenario_locks[{a, scenario, lock.lock_id}];
+    if (sl.material.empty()) sl.material = lock.material;
+    sl.sli.trials += c.sli.trials;
+    sl.sli.successes += c.sli.successes;
+    sl.assertions += c.assertions;
+    sl.failed += c.failed;
+    sl.rig_faults += c.rig_faults;
+    for (const auto& [f, n] : c.failures)
+      sl.failures[{d.expects[f.first], d.outcomes[f.second]}] += n;
+    if (a < 0 || c.sli.trials == 0) continue;
+    auto& l = locks[{a, lock.lock_id}];
+    l.counts.trials += c.sli.trials;
+    l.counts.successes += c.sli.successes;
+    l.models.insert(lock.model);
+    l.materials.insert(lock.material);
+    l.firmware.insert(lock.firmware.empty() ? "(unread)" : lock.firmware);
+  }
+
+  if (compare) {
+    for (int a = 0; a < 2; ++a) {
+      if (acc[a].total.sli.trials > 0) continue;
+      const auto& filters = a == 0 ? o.baseline : o.candidate;
+      const std::string opt = a == 0 ? "--baseline" : "--candidate";
+      const std::string scope =
+          " in the " + plural(static_cast<long>(d.runs.size()), "selected run", "selected runs");
+      if (acc[a].sessions > 0)
+        throw UsageError(opt + " " + quote(filters_text(filters)) + " matches " +
+                         plural(acc[a].sessions, "session", "sessions") + scope +
+                         " but none is SLI-eligible (assertions or rig faults only); " +
+                         describe_values(d, filters));
+      throw UsageError(opt + " " + quote(filters_text(filters)) + " matches no SLI session" +
+                       scope + "; " + describe_values(d, filters));
+    }
+  }
+
+  // Per arm.
+  for (std::size_t a = 0; a < arm_names.size(); ++a) {
+    ArmAcc& x = acc[a];
+    Arm arm;
+    arm.name = arm_names[a];
+    if (compare) arm.filter = a == 0 ? o.baseline : o.candidate;
+    arm.sessions = x.sessions;
+    arm.assertions = x.assertions;
+    arm.assertions_failed = x.failed;
+    arm.rig_fault_sessions = x.rig_faults;
+    arm.sli_counts = x.total.sli;
+    arm.first_attempt_counts = x.total.first;
+    if (x.total.sli.trials > 0) {
+      arm.sli = wilson(x.total.sli, o.confidence);
+      arm.first_attempt = wilson(x.total.first, o.confidence);
+    }
+    double attempts_sum = 0.0;
+    for (std::size_t n = 0; n < x.attempts.size(); ++n) {
+      if (x.attempts[n].sessions == 0) continue;
+      AttemptsBucket b = x.attempts[n];
+      b.attempts = static_cast<int>(n);
+      arm.attempts.push_back(b);
+      attempts_sum += static_cast<double>(n) * static_cast<double>(b.sessions);
+    }
+    if (x.total.sli.trials > 0)
+      arm.mean_attempts = attempts_sum / static_cast<double>(x.total.sli.trials);
+    for (std::size_t id = 0; id < x.strata.size(); ++id)
+      if (x.strata[id].sli.trials > 0)
+        arm.by_stratum.push_back({strata.names()[id], wilson(x.strata[id].sli, o.confidence),
+                                  wilson(x.strata[id].first, o.confidence)});
+    std::sort(arm.by_stratum.begin(), arm.by_stratum.end(),
+              [](const GroupSli& l, const GroupSli& rr) { return label_less(l.key, rr.key); });
+    for (std::size_t id = 0; id < x.scenarios.size(); ++id)
+      if (x.scenarios[id].sli.trials > 0)
+        arm.by_scenario.push_back({d.scenarios[id], wilson(x.scenarios[id].sli, o.confidence),
+                                   wilson(x.scenarios[id].first, o.confidence)});
+    std::sort(arm.by_scenario.begin(), arm.by_scenario.end(),
+              [](const GroupSli& l, const GroupSli& rr) { return l.key < rr.key; });
+    for (const auto& [id, n] : x.causes)
+      arm.causes.push_back({d.outcomes[id], d.outcomes[id] == "timeout" ? "timeout" : "lock", n});
+    std::sort(
+        arm.causes.begin(), arm.causes.end(), [](const FailureCause& l, const FailureCause& rr) {
+          return l.sessions != rr.sessions ? l.sessions > rr.sessions : l.outcome < rr.outcome;
+        });
+    arm.latency = summarize_latency(x.latencies, o);
+    r.arms.push_back(std::move(arm));
+  }
+
+  // The comparison and the gate.
+  if (compare) {
+    const Arm& base = r.arms[0];
+    const Arm& cand = r.arms[1];
+    Comparison c;
+    c.overall = stats::newcombe_difference(cand.sli_counts, base.sli_counts, o.confidence);
+    c.fisher = stats::fisher_exact(cand.sli_counts, base.sli_counts);
+    c.first_attempt = stats::newcombe_difference(cand.first_attempt_counts,
+                                                 base.first_attempt_counts, o.confidence);
+    c.first_attempt_fisher =
+        stats::fisher_exact(cand.first_attempt_counts, base.first_attempt_counts);
+    c.bayes = stats::probability_candidate_worse(cand.sli_counts, base.sli_counts);
+
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t id = 0; id < strata.names().size(); ++id)
+      if (acc[0].strata[id].sli.trials > 0 || acc[1].strata[id].sli.trials > 0) order.push_back(id);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t l, std::uint32_t rr) {
+      return label_less(strata.names()[l], strata.names()[rr]);
+    });
+    std::vector<stats::Stratum> table;
+    for (auto id : order) {
+      stats::Stratum s;
+      s.label = strata.names()[id];
+      s.candidate = acc[1].strata[id].sli;
+      s.baseline = acc[0].strata[id].sli;
+      table.push_back(s);
+    }
+    if (std::none_of(table.begin(), table.end(), [](const stats::Stratum& s) {
+          return s.candidate.trials > 0 && s.baseline.trials > 0;
+        })) {
+      std::vector<std::string> b, k;
+      for (const auto& s : table) (s.baseline.trials > 0 ? b : k).push_back(s.label);
+      throw UsageError("no " + o.strata + " value has SLI sessions of both versions (baseline: " +
+                       join(b, ", ") + "; candidate: " + join(k, ", ") +
+                       "), so they cannot be compared within strata; use --strata none or "
+                       "another --strata");
+    }
+    c.cmh = stats::cochran_mantel_haenszel(table);
+    c.risk_difference = stats::mantel_haenszel_risk_difference(table, o.confidence);
+    c.odds_ratio = stats::mantel_haenszel_odds_ratio(table, o.confidence);
+    c.breslow_day = stats::breslow_day(table);
+    std::vector<double> ps;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      StratumComparison sc;
+      sc.label = table[i].label;
+      sc.candidate = table[i].candidate;
+      sc.baseline = table[i].baseline;
+      sc.candidate_share =
+          static_cast<double>(sc.candidate.trials) / static_cast<double>(cand.sli_counts.trials);
+      sc.baseline_share =
+          static_cast<double>(sc.baseline.trials) / static_cast<double>(base.sli_counts.trials);
+      if (sc.candidate.trials > 0 && sc.baseline.trials > 0) {
+        sc.difference = stats::newcombe_difference(sc.candidate, sc.baseline, o.confidence);
+        sc.fisher = stats::fisher_exact(sc.candidate, sc.baseline);
+        ps.push_back(sc.fisher->p_two_sided);
+      }
+      sc.role = c.cmh.strata[i].role;
+      sc.reason = c.cmh.strata[i].reason;
+      c.strata.push_back(std::move(sc));
+    }
+    const auto holm = stats::holm_adjust(ps);
+    std::size_t k = 0;
+    for (auto& sc : c.strata)
+      if (sc.fisher) sc.fisher_p_holm = holm[k++];
+
+    c.homogeneity_warning = c.breslow_day.informative && c.breslow_day.p_value < o.alpha;
+    if (c.cmh.informative)
+      c.significant = c.cmh.p_value < o.alpha;
+    else
+      c.significant = c.fisher.p_two_sided < o.alpha;
+    const double strat_diff =
+        c.risk_difference.informative ? c.risk_difference.difference : c.overall.difference;
+    if (c.significant) c.direction = strat_diff < 0 ? -1 : 1;
+    const bool pooled_sig = !c.overall.interval.contains(0.0);
+    const int pooled_dir = c.overall.difference < 0 ? -1 : 1;
+    if (ps.size() >= 2 &&
+        (pooled_sig != c.significant || (pooled_sig && c.significant && pooled_dir != c.direction)))
+      c.simpson_warning = true;
+    if (!c.significant) {
+      PowerNote p;
+      p.n_per_version = 2.0 / (1.0 / static_cast<double>(base.sli_counts.trials) +
+                               1.0 / static_cast<double>(cand.sli_counts.trials));
+      p.baseline_rate = base.sli_counts.rate();
+      p.alpha = o.alpha;
+      p.power = o.power;
+      p.drop = stats::minimum_detectable_drop(p.n_per_version, p.baseline_rate, o.alpha, o.power);
+      c.power = p;
+    }
+    r.comparison = std::move(c);
+    r.gate = decide_gate(table, o);
+
+    if (!acc[0].latencies.empty() && !acc[1].latencies.empty())
+      r.latency_shift = stats::mann_whitney(acc[1].latencies, acc[0].latencies);
+  }
+
+  // Per lock, against its peers: the other locks of the same version on the same door material
+  // (RF conditions differ by material, so that is the fair comparison), or every other lock of
+  // the version when it has no such peer.
+  {
+    std::vector<double> ps;
+    std::vector<std::size_t> tested;
+    for (const auto& [key, l] : locks) {
+      LockSli row;
+      row.arm = arm_name(key.first);
+      row.lock_id = key.second;
+      row.model = joined(l.models);
+      row.material = joined(l.materials);
+      row.firmware = joined(l.firmware);
+      row.counts = l.counts;
+      row.sli = wilson(l.counts, o.confidence);
+      stats::Counts same, all;
+      for (const auto& [k2, l2] : locks) {
+        if (k2.first != key.first || k2.second == key.second) continue;
+        all.successes += l2.counts.successes;
+        all.trials += l2.counts.trials;
+        if (l2.materials == l.materials) {
+          same.successes += l2.counts.successes;
+          same.trials += l2.counts.trials;
+        }
+      }
+      if (same.trials > 0) {
+        row.peers = "other " + row.material + " locks";
+        row.peer_counts = same;
+      } else if (all.trials > 0) {
+        row.peers = "all other locks";
+        row.peer_counts = all;
+      }
+      if (row.peer_counts.trials > 0) {
+        row.p_worse = stats::fisher_exact(row.counts, row.peer_counts).p_less;
+        ps.push_back(*row.p_worse);
+        tested.push_back(r.locks.size());
+      }
+      r.locks.push_back(std::move(row));
+    }
+    const auto bh = stats::benjamini_hochberg_adjust(ps);
+    for (std::size_t i = 0; i < tested.size(); ++i) {
+      LockSli& row = r.locks[tested[i]];
+      row.p_worse_adjusted = bh[i];
+      row.flagged = bh[i] < o.alpha && row.counts.rate() < row.peer_counts.rate();
+    }
+  }
+
+  for (const auto& [key, x] : asserts) {
+    AssertionRow row;
+    row.arm = arm_name(std::get<0>(key));
+    row.scenario = d.scenarios[std::get<1>(key)];
+    row.expect = d.expects[std::get<2>(key)];
+    row.passed = x.passed;
+    row.failed = x.failed;
+    for (const auto& [f, n] : x.failures)
+      row.failures.push_back(f.first + ": " + f.second + (n > 1 ? " x" + std::to_string(n) : ""));
+    r.assertions.push_back(std::move(row));
+  }
+  std::sort(
+      r.assertions.begin(), r.assertions.end(), [](const AssertionRow& l, const AssertionRow& rr) {
+        return std::tie(l.scenario, l.expect, l.arm) < std::tie(rr.scenario, rr.expect, rr.arm);
+      });
+  for (const auto& [key, x] : scenario_locks) {
+    ScenarioLock row;
+    row.arm = arm_name(std::get<0>(key));
+    row.scenario = d.scenarios[std::get<1>(key)];
+    row.lock_id = std::get<2>(key);
+    row.material = x.material;
+    row.sli = x.sli;
+    row.assertions = x.assertions;
+    row.assertions_failed = x.failed;
+    row.rig_faults = x.rig_faults;
+    for (const auto& [f, n] : x.failures)
+      row.failures.push_back("expected " + f.first + ", got " + f.second +
+                             (n > 1 ? " x" + std::to_string(n) : ""));
+    r.scenario_locks.push_back(std::move(row));
+  }
+  std::sort(r.scenario_locks.begin(), r.scenario_locks.end(),
+            [](const ScenarioLock& l, const ScenarioLock& rr) {
+              return std::tie(l.scenario, l.lock_id, l.arm) <
+                     std::tie(rr.scenario, rr.lock_id, rr.arm);
+            });
+
+  std::vector<long> rig_run_events(d.runs.size(), 0);
+  for (const auto& e : d.rig_fault_events) ++rig_run_events[e.run];
+  for (std::size_t run = 0; run < d.runs.size(); ++run)
+    if (rig_run_sessions[run] > 0 || rig_run_events[run] > 0)
+      r.rig_faults.by_run.push_back({d.runs[run].uuid, rig_run_sessions[run], rig_run_events[run]});
+  r.rig_faults.events = d.rig_fault_events;
+
+  // Warnings a reader must see before trusting the figures.
+  for (const auto& run : d.runs) {
+    if (run.status == "running")
+      r.warnings.push_back("run " + run.uuid + " is still running (or was killed); its " +
+                           plural(run.sessions, "finished session is", "finished sessions are") +
+                           " included");
+    else if (run.status == "aborted")
+      r.warnings.push_back("run " + run.uuid + " was aborted; its " +
+                           plural(run.sessions, "finished session is", "finished sessions are") +
+                           " included");
+  }
+  if (r.unread_firmware_sessions > 0)
+    r.warnings.push_back(plural(r.unread_firmware_sessions, "session comes", "sessions come") +
+                         " from locks whose firmware could not be read; they match no firmware= "
+                         "filter");
+  if (compare && r.unmatched_sli_sessions > 0)
+    r.warnings.push_back(
+        plural(r.unmatched_sli_sessions, "SLI session matches", "SLI sessions match") +
+        " neither --baseline nor --candidate and " +
+        (r.unmatched_sli_sessions == 1 ? "is" : "are") + " not compared");
+  if (r.rig_faults.sessions > 0)
+    r.warnings.push_back(plural(r.rig_faults.sessions, "session", "sessions") +
+                         " ended in a rig fault and " +
+                         (r.rig_faults.sessions == 1 ? "is" : "are") +
+                         " excluded from every figure (see Rig faults)");
+
+  // The plain-language verdict.
+  const double conf = o.confidence;
+  if (r.comparison) {
+    const Comparison& c = *r.comparison;
+    const Gate& g = *r.gate;
+    const std::string cand = quote(filters_text(o.candidate));
+    const std::string base = quote(filters_text(o.baseline));
+    const std::string diff = g.method == "mantel-haenszel-sato"
+                                 ? pts(g.difference) + ", " + pct(conf, 0) + " CI " +
+                                       pts_interval(c.risk_difference.interval)
+                                 : pts(g.difference) + " pooled, no failures in any stratum";
+    const std::string m = pts(o.margin).substr(1);  // the margin without its sign
+    if (g.verdict == Verdict::pass) {
+      r.verdict = "PASS: the candidate " + cand + " is not worse than the baseline " + base +
+                  " by more than " + m + " (stratified difference " + diff +
+                  "; one-sided p = " + pval(g.p_value) + " < " + num(o.alpha) + ").";
+    } else if (g.verdict == Verdict::fail) {
+      r.verdict = "FAIL: the candidate " + cand + " is worse than the baseline " + base +
+                  " by more than " + m + " (stratified difference " + diff +
+                  "; even the one-sided upper bound " + pts(*g.upper_bound) + " is below -" + m +
+                  ").";
+    } else {
+      r.verdict = "INCONCLUSIVE: the data cannot yet show whether the candidate " + cand +
+                  " is within " + m + " of the baseline " + base + " (stratified difference " +
+                  diff + "; one-sided p = " + pval(g.p_value) + ")";
+      if (g.needed && g.needed->achievable)
+        r.verdict +=
+            "; about " + with_commas(g.needed->more_per_version) +
+            " more SLI sessions per version would settle it" +
+            (g.needed->toward == "fail" ? " (the candidate looks worse than the margin)." : ".");
+      else
+        r.verdict += "; more sessions are unlikely to settle it.";
+    }
+    r.findings.push_back(
+        "SLI: candidate " + pct(r.arms[1].sli->rate) + " (" + counts(r.arms[1].sli_counts) +
+        ") vs baseline " + pct(r.arms[0].sli->rate) + " (" + counts(r.arms[0].sli_counts) +
+        "); pooled difference " + pts_with_interval(c.overall.difference, c.overall.interval) +
+        ", Fisher p = " + pval(c.fisher.p_two_sided) + ", P(candidate worse) " +
+        [](const std::string& p) {
+          return p[0] == '<' || p[0] == '>' ? p : "= " + p;
+        }(probability(c.bayes.probability_candidate_worse)) +
+        ".");
+    if (c.significant) {
+      r.findings.push_back(std::string("Within strata the candidate is significantly ") +
+                           (c.direction < 0 ? "worse" : "better") + " (CMH p = " +
+                           pval(c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided) + ").");
+    } else if (c.power) {
+      std::string s = "No significant difference (" +
+                      std::string(c.cmh.informative ? "CMH p = " + pval(c.cmh.p_value)
+                                                    : "Fisher p = " + pval(c.fisher.p_two_sided)) +
+                      ")";
+      if (c.power->drop)
+        s += "; with about " + with_commas(std::lround(c.power->n_per_version)) +
+             " SLI sessions per version a drop of " + pts(c.power->drop->drop).substr(1) + " (" +
+             pct(c.power->baseline_rate) + " to " + pct(c.power->drop->candidate_rate) +
+             ") would have been detected with " + pct(o.power, 0) + " power.";
+      else
+        s += "; too few sessions to detect any drop with " + pct(o.power, 0) + " power.";
+      r.findings.push_back(s);
+    }
+    if (c.simpson_warning)
+      r.findings.push_back(
+          "The pooled and the stratified comparisons disagree: the versions ran on a different "
+          "mix of " +
+          o.strata + " values (see the mix columns); trust the stratified figure.");
+    if (c.homogeneity_warning)
+      r.findings.push_back("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) +
+                           "): the difference depends on " + o.strata +
+                           "; read the per-stratum rows, the common estimate can hide a local "
+                           "regression.");
+  } else if (!r.arms.empty() && r.arms[0].sli) {
+    const Arm& a = r.arms[0];
+    r.verdict = "SLI " + pct(a.sli->rate) + " (" + pct(conf, 0) + " CI " +
+                pct_interval(a.sli->interval) + ", " + counts(a.sli_counts) +
+                " SLI sessions) over " + plural(static_cast<long>(d.runs.size()), "run", "runs") +
+                "; first-attempt success " + pct(a.first_attempt->rate) + " (" +
+                counts(a.first_attempt_counts) + ").";
+  } else {
+    r.verdict = "No SLI sessions in the selection (" + plural(r.sessions, "session", "sessions") +
+                ", all assertions or rig faults).";
+  }
+  std::vector<std::string> flagged;
+  for (const auto& l : r.locks)
+    if (l.flagged) flagged.push_back(l.lock_id + (compare ? " (" + l.arm + ")" : ""));
+  if (!flagged.empty())
+    r.findings.push_back("Significantly worse than their peers: " + join(flagged, ", ") + ".");
+  long failed = 0, total = 0;
+  for (const auto& a : r.assertions) {
+    failed += a.failed;
+    total += a.passed + a.failed;
+  }
+  if (failed > 0)
+    r.findings.push_back(plural(failed, "assertion", "assertions") + " of " + with_commas(total) +
+                         " failed (expected-failure or recovery sessions); see Assertions.");
+  if (r.rig_faults.sessions > 0 || !r.rig_faults.events.empty())
+    r.findings.push_back(plural(r.rig_faults.sessions, "rig-fault session", "rig-fault sessions") +
+                         " and " +
+                         plural(static_cast<long>(r.rig_faults.events.size()), "rig-fault event",
+                                "rig-fault events") +
+                         ", excluded from every figure.");
+  if (r.latency_shift && r.latency_shift->p_value < o.alpha)
+    r.findings.push_back(std::string("Unlock latency shifted: the candidate is ") +
+                         (r.latency_shift->probability_x_greater > 0.5 ? "slower" : "faster") +
+                         " (Mann-Whitney p = " + pval(r.latency_shift->p_value) + ").");
+  return r;
+}
+
+}  // namespace lockrig::reports

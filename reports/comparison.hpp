@@ -1,0 +1,208 @@
+// Every figure of a report, computed from a Dataset with the statistics library. Renderers only
+// format what is here; nothing below reads the journal or prints.
+//
+// Populations ("arms"): with --baseline/--candidate the SLI sessions matching each filter set; a
+// single arm "all" otherwise. Rig-fault sessions are excluded from every rate and counted apart;
+// sessions that are not SLI-eligible are assertions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/dataset.hpp"
+#include "reports/stats/stats.hpp"
+
+namespace lockrig::reports {
+
+struct ReportOptions {
+  std::vector<Filter> baseline, candidate;  // both empty: single-population report
+  std::string strata = "material";          // an attribute name, or "none"
+  double confidence = 0.95;                 // two-sided intervals
+  double alpha = 0.05;                      // tests (gate one-sided), flags, homogeneity warning
+  double margin = 0.005;                    // non-inferiority margin, as a rate difference
+  double power = 0.8;                       // for detectable drops and sessions needed
+  double latency_slo_ms = 1500.0;
+};
+
+struct AttemptsBucket {
+  int attempts = 0;
+  long sessions = 0;   // SLI sessions that used this many attempts
+  long successes = 0;  // of which succeeded
+};
+
+// SLI of one group of sessions (a stratum, a scenario) within an arm.
+struct GroupSli {
+  std::string key;
+  stats::ProportionEstimate sli;
+  stats::ProportionEstimate first_attempt;
+};
+
+// Why SLI sessions of an arm failed, by the final attempt's outcome. class_ is "lock" for a lock
+// outcome or "timeout" (the field keeps timeouts apart from lock outcomes).
+struct FailureCause {
+  std::string outcome;
+  std::string class_;
+  long sessions = 0;
+};
+
+struct LatencySummary {
+  std::size_t n = 0;  // successful SLI sessions: their duration is the user's wait
+  std::vector<stats::PercentileEstimate> percentiles;  // p50, p90, p99 (when n > 0)
+  std::optional<stats::ProportionEstimate> within_slo;
+  double mean = 0.0, min = 0.0, max = 0.0;
+  std::vector<std::pair<double, double>> cdf;  // (ms, share <= ms), at most ~200 points
+};
+
+struct Arm {
+  std::string name;  // "baseline", "candidate" or "all"
+  std::vector<Filter> filter;
+  long sessions = 0;  // every selected session of the arm, rig faults and assertions included
+  long assertions = 0, assertions_failed = 0, rig_fault_sessions = 0;
+  stats::Counts sli_counts, first_attempt_counts;
+  std::optional<stats::ProportionEstimate> sli, first_attempt;  // absent without SLI sessions
+  std::vector<AttemptsBucket> attempts;
+  double mean_attempts = 0.0;
+  std::vector<GroupSli> by_stratum, by_scenario;
+  std::vector<FailureCause> causes;
+  LatencySummary latency;
+};
+
+// One row of the per-stratum comparison.
+struct StratumComparison {
+  std::string label;
+  stats::Counts candidate, baseline;
+  double candidate_share = 0.0, baseline_share = 0.0;   // of the arm's SLI sessions (the mix)
+  std::optional<stats::DifferenceEstimate> difference;  // when both arms have sessions
+  std::optional<stats::FisherResult> fisher;
+  std::optional<double> fisher_p_holm;                        // Holm across the strata compared
+  stats::StratumRole role = stats::StratumRole::contributes;  // in the CMH / odds-ratio family
+  std::string reason;
+};
+
+struct PowerNote {
+  double n_per_version = 0.0;  // harmonic mean of the two arms' SLI sessions
+  double baseline_rate = 0.0;
+  double alpha = 0.05, power = 0.8;
+  std::optional<stats::DetectableDrop> drop;  // nullopt: not even a rate of 0 is detectable
+};
+
+struct Comparison {
+  stats::DifferenceEstimate overall;  // Newcombe, pooled over strata
+  stats::FisherResult fisher;
+  stats::DifferenceEstimate first_attempt;
+  stats::FisherResult first_attempt_fisher;
+  stats::BayesComparison bayes;  // Jeffreys prior
+  std::vector<StratumComparison> strata;
+  stats::CmhResult cmh;
+  stats::MhRiskDifferenceResult risk_difference;  // at options.confidence
+  stats::MhOddsRatioResult odds_ratio;
+  stats::BreslowDayResult breslow_day;
+  bool homogeneity_warning = false;  // Breslow-Day informative with p < alpha
+  bool simpson_warning = false;      // pooled and stratified disagree (direction or significance)
+  bool significant = false;          // stratified CMH p < alpha (Fisher when CMH is uninformative)
+  int direction = 0;                 // sign of the stratified difference when significant
+  std::optional<PowerNote> power;    // when no significant difference
+};
+
+enum class Verdict { pass, fail, inconclusive };
+const char* to_string(Verdict v);
+
+// Exit codes of `lockrig gate` (documented in docs/reports.md).
+namespace gate_exit {
+inline constexpr int pass = 0;
+inline constexpr int fail = 1;
+inline constexpr int inconclusive = 4;
+}  // namespace gate_exit
+
+struct SessionsNeeded {
+  bool achievable = true;  // false: no sample size is likely to reach a verdict
+  std::string toward;      // "pass" or "fail": the verdict the data lean towards
+  long per_version = 0;    // planned total per version
+  long more_baseline = 0, more_candidate = 0;
+  long more_per_version = 0;  // the larger of the two
+  double planned_baseline_rate = 0.0, planned_candidate_rate = 0.0;
+  std::string basis;  // how the plan was made, in words
+};
+
+// The release gate: non-inferiority of candidate vs baseline, stratified (see docs/reports.md).
+struct Gate {
+  Verdict verdict = Verdict::inconclusive;
+  std::string method;  // "mantel-haenszel-sato" or "farrington-manning-pooled" (fallback)
+  double margin = 0.0, alpha = 0.05, power = 0.8;
+  double difference = 0.0;  // candidate - baseline
+  std::optional<double> se;
+  std::optional<double> lower_bound, upper_bound;  // one-sided 1 - alpha bounds
+  double z = 0.0, p_value = 1.0;                   // H0: difference <= -margin
+  std::optional<SessionsNeeded> needed;            // when inconclusive
+  std::vector<std::string> notes;
+  int exit_code = gate_exit::inconclusive;
+  std::string rule;  // the decision rule, in words
+};
+
+struct LockSli {
+  std::string arm, lock_id, model, material, firmware;  // firmware values seen, comma-separated
+  stats::Counts counts;
+  std::optional<stats::ProportionEstimate> sli;
+  std::string peers;  // which locks it is compared with
+  stats::Counts peer_counts;
+  std::optional<double> p_worse, p_worse_adjusted;  // one-sided Fisher, then BH over all locks
+  bool flagged = false;
+};
+
+struct AssertionRow {
+  std::string arm, scenario, expect;
+  long passed = 0, failed = 0;
+  std::vector<std::string> failures;  // "wood-1: success x2" (lock: outcome x count)
+};
+
+// Scenario x lock within an arm (the JUnit test cases).
+struct ScenarioLock {
+  std::string arm, scenario, lock_id, material;
+  stats::Counts sli;
+  long assertions = 0, assertions_failed = 0, rig_faults = 0;
+  std::vector<std::string> failures;  // failed assertions: "expect not_found, got success x2"
+};
+
+struct RigFaultRun {
+  std::string run_uuid;
+  long sessions = 0;  // sessions ended by a rig fault
+  long events = 0;    // rig_fault / quarantine events
+};
+
+struct RigFaults {
+  long sessions = 0;
+  std::vector<RigFaultRun> by_run;
+  std::vector<FaultEvent> events;
+};
+
+struct Report {
+  std::string command = "report";  // or "gate"
+  std::string journal, generated_at;
+  RunSelection selection;
+  std::vector<RunRow> runs;
+  ReportOptions options;
+  std::vector<Arm> arms;
+  long sessions = 0;                // every selected session
+  long unmatched_sli_sessions = 0;  // comparison: SLI sessions in neither arm
+  long unread_firmware_sessions = 0;
+  std::optional<Comparison> comparison;
+  std::optional<Gate> gate;
+  std::vector<LockSli> locks;
+  std::optional<stats::MannWhitneyResult> latency_shift;  // candidate (x) vs baseline (y)
+  std::vector<AssertionRow> assertions;
+  std::vector<ScenarioLock> scenario_locks;
+  RigFaults rig_faults;
+  std::vector<std::string> warnings;
+  std::string verdict;                // one plain-language sentence
+  std::vector<std::string> findings;  // supporting sentences
+};
+
+// Throws UsageError for an unknown attribute, overlapping arms, or an arm without SLI sessions
+// (quoting the filter and listing the values present).
+Report compute_report(const Dataset& d, const ReportOptions& options);
+
+// The release-gate decision on stratified data, as documented (exposed for tests).
+Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions& options);
+
+}  // namespace lockrig::reports

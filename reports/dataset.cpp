@@ -1,0 +1,475 @@
+#include "reports/dataset.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <set>
+#include <unordered_map>
+
+#include "reports/format.hpp"
+#include "rig/errors.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig::reports {
+
+namespace {
+
+class Query {
+ public:
+  Query(sqlite3* db, const std::string& sql) : db_(db) {
+    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr), db,
+                 "prepare report query");
+  }
+  ~Query() { sqlite3_finalize(st_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  bool step() {
+    const int rc = sqlite3_step(st_);
+    sqlite_check(rc, db_, "read");
+    return rc == SQLITE_ROW;
+  }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(st_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string();
+  }
+  std::string_view view(int col) const {
+    const auto* p = sqlite3_column_text(st_, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string_view();
+  }
+  long long integer(int col) const { return sqlite3_column_int64(st_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+std::string list_values(const std::vector<std::string>& values, std::size_t max = 12) {
+  if (values.empty()) return "(none)";
+  std::vector<std::string> shown;
+  for (std::size_t i = 0; i < values.size() && i < max; ++i) shown.push_back(quote(values[i]));
+  std::string s = join(shown, ", ");
+  if (values.size() > max) s += ", ... (" + std::to_string(values.size() - max) + " more)";
+  return s;
+}
+
+bool digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// Interns strings into a vector, returning stable indices.
+class Interner {
+ public:
+  explicit Interner(std::vector<std::string>& out) : out_(out) {}
+  std::uint32_t id(std::string_view s) {
+    // Consecutive sessions mostly repeat the previous value; skip the hash lookup then.
+    if (last_ != kNone && out_[last_] == s) return last_;
+    last_ = lookup(s);
+    return last_;
+  }
+
+ private:
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  std::uint32_t lookup(std::string_view s) {
+    auto it = index_.find(std::string(s));
+    if (it != index_.end()) return it->second;
+    const auto id = static_cast<std::uint32_t>(out_.size());
+    out_.emplace_back(s);
+    index_.emplace(out_.back(), id);
+    return id;
+  }
+
+  std::vector<std::string>& out_;
+  std::unordered_map<std::string, std::uint32_t> index_;
+  std::uint32_t last_ = kNone;
+};
+
+std::string in_list(const std::vector<RunRow>& runs) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(runs[i].id);
+  }
+  return s + ")";
+}
+
+std::string describe_latest(const std::vector<RunRow>& runs) {
+  if (runs.empty()) return "";
+  const RunRow& r = runs.back();
+  return "; the latest run is " + r.uuid + " (started " + r.started_at + ")";
+}
+
+}  // namespace
+
+Filter parse_filter(const std::string& text, const std::string& option) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw UsageError(option + " wants key=value (e.g. firmware=2.4.1), got " + quote(text));
+  Filter f{text.substr(0, eq), text.substr(eq + 1)};
+  for (char c : f.key)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      throw UsageError(option + " key " + quote(f.key) +
+                       " may only contain letters, digits, '-', '_', '.'");
+  return f;
+}
+
+std::string filters_text(const std::vector<Filter>& filters) {
+  std::vector<std::string> parts;
+  for (const auto& f : filters) parts.push_back(f.text());
+  return join(parts, ", ");
+}
+
+std::string parse_since(const std::string& text) {
+  const std::string bad =
+      "--since wants a date (2026-11-20, 2026-11-20T08:00, "
+      "2026-11-20T08:00:00Z) or an age (7d, 36h, 2w), got " +
+      quote(text);
+  if (text.size() >= 2 && digits(std::string_view(text).substr(0, text.size() - 1))) {
+    const char unit = text.back();
+    long long n = 0;
+    try {
+      n = std::stoll(text.substr(0, text.size() - 1));
+    } catch (const std::exception&) {
+      throw UsageError(bad);
+    }
+    long long seconds = 0;
+    if (unit == 'h')
+      seconds = n * 3600;
+    else if (unit == 'd')
+      seconds = n * 86400;
+    else if (unit == 'w')
+      seconds = n * 7 * 86400;
+    else
+      throw UsageError(bad);
+    if (n > 1000000) throw UsageError(bad);
+    std::time_t t = std::time(nullptr) - static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return buf;
+  }
+  std::string s = text;
+  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
+  if (s.size() > 10 && s[10] == ' ') s[10] = 'T';
+  // Positions of the digits in YYYY-MM-DDTHH:MM:SS(.fff); anything else must match exactly.
+  static const std::string shape = "dddd-dd-ddTdd:dd:dd";
+  std::size_t end = s.size();
+  const auto dot = s.find('.');
+  if (dot != std::string::npos) {
+    if (dot != 19 || !digits(std::string_view(s).substr(dot + 1))) throw UsageError(bad);
+    end = dot;
+  }
+  if (end != 10 && end != 16 && end != 19) throw UsageError(bad);
+  for (std::size_t i = 0; i < end; ++i) {
+    const bool want_digit = shape[i] == 'd';
+    if (want_digit != static_cast<bool>(std::isdigit(static_cast<unsigned char>(s[i]))) ||
+        (!want_digit && s[i] != shape[i]))
+      throw UsageError(bad);
+  }
+  const int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
+  if (month < 1 || month > 12 || day < 1 || day > 31) throw UsageError(bad);
+  if (end >= 16 && (std::stoi(s.substr(11, 2)) > 23 || std::stoi(s.substr(14, 2)) > 59))
+    throw UsageError(bad);
+  if (end >= 19 && std::stoi(s.substr(17, 2)) > 60) throw UsageError(bad);
+  return s;
+}
+
+const std::vector<std::string>& builtin_attributes() {
+  static const std::vector<std::string> names = {"firmware", "model", "material", "lock",
+                                                 "slot",     "rig",   "run",      "scenario"};
+  return names;
+}
+
+Dataset load_dataset(Journal& journal, const RunSelection& selection) {
+  sqlite3* db = journal.db();
+  Dataset d;
+  d.journal = journal.path();
+  d.selection = selection;
+
+  std::vector<RunRow> all;
+  {
+    Query q(db,
+            "SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), status FROM runs "
+            "ORDER BY id");
+    while (q.step()) {
+      RunRow r;
+      r.id = q.integer(0);
+      r.uuid = q.text(1);
+      r.host = q.text(2);
+      r.rig = q.text(3);
+      r.started_at = q.text(4);
+      r.ended_at = q.text(5);
+      r.status = q.text(6);
+      all.push_back(std::move(r));
+    }
+  }
+  if (all.empty()) throw UsageError("journal " + quote(d.journal) + " has no runs yet");
+  {
+    std::unordered_map<std::int64_t, std::size_t> index;
+    for (std::size_t i = 0; i < all.size(); ++i) index[all[i].id] = i;
+    Query q(db, "SELECT run_id, key, value FROM run_labels");
+    while (q.step()) {
+      auto it = index.find(q.integer(0));
+      if (it != index.end()) all[it->second].labels[q.text(1)] = q.text(2);
+    }
+  }
+
+  // Each filter narrows what the previous ones left, so an error can say which one emptied it.
+  std::vector<RunRow> runs = all;
+  if (!selection.runs.empty()) {
+    std::vector<RunRow> picked;
+    for (const auto& want : selection.runs) {
+      std::vector<const RunRow*> hits;
+      for (const auto& r : runs)
+        if (r.uuid == want || (want.size() >= 4 && r.uuid.compare(0, want.size(), want) == 0))
+          hits.push_back(&r);
+      if (hits.empty())
+        throw UsageError("--run " + quote(want) + " matches no run in " + quote(d.journal) +
+                         (want.size() < 4 ? " (give the full uuid or at least 4 characters)" : "") +
+                         describe_latest(all) + " (see lockrig runs)");
+      if (hits.size() > 1)
+        throw UsageError("--run " + quote(want) + " matches " + std::to_string(hits.size()) +
+                         " runs (" + hits[0]->uuid + ", " + hits[1]->uuid +
+                         "...); give more of the uuid");
+      if (std::none_of(picked.begin(), picked.end(),
+                       [&](const RunRow& p) { return p.id == hits[0]->id; }))
+        picked.push_back(*hits[0]);
+    }
+    std::sort(picked.begin(), picked.end(),
+              [](const RunRow& a, const RunRow& b) { return a.id < b.id; });
+    runs = std::move(picked);
+  }
+  for (const auto& f : selection.where) {
+    std::vector<RunRow> kept;
+    std::set<std::string> values, keys;
+    for (const auto& r : runs) {
+      auto it = r.labels.find(f.key);
+      if (it != r.labels.end()) values.insert(it->second);
+      for (const auto& [k, v] : r.labels) keys.insert(k);
+      if (it != r.labels.end() && it->second == f.value) kept.push_back(r);
+    }
+    if (kept.empty()) {
+      if (values.empty())
+        throw UsageError(
+            "--where " + quote(f.text()) + " matches no run: no selected run has a " +
+            quote(f.key) + " label" +
+            did_you_mean(f.key, std::vector<std::string>(keys.begin(), keys.end())) +
+            "; labels present: " + list_values(std::vector<std::string>(keys.begin(), keys.end())));
+      throw UsageError("--where " + quote(f.text()) + " matches no run; values of " + quote(f.key) +
+                       " in the selected runs: " +
+                       list_values(std::vector<std::string>(values.begin(), values.end())));
+    }
+    runs = std::move(kept);
+  }
+  if (selection.since) {
+    std::vector<RunRow> kept;
+    for (const auto& r : runs)
+      if (r.started_at >= *selection.since) kept.push_back(r);
+    if (kept.empty())
+      throw UsageError("--since " + quote(*selection.since) + " matches no run" +
+                       describe_latest(runs));
+    runs = std::move(kept);
+  }
+  if (selection.last) {
+    const auto n = static_cast<std::size_t>(*selection.last);
+    if (runs.size() > n) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(n));
+  }
+  d.runs = std::move(runs);
+  const bool every_run = d.runs.size() == all.size();
+  const std::string run_clause = every_run ? "" : " run_id IN " + in_list(d.runs);
+
+  std::set<std::string> keys;
+  for (const auto& r : d.runs)
+    for (const auto& [k, v] : r.labels) keys.insert(k);
+  d.label_keys.assign(keys.begin(), keys.end());
+
+  std::unordered_map<std::int64_t, std::size_t> run_index;
+  for (std::size_t i = 0; i < d.runs.size(); ++i) run_index[d.runs[i].id] = i;
+  // Per run: lock id -> index into d.locks.
+  std::vector<std::unordered_map<std::string, std::uint32_t>> lock_index(d.runs.size());
+  {
+    Query q(db,
+            "SELECT run_id, lock_id, model, material, slot, COALESCE(firmware, '') FROM "
+            "run_locks" +
+                (every_run ? std::string() : " WHERE" + run_clause) + " ORDER BY run_id, lock_id");
+    while (q.step()) {
+      auto it = run_index.find(q.integer(0));
+      if (it == run_index.end()) continue;
+      LockEntry e{it->second, q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)};
+      lock_index[it->second].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size()));
+      d.locks.push_back(std::move(e));
+    }
+  }
+
+  {
+    std::string sql =
+        "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
+        "sli_success, first_attempt_success, ended_ns - started_ns FROM sessions";
+    std::vector<std::string> conditions;
+    if (!every_run) conditions.push_back(run_clause);
+    if (!selection.scenarios.empty()) {
+      std::string in = " scenario IN (";
+      for (std::size_t i = 0; i < selection.scenarios.size(); ++i) in += i ? ",?" : "?";
+      conditions.push_back(in + ")");
+    }
+    for (std::size_t i = 0; i < conditions.size(); ++i)
+      sql += (i ? " AND" : " WHERE") + conditions[i];
+    sql += " ORDER BY id";
+    {
+      // Growing the vector row by row copies it over and over; the id range bounds the count.
+      Query bounds(db, "SELECT COALESCE(max(id) - min(id) + 1, 0) FROM sessions");
+      if (bounds.step()) {
+        const long long n = bounds.integer(0);
+        const double share = every_run ? 1.0 : static_cast<double>(d.runs.size()) / all.size();
+        d.sessions.reserve(static_cast<std::size_t>(static_cast<double>(n) * share * 1.05) + 16);
+      }
+    }
+    Query q(db, sql);
+    for (std::size_t i = 0; i < selection.scenarios.size(); ++i)
+      q.bind(static_cast<int>(i + 1), selection.scenarios[i]);
+    Interner scenarios(d.scenarios), expects(d.expects), outcomes(d.outcomes);
+    std::int64_t last_run = -1;
+    std::size_t run = 0;
+    constexpr std::uint32_t kNoLock = ~std::uint32_t{0};
+    std::uint32_t last_lock = kNoLock;
+    while (q.step()) {
+      const std::int64_t run_id = q.integer(0);
+      if (run_id != last_run) {
+        auto it = run_index.find(run_id);
+        if (it == run_index.end()) continue;
+        run = it->second;
+        last_run = run_id;
+      }
+      SessionRow s;
+      const std::string_view lock_id = q.view(1);
+      if (last_lock == kNoLock || d.locks[last_lock].run != run ||
+          d.locks[last_lock].lock_id != lock_id) {
+        auto li = lock_index[run].find(std::string(lock_id));
+        if (li == lock_index[run].end()) {
+          // A session of a lock the run never recorded: keep it, with what is known.
+          LockEntry e{run, std::string(lock_id), "(unknown)", "(unknown)", "", ""};
+          li = lock_index[run].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size())).first;
+          d.locks.push_back(std::move(e));
+        }
+        last_lock = li->second;
+      }
+      s.lock = last_lock;
+      s.scenario = scenarios.id(q.view(2));
+      s.expect = expects.id(q.view(3));
+      const std::string_view result = q.view(4);
+      s.result = result == "pass"        ? Result::pass
+                 : result == "rig_fault" ? Result::rig_fault
+                                         : Result::fail;
+      s.outcome = outcomes.id(q.view(5));
+      s.attempts = static_cast<std::int32_t>(q.integer(6));
+      s.sli_eligible = q.integer(7) != 0;
+      s.sli_success = q.integer(8) != 0;
+      s.first_attempt_success = q.integer(9) != 0;
+      s.duration_ms = static_cast<double>(q.integer(10)) / 1e6;
+      ++d.runs[run].sessions;
+      d.sessions.push_back(s);
+    }
+  }
+  if (!selection.scenarios.empty()) {
+    std::vector<std::string> missing;
+    for (const auto& name : selection.scenarios)
+      if (std::find(d.scenarios.begin(), d.scenarios.end(), name) == d.scenarios.end())
+        missing.push_back(name);
+    if (!missing.empty()) {
+      std::vector<std::string> present;
+      Query q(db, "SELECT DISTINCT scenario FROM sessions" +
+                      (every_run ? std::string() : " WHERE" + run_clause) + " ORDER BY 1");
+      while (q.step()) present.push_back(q.text(0));
+      throw UsageError("--scenario " + quote(missing.front()) +
+                       " has no sessions in the selected runs" +
+                       did_you_mean(missing.front(), present) +
+                       "; scenarios there: " + list_values(present, 30));
+    }
+  }
+
+  {
+    Query q(db,
+            "SELECT run_id, COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM events "
+            "WHERE kind IN ('rig_fault', 'quarantine')" +
+                (every_run ? std::string() : " AND" + run_clause) + " ORDER BY run_id, id");
+    while (q.step()) {
+      auto it = run_index.find(q.integer(0));
+      if (it == run_index.end()) continue;
+      d.rig_fault_events.push_back(FaultEvent{it->second, q.text(1), q.integer(2), q.text(3),
+                                              q.text(4), q.text(5), q.text(6)});
+    }
+  }
+  return d;
+}
+
+AttributeView::AttributeView(const Dataset& d, const std::string& key, const std::string& option)
+    : d_(&d), key_(key) {
+  if (key == "scenario") {
+    by_scenario_ = true;
+    return;
+  }
+  const auto& builtin = builtin_attributes();
+  const bool is_builtin = std::find(builtin.begin(), builtin.end(), key) != builtin.end();
+  if (!is_builtin &&
+      std::find(d.label_keys.begin(), d.label_keys.end(), key) == d.label_keys.end()) {
+    std::vector<std::string> known = builtin;
+    known.insert(known.end(), d.label_keys.begin(), d.label_keys.end());
+    throw UsageError(option + ": unknown attribute " + quote(key) + did_you_mean(key, known) +
+                     "; attributes: " + join(builtin, ", ") +
+                     (d.label_keys.empty()
+                          ? std::string(" (the selected runs have no labels)")
+                          : "; labels of the selected runs: " + join(d.label_keys, ", ")));
+  }
+  per_lock_.resize(d.locks.size(), nullptr);
+  for (std::size_t i = 0; i < d.locks.size(); ++i) {
+    const LockEntry& l = d.locks[i];
+    const RunRow& r = d.runs[l.run];
+    const std::string* v = nullptr;
+    if (key == "firmware")
+      v = l.firmware.empty() ? nullptr : &l.firmware;
+    else if (key == "model")
+      v = &l.model;
+    else if (key == "material")
+      v = &l.material;
+    else if (key == "lock")
+      v = &l.lock_id;
+    else if (key == "slot")
+      v = &l.slot;
+    else if (key == "rig")
+      v = &r.rig;
+    else if (key == "run")
+      v = &r.uuid;
+    else {
+      auto it = r.labels.find(key);
+      if (it != r.labels.end()) v = &it->second;
+    }
+    per_lock_[i] = v;
+  }
+}
+
+FilterSet::FilterSet(const Dataset& d, const std::vector<Filter>& filters,
+                     const std::string& option) {
+  for (const auto& f : filters) {
+    views_.emplace_back(d, f.key, option + " " + quote(f.text()));
+    values_.push_back(f.value);
+  }
+}
+
+bool FilterSet::matches(const SessionRow& s) const {
+  for (std::size_t i = 0; i < views_.size(); ++i) {
+    const std::string* v = views_[i].value(s);
+    if (!v || *v != values_[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace lockrig::reports

@@ -1,0 +1,132 @@
+// What a report reads from the journal: the selected runs, the locks as seen in each run
+// (firmware read from the lock), every session of those runs and the rig-fault events.
+//
+// Sessions are kept as compact rows with interned strings so a journal with millions of sessions
+// loads in one pass over the sessions table; every report figure is then computed in memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rig/journal.hpp"
+
+namespace lockrig::reports {
+
+// key=value: an attribute filter (--baseline, --candidate) or a run-label filter (--where).
+struct Filter {
+  std::string key;
+  std::string value;
+  std::string text() const { return key + "=" + value; }
+};
+// Parses "key=value"; `option` names the option in the error ("--baseline").
+Filter parse_filter(const std::string& text, const std::string& option);
+std::string filters_text(const std::vector<Filter>& filters);  // "firmware=2.4.0, app=5.3.0"
+
+struct RunSelection {
+  std::optional<int> last;             // the N most recent runs left by the other filters
+  std::optional<std::string> since;    // ISO 8601 prefix compared with runs.started_at
+  std::vector<std::string> runs;       // uuids or unique uuid prefixes
+  std::vector<Filter> where;           // run labels, all must match
+  std::vector<std::string> scenarios;  // only sessions of these scenarios
+};
+
+// "2026-11-20", "2026-11-20T08:00", "2026-11-20T08:00:00Z", or relative "7d" / "36h" (before now).
+// Returns the ISO prefix runs.started_at is compared with; throws UsageError otherwise.
+std::string parse_since(const std::string& text);
+
+struct RunRow {
+  std::int64_t id = 0;
+  std::string uuid, host, rig, started_at, ended_at, status;
+  std::map<std::string, std::string> labels;
+  long long sessions = 0;  // selected sessions of this run (after the scenario filter)
+};
+
+// A lock as seen in one run. firmware is empty when the lock's firmware could not be read.
+struct LockEntry {
+  std::size_t run = 0;  // index into Dataset::runs
+  std::string lock_id, model, material, slot, firmware;
+};
+
+enum class Result : std::uint8_t { pass, fail, rig_fault };
+
+struct SessionRow {
+  std::uint32_t lock = 0;      // index into Dataset::locks
+  std::uint32_t scenario = 0;  // index into Dataset::scenarios
+  std::uint32_t expect = 0;    // index into Dataset::expects
+  std::uint32_t outcome = 0;   // index into Dataset::outcomes
+  std::int32_t attempts = 0;
+  Result result = Result::fail;
+  bool sli_eligible = false;
+  bool sli_success = false;
+  bool first_attempt_success = false;
+  double duration_ms = 0.0;
+
+  // Rig faults never count for or against a lock, even if a row claims eligibility.
+  bool in_sli() const { return sli_eligible && result != Result::rig_fault; }
+  bool is_assertion() const { return !sli_eligible && result != Result::rig_fault; }
+};
+
+struct FaultEvent {
+  std::size_t run = 0;
+  std::string lock_id;  // empty for rig-wide events
+  std::int64_t t_ns = 0;
+  std::string kind, target, value, detail;
+};
+
+struct Dataset {
+  std::string journal;
+  RunSelection selection;
+  std::vector<RunRow> runs;  // oldest first
+  std::vector<LockEntry> locks;
+  std::vector<std::string> scenarios, expects, outcomes;
+  std::vector<SessionRow> sessions;
+  std::vector<FaultEvent> rig_fault_events;  // kind rig_fault or quarantine
+  std::vector<std::string> label_keys;       // every run-label key of the selected runs
+
+  const RunRow& run_of(const SessionRow& s) const { return runs[locks[s.lock].run]; }
+};
+
+// Loads the selection. Throws UsageError when the selection matches no run (quoting the filter
+// and listing what exists), JournalError when the journal cannot be read.
+Dataset load_dataset(Journal& journal, const RunSelection& selection);
+
+// The attributes sessions can be filtered and stratified by. Built-in names win over run labels
+// of the same name.
+//   firmware, model, material, lock, slot (run_locks: as seen in the run, firmware read from the
+//   lock), rig, run (uuid) (runs), scenario (sessions), and any run label (app, build, ...).
+const std::vector<std::string>& builtin_attributes();
+
+// Resolves one attribute for every session in O(1). value() is nullptr when the session has no
+// value (firmware unreadable, label absent from its run).
+class AttributeView {
+ public:
+  // Throws UsageError for a key that is neither built in nor a label of the selected runs.
+  AttributeView(const Dataset& d, const std::string& key, const std::string& option);
+  const std::string* value(const SessionRow& s) const {
+    return by_scenario_ ? &d_->scenarios[s.scenario] : per_lock_[s.lock];
+  }
+  const std::string& key() const { return key_; }
+
+ private:
+  const Dataset* d_;
+  std::string key_;
+  bool by_scenario_ = false;
+  std::vector<const std::string*> per_lock_;
+};
+
+// A conjunction of filters evaluated per session.
+class FilterSet {
+ public:
+  FilterSet(const Dataset& d, const std::vector<Filter>& filters, const std::string& option);
+  bool matches(const SessionRow& s) const;
+  bool empty() const { return views_.empty(); }
+
+ private:
+  std::vector<AttributeView> views_;
+  std::vector<std::string> values_;
+};
+
+}  // namespace lockrig::reports

@@ -1,0 +1,62 @@
+// The report as a document: sections of sentences, definition lists and tables, built once from
+// a Report and rendered as terminal text, Markdown or HTML. Cells hold finished text (formatted
+// by reports/format.hpp) so the three formats always agree on every figure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/comparison.hpp"
+
+namespace lockrig::reports {
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<bool> numeric;  // right-aligned columns
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> highlight;  // per row: a flagged lock, a failed assertion, the pooled row
+};
+
+enum class ChartKind { forest, latency_cdf, lock_dots };
+
+struct Block {
+  enum class Kind { verdict, paragraph, warning, bullets, definitions, table, chart };
+  Kind kind = Kind::paragraph;
+  std::string text;                                       // verdict, paragraph, warning
+  std::vector<std::string> items;                         // bullets
+  std::vector<std::pair<std::string, std::string>> defs;  // definitions
+  Table table;
+  ChartKind chart = ChartKind::forest;
+  std::string verdict_class;  // "pass", "fail", "inconclusive" or "info" for a verdict block
+};
+
+struct Section {
+  std::string id;  // stable anchor ("verdict", "comparison", ...)
+  std::string title;
+  std::vector<Block> blocks;
+};
+
+struct Document {
+  std::string title;
+  std::string subtitle;
+  std::vector<Section> sections;
+};
+
+Document report_document(const Report& r);
+// The gate's own, shorter document: verdict, the rule and figures, the strata, the selection.
+Document gate_document(const Report& r);
+
+// Renderers of a Document (render_text.cpp, render_markdown.cpp, render_html.cpp) and of the
+// Report itself (render_json.cpp, render_junit.cpp).
+std::string render_text(const Document& doc);
+std::string render_markdown(const Document& doc);
+std::string render_html(const Document& doc, const Report& r);
+std::string render_json(const Report& r);
+std::string render_junit(const Report& r);
+
+// The inline SVG charts of the HTML report (render_html.cpp); empty when there is nothing to draw.
+std::string svg_forest_plot(const Report& r);
+std::string svg_latency_cdf(const Report& r);
+std::string svg_lock_dots(const Report& r);
+
+}  // namespace lockrig::reports

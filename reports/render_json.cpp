@@ -1,0 +1,594 @@
+// The machine-readable report, schema "lockrig.report/1" (docs/report-json.md). Every figure sits
+// next to the counts it came from, so anyone can recompute it. Non-finite numbers (an infinite
+// odds ratio) are written as null with the reason in a notes array.
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "reports/format.hpp"
+#include "reports/layout.hpp"
+
+namespace lockrig::reports {
+
+namespace {
+
+class Json {
+ public:
+  std::string str() const { return out_.str() + "\n"; }
+
+  Json& begin_object() { return open('{'); }
+  Json& end_object() { return close('}'); }
+  Json& begin_array() { return open('['); }
+  Json& end_array() { return close(']'); }
+  Json& key(std::string_view k) {
+    separate();
+    string_literal(k);
+    out_ << ": ";
+    after_key_ = true;
+    return *this;
+  }
+  Json& value(std::string_view s) {
+    separate();
+    string_literal(s);
+    return *this;
+  }
+  Json& value(const char* s) { return value(std::string_view(s)); }
+  Json& value(const std::string& s) { return value(std::string_view(s)); }
+  Json& value(bool b) {
+    separate();
+    out_ << (b ? "true" : "false");
+    return *this;
+  }
+  Json& value(long long n) {
+    separate();
+    out_ << n;
+    return *this;
+  }
+  Json& value(long n) { return value(static_cast<long long>(n)); }
+  Json& value(int n) { return value(static_cast<long long>(n)); }
+  Json& value(std::size_t n) { return value(static_cast<long long>(n)); }
+  Json& value(double v) {
+    separate();
+    if (!std::isfinite(v)) {
+      out_ << "null";
+      return *this;
+    }
+    char buf[64];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+    out_ << std::string_view(buf, static_cast<std::size_t>(res.ptr - buf));
+    return *this;
+  }
+  Json& null() {
+    separate();
+    out_ << "null";
+    return *this;
+  }
+  template <class T>
+  Json& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
+  template <class T>
+  Json& field(std::string_view k, const std::optional<T>& v) {
+    key(k);
+    return v ? value(*v) : null();
+  }
+  Json& strings(std::string_view k, const std::vector<std::string>& items) {
+    key(k).begin_array();
+    for (const auto& s : items) value(s);
+    return end_array();
+  }
+
+ private:
+  Json& open(char c) {
+    separate();
+    out_ << c;
+    first_.push_back(true);
+    return *this;
+  }
+  Json& close(char c) {
+    const bool empty = first_.back();
+    first_.pop_back();
+    if (!empty) newline();
+    out_ << c;
+    return *this;
+  }
+  void newline() { out_ << '\n' << std::string(2 * first_.size(), ' '); }
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (first_.empty()) return;
+    if (!first_.back()) out_ << ',';
+    first_.back() = false;
+    newline();
+  }
+  void string_literal(std::string_view raw) {
+    const std::string s = sanitize_utf8(raw);
+    out_ << '"';
+    for (char c : s) {
+      switch (c) {
+        case '"':
+          out_ << "\\\"";
+          break;
+        case '\\':
+          out_ << "\\\\";
+          break;
+        case '\n':
+          out_ << "\\n";
+          break;
+        case '\r':
+          out_ << "\\r";
+          break;
+        case '\t':
+          out_ << "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out_ << buf;
+          } else if (c == '<') {
+            out_ << "\\u003c";  // safe to embed in an HTML <script> block
+          } else {
+            out_ << c;
+          }
+      }
+    }
+    out_ << '"';
+  }
+
+  std::ostringstream out_;
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+void counts_fields(Json& j, const stats::Counts& c) {
+  j.field("successes", c.successes).field("trials", c.trials);
+}
+
+void counts_object(Json& j, std::string_view k, const stats::Counts& c) {
+  j.key(k).begin_object();
+  counts_fields(j, c);
+  j.end_object();
+}
+
+void interval(Json& j, std::string_view k, const stats::Interval& i) {
+  j.key(k).begin_object().field("lower", i.lower).field("upper", i.upper).end_object();
+}
+
+// {"successes", "trials", "rate", "interval", "confidence", "method"}
+void proportion(Json& j, std::string_view k, const std::optional<stats::ProportionEstimate>& e,
+                const stats::Counts& c) {
+  j.key(k).begin_object();
+  counts_fields(j, c);
+  if (e) {
+    j.field("rate", e->rate);
+    interval(j, "interval", e->interval);
+    j.field("confidence", e->confidence).field("method", stats::to_string(e->method));
+  } else {
+    j.key("rate").null().key("interval").null();
+  }
+  j.end_object();
+}
+
+void proportion(Json& j, std::string_view k, const stats::ProportionEstimate& e) {
+  proportion(j, k, std::optional<stats::ProportionEstimate>(e), e.counts);
+}
+
+void difference(Json& j, std::string_view k, const stats::DifferenceEstimate& d) {
+  j.key(k).begin_object();
+  counts_object(j, "candidate", d.candidate);
+  counts_object(j, "baseline", d.baseline);
+  j.field("difference", d.difference);
+  interval(j, "interval", d.interval);
+  j.field("confidence", d.confidence).field("method", "newcombe-hybrid-score");
+  j.end_object();
+}
+
+void fisher(Json& j, std::string_view k, const stats::FisherResult& f) {
+  j.key(k).begin_object();
+  counts_object(j, "candidate", f.candidate);
+  counts_object(j, "baseline", f.baseline);
+  j.field("p_two_sided", f.p_two_sided).field("p_less", f.p_less).field("p_greater", f.p_greater);
+  j.field("odds_ratio", f.odds_ratio);  // null when undefined (both cross products 0)
+  j.end_object();
+}
+
+void stratum_uses(Json& j, const std::vector<stats::StratumUse>& uses) {
+  j.key("strata").begin_array();
+  for (const auto& u : uses) {
+    j.begin_object().field("label", u.label);
+    counts_object(j, "candidate", u.candidate);
+    counts_object(j, "baseline", u.baseline);
+    j.field("role", stats::to_string(u.role)).field("reason", u.reason).end_object();
+  }
+  j.end_array();
+}
+
+void percentile(Json& j, const stats::PercentileEstimate& p) {
+  j.begin_object()
+      .field("quantile", p.quantile)
+      .field("n", p.n)
+      .field("estimate_ms", p.estimate)
+      .field("lower_ms", p.lower)
+      .field("upper_ms", p.upper)
+      .field("lower_rank", p.lower_rank)
+      .field("upper_rank", p.upper_rank)
+      .field("coverage", p.coverage)
+      .field("confidence", p.confidence)
+      .strings("notes", p.notes)
+      .end_object();
+}
+
+void filters(Json& j, std::string_view k, const std::vector<Filter>& fs) {
+  j.key(k).begin_array();
+  for (const auto& f : fs)
+    j.begin_object().field("key", f.key).field("value", f.value).end_object();
+  j.end_array();
+}
+
+void groups(Json& j, std::string_view k, std::string_view name, const std::vector<GroupSli>& gs) {
+  j.key(k).begin_array();
+  for (const auto& g : gs) {
+    j.begin_object().field(name, g.key);
+    proportion(j, "sli", g.sli);
+    proportion(j, "first_attempt", g.first_attempt);
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void arm(Json& j, const Arm& a) {
+  j.begin_object().field("name", a.name);
+  filters(j, "filter", a.filter);
+  j.key("sessions")
+      .begin_object()
+      .field("total", a.sessions)
+      .field("sli", a.sli_counts.trials)
+      .field("assertions", a.assertions)
+      .field("assertions_failed", a.assertions_failed)
+      .field("rig_fault", a.rig_fault_sessions)
+      .end_object();
+  proportion(j, "sli", a.sli, a.sli_counts);
+  proportion(j, "first_attempt", a.first_attempt, a.first_attempt_counts);
+  j.key("attempts_per_session").begin_array();
+  for (const auto& b : a.attempts)
+    j.begin_object()
+        .field("attempts", b.attempts)
+        .field("sessions", b.sessions)
+        .field("successes", b.successes)
+        .end_object();
+  j.end_array();
+  if (a.sli_counts.trials > 0)
+    j.field("mean_attempts", a.mean_attempts);
+  else
+    j.key("mean_attempts").null();
+  groups(j, "by_stratum", "stratum", a.by_stratum);
+  groups(j, "by_scenario", "scenario", a.by_scenario);
+  j.key("failure_causes").begin_array();
+  for (const auto& c : a.causes)
+    j.begin_object()
+        .field("outcome", c.outcome)
+        .field("class", c.class_)
+        .field("sessions", c.sessions)
+        .field("of_sli_sessions", a.sli_counts.trials)
+        .end_object();
+  j.end_array();
+  const LatencySummary& l = a.latency;
+  j.key("latency").begin_object().field("sessions", l.n);
+  j.key("percentiles").begin_array();
+  for (const auto& p : l.percentiles) percentile(j, p);
+  j.end_array();
+  if (l.within_slo)
+    proportion(j, "within_slo", *l.within_slo);
+  else
+    j.key("within_slo").null();
+  if (l.n > 0) j.field("mean_ms", l.mean).field("min_ms", l.min).field("max_ms", l.max);
+  j.key("cdf").begin_array();
+  for (const auto& [v, f] : l.cdf) j.begin_array().value(v).value(f).end_array();
+  j.end_array().end_object();
+  j.end_object();
+}
+
+void comparison(Json& j, const Report& r) {
+  const Comparison& c = *r.comparison;
+  j.key("comparison").begin_object();
+  j.key("overall").begin_object();
+  difference(j, "sli", c.overall);
+  fisher(j, "sli_fisher", c.fisher);
+  difference(j, "first_attempt", c.first_attempt);
+  fisher(j, "first_attempt_fisher", c.first_attempt_fisher);
+  j.key("bayes")
+      .begin_object()
+      .key("prior")
+      .begin_object()
+      .field("a", c.bayes.prior.a)
+      .field("b", c.bayes.prior.b)
+      .end_object()
+      .field("candidate_a", c.bayes.candidate_a)
+      .field("candidate_b", c.bayes.candidate_b)
+      .field("baseline_a", c.bayes.baseline_a)
+      .field("baseline_b", c.bayes.baseline_b)
+      .field("probability_candidate_worse", c.bayes.probability_candidate_worse)
+      .end_object();
+  j.end_object();
+  j.field("strata_by", r.options.strata);
+  j.key("strata").begin_array();
+  for (const auto& sc : c.strata) {
+    j.begin_object().field("stratum", sc.label);
+    counts_object(j, "candidate", sc.candidate);
+    counts_object(j, "baseline", sc.baseline);
+    j.field("candidate_share", sc.candidate_share).field("baseline_share", sc.baseline_share);
+    if (sc.difference) {
+      j.field("difference", sc.difference->difference);
+      interval(j, "interval", sc.difference->interval);
+    } else {
+      j.key("difference").null().key("interval").null();
+    }
+    if (sc.fisher)
+      j.field("fisher_p", sc.fisher->p_two_sided);
+    else
+      j.key("fisher_p").null();
+    j.field("fisher_p_holm", sc.fisher_p_holm)
+        .field("role", stats::to_string(sc.role))
+        .field("reason", sc.reason)
+        .end_object();
+  }
+  j.end_array();
+  j.key("stratified").begin_object();
+  j.key("cmh").begin_object();
+  j.field("informative", c.cmh.informative)
+      .field("statistic", c.cmh.statistic)
+      .field("p_value", c.cmh.p_value)
+      .field("z", c.cmh.z)
+      .field("continuity_correction", c.cmh.continuity_correction);
+  stratum_uses(j, c.cmh.strata);
+  j.strings("notes", c.cmh.notes).end_object();
+  const auto& rd = c.risk_difference;
+  j.key("risk_difference").begin_object();
+  j.field("informative", rd.informative).field("difference", rd.difference).field("se", rd.se);
+  interval(j, "interval", rd.interval);
+  j.field("confidence", rd.confidence)
+      .field("z", rd.z)
+      .field("p_value", rd.p_value)
+      .field("variance", "sato");
+  stratum_uses(j, rd.strata);
+  j.strings("notes", rd.notes).end_object();
+  const auto& orr = c.odds_ratio;
+  j.key("odds_ratio").begin_object();
+  j.field("informative", orr.informative).field("odds_ratio", orr.odds_ratio);
+  if (orr.interval)
+    interval(j, "interval", *orr.interval);
+  else
+    j.key("interval").null();
+  j.field("log_se", orr.log_se).field("confidence", orr.confidence);
+  stratum_uses(j, orr.strata);
+  j.strings("notes", orr.notes).end_object();
+  const auto& bd = c.breslow_day;
+  j.key("breslow_day").begin_object();
+  j.field("informative", bd.informative)
+      .field("statistic", bd.statistic)
+      .field("degrees_of_freedom", bd.degrees_of_freedom)
+      .field("p_value", bd.p_value)
+      .field("tarone", bd.tarone);
+  stratum_uses(j, bd.strata);
+  j.strings("notes", bd.notes).end_object();
+  j.end_object();
+  j.field("significant", c.significant)
+      .field("direction", c.direction)
+      .field("homogeneity_warning", c.homogeneity_warning)
+      .field("simpson_warning", c.simpson_warning);
+  if (c.power) {
+    j.key("power").begin_object();
+    j.field("n_per_version", c.power->n_per_version)
+        .field("baseline_rate", c.power->baseline_rate)
+        .field("alpha", c.power->alpha)
+        .field("power", c.power->power);
+    if (c.power->drop)
+      j.field("minimum_detectable_drop", c.power->drop->drop)
+          .field("detectable_candidate_rate", c.power->drop->candidate_rate);
+    else
+      j.key("minimum_detectable_drop").null().key("detectable_candidate_rate").null();
+    j.end_object();
+  } else {
+    j.key("power").null();
+  }
+  j.end_object();
+}
+
+void gate(Json& j, const Gate& g) {
+  j.key("gate").begin_object();
+  j.field("verdict", to_string(g.verdict))
+      .field("exit_code", g.exit_code)
+      .field("method", g.method)
+      .field("margin", g.margin)
+      .field("alpha", g.alpha)
+      .field("power", g.power)
+      .field("difference", g.difference)
+      .field("se", g.se)
+      .field("lower_bound", g.lower_bound)
+      .field("upper_bound", g.upper_bound)
+      .field("z", g.z)
+      .field("p_value", g.p_value)
+      .field("rule", g.rule);
+  if (g.needed) {
+    const SessionsNeeded& n = *g.needed;
+    j.key("sessions_needed")
+        .begin_object()
+        .field("achievable", n.achievable)
+        .field("toward", n.toward)
+        .field("per_version", n.per_version)
+        .field("more_baseline", n.more_baseline)
+        .field("more_candidate", n.more_candidate)
+        .field("more_per_version", n.more_per_version)
+        .field("planned_baseline_rate", n.planned_baseline_rate)
+        .field("planned_candidate_rate", n.planned_candidate_rate)
+        .field("basis", n.basis)
+        .end_object();
+  } else {
+    j.key("sessions_needed").null();
+  }
+  j.strings("notes", g.notes).end_object();
+}
+
+}  // namespace
+
+std::string render_json(const Report& r) {
+  Json j;
+  j.begin_object()
+      .field("schema", "lockrig.report/1")
+      .field("command", r.command)
+      .field("generator", std::string("lockrig ") + LOCKRIG_VERSION)
+      .field("generated_at", r.generated_at)
+      .field("journal", r.journal);
+  const RunSelection& sel = r.selection;
+  j.key("selection").begin_object();
+  j.field("last", sel.last).field("since", sel.since).strings("runs", sel.runs);
+  filters(j, "where", sel.where);
+  j.strings("scenarios", sel.scenarios);
+  j.end_object();
+  j.key("settings")
+      .begin_object()
+      .field("confidence", r.options.confidence)
+      .field("alpha", r.options.alpha)
+      .field("margin", r.options.margin)
+      .field("power", r.options.power)
+      .field("latency_slo_ms", r.options.latency_slo_ms)
+      .field("strata", r.options.strata);
+  filters(j, "baseline", r.options.baseline);
+  filters(j, "candidate", r.options.candidate);
+  j.end_object();
+  j.key("runs").begin_array();
+  for (const auto& run : r.runs) {
+    j.begin_object()
+        .field("id", static_cast<long long>(run.id))
+        .field("uuid", run.uuid)
+        .field("host", run.host)
+        .field("rig", run.rig)
+        .field("started_at", run.started_at)
+        .field("ended_at", run.ended_at)
+        .field("status", run.status)
+        .field("sessions", run.sessions);
+    j.key("labels").begin_object();
+    for (const auto& [k, v] : run.labels) j.field(k, v);
+    j.end_object().end_object();
+  }
+  j.end_array();
+  j.key("sessions")
+      .begin_object()
+      .field("total", r.sessions)
+      .field("unmatched_sli", r.unmatched_sli_sessions)
+      .field("unread_firmware", r.unread_firmware_sessions)
+      .field("rig_fault", r.rig_faults.sessions)
+      .end_object();
+  j.key("arms").begin_array();
+  for (const auto& a : r.arms) arm(j, a);
+  j.end_array();
+  if (r.comparison)
+    comparison(j, r);
+  else
+    j.key("comparison").null();
+  if (r.gate)
+    gate(j, *r.gate);
+  else
+    j.key("gate").null();
+  if (r.latency_shift) {
+    const auto& m = *r.latency_shift;
+    j.key("latency_shift")
+        .begin_object()
+        .field("test", "mann-whitney")
+        .field("x", "candidate")
+        .field("y", "baseline")
+        .field("n_x", m.n_x)
+        .field("n_y", m.n_y)
+        .field("u", m.u)
+        .field("p_value", m.p_value)
+        .field("exact", m.exact)
+        .field("ties", m.ties)
+        .field("z", m.z)
+        .field("probability_x_greater", m.probability_x_greater)
+        .strings("notes", m.notes)
+        .end_object();
+  } else {
+    j.key("latency_shift").null();
+  }
+  j.key("locks").begin_array();
+  for (const auto& l : r.locks) {
+    j.begin_object()
+        .field("arm", l.arm)
+        .field("lock", l.lock_id)
+        .field("model", l.model)
+        .field("material", l.material)
+        .field("firmware", l.firmware);
+    proportion(j, "sli", l.sli, l.counts);
+    j.field("peers", l.peers);
+    counts_object(j, "peer_counts", l.peer_counts);
+    j.field("p_worse", l.p_worse)
+        .field("p_worse_bh", l.p_worse_adjusted)
+        .field("flagged", l.flagged)
+        .end_object();
+  }
+  j.end_array();
+  j.key("assertions").begin_array();
+  for (const auto& a : r.assertions)
+    j.begin_object()
+        .field("scenario", a.scenario)
+        .field("expect", a.expect)
+        .field("arm", a.arm)
+        .field("passed", a.passed)
+        .field("failed", a.failed)
+        .strings("failures", a.failures)
+        .end_object();
+  j.end_array();
+  j.key("scenario_locks").begin_array();
+  for (const auto& s : r.scenario_locks) {
+    j.begin_object()
+        .field("scenario", s.scenario)
+        .field("lock", s.lock_id)
+        .field("arm", s.arm)
+        .field("material", s.material);
+    counts_object(j, "sli", s.sli);
+    j.field("assertions", s.assertions)
+        .field("assertions_failed", s.assertions_failed)
+        .field("rig_faults", s.rig_faults)
+        .strings("failures", s.failures)
+        .end_object();
+  }
+  j.end_array();
+  j.key("rig_faults").begin_object().field("sessions", r.rig_faults.sessions);
+  j.key("by_run").begin_array();
+  for (const auto& x : r.rig_faults.by_run)
+    j.begin_object()
+        .field("run", x.run_uuid)
+        .field("sessions", x.sessions)
+        .field("events", x.events)
+        .end_object();
+  j.end_array();
+  j.key("events").begin_array();
+  for (const auto& e : r.rig_faults.events)
+    j.begin_object()
+        .field("run", r.runs[e.run].uuid)
+        .field("lock", e.lock_id)
+        .field("t_ns", static_cast<long long>(e.t_ns))
+        .field("kind", e.kind)
+        .field("target", e.target)
+        .field("value", e.value)
+        .field("detail", e.detail)
+        .end_object();
+  j.end_array().end_object();
+  j.strings("warnings", r.warnings);
+  j.key("verdict")
+      .begin_object()
+      .field("status", r.gate ? to_string(r.gate->verdict) : "none")
+      .field("summary", r.verdict)
+      .strings("findings", r.findings)
+      .end_object();
+  j.end_object();
+  return j.str();
+}
+
+}  // namespace lockrig::reports

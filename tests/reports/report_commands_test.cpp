@@ -1,0 +1,412 @@
+// lockrig report / gate / plan through their command functions: options, formats, exit codes,
+// atomic --output. JSON and JUnit are parsed with Python's standard library, the way CI tools
+// and scripts will read them.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "reports/commands.hpp"
+#include "reports/format.hpp"
+#include "reports/stats/power.hpp"
+#include "rig/errors.hpp"
+#include "tests/reports/report_test_support.hpp"
+
+using namespace lockrig;
+using namespace lockrig::reports;
+using namespace lockrig::reports::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string error;  // what() of a UsageError / JournalError
+};
+
+template <class F>
+Result call(F command, std::vector<std::string> args) {
+  Result r;
+  std::ostringstream out;
+  try {
+    r.code = command(args, out);
+  } catch (const UsageError& e) {
+    r.code = 2;
+    r.error = e.what();
+  } catch (const JournalError& e) {
+    r.code = 2;
+    r.error = e.what();
+  }
+  r.out = out.str();
+  return r;
+}
+
+Result report(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_report(a, o); }, std::move(args));
+}
+Result gate(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_gate(a, o); }, std::move(args));
+}
+Result plan(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_plan(a, o); }, std::move(args));
+}
+
+// Two firmware versions on wood and glass doors, one failed assertion, one rig fault, and labels
+// that try to break every output format.
+struct Lab {
+  TestJournal tj;
+  std::vector<std::string> db;
+  explicit Lab(long cand_failures = 10) {
+    const std::string hostile = "<script>alert('x')</script> & \"quotes\" | pipe \x01";
+    const auto r1 = tj.run({{"wood-1", "wood", "2.4.0"},
+                            {"glass-1", "glass", "2.4.0"},
+                            {"wood-2", "wood", "2.4.1"},
+                            {"glass-2", "glass", "2.4.1"}},
+                           {{"app", "5.3.0"}, {"note", hostile}});
+    tj.sli(r1, "wood-1", 995, 5);
+    tj.sli(r1, "glass-1", 985, 15);
+    tj.sli(r1, "wood-2", 1000 - cand_failures / 2, cand_failures / 2);
+    tj.sli(r1, "glass-2", 1000 - (cand_failures - cand_failures / 2),
+           cand_failures - cand_failures / 2);
+    tj.assertion(r1, "wood-1", "battery-pull", "not_found", "not_found");
+    tj.assertion(r1, "wood-2", "battery-pull", "not_found", "success");
+    tj.rig_fault(r1, "glass-2", "daily-unlock");
+    tj.finish(r1);
+    db = {"--db", tj.path()};
+  }
+  std::vector<std::string> args(std::vector<std::string> extra) const {
+    std::vector<std::string> a = db;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  std::vector<std::string> compare(std::vector<std::string> extra) const {
+    std::vector<std::string> a =
+        args({"--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1"});
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+};
+
+std::vector<std::string> entries(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST(ReportCommand, TextReportOpensWithTheVerdictAndShowsEverySection) {
+  Lab lab;
+  const Result r = report(lab.compare({}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  EXPECT_EQ(r.out.rfind("lockrig report: candidate firmware=2.4.1 vs baseline firmware=2.4.0", 0),
+            0u);
+  const auto verdict = r.out.find("VERDICT");
+  ASSERT_NE(verdict, std::string::npos);
+  for (const char* section :
+       {"SLI PER VERSION", "COMPARISON: CANDIDATE VS BASELINE", "RELEASE GATE", "LOCKS",
+        "FAILURE CAUSES", "LATENCY", "ASSERTIONS", "RIG FAULTS", "SELECTION"})
+    EXPECT_GT(r.out.find(section), verdict) << section;
+  // Counts next to the figures.
+  EXPECT_NE(r.out.find("1,980/2,000"), std::string::npos);
+  EXPECT_NE(r.out.find("stratified (Mantel-Haenszel)"), std::string::npos);
+  // A control character from a label never reaches the terminal.
+  EXPECT_EQ(r.out.find('\x01'), std::string::npos);
+}
+
+TEST(ReportCommand, JsonIsParseableVersionedAndCarriesTheCountsNextToTheFigures) {
+  Lab lab;
+  const Result r = report(lab.compare({"--format", "json"}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  TempDir d;
+  const std::string file = write_temp(d, "r.json", r.out);
+  const auto [status, out] = run_python(R"py(
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+assert doc["schema"] == "lockrig.report/1", doc["schema"]
+assert doc["command"] == "report"
+base, cand = doc["arms"]
+assert base["name"] == "baseline" and cand["name"] == "candidate"
+assert base["sli"]["successes"] == 1980 and base["sli"]["trials"] == 2000, base["sli"]
+assert abs(base["sli"]["rate"] - 1980 / 2000) < 1e-15
+lo, hi = base["sli"]["interval"]["lower"], base["sli"]["interval"]["upper"]
+assert lo < 0.99 < hi
+assert cand["sessions"]["rig_fault"] == 1 and cand["sessions"]["assertions_failed"] == 1
+strata = {s["stratum"]: s for s in doc["comparison"]["strata"]}
+assert set(strata) == {"glass", "wood"}
+assert strata["wood"]["baseline"] == {"successes": 995, "trials": 1000}
+assert doc["gate"]["verdict"] in ("pass", "fail", "inconclusive")
+assert doc["gate"]["exit_code"] in (0, 1, 4)
+assert doc["runs"][0]["labels"]["note"].startswith("<script>")
+assert doc["verdict"]["status"] == doc["gate"]["verdict"]
+print("ok")
+)py",
+                                        file);
+  EXPECT_EQ(status, 0) << out;
+}
+
+TEST(ReportCommand, JunitIsWellFormedWithScenarioByLockCasesAndFailedAssertions) {
+  Lab lab;
+  const Result r = report(lab.compare({"--format", "junit"}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  TempDir d;
+  const std::string file = write_temp(d, "r.xml", r.out);
+  const auto [status, out] = run_python(R"py(
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites"
+suites = {s.get("name"): s for s in root.findall("testsuite")}
+assert set(suites) == {"lockrig.gate", "lockrig.scenarios", "lockrig.locks"}, suites
+cases = suites["lockrig.scenarios"].findall("testcase")
+names = {(c.get("classname"), c.get("name")) for c in cases}
+assert ("lockrig.battery-pull", "wood-2 (candidate)") in names, names
+failed = [c for c in cases if c.find("failure") is not None]
+assert len(failed) == 1 and failed[0].get("name") == "wood-2 (candidate)"
+assert "expected not_found, got success" in failed[0].find("failure").text
+assert int(suites["lockrig.scenarios"].get("failures")) == 1
+total = sum(int(s.get("tests")) for s in suites.values())
+assert int(root.get("tests")) == total
+print("ok")
+)py",
+                                        file);
+  EXPECT_EQ(status, 0) << out;
+}
+
+TEST(ReportCommand, JunitReportsAFailedGateAsAFailureAndAnInconclusiveOneAsSkipped) {
+  for (long failures : {200L, 20L}) {
+    Lab lab(failures);
+    const Result r = gate(lab.compare({"--format", "junit"}));
+    TempDir d;
+    const std::string file = write_temp(d, "g.xml", r.out);
+    const std::string expect = r.code == 1 ? "failure" : r.code == 4 ? "skipped" : "none";
+    const auto [status, out] = run_python(
+        "import sys, xml.etree.ElementTree as ET\n"
+        "root = ET.parse(sys.argv[1]).getroot()\n"
+        "case = root.find(\"testsuite[@name='lockrig.gate']/testcase\")\n"
+        "kind = 'failure' if case.find('failure') is not None else "
+        "'skipped' if case.find('skipped') is not None else 'none'\n"
+        "assert kind == '" +
+            expect + "', kind\n",
+        file);
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_EQ(r.code, failures == 200 ? 1 : 4) << r.out;
+  }
+}
+
+TEST(ReportCommand, HtmlIsOneSelfContainedFileWithInlineSvgChartsAndEscapedLabels) {
+  Lab lab;
+  const Result r = report(lab.compare({"--format", "html"}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  const std::string& html = r.out;
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_GE(std::count(html.begin(), html.end(), '\n'), 10);
+  std::size_t svgs = 0;
+  for (auto p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) ++svgs;
+  EXPECT_EQ(svgs, 3u);  // forest plot, per-lock dots, latency CDF
+  EXPECT_NE(html.find("-margin"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(ReportCommand, MarkdownHasTablesAndEscapesLabels) {
+  Lab lab;
+  const Result r = report(lab.compare({"--format", "markdown"}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  EXPECT_EQ(r.out.rfind("# lockrig report", 0), 0u);
+  EXPECT_NE(r.out.find("## Verdict"), std::string::npos);
+  EXPECT_NE(r.out.find("| --- |"), std::string::npos);
+  EXPECT_EQ(r.out.find("<script"), std::string::npos);
+  EXPECT_NE(r.out.find("\\| pipe"), std::string::npos);
+}
+
+TEST(ReportCommand, ASinglePopulationReportNeedsNoVersions) {
+  Lab lab;
+  const Result r = report(lab.args({"--where", "app=5.3.0", "--strata", "lock"}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  EXPECT_NE(r.out.find("single population"), std::string::npos);
+  EXPECT_NE(r.out.find("SLI BY LOCK"), std::string::npos);
+  EXPECT_EQ(r.out.find("RELEASE GATE"), std::string::npos);
+}
+
+TEST(ReportCommand, OutputIsWrittenAtomicallyAndAFailureLeavesNothingBehind) {
+  Lab lab;
+  TempDir d;
+  const std::string target = d.file("report.json");
+  Result r = report(lab.compare({"--format", "json", "--output", target}));
+  ASSERT_EQ(r.code, 0) << r.error;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(entries(d.path), std::vector<std::string>{"report.json"});
+  const std::string first = read_file(target);
+  EXPECT_NE(first.find("\"schema\": \"lockrig.report/1\""), std::string::npos);
+
+  // A failing run (a version that matches nothing) must leave the old report untouched and no
+  // temporary file.
+  r = report(lab.args({"--baseline", "firmware=2.4.0", "--candidate", "firmware=7", "--format",
+                       "json", "--output", target}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.error.find("firmware=7"), std::string::npos) << r.error;
+  EXPECT_EQ(entries(d.path), std::vector<std::string>{"report.json"});
+  EXPECT_EQ(read_file(target), first);
+
+  // No file at all when the first attempt fails.
+  const std::string fresh = d.file("fresh.html");
+  r = report(lab.args({"--last", "0", "--format", "html", "--output", fresh}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_EQ(entries(d.path), std::vector<std::string>{"report.json"});
+}
+
+TEST(ReportCommand, OutputNeverOverwritesTheJournalItReads) {
+  Lab lab;
+  const std::string before = read_file(lab.tj.path());
+  const Result r = report(lab.args({"--output", lab.tj.path()}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.error.find("is the journal being read"), std::string::npos) << r.error;
+  EXPECT_EQ(read_file(lab.tj.path()), before);
+}
+
+TEST(ReportCommand, AtomicWriteReplacesTheFileAndRefusesAMissingDirectory) {
+  TempDir d;
+  const std::string target = d.file("out.txt");
+  write_file_atomically(target, "one");
+  write_file_atomically(target, "two");
+  EXPECT_EQ(read_file(target), "two");
+  EXPECT_EQ(entries(d.path), std::vector<std::string>{"out.txt"});
+  EXPECT_THROW(write_file_atomically(d.file("missing/out.txt"), "x"), UsageError);
+  EXPECT_THROW(write_file_atomically(d.path.string(), "x"), UsageError);
+}
+
+TEST(GateCommand, ExitCodesAreZeroForPassOneForFailFourForInconclusive) {
+  {
+    Lab lab(20);  // same rates as the baseline, 2,000 sessions each
+    const Result r = gate(lab.compare({"--margin", "0.02"}));
+    EXPECT_EQ(r.code, 0) << r.out << r.error;
+    EXPECT_NE(r.out.find("PASS"), std::string::npos);
+  }
+  {
+    Lab lab(200);  // 10% failures against 1%
+    const Result r = gate(lab.compare({}));
+    EXPECT_EQ(r.code, 1) << r.out << r.error;
+    EXPECT_NE(r.out.find("FAIL"), std::string::npos);
+  }
+  {
+    Lab lab(20);
+    const Result r = gate(lab.compare({}));
+    EXPECT_EQ(r.code, 4) << r.out << r.error;
+    EXPECT_NE(r.out.find("INCONCLUSIVE"), std::string::npos);
+    EXPECT_NE(r.out.find("more SLI sessions per version"), std::string::npos);
+  }
+}
+
+TEST(GateCommand, WithOutputTheFileGetsTheReportAndTheLogStillGetsTheVerdict) {
+  Lab lab(200);
+  TempDir d;
+  const Result r = gate(lab.compare({"--format", "json", "--output", d.file("gate.json")}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out.rfind("FAIL: ", 0), 0u) << r.out;
+  const auto [status, out] = run_python(
+      "import json, sys\n"
+      "doc = json.load(open(sys.argv[1]))\n"
+      "assert doc['command'] == 'gate' and doc['gate']['verdict'] == 'fail'\n"
+      "assert doc['gate']['exit_code'] == 1\n",
+      d.file("gate.json"));
+  EXPECT_EQ(status, 0) << out;
+}
+
+TEST(GateCommand, RefusesAVersionWithoutSliSessionsQuotingTheFilterAndTheValuesPresent) {
+  Lab lab;
+  const Result r =
+      gate(lab.args({"--baseline", "firmware=2.4.0", "--candidate", "firmware=2.5.0"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.error.find("--candidate \"firmware=2.5.0\" matches no SLI session"),
+            std::string::npos)
+      << r.error;
+  EXPECT_NE(r.error.find("firmware values there: \"2.4.0\" (2,000 SLI sessions), \"2.4.1\""),
+            std::string::npos)
+      << r.error;
+}
+
+TEST(GateCommand, NeedsBothVersions) {
+  Lab lab;
+  const Result r = gate(lab.args({"--candidate", "firmware=2.4.1"}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.error.find("needs --baseline and --candidate"), std::string::npos) << r.error;
+}
+
+TEST(ReportCommand, BadOptionValuesAreUsageErrorsThatQuoteTheValue) {
+  Lab lab;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--confidence", "1.5"}, "\"1.5\""},
+      {{"--alpha", "zero"}, "\"zero\""},
+      {{"--margin", "-0.01"}, "\"-0.01\""},
+      {{"--format", "pdf"}, "\"pdf\""},
+      {{"--last", "0"}, "--last must be at least 1"},
+      {{"--latency-slo", "fast"}, "\"fast\""},
+      {{"--since", "last tuesday"}, "\"last tuesday\""},
+      {{"--where", "build"}, "\"build\""},
+      {{"--strata", "colour"}, "\"colour\""},
+      {{"--bogus"}, "bogus"},
+      {{"--output", "/nonexistent-dir/r.txt"}, "does not exist"},
+  };
+  for (const auto& [extra, needle] : cases) {
+    const Result r = report(lab.args(extra));
+    EXPECT_EQ(r.code, 2) << extra[0];
+    EXPECT_NE(r.error.find(needle), std::string::npos) << extra[0] << ": " << r.error;
+  }
+  const Result missing = report({"--db", "/nonexistent/lockrig.db"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.error.find("does not exist"), std::string::npos) << missing.error;
+}
+
+TEST(ReportCommand, EachCommandExplainsItselfWithHelp) {
+  for (auto* f : {&report, &gate, &plan}) {
+    const Result r = (*f)({"--help"});
+    EXPECT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("Usage: lockrig "), std::string::npos);
+  }
+  EXPECT_NE(gate({"--help"}).out.find("4 inconclusive"), std::string::npos);
+}
+
+TEST(PlanCommand, MatchesRsPowerPropTestFor99_5To99Percent) {
+  const Result r = plan({"--baseline-rate", "0.995", "--drop", "0.005"});
+  ASSERT_EQ(r.code, 0) << r.error;
+  // R: power.prop.test(p1 = .995, p2 = .99, power = .8) -> n = 4672.2, i.e. 4,673 per group.
+  EXPECT_NE(r.out.find("4,673 per version"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("99.50% to 99.00%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Assumptions"), std::string::npos);
+  EXPECT_EQ(plan({"--baseline-rate", "99.5%", "--drop", "0.5pts"}).out, r.out);
+}
+
+TEST(PlanCommand, WithAMarginAlsoPlansTheGate) {
+  const Result r = plan(
+      {"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.error;
+  const long gate_n = static_cast<long>(
+      std::ceil(stats::sample_size_non_inferiority(0.995, 0.995, 0.005, 0.05, 0.8)));
+  TempDir d;
+  const auto [status, out] = run_python(
+      "import json, sys\n"
+      "doc = json.load(open(sys.argv[1]))\n"
+      "assert doc['schema'] == 'lockrig.plan/1'\n"
+      "assert doc['detect']['sessions_per_version'] == 4673, doc\n"
+      "assert doc['gate']['sessions_per_version'] == " +
+          std::to_string(gate_n) + ", doc\n",
+      write_temp(d, "plan.json", r.out));
+  EXPECT_EQ(status, 0) << out;
+  const Result text = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005"});
+  EXPECT_NE(text.out.find("release gate with margin 0.50 pts"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(with_commas(gate_n) + " per version"), std::string::npos) << text.out;
+}
+
+TEST(PlanCommand, RefusesImpossibleRates) {
+  EXPECT_EQ(plan({"--baseline-rate", "0.995"}).code, 2);
+  EXPECT_EQ(plan({"--baseline-rate", "1.2", "--drop", "0.01"}).code, 2);
+  EXPECT_EQ(plan({"--baseline-rate", "0.5", "--drop", "0.6"}).code, 2);
+  EXPECT_EQ(plan({"--baseline-rate", "0.995", "--drop", "0.005", "--power", "0.01"}).code, 2);
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Recomputes the figures of a lockrig JSON report (schema lockrig.report/1) from the counts
+printed next to them, with references no one here wrote: R (fisher.test, mantelhaen.test,
+power.prop.test, metafor::rma.mh for the Mantel-Haenszel risk difference with Sato's variance)
+and statsmodels/scipy (Wilson, Newcombe, Holm, Benjamini-Hochberg, Breslow-Day, Beta posteriors).
+
+Usage: report_reference_check.py REPORT.json
+Exits non-zero on the first disagreement; a missing R, metafor, statsmodels or scipy is a failure,
+never a skip. Prints the number of figures checked.
+"""
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+from scipy import integrate
+from scipy.stats import beta, fisher_exact, norm
+from statsmodels.stats.contingency_tables import StratifiedTable
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+checked = 0
+
+
+def close(got, want, what, rel=1e-9, absolute=1e-12):
+    global checked
+    checked += 1
+    if got is None or want is None or not math.isfinite(got) or not math.isfinite(want):
+        if got != want:
+            sys.exit(f"MISMATCH {what}: report {got!r}, reference {want!r}")
+        return
+    if abs(got - want) > max(absolute, rel * abs(want)):
+        sys.exit(f"MISMATCH {what}: report {got!r}, reference {want!r}")
+
+
+def wilson(prop, what):
+    if prop["trials"] == 0:
+        return
+    lo, hi = proportion_confint(prop["successes"], prop["trials"], alpha=1 - prop["confidence"],
+                                method="wilson")
+    close(prop["rate"], prop["successes"] / prop["trials"], what + " rate")
+    close(prop["interval"]["lower"], lo, what + " Wilson lower")
+    close(prop["interval"]["upper"], hi, what + " Wilson upper")
+
+
+def newcombe(diff, what):
+    c, b = diff["candidate"], diff["baseline"]
+    lo, hi = confint_proportions_2indep(c["successes"], c["trials"], b["successes"], b["trials"],
+                                        method="newcomb", compare="diff",
+                                        alpha=1 - diff["confidence"])
+    close(diff["difference"], c["successes"] / c["trials"] - b["successes"] / b["trials"],
+          what + " difference")
+    close(diff["interval"]["lower"], lo, what + " Newcombe lower")
+    close(diff["interval"]["upper"], hi, what + " Newcombe upper")
+
+
+def table(c, b):
+    return [[c["successes"], c["trials"] - c["successes"]],
+            [b["successes"], b["trials"] - b["successes"]]]
+
+
+def run_r(script):
+    out = subprocess.run(["Rscript", "--vanilla", "-e", script], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("R failed:\n" + out.stderr)
+    values = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("@"):
+            key, value = line[1:].split(" ", 1)
+            values[key] = float(value)
+    return values
+
+
+def main():
+    doc = json.load(open(sys.argv[1], encoding="utf-8"))
+    assert doc["schema"] == "lockrig.report/1", doc["schema"]
+    settings = doc["settings"]
+    alpha, conf = settings["alpha"], settings["confidence"]
+
+    for arm in doc["arms"]:
+        wilson(arm["sli"], arm["name"] + " SLI")
+        wilson(arm["first_attempt"], arm["name"] + " first attempt")
+        for g in arm["by_stratum"]:
+            wilson(g["sli"], f"{arm['name']} {g['stratum']} SLI")
+        for g in arm["by_scenario"]:
+            wilson(g["sli"], f"{arm['name']} {g['scenario']} SLI")
+        if arm["latency"]["within_slo"]:
+            wilson(arm["latency"]["within_slo"], arm["name"] + " within SLO")
+        attempts = arm["attempts_per_session"]
+        assert sum(a["sessions"] for a in attempts) == arm["sli"]["trials"]
+        assert sum(a["successes"] for a in attempts) == arm["sli"]["successes"]
+
+    # Locks: one-sided Fisher against the peers, Benjamini-Hochberg over all locks.
+    raw, adjusted = [], []
+    for lock in doc["locks"]:
+        wilson(lock["sli"], "lock " + lock["lock"])
+        if lock["p_worse"] is None:
+            continue
+        p = fisher_exact(table(lock["sli"], lock["peer_counts"]), alternative="less")[1]
+        close(lock["p_worse"], p, "lock " + lock["lock"] + " Fisher less", rel=1e-7)
+        raw.append(p)
+        adjusted.append(lock["p_worse_bh"])
+    if raw:
+        for got, want in zip(adjusted, multipletests(raw, method="fdr_bh")[1]):
+            close(got, want, "lock BH", rel=1e-7)
+
+    comparison = doc["comparison"]
+    if comparison is None:
+        print(f"ok: {checked} figures")
+        return
+    overall = comparison["overall"]
+    newcombe(overall["sli"], "overall SLI")
+    newcombe(overall["first_attempt"], "overall first attempt")
+
+    # Beta posteriors (Jeffreys), P(p_cand < p_base) by numerical integration.
+    bayes = overall["bayes"]
+    c, b = overall["sli"]["candidate"], overall["sli"]["baseline"]
+    ca, cb = 0.5 + c["successes"], 0.5 + c["trials"] - c["successes"]
+    ba, bb = 0.5 + b["successes"], 0.5 + b["trials"] - b["successes"]
+    close(bayes["candidate_a"], ca, "posterior a")
+    close(bayes["baseline_b"], bb, "posterior b")
+    centre = [ca / (ca + cb), ba / (ba + bb)]
+    p_worse, _ = integrate.quad(lambda x: beta.pdf(x, ba, bb) * beta.cdf(x, ca, cb), 0, 1,
+                                points=sorted(centre), limit=500, epsabs=1e-12, epsrel=1e-10)
+    close(bayes["probability_candidate_worse"], p_worse, "P(candidate worse)", rel=1e-6,
+          absolute=1e-8)
+
+    strata = [s for s in comparison["strata"]
+              if s["candidate"]["trials"] > 0 and s["baseline"]["trials"] > 0]
+    holm_in = []
+    for s in strata:
+        newcombe({"candidate": s["candidate"], "baseline": s["baseline"],
+                  "difference": s["difference"], "interval": s["interval"], "confidence": conf},
+                 "stratum " + s["stratum"])
+        p = fisher_exact(table(s["candidate"], s["baseline"]))[1]
+        close(s["fisher_p"], p, "stratum " + s["stratum"] + " Fisher", rel=1e-7)
+        holm_in.append(s["fisher_p"])
+    for s, want in zip(strata, multipletests(holm_in, method="holm")[1]):
+        close(s["fisher_p_holm"], want, "stratum " + s["stratum"] + " Holm", rel=1e-9)
+
+    # R: overall Fisher, CMH with the MH odds ratio, metafor's MH risk difference (Sato), and the
+    # detectable drop of power.prop.test.
+    cells = []
+    for s in strata:
+        t = table(s["candidate"], s["baseline"])
+        cells += [t[0][0], t[1][0], t[0][1], t[1][1]]  # column-major 2x2 per stratum
+    ai = ", ".join(str(s["candidate"]["successes"]) for s in strata)
+    bi = ", ".join(str(s["candidate"]["trials"] - s["candidate"]["successes"]) for s in strata)
+    ci = ", ".join(str(s["baseline"]["successes"]) for s in strata)
+    di = ", ".join(str(s["baseline"]["trials"] - s["baseline"]["successes"]) for s in strata)
+    t = table(c, b)
+    r = f"""
+suppressMessages(library(metafor))
+say <- function(k, v) cat(sprintf("@%s %.17g\\n", k, v))
+say("fisher", fisher.test(matrix(c({t[0][0]}, {t[1][0]}, {t[0][1]}, {t[1][1]}), 2))$p.value)
+rd <- rma.mh(measure = "RD", ai = c({ai}), bi = c({bi}), ci = c({ci}), di = c({di}),
+             level = {conf * 100})
+say("rd", rd$beta[1]); say("rd_se", rd$se); say("rd_lo", rd$ci.lb); say("rd_hi", rd$ci.ub)
+"""
+    if len(strata) >= 1 and comparison["stratified"]["cmh"]["informative"]:
+        r += f"""
+m <- mantelhaen.test(array(c({", ".join(map(str, cells))}), dim = c(2, 2, {len(strata)})),
+                     conf.level = {conf})
+say("cmh", m$statistic); say("cmh_p", m$p.value)
+say("or", m$estimate); say("or_lo", m$conf.int[1]); say("or_hi", m$conf.int[2])
+"""
+    power = comparison["power"]
+    if power and power["minimum_detectable_drop"] is not None:
+        r += f"""
+say("p1", power.prop.test(n = {power["n_per_version"]!r}, p2 = {power["baseline_rate"]!r},
+                          power = {power["power"]!r}, sig.level = {power["alpha"]!r},
+                          tol = 1e-13)$p1)
+"""
+    ref = run_r(r)
+    close(overall["sli_fisher"]["p_two_sided"], ref["fisher"], "overall Fisher", rel=1e-7)
+    rd = comparison["stratified"]["risk_difference"]
+    close(rd["difference"], ref["rd"], "MH risk difference")
+    close(rd["se"], ref["rd_se"], "Sato se", rel=1e-8)
+    close(rd["interval"]["lower"], ref["rd_lo"], "MH RD lower", rel=1e-8)
+    close(rd["interval"]["upper"], ref["rd_hi"], "MH RD upper", rel=1e-8)
+    if "cmh" in ref:
+        cmh = comparison["stratified"]["cmh"]
+        close(cmh["statistic"], ref["cmh"], "CMH statistic")
+        close(cmh["p_value"], ref["cmh_p"], "CMH p", rel=1e-8)
+        orr = comparison["stratified"]["odds_ratio"]
+        close(orr["odds_ratio"], ref["or"], "MH odds ratio")
+        close(orr["interval"]["lower"], ref["or_lo"], "MH OR lower", rel=1e-8)
+        close(orr["interval"]["upper"], ref["or_hi"], "MH OR upper", rel=1e-8)
+    if "p1" in ref:
+        close(power["detectable_candidate_rate"], ref["p1"], "detectable rate", rel=1e-9)
+        close(power["minimum_detectable_drop"], power["baseline_rate"] - ref["p1"],
+              "detectable drop", rel=1e-6)
+    hm = 2 / (1 / c["trials"] + 1 / b["trials"])
+    if power:
+        close(power["n_per_version"], hm, "harmonic mean n")
+
+    # Breslow-Day over the strata that carry odds-ratio information.
+    bd = comparison["stratified"]["breslow_day"]
+    informative = [s for s in strata if s["role"] == "contributes"]
+    if bd["informative"]:
+        st = StratifiedTable(np.array([table(s["candidate"], s["baseline"])
+                                       for s in informative], dtype=float).transpose(1, 2, 0))
+        res = st.test_equal_odds(adjust=bd["tarone"])
+        close(bd["statistic"], res.statistic, "Breslow-Day statistic", rel=1e-7)
+        close(bd["p_value"], res.pvalue, "Breslow-Day p", rel=1e-6)
+        assert bd["degrees_of_freedom"] == len(informative) - 1
+
+    # The gate's rule, from its own figures.
+    gate = doc["gate"]
+    if gate["method"] == "mantel-haenszel-sato":
+        z = norm.ppf(1 - gate["alpha"])
+        close(gate["difference"], ref["rd"], "gate RD")
+        close(gate["se"], ref["rd_se"], "gate se", rel=1e-8)
+        close(gate["p_value"], norm.sf((ref["rd"] + gate["margin"]) / ref["rd_se"]), "gate p",
+              rel=1e-7)
+        close(gate["lower_bound"], ref["rd"] - z * ref["rd_se"], "gate lower", rel=1e-8)
+        close(gate["upper_bound"], ref["rd"] + z * ref["rd_se"], "gate upper", rel=1e-8)
+        want = ("pass" if gate["lower_bound"] > -gate["margin"] else
+                "fail" if gate["upper_bound"] < -gate["margin"] else "inconclusive")
+        assert gate["verdict"] == want, (gate["verdict"], want)
+        assert gate["exit_code"] == {"pass": 0, "fail": 1, "inconclusive": 4}[want]
+    print(f"ok: {checked} figures (R: {', '.join(sorted(ref))})")
+
+
+if __name__ == "__main__":
+    main()

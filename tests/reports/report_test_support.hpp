@@ -1,0 +1,193 @@
+// Builds journals with counts chosen by the test, through the real lockrig::Journal (the same
+// writes `lockrig run` makes), in a temporary directory removed at the end of the test.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "rig/journal.hpp"
+
+namespace lockrig::reports::testing {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/lockrig-report-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+struct LockSpec {
+  std::string id, material, firmware;
+  std::string model = "Acme Bolt 3";
+};
+
+class TestJournal {
+ public:
+  TestJournal() : journal_(Journal::open(dir_.file("journal.db"))) {}
+  std::string path() const { return dir_.file("journal.db"); }
+  const TempDir& dir() const { return dir_; }
+
+  std::int64_t run(const std::vector<LockSpec>& locks,
+                   const std::map<std::string, std::string>& labels = {},
+                   const std::string& started_at = "") {
+    RunInfo info;
+    char uuid[64];
+    std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", ++runs_);
+    info.uuid = uuid;
+    info.host = "test-host";
+    info.rig = "test-rig";
+    char when[64];
+    std::snprintf(when, sizeof when, "2026-11-%02dT08:00:00.000Z", 1 + runs_ % 28);
+    info.started_at = started_at.empty() ? when : started_at;
+    info.clock = "virtual";
+    info.fixture_source = "fixture.yaml";
+    info.fixture_sha256 = info.scenarios_sha256 = "0";
+    info.controller_version = "test";
+    info.command_line = "lockrig run";
+    info.labels = labels;
+    const std::int64_t id = journal_.begin_run(info);
+    std::vector<LockRow> rows;
+    for (const auto& l : locks)
+      rows.push_back(LockRow{l.id, l.model, l.material, "A1", "sim", l.firmware, l.model, "acme"});
+    journal_.record_locks(id, rows);
+    return id;
+  }
+
+  // `successes` successful and `failures` failed SLI sessions of `lock`. Durations cycle through
+  // duration_ms + 0, 10, ..., 490 ms so latency figures have spread; `retried` of the successes
+  // needed a second attempt.
+  void sli(std::int64_t run, const std::string& lock, long successes, long failures,
+           const std::string& scenario = "daily-unlock", double duration_ms = 800.0,
+           long retried = 0, const std::string& failure_outcome = "timeout") {
+    for (long i = 0; i < successes + failures; ++i) {
+      const bool ok = i < successes;
+      SessionRecord s = base(run, lock, scenario, "success");
+      s.sli_eligible = true;
+      s.sli_success = ok;
+      s.result = ok ? SessionResult::pass : SessionResult::fail;
+      s.outcome = ok ? "success" : failure_outcome;
+      const bool retry = ok && i < retried;
+      s.first_attempt_success = ok && !retry;
+      const int attempts = ok ? (retry ? 2 : 1) : 3;
+      const double ms = duration_ms + 10.0 * static_cast<double>(i % 50);
+      s.ended = s.started + Duration(static_cast<std::int64_t>(ms * 1e6));
+      for (int a = 1; a <= attempts; ++a) {
+        AttemptRecord at;
+        at.number = a;
+        at.outcome = (a == attempts && ok) ? "success" : failure_outcome;
+        at.phase = "unlock";
+        s.attempts.push_back(at);
+      }
+      journal_.commit(run, JournalBatch{{}, s});
+    }
+  }
+
+  // An assertion session (not SLI-eligible): expected `expect`, got `outcome`.
+  void assertion(std::int64_t run, const std::string& lock, const std::string& scenario,
+                 const std::string& expect, const std::string& outcome) {
+    SessionRecord s = base(run, lock, scenario, expect);
+    s.sli_eligible = false;
+    s.outcome = outcome;
+    s.result = outcome == expect ? SessionResult::pass : SessionResult::fail;
+    s.ended = s.started + Duration(500'000'000);
+    AttemptRecord at;
+    at.outcome = outcome;
+    at.cls = AttemptClass::expected;
+    s.attempts.push_back(at);
+    journal_.commit(run, JournalBatch{{}, s});
+  }
+
+  // A session the rig broke, with the rig_fault event that goes with it.
+  void rig_fault(std::int64_t run, const std::string& lock, const std::string& scenario) {
+    SessionRecord s = base(run, lock, scenario, "success");
+    s.sli_eligible = false;
+    s.result = SessionResult::rig_fault;
+    s.outcome = "rig_fault";
+    s.ended = s.started + Duration(100'000'000);
+    AttemptRecord at;
+    at.outcome = "rig_fault";
+    at.cls = AttemptClass::rig_fault;
+    s.attempts.push_back(at);
+    journal_.commit(run,
+                    JournalBatch{{lockrig::EventRow{lock, s.started, "rig_fault", "relay-board",
+                                                    "no answer", "board stopped answering"}},
+                                 s});
+  }
+
+  // A consistent copy of the journal (WAL included), e.g. to look at a failing test's data.
+  void snapshot(const std::string& path) {
+    std::filesystem::remove(path);
+    char* err = nullptr;
+    const std::string sql = "VACUUM INTO '" + path + "'";
+    if (sqlite3_exec(journal_.db(), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error("snapshot: " + msg);
+    }
+  }
+
+  void finish(std::int64_t run, const std::string& status = "completed") {
+    journal_.finish_run(run, status, 0, "2026-11-30T00:00:00.000Z", 60.0);
+  }
+
+ private:
+  SessionRecord base(std::int64_t run, const std::string& lock, const std::string& scenario,
+                     const std::string& expect) {
+    SessionRecord s;
+    s.lock_id = lock;
+    s.scenario = scenario;
+    s.repetition = ++repetition_[{run, lock + "\n" + scenario}];
+    s.expect = expect;
+    s.within = Duration(10'000'000'000);
+    s.started = Duration(static_cast<std::int64_t>(s.repetition) * 20'000'000'000);
+    return s;
+  }
+
+  TempDir dir_;
+  Journal journal_;
+  int runs_ = 0;
+  std::map<std::pair<std::int64_t, std::string>, int> repetition_;
+};
+
+// Runs the interpreter on a script with the file as argv[1]; returns (exit status, output).
+inline std::pair<int, std::string> run_python(const std::string& script, const std::string& file) {
+  TempDir d;
+  const std::string script_path = d.file("check.py");
+  std::ofstream(script_path) << script;
+  const std::string cmd =
+      std::string(LOCKRIG_REPORT_PYTHON) + " " + script_path + " " + file + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+  const int status = p ? pclose(p) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string write_temp(const TempDir& d, const std::string& name, const std::string& text) {
+  const std::string p = d.file(name);
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+}  // namespace lockrig::reports::testing
