@@ -12,6 +12,7 @@
 #include "drivers/registry.hpp"
 #include "drivers/serial/transport.hpp"
 #include "drivers/rig_fault.hpp"
+#include "reports/commands.hpp"
 #include "reports/summary.hpp"
 #include "rig/embedded.hpp"
 #include "rig/errors.hpp"
@@ -47,12 +48,16 @@ const char* kOverview =
     "           simulated rig and the nightly scenarios, journal ./lockrig.db)\n"
     "  check    validate fixture and scenario files without running anything\n"
     "  runs     list the runs in a journal\n"
+    "  report   compare success rates between versions, per door material, with intervals\n"
+    "  gate     release gate: is the candidate non-inferior to the baseline? (exit 0/1/4)\n"
+    "  plan     sessions per version needed to detect a given drop\n"
     "  drivers  list the drivers this build knows\n"
     "  probe    list BLE adapters, visible locks and serial ports, to wire up a new rig\n"
     "\n"
     "`lockrig <command> --help` explains each command's options.\n"
-    "Exit codes: 0 ok, 1 run finished with failed assertions, 2 usage or configuration error,\n"
-    "3 a rig fault stopped (part of) the run, 130/143 interrupted by SIGINT/SIGTERM.\n";
+    "Exit codes of run: 0 ok, 1 run finished with failed assertions, 2 usage or configuration\n"
+    "error, 3 a rig fault stopped (part of) the run, 130/143 interrupted by SIGINT/SIGTERM.\n"
+    "Exit codes of gate: 0 pass, 1 fail (candidate shown worse), 4 inconclusive, 2 usage.\n";
 
 std::string command_line(int argc, char** argv) {
   std::string s;
@@ -427,8 +432,11 @@ int lockrig_main(int argc, char** argv) {
     if (cmd == "runs") return cmd_runs(args);
     if (cmd == "drivers") return cmd_drivers();
     if (cmd == "probe") return cmd_probe(args);
+    if (cmd == "report") return reports::cmd_report(args);
+    if (cmd == "gate") return reports::cmd_gate(args);
+    if (cmd == "plan") return reports::cmd_plan(args);
     throw UsageError("unknown command " + quote(cmd) +
-                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "help"}) +
+                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "report", "gate", "plan", "help"}) +
                      "; see lockrig --help");
   } catch (const po::error& e) {
     std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
