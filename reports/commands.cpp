@@ -132,16 +132,6 @@ void add_output(po::options_description& desc, CommonOptions& o, const char* for
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
 }
 
-std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
-  std::vector<std::string> out;
-  for (const auto& r : raw) {
-    std::stringstream ss(r);
-    for (std::string item; std::getline(ss, item, ',');)
-      if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 RunSelection selection_of(const CommonOptions& o, const po::variables_map& vm) {
   RunSelection sel;
   if (vm.count("last")) {

@@ -99,16 +99,6 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
   return labels;
 }
 
-std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
-  std::vector<std::string> out;
-  for (const auto& r : raw) {
-    std::stringstream ss(r);
-    for (std::string item; std::getline(ss, item, ',');)
-      if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 // Loads and cross-checks everything a run needs; any mistake is reported before the journal
 // is touched.
 struct Inputs {

@@ -272,12 +272,17 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           const TimePoint start = clock.now(), deadline = start + step.duration;
           bool met = false;
           while (!halt_) {
-            const Duration window = std::min(step.poll, deadline - clock.now());
+            const TimePoint poll_start = clock.now();
+            const Duration window = std::min(step.poll, deadline - poll_start);
             if (window.count() <= 0) break;
             if (link.advertising(window) == want) {
               met = true;
               break;
             }
+            // A driver may answer before the window ends (the lock was seen at once); look again
+            // only every `poll`, not in a tight loop against the BLE stack.
+            const Duration rest = std::min(step.poll, deadline - poll_start) - (clock.now() - poll_start);
+            if (rest.count() > 0 && !clock.sleep_for(rest)) break;
           }
           if (halt_) return;
           event("wait_until", lock_id, met ? "met" : "timeout",

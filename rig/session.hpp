@@ -14,6 +14,10 @@
 namespace lockrig {
 
 enum class AttemptClass { lock, expected, rig_fault };
+
+// How far past its budget a session may end and still count as within it: the time a driver
+// needs to clean up after a deadline it waited out (documented in docs/journal.md).
+inline constexpr Duration kBudgetGrace = std::chrono::milliseconds(250);
 enum class SessionResult { pass, fail, rig_fault };
 
 std::string_view class_name(AttemptClass c);

@@ -52,6 +52,21 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
+std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& r : raw) {
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = r.find(',', start);
+      std::string item = r.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) out.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

@@ -16,6 +16,9 @@ std::optional<std::string> closest_match(std::string_view word, const std::vecto
 // ` (did you mean "x"?)` or an empty string.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 std::string join(const std::vector<std::string>& items, std::string_view sep);
+// Every comma-separated item of every string, empty items dropped ("a,b" "c" → a, b, c): how
+// repeatable list options such as --locks a,b --locks c are read.
+std::vector<std::string> split_commas(const std::vector<std::string>& raw);
 std::string quote(std::string_view s);  // "s" with quotes and control characters escaped
 
 // "250ms", "1.5s", "2m", "1h", "30us"; nullopt on anything else (no unit, negative, garbage).

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "drivers/sim/sim.hpp"
 #include "rig/embedded.hpp"
 
 using namespace lockrig;
@@ -189,4 +190,40 @@ TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
   // The bench's 12 channels and 1 supply were put back last, after everything else.
   EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 13) WHERE kind = 'safe_state'"), 13);
   EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+}
+
+TEST(Runner, WaitUntilLooksAgainOnlyEveryPollInterval) {
+  // A lock that is always visible and answers at once, counting how often it is asked.
+  struct AlwaysThere : drivers::LockLink {
+    Clock& clock;
+    std::atomic<int>& asked;
+    AlwaysThere(Clock& c, std::atomic<int>& n) : clock(c), asked(n) {}
+    drivers::ConnectResult connect(Duration) override { return {}; }
+    bool connected() const override { return false; }
+    drivers::UnlockResult unlock(Duration) override { return {}; }
+    void disconnect() override {}
+    std::optional<drivers::LockIdentity> identity(Duration) override { return drivers::LockIdentity{"1", "m", "x", ""}; }
+    bool advertising(Duration) override {
+      ++asked;
+      return true;
+    }
+  };
+  static std::atomic<int> asked{0};
+  drivers::DriverRegistry reg;
+  drivers::sim::register_sim_drivers(reg);
+  reg.add(drivers::LockDriver{"always", "", true, nullptr,
+                              [](const drivers::LockSpec&, const drivers::DriverContext& ctx) {
+                                return std::make_unique<AlwaysThere>(ctx.clock, asked);
+                              }});
+  Fixture f = parse_fixture("rig: r\nlocks:\n  - {id: a, material: wood, driver: always}\n", "f.yaml");
+  auto sc = parse_scenarios("name: w\nsteps:\n  - wait_until: {condition: not_advertising, timeout: 3s, poll: 500ms}\n"
+                            "  - unlock:\n",
+                            "w.yaml");
+  Fresh j("poll");
+  Quiet quiet;
+  static const std::atomic<bool> never{false};
+  RunOutcome out = run_campaign(f, sc, reg, j.journal, RunOptions{}, quiet, never);
+  EXPECT_EQ(out.counters.failed_assertions, 1) << "the lock never stopped advertising";
+  EXPECT_GE(asked.load(), 6);
+  EXPECT_LE(asked.load(), 7) << "3 s at one look per 500 ms";
 }

@@ -214,3 +214,37 @@ TEST(Session, BackoffGrowsByItsFactor) {
   EXPECT_EQ(s->attempts[2].started - s->attempts[1].ended, Duration(2s));
   EXPECT_EQ(s->attempts[3].started - s->attempts[2].ended, Duration(4s));
 }
+
+TEST(Session, AFailureFoundAtTheDeadlineStillCountsAsWithinTheBudget) {
+  // A real driver waits out the deadline, then stops discovery before it reports not_found.
+  struct LateNotFound : ScriptedLink {
+    using ScriptedLink::ScriptedLink;
+    drivers::ConnectResult connect(Duration timeout) override {
+      clock_ref().sleep_for(timeout + 5ms);
+      return {LockOutcome::not_found, timeout + 5ms, std::nullopt, "not found"};
+    }
+    Clock& clock_ref() { return *clock; }
+    Clock* clock = nullptr;
+  };
+  VirtualClock clock;
+  LateNotFound link(clock, {});
+  link.clock = &clock;
+  UnlockStep u;
+  u.expect.outcome = LockOutcome::not_found;
+  u.sli = false;
+  u.within = 2s;
+  auto s = run_session(link, clock, u, no_stop);
+  ASSERT_TRUE(s);
+  EXPECT_GT(s->ended - s->started, Duration(2s));
+  EXPECT_EQ(s->result, SessionResult::pass);
+}
+
+TEST(Session, ARigFaultAttemptRecordsThePhaseItHappenedIn) {
+  VirtualClock clock;
+  ScriptedLink::Step fault;
+  fault.rig_fault = true;
+  ScriptedLink link(clock, {fault});
+  auto s = run_session(link, clock, success_step(1), no_stop);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->attempts[0].phase, "connect");
+}

@@ -49,3 +49,8 @@ TEST(Sha256, MatchesTheFipsTestVectors) {
   EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
+
+TEST(SplitCommas, ReadsRepeatedCommaSeparatedOptionsAndDropsEmptyItems) {
+  EXPECT_EQ(split_commas({"a,b", "c", ",d,,"}), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_TRUE(split_commas({""}).empty());
+}
