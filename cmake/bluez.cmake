@@ -55,4 +55,18 @@ if(LOCKRIG_BUILD_TESTS)
   target_compile_definitions(lockrig_ble_mock_tests PRIVATE
     LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble")
   gtest_discover_tests(lockrig_ble_mock_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ble TIMEOUT 120)
+
+  # Black-box: the real `lockrig` binary (`run`, `probe`) against the same mock, sharing the
+  # test's private bus (the child inherits DBUS_SYSTEM_BUS_ADDRESS), checked through its journal.
+  add_executable(lockrig_ble_run_tests
+    ${LOCKRIG_ROOT}/tests/ble/bluez_mock.cpp
+    ${LOCKRIG_ROOT}/tests/ble/private_bus_main.cpp
+    ${LOCKRIG_ROOT}/tests/ble/lockrig_run_ble_test.cpp)
+  target_link_libraries(lockrig_ble_run_tests PRIVATE lockrig_ble SDBusCpp::sdbus-c++ GTest::gtest)
+  target_compile_definitions(lockrig_ble_run_tests PRIVATE
+    LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble"
+    LOCKRIG_SOURCE_DIR="${LOCKRIG_ROOT}"
+    LOCKRIG_BINARY="$<TARGET_FILE:lockrig>")
+  add_dependencies(lockrig_ble_run_tests lockrig)
+  gtest_discover_tests(lockrig_ble_run_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ble TIMEOUT 120)
 endif()
