@@ -108,7 +108,6 @@ LockModel resolve_lock_model(const LockSpec& spec) {
   shared_keys.push_back("materials");
   shared_keys.push_back("firmware_profiles");
   if (!spec.shared.empty()) {
-    spec.shared.node();  // validated below key by key
     std::vector<std::string> allowed(shared_keys.begin(), shared_keys.end());
     for (const auto& k : keys_of(spec.shared))
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
