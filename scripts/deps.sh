@@ -12,6 +12,7 @@ packages=(
   libgtest-dev sqlite3 e2fsprogs python3 util-linux mount
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
   r-base-core r-cran-metafor python3-statsmodels python3-scipy  # statistics references
+  chromium fonts-liberation        # the HTML report opened in headless Chromium
 )
 
 missing=()
