@@ -22,7 +22,7 @@ struct Fresh {
       : path(fs::temp_directory_path() / ("lockrig-runner-" + std::to_string(getpid()) + "-" + name + ".db")),
         journal(open_fresh(path)) {}
   ~Fresh() {
-    if (std::getenv("KEEP")) return;
+    if (std::getenv("LOCKRIG_KEEP_TMP")) return;  // keep the journal for a look
     for (const char* s : {"", "-wal", "-shm"}) fs::remove(path + s);
   }
   static Journal open_fresh(const std::string& p) {
