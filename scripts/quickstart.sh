@@ -5,5 +5,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/deps.sh"
-"$here/build.sh"
+"$here/build.sh" lockrig
 exec "$here/../build/lockrig" run "$@"
