@@ -114,10 +114,9 @@ Filter parse_filter(const std::string& text, const std::string& option) {
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
     throw UsageError(option + " wants key=value (e.g. firmware=2.4.1), got " + quote(text));
   Filter f{text.substr(0, eq), text.substr(eq + 1)};
-  for (char c : f.key)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
-      throw UsageError(option + " key " + quote(f.key) +
-                       " may only contain letters, digits, '-', '_', '.'");
+  if (!is_identifier(f.key))
+    throw UsageError(option + " key " + quote(f.key) +
+                     " may only contain letters, digits, '-', '_', '.'");
   return f;
 }
 

@@ -90,9 +90,8 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
     if (eq == std::string::npos || eq == 0 || eq + 1 == l.size())
       throw UsageError("--label wants key=value (e.g. app=5.3.0), got " + quote(l));
     std::string key = l.substr(0, eq);
-    for (char c : key)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
-        throw UsageError("--label key " + quote(key) + " may only contain letters, digits, '-', '_', '.'");
+    if (!is_identifier(key))
+      throw UsageError("--label key " + quote(key) + " may only contain letters, digits, '-', '_', '.'");
     if (!labels.emplace(key, l.substr(eq + 1)).second)
       throw UsageError("--label " + quote(key) + " given twice");
   }

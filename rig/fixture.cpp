@@ -76,10 +76,9 @@ struct Parser {
   // Identifiers show up in SQL, file names and reports: keep them simple.
   std::string ident(const YAML::Node& n, const std::string& what) const {
     std::string s = str(n, what);
-    for (char c : s)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-        throw ConfigError(at(n), what + " " + quote(s) +
-                                     " may only contain letters, digits, '-', '_' and '.'");
+    if (!is_identifier(s))
+      throw ConfigError(at(n), what + " " + quote(s) +
+                                   " may only contain letters, digits, '-', '_' and '.'");
     return s;
   }
 

@@ -87,8 +87,13 @@ void precheck_path(const std::string& path, bool must_exist) {
 Journal::Journal(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
 Journal::Journal(Journal&& o) noexcept
-    : db_(o.db_), path_(std::move(o.path_)), ins_session_(o.ins_session_),
-      ins_attempt_(o.ins_attempt_), ins_event_(o.ins_event_), begin_(o.begin_), commit_(o.commit_) {
+    : db_(o.db_),
+      path_(std::move(o.path_)),
+      ins_session_(o.ins_session_),
+      ins_attempt_(o.ins_attempt_),
+      ins_event_(o.ins_event_),
+      begin_(o.begin_),
+      commit_(o.commit_) {
   o.db_ = nullptr;
   o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.begin_ = o.commit_ = nullptr;
 }
@@ -98,35 +103,55 @@ Journal::~Journal() {
   if (db_) sqlite3_close(db_);
 }
 
-Journal Journal::open(const std::string& path, SyncMode sync) {
-  precheck_path(path, false);
+namespace {
+
+struct JournalHeader {
+  long long tables = 0, application_id = 0, version = 0;
+};
+
+// Reads what identifies a lockrig journal, refusing files of a newer schema. A file SQLite cannot
+// read at all is "not a lockrig journal"; any other failure is about access, hinted by `hint`.
+JournalHeader read_header(sqlite3* db, const std::string& path, const char* hint) {
+  JournalHeader h;
+  try {
+    h.tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+    h.application_id = pragma_int(db, "PRAGMA application_id");
+    h.version = pragma_int(db, "PRAGMA user_version");
+  } catch (const JournalError&) {
+    if (sqlite3_errcode(db) == SQLITE_NOTADB)
+      throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
+                         sqlite3_errmsg(db) + ")");
+    throw JournalError("cannot open journal " + quote(path) + ": " + sqlite3_errmsg(db) + hint);
+  }
+  if (h.version > kJournalSchemaVersion)
+    throw JournalError("journal " + quote(path) + " has schema version " +
+                       std::to_string(h.version) +
+                       ", written by a newer lockrig; this lockrig understands up to version " +
+                       std::to_string(kJournalSchemaVersion));
+  return h;
+}
+
+}  // namespace
+
+Journal Journal::connect(const std::string& path, int flags) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   Journal j(db, path);  // closes db on any throw below
   if (rc != SQLITE_OK)
     throw JournalError("cannot open journal " + quote(path) + ": " +
                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
   sqlite3_busy_timeout(db, 5000);
+  return j;
+}
 
-  long long tables = 0, app_id = 0, version = 0;
-  try {
-    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
-    app_id = pragma_int(db, "PRAGMA application_id");
-    version = pragma_int(db, "PRAGMA user_version");
-  } catch (const JournalError&) {
-    if (sqlite3_errcode(db) == SQLITE_NOTADB)
-      throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
-                         sqlite3_errmsg(db) + ")");
-    throw JournalError("cannot open journal " + quote(path) + ": " + sqlite3_errmsg(db) +
-                       " (is the file and its directory writable?)");
-  }
-  if (tables > 0 && app_id != kJournalApplicationId)
+Journal Journal::open(const std::string& path, SyncMode sync) {
+  precheck_path(path, false);
+  Journal j = connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  sqlite3* db = j.db_;
+  const JournalHeader header = read_header(db, path, " (is the file and its directory writable?)");
+  if (header.tables > 0 && header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) +
                        " is an SQLite database but not a lockrig journal; refusing to touch it");
-  if (version > kJournalSchemaVersion)
-    throw JournalError("journal " + quote(path) + " has schema version " + std::to_string(version) +
-                       ", written by a newer lockrig; this lockrig understands up to version " +
-                       std::to_string(kJournalSchemaVersion));
 
   exec(db, "PRAGMA foreign_keys = ON", "configure");
   try {
@@ -139,8 +164,7 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
     // Take the write lock once now, so an unwritable journal fails before any run starts.
     exec(db, "BEGIN IMMEDIATE", "check writability");
     // Count again under the write lock: another run may have created the schema meanwhile.
-    tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
-    if (tables == 0) {
+    if (pragma_int(db, "SELECT count(*) FROM sqlite_master") == 0) {
       exec(db, read_source_file("<embedded>/rig/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
       exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
@@ -156,26 +180,9 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
 
 Journal Journal::open_readonly(const std::string& path) {
   precheck_path(path, true);
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  Journal j(db, path);
-  if (rc != SQLITE_OK)
-    throw JournalError("cannot open journal " + quote(path) + ": " +
-                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(db, 5000);
-  long long app_id = 0, version = 0;
-  try {
-    app_id = pragma_int(db, "PRAGMA application_id");
-    version = pragma_int(db, "PRAGMA user_version");
-  } catch (const JournalError&) {
-    throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
-                       sqlite3_errmsg(db) + ")");
-  }
-  if (app_id != kJournalApplicationId)
+  Journal j = connect(path, SQLITE_OPEN_READONLY);
+  if (read_header(j.db_, path, "").application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) + " is not a lockrig journal");
-  if (version > kJournalSchemaVersion)
-    throw JournalError("journal " + quote(path) + " has schema version " + std::to_string(version) +
-                       ", written by a newer lockrig");
   return j;
 }
 
@@ -184,16 +191,19 @@ void Journal::prepare() {
     sqlite_check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, out, nullptr), db_,
                  "prepare");
   };
-  prep("INSERT INTO sessions (run_id, lock_id, scenario, repetition, step, expect, within_ms, "
-       "started_ns, ended_ns, result, outcome, attempts, sli_eligible, sli_success, "
-       "first_attempt_success) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-       &ins_session_);
-  prep("INSERT INTO attempts (session_id, attempt, started_ns, ended_ns, latency_ms, rssi_dbm, "
-       "outcome, class, phase, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
-       &ins_attempt_);
-  prep("INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
-       "VALUES (?,?,?,?,?,?,?)",
-       &ins_event_);
+  prep(
+      "INSERT INTO sessions (run_id, lock_id, scenario, repetition, step, expect, within_ms, "
+      "started_ns, ended_ns, result, outcome, attempts, sli_eligible, sli_success, "
+      "first_attempt_success) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      &ins_session_);
+  prep(
+      "INSERT INTO attempts (session_id, attempt, started_ns, ended_ns, latency_ms, rssi_dbm, "
+      "outcome, class, phase, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+      &ins_attempt_);
+  prep(
+      "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
+      "VALUES (?,?,?,?,?,?,?)",
+      &ins_event_);
   prep("BEGIN", &begin_);
   prep("COMMIT", &commit_);
 }
@@ -226,7 +236,8 @@ std::int64_t Journal::begin_run(const RunInfo& info) {
     l.step();
   }
   for (const auto& sc : info.scenarios) {
-    Stmt l(db_, "INSERT INTO run_scenarios (run_id, name, source, sha256, repeat) VALUES (?,?,?,?,?)");
+    Stmt l(db_,
+           "INSERT INTO run_scenarios (run_id, name, source, sha256, repeat) VALUES (?,?,?,?,?)");
     sqlite3_bind_int64(l.get(), 1, run);
     bind_text(l.get(), 2, sc.name);
     bind_text(l.get(), 3, sc.source);
@@ -251,8 +262,10 @@ void Journal::record_locks(std::int64_t run, const std::vector<LockRow>& locks) 
     bind_text(s.get(), 5, l.slot);
     bind_text(s.get(), 6, l.driver);
     auto opt = [&](int i, const std::string& v) {
-      if (v.empty()) sqlite3_bind_null(s.get(), i);
-      else bind_text(s.get(), i, v);
+      if (v.empty())
+        sqlite3_bind_null(s.get(), i);
+      else
+        bind_text(s.get(), i, v);
     };
     opt(7, l.firmware);
     opt(8, l.reported_model);
@@ -281,8 +294,10 @@ void Journal::commit(std::int64_t run, const JournalBatch& batch) {
   try {
     for (const auto& e : batch.events) {
       sqlite3_bind_int64(ins_event_, 1, run);
-      if (e.lock_id.empty()) sqlite3_bind_null(ins_event_, 2);
-      else bind_text(ins_event_, 2, e.lock_id);
+      if (e.lock_id.empty())
+        sqlite3_bind_null(ins_event_, 2);
+      else
+        bind_text(ins_event_, 2, e.lock_id);
       sqlite3_bind_int64(ins_event_, 3, e.t.count());
       bind_text(ins_event_, 4, e.kind);
       bind_text(ins_event_, 5, e.target);
@@ -336,8 +351,9 @@ void Journal::commit(std::int64_t run, const JournalBatch& batch) {
 
 void Journal::finish_run(std::int64_t run, const std::string& status, int exit_code,
                          const std::string& ended_at, double campaign_seconds) {
-  Stmt s(db_,
-         "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, campaign_seconds = ? WHERE id = ?");
+  Stmt s(
+      db_,
+      "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, campaign_seconds = ? WHERE id = ?");
   bind_text(s.get(), 1, status);
   sqlite3_bind_int(s.get(), 2, exit_code);
   bind_text(s.get(), 3, ended_at);
@@ -347,12 +363,13 @@ void Journal::finish_run(std::int64_t run, const std::string& status, int exit_c
 }
 
 std::vector<RunListing> Journal::list_runs() {
-  Stmt s(db_,
-         "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, r.clock, "
-         "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM run_labels WHERE run_id = "
-         "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, v.rig_fault_sessions, "
-         "v.failed_assertions, COALESCE(v.exit_code, -1) "
-         "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
+  Stmt s(
+      db_,
+      "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, r.clock, "
+      "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM run_labels WHERE run_id = "
+      "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, v.rig_fault_sessions, "
+      "v.failed_assertions, COALESCE(v.exit_code, -1) "
+      "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
   std::vector<RunListing> out;
   while (s.step()) {
     RunListing r;
@@ -375,7 +392,9 @@ std::vector<RunListing> Journal::list_runs() {
   return out;
 }
 
-Transaction::Transaction(sqlite3* db, const char* begin) : db_(db) { exec(db, begin, "begin"); }
+Transaction::Transaction(sqlite3* db, const char* begin) : db_(db) {
+  exec(db, begin, "begin");
+}
 Transaction::~Transaction() {
   if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }

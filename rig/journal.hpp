@@ -91,6 +91,8 @@ class Journal {
 
  private:
   Journal(sqlite3* db, std::string path);
+  // Opens the file with `flags` and a busy timeout; no lockrig checks yet.
+  static Journal connect(const std::string& path, int flags);
   void prepare();
   sqlite3* db_;
   std::string path_;

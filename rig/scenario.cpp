@@ -243,10 +243,9 @@ struct ScenarioParser {
     sc.source = file;
     sc.sha256 = sha;
     sc.name = yaml::as_string(n["name"], file, "scenario name");
-    for (char c : sc.name)
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-        throw ConfigError(at(n["name"]), "scenario name " + quote(sc.name) +
-                                             " may only contain letters, digits, '-', '_' and '.'");
+    if (!is_identifier(sc.name))
+      throw ConfigError(at(n["name"]), "scenario name " + quote(sc.name) +
+                                           " may only contain letters, digits, '-', '_' and '.'");
     if (n["description"]) sc.description = yaml::as_string(n["description"], file, "description");
     if (n["repeat"]) {
       long long r = yaml::as_int(n["repeat"], file, "repeat");

@@ -58,13 +58,22 @@ std::vector<std::string> split_commas(const std::vector<std::string>& raw) {
     std::size_t start = 0;
     for (;;) {
       const std::size_t comma = r.find(',', start);
-      std::string item = r.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          r.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!item.empty()) out.push_back(std::move(item));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
   }
   return out;
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
 }
 
 std::string quote(std::string_view s) {
@@ -94,12 +103,18 @@ std::optional<Duration> parse_duration(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + i || !std::isfinite(value)) return std::nullopt;
   std::string_view unit = text.substr(i);
   double ns_per_unit = 0;
-  if (unit == "us") ns_per_unit = 1e3;
-  else if (unit == "ms") ns_per_unit = 1e6;
-  else if (unit == "s") ns_per_unit = 1e9;
-  else if (unit == "m" || unit == "min") ns_per_unit = 60e9;
-  else if (unit == "h") ns_per_unit = 3600e9;
-  else return std::nullopt;
+  if (unit == "us")
+    ns_per_unit = 1e3;
+  else if (unit == "ms")
+    ns_per_unit = 1e6;
+  else if (unit == "s")
+    ns_per_unit = 1e9;
+  else if (unit == "m" || unit == "min")
+    ns_per_unit = 60e9;
+  else if (unit == "h")
+    ns_per_unit = 3600e9;
+  else
+    return std::nullopt;
   double ns = value * ns_per_unit;
   if (ns > 1e18) return std::nullopt;  // beyond a sane scenario, and beyond int64 nanoseconds soon
   return Duration(static_cast<std::int64_t>(std::llround(ns)));
