@@ -61,7 +61,8 @@ if(LOCKRIG_BUILD_TESTS)
              COMMAND ${LOCKRIG_REPORT_PYTHON}
                      ${LOCKRIG_ROOT}/tests/reports/report_html_browser_test.py
                      $<TARGET_FILE:lockrig> ${chromium_arg})
-    set_tests_properties(report.html_in_headless_chromium PROPERTIES LABELS browser TIMEOUT 120)
+    set_tests_properties(report.html_in_headless_chromium PROPERTIES LABELS browser TIMEOUT 120
+      RUN_SERIAL ON)  # Chromium takes both cores; timing-sensitive emulator tests must not share them
   endfunction()
   cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL lockrig_add_report_browser_test)
 endif()

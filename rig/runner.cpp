@@ -438,12 +438,21 @@ RunOutcome Campaign::run() {
 
   std::exception_ptr journal_error;
   try {
-    journal_.commit(run_id_, JournalBatch{restore_safe_state(TimePoint{0}), std::nullopt});
+    std::vector<EventRow> start_events = restore_safe_state(TimePoint{0});
     if (!bench_->safe()) {
+      // Name what failed: "relays/ch1 battery: FAILED: <the driver's error>" for the first failure.
+      std::string first;
+      for (const auto& e : start_events)
+        if (e.detail.rfind("FAILED", 0) == 0) {
+          first = e.target + ": " + e.detail;
+          break;
+        }
       halt_ = true;
       rig_fault_stopped_ = true;
-      abort_reason_ = "the bench could not be put into its safe state at run start";
+      abort_reason_ = "the bench could not be put into its safe state at run start (" + first + ")";
+      start_events.push_back(EventRow{"", TimePoint{0}, "rig_fault", "", "", abort_reason_});
     }
+    journal_.commit(run_id_, JournalBatch{std::move(start_events), std::nullopt});
     if (!halt_) {
       in_parallel([&](GroupState& g) {
         try {
