@@ -9,7 +9,7 @@ namespace {
 
 using namespace lockrig::testing;
 
-const char* kLcus4 = "{port: /dev/ttyS0, model: lcus-4, timeout: 300ms}";
+const char* kLcus4 = "{port: /dev/ttyS0, model: lcus-4, timeout: 1s}";
 
 TEST(LcusBoardEndToEnd, SwitchesRelaysWithExactFrames) {
   LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "lcus --model lcus-4"}});
