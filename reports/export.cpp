@@ -104,35 +104,38 @@ struct Column {
   "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at, printf('%+.3f seconds', " ns " / 1e9))"
 
 // Columns every row carries, so a row is useful alone in a warehouse.
-#define LOCKRIG_RUN_COLUMNS                                                                       \
-  {"run_uuid", Type::string, false, "r.uuid", "Run identity (UUID), stable across merges"},       \
-      {"rig", Type::string, false, "r.rig", "Rig name from the fixture"},                         \
-      {"host", Type::string, false, "r.host", "Host that ran the rig"},                           \
-      {"run_started_at", Type::timestamp, false,                                                  \
-       "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at)", "When the run started (UTC)"},             \
-      {"run_status", Type::string, false, "r.status",                                             \
-       "running, completed, aborted or rig_fault at export time"},                                \
-      {"clock", Type::string, false, "r.clock",                                                   \
-       "virtual (simulated rig: *_ns and derived times are simulated) or real"},                  \
-      {"controller_version", Type::string, false, "r.controller_version",                         \
-       "lockrig version that ran the run"},                                                       \
-      {"lock_id", Type::string, false, "s.lock_id", "Lock id from the fixture"},                  \
-      {"model", Type::string, true, "l.model", "Lock model as mounted in the run"},               \
-      {"material", Type::string, true, "l.material", "Door material the lock was mounted on"},    \
-      {"slot", Type::string, true, "l.slot", "Bench slot"},                                       \
-      {"driver", Type::string, true, "l.driver", "Lock driver"},                                  \
-      {"firmware", Type::string, true, "l.firmware",                                              \
-       "Firmware read from the lock in this run (NULL: unreadable)"},                             \
-      {"app", Type::string, true,                                                                 \
-       "(SELECT value FROM run_labels WHERE run_id = r.id AND key = 'app')",                      \
-       "The run's app label (app build driving the lock), if any"},                               \
-      {"labels", Type::string, false,                                                             \
-       "(SELECT COALESCE(json_group_object(key, value), '{}') FROM (SELECT key, value FROM "      \
-       "run_labels WHERE run_id = r.id ORDER BY key))",                                           \
-       "Every run label as a JSON object text ({\"app\":\"5.3.0\",...})"},                        \
-      {"scenario", Type::string, false, "s.scenario", "Scenario name"},                           \
-      {"repetition", Type::integer, false, "s.repetition", "Repetition of the scenario (1-based)"}, \
-      {"step", Type::integer, false, "s.step", "Index of the unlock step in the scenario (0-based)"}
+#define LOCKRIG_RUN_COLUMNS                                                                      \
+  {"run_uuid", Type::string, false, "r.uuid", "Run identity (UUID), stable across merges"},      \
+      {"rig", Type::string, false, "r.rig", "Rig name from the fixture"},                        \
+      {"host", Type::string, false, "r.host", "Host that ran the rig"},                          \
+      {"run_started_at", Type::timestamp, false, "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at)", \
+       "When the run started (UTC)"},                                                            \
+      {"run_status", Type::string, false, "r.status",                                            \
+       "running, completed, aborted or rig_fault at export time"},                               \
+      {"clock", Type::string, false, "r.clock",                                                  \
+       "virtual (simulated rig: *_ns and derived times are simulated) or real"},                 \
+      {"controller_version", Type::string, false, "r.controller_version",                        \
+       "lockrig version that ran the run"},                                                      \
+      {"lock_id", Type::string, false, "s.lock_id", "Lock id from the fixture"},                 \
+      {"model", Type::string, true, "l.model", "Lock model as mounted in the run"},              \
+      {"material", Type::string, true, "l.material", "Door material the lock was mounted on"},   \
+      {"slot", Type::string, true, "l.slot", "Bench slot"},                                      \
+      {"driver", Type::string, true, "l.driver", "Lock driver"},                                 \
+      {"firmware", Type::string, true, "l.firmware",                                             \
+       "Firmware read from the lock in this run (NULL: unreadable)"},                            \
+      {"app", Type::string, true,                                                                \
+       "(SELECT value FROM run_labels WHERE run_id = r.id AND key = 'app')",                     \
+       "The run's app label (app build driving the lock), if any"},                              \
+      {"labels", Type::string, false,                                                            \
+       "(SELECT COALESCE(json_group_object(key, value), '{}') FROM (SELECT key, value FROM "     \
+       "run_labels WHERE run_id = r.id ORDER BY key))",                                          \
+       "Every run label as a JSON object text ({\"app\":\"5.3.0\",...})"},                       \
+      {"scenario", Type::string, false, "s.scenario", "Scenario name"},                          \
+      {"repetition", Type::integer, false, "s.repetition",                                       \
+       "Repetition of the scenario (1-based)"},                                                  \
+  {                                                                                              \
+    "step", Type::integer, false, "s.step", "Index of the unlock step in the scenario (0-based)" \
+  }
 
 const std::vector<Column>& session_columns() {
   static const std::vector<Column> cols = {
@@ -271,13 +274,15 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
   sql +=
       " JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
       "l.lock_id = s.lock_id" +
-      session_filter(runs, sel) + (table == "sessions" ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
+      session_filter(runs, sel) +
+      (table == "sessions" ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
   Query q(journal.db(), sql);
   bind_scenarios(q, sel);
   const bool csv = format == "csv";
   std::string line;
   if (csv) {
-    for (std::size_t i = 0; i < cols.size(); ++i) line += (i ? "," : "") + std::string(cols[i].name);
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      line += (i ? "," : "") + std::string(cols[i].name);
     line += "\r\n";
     sink.write(line);
   }
@@ -327,7 +332,8 @@ struct Family {
 std::string labels_text(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string s = "{";
   for (std::size_t i = 0; i < labels.size(); ++i)
-    s += (i ? "," : "") + labels[i].first + "=\"" + openmetrics_label_value(labels[i].second) + "\"";
+    s +=
+        (i ? "," : "") + labels[i].first + "=\"" + openmetrics_label_value(labels[i].second) + "\"";
   return s + "}";
 }
 
@@ -343,14 +349,23 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
     return Labels{{"rig", q.text(0)}, {"lock", q.text(1)}, {"material", q.text(2)}};
   };
 
-  Family sessions{"lockrig_sessions", "gauge", "",
-                  "Sessions in the selected runs by result (pass, fail, rig_fault)", {}};
-  Family sli_sessions{"lockrig_sli_sessions", "gauge", "",
-                      "SLI-eligible sessions (rig faults excluded) in the selected runs", {}};
-  Family sli_successes{"lockrig_sli_successes", "gauge", "",
-                       "SLI sessions that unlocked within their budget", {}};
-  Family sli{"lockrig_sli_ratio", "gauge", "ratio",
-             "Session SLI: successes / SLI sessions over the selected runs", {}};
+  Family sessions{"lockrig_sessions",
+                  "gauge",
+                  "",
+                  "Sessions in the selected runs by result (pass, fail, rig_fault)",
+                  {}};
+  Family sli_sessions{"lockrig_sli_sessions",
+                      "gauge",
+                      "",
+                      "SLI-eligible sessions (rig faults excluded) in the selected runs",
+                      {}};
+  Family sli_successes{
+      "lockrig_sli_successes", "gauge", "", "SLI sessions that unlocked within their budget", {}};
+  Family sli{"lockrig_sli_ratio",
+             "gauge",
+             "ratio",
+             "Session SLI: successes / SLI sessions over the selected runs",
+             {}};
   {
     Query q(db,
             "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, count(*), "
@@ -376,8 +391,11 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
                               number(static_cast<double>(c.second) / static_cast<double>(c.first)));
     }
   }
-  Family failures{"lockrig_sli_failures", "gauge", "",
-                  "Failed SLI sessions by the outcome of their last attempt", {}};
+  Family failures{"lockrig_sli_failures",
+                  "gauge",
+                  "",
+                  "Failed SLI sessions by the outcome of their last attempt",
+                  {}};
   {
     Query q(db, "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, count(*)" +
                     from +
@@ -390,7 +408,9 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
       failures.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(4)));
     }
   }
-  Family failed_attempts{"lockrig_failed_attempts", "gauge", "",
+  Family failed_attempts{"lockrig_failed_attempts",
+                         "gauge",
+                         "",
                          "Attempts that did not unlock, by class (lock, expected, rig_fault) and "
                          "outcome",
                          {}};
@@ -409,8 +429,11 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
       failed_attempts.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(5)));
     }
   }
-  Family fault_events{"lockrig_rig_fault_events", "gauge", "",
-                      "Rig-fault and quarantine events journaled in the selected runs", {}};
+  Family fault_events{"lockrig_rig_fault_events",
+                      "gauge",
+                      "",
+                      "Rig-fault and quarantine events journaled in the selected runs",
+                      {}};
   {
     Query q(db,
             "SELECT r.rig, e.kind, count(*) FROM events e JOIN runs r ON r.id = e.run_id WHERE "
@@ -420,24 +443,33 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
       fault_events.samples.push_back(labels_text({{"rig", q.text(0)}, {"kind", q.text(1)}}) + " " +
                                      std::to_string(q.integer(2)));
   }
-  Family last_lock{"lockrig_last_run_timestamp_seconds", "gauge", "seconds",
+  Family last_lock{"lockrig_last_run_timestamp_seconds",
+                   "gauge",
+                   "seconds",
                    "Start of the latest selected run with sessions of this lock (Unix time)",
                    {}};
   {
-    Query q(db,
-            "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), (julianday(max(r.started_at)) "
-            "- 2440587.5) * 86400.0" +
-                from + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    Query q(
+        db,
+        "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), (julianday(max(r.started_at)) "
+        "- 2440587.5) * 86400.0" +
+            from + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
     bind_scenarios(q, sel);
     while (q.step())
       last_lock.samples.push_back(labels_text(key(q)) + " " +
                                   number(std::round(q.real(3) * 1000.0) / 1000.0));
   }
   Family runs_family{"lockrig_runs", "gauge", "", "Selected runs by rig and status", {}};
-  Family rig_last{"lockrig_rig_last_run_timestamp_seconds", "gauge", "seconds",
-                  "Start of the rig's latest selected run (Unix time)", {}};
-  Family rig_exit{"lockrig_rig_last_run_exit_code", "gauge", "",
-                  "Exit code of the rig's latest selected run (-1 while it is running)", {}};
+  Family rig_last{"lockrig_rig_last_run_timestamp_seconds",
+                  "gauge",
+                  "seconds",
+                  "Start of the rig's latest selected run (Unix time)",
+                  {}};
+  Family rig_exit{"lockrig_rig_last_run_exit_code",
+                  "gauge",
+                  "",
+                  "Exit code of the rig's latest selected run (-1 while it is running)",
+                  {}};
   {
     std::map<std::pair<std::string, std::string>, long long> by_status;
     std::map<std::string, const RunRow*> latest;
@@ -461,9 +493,9 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
   }
 
   std::string out;
-  for (const Family* f : {&sli, &sli_sessions, &sli_successes, &sessions, &failures,
-                          &failed_attempts, &fault_events, &last_lock, &runs_family, &rig_last,
-                          &rig_exit}) {
+  for (const Family* f :
+       {&sli, &sli_sessions, &sli_successes, &sessions, &failures, &failed_attempts, &fault_events,
+        &last_lock, &runs_family, &rig_last, &rig_exit}) {
     out += "# HELP " + f->name + " " + f->help + "\n";
     out += "# TYPE " + f->name + " " + f->type + "\n";
     if (!f->unit.empty()) out += "# UNIT " + f->name + " " + f->unit + "\n";
@@ -709,8 +741,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   SelectionOptions sel_opts;
   std::string format, table = "sessions", output, schema;
   po::options_description desc("Options");
-  desc.add_options()("help,h", "explain the options")(
-      "format", po::value(&format), "ndjson | csv | openmetrics (required)")(
+  desc.add_options()("help,h", "explain the options")("format", po::value(&format),
+                                                      "ndjson | csv | openmetrics (required)")(
       "table", po::value(&table)->default_value(table),
       "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)");
   add_selection_options(desc, sel_opts);
@@ -749,8 +781,7 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
     out << bigquery_schema(schema == "sessions" ? session_columns() : attempt_columns());
     return 0;
   }
-  if (format.empty())
-    throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
+  if (format.empty()) throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
   const std::vector<std::string> formats = {"ndjson", "csv", "openmetrics"};
   if (std::find(formats.begin(), formats.end(), format) == formats.end())
     throw UsageError("--format must be ndjson, csv or openmetrics; got " + quote(format) +
@@ -759,8 +790,9 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError("--table must be sessions or attempts; got " + quote(table) +
                      did_you_mean(table, {"sessions", "attempts"}));
   if (format == "openmetrics" && !vm["table"].defaulted())
-    throw UsageError("--table applies to ndjson and csv; openmetrics covers sessions, attempts "
-                     "and events together");
+    throw UsageError(
+        "--table applies to ndjson and csv; openmetrics covers sessions, attempts "
+        "and events together");
   check_output_path(output);
   check_output_is_not_journal(output, sel_opts.db);
   const RunSelection sel = run_selection_of(sel_opts, vm);

@@ -42,8 +42,8 @@ class AtomicFile {
 };
 
 // Text escaping for the export formats (exposed for tests).
-std::string json_string(std::string_view s);           // "..." with JSON escapes, valid UTF-8
-std::string csv_field(std::string_view s);             // RFC 4180: quoted when needed
+std::string json_string(std::string_view s);              // "..." with JSON escapes, valid UTF-8
+std::string csv_field(std::string_view s);                // RFC 4180: quoted when needed
 std::string openmetrics_label_value(std::string_view s);  // \\, \", \n escaped, valid UTF-8
 
 }  // namespace lockrig::reports

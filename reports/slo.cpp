@@ -36,8 +36,8 @@ int days_from_civil(int y, unsigned m, unsigned d) {
 
 // The dimensions --by accepts, and the row field each reads.
 const std::vector<std::string>& dimensions() {
-  static const std::vector<std::string> d = {"rig", "lock", "material", "model", "firmware",
-                                             "scenario"};
+  static const std::vector<std::string> d = {"rig",   "lock",     "material",
+                                             "model", "firmware", "scenario"};
   return d;
 }
 
@@ -107,7 +107,8 @@ double parse_target(const std::string& text) {
 }
 
 int parse_window(const std::string& text) {
-  const std::string bad = "--window wants a number of nights such as 28d, 4w or 28, got " + quote(text);
+  const std::string bad =
+      "--window wants a number of nights such as 28d, 4w or 28, got " + quote(text);
   if (text.empty()) throw UsageError(bad);
   std::string digits = text;
   int scale = 1;
@@ -142,8 +143,7 @@ std::string interval_text(const SloCounts& c) {
 std::string budget_text(const SloFigures& f) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f of %.2f", f.budget_remaining, f.allowed_failures);
-  return std::string(buf) + " (" +
-         opt_pct(f.budget_remaining_share) + ")";
+  return std::string(buf) + " (" + opt_pct(f.budget_remaining_share) + ")";
 }
 
 std::string status_sentence(const SloFigures& f, const SloReport& r) {
@@ -176,8 +176,8 @@ std::string f1(double v) {
   return buf;
 }
 
-const char* kPalette[] = {"#0969da", "#d4680f", "#1a7f37", "#8250df", "#cf222e",
-                          "#6e7781", "#bf8700", "#0a3069"};
+const char* kPalette[] = {"#0969da", "#d4680f", "#1a7f37", "#8250df",
+                          "#cf222e", "#6e7781", "#bf8700", "#0a3069"};
 
 struct Series {
   std::string name;
@@ -229,10 +229,10 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
       << escape_html(night_text(n).substr(5)) << "</text>";
   o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y0) << "\" x2=\"" << f1(x1) << "\" y2=\""
     << f1(y0) << "\" stroke=\"#57606a\"/>";
-  o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y_at(ref)) << "\" x2=\"" << f1(x1)
-    << "\" y2=\"" << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\""
-    << f1(x1 + 6) << "\" y=\"" << f1(y_at(ref) + 4) << "\" fill=\"#cf222e\">"
-    << escape_html(ref_label) << "</text>";
+  o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y_at(ref)) << "\" x2=\"" << f1(x1) << "\" y2=\""
+    << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\"" << f1(x1 + 6)
+    << "\" y=\"" << f1(y_at(ref) + 4) << "\" fill=\"#cf222e\">" << escape_html(ref_label)
+    << "</text>";
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* colour = kPalette[i % (sizeof kPalette / sizeof kPalette[0])];
     std::string path;
@@ -242,8 +242,9 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
       << "\" stroke-width=\"2\"/>";
     for (const auto& [n, v] : series[i].points)
       o << "<circle cx=\"" << f1(x_at(n)) << "\" cy=\"" << f1(y_at(v)) << "\" r=\"3\" fill=\""
-        << colour << "\"><title>" << escape_html(series[i].name + " " + night_text(n) + ": " +
-                                                 (percent_axis ? pct(v, 2) : num(v, 3)))
+        << colour << "\"><title>"
+        << escape_html(series[i].name + " " + night_text(n) + ": " +
+                       (percent_axis ? pct(v, 2) : num(v, 3)))
         << "</title></circle>";
     if (series.size() > 1)
       o << "<text x=\"" << f1(x1 + 6) << "\" y=\"" << f1(top + 16 + 16 * static_cast<double>(i))
@@ -325,9 +326,8 @@ Document slo_document(const SloReport& r) {
               {"SLI sessions", with_commas(f.window.sessions)},
               {"failures", with_commas(f.window.failures())},
               {"SLI", sli_text(f.window) + " [" + interval_text(f.window) + "] (Wilson 95%)"},
-              {"allowed failures", num(f.allowed_failures, 4) + " = (1 - " +
-                                       pct(r.options.target) + ") x " +
-                                       with_commas(f.window.sessions)},
+              {"allowed failures", num(f.allowed_failures, 4) + " = (1 - " + pct(r.options.target) +
+                                       ") x " + with_commas(f.window.sessions)},
               {"budget remaining", budget_text(f)},
               {"status", f.status}};
     s.blocks.push_back(d);
@@ -346,12 +346,12 @@ Document slo_document(const SloReport& r) {
     t.numeric = {false, false, true, true, true, true};
     auto row = [&](const std::string& name, const std::string& nights, const SloCounts& c,
                    const std::optional<double>& b) {
-      t.rows.push_back(
-          {name, nights, with_commas(c.sessions), with_commas(c.failures()), sli_text(c), opt_num(b)});
+      t.rows.push_back({name, nights, with_commas(c.sessions), with_commas(c.failures()),
+                        sli_text(c), opt_num(b)});
     };
     row("last night", night_text(r.as_of), f.last_night, f.burn_last_night);
-    row("last 7 nights", night_text(std::max(r.window_from, r.as_of - 6)) + " .. " +
-                             night_text(r.as_of),
+    row("last 7 nights",
+        night_text(std::max(r.window_from, r.as_of - 6)) + " .. " + night_text(r.as_of),
         f.last_7_nights, f.burn_7_nights);
     row("window", window, f.window, f.burn_window);
     s.blocks.push_back(table_block(std::move(t)));
@@ -359,10 +359,10 @@ Document slo_document(const SloReport& r) {
   }
   {
     Section s{"nights", "Nights", {}};
-    s.blocks.push_back(chart(line_chart(r, {sli_series(f)}, r.options.target,
-                                        "SLO " + pct(r.options.target), "Session SLI per night",
-                                        true),
-                             "Session SLI per night (UTC run date); the dashed line is the SLO."));
+    s.blocks.push_back(
+        chart(line_chart(r, {sli_series(f)}, r.options.target, "SLO " + pct(r.options.target),
+                         "Session SLI per night", true),
+              "Session SLI per night (UTC run date); the dashed line is the SLO."));
     s.blocks.push_back(chart(line_chart(r, {burndown_series(f)}, 0.0, "budget spent",
                                         "Error budget remaining", true, 1.0),
                              "Share of the window's error budget left after each night; below "
@@ -374,12 +374,13 @@ Document slo_document(const SloReport& r) {
     std::size_t i = 0;
     for (const auto& [n, c] : f.nights) {
       std::string remaining = "-";
-      if (i < down.points.size() && down.points[i].first == n) remaining = pct(down.points[i++].second, 0);
+      if (i < down.points.size() && down.points[i].first == n)
+        remaining = pct(down.points[i++].second, 0);
       t.rows.push_back({night_text(n), with_commas(c.sessions), with_commas(c.failures()),
                         sli_text(c), opt_num(burn(c, r.options.target)), remaining});
-      t.highlight.push_back(c.sessions > 0 && static_cast<double>(c.successes) /
-                                                      static_cast<double>(c.sessions) <
-                                                  r.options.target);
+      t.highlight.push_back(c.sessions > 0 &&
+                            static_cast<double>(c.successes) / static_cast<double>(c.sessions) <
+                                r.options.target);
     }
     s.blocks.push_back(table_block(std::move(t)));
     doc.sections.push_back(std::move(s));
@@ -387,7 +388,7 @@ Document slo_document(const SloReport& r) {
   for (const auto& [dim, figures] : r.groups) {
     Section s{"by-" + dim, "By " + dim, {}};
     Table t;
-    t.header = {dim,          "SLI sessions", "failures",    "SLI",           "95% interval",
+    t.header = {dim,           "SLI sessions", "failures",      "SLI",         "95% interval",
                 "budget left", "burn 1 night", "burn 7 nights", "burn window", "status"};
     t.numeric = {false, true, true, true, true, true, true, true, true, false};
     std::vector<Series> series;
@@ -684,7 +685,8 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
            "x SLI sessions; remaining = allowed - failures), and burn rates (failure ratio /\n"
            "(1 - SLO)) over the last night, the last 7 nights and the window; overall and per\n"
            "rig, lock or material. Rig faults and assertions are excluded, as in lockrig report.\n"
-           "HTML adds trend charts of the nightly SLI with the SLO line and the budget burn-down.\n\n"
+           "HTML adds trend charts of the nightly SLI with the SLO line and the budget "
+           "burn-down.\n\n"
         << desc
         << "\nExamples:\n"
            "  lockrig slo --target 99.5% --window 28d\n"
@@ -716,8 +718,8 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
     opts.by.clear();
     for (const auto& d : split_commas(by_raw)) {
       if (std::find(dimensions().begin(), dimensions().end(), d) == dimensions().end())
-        throw UsageError("--by " + quote(d) + " is not a dimension" + did_you_mean(d, dimensions()) +
-                         "; use " + join(dimensions(), ", "));
+        throw UsageError("--by " + quote(d) + " is not a dimension" +
+                         did_you_mean(d, dimensions()) + "; use " + join(dimensions(), ", "));
       if (std::find(opts.by.begin(), opts.by.end(), d) == opts.by.end()) opts.by.push_back(d);
     }
   }
@@ -728,9 +730,9 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
   if (by_raw.empty()) {
     // A merged lab journal: show the rigs too.
     sqlite3_stmt* st = nullptr;
-    sqlite_check(sqlite3_prepare_v2(journal.db(), "SELECT count(DISTINCT rig) FROM runs", -1, &st,
-                                    nullptr),
-                 journal.db(), "prepare");
+    sqlite_check(
+        sqlite3_prepare_v2(journal.db(), "SELECT count(DISTINCT rig) FROM runs", -1, &st, nullptr),
+        journal.db(), "prepare");
     const bool several = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 1;
     sqlite3_finalize(st);
     if (several) opts.by.insert(opts.by.begin(), "rig");

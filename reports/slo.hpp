@@ -18,15 +18,15 @@ int cmd_slo(const std::vector<std::string>& args);
 int cmd_slo(const std::vector<std::string>& args, std::ostream& out);
 
 struct SloCounts {
-  long long sessions = 0;   // SLI sessions (rig faults excluded)
+  long long sessions = 0;  // SLI sessions (rig faults excluded)
   long long successes = 0;
   long long failures() const { return sessions - successes; }
 };
 
 // The figures of one population (everything, or one rig / lock / material) over the window.
 struct SloFigures {
-  std::string dimension;  // "all", "rig", "lock", "material", ...
-  std::string value;      // "all" or the stratum value
+  std::string dimension;            // "all", "rig", "lock", "material", ...
+  std::string value;                // "all" or the stratum value
   std::map<int, SloCounts> nights;  // night (days since 1970-01-01, UTC run start) -> counts
   SloCounts window, last_night, last_7_nights;
   double allowed_failures = 0.0;  // (1 - target) * window.sessions

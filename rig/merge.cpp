@@ -6,8 +6,8 @@
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -84,8 +84,8 @@ std::vector<std::string> shared_columns(sqlite3* src, sqlite3* dst, const std::s
 // (an INTEGER PRIMARY KEY dst assigns). `on_row` sees each inserted row's old drop_col value and
 // its new rowid.
 template <typename OnRow>
-long long copy_rows(sqlite3* src, sqlite3* dst, const std::string& table,
-                    const std::string& where, long long key, const std::string& remap_col,
+long long copy_rows(sqlite3* src, sqlite3* dst, const std::string& table, const std::string& where,
+                    long long key, const std::string& remap_col,
                     const std::function<long long(long long)>& remap_to,
                     const std::string& drop_col, OnRow on_row) {
   std::vector<std::string> cols = shared_columns(src, dst, table);
@@ -426,7 +426,8 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
            "written).\n";
     return 0;
   }
-  if (inputs.empty()) throw UsageError("lockrig merge needs input journals: lockrig merge A.db B.db -o lab.db");
+  if (inputs.empty())
+    throw UsageError("lockrig merge needs input journals: lockrig merge A.db B.db -o lab.db");
   if (output.empty()) throw UsageError("lockrig merge needs -o OUTPUT (the merged journal)");
   const MergeSummary s = merge_journals(inputs, output);
   for (const auto& n : s.notes) out << "note: " << n << "\n";

@@ -14,10 +14,10 @@
 namespace lockrig {
 
 struct MergeSummary {
-  long long runs_added = 0;     // uuids new to the output
-  long long runs_replaced = 0;  // the input had a longer state of the same run (it continued)
-  long long runs_unchanged = 0; // already in the output with the same content
-  long long runs_kept = 0;      // the output already had a longer state of the same run
+  long long runs_added = 0;      // uuids new to the output
+  long long runs_replaced = 0;   // the input had a longer state of the same run (it continued)
+  long long runs_unchanged = 0;  // already in the output with the same content
+  long long runs_kept = 0;       // the output already had a longer state of the same run
   long long sessions_copied = 0, attempts_copied = 0, events_copied = 0;
   std::vector<std::string> notes;  // running runs, skipped inputs
 };

@@ -14,12 +14,12 @@ std::string make_journal(const TempDir& tmp, const std::string& name, const std:
                          const std::string& app, const std::string& seed,
                          const std::string& locks = "steel-1,wood-1") {
   const std::string fixture = tmp.write(
-      rig + ".yaml", replace_once(read_file(source_path("fixtures/sim-lab.yaml")), "rig: sim-lab",
-                                  "rig: " + rig));
+      rig + ".yaml",
+      replace_once(read_file(source_path("fixtures/sim-lab.yaml")), "rig: sim-lab", "rig: " + rig));
   const std::string db = tmp.file(name);
-  const Result r = lockrig({"run", "--fixture", fixture, "--locks", locks, "--repeat", "1",
-                            "--seed", seed, "--label", "app=" + app, "--db", db, "--progress",
-                            "off", "-q"});
+  const Result r =
+      lockrig({"run", "--fixture", fixture, "--locks", locks, "--repeat", "1", "--seed", seed,
+               "--label", "app=" + app, "--db", db, "--progress", "off", "-q"});
   if (!r.exited || (r.exit_code != 0 && r.exit_code != 1))
     throw std::runtime_error("run failed:\n" + r.describe());
   return db;
@@ -89,15 +89,16 @@ TEST(LockrigMerge, IsIdempotentKeepsUuidsAndRigNamesAndServesTheRigStratum) {
   TempDir tmp;
   const std::string a = make_journal(tmp, "a.db", "lab-a", "5.3.0", "1");
   const std::string b = make_journal(tmp, "b.db", "lab-b", "5.3.0", "2");
-  exec_sql(b, "INSERT INTO run_labels SELECT run_id, 'build', 'nightly' FROM run_labels WHERE "
-              "key = 'app'");
+  exec_sql(b,
+           "INSERT INTO run_labels SELECT run_id, 'build', 'nightly' FROM run_labels WHERE "
+           "key = 'app'");
   const std::string lab = tmp.file("lab.db");
   const Result r = lockrig({"merge", a, b, "-o", lab});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   EXPECT_NE(r.out.find("2 run(s) added"), std::string::npos) << r.describe();
 
-  for (const char* t : {"runs", "run_labels", "run_scenarios", "run_locks", "sessions", "attempts",
-                        "events"})
+  for (const char* t :
+       {"runs", "run_labels", "run_scenarios", "run_locks", "sessions", "attempts", "events"})
     EXPECT_EQ(count(lab, t), count(a, t) + count(b, t)) << t;
   std::set<std::string> uuids;
   for (const auto& db : {a, b})
@@ -178,8 +179,9 @@ TEST(LockrigMerge, AConflictHalfwayLeavesTheOutputAsItWas) {
   exec_sql(b, "UPDATE runs SET started_at = '2001-01-01T00:00:00.000Z'");
   const std::string forged = tmp.file("forged.db");
   copy_file(a, forged);
-  exec_sql(forged, "UPDATE sessions SET result = 'fail', sli_success = 0 WHERE id = (SELECT "
-                   "min(id) FROM sessions)");
+  exec_sql(forged,
+           "UPDATE sessions SET result = 'fail', sli_success = 0 WHERE id = (SELECT "
+           "min(id) FROM sessions)");
   const Result r = lockrig({"merge", b, forged, "-o", lab});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find(Db(a).text("SELECT uuid FROM runs")), std::string::npos) << r.describe();
@@ -275,10 +277,13 @@ TEST(LockrigExport, CsvIsRfc4180AndKeepsHostileTextExactly) {
   TempDir tmp;
   const std::string db = make_journal(tmp, "j.db", "lab-a", "5.3.0", "8");
   const std::string hostile = "comma, \"quote\" and\nnewline";
-  exec_sql(db, "UPDATE attempts SET detail = 'comma, \"quote\" and' || char(10) || 'newline' "
-               "WHERE rowid = (SELECT min(rowid) FROM attempts)");
+  exec_sql(db,
+           "UPDATE attempts SET detail = 'comma, \"quote\" and' || char(10) || 'newline' "
+           "WHERE (session_id, attempt) = (SELECT session_id, attempt FROM attempts ORDER BY 1, 2 "
+           "LIMIT 1)");
   const std::string out = tmp.file("a.csv");
-  const Result r = lockrig({"export", "--db", db, "--format", "csv", "--table", "attempts", "-o", out});
+  const Result r =
+      lockrig({"export", "--db", db, "--format", "csv", "--table", "attempts", "-o", out});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   const std::string text = read_file(out);
   EXPECT_EQ(text.substr(0, 20), "session_key,run_uuid");
@@ -299,8 +304,9 @@ sys.stdout.write(str(len(rows)) + "\x1e" + hostile[0])
 TEST(LockrigExport, OpenMetricsParsesWithPrometheusClientAndEscapesHostileLabels) {
   TempDir tmp;
   const std::string db = make_journal(tmp, "j.db", "lab-a", "5.3.0", "9");
-  exec_sql(db, "UPDATE run_locks SET material = 'we\"ird\\mat' || char(10) || 'x' WHERE lock_id "
-               "= 'wood-1'");
+  exec_sql(db,
+           "UPDATE run_locks SET material = 'we\"ird\\mat' || char(10) || 'x' WHERE lock_id "
+           "= 'wood-1'");
   const std::string out = tmp.file("lockrig.prom");
   const Result r = lockrig({"export", "--db", db, "--format", "openmetrics", "-o", out});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
@@ -329,8 +335,8 @@ print(repr(materials))
   EXPECT_EQ(checked, std::to_string(sli) + "\n['steel', 'we\"ird\\\\mat\\nx']\n");
 
   // A failed export (bad selection) leaves the previous textfile in place, whole.
-  const Result bad = lockrig(
-      {"export", "--db", db, "--format", "openmetrics", "--run", "ffffffff", "-o", out});
+  const Result bad =
+      lockrig({"export", "--db", db, "--format", "openmetrics", "--run", "ffffffff", "-o", out});
   EXPECT_TRUE(bad.exited && bad.exit_code == 2) << bad.describe();
   EXPECT_NE(bad.err.find("ffffffff"), std::string::npos) << bad.describe();
   EXPECT_EQ(read_file(out), text);
@@ -386,14 +392,15 @@ TEST(LockrigSlo, ErrorBudgetAndBurnRatesMatchTheJournalsNights) {
   const Nights n = three_nights(tmp);
   Db d(n.db);
   auto sli_in = [&](int run) {
-    return d.integer("SELECT count(*) FROM sessions WHERE sli_eligible = 1 AND result <> "
-                     "'rig_fault' AND run_id = " +
-                     std::to_string(run));
+    return d.integer(
+        "SELECT count(*) FROM sessions WHERE sli_eligible = 1 AND result <> "
+        "'rig_fault' AND run_id = " +
+        std::to_string(run));
   };
   const long long n2 = sli_in(2), n3 = sli_in(3);
   ASSERT_GT(n3, 2);
-  const Result r = lockrig({"slo", "--db", n.db, "--target", "99%", "--window", "28d",
-                            "--format", "json"});
+  const Result r =
+      lockrig({"slo", "--db", n.db, "--target", "99%", "--window", "28d", "--format", "json"});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   const std::string json = tmp.write("slo.json", r.out);
   const std::string got = python(R"PY(
@@ -415,9 +422,8 @@ print(sum(g["window"]["sli_sessions"] for g in j["groups"]["lock"]) == o["window
   std::snprintf(expect, sizeof expect,
                 "lockrig.slo/1 2026-11-20 2026-10-24 %lld\n%lld 2 ['2026-11-14', '2026-11-20']\n"
                 "%.6f %.6f\n%.6f %.6f %.6f\n%s ['steel', 'wood']\nTrue\n",
-                n1, window, allowed, allowed - 2.0, (2.0 / n3) / 0.01, (2.0 / n3) / 0.01,
-                (2.0 / window) / 0.01,
-                allowed - 2.0 < 0 ? "exhausted" : (2.0 / n3) / 0.01 > 1 ? "burning" : "ok");
+                n1, window, allowed, allowed - 2.0, (2.0 / n3) / 0.01, (2.0 / window) / 0.01,
+                (2.0 / window) / 0.01, allowed - 2.0 < 0 ? "exhausted" : "burning");
   EXPECT_EQ(got, expect) << r.out;
 
   // A window of 60 nights takes the first run in; --as-of moves the window back.
@@ -428,8 +434,8 @@ print(sum(g["window"]["sli_sessions"] for g in j["groups"]["lock"]) == o["window
                    "sessions'])",
                    {wide_file}),
             std::to_string(n1 + window) + "\n");
-  const Result back = lockrig(
-      {"slo", "--db", n.db, "--as-of", "2026-11-14", "--window", "7d", "--format", "json"});
+  const Result back =
+      lockrig({"slo", "--db", n.db, "--as-of", "2026-11-14", "--window", "7d", "--format", "json"});
   ASSERT_EQ(back.exit_code, 0) << back.describe();
   const std::string back_file = tmp.write("back.json", back.out);
   EXPECT_EQ(python("import json,sys;o=json.load(open(sys.argv[1]))['overall'];print(o['window']["
@@ -441,11 +447,13 @@ print(sum(g["window"]["sli_sessions"] for g in j["groups"]["lock"]) == o["window
 TEST(LockrigSlo, TextMarkdownAndHtmlShowTheBudgetAndEscapeLabels) {
   TempDir tmp;
   const Nights n = three_nights(tmp);
-  exec_sql(n.db, "UPDATE run_locks SET material = '<script>alert(1)</script>' WHERE lock_id = "
-                 "'wood-1'");
+  exec_sql(n.db,
+           "UPDATE run_locks SET material = '<script>alert(1)</script>' WHERE lock_id = "
+           "'wood-1'");
   const Result text = lockrig({"slo", "--db", n.db, "--target", "99.5%"});
   ASSERT_TRUE(text.exited && text.exit_code == 0) << text.describe();
-  for (const std::string word : {"Error budget", "Burn rates", "2026-11-20", "By material", "99.50%"})
+  for (const std::string word :
+       {"ERROR BUDGET", "BURN RATES", "2026-11-20", "BY MATERIAL", "99.50%", "exhausted"})
     EXPECT_NE(text.out.find(word), std::string::npos) << word << "\n" << text.out;
   const Result md = lockrig({"slo", "--db", n.db, "--format", "markdown"});
   ASSERT_EQ(md.exit_code, 0) << md.describe();
