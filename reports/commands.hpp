@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "reports/dataset.hpp"
-
 namespace boost::program_options {
 class options_description;
 class variables_map;
 }  // namespace boost::program_options
 
 namespace lockrig::reports {
+
+struct RunSelection;  // reports/dataset.hpp
 
 // Exit 0 when the report was written.
 int cmd_report(const std::vector<std::string>& args);
@@ -41,8 +41,7 @@ struct SelectionOptions {
   std::string since;
   std::vector<std::string> runs, where, scenarios;
 };
-void add_selection_options(boost::program_options::options_description& desc,
-                           SelectionOptions& o);
+void add_selection_options(boost::program_options::options_description& desc, SelectionOptions& o);
 // Validates what add_selection_options parsed; throws UsageError naming the bad value.
 RunSelection run_selection_of(const SelectionOptions& o,
                               const boost::program_options::variables_map& vm);

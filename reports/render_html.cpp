@@ -280,7 +280,8 @@ std::string svg_lock_dots(const Report& r) {
 
 namespace {
 
-std::string render_page(const Document& doc, const Report* report, const std::string& generated_at) {
+std::string render_page(const Document& doc, const Report* report,
+                        const std::string& generated_at) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -321,13 +322,14 @@ std::string render_page(const Document& doc, const Report* report, const std::st
           break;
         case Block::Kind::chart: {
           std::string svg, caption;
-          const Report* rp = report;
           if (b.chart == ChartKind::inline_svg) {
             svg = b.svg;
             caption = b.caption;
-          } else if (rp) {
-            const Report& r = *rp;
-            switch (b.chart) {
+          }
+          // Without a Report (lockrig slo) only inline_svg charts exist.
+          static const Report kNoReport{};
+          const Report& r = report ? *report : kNoReport;
+          switch (report ? b.chart : ChartKind::inline_svg) {
             case ChartKind::forest:
               svg = svg_forest_plot(r);
               caption = "Candidate - baseline per " + r.options.strata + " (Newcombe " +
@@ -348,7 +350,6 @@ std::string render_page(const Document& doc, const Report* report, const std::st
               break;
             case ChartKind::inline_svg:
               break;
-            }
           }
           if (!svg.empty())
             out << "<figure>" << svg << "<figcaption>" << escape_html(caption)

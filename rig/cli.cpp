@@ -434,7 +434,8 @@ int lockrig_main(int argc, char** argv) {
     if (cmd == "export") return reports::cmd_export(args);
     if (cmd == "merge") return cmd_merge(args, std::cout);
     throw UsageError("unknown command " + quote(cmd) +
-                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "report", "gate", "plan", "slo", "export", "merge", "help"}) +
+                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "report",
+                                        "gate", "plan", "slo", "export", "merge", "help"}) +
                      "; see lockrig --help");
   } catch (const po::error& e) {
     std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
