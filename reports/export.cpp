@@ -28,6 +28,9 @@ namespace lockrig::reports {
 
 namespace {
 
+void append_json_string(std::string& out, std::string_view s);
+void append_csv_field(std::string& out, std::string_view s);
+
 class Query {
  public:
   Query(sqlite3* db, const std::string& sql) : db_(db) {
@@ -286,17 +289,17 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
     line += "\r\n";
     sink.write(line);
   }
+  // What precedes each value: a comma in CSV, the quoted key in NDJSON.
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    keys.push_back(csv ? std::string(i ? "," : "")
+                       : std::string(i ? ",\"" : "{\"") + cols[i].name + "\":");
   while (q.step()) {
     line.clear();
-    if (!csv) line += '{';
     for (std::size_t i = 0; i < cols.size(); ++i) {
       const Column& c = cols[i];
       const int col = static_cast<int>(i);
-      if (csv) {
-        if (i) line += ',';
-      } else {
-        line += (i ? ",\"" : "\"") + std::string(c.name) + "\":";
-      }
+      line += keys[i];
       if (q.null(col)) {
         if (!csv) line += "null";  // CSV: an empty field, loaded as NULL
         continue;
@@ -313,7 +316,10 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
           break;
         case Type::string:
         case Type::timestamp:
-          line += csv ? csv_field(q.view(col)) : json_string(q.view(col));
+          if (csv)
+            append_csv_field(line, q.view(col));
+          else
+            append_json_string(line, q.view(col));
           break;
       }
     }
@@ -507,6 +513,36 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
 }  // namespace
 
 // ---- Escaping ----
+
+namespace {
+
+// Printable ASCII needs no sanitizing: the common case, kept off the allocation path.
+bool plain_ascii(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  if (plain_ascii(s) && s.find_first_of("\"\\") == std::string_view::npos) {
+    out += '"';
+    out += s;
+    out += '"';
+    return;
+  }
+  out += json_string(s);
+}
+
+void append_csv_field(std::string& out, std::string_view s) {
+  if (plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
+    out += s;
+  else
+    out += csv_field(s);
+}
+
+}  // namespace
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
