@@ -187,7 +187,7 @@ struct Series {
 // A line chart over the nights of the window, with a dashed reference line at `ref`.
 std::string line_chart(const SloReport& r, const std::vector<Series>& series, double ref,
                        const std::string& ref_label, const std::string& title, bool percent_axis,
-                       std::optional<double> floor = std::nullopt) {
+                       std::optional<double> include = std::nullopt) {
   double lo = ref, hi = ref;
   bool any = false;
   for (const auto& s : series)
@@ -197,10 +197,19 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
       any = true;
     }
   if (!any) return "";
-  if (floor) lo = std::min(lo, *floor);
-  const double pad = std::max((hi - lo) * 0.08, 1e-4);
-  lo -= pad;
-  hi += pad;
+  if (include) {
+    lo = std::min(lo, *include);
+    hi = std::max(hi, *include);
+  }
+  // Round the range out to "nice" ticks (1, 2 or 5 times a power of ten); a value on a tick stays
+  // on the edge, so an SLI axis tops out at 100%.
+  const double raw = std::max((hi - lo) / 4.0, 1e-4);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double m = raw / mag;
+  const double step = (m < 1.5 ? 1.0 : m < 3.5 ? 2.0 : m < 7.5 ? 5.0 : 10.0) * mag;
+  lo = std::floor(lo / step + 1e-9) * step;
+  hi = std::ceil(hi / step - 1e-9) * step;
+  if (hi - lo < step * 0.5) lo -= step;
   const int w = 900, h = 300, left = 70, right = 160, top = 20, bottom = 40;
   const double x0 = left, x1 = w - right, y0 = h - bottom, y1 = top;
   const int n0 = r.window_from, n1 = r.as_of;
@@ -212,26 +221,25 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
   o << "<svg viewBox=\"0 0 " << w << " " << h << "\" width=\"" << w << "\" height=\"" << h
     << "\" role=\"img\" aria-label=\"" << escape_html(title) << "\"><title>" << escape_html(title)
     << "</title>";
-  // Y grid: 5 ticks.
-  for (int i = 0; i <= 4; ++i) {
-    const double v = lo + (hi - lo) * i / 4.0;
+  const int decimals = step >= 0.01 ? 0 : step >= 0.001 ? 1 : 2;
+  for (double v = lo; v <= hi + step * 1e-6; v += step) {
     const double y = y_at(v);
     o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y) << "\" x2=\"" << f1(x1) << "\" y2=\""
       << f1(y) << "\" stroke=\"#eaeef2\"/><text x=\"" << f1(x0 - 6) << "\" y=\"" << f1(y + 4)
-      << "\" text-anchor=\"end\">" << escape_html(percent_axis ? pct(v, 2) : num(v, 3))
+      << "\" text-anchor=\"end\">" << escape_html(percent_axis ? pct(v, decimals) : num(v, 3))
       << "</text>";
   }
   // X labels: first, last and about 6 in between.
   const int span = std::max(1, n1 - n0);
-  const int step = std::max(1, span / 6);
-  for (int n = n0; n <= n1; n += step)
+  const int night_step = std::max(1, span / 6);
+  for (int n = n0; n <= n1; n += night_step)
     o << "<text x=\"" << f1(x_at(n)) << "\" y=\"" << f1(y0 + 16) << "\" text-anchor=\"middle\">"
       << escape_html(night_text(n).substr(5)) << "</text>";
   o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y0) << "\" x2=\"" << f1(x1) << "\" y2=\""
     << f1(y0) << "\" stroke=\"#57606a\"/>";
   o << "<line x1=\"" << f1(x0) << "\" y1=\"" << f1(y_at(ref)) << "\" x2=\"" << f1(x1) << "\" y2=\""
-    << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\"" << f1(x1 + 6)
-    << "\" y=\"" << f1(y_at(ref) + 4) << "\" fill=\"#cf222e\">" << escape_html(ref_label)
+    << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\"" << f1(x0 + 6)
+    << "\" y=\"" << f1(y_at(ref) - 5) << "\" fill=\"#cf222e\">" << escape_html(ref_label)
     << "</text>";
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* colour = kPalette[i % (sizeof kPalette / sizeof kPalette[0])];
@@ -263,10 +271,13 @@ Series sli_series(const SloFigures& f) {
 }
 
 // Share of the window's error budget left after each night (1 = untouched, below 0 = overspent).
-Series burndown_series(const SloFigures& f) {
+Series burndown_series(const SloFigures& f, const SloReport& r) {
   Series s{"budget remaining", {}};
   if (!(f.allowed_failures > 0)) return s;
   long long failures = 0;
+  // Untouched before the first night with runs (drawn the night before it).
+  if (!f.nights.empty() && f.nights.begin()->first > r.window_from)
+    s.points.emplace_back(f.nights.begin()->first - 1, 1.0);
   for (const auto& [n, c] : f.nights) {
     failures += c.failures();
     s.points.emplace_back(n, 1.0 - static_cast<double>(failures) / f.allowed_failures);
@@ -363,19 +374,18 @@ Document slo_document(const SloReport& r) {
         chart(line_chart(r, {sli_series(f)}, r.options.target, "SLO " + pct(r.options.target),
                          "Session SLI per night", true),
               "Session SLI per night (UTC run date); the dashed line is the SLO."));
-    s.blocks.push_back(chart(line_chart(r, {burndown_series(f)}, 0.0, "budget spent",
+    s.blocks.push_back(chart(line_chart(r, {burndown_series(f, r)}, 0.0, "budget spent",
                                         "Error budget remaining", true, 1.0),
                              "Share of the window's error budget left after each night; below "
                              "the dashed line the budget is overspent."));
     Table t;
     t.header = {"night", "SLI sessions", "failures", "SLI", "burn rate", "budget remaining"};
     t.numeric = {false, true, true, true, true, true};
-    const Series down = burndown_series(f);
-    std::size_t i = 0;
+    std::map<int, double> left;  // night -> share of the budget left after it
+    for (const auto& [n, v] : burndown_series(f, r).points) left[n] = v;
     for (const auto& [n, c] : f.nights) {
-      std::string remaining = "-";
-      if (i < down.points.size() && down.points[i].first == n)
-        remaining = pct(down.points[i++].second, 0);
+      const auto at = left.find(n);
+      const std::string remaining = at == left.end() ? "-" : pct(at->second, 0);
       t.rows.push_back({night_text(n), with_commas(c.sessions), with_commas(c.failures()),
                         sli_text(c), opt_num(burn(c, r.options.target)), remaining});
       t.highlight.push_back(c.sessions > 0 &&
