@@ -11,13 +11,15 @@ add_library(lockrig_report STATIC
   ${LOCKRIG_ROOT}/reports/commands.cpp
   ${LOCKRIG_ROOT}/reports/comparison.cpp
   ${LOCKRIG_ROOT}/reports/dataset.cpp
+  ${LOCKRIG_ROOT}/reports/export.cpp
   ${LOCKRIG_ROOT}/reports/format.cpp
   ${LOCKRIG_ROOT}/reports/layout.cpp
   ${LOCKRIG_ROOT}/reports/render_html.cpp
   ${LOCKRIG_ROOT}/reports/render_json.cpp
   ${LOCKRIG_ROOT}/reports/render_junit.cpp
   ${LOCKRIG_ROOT}/reports/render_markdown.cpp
-  ${LOCKRIG_ROOT}/reports/render_text.cpp)
+  ${LOCKRIG_ROOT}/reports/render_text.cpp
+  ${LOCKRIG_ROOT}/reports/slo.cpp)
 target_include_directories(lockrig_report PUBLIC ${LOCKRIG_ROOT})
 target_link_libraries(lockrig_report PUBLIC lockrig_core lockrig_stats Boost::program_options)
 target_compile_features(lockrig_report PUBLIC cxx_std_20)

@@ -79,11 +79,8 @@ void check_range(double v, double lo, double hi, bool lo_open, bool hi_open,
                      (hi_open ? ")" : "]") + ", got " + quote(text));
 }
 
-struct CommonOptions {
-  std::string db = "lockrig.db";
-  int last = 0;
-  std::string since;
-  std::vector<std::string> runs, where, scenarios, baseline, candidate;
+struct CommonOptions : SelectionOptions {
+  std::vector<std::string> baseline, candidate;
   std::string strata = "material";
   std::string confidence = "0.95", alpha = "0.05", margin = "0.005", power = "0.8";
   std::string latency_slo = "1.5s";
@@ -92,16 +89,7 @@ struct CommonOptions {
 };
 
 void add_selection(po::options_description& desc, CommonOptions& o) {
-  desc.add_options()("db", po::value(&o.db)->default_value(o.db), "journal (SQLite) to read")(
-      "last", po::value(&o.last), "only the N most recent runs (after the other run filters)")(
-      "since", po::value(&o.since),
-      "only runs started at or after DATE (2026-11-20, 2026-11-20T08:00Z) or within an age "
-      "(7d, 36h, 2w)")("run", po::value(&o.runs)->composing(),
-                       "only this run (uuid or unique prefix); repeatable")(
-      "where", po::value(&o.where)->composing(),
-      "only runs with this label, key=value (e.g. build=nightly); repeatable, all must match")(
-      "scenario", po::value(&o.scenarios)->composing(),
-      "only sessions of these scenarios (comma-separated or repeated)");
+  add_selection_options(desc, o);
 }
 
 void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
@@ -133,16 +121,7 @@ void add_output(po::options_description& desc, CommonOptions& o, const char* for
 }
 
 RunSelection selection_of(const CommonOptions& o, const po::variables_map& vm) {
-  RunSelection sel;
-  if (vm.count("last")) {
-    if (o.last < 1) throw UsageError("--last must be at least 1, got " + std::to_string(o.last));
-    sel.last = o.last;
-  }
-  if (vm.count("since")) sel.since = parse_since(o.since);
-  sel.runs = o.runs;
-  for (const auto& w : o.where) sel.where.push_back(parse_filter(w, "--where"));
-  sel.scenarios = split_commas(o.scenarios);
-  return sel;
+  return run_selection_of(o, vm);
 }
 
 ReportOptions analysis_of(const CommonOptions& o) {
@@ -174,6 +153,54 @@ void check_format(const std::string& format, const std::vector<std::string>& all
                      did_you_mean(format, allowed));
 }
 
+void emit(const std::string& content, const std::string& output, std::ostream& out) {
+  if (output.empty()) {
+    out << content;
+    out.flush();
+    return;
+  }
+  write_file_atomically(output, content);
+}
+
+Report build(const CommonOptions& o, const po::variables_map& vm, const std::string& command) {
+  check_output_is_not_journal(o.output, o.db);
+  RunSelection sel = selection_of(o, vm);
+  ReportOptions opts = analysis_of(o);
+  Journal journal = Journal::open_readonly(o.db);
+  const Dataset d = load_dataset(journal, sel);
+  Report r = compute_report(d, opts);
+  r.command = command;
+  return r;
+}
+
+}  // namespace
+
+void add_selection_options(po::options_description& desc, SelectionOptions& o) {
+  desc.add_options()("db", po::value(&o.db)->default_value(o.db), "journal (SQLite) to read")(
+      "last", po::value(&o.last), "only the N most recent runs (after the other run filters)")(
+      "since", po::value(&o.since),
+      "only runs started at or after DATE (2026-11-20, 2026-11-20T08:00Z) or within an age "
+      "(7d, 36h, 2w)")("run", po::value(&o.runs)->composing(),
+                       "only this run (uuid or unique prefix); repeatable")(
+      "where", po::value(&o.where)->composing(),
+      "only runs with this label, key=value (e.g. build=nightly); repeatable, all must match")(
+      "scenario", po::value(&o.scenarios)->composing(),
+      "only sessions of these scenarios (comma-separated or repeated)");
+}
+
+RunSelection run_selection_of(const SelectionOptions& o, const po::variables_map& vm) {
+  RunSelection sel;
+  if (vm.count("last")) {
+    if (o.last < 1) throw UsageError("--last must be at least 1, got " + std::to_string(o.last));
+    sel.last = o.last;
+  }
+  if (vm.count("since")) sel.since = parse_since(o.since);
+  sel.runs = o.runs;
+  for (const auto& w : o.where) sel.where.push_back(parse_filter(w, "--where"));
+  sel.scenarios = split_commas(o.scenarios);
+  return sel;
+}
+
 // The output path is checked before the journal is read, so a typo costs nothing.
 void check_output_path(const std::string& path) {
   if (path.empty()) return;
@@ -186,35 +213,16 @@ void check_output_path(const std::string& path) {
                      " does not exist");
 }
 
-void emit(const std::string& content, const std::string& output, std::ostream& out) {
-  if (output.empty()) {
-    out << content;
-    out.flush();
-    return;
-  }
-  write_file_atomically(output, content);
+// A slip of the fingers (-o lockrig.db) must not replace the journal with a report.
+void check_output_is_not_journal(const std::string& output, const std::string& db) {
+  if (output.empty()) return;
+  std::error_code ec;
+  for (const std::string suffix : {"", "-wal", "-shm", "-journal"})
+    if (fs::exists(output, ec) && fs::equivalent(output, db + suffix, ec))
+      throw UsageError("--output " + quote(output) + " is the journal " +
+                       (suffix.empty() ? "" : "(" + suffix.substr(1) + " file) ") +
+                       "being read; choose another file");
 }
-
-Report build(const CommonOptions& o, const po::variables_map& vm, const std::string& command) {
-  // A slip of the fingers (-o lockrig.db) must not replace the journal with a report.
-  if (!o.output.empty()) {
-    std::error_code ec;
-    for (const std::string suffix : {"", "-wal", "-shm", "-journal"})
-      if (fs::exists(o.output, ec) && fs::equivalent(o.output, o.db + suffix, ec))
-        throw UsageError("--output " + quote(o.output) + " is the journal " +
-                         (suffix.empty() ? "" : "(" + suffix.substr(1) + " file) ") +
-                         "being read; choose another file");
-  }
-  RunSelection sel = selection_of(o, vm);
-  ReportOptions opts = analysis_of(o);
-  Journal journal = Journal::open_readonly(o.db);
-  const Dataset d = load_dataset(journal, sel);
-  Report r = compute_report(d, opts);
-  r.command = command;
-  return r;
-}
-
-}  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   check_output_path(path);

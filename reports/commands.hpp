@@ -7,7 +7,14 @@
 #include <string>
 #include <vector>
 
+namespace boost::program_options {
+class options_description;
+class variables_map;
+}  // namespace boost::program_options
+
 namespace lockrig::reports {
+
+struct RunSelection;  // reports/dataset.hpp
 
 // Exit 0 when the report was written.
 int cmd_report(const std::vector<std::string>& args);
@@ -25,5 +32,22 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out);
 // `path`, so readers never see a half-written report and a failure leaves `path` as it was.
 // Throws UsageError naming the path when it cannot.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+// The journal and run-selection options shared by every command that reads a journal (report,
+// gate, export, slo): --db, --last, --since, --run, --where, --scenario.
+struct SelectionOptions {
+  std::string db = "lockrig.db";
+  int last = 0;
+  std::string since;
+  std::vector<std::string> runs, where, scenarios;
+};
+void add_selection_options(boost::program_options::options_description& desc, SelectionOptions& o);
+// Validates what add_selection_options parsed; throws UsageError naming the bad value.
+RunSelection run_selection_of(const SelectionOptions& o,
+                              const boost::program_options::variables_map& vm);
+// Refuses an --output that is a directory or lies in a missing directory.
+void check_output_path(const std::string& path);
+// Refuses an --output that is the journal being read (or its -wal/-shm/-journal file).
+void check_output_is_not_journal(const std::string& output, const std::string& db);
 
 }  // namespace lockrig::reports

@@ -17,7 +17,7 @@ struct Table {
   std::vector<bool> highlight;  // per row: a flagged lock, a failed assertion, the pooled row
 };
 
-enum class ChartKind { forest, latency_cdf, lock_dots };
+enum class ChartKind { forest, latency_cdf, lock_dots, inline_svg };
 
 struct Block {
   enum class Kind { verdict, paragraph, warning, bullets, definitions, table, chart };
@@ -28,6 +28,7 @@ struct Block {
   Table table;
   ChartKind chart = ChartKind::forest;
   std::string verdict_class;  // "pass", "fail", "inconclusive" or "info" for a verdict block
+  std::string svg, caption;   // ChartKind::inline_svg: a chart the caller drew (labels escaped)
 };
 
 struct Section {
@@ -51,6 +52,8 @@ Document gate_document(const Report& r);
 std::string render_text(const Document& doc);
 std::string render_markdown(const Document& doc);
 std::string render_html(const Document& doc, const Report& r);
+// A document that is not a Report (lockrig slo): only inline_svg charts are drawn.
+std::string render_html(const Document& doc, const std::string& generated_at);
 std::string render_json(const Report& r);
 std::string render_junit(const Report& r);
 

@@ -13,11 +13,14 @@
 #include "drivers/serial/transport.hpp"
 #include "drivers/rig_fault.hpp"
 #include "reports/commands.hpp"
+#include "reports/export.hpp"
+#include "reports/slo.hpp"
 #include "reports/summary.hpp"
 #include "rig/embedded.hpp"
 #include "rig/errors.hpp"
 #include "rig/fixture.hpp"
 #include "rig/journal.hpp"
+#include "rig/merge.hpp"
 #include "rig/progress.hpp"
 #include "rig/runner.hpp"
 #include "rig/scenario.hpp"
@@ -51,6 +54,9 @@ const char* kOverview =
     "  report   compare success rates between versions, per door material, with intervals\n"
     "  gate     release gate: is the candidate non-inferior to the baseline? (exit 0/1/4)\n"
     "  plan     sessions per version needed to detect a given drop\n"
+    "  slo      SLI per night against a target SLO: error budget, burn rates, trend charts\n"
+    "  export   sessions/attempts as NDJSON or CSV, or an OpenMetrics textfile\n"
+    "  merge    combine the journals of several rigs into one (idempotent)\n"
     "  drivers  list the drivers this build knows\n"
     "  probe    list BLE adapters, visible locks and serial ports, to wire up a new rig\n"
     "\n"
@@ -424,8 +430,12 @@ int lockrig_main(int argc, char** argv) {
     if (cmd == "report") return reports::cmd_report(args);
     if (cmd == "gate") return reports::cmd_gate(args);
     if (cmd == "plan") return reports::cmd_plan(args);
+    if (cmd == "slo") return reports::cmd_slo(args);
+    if (cmd == "export") return reports::cmd_export(args);
+    if (cmd == "merge") return cmd_merge(args, std::cout);
     throw UsageError("unknown command " + quote(cmd) +
-                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "report", "gate", "plan", "help"}) +
+                     did_you_mean(cmd, {"run", "check", "runs", "drivers", "probe", "report",
+                                        "gate", "plan", "slo", "export", "merge", "help"}) +
                      "; see lockrig --help");
   } catch (const po::error& e) {
     std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());

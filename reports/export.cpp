@@ -1,0 +1,857 @@
+#include "reports/export.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "reports/commands.hpp"
+#include "reports/format.hpp"
+#include "rig/errors.hpp"
+#include "rig/text.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace lockrig::reports {
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s);
+void append_csv_field(std::string& out, std::string_view s);
+
+class Query {
+ public:
+  Query(sqlite3* db, const std::string& sql) : db_(db) {
+    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr), db, "prepare export");
+  }
+  ~Query() { sqlite3_finalize(st_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  bool step() {
+    const int rc = sqlite3_step(st_);
+    sqlite_check(rc, db_, "read");
+    return rc == SQLITE_ROW;
+  }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  bool null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  std::string_view view(int col) const {
+    const auto* p = sqlite3_column_text(st_, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string_view();
+  }
+  std::string text(int col) const { return std::string(view(col)); }
+  long long integer(int col) const { return sqlite3_column_int64(st_, col); }
+  double real(int col) const { return sqlite3_column_double(st_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "NaN";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+  return std::string(buf, res.ptr);
+}
+
+// ---- Row exports (NDJSON, CSV) ----
+
+enum class Type { string, integer, floating, boolean, timestamp };
+
+const char* bigquery_type(Type t) {
+  switch (t) {
+    case Type::string:
+      return "STRING";
+    case Type::integer:
+      return "INTEGER";
+    case Type::floating:
+      return "FLOAT";
+    case Type::boolean:
+      return "BOOLEAN";
+    case Type::timestamp:
+      return "TIMESTAMP";
+  }
+  return "STRING";
+}
+
+// One exported column: its stable name and type (docs/exports.md, docs/bigquery/*.schema.json),
+// whether it can be NULL, and the SQL that computes it. Names and types never change meaning;
+// new columns are only ever appended.
+struct Column {
+  const char* name;
+  Type type;
+  bool nullable;
+  const char* sql;
+  const char* description;
+};
+
+// Wall-clock time of a session or attempt: the run's UTC start plus the monotonic offset (on a
+// virtual clock the offset is simulated time; see the clock column).
+#define LOCKRIG_AT(ns) \
+  "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at, printf('%+.3f seconds', " ns " / 1e9))"
+
+// Columns every row carries, so a row is useful alone in a warehouse.
+#define LOCKRIG_RUN_COLUMNS                                                                      \
+  {"run_uuid", Type::string, false, "r.uuid", "Run identity (UUID), stable across merges"},      \
+      {"rig", Type::string, false, "r.rig", "Rig name from the fixture"},                        \
+      {"host", Type::string, false, "r.host", "Host that ran the rig"},                          \
+      {"run_started_at", Type::timestamp, false, "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at)", \
+       "When the run started (UTC)"},                                                            \
+      {"run_status", Type::string, false, "r.status",                                            \
+       "running, completed, aborted or rig_fault at export time"},                               \
+      {"clock", Type::string, false, "r.clock",                                                  \
+       "virtual (simulated rig: *_ns and derived times are simulated) or real"},                 \
+      {"controller_version", Type::string, false, "r.controller_version",                        \
+       "lockrig version that ran the run"},                                                      \
+      {"lock_id", Type::string, false, "s.lock_id", "Lock id from the fixture"},                 \
+      {"model", Type::string, true, "l.model", "Lock model as mounted in the run"},              \
+      {"material", Type::string, true, "l.material", "Door material the lock was mounted on"},   \
+      {"slot", Type::string, true, "l.slot", "Bench slot"},                                      \
+      {"driver", Type::string, true, "l.driver", "Lock driver"},                                 \
+      {"firmware", Type::string, true, "l.firmware",                                             \
+       "Firmware read from the lock in this run (NULL: unreadable)"},                            \
+      {"app", Type::string, true,                                                                \
+       "(SELECT value FROM run_labels WHERE run_id = r.id AND key = 'app')",                     \
+       "The run's app label (app build driving the lock), if any"},                              \
+      {"labels", Type::string, false,                                                            \
+       "(SELECT COALESCE(json_group_object(key, value), '{}') FROM (SELECT key, value FROM "     \
+       "run_labels WHERE run_id = r.id ORDER BY key))",                                          \
+       "Every run label as a JSON object text ({\"app\":\"5.3.0\",...})"},                       \
+      {"scenario", Type::string, false, "s.scenario", "Scenario name"},                          \
+      {"repetition", Type::integer, false, "s.repetition",                                       \
+       "Repetition of the scenario (1-based)"},                                                  \
+  {                                                                                              \
+    "step", Type::integer, false, "s.step", "Index of the unlock step in the scenario (0-based)" \
+  }
+
+const std::vector<Column>& session_columns() {
+  static const std::vector<Column> cols = {
+      {"session_key", Type::string, false,
+       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
+       "Natural key: run_uuid/lock_id/scenario/repetition/step (unique; use it to deduplicate)"},
+      LOCKRIG_RUN_COLUMNS,
+      {"expect", Type::string, false, "s.expect", "Expected outcome of the step"},
+      {"within_ms", Type::floating, false, "s.within_ms", "Session budget (ms)"},
+      {"started_at", Type::timestamp, false, LOCKRIG_AT("s.started_ns"),
+       "Session start (UTC, millisecond precision)"},
+      {"ended_at", Type::timestamp, false, LOCKRIG_AT("s.ended_ns"), "Session end (UTC)"},
+      {"started_ns", Type::integer, false, "s.started_ns",
+       "Session start, monotonic ns since the run started"},
+      {"ended_ns", Type::integer, false, "s.ended_ns",
+       "Session end, monotonic ns since the run started"},
+      {"duration_ms", Type::floating, false, "(s.ended_ns - s.started_ns) / 1e6",
+       "ended_ns - started_ns in ms"},
+      {"result", Type::string, false, "s.result", "pass, fail or rig_fault"},
+      {"outcome", Type::string, false, "s.outcome", "Outcome of the last attempt"},
+      {"attempts", Type::integer, false, "s.attempts", "Attempts in the session"},
+      {"sli_eligible", Type::boolean, false, "s.sli_eligible AND s.result <> 'rig_fault'",
+       "Counts toward the unlock SLI (never for rig faults)"},
+      {"sli_success", Type::boolean, false,
+       "s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'",
+       "An SLI session that unlocked within its budget"},
+      {"first_attempt_success", Type::boolean, false, "s.first_attempt_success",
+       "The first attempt unlocked"},
+  };
+  return cols;
+}
+
+const std::vector<Column>& attempt_columns() {
+  static const std::vector<Column> cols = {
+      {"session_key", Type::string, false,
+       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
+       "The session's natural key (sessions.session_key)"},
+      LOCKRIG_RUN_COLUMNS,
+      {"attempt", Type::integer, false, "a.attempt", "Attempt number within the session (1-based)"},
+      {"started_at", Type::timestamp, false, LOCKRIG_AT("a.started_ns"), "Attempt start (UTC)"},
+      {"ended_at", Type::timestamp, false, LOCKRIG_AT("a.ended_ns"), "Attempt end (UTC)"},
+      {"started_ns", Type::integer, false, "a.started_ns",
+       "Attempt start, monotonic ns since the run started"},
+      {"ended_ns", Type::integer, false, "a.ended_ns",
+       "Attempt end, monotonic ns since the run started"},
+      {"latency_ms", Type::floating, true, "a.latency_ms",
+       "Unlock command to confirmation (NULL: command never sent)"},
+      {"rssi_dbm", Type::integer, true, "a.rssi_dbm", "Signal strength seen, if any"},
+      {"outcome", Type::string, false, "a.outcome",
+       "success, rejected, not_found, timeout, disconnected, protocol_error, rig_fault"},
+      {"class", Type::string, false, "a.class", "lock, expected or rig_fault"},
+      {"phase", Type::string, false, "a.phase", "connect or unlock: where the attempt ended"},
+      {"detail", Type::string, false, "a.detail", "Driver detail text"},
+      {"session_result", Type::string, false, "s.result", "The session's result"},
+  };
+  return cols;
+}
+
+#undef LOCKRIG_RUN_COLUMNS
+#undef LOCKRIG_AT
+
+std::string bigquery_schema(const std::vector<Column>& cols) {
+  std::string out = "[\n";
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const Column& c = cols[i];
+    out += std::string("  {\"name\": ") + json_string(c.name) + ", \"type\": \"" +
+           bigquery_type(c.type) + "\", \"mode\": \"" + (c.nullable ? "NULLABLE" : "REQUIRED") +
+           "\", \"description\": " + json_string(c.description) + "}" +
+           (i + 1 < cols.size() ? ",\n" : "\n");
+  }
+  return out + "]\n";
+}
+
+std::string in_list(const std::vector<RunRow>& runs) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < runs.size(); ++i) s += (i ? "," : "") + std::to_string(runs[i].id);
+  return s + ")";
+}
+
+// WHERE clause restricting sessions `s` to the selected runs and scenarios (bound as ?1...).
+std::string session_filter(const std::vector<RunRow>& runs, const RunSelection& sel) {
+  std::string w = " WHERE s.run_id IN " + in_list(runs);
+  if (!sel.scenarios.empty()) {
+    w += " AND s.scenario IN (";
+    for (std::size_t i = 0; i < sel.scenarios.size(); ++i) w += i ? ",?" : "?";
+    w += ")";
+  }
+  return w;
+}
+
+void bind_scenarios(Query& q, const RunSelection& sel) {
+  for (std::size_t i = 0; i < sel.scenarios.size(); ++i)
+    q.bind(static_cast<int>(i + 1), sel.scenarios[i]);
+}
+
+// Where the export goes: stdout (streamed) or an AtomicFile.
+class Sink {
+ public:
+  Sink(const std::string& path, std::ostream& out) : out_(out) {
+    if (!path.empty()) file_.emplace(path);
+  }
+  void write(std::string_view s) {
+    buf_ += s;
+    if (buf_.size() >= (1 << 16)) flush();
+  }
+  void finish() {
+    flush();
+    if (file_)
+      file_->commit();
+    else
+      out_.flush();
+  }
+
+ private:
+  void flush() {
+    if (file_)
+      file_->write(buf_);
+    else
+      out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
+  std::ostream& out_;
+  std::optional<AtomicFile> file_;
+  std::string buf_;
+};
+
+void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSelection& sel,
+                 const std::string& table, const std::string& format, Sink& sink) {
+  const auto& cols = table == "sessions" ? session_columns() : attempt_columns();
+  std::string sql = "SELECT ";
+  for (std::size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + std::string(cols[i].sql);
+  if (table == "sessions")
+    sql += " FROM sessions s";
+  else
+    sql += " FROM attempts a JOIN sessions s ON s.id = a.session_id";
+  sql +=
+      " JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
+      "l.lock_id = s.lock_id" +
+      session_filter(runs, sel) +
+      (table == "sessions" ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
+  Query q(journal.db(), sql);
+  bind_scenarios(q, sel);
+  const bool csv = format == "csv";
+  std::string line;
+  if (csv) {
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      line += (i ? "," : "") + std::string(cols[i].name);
+    line += "\r\n";
+    sink.write(line);
+  }
+  // What precedes each value: a comma in CSV, the quoted key in NDJSON.
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    keys.push_back(csv ? std::string(i ? "," : "")
+                       : std::string(i ? ",\"" : "{\"") + cols[i].name + "\":");
+  while (q.step()) {
+    line.clear();
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      const Column& c = cols[i];
+      const int col = static_cast<int>(i);
+      line += keys[i];
+      if (q.null(col)) {
+        if (!csv) line += "null";  // CSV: an empty field, loaded as NULL
+        continue;
+      }
+      switch (c.type) {
+        case Type::integer:
+          line += std::to_string(q.integer(col));
+          break;
+        case Type::floating:
+          line += number(q.real(col));
+          break;
+        case Type::boolean:
+          line += q.integer(col) ? "true" : "false";
+          break;
+        case Type::string:
+        case Type::timestamp:
+          if (csv)
+            append_csv_field(line, q.view(col));
+          else
+            append_json_string(line, q.view(col));
+          break;
+      }
+    }
+    line += csv ? "\r\n" : "}\n";
+    sink.write(line);
+  }
+}
+
+// ---- OpenMetrics ----
+
+struct Family {
+  std::string name, type = "gauge", unit, help;
+  std::vector<std::string> samples;  // "{labels} value"
+};
+
+std::string labels_text(const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    s +=
+        (i ? "," : "") + labels[i].first + "=\"" + openmetrics_label_value(labels[i].second) + "\"";
+  return s + "}";
+}
+
+std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
+                        const RunSelection& sel) {
+  sqlite3* db = journal.db();
+  const std::string from =
+      " FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
+      "s.run_id AND l.lock_id = s.lock_id" +
+      session_filter(runs, sel);
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  auto key = [](Query& q) {
+    return Labels{{"rig", q.text(0)}, {"lock", q.text(1)}, {"material", q.text(2)}};
+  };
+
+  Family sessions{"lockrig_sessions",
+                  "gauge",
+                  "",
+                  "Sessions in the selected runs by result (pass, fail, rig_fault)",
+                  {}};
+  Family sli_sessions{"lockrig_sli_sessions",
+                      "gauge",
+                      "",
+                      "SLI-eligible sessions (rig faults excluded) in the selected runs",
+                      {}};
+  Family sli_successes{
+      "lockrig_sli_successes", "gauge", "", "SLI sessions that unlocked within their budget", {}};
+  Family sli{"lockrig_sli_ratio",
+             "gauge",
+             "ratio",
+             "Session SLI: successes / SLI sessions over the selected runs",
+             {}};
+  {
+    Query q(db,
+            "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, count(*), "
+            "sum(s.sli_eligible AND s.result <> 'rig_fault'), "
+            "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
+                from + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+    bind_scenarios(q, sel);
+    std::map<Labels, std::pair<long long, long long>> sli_counts;
+    while (q.step()) {
+      Labels l = key(q);
+      Labels with_result = l;
+      with_result.emplace_back("result", q.text(3));
+      sessions.samples.push_back(labels_text(with_result) + " " + std::to_string(q.integer(4)));
+      auto& c = sli_counts[l];
+      c.first += q.integer(5);
+      c.second += q.integer(6);
+    }
+    for (const auto& [l, c] : sli_counts) {
+      sli_sessions.samples.push_back(labels_text(l) + " " + std::to_string(c.first));
+      sli_successes.samples.push_back(labels_text(l) + " " + std::to_string(c.second));
+      if (c.first > 0)
+        sli.samples.push_back(labels_text(l) + " " +
+                              number(static_cast<double>(c.second) / static_cast<double>(c.first)));
+    }
+  }
+  Family failures{"lockrig_sli_failures",
+                  "gauge",
+                  "",
+                  "Failed SLI sessions by the outcome of their last attempt",
+                  {}};
+  {
+    Query q(db, "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, count(*)" +
+                    from +
+                    " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0 "
+                    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+    bind_scenarios(q, sel);
+    while (q.step()) {
+      Labels l = key(q);
+      l.emplace_back("outcome", q.text(3));
+      failures.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(4)));
+    }
+  }
+  Family failed_attempts{"lockrig_failed_attempts",
+                         "gauge",
+                         "",
+                         "Attempts that did not unlock, by class (lock, expected, rig_fault) and "
+                         "outcome",
+                         {}};
+  {
+    Query q(db,
+            "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), a.class, a.outcome, "
+            "count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id JOIN runs r ON r.id "
+            "= s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id" +
+                session_filter(runs, sel) +
+                " AND a.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
+    bind_scenarios(q, sel);
+    while (q.step()) {
+      Labels l = key(q);
+      l.emplace_back("class", q.text(3));
+      l.emplace_back("outcome", q.text(4));
+      failed_attempts.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(5)));
+    }
+  }
+  Family fault_events{"lockrig_rig_fault_events",
+                      "gauge",
+                      "",
+                      "Rig-fault and quarantine events journaled in the selected runs",
+                      {}};
+  {
+    Query q(db,
+            "SELECT r.rig, e.kind, count(*) FROM events e JOIN runs r ON r.id = e.run_id WHERE "
+            "e.kind IN ('rig_fault', 'quarantine') AND e.run_id IN " +
+                in_list(runs) + " GROUP BY 1, 2 ORDER BY 1, 2");
+    while (q.step())
+      fault_events.samples.push_back(labels_text({{"rig", q.text(0)}, {"kind", q.text(1)}}) + " " +
+                                     std::to_string(q.integer(2)));
+  }
+  Family last_lock{"lockrig_last_run_timestamp_seconds",
+                   "gauge",
+                   "seconds",
+                   "Start of the latest selected run with sessions of this lock (Unix time)",
+                   {}};
+  {
+    Query q(
+        db,
+        "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), (julianday(max(r.started_at)) "
+        "- 2440587.5) * 86400.0" +
+            from + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    bind_scenarios(q, sel);
+    while (q.step())
+      last_lock.samples.push_back(labels_text(key(q)) + " " +
+                                  number(std::round(q.real(3) * 1000.0) / 1000.0));
+  }
+  Family runs_family{"lockrig_runs", "gauge", "", "Selected runs by rig and status", {}};
+  Family rig_last{"lockrig_rig_last_run_timestamp_seconds",
+                  "gauge",
+                  "seconds",
+                  "Start of the rig's latest selected run (Unix time)",
+                  {}};
+  Family rig_exit{"lockrig_rig_last_run_exit_code",
+                  "gauge",
+                  "",
+                  "Exit code of the rig's latest selected run (-1 while it is running)",
+                  {}};
+  {
+    std::map<std::pair<std::string, std::string>, long long> by_status;
+    std::map<std::string, const RunRow*> latest;
+    for (const auto& r : runs) {
+      ++by_status[{r.rig, r.status}];
+      latest[r.rig] = &r;  // runs are oldest first
+    }
+    for (const auto& [k, n] : by_status)
+      runs_family.samples.push_back(labels_text({{"rig", k.first}, {"status", k.second}}) + " " +
+                                    std::to_string(n));
+    for (const auto& [rig, r] : latest) {
+      Query q(db,
+              "SELECT (julianday(started_at) - 2440587.5) * 86400.0, COALESCE(exit_code, -1) FROM "
+              "runs WHERE id = " +
+                  std::to_string(r->id));
+      if (!q.step()) continue;
+      rig_last.samples.push_back(labels_text({{"rig", rig}}) + " " +
+                                 number(std::round(q.real(0) * 1000.0) / 1000.0));
+      rig_exit.samples.push_back(labels_text({{"rig", rig}}) + " " + std::to_string(q.integer(1)));
+    }
+  }
+
+  std::string out;
+  for (const Family* f :
+       {&sli, &sli_sessions, &sli_successes, &sessions, &failures, &failed_attempts, &fault_events,
+        &last_lock, &runs_family, &rig_last, &rig_exit}) {
+    out += "# HELP " + f->name + " " + f->help + "\n";
+    out += "# TYPE " + f->name + " " + f->type + "\n";
+    if (!f->unit.empty()) out += "# UNIT " + f->name + " " + f->unit + "\n";
+    for (const auto& s : f->samples) out += f->name + s + "\n";
+  }
+  return out + "# EOF\n";
+}
+
+}  // namespace
+
+// ---- Escaping ----
+
+namespace {
+
+// Printable ASCII needs no sanitizing: the common case, kept off the allocation path.
+bool plain_ascii(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  if (plain_ascii(s) && s.find_first_of("\"\\") == std::string_view::npos) {
+    out += '"';
+    out += s;
+    out += '"';
+    return;
+  }
+  out += json_string(s);
+}
+
+void append_csv_field(std::string& out, std::string_view s) {
+  if (plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
+    out += s;
+  else
+    out += csv_field(s);
+}
+
+}  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : sanitize_utf8(s)) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string csv_field(std::string_view s) {
+  const std::string clean = sanitize_utf8(s);
+  if (clean.find_first_of(",\"\r\n") == std::string::npos) return clean;
+  std::string out = "\"";
+  for (char c : clean) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string openmetrics_label_value(std::string_view s) {
+  std::string out;
+  for (char c : sanitize_utf8(s)) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// ---- AtomicFile ----
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path) {
+  check_output_path(path);
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  tmp_ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(tmp_.data());
+  if (fd < 0) {
+    const int err = errno;
+    tmp_.clear();
+    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(err));
+  }
+  // mkstemp creates 0600; an export is meant to be read by others (node_exporter runs as its
+  // own user), so use what a plain create would, or the mode of the file it replaces.
+  struct stat st {};
+  mode_t mode = 0;
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd, mode) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail("chmod", err);
+  }
+  f_ = ::fdopen(fd, "wb");
+  if (!f_) {
+    const int err = errno;
+    ::close(fd);
+    fail("fdopen", err);
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) std::fclose(f_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what, int err) {
+  if (f_) std::fclose(f_);
+  f_ = nullptr;
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  tmp_.clear();
+  throw UsageError("cannot write --output " + quote(path_) + ": " + what + ": " +
+                   std::strerror(err));
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
+  if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size()) fail("write", errno);
+}
+
+void AtomicFile::commit() {
+  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
+  if (std::fflush(f_) != 0) fail("write", errno);
+  if (::fsync(fileno(f_)) != 0) fail("fsync", errno);
+  const int rc = std::fclose(f_);
+  f_ = nullptr;
+  if (rc != 0) fail("close", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("rename", errno);
+  tmp_.clear();
+}
+
+// ---- Run selection ----
+
+std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection) {
+  sqlite3* db = journal.db();
+  const std::string& path = journal.path();
+  std::vector<RunRow> all;
+  {
+    Query q(db,
+            "SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), status FROM runs "
+            "ORDER BY id");
+    while (q.step()) {
+      RunRow r;
+      r.id = q.integer(0);
+      r.uuid = q.text(1);
+      r.host = q.text(2);
+      r.rig = q.text(3);
+      r.started_at = q.text(4);
+      r.ended_at = q.text(5);
+      r.status = q.text(6);
+      all.push_back(std::move(r));
+    }
+  }
+  if (all.empty()) throw UsageError("journal " + quote(path) + " has no runs yet");
+  {
+    std::unordered_map<std::int64_t, std::size_t> index;
+    for (std::size_t i = 0; i < all.size(); ++i) index[all[i].id] = i;
+    Query q(db, "SELECT run_id, key, value FROM run_labels");
+    while (q.step()) {
+      auto it = index.find(q.integer(0));
+      if (it != index.end()) all[it->second].labels[q.text(1)] = q.text(2);
+    }
+  }
+  auto latest = [](const std::vector<RunRow>& runs) {
+    return runs.empty() ? std::string()
+                        : "; the latest run is " + runs.back().uuid + " (started " +
+                              runs.back().started_at + ")";
+  };
+  std::vector<RunRow> runs = all;
+  if (!selection.runs.empty()) {
+    std::vector<RunRow> picked;
+    for (const auto& want : selection.runs) {
+      std::vector<const RunRow*> hits;
+      for (const auto& r : runs)
+        if (r.uuid == want || (want.size() >= 4 && r.uuid.compare(0, want.size(), want) == 0))
+          hits.push_back(&r);
+      if (hits.empty())
+        throw UsageError("--run " + quote(want) + " matches no run in " + quote(path) +
+                         (want.size() < 4 ? " (give the full uuid or at least 4 characters)" : "") +
+                         latest(all) + " (see lockrig runs)");
+      if (hits.size() > 1)
+        throw UsageError("--run " + quote(want) + " matches " + std::to_string(hits.size()) +
+                         " runs (" + hits[0]->uuid + ", " + hits[1]->uuid +
+                         "...); give more of the uuid");
+      if (std::none_of(picked.begin(), picked.end(),
+                       [&](const RunRow& p) { return p.id == hits[0]->id; }))
+        picked.push_back(*hits[0]);
+    }
+    std::sort(picked.begin(), picked.end(),
+              [](const RunRow& a, const RunRow& b) { return a.id < b.id; });
+    runs = std::move(picked);
+  }
+  for (const auto& f : selection.where) {
+    std::vector<RunRow> kept;
+    std::set<std::string> values, keys;
+    for (const auto& r : runs) {
+      auto it = r.labels.find(f.key);
+      if (it != r.labels.end()) values.insert(it->second);
+      for (const auto& [k, v] : r.labels) keys.insert(k);
+      if (it != r.labels.end() && it->second == f.value) kept.push_back(r);
+    }
+    if (kept.empty()) {
+      const std::vector<std::string> present =
+          values.empty() ? std::vector<std::string>(keys.begin(), keys.end())
+                         : std::vector<std::string>(values.begin(), values.end());
+      std::vector<std::string> quoted;
+      for (const auto& v : present) quoted.push_back(quote(v));
+      throw UsageError("--where " + quote(f.text()) + " matches no run; " +
+                       (values.empty() ? "labels present: " : "values of " + quote(f.key) + ": ") +
+                       (quoted.empty() ? "(none)" : join(quoted, ", ")));
+    }
+    runs = std::move(kept);
+  }
+  if (selection.since) {
+    std::vector<RunRow> kept;
+    for (const auto& r : runs)
+      if (r.started_at >= *selection.since) kept.push_back(r);
+    if (kept.empty())
+      throw UsageError("--since " + quote(*selection.since) + " matches no run" + latest(runs));
+    runs = std::move(kept);
+  }
+  if (selection.last) {
+    const auto n = static_cast<std::size_t>(*selection.last);
+    if (runs.size() > n) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(n));
+  }
+  return runs;
+}
+
+// ---- The command ----
+
+int cmd_export(const std::vector<std::string>& args) {
+  return cmd_export(args, std::cout);
+}
+
+int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
+  SelectionOptions sel_opts;
+  std::string format, table = "sessions", output, schema;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")("format", po::value(&format),
+                                                      "ndjson | csv | openmetrics (required)")(
+      "table", po::value(&table)->default_value(table),
+      "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)");
+  add_selection_options(desc, sel_opts);
+  desc.add_options()("output,o", po::value(&output),
+                     "write to FILE instead of stdout, atomically (temporary file, fsync, rename)")(
+      "bigquery-schema", po::value(&schema),
+      "print the BigQuery schema (JSON) of --table sessions|attempts and exit");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see lockrig export --help)");
+  }
+  if (vm.count("help")) {
+    out << "Usage: lockrig export --format ndjson|csv|openmetrics [options]\n\n"
+           "Exports the journal for other tools. ndjson and csv: one row per session (or per\n"
+           "attempt with --table attempts), denormalized (run, rig, host, lock, material,\n"
+           "firmware, app, scenario, UTC and monotonic times, result) so a warehouse such as\n"
+           "BigQuery loads the file as is; columns and types: docs/exports.md. openmetrics: a\n"
+           "textfile for node_exporter's textfile collector (SLI, sessions, failures by class,\n"
+           "rig faults, last run time per rig/lock/material), all gauges over the selected runs.\n"
+           "Rows are streamed: memory does not grow with the journal.\n\n"
+        << desc
+        << "\nExamples:\n"
+           "  lockrig export --format ndjson --since 1d -o sessions.ndjson\n"
+           "  lockrig export --format csv --table attempts --where build=nightly -o a.csv\n"
+           "  lockrig export --format openmetrics -o /var/lib/node_exporter/textfile/lockrig.prom\n"
+           "  lockrig export --bigquery-schema sessions > sessions.schema.json\n\n"
+           "Exit codes: 0 written, 2 usage or journal error (nothing written).\n";
+    return 0;
+  }
+  if (vm.count("bigquery-schema")) {
+    if (schema != "sessions" && schema != "attempts")
+      throw UsageError("--bigquery-schema must be sessions or attempts; got " + quote(schema));
+    out << bigquery_schema(schema == "sessions" ? session_columns() : attempt_columns());
+    return 0;
+  }
+  if (format.empty()) throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
+  const std::vector<std::string> formats = {"ndjson", "csv", "openmetrics"};
+  if (std::find(formats.begin(), formats.end(), format) == formats.end())
+    throw UsageError("--format must be ndjson, csv or openmetrics; got " + quote(format) +
+                     did_you_mean(format, formats));
+  if (table != "sessions" && table != "attempts")
+    throw UsageError("--table must be sessions or attempts; got " + quote(table) +
+                     did_you_mean(table, {"sessions", "attempts"}));
+  if (format == "openmetrics" && !vm["table"].defaulted())
+    throw UsageError(
+        "--table applies to ndjson and csv; openmetrics covers sessions, attempts "
+        "and events together");
+  check_output_path(output);
+  check_output_is_not_journal(output, sel_opts.db);
+  const RunSelection sel = run_selection_of(sel_opts, vm);
+  Journal journal = Journal::open_readonly(sel_opts.db);
+  // One read transaction: a run being written meanwhile cannot make the rows inconsistent.
+  Transaction snapshot(journal.db(), "BEGIN");
+  const std::vector<RunRow> runs = select_runs(journal, sel);
+  if (!sel.scenarios.empty()) {
+    Query q(journal.db(), "SELECT DISTINCT scenario FROM sessions s" + session_filter(runs, sel));
+    bind_scenarios(q, sel);
+    std::set<std::string> found;
+    while (q.step()) found.insert(q.text(0));
+    for (const auto& s : sel.scenarios)
+      if (!found.count(s))
+        throw UsageError("--scenario " + quote(s) + " has no sessions in the selected runs");
+  }
+  Sink sink(output, out);
+  if (format == "openmetrics")
+    sink.write(openmetrics(journal, runs, sel));
+  else
+    export_rows(journal, runs, sel, table, format, sink);
+  sink.finish();
+  return 0;
+}
+
+}  // namespace lockrig::reports

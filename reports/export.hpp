@@ -1,0 +1,49 @@
+// `lockrig export`: the journal's sessions or attempts as NDJSON or CSV rows a warehouse loads as
+// is, and an OpenMetrics textfile for node_exporter's textfile collector (docs/exports.md).
+// Rows are streamed from SQLite to the output, so memory does not grow with the journal.
+#pragma once
+
+#include <cstdio>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reports/dataset.hpp"
+#include "rig/journal.hpp"
+
+namespace lockrig::reports {
+
+// Exit 0 when the export was written. Bad input throws UsageError / JournalError (exit 2).
+int cmd_export(const std::vector<std::string>& args);
+int cmd_export(const std::vector<std::string>& args, std::ostream& out);
+
+// The runs a selection picks, oldest first, with their labels; the same filters, order and error
+// messages as load_dataset's run selection, without reading any session. `scenarios` of the
+// selection is not applied here (it filters sessions, not runs).
+std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection);
+
+// A file written next to its final path and renamed over it on commit(), after an fsync, so a
+// reader (or node_exporter's textfile collector) never sees half of it and a failure leaves the
+// old file as it was. Without commit() the temporary file is removed.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view bytes);
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err);
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+};
+
+// Text escaping for the export formats (exposed for tests).
+std::string json_string(std::string_view s);              // "..." with JSON escapes, valid UTF-8
+std::string csv_field(std::string_view s);                // RFC 4180: quoted when needed
+std::string openmetrics_label_value(std::string_view s);  // \\, \", \n escaped, valid UTF-8
+
+}  // namespace lockrig::reports
