@@ -376,7 +376,7 @@ void Campaign::work(GroupState& g) {
       run_item(g, item, link);
       return true;
     });
-    if (options_.run_lock && !halt_) options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
+    if (options_.run_lock) options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
     for (auto& l : g.links)
       if (l->connected()) l->disconnect();
   } catch (...) {
