@@ -216,10 +216,12 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   if (resume)
     for (const char* o : {"fixture", "scenario", "seed", "repeat", "locks", "label", "clock"})
       if (vm.count(o) && !vm[o].defaulted())
-        throw UsageError(std::string("--resume continues a run with the inputs it started with; --") +
-                         o + " cannot be given with it");
+        throw UsageError(
+            std::string("--resume continues a run with the inputs it started with; --") + o +
+            " cannot be given with it");
   if (quarantine_after < 1)
-    throw UsageError("--quarantine-after must be at least 1, got " + std::to_string(quarantine_after));
+    throw UsageError("--quarantine-after must be at least 1, got " +
+                     std::to_string(quarantine_after));
   if (log_format_name == "journal" || (log_format_name == "auto" && stderr_is_journal()))
     set_log_format(LogFormat::journal);
   else if (log_format_name == "auto" || log_format_name == "plain")
@@ -272,7 +274,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       throw UsageError(std::string("--lock-file: ") + e.what());
     }
     if (!rig_lock) {
-      std::fprintf(stderr, "%slockrig: rig lock %s is held by %s; not starting a second run on the same rig\n",
+      std::fprintf(stderr,
+                   "%slockrig: rig lock %s is held by %s; not starting a second run on the same "
+                   "rig\n",
                    log_prefix(log_level::err), quote(lock_file).c_str(), holder.describe().c_str());
       return exit_code::busy;
     }
@@ -285,17 +289,20 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::optional<FileLock> run_lock;
   if (!resume) {
     in = load_inputs(fixture_path, scenario_paths, registry);
-    (void)make_plan(in.fixture, in.scenarios, opt.plan);  // plan errors before the journal is opened
+    // Plan errors before the journal is opened.
+    (void)make_plan(in.fixture, in.scenarios, opt.plan);
     journal_slot.emplace(Journal::open(db_path, sync));
     opt.uuid = make_uuid_v4();
   } else {
     journal_slot.emplace(Journal::open(db_path, sync));
     const StoredRun found = find_run_to_resume(*journal_slot, resume_selector);
     LockHolder holder;
-    run_lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig run --resume", &holder);
+    run_lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig run --resume",
+                                     &holder);
     if (!run_lock) {
-      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n", log_prefix(log_level::err),
-                   static_cast<long long>(found.id), holder.describe().c_str());
+      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
+                   log_prefix(log_level::err), static_cast<long long>(found.id),
+                   holder.describe().c_str());
       return exit_code::busy;
     }
     // Look again now that the run is ours: another resume may have finished it meanwhile.
@@ -323,7 +330,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     } catch (const std::runtime_error& e) {
       throw JournalError(e.what());
     }
-    if (!run_lock) throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
+    if (!run_lock)
+      throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
   }
   // The run lock goes with the run once it has ended; a crash leaves it for --resume.
   run_lock->remove_on_release();
@@ -356,7 +364,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
 
   if (!vm.count("quiet")) {
     if (out.part > 1)
-      std::printf("\nrun %s resumed (part %d): %lld sessions kept from earlier parts, %lld run now\n",
+      std::printf("\nrun %s resumed (part %d): %lld sessions kept from earlier parts, %lld run "
+                  "now\n",
                   out.uuid.c_str(), out.part, out.sessions_before,
                   out.counters.sessions - out.sessions_before);
     std::printf("\nrun %s (%s) on rig %s, seed %llu, journal %s\n", out.uuid.c_str(),
@@ -370,11 +379,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
                  out.abort_reason.c_str());
   if (out.counters.failed_assertions > 0)
-    std::fprintf(stderr, "%slockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
+    std::fprintf(stderr,
+                 "%slockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
                  log_prefix(log_level::warning), out.counters.failed_assertions);
   if (!out.safe_state_restored)
-    std::fprintf(stderr, "%slockrig: WARNING: the bench could not be returned to its safe state; "
-                         "see the journal's events (kind safe_state)\n", log_prefix(log_level::err));
+    std::fprintf(stderr,
+                 "%slockrig: WARNING: the bench could not be returned to its safe state; "
+                 "see the journal's events (kind safe_state)\n",
+                 log_prefix(log_level::err));
   std::fflush(stdout);
   return out.exit_code;
 }
@@ -446,10 +458,10 @@ int cmd_runs(const std::vector<std::string>& args) {
       "interrupted", "print only the ids of interrupted runs, one per line (for scripts)");
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
-    print_help("Usage: lockrig runs [--db FILE] [--interrupted]\n\nLists the runs in a journal, oldest "
-               "first. A run shown as `interrupted` is `running`\nin the journal but no lockrig process "
-               "holds its run lock any more (crash, kill -9,\npower loss): continue it with "
-               "lockrig run --resume RUN.\n",
+    print_help("Usage: lockrig runs [--db FILE] [--interrupted]\n\nLists the runs in a journal, "
+               "oldest first. A run shown as `interrupted` is `running`\nin the journal but no "
+               "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
+               "continue it with lockrig run --resume RUN.\n",
                desc);
     return exit_code::ok;
   }

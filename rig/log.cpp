@@ -24,8 +24,12 @@ bool stderr_is_journal() {
          static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
-void set_log_format(LogFormat format) { g_format = format; }
-LogFormat log_format() { return g_format; }
+void set_log_format(LogFormat format) {
+  g_format = format;
+}
+LogFormat log_format() {
+  return g_format;
+}
 
 const char* log_prefix(int level) {
   if (g_format != LogFormat::journal) return "";

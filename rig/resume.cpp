@@ -69,8 +69,10 @@ StoredRun load_run(sqlite3* db, std::int64_t id) {
   p.bind(1, id);
   while (p.step()) {
     r.has_plan = true;
-    if (p.text(0) == "scenario_file") r.scenario_files.push_back(p.text(1));
-    else if (p.text(0) == "locks") r.locks = split_commas({p.text(1)});
+    if (p.text(0) == "scenario_file")
+      r.scenario_files.push_back(p.text(1));
+    else if (p.text(0) == "locks")
+      r.locks = split_commas({p.text(1)});
   }
   return r;
 }
@@ -121,7 +123,8 @@ StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool
     std::vector<std::int64_t> ids;
     while (q.step()) ids.push_back(q.integer(0));
     if (ids.empty())
-      throw UsageError("--resume: journal " + quote(journal.path()) + " has no run " + quote(selector));
+      throw UsageError("--resume: journal " + quote(journal.path()) + " has no run " +
+                       quote(selector));
     if (ids.size() > 1)
       throw UsageError("--resume: " + quote(selector) + " matches " + std::to_string(ids.size()) +
                        " runs; give more of the uuid");
@@ -130,9 +133,9 @@ StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool
   StoredRun r = load_run(db, id);
   const std::string name = "run " + std::to_string(r.id) + " (" + r.uuid + ")";
   if (r.status == "running") {
-    const auto holder = lock_is_ours ? std::nullopt : FileLock::holder_of(run_lock_path(journal.path(), r.uuid));
-    if (holder)
-      throw UsageError("--resume: " + name + " is still running: " + holder->describe());
+    const auto holder =
+        lock_is_ours ? std::nullopt : FileLock::holder_of(run_lock_path(journal.path(), r.uuid));
+    if (holder) throw UsageError("--resume: " + name + " is still running: " + holder->describe());
   } else if (r.status != "aborted") {
     throw UsageError("--resume: " + name + " is " + r.status +
                      "; only interrupted (or aborted) runs can be resumed");
@@ -182,8 +185,10 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
   while (e.step()) {
     const std::string lock = e.text(0), kind = e.text(2), target = e.text(3), value = e.text(4);
     p.last_t = std::max(p.last_t, TimePoint{e.integer(1)});
-    if (kind == "wait_until" && value == "timeout") ++p.wait_failures;
-    else if (kind == "resumed") ++p.attempts;
+    if (kind == "wait_until" && value == "timeout")
+      ++p.wait_failures;
+    else if (kind == "resumed")
+      ++p.attempts;
     else if (kind == "interrupted") {
       if (auto k = item_of(lock, target)) ++p.crashes[*k];
     } else if (kind == "quarantine") {

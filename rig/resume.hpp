@@ -35,10 +35,10 @@ struct StoredRun {
     std::string name, source, sha256;
     int repeat = 0;
   };
-  std::vector<ScenarioRow> scenarios;        // run_scenarios
-  bool has_plan = false;                     // the `plan` events were journaled
-  std::vector<std::string> scenario_files;   // as given, in order (plan events)
-  std::vector<std::string> locks;            // the selected lock ids (plan event)
+  std::vector<ScenarioRow> scenarios;       // run_scenarios
+  bool has_plan = false;                    // the `plan` events were journaled
+  std::vector<std::string> scenario_files;  // as given, in order (plan events)
+  std::vector<std::string> locks;           // the selected lock ids (plan event)
 };
 
 // The `plan` events a new run journals first: what --resume needs to rebuild its plan.
@@ -51,20 +51,21 @@ bool is_interrupted(const std::string& journal_path, const std::string& status,
 
 // The run `selector` names (id, uuid or a unique uuid prefix of 8+ characters); empty: the most
 // recent interrupted run. Throws UsageError naming the choice when there is none or the run is
-// not resumable (completed, rig_fault, still running); the caller checks has_plan. `lock_is_ours`: the caller already holds
-// the run's lock (the check after taking it).
-StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool lock_is_ours = false);
+// not resumable (completed, rig_fault, still running); the caller checks has_plan. `lock_is_ours`:
+// the caller already holds the run's lock (the check after taking it).
+StoredRun find_run_to_resume(Journal& journal, const std::string& selector,
+                             bool lock_is_ours = false);
 
 // Everything the journal says about how far a run got.
 struct JournaledProgress {
   // Finished sessions, mapped to whether the lock's link was still up when each ended.
   std::map<SessionKey, bool> sessions;
-  std::set<ItemKey> rig_fault_items;            // items with a rig_fault session
-  std::map<ItemKey, int> crashes;               // `interrupted` events per item
-  std::set<ItemKey> quarantined;                // items quarantined for crashing the controller
+  std::set<ItemKey> rig_fault_items;  // items with a rig_fault session
+  std::map<ItemKey, int> crashes;     // `interrupted` events per item
+  std::set<ItemKey> quarantined;      // items quarantined for crashing the controller
   std::map<std::string, std::string> quarantine_reason;  // lock → rig-fault quarantine detail
-  std::map<std::string, std::string> firmware;  // lock → firmware recorded in run_locks
-  std::set<std::string> locks_recorded;         // run_locks rows
+  std::map<std::string, std::string> firmware;           // lock → firmware recorded in run_locks
+  std::set<std::string> locks_recorded;                  // run_locks rows
   bool has_app_label = false;
   TimePoint last_t{0};  // latest time stamp of the run so far
   RunCounters counters;

@@ -50,7 +50,9 @@ std::string hostname() {
   return buf;
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 LockHolder read_holder(int fd) {
   char buf[kCrashOffset] = {};
@@ -67,10 +69,14 @@ LockHolder read_holder(int fd) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-    if (key == "pid") h.pid = value;
-    else if (key == "host") h.host = value;
-    else if (key == "started") h.started_at = value;
-    else if (key == "what") h.what = value;
+    if (key == "pid")
+      h.pid = value;
+    else if (key == "host")
+      h.host = value;
+    else if (key == "started")
+      h.started_at = value;
+    else if (key == "what")
+      h.what = value;
   }
   return h;
 }
@@ -88,7 +94,8 @@ std::string LockHolder::describe() const {
 std::optional<FileLock> FileLock::try_acquire(const std::string& path, const std::string& what,
                                               LockHolder* holder) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open lock file " + quote(path) + ": " + errno_text());
+  if (fd < 0)
+    throw std::runtime_error("cannot open lock file " + quote(path) + ": " + errno_text());
   FileLock lock(fd, path);
   // A reader (`lockrig runs`) may hold a shared lock for an instant while it looks: try a few
   // times before calling the lock taken.
@@ -111,13 +118,16 @@ std::optional<FileLock> FileLock::try_acquire(const std::string& path, const std
     const std::size_t n = static_cast<std::size_t>(st.st_size - kSlotsOffset) / sizeof(ItemSlot);
     lock.previous_.resize(n);
     const ssize_t got = ::pread(fd, lock.previous_.data(), n * sizeof(ItemSlot), kSlotsOffset);
-    if (got < 0) lock.previous_.clear();
-    else lock.previous_.resize(static_cast<std::size_t>(got) / sizeof(ItemSlot));
+    if (got < 0)
+      lock.previous_.clear();
+    else
+      lock.previous_.resize(static_cast<std::size_t>(got) / sizeof(ItemSlot));
   }
-  std::string header = "lockrig lock: held while the process below runs; released by the kernel "
-                       "when it ends\npid=" +
-                       std::to_string(::getpid()) + "\nhost=" + hostname() +
-                       "\nstarted=" + utc_now_iso8601() + "\nwhat=" + what + "\n";
+  std::string header =
+      "lockrig lock: held while the process below runs; released by the kernel "
+      "when it ends\npid=" +
+      std::to_string(::getpid()) + "\nhost=" + hostname() + "\nstarted=" + utc_now_iso8601() +
+      "\nwhat=" + what + "\n";
   if (header.size() >= static_cast<std::size_t>(kCrashOffset)) header.resize(kCrashOffset - 1);
   header.resize(kSlotsOffset, '\0');  // also clears the crash note
   if (::ftruncate(fd, 0) != 0 ||
@@ -161,7 +171,9 @@ FileLock& FileLock::operator=(FileLock&& o) noexcept {
   return *this;
 }
 
-FileLock::~FileLock() { release(); }
+FileLock::~FileLock() {
+  release();
+}
 
 void FileLock::release() noexcept {
   if (fd_ < 0) return;
@@ -192,7 +204,9 @@ void FileLock::record_crashes() {
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS}) sigaction(sig, &sa, nullptr);
 }
 
-void set_crash_context(int group) { tl_group = group; }
+void set_crash_context(int group) {
+  tl_group = group;
+}
 
 std::string run_lock_path(const std::string& journal_path, const std::string& run_uuid) {
   return journal_path + ".run-" + run_uuid + ".lock";

@@ -89,7 +89,7 @@ class BatchQueue {
 
 struct GroupState {
   const LockGroup* group = nullptr;
-  std::size_t index = 0;  // in plan.groups (the run lock's slot)
+  std::size_t index = 0;     // in plan.groups (the run lock's slot)
   long long resume_pos = 0;  // resume: items before this position were finished by earlier parts
   std::unique_ptr<Clock> clock;
   std::vector<std::unique_ptr<drivers::LockLink>> links;  // parallel to group->locks
@@ -322,8 +322,8 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           // Resume: an item cut short by the crash runs again from its first step (its bench
           // set-up matters), but a session the earlier part journaled is kept as it was, never
           // written twice.
-          if (resuming_ &&
-              progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition, static_cast<int>(si)})) {
+          if (resuming_ && progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition,
+                                                               static_cast<int>(si)})) {
             if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
             break;
           }
@@ -376,7 +376,8 @@ void Campaign::work(GroupState& g) {
       run_item(g, item, link);
       return true;
     });
-    if (options_.run_lock) options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
+    if (options_.run_lock)
+      options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
     for (auto& l : g.links)
       if (l->connected()) l->disconnect();
   } catch (...) {
@@ -409,7 +410,8 @@ void Campaign::restore_link(GroupState& g, const PlanItem& item,
     const Step& step = sc.steps[si];
     if (step.kind == Step::Kind::disconnect) up = false;
     if (step.kind != Step::Kind::unlock) continue;
-    auto it = progress_.sessions.find(SessionKey{lock_id, sc.name, previous->repetition, static_cast<int>(si)});
+    auto it = progress_.sessions.find(
+        SessionKey{lock_id, sc.name, previous->repetition, static_cast<int>(si)});
     up = it != progress_.sessions.end() && it->second &&
          step.unlock.connection == ConnectionPolicy::keep;
   }
@@ -427,12 +429,12 @@ void Campaign::restore_link(GroupState& g, const PlanItem& item,
   } catch (const drivers::RigFault& e) {
     result = std::string("failed: ") + e.what();
   }
-  queue_.push(JournalBatch{{EventRow{lock_id, g.clock->now(), "reconnect", lock_id, result,
-                                     "resume: the link " + item_label(sc.name, previous->repetition) +
-                                         " kept open, restored before " +
-                                         item_label(sc.name, item.repetition) + " (" +
-                                         std::to_string(tries) + " attempt(s))"}},
-                           std::nullopt});
+  queue_.push(JournalBatch{
+      {EventRow{lock_id, g.clock->now(), "reconnect", lock_id, result,
+                "resume: the link " + item_label(sc.name, previous->repetition) +
+                    " kept open, restored before " + item_label(sc.name, item.repetition) + " (" +
+                    std::to_string(tries) + " attempt(s))"}},
+      std::nullopt});
 }
 
 // Reads how far the run got, decides where each group continues, and journals what happened
@@ -471,7 +473,8 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
       // A rig fault quarantined these locks before the crash: they stay out of the run.
       g.quarantined = true;
       rig_fault_stopped_ = true;
-      if (abort_reason_.empty()) abort_reason_ = "rig fault in an earlier part of the run: " + it->second;
+      if (abort_reason_.empty())
+        abort_reason_ = "rig fault in an earlier part of the run: " + it->second;
     }
   }
 
@@ -499,10 +502,12 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
         detail = "in flight when the controller crashed elsewhere (signal " +
                  std::to_string(crash->signal) + "); its unfinished session was discarded";
       } else {
-        detail = "in flight when the controller was killed or lost power; its unfinished "
-                 "session was discarded";
+        detail =
+            "in flight when the controller was killed or lost power; its unfinished "
+            "session was discarded";
       }
-      events.push_back(EventRow{lock_id, t, "interrupted", label, crashed_here ? "crash" : "stopped",
+      events.push_back(EventRow{lock_id, t, "interrupted", label,
+                                crashed_here ? "crash" : "stopped",
                                 detail + "; the item runs again from its first step"});
       resume_notes_.push_back(lock_id + " " + label + ": " + detail);
       if (!crashed_here) continue;
@@ -512,11 +517,12 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
       {
         // Earlier crash notes for the item are `interrupted` events with value `crash`.
         sqlite3_stmt* q = nullptr;
-        sqlite_check(sqlite3_prepare_v2(journal_.db(),
-                                        "SELECT count(*) FROM events WHERE run_id = ? AND kind = "
-                                        "'interrupted' AND value = 'crash' AND lock_id = ? AND target = ?",
-                                        -1, &q, nullptr),
-                     journal_.db(), "prepare");
+        sqlite_check(
+            sqlite3_prepare_v2(journal_.db(),
+                               "SELECT count(*) FROM events WHERE run_id = ? AND kind = "
+                               "'interrupted' AND value = 'crash' AND lock_id = ? AND target = ?",
+                               -1, &q, nullptr),
+            journal_.db(), "prepare");
         sqlite3_bind_int64(q, 1, run_id_);
         sqlite3_bind_text(q, 2, lock_id.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 3, label.c_str(), -1, SQLITE_TRANSIENT);
@@ -628,8 +634,10 @@ RunOutcome Campaign::run() {
   // A resumed run continues its time line after the latest moment the earlier parts journaled.
   const TimePoint t0 = resuming_ ? progress_.last_t + std::chrono::seconds(1) : TimePoint{0};
   for (std::size_t i = 0; i < groups.size(); ++i) {
-    if (virtual_clock) groups[i].clock = std::make_unique<VirtualClock>(t0);
-    else groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
+    if (virtual_clock)
+      groups[i].clock = std::make_unique<VirtualClock>(t0);
+    else
+      groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
   }
   for (auto& e : resume_events) e.t = t0;
   out.part = resuming_ ? progress_.attempts + 1 : 1;
@@ -678,8 +686,8 @@ RunOutcome Campaign::run() {
       std::vector<EventRow> first{EventRow{
           "", t0, "resumed", info.uuid, "part " + std::to_string(out.part),
           "resumed by pid " + std::to_string(::getpid()) + " on " + hostname() + " with lockrig " +
-              LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version + "); " +
-              std::to_string(progress_.counters.sessions) + " sessions already journaled"}};
+              LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version +
+              "); " + std::to_string(progress_.counters.sessions) + " sessions already journaled"}};
       first.insert(first.end(), start_events.begin(), start_events.end());
       first.insert(first.end(), resume_events.begin(), resume_events.end());
       start_events = std::move(first);

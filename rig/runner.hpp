@@ -43,7 +43,8 @@ struct RunOptions {
   // `fixture`/`scenarios` from what it recorded (same files, repeats as journaled) and holds its
   // run lock; `seed`, `plan.lock_filter` and the clock must be the run's.
   const StoredRun* resume = nullptr;
-  int quarantine_after_crashes = 2;  // a plan item that crashed the controller this often is skipped
+  int quarantine_after_crashes =
+      2;  // a plan item that crashed the controller this often is skipped
 };
 
 struct RunCounters {
@@ -72,9 +73,9 @@ struct RunOutcome {
   double campaign_seconds = 0;
   std::string abort_reason;
   bool safe_state_restored = false;
-  int part = 1;  // 1 for a new run; 2 for its first resume, ...
-  long long sessions_before = 0;              // journaled by earlier parts (resume)
-  std::vector<std::string> resume_notes;      // items discarded/quarantined on resume
+  int part = 1;                           // 1 for a new run; 2 for its first resume, ...
+  long long sessions_before = 0;          // journaled by earlier parts (resume)
+  std::vector<std::string> resume_notes;  // items discarded/quarantined on resume
 };
 
 // Throws ConfigError/UsageError (before anything is journaled) and RigFault when the bench

@@ -141,9 +141,10 @@ LockModel resolve_lock_model(const LockSpec& spec) {
     const auto hash = m.crash_controller_on.find('#');
     const std::string rep = hash == std::string::npos ? "" : m.crash_controller_on.substr(hash + 1);
     if (hash == 0 || rep.empty() || rep.find_first_not_of("0123456789") != std::string::npos)
-      throw ConfigError(spec.settings.where("crash_controller_on"),
-                        "crash_controller_on wants \"scenario#repetition\" (e.g. \"daily-unlock#3\"), got " +
-                            quote(m.crash_controller_on));
+      throw ConfigError(
+          spec.settings.where("crash_controller_on"),
+          "crash_controller_on wants \"scenario#repetition\" (e.g. \"daily-unlock#3\"), got " +
+              quote(m.crash_controller_on));
   }
   m.manufacturer = spec.settings.get_string("manufacturer", m.manufacturer);
   Settings profiles = spec.shared.child("firmware_profiles");
@@ -186,8 +187,8 @@ class SimLock final : public LockLink {
     if (!model_.crash_controller_on.empty() &&
         model_.crash_controller_on == std::string(scenario) + "#" + std::to_string(repetition))
       crash_controller();
-    const std::uint64_t item = stable_hash(scenario) * 0x9e3779b97f4a7c15ULL +
-                               static_cast<std::uint64_t>(repetition);
+    const std::uint64_t item =
+        stable_hash(scenario) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(repetition);
     rng_ = Rng(seed_ ^ stable_hash(id_) ^ (item * 0xbf58476d1ce4e5b9ULL));
   }
 

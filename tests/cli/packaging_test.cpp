@@ -15,9 +15,11 @@ TEST(Packaging, SystemdUnitsPassSystemdAnalyzeVerify) {
   service = replace_once(service, "ExecStart=/usr/local/lib/lockrig/nightly.sh",
                          "ExecStart=" + source_path("scripts/nightly.sh"));
   tmp.write("lockrig-nightly.service", service);
-  tmp.write("lockrig-nightly.timer", read_file(source_path("packaging/systemd/lockrig-nightly.timer")));
-  const Result r = lockrig({"verify", tmp.file("lockrig-nightly.service"), tmp.file("lockrig-nightly.timer")},
-                           Spawn{tmp.path(), analyze, 60s});
+  tmp.write("lockrig-nightly.timer",
+            read_file(source_path("packaging/systemd/lockrig-nightly.timer")));
+  const Result r =
+      lockrig({"verify", tmp.file("lockrig-nightly.service"), tmp.file("lockrig-nightly.timer")},
+              Spawn{tmp.path(), analyze, 60s});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.err, "") << r.describe();
@@ -44,9 +46,9 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   const Result killed = p.wait();
   if (killed.exited) GTEST_SKIP() << "the run finished before it could be killed";
 
-  const std::string env = "LOCKRIG=" + binary() + " LOCKRIG_DB=" + db_path + " LOCKRIG_JUNIT=" +
-                          tmp.file("junit.xml") + " LOCKRIG_LOCK_FILE=" + tmp.file("rig.lock") +
-                          " LOCKRIG_RUN_ARGS='--repeat 1 --seed 2'";
+  const std::string env =
+      "LOCKRIG=" + binary() + " LOCKRIG_DB=" + db_path + " LOCKRIG_JUNIT=" + tmp.file("junit.xml") +
+      " LOCKRIG_LOCK_FILE=" + tmp.file("rig.lock") + " LOCKRIG_RUN_ARGS='--repeat 1 --seed 2'";
   Result r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
                      Spawn{tmp.path(), "/bin/sh", 120s});
   ASSERT_TRUE(r.exited) << r.describe();
@@ -56,13 +58,15 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
     Db db(db_path);
     EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 1) << "a new run instead of the resume";
     EXPECT_EQ(db.text("SELECT status FROM runs"), "completed");
-    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"), db.integer("SELECT sessions_planned FROM runs"));
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"),
+              db.integer("SELECT sessions_planned FROM runs"));
   }
   const std::string junit = read_file(tmp.file("junit.xml"));
   EXPECT_NE(junit.find("<testsuite"), std::string::npos) << junit.substr(0, 400);
 
   // Nothing to resume the next night: a new run with the configured options.
-  r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")}, Spawn{tmp.path(), "/bin/sh", 120s});
+  r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+              Spawn{tmp.path(), "/bin/sh", 120s});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
   EXPECT_NE(r.err.find("starting the nightly run"), std::string::npos) << r.describe();

@@ -24,9 +24,10 @@ std::vector<std::vector<std::string>> session_content(const Db& db) {
 
 // The run's totals as `lockrig runs` and reports see them.
 std::vector<std::string> totals(const Db& db) {
-  return db.table(
-             "SELECT sessions, sli_sessions, sli_successes, rig_fault_sessions, failed_assertions, "
-             "status, exit_code FROM v_run_summary")
+  return db
+      .table(
+          "SELECT sessions, sli_sessions, sli_successes, rig_fault_sessions, failed_assertions, "
+          "status, exit_code FROM v_run_summary")
       .at(0);
 }
 
@@ -74,14 +75,13 @@ TEST(LockrigResume, SigkillAtRandomPointsThenResumeJournalsWhatAnUninterruptedRu
     ++episodes;
     ASSERT_LT(episodes, 40) << "runs complete too fast to be killed: only " << kills << " kills";
     const std::string seed = std::to_string(100 + episodes);
-    const std::vector<std::string> base = {"run",        "--repeat", "12",  "--seed",
-                                           seed,         "--progress", "off", "-q"};
+    const std::vector<std::string> base = {"run", "--repeat",   "12",  "--seed",
+                                           seed,  "--progress", "off", "-q"};
     const std::string ref_db = tmp.file("ref-" + seed + ".db");
     const std::string db_path = tmp.file("cut-" + seed + ".db");
     auto args_for = [&](const std::string& db, bool resume) {
-      std::vector<std::string> a = resume ? std::vector<std::string>{"run", "--resume", "--progress",
-                                                                     "off", "-q"}
-                                          : base;
+      std::vector<std::string> a =
+          resume ? std::vector<std::string>{"run", "--resume", "--progress", "off", "-q"} : base;
       a.insert(a.end(), {"--db", db});
       if (!resume) a.insert(a.end(), {"--fixture", source_path(kFixture)});
       return a;
@@ -99,8 +99,10 @@ TEST(LockrigResume, SigkillAtRandomPointsThenResumeJournalsWhatAnUninterruptedRu
       // safe state, identities).
       std::uniform_int_distribution<long long> step(0, planned / 10);
       const long long k = step(rng);
-      if (k == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
-      else wait_for_sessions(p, db_path, before + k);
+      if (k == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
+      else
+        wait_for_sessions(p, db_path, before + k);
       if (p.running()) {
         p.signal(SIGKILL);
         const Result r = p.wait();
@@ -148,7 +150,8 @@ TEST(LockrigResume, SigkillAtRandomPointsThenResumeJournalsWhatAnUninterruptedRu
         << "seed " << seed << ": sessions differ from the uninterrupted run";
     // Each resume that got going journaled itself as the next part of the run.
     const auto parts = cut.column("SELECT value FROM events WHERE kind = 'resumed' ORDER BY id");
-    for (std::size_t i = 0; i < parts.size(); ++i) EXPECT_EQ(parts[i], "part " + std::to_string(i + 2));
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      EXPECT_EQ(parts[i], "part " + std::to_string(i + 2));
     EXPECT_EQ(cut.integer("SELECT count(*) FROM events WHERE kind = 'quarantine'"), 0)
         << "kill -9 must never count as a crash of the item in flight";
     expect_safe_state_first_on_every_resume(cut, f);
@@ -205,8 +208,9 @@ TEST(LockrigResume, APlanItemThatKeepsCrashingTheControllerIsQuarantined) {
   EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'interrupted' AND value = 'crash' "
                        "AND NOT (lock_id = 'wood-1' AND target = 'daily-unlock#2')"),
             0);
-  EXPECT_EQ(db.table("SELECT lock_id, target, value FROM events WHERE kind = 'quarantine'"),
-            (std::vector<std::vector<std::string>>{{"wood-1", "daily-unlock#2", "controller_crash"}}));
+  EXPECT_EQ(
+      db.table("SELECT lock_id, target, value FROM events WHERE kind = 'quarantine'"),
+      (std::vector<std::vector<std::string>>{{"wood-1", "daily-unlock#2", "controller_crash"}}));
   // Everything but that item's one session ran, once.
   EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"),
             db.integer("SELECT sessions_planned FROM runs") - 1);
@@ -281,17 +285,18 @@ TEST(LockrigLockFile, ASecondRunOnTheSameRigExits75NamingTheHolderUntilTheHolder
 TEST(LockrigLogFormat, JournalFormatPrefixesEveryLinePriorityAndDrawsNothing) {
   TempDir tmp;
   // JOURNAL_STREAM naming stderr's device:inode is how systemd says stderr is the journal.
-  const Result r = lockrig(
-      {"-c", "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" run --repeat 1 "
-             "--seed 3 --db j.db --progress bar --scenario /nonexistent.yaml; ",
-       binary()},
-      Spawn{tmp.path(), "/bin/sh", 60s});
+  const Result r =
+      lockrig({"-c",
+               "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" run --repeat 1 "
+               "--seed 3 --db j.db --progress bar --scenario /nonexistent.yaml; ",
+               binary()},
+              Spawn{tmp.path(), "/bin/sh", 60s});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_EQ(r.err.rfind("<3>lockrig: error:", 0), 0u) << r.describe();
 
   const Result ok = lockrig({"run", "--repeat", "1", "--seed", "3", "--db", tmp.file("k.db"),
-                            "--log-format", "journal", "--progress", "bar"});
+                             "--log-format", "journal", "--progress", "bar"});
   ASSERT_TRUE(ok.exited) << ok.describe();
   EXPECT_NE(ok.err.find("<6>run "), std::string::npos) << ok.describe();
   EXPECT_NE(ok.err.find("<6>progress: "), std::string::npos) << ok.describe();
@@ -302,7 +307,7 @@ TEST(LockrigLogFormat, JournalFormatPrefixesEveryLinePriorityAndDrawsNothing) {
     EXPECT_TRUE(line.size() > 3 && line[0] == '<' && line[2] == '>') << "no priority: " << line;
 
   const Result plain = lockrig({"run", "--repeat", "1", "--seed", "3", "--db", tmp.file("l.db"),
-                               "--log-format", "plain", "--progress", "lines"});
+                                "--log-format", "plain", "--progress", "lines"});
   EXPECT_EQ(plain.err.find("<6>"), std::string::npos) << plain.describe();
   const Result bad = lockrig({"run", "--log-format", "syslog", "--db", tmp.file("m.db")});
   EXPECT_TRUE(bad.exited && bad.exit_code == 2) << bad.describe();

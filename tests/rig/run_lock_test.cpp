@@ -90,7 +90,8 @@ TEST(FileLock, UnwritableLocationIsAnErrorNamingThePath) {
 }
 
 TEST(FileLock, RunLockSitsBesideTheJournal) {
-  EXPECT_EQ(run_lock_path("/var/lib/lockrig/lockrig.db", "abc"), "/var/lib/lockrig/lockrig.db.run-abc.lock");
+  EXPECT_EQ(run_lock_path("/var/lib/lockrig/lockrig.db", "abc"),
+            "/var/lib/lockrig/lockrig.db.run-abc.lock");
 }
 
 }  // namespace
