@@ -1,5 +1,7 @@
 #include "rig/cli.hpp"
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -294,6 +296,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     journal_slot.emplace(Journal::open(db_path, sync));
     opt.uuid = make_uuid_v4();
   } else {
+    // Never create a journal just to find nothing in it.
+    struct stat st {};
+    if (::stat(db_path.c_str(), &st) != 0)
+      throw UsageError("--resume: journal " + quote(db_path) + " does not exist");
     journal_slot.emplace(Journal::open(db_path, sync));
     const StoredRun found = find_run_to_resume(*journal_slot, resume_selector);
     LockHolder holder;

@@ -253,6 +253,11 @@ TEST(LockrigResume, RefusesFilesThatChangedSinceTheRunStartedAndForeignOptions) 
   EXPECT_EQ(db.text("SELECT status FROM runs"), "running");
   EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'resumed'"), 0);
 
+  r = lockrig({"run", "--resume", "--db", tmp.file("none.db")});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.describe();
+  EXPECT_FALSE(exists(tmp.file("none.db"))) << "--resume created a journal";
+
   r = lockrig({"run", "--resume", "7", "--db", db_path});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find("no run 7"), std::string::npos) << r.describe();
