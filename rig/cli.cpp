@@ -461,14 +461,40 @@ int cmd_runs(const std::vector<std::string>& args) {
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
       "db", po::value(&db_path)->default_value("lockrig.db"), "journal to read")(
-      "interrupted", "print only the ids of interrupted runs, one per line (for scripts)");
+      "interrupted", "print only the ids of interrupted runs, one per line (for scripts)")(
+      "abandon", po::value<std::string>(),
+      "close interrupted run RUN (id or uuid) as aborted instead of resuming it, e.g. when its "
+      "files are gone");
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
-    print_help("Usage: lockrig runs [--db FILE] [--interrupted]\n\nLists the runs in a journal, "
-               "oldest first. A run shown as `interrupted` is `running`\nin the journal but no "
+    print_help("Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN]\n\nLists the "
+               "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the journal but no "
                "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
                "continue it with lockrig run --resume RUN.\n",
                desc);
+    return exit_code::ok;
+  }
+  if (vm.count("abandon")) {
+    const std::string selector = vm["abandon"].as<std::string>();
+    if (selector.empty()) throw UsageError("--abandon wants a run id or uuid");
+    Journal j = Journal::open(db_path);
+    const StoredRun found = find_run_to_resume(j, selector);
+    if (found.status != "running")
+      throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
+                       ", not interrupted");
+    LockHolder holder;
+    auto lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig runs --abandon",
+                                      &holder);
+    if (!lock) {
+      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
+                   log_prefix(log_level::err), static_cast<long long>(found.id),
+                   holder.describe().c_str());
+      return exit_code::busy;
+    }
+    abandon_run(j.db(), found.id, "interrupted run closed by lockrig runs --abandon");
+    lock->remove_on_release();
+    std::printf("run %lld (%s) closed as aborted; its journaled sessions stay\n",
+                static_cast<long long>(found.id), found.uuid.c_str());
     return exit_code::ok;
   }
   Journal j = Journal::open_readonly(db_path);
@@ -504,8 +530,10 @@ int cmd_runs(const std::vector<std::string>& args) {
   }
   for (auto id : interrupted)
     std::printf("run %lld was interrupted (no lockrig process holds it); continue it with: "
-                "lockrig run --resume %lld --db %s\n",
-                static_cast<long long>(id), static_cast<long long>(id), quote(db_path).c_str());
+                "lockrig run --resume %lld --db %s (or give up on it: lockrig runs --abandon "
+                "%lld)\n",
+                static_cast<long long>(id), static_cast<long long>(id), quote(db_path).c_str(),
+                static_cast<long long>(id));
   return exit_code::ok;
 }
 

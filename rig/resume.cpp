@@ -225,6 +225,29 @@ void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockR
   tx.commit();
 }
 
+void abandon_run(sqlite3* db, std::int64_t run, const std::string& why) {
+  Transaction tx(db);
+  TimePoint last{0};
+  {
+    Query q(db,
+            "SELECT max(COALESCE((SELECT max(t_ns) FROM events WHERE run_id = ?1), 0), "
+            "COALESCE((SELECT max(ended_ns) FROM sessions WHERE run_id = ?1), 0))");
+    q.bind(1, run);
+    if (q.step()) last = TimePoint{q.integer(0)};
+  }
+  Query e(db,
+          "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
+          "VALUES (?, NULL, ?, 'abandoned', '', '', ?)");
+  e.bind(1, run).bind(2, static_cast<std::int64_t>(last.count())).bind(3, why);
+  e.step();
+  Query u(db,
+          "UPDATE runs SET status = 'aborted', exit_code = ?, ended_at = ? WHERE id = ? AND "
+          "status = 'running'");
+  u.bind(1, static_cast<std::int64_t>(kAbandonedExitCode)).bind(2, utc_now_iso8601()).bind(3, run);
+  u.step();
+  tx.commit();
+}
+
 void reopen_run(sqlite3* db, std::int64_t run) {
   Query q(db, "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL WHERE id = ?");
   q.bind(1, run);

@@ -79,5 +79,9 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run);
 void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockRow>& rows);
 // Marks an `aborted` run as `running` again while it is resumed.
 void reopen_run(sqlite3* db, std::int64_t run);
+// Gives up on an interrupted run (`lockrig runs --abandon`): an `abandoned` event, then status
+// `aborted` with exit code 137 (what a process killed by SIGKILL returns), in one transaction.
+inline constexpr int kAbandonedExitCode = 137;
+void abandon_run(sqlite3* db, std::int64_t run, const std::string& why);
 
 }  // namespace lockrig

@@ -48,7 +48,13 @@ fi
 case $status in
   0 | 1) ;;
   75) log 4 "another lockrig run holds the rig; nothing done"; exit 75 ;;
-  2) log 3 "configuration error (exit 2); no report written"; exit 2 ;;
+  2)
+    if [ -n "$interrupted" ]; then
+      log 3 "run $interrupted could not be resumed (exit 2, see above): restore its files, or give up on it with: $LOCKRIG runs --db $LOCKRIG_DB --abandon $interrupted"
+    else
+      log 3 "configuration error (exit 2); no report written"
+    fi
+    exit 2 ;;
   *) log 3 "run ended with exit $status" ;;
 esac
 

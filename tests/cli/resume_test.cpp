@@ -261,6 +261,21 @@ TEST(LockrigResume, RefusesFilesThatChangedSinceTheRunStartedAndForeignOptions) 
   r = lockrig({"run", "--resume", "7", "--db", db_path});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find("no run 7"), std::string::npos) << r.describe();
+
+  // The files are gone for good: give up on the run instead; its sessions stay.
+  const std::string uuid = db.text("SELECT uuid FROM runs");
+  r = lockrig({"runs", "--db", db_path, "--abandon", "1"});
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "aborted");
+  EXPECT_EQ(db.text("SELECT exit_code FROM runs"), "137");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'abandoned'"), 1);
+  EXPECT_EQ(sessions_so_far(db_path), sessions);
+  EXPECT_FALSE(exists(db_path + ".run-" + uuid + ".lock"));
+  EXPECT_EQ(lockrig({"runs", "--db", db_path, "--interrupted"}).out, "");
+  expect_journal_invariants(db);
+  r = lockrig({"runs", "--db", db_path, "--abandon", "1"});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_NE(r.err.find("not interrupted"), std::string::npos) << r.describe();
 }
 
 TEST(LockrigLockFile, ASecondRunOnTheSameRigExits75NamingTheHolderUntilTheHolderIsKilled) {
