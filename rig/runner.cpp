@@ -366,12 +366,13 @@ void Campaign::work(GroupState& g) {
           if (l->connected()) l->disconnect();
       last_scenario = item.scenario;
       drivers::LockLink& link = *g.links[link_index(g, item.lock)];
-      if (resuming_ && !started[item.lock]) restore_link(g, item, previous[item.lock], link);
-      started[item.lock] = true;
+      // Noted before anything touches the lock, so a crash anywhere in the item is its crash.
       if (options_.run_lock)
         options_.run_lock->set_slot(
             g.index, ItemSlot{ItemSlot::running, static_cast<std::uint32_t>(item.scenario),
                               item.repetition, static_cast<std::uint32_t>(item.lock)});
+      if (resuming_ && !started[item.lock]) restore_link(g, item, previous[item.lock], link);
+      started[item.lock] = true;
       link.begin_item(name, item.repetition);
       run_item(g, item, link);
       return true;
