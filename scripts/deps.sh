@@ -13,6 +13,7 @@ packages=(
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
   r-base-core r-cran-metafor python3-statsmodels python3-scipy  # statistics references
   chromium fonts-liberation        # the HTML report opened in headless Chromium
+  systemd                          # systemd-analyze verify of packaging/systemd (no running systemd needed)
 )
 
 missing=()
