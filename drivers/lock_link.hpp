@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "drivers/outcome.hpp"
 #include "rig/clock.hpp"
@@ -49,6 +50,12 @@ class LockLink {
   virtual std::optional<LockIdentity> identity(Duration timeout) = 0;
   // Whether the lock is currently visible (advertising), looking for at most `window`.
   virtual bool advertising(Duration window) = 0;
+
+  // The runner is about to run one plan item (a repetition of a scenario) on this lock.
+  // Drivers with simulated randomness reseed here from (run seed, lock, scenario, repetition),
+  // so an item's outcome never depends on where earlier work was cut: a run resumed after a
+  // crash journals what an uninterrupted run with the same seed would. Real drivers ignore it.
+  virtual void begin_item(std::string_view /*scenario*/, int /*repetition*/) {}
 };
 
 }  // namespace lockrig::drivers

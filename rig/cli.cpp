@@ -1,5 +1,7 @@
 #include "rig/cli.hpp"
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -21,7 +23,10 @@
 #include "rig/fixture.hpp"
 #include "rig/journal.hpp"
 #include "rig/merge.hpp"
+#include "rig/log.hpp"
 #include "rig/progress.hpp"
+#include "rig/resume.hpp"
+#include "rig/run_lock.hpp"
 #include "rig/runner.hpp"
 #include "rig/scenario.hpp"
 #include "rig/text.hpp"
@@ -62,7 +67,8 @@ const char* kOverview =
     "\n"
     "`lockrig <command> --help` explains each command's options.\n"
     "Exit codes of run: 0 ok, 1 run finished with failed assertions, 2 usage or configuration\n"
-    "error, 3 a rig fault stopped (part of) the run, 130/143 interrupted by SIGINT/SIGTERM.\n"
+    "error, 3 a rig fault stopped (part of) the run, 75 the rig (--lock-file) or the run to\n"
+    "resume is held by another lockrig, 130/143 interrupted by SIGINT/SIGTERM.\n"
     "Exit codes of gate: 0 pass, 1 fail (candidate shown worse), 4 inconclusive, 2 usage.\n";
 
 std::string command_line(int argc, char** argv) {
@@ -127,8 +133,43 @@ Inputs load_inputs(const std::string& fixture_path, const std::vector<std::strin
   return in;
 }
 
+// `--resume`: rebuilds the inputs of a run from what it recorded, refusing files that changed.
+Inputs load_recorded_inputs(const StoredRun& run, const drivers::DriverRegistry& registry) {
+  const std::string name = "run " + std::to_string(run.id);
+  Inputs in;
+  try {
+    in = load_inputs(run.fixture_source, run.scenario_files, registry);
+  } catch (const ConfigError& e) {
+    throw UsageError("--resume: cannot load the files " + name + " was started with: " + e.what());
+  }
+  auto changed = [&](const std::string& file, const std::string& then, const std::string& now) {
+    return UsageError("--resume: " + quote(file) + " changed since " + name + " started (sha256 " +
+                      then.substr(0, 12) + "... then, " + now.substr(0, 12) +
+                      "... now); a resumed run must use the files it started with (restore them, "
+                      "or start a new run)");
+  };
+  if (in.fixture.sha256 != run.fixture_sha256)
+    throw changed(run.fixture_source, run.fixture_sha256, in.fixture.sha256);
+  if (in.scenarios.size() != run.scenarios.size())
+    throw UsageError("--resume: the scenario files of " + name + " now define " +
+                     std::to_string(in.scenarios.size()) + " scenarios, " +
+                     std::to_string(run.scenarios.size()) + " when it started");
+  for (auto& s : in.scenarios) {
+    auto it = std::find_if(run.scenarios.begin(), run.scenarios.end(),
+                           [&](const StoredRun::ScenarioRow& r) { return r.name == s.name; });
+    if (it == run.scenarios.end())
+      throw UsageError("--resume: scenario " + quote(s.name) + " in " + quote(s.source) +
+                       " was not part of " + name);
+    if (it->sha256 != s.sha256) throw changed(s.source, it->sha256, s.sha256);
+    s.repeat = it->repeat;  // the repeat count the run used (after any --repeat)
+  }
+  return in;
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::string fixture_path, db_path, clock_name, progress_name, sync_name;
+  std::string resume_selector, lock_file, log_format_name;
+  int quarantine_after = 2;
   std::vector<std::string> scenario_paths, labels_raw, locks_raw;
   std::uint64_t seed = 0;
   int repeat = 0, jobs = 0;
@@ -152,6 +193,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
        "auto | bar | lines | off (auto: a bar on a terminal, periodic lines otherwise)")
       ("sync", po::value(&sync_name)->default_value("normal"),
        "normal | full: full also survives power loss at some speed cost")
+      ("resume", po::value(&resume_selector)->implicit_value(""),
+       "[=RUN] continue an interrupted run (id or uuid; alone: the latest interrupted run in --db) "
+       "with the fixture, scenarios, seed and locks it started with")
+      ("quarantine-after", po::value(&quarantine_after)->default_value(2),
+       "skip a plan item once it has crashed the controller this many times (resume)")
+      ("lock-file", po::value(&lock_file),
+       "rig lock: refuse to start (exit 75) while another lockrig run holds this file")
+      ("log-format", po::value(&log_format_name)->default_value("auto"),
+       "auto | plain | journal: journal prefixes lines with syslog priorities for journald; "
+       "auto = journal when stderr is connected to the journal (JOURNAL_STREAM)")
       ("quiet,q", "no summary at the end");
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
@@ -161,12 +212,34 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                desc,
                "\nThe embedded defaults are readable as files: --fixture '<embedded>/fixtures/sim-lab.yaml'.\n"
                "Stop with Ctrl-C/SIGTERM: the session in flight is discarded, the run is marked\n"
-               "aborted with everything finished kept, and the bench returns to its safe state.\n");
+               "aborted with everything finished kept, and the bench returns to its safe state.\n"
+               "After a crash, kill -9 or power loss the run stays `running` in the journal and\n"
+               "`lockrig runs` shows it as interrupted; `lockrig run --resume` continues it: the\n"
+               "bench goes to its safe state first, finished sessions are kept (never repeated),\n"
+               "the item in flight runs again from its first step, and an item that crashed the\n"
+               "controller --quarantine-after times is skipped. See docs/operations.md.\n");
     return exit_code::ok;
   }
+  const bool resume = vm.count("resume") > 0;
+  if (resume)
+    for (const char* o : {"fixture", "scenario", "seed", "repeat", "locks", "label", "clock"})
+      if (vm.count(o) && !vm[o].defaulted())
+        throw UsageError(
+            std::string("--resume continues a run with the inputs it started with; --") + o +
+            " cannot be given with it");
+  if (quarantine_after < 1)
+    throw UsageError("--quarantine-after must be at least 1, got " +
+                     std::to_string(quarantine_after));
+  if (log_format_name == "journal" || (log_format_name == "auto" && stderr_is_journal()))
+    set_log_format(LogFormat::journal);
+  else if (log_format_name == "auto" || log_format_name == "plain")
+    set_log_format(LogFormat::plain);
+  else
+    throw UsageError("--log-format must be auto, plain or journal, got " + quote(log_format_name));
   if (scenario_paths.empty()) scenario_paths.push_back(kDefaultScenarios);
 
   RunOptions opt;
+  opt.quarantine_after_crashes = quarantine_after;
   opt.labels = parse_labels(labels_raw);
   opt.plan.lock_filter = split_commas(locks_raw);
   if (vm.count("locks") && opt.plan.lock_filter.empty())
@@ -197,11 +270,85 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
   opt.command_line = cmdline;
   opt.stop_signal = &g_signal;
+  opt.scenario_files = scenario_paths;
+
+  // One run per rig: the kernel drops the lock however this process ends.
+  std::optional<FileLock> rig_lock;
+  if (!lock_file.empty()) {
+    LockHolder holder;
+    try {
+      rig_lock = FileLock::try_acquire(lock_file, "lockrig run --db " + db_path, &holder);
+    } catch (const std::runtime_error& e) {
+      throw UsageError(std::string("--lock-file: ") + e.what());
+    }
+    if (!rig_lock) {
+      std::fprintf(stderr,
+                   "%slockrig: rig lock %s is held by %s; not starting a second run on the same "
+                   "rig\n",
+                   log_prefix(log_level::err), quote(lock_file).c_str(), holder.describe().c_str());
+      return exit_code::busy;
+    }
+  }
 
   const auto& registry = drivers::builtin_drivers();
-  Inputs in = load_inputs(fixture_path, scenario_paths, registry);
-  (void)make_plan(in.fixture, in.scenarios, opt.plan);  // plan errors before the journal is opened
-  Journal journal = Journal::open(db_path, sync);
+  Inputs in;
+  std::optional<Journal> journal_slot;
+  std::optional<StoredRun> stored;
+  std::optional<FileLock> run_lock;
+  if (!resume) {
+    in = load_inputs(fixture_path, scenario_paths, registry);
+    // Plan errors before the journal is opened.
+    (void)make_plan(in.fixture, in.scenarios, opt.plan);
+    journal_slot.emplace(Journal::open(db_path, sync));
+    opt.uuid = make_uuid_v4();
+  } else {
+    // Never create a journal just to find nothing in it.
+    struct stat st {};
+    if (::stat(db_path.c_str(), &st) != 0)
+      throw UsageError("--resume: journal " + quote(db_path) + " does not exist");
+    journal_slot.emplace(Journal::open(db_path, sync));
+    const StoredRun found = find_run_to_resume(*journal_slot, resume_selector);
+    LockHolder holder;
+    run_lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig run --resume",
+                                     &holder);
+    if (!run_lock) {
+      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
+                   log_prefix(log_level::err), static_cast<long long>(found.id),
+                   holder.describe().c_str());
+      return exit_code::busy;
+    }
+    // Look again now that the run is ours: another resume may have finished it meanwhile.
+    stored = find_run_to_resume(*journal_slot, std::to_string(found.id), true);
+    if (!stored->has_plan) {
+      // Killed between journaling the run and its plan: nothing ran. Close it for good.
+      journal_slot->finish_run(stored->id, "aborted", exit_code::usage, utc_now_iso8601(), 0);
+      throw UsageError("--resume: run " + std::to_string(stored->id) +
+                       " stopped before its plan was journaled (nothing ran); closed it as "
+                       "aborted; start a new run");
+    }
+    in = load_recorded_inputs(*stored, registry);
+    opt.seed = stored->seed;
+    opt.plan.lock_filter = stored->locks;
+    opt.clock = stored->clock == "virtual" ? ClockMode::virtual_time : ClockMode::real_time;
+    opt.resume = &*stored;
+    opt.scenario_files = stored->scenario_files;
+    (void)make_plan(in.fixture, in.scenarios, opt.plan);
+  }
+  Journal& journal = *journal_slot;
+  if (!run_lock) {
+    try {
+      run_lock = FileLock::try_acquire(run_lock_path(db_path, opt.uuid),
+                                       "lockrig run " + opt.uuid, nullptr);
+    } catch (const std::runtime_error& e) {
+      throw JournalError(e.what());
+    }
+    if (!run_lock)
+      throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
+  }
+  // The run lock goes with the run once it has ended; a crash leaves it for --resume.
+  run_lock->remove_on_release();
+  run_lock->record_crashes();
+  opt.run_lock = &*run_lock;
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -216,15 +363,23 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   } catch (const JournalError& e) {
     // The journal was fine when the run started, so this is the rig's storage failing mid-run.
     progress.finish();
-    std::fprintf(stderr, "lockrig: rig fault: journal failed during the run: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: rig fault: journal failed during the run: %s\n",
+                 log_prefix(log_level::err), e.what());
     return exit_code::rig_fault;
   } catch (...) {
     progress.finish();
     throw;
   }
   progress.finish();
+  for (const auto& n : out.resume_notes)
+    std::fprintf(stderr, "%slockrig: resume: %s\n", log_prefix(log_level::warning), n.c_str());
 
   if (!vm.count("quiet")) {
+    if (out.part > 1)
+      std::printf("\nrun %s resumed (part %d): %lld sessions kept from earlier parts, %lld run "
+                  "now\n",
+                  out.uuid.c_str(), out.part, out.sessions_before,
+                  out.counters.sessions - out.sessions_before);
     std::printf("\nrun %s (%s) on rig %s, seed %llu, journal %s\n", out.uuid.c_str(),
                 out.status.c_str(), in.fixture.rig.c_str(), static_cast<unsigned long long>(opt.seed),
                 db_path.c_str());
@@ -233,13 +388,17 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     std::fputs(reports::run_summary(journal.db(), out.run_id).c_str(), stdout);
   }
   if (!out.abort_reason.empty())
-    std::fprintf(stderr, "lockrig: run %s: %s\n", out.status.c_str(), out.abort_reason.c_str());
+    std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
+                 out.abort_reason.c_str());
   if (out.counters.failed_assertions > 0)
-    std::fprintf(stderr, "lockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
-                 out.counters.failed_assertions);
+    std::fprintf(stderr,
+                 "%slockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
+                 log_prefix(log_level::warning), out.counters.failed_assertions);
   if (!out.safe_state_restored)
-    std::fprintf(stderr, "lockrig: WARNING: the bench could not be returned to its safe state; "
-                         "see the journal's events (kind safe_state)\n");
+    std::fprintf(stderr,
+                 "%slockrig: WARNING: the bench could not be returned to its safe state; "
+                 "see the journal's events (kind safe_state)\n",
+                 log_prefix(log_level::err));
   std::fflush(stdout);
   return out.exit_code;
 }
@@ -307,14 +466,60 @@ int cmd_runs(const std::vector<std::string>& args) {
   std::string db_path;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
-      "db", po::value(&db_path)->default_value("lockrig.db"), "journal to read");
+      "db", po::value(&db_path)->default_value("lockrig.db"), "journal to read")(
+      "interrupted", "print only the ids of interrupted runs, one per line (for scripts)")(
+      "abandon", po::value<std::string>(),
+      "close interrupted run RUN (id or uuid) as aborted instead of resuming it, e.g. when its "
+      "files are gone");
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
-    print_help("Usage: lockrig runs [--db FILE]\n\nLists the runs in a journal, oldest first.\n", desc);
+    print_help("Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN]\n\nLists the "
+               "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the journal but no "
+               "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
+               "continue it with lockrig run --resume RUN.\n",
+               desc);
+    return exit_code::ok;
+  }
+  if (vm.count("abandon")) {
+    const std::string selector = vm["abandon"].as<std::string>();
+    if (selector.empty()) throw UsageError("--abandon wants a run id or uuid");
+    Journal j = Journal::open(db_path);
+    const StoredRun found = find_run_to_resume(j, selector);
+    if (found.status != "running")
+      throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
+                       ", not interrupted");
+    LockHolder holder;
+    auto lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig runs --abandon",
+                                      &holder);
+    if (!lock) {
+      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
+                   log_prefix(log_level::err), static_cast<long long>(found.id),
+                   holder.describe().c_str());
+      return exit_code::busy;
+    }
+    abandon_run(j.db(), found.id, "interrupted run closed by lockrig runs --abandon");
+    lock->remove_on_release();
+    std::printf("run %lld (%s) closed as aborted; its journaled sessions stay\n",
+                static_cast<long long>(found.id), found.uuid.c_str());
     return exit_code::ok;
   }
   Journal j = Journal::open_readonly(db_path);
   auto runs = j.list_runs();
+  std::vector<std::int64_t> interrupted;
+  for (auto& r : runs)
+    if (r.status == "running" && is_interrupted(db_path, r.status, r.uuid)) {
+      // The lock may have been released because the run just finished: look again.
+      Journal again = Journal::open_readonly(db_path);
+      for (const auto& now : again.list_runs())
+        if (now.id == r.id && now.status == "running") {
+          r.status = "interrupted";
+          interrupted.push_back(r.id);
+        }
+    }
+  if (vm.count("interrupted")) {
+    for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
+    return exit_code::ok;
+  }
   if (runs.empty()) {
     std::printf("no runs in %s\n", db_path.c_str());
     return exit_code::ok;
@@ -329,6 +534,12 @@ int cmd_runs(const std::vector<std::string>& args) {
                 static_cast<long long>(r.id), r.uuid.c_str(), r.rig.c_str(), r.started_at.c_str(),
                 r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions, r.labels.c_str());
   }
+  for (auto id : interrupted)
+    std::printf("run %lld was interrupted (no lockrig process holds it); continue it with: "
+                "lockrig run --resume %lld --db %s (or give up on it: lockrig runs --abandon "
+                "%lld)\n",
+                static_cast<long long>(id), static_cast<long long>(id), quote(db_path).c_str(),
+                static_cast<long long>(id));
   return exit_code::ok;
 }
 
@@ -413,6 +624,9 @@ int lockrig_main(int argc, char** argv) {
     cmd = args.front();
     args = {"--help"};
   }
+  // Errors from any command carry syslog priorities when stderr goes to the journal
+  // (`lockrig run --log-format` overrides this for runs).
+  if (stderr_is_journal()) set_log_format(LogFormat::journal);
   try {
     if (cmd.empty() || cmd == "--help" || cmd == "-h" || cmd == "help") {
       std::fputs(kOverview, cmd.empty() ? stderr : stdout);
@@ -438,22 +652,23 @@ int lockrig_main(int argc, char** argv) {
                                         "gate", "plan", "slo", "export", "merge", "help"}) +
                      "; see lockrig --help");
   } catch (const po::error& e) {
-    std::fprintf(stderr, "lockrig %s: %s (see lockrig %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
+    std::fprintf(stderr, "%slockrig %s: %s (see lockrig %s --help)\n", log_prefix(log_level::err),
+                 cmd.c_str(), e.what(), cmd.c_str());
     return exit_code::usage;
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::usage;
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::usage;
   } catch (const JournalError& e) {
-    std::fprintf(stderr, "lockrig: error: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::usage;
   } catch (const drivers::RigFault& e) {
-    std::fprintf(stderr, "lockrig: rig fault: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: rig fault: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::rig_fault;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lockrig: internal error: %s\n", e.what());
+    std::fprintf(stderr, "%slockrig: internal error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::rig_fault;
   }
 }

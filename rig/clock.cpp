@@ -5,8 +5,10 @@
 
 namespace lockrig {
 
-RealClock::RealClock(const std::atomic<bool>* stop)
-    : epoch_(std::chrono::steady_clock::now()), stop_(stop) {}
+RealClock::RealClock(const std::atomic<bool>* stop, TimePoint start)
+    : epoch_(std::chrono::steady_clock::now() -
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(start)),
+      stop_(stop) {}
 
 TimePoint RealClock::now() const {
   return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch_);

@@ -24,6 +24,8 @@ class Clock {
 // Advances only when told to: the simulated world charges every operation's latency to it.
 class VirtualClock final : public Clock {
  public:
+  // `start`: a resumed run continues its time line where the interrupted part stopped.
+  explicit VirtualClock(TimePoint start = TimePoint{0}) : now_(start) {}
   TimePoint now() const override { return now_; }
   bool sleep_for(Duration d) override {
     if (d.count() > 0) now_ += d;
@@ -38,7 +40,8 @@ class VirtualClock final : public Clock {
 // steady_clock relative to construction; sleeps wake early when *stop becomes true.
 class RealClock final : public Clock {
  public:
-  explicit RealClock(const std::atomic<bool>* stop = nullptr);
+  // now() starts at `start` (a resumed run continues its time line).
+  explicit RealClock(const std::atomic<bool>* stop = nullptr, TimePoint start = TimePoint{0});
   TimePoint now() const override;
   bool sleep_for(Duration d) override;
   bool is_virtual() const override { return false; }

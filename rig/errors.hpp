@@ -48,6 +48,9 @@ inline constexpr int ok = 0;
 inline constexpr int assertions_failed = 1;
 inline constexpr int usage = 2;
 inline constexpr int rig_fault = 3;
+// `lockrig run`: another process holds the rig lock (--lock-file) or the run being resumed
+// (EX_TEMPFAIL from sysexits.h: try again later).
+inline constexpr int busy = 75;
 inline constexpr int sigint = 130;
 inline constexpr int sigterm = 143;
 }  // namespace exit_code

@@ -4,20 +4,24 @@
 
 #include <algorithm>
 
+#include "rig/log.hpp"
+
 namespace lockrig {
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressMode mode)
     : out_(out), start_(std::chrono::steady_clock::now()), last_line_(start_) {
   const bool tty = isatty(fileno(out)) != 0;
   enabled_ = mode != ProgressMode::off;
-  bar_ = mode == ProgressMode::bar || (mode == ProgressMode::automatic && tty);
+  // Logging for journald: plain lines with priorities, never a redrawn bar.
+  journal_ = log_format() == LogFormat::journal;
+  bar_ = !journal_ && (mode == ProgressMode::bar || (mode == ProgressMode::automatic && tty));
 }
 
 void ProgressPrinter::started(const Plan& plan, const std::string& uuid, bool virtual_clock) {
   start_ = last_line_ = std::chrono::steady_clock::now();
   if (!enabled_) return;
-  std::fprintf(out_, "run %s: %lld sessions planned on %zu locks in %zu parallel group(s), %s clock\n",
-               uuid.c_str(), plan.total_sessions, plan.locks.size(), plan.groups.size(),
+  std::fprintf(out_, "%srun %s: %lld sessions planned on %zu locks in %zu parallel group(s), %s clock\n",
+               log_prefix(log_level::info), uuid.c_str(), plan.total_sessions, plan.locks.size(), plan.groups.size(),
                virtual_clock ? "virtual" : "real");
   std::fflush(out_);
 }
@@ -25,7 +29,7 @@ void ProgressPrinter::started(const Plan& plan, const std::string& uuid, bool vi
 void ProgressPrinter::message(const std::string& text) {
   if (!enabled_) return;
   if (bar_drawn_) std::fputs("\r\033[K", out_);
-  std::fprintf(out_, "note: %s\n", text.c_str());
+  std::fprintf(out_, "%snote: %s\n", log_prefix(log_level::notice), text.c_str());
   bar_drawn_ = false;
   std::fflush(out_);
 }
@@ -66,7 +70,8 @@ void ProgressPrinter::progress(const RunCounters& c, long long planned) {
   // Plain lines for logs: one every 10 s, plus the final one.
   if (now - last_line_ < std::chrono::seconds(10) && c.sessions < planned) return;
   last_line_ = now;
-  std::fprintf(out_, "progress: %s\n", format_bar(c, planned, elapsed, 20).c_str());
+  std::fprintf(out_, "%sprogress: %s\n", log_prefix(log_level::info),
+               format_bar(c, planned, elapsed, 20).c_str());
   std::fflush(out_);
 }
 

@@ -26,6 +26,7 @@ class ProgressPrinter final : public RunObserver {
  private:
   std::FILE* out_;
   bool bar_;
+  bool journal_ = false;
   bool enabled_;
   bool bar_drawn_ = false;
   std::chrono::steady_clock::time_point start_;

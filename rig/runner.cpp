@@ -10,11 +10,15 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "drivers/rig_fault.hpp"
 #include "rig/bench.hpp"
+#include "rig/resume.hpp"
+#include "rig/run_lock.hpp"
 #include "rig/sha256.hpp"
 #include "rig/text.hpp"
 
@@ -85,6 +89,8 @@ class BatchQueue {
 
 struct GroupState {
   const LockGroup* group = nullptr;
+  std::size_t index = 0;     // in plan.groups (the run lock's slot)
+  long long resume_pos = 0;  // resume: items before this position were finished by earlier parts
   std::unique_ptr<Clock> clock;
   std::vector<std::unique_ptr<drivers::LockLink>> links;  // parallel to group->locks
   std::vector<LockRow> rows;
@@ -105,6 +111,10 @@ class Campaign {
   bool use_virtual_clock() const;
   void identify(GroupState& g);
   void work(GroupState& g);
+  void prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events);
+  bool item_complete(const ItemKey& key, const Scenario& sc) const;
+  void restore_link(GroupState& g, const PlanItem& item, const std::optional<PlanItem>& previous,
+                    drivers::LockLink& link);
   void run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link);
   void rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
                  std::vector<EventRow>& events);
@@ -136,6 +146,11 @@ class Campaign {
   std::string abort_reason_;
   std::exception_ptr worker_error_;
   RunCounters counters_;
+  // Resume: what earlier parts of the run journaled, and the items skipped for crashing it.
+  bool resuming_ = false;
+  JournaledProgress progress_;
+  std::set<ItemKey> quarantined_items_;
+  std::vector<std::string> resume_notes_;
 };
 
 bool Campaign::use_virtual_clock() const {
@@ -304,6 +319,14 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           const bool faulted = session->result == SessionResult::rig_fault;
           std::string fault_detail = faulted ? session->attempts.back().detail : "";
           if (faulted) rig_fault(g, lock_id, fault_detail, events);
+          // Resume: an item cut short by the crash runs again from its first step (its bench
+          // set-up matters), but a session the earlier part journaled is kept as it was, never
+          // written twice.
+          if (resuming_ && progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition,
+                                                               static_cast<int>(si)})) {
+            if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
+            break;
+          }
           queue_.push(JournalBatch{std::move(events), std::move(session)});
           events.clear();
           if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
@@ -318,22 +341,203 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
 }
 
 void Campaign::work(GroupState& g) {
+  set_crash_context(static_cast<int>(g.index));
   try {
     std::size_t last_scenario = SIZE_MAX;
+    long long pos = -1;
+    // Resume: the item each lock finished last in an earlier part, and whether the lock has run
+    // anything in this part yet.
+    std::vector<std::optional<PlanItem>> previous(fixture_.locks.size());
+    std::vector<bool> started(fixture_.locks.size(), false);
     plan_.for_each_item(*g.group, [&](const PlanItem& item) {
+      ++pos;
       if (halt_ || g.quarantined) return false;
+      const std::string& name = scenarios_[item.scenario].name;
+      if (resuming_) {
+        const ItemKey key{fixture_.locks[item.lock].id, name, item.repetition};
+        if (pos < g.resume_pos || quarantined_items_.count(key)) {
+          if (!started[item.lock]) previous[item.lock] = item;
+          return true;
+        }
+      }
       // A new scenario starts from a fresh connection even under the `keep` policy.
       if (item.scenario != last_scenario)
         for (auto& l : g.links)
           if (l->connected()) l->disconnect();
       last_scenario = item.scenario;
-      run_item(g, item, *g.links[link_index(g, item.lock)]);
+      drivers::LockLink& link = *g.links[link_index(g, item.lock)];
+      // Noted before anything touches the lock, so a crash anywhere in the item is its crash.
+      if (options_.run_lock)
+        options_.run_lock->set_slot(
+            g.index, ItemSlot{ItemSlot::running, static_cast<std::uint32_t>(item.scenario),
+                              item.repetition, static_cast<std::uint32_t>(item.lock)});
+      if (resuming_ && !started[item.lock]) restore_link(g, item, previous[item.lock], link);
+      started[item.lock] = true;
+      link.begin_item(name, item.repetition);
+      run_item(g, item, link);
       return true;
     });
+    if (options_.run_lock)
+      options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
     for (auto& l : g.links)
       if (l->connected()) l->disconnect();
   } catch (...) {
     fail_worker(std::current_exception());
+  }
+  set_crash_context(-1);
+}
+
+bool Campaign::item_complete(const ItemKey& key, const Scenario& sc) const {
+  if (progress_.rig_fault_items.count(key)) return true;  // it stopped at the rig fault
+  const auto& [lock, name, rep] = key;
+  for (std::size_t si = 0; si < sc.steps.size(); ++si)
+    if (sc.steps[si].kind == Step::Kind::unlock &&
+        !progress_.sessions.count(SessionKey{lock, name, rep, static_cast<int>(si)}))
+      return false;
+  return true;
+}
+
+// A lock's link carries over between items of one scenario (connection: keep). An uninterrupted
+// run would start this item with the link the previous item left up; a resumed one starts with
+// a fresh link (the crash dropped it), which would change what the item does. Reconnect first.
+void Campaign::restore_link(GroupState& g, const PlanItem& item,
+                            const std::optional<PlanItem>& previous, drivers::LockLink& link) {
+  if (!previous || previous->scenario != item.scenario || link.connected()) return;
+  const Scenario& sc = scenarios_[previous->scenario];
+  const std::string& lock_id = fixture_.locks[item.lock].id;
+  if (quarantined_items_.count(ItemKey{lock_id, sc.name, previous->repetition})) return;
+  bool up = false;
+  for (std::size_t si = 0; si < sc.steps.size(); ++si) {
+    const Step& step = sc.steps[si];
+    if (step.kind == Step::Kind::disconnect) up = false;
+    if (step.kind != Step::Kind::unlock) continue;
+    auto it = progress_.sessions.find(
+        SessionKey{lock_id, sc.name, previous->repetition, static_cast<int>(si)});
+    up = it != progress_.sessions.end() && it->second &&
+         step.unlock.connection == ConnectionPolicy::keep;
+  }
+  if (!up) return;
+  std::string result = "failed";
+  int tries = 0;
+  try {
+    while (tries < 5 && !halt_) {
+      ++tries;
+      if (link.connect(std::chrono::seconds(20)).outcome == drivers::LockOutcome::success) {
+        result = "connected";
+        break;
+      }
+    }
+  } catch (const drivers::RigFault& e) {
+    result = std::string("failed: ") + e.what();
+  }
+  queue_.push(JournalBatch{
+      {EventRow{lock_id, g.clock->now(), "reconnect", lock_id, result,
+                "resume: the link " + item_label(sc.name, previous->repetition) +
+                    " kept open, restored before " + item_label(sc.name, item.repetition) + " (" +
+                    std::to_string(tries) + " attempt(s))"}},
+      std::nullopt});
+}
+
+// Reads how far the run got, decides where each group continues, and journals what happened
+// to the items that were in flight when the previous part died.
+void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events) {
+  progress_ = read_progress(journal_.db(), run_id_);
+  counters_ = progress_.counters;
+  wait_failures_ = progress_.wait_failures;
+  quarantined_items_ = progress_.quarantined;
+  const TimePoint t = progress_.last_t;
+
+  for (auto& g : groups) {
+    long long pos = -1, last_touched = -1;
+    bool last_complete = true;
+    plan_.for_each_item(*g.group, [&](const PlanItem& item) {
+      ++pos;
+      const Scenario& sc = scenarios_[item.scenario];
+      const ItemKey key{fixture_.locks[item.lock].id, sc.name, item.repetition};
+      bool touched = progress_.rig_fault_items.count(key) > 0;
+      for (std::size_t si = 0; si < sc.steps.size() && !touched; ++si)
+        touched = progress_.sessions.count(SessionKey{std::get<0>(key), sc.name, item.repetition,
+                                                      static_cast<int>(si)}) > 0;
+      if (touched) {
+        last_touched = pos;
+        last_complete = item_complete(key, sc);
+      }
+      return true;
+    });
+    // Items run one after another within a group: everything before the last item with a
+    // journaled session is finished (or was cut short by a rig fault and left behind, as it
+    // would have been without the crash); that item runs again unless it completed.
+    g.resume_pos = last_touched < 0 ? 0 : (last_complete ? last_touched + 1 : last_touched);
+    for (std::size_t li : g.group->locks) {
+      auto it = progress_.quarantine_reason.find(fixture_.locks[li].id);
+      if (it == progress_.quarantine_reason.end()) continue;
+      // A rig fault quarantined these locks before the crash: they stay out of the run.
+      g.quarantined = true;
+      rig_fault_stopped_ = true;
+      if (abort_reason_.empty())
+        abort_reason_ = "rig fault in an earlier part of the run: " + it->second;
+    }
+  }
+
+  // The items in flight when the previous part died, from its run lock; a crash note names the
+  // group whose thread crashed.
+  if (options_.run_lock) {
+    const auto& slots = options_.run_lock->previous_slots();
+    const auto& crash = options_.run_lock->previous_crash();
+    for (std::size_t gi = 0; gi < slots.size() && gi < groups.size(); ++gi) {
+      const ItemSlot& slot = slots[gi];
+      if (slot.state != ItemSlot::running || slot.scenario >= scenarios_.size() ||
+          slot.lock >= fixture_.locks.size())
+        continue;
+      const Scenario& sc = scenarios_[slot.scenario];
+      const std::string& lock_id = fixture_.locks[slot.lock].id;
+      const ItemKey key{lock_id, sc.name, slot.repetition};
+      if (item_complete(key, sc) || quarantined_items_.count(key)) continue;
+      const bool crashed_here = crash && crash->group == static_cast<int>(gi);
+      const std::string label = item_label(sc.name, slot.repetition);
+      std::string detail;
+      if (crashed_here) {
+        detail = "the controller crashed (signal " + std::to_string(crash->signal) +
+                 ") while running this item; its unfinished session was discarded";
+      } else if (crash) {
+        detail = "in flight when the controller crashed elsewhere (signal " +
+                 std::to_string(crash->signal) + "); its unfinished session was discarded";
+      } else {
+        detail =
+            "in flight when the controller was killed or lost power; its unfinished "
+            "session was discarded";
+      }
+      events.push_back(EventRow{lock_id, t, "interrupted", label,
+                                crashed_here ? "crash" : "stopped",
+                                detail + "; the item runs again from its first step"});
+      resume_notes_.push_back(lock_id + " " + label + ": " + detail);
+      if (!crashed_here) continue;
+      // Only crashes count toward the quarantine: a kill -9 or power cut says nothing about
+      // the item.
+      int crashes = 1;
+      {
+        // Earlier crash notes for the item are `interrupted` events with value `crash`.
+        sqlite3_stmt* q = nullptr;
+        sqlite_check(
+            sqlite3_prepare_v2(journal_.db(),
+                               "SELECT count(*) FROM events WHERE run_id = ? AND kind = "
+                               "'interrupted' AND value = 'crash' AND lock_id = ? AND target = ?",
+                               -1, &q, nullptr),
+            journal_.db(), "prepare");
+        sqlite3_bind_int64(q, 1, run_id_);
+        sqlite3_bind_text(q, 2, lock_id.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 3, label.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(q) == SQLITE_ROW) crashes += sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+      }
+      if (crashes >= options_.quarantine_after_crashes) {
+        quarantined_items_.insert(key);
+        const std::string why = "crashed the controller " + std::to_string(crashes) +
+                                " times; skipped for the rest of the run";
+        events.push_back(EventRow{lock_id, t, "quarantine", label, "controller_crash", why});
+        resume_notes_.push_back(lock_id + " " + label + " quarantined: " + why);
+      }
+    }
   }
 }
 
@@ -384,7 +588,7 @@ RunOutcome Campaign::run() {
   bench_ = std::make_unique<Bench>(fixture_, registry_, bench_clock_, options_.seed);
 
   RunInfo info;
-  info.uuid = make_uuid_v4();
+  info.uuid = options_.uuid.empty() ? make_uuid_v4() : options_.uuid;
   info.host = hostname();
   info.rig = fixture_.rig;
   info.started_at = utc_now_iso8601();
@@ -402,7 +606,18 @@ RunOutcome Campaign::run() {
   for (std::size_t i = 0; i < scenarios_.size(); ++i)
     info.scenarios.push_back(
         {scenarios_[i].name, scenarios_[i].source, scenarios_[i].sha256, plan_.repeats[i]});
-  run_id_ = journal_.begin_run(info);
+  resuming_ = options_.resume != nullptr;
+  if (resuming_) {
+    run_id_ = options_.resume->id;
+    info.uuid = options_.resume->uuid;
+    if (options_.resume->status != "running") reopen_run(journal_.db(), run_id_);
+  } else {
+    run_id_ = journal_.begin_run(info);
+    // What --resume needs to rebuild the plan, committed before the bench is touched.
+    std::vector<std::string> ids;
+    for (std::size_t li : plan_.locks) ids.push_back(fixture_.locks[li].id);
+    journal_.commit(run_id_, JournalBatch{plan_events(options_.scenario_files, ids), std::nullopt});
+  }
   observer_.started(plan_, info.uuid, virtual_clock);
   for (const auto& n : plan_.notes) observer_.message(n);
 
@@ -413,9 +628,22 @@ RunOutcome Campaign::run() {
   std::vector<GroupState> groups(plan_.groups.size());
   for (std::size_t i = 0; i < groups.size(); ++i) {
     groups[i].group = &plan_.groups[i];
-    if (virtual_clock) groups[i].clock = std::make_unique<VirtualClock>();
-    else groups[i].clock = std::make_unique<RealClock>(&halt_);
+    groups[i].index = i;
   }
+  std::vector<EventRow> resume_events;
+  if (resuming_) prepare_resume(groups, resume_events);
+  // A resumed run continues its time line after the latest moment the earlier parts journaled.
+  const TimePoint t0 = resuming_ ? progress_.last_t + std::chrono::seconds(1) : TimePoint{0};
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (virtual_clock)
+      groups[i].clock = std::make_unique<VirtualClock>(t0);
+    else
+      groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
+  }
+  for (auto& e : resume_events) e.t = t0;
+  out.part = resuming_ ? progress_.attempts + 1 : 1;
+  out.sessions_before = resuming_ ? progress_.counters.sessions : 0;
+  out.resume_notes = resume_notes_;
   const int jobs = options_.jobs > 0
                        ? options_.jobs
                        : (virtual_clock ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
@@ -438,7 +666,8 @@ RunOutcome Campaign::run() {
 
   std::exception_ptr journal_error;
   try {
-    std::vector<EventRow> start_events = restore_safe_state(TimePoint{0});
+    // The hardware goes to its safe state first, whatever the earlier part left it in.
+    std::vector<EventRow> start_events = restore_safe_state(t0);
     if (!bench_->safe()) {
       // Name what failed: "relays/ch1 battery: FAILED: <the driver's error>" for the first failure.
       std::string first;
@@ -450,7 +679,19 @@ RunOutcome Campaign::run() {
       halt_ = true;
       rig_fault_stopped_ = true;
       abort_reason_ = "the bench could not be put into its safe state at run start (" + first + ")";
-      start_events.push_back(EventRow{"", TimePoint{0}, "rig_fault", "", "", abort_reason_});
+      start_events.push_back(EventRow{"", t0, "rig_fault", "", "", abort_reason_});
+    }
+    if (resuming_) {
+      // One transaction: the resume, the safe state it restored, and the fate of the items
+      // that were in flight.
+      std::vector<EventRow> first{EventRow{
+          "", t0, "resumed", info.uuid, "part " + std::to_string(out.part),
+          "resumed by pid " + std::to_string(::getpid()) + " on " + hostname() + " with lockrig " +
+              LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version +
+              "); " + std::to_string(progress_.counters.sessions) + " sessions already journaled"}};
+      first.insert(first.end(), start_events.begin(), start_events.end());
+      first.insert(first.end(), resume_events.begin(), resume_events.end());
+      start_events = std::move(first);
     }
     journal_.commit(run_id_, JournalBatch{std::move(start_events), std::nullopt});
     if (!halt_) {
@@ -468,9 +709,22 @@ RunOutcome Campaign::run() {
         events.insert(events.end(), g.events.begin(), g.events.end());
       }
       std::sort(rows.begin(), rows.end(), [](const LockRow& a, const LockRow& b) { return a.lock_id < b.lock_id; });
-      journal_.record_locks(run_id_, rows);
+      if (resuming_) {
+        // The run keeps the identities read when it started; a lock that now reports other
+        // firmware is worth knowing about.
+        for (const auto& r : rows) {
+          auto it = progress_.firmware.find(r.lock_id);
+          if (it != progress_.firmware.end() && !r.firmware.empty() && it->second != r.firmware)
+            events.push_back(EventRow{r.lock_id, t0, "identity", r.lock_id, "firmware_changed",
+                                      "firmware " + r.firmware + " read on resume, " + it->second +
+                                          " when the run started"});
+        }
+        record_missing_locks(journal_.db(), run_id_, rows);
+      } else {
+        journal_.record_locks(run_id_, rows);
+      }
       journal_.commit(run_id_, JournalBatch{events, std::nullopt});
-      if (!options_.labels.count("app"))
+      if (!options_.labels.count("app") && !(resuming_ && progress_.has_app_label))
         for (const auto& e : events)
           if (e.kind == "client_version") {
             journal_.set_label(run_id_, "app", e.value);
@@ -484,7 +738,7 @@ RunOutcome Campaign::run() {
     journal_error = std::current_exception();
   }
 
-  TimePoint end{0};
+  TimePoint end = t0;
   for (const auto& g : groups) end = std::max(end, g.clock->now());
   out.campaign_seconds = static_cast<double>(end.count()) / 1e9;
   auto safe_events = restore_safe_state(end);

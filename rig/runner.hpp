@@ -21,6 +21,9 @@ namespace lockrig {
 
 enum class ClockMode { automatic, virtual_time, real_time };
 
+class FileLock;
+struct StoredRun;
+
 struct RunOptions {
   PlanOptions plan;
   std::uint64_t seed = 1;
@@ -31,6 +34,17 @@ struct RunOptions {
   // The signal that raised `stop`, if any, so the journal records the exit code the process
   // returns (128 + signal).
   const std::atomic<int>* stop_signal = nullptr;
+  std::string uuid;                         // of the new run; empty = generated
+  std::vector<std::string> scenario_files;  // as given; journaled so --resume can rebuild the plan
+  // The run lock held for this run (rig/run_lock.hpp): the runner notes each group's item in
+  // flight there. May be null (no crash bookkeeping).
+  FileLock* run_lock = nullptr;
+  // Continue this interrupted run instead of starting a new one. The caller has rebuilt
+  // `fixture`/`scenarios` from what it recorded (same files, repeats as journaled) and holds its
+  // run lock; `seed`, `plan.lock_filter` and the clock must be the run's.
+  const StoredRun* resume = nullptr;
+  int quarantine_after_crashes =
+      2;  // a plan item that crashed the controller this often is skipped
 };
 
 struct RunCounters {
@@ -59,6 +73,9 @@ struct RunOutcome {
   double campaign_seconds = 0;
   std::string abort_reason;
   bool safe_state_restored = false;
+  int part = 1;                           // 1 for a new run; 2 for its first resume, ...
+  long long sessions_before = 0;          // journaled by earlier parts (resume)
+  std::vector<std::string> resume_notes;  // items discarded/quarantined on resume
 };
 
 // Throws ConfigError/UsageError (before anything is journaled) and RigFault when the bench

@@ -14,6 +14,7 @@ packages=(
   r-base-core r-cran-metafor python3-statsmodels python3-scipy  # statistics references
   chromium fonts-liberation        # the HTML report opened in headless Chromium
   python3-prometheus-client        # parses `lockrig export --format openmetrics` in the tests
+  systemd                          # systemd-analyze verify of packaging/systemd (no running systemd needed)
 )
 
 missing=()

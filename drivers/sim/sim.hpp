@@ -61,6 +61,10 @@ struct LockModel {
   double brownout_volts = 2.2;  // below: the lock is off
   double weak_volts = 2.7;      // below: motor struggles
   double weak_stall_rate = 0.05;
+  // Test knob: "scenario#repetition" -- the controller process aborts (SIGABRT) when it
+  // starts that plan item on this lock, to test crash-safe resume and the quarantine of an item
+  // that keeps crashing the controller. Only the sim driver has it.
+  std::string crash_controller_on;
 };
 
 LockModel resolve_lock_model(const LockSpec& spec);  // throws ConfigError on bad settings

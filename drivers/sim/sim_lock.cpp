@@ -1,3 +1,7 @@
+#include <sys/resource.h>
+
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -129,9 +133,19 @@ LockModel resolve_lock_model(const LockSpec& spec) {
        "sensitivity_dbm", "link_fade_db", "connect_ms", "command_ms", "motor_ms", "slow_motor",
        "scan_timeout_ms", "adv_interval_ms", "drop_rate", "disconnect_rate", "reject_rate",
        "protocol_error_rate", "adapter_fault_rate", "brownout_volts", "weak_volts",
-       "weak_stall_rate"},
+       "weak_stall_rate", "crash_controller_on"},
       "sim lock settings");
   m.firmware = spec.settings.get_string("firmware", m.firmware);
+  m.crash_controller_on = spec.settings.get_string("crash_controller_on", "");
+  if (!m.crash_controller_on.empty()) {
+    const auto hash = m.crash_controller_on.find('#');
+    const std::string rep = hash == std::string::npos ? "" : m.crash_controller_on.substr(hash + 1);
+    if (hash == 0 || rep.empty() || rep.find_first_not_of("0123456789") != std::string::npos)
+      throw ConfigError(
+          spec.settings.where("crash_controller_on"),
+          "crash_controller_on wants \"scenario#repetition\" (e.g. \"daily-unlock#3\"), got " +
+              quote(m.crash_controller_on));
+  }
   m.manufacturer = spec.settings.get_string("manufacturer", m.manufacturer);
   Settings profiles = spec.shared.child("firmware_profiles");
   if (!profiles.empty()) {
@@ -153,11 +167,30 @@ LockModel resolve_lock_model(const LockSpec& spec) {
 
 namespace {
 
+// The test knob: the controller dies as a crashing driver would make it (SIGABRT), without
+// leaving a core file behind in the test's directory.
+[[noreturn]] void crash_controller() {
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  std::abort();
+}
+
 class SimLock final : public LockLink {
  public:
   SimLock(const LockSpec& spec, const DriverContext& ctx)
       : id_(spec.id), model_(resolve_lock_model(spec)), clock_(ctx.clock), bench_(ctx.bench),
-        rng_(ctx.seed ^ stable_hash(spec.id)) {}
+        seed_(ctx.seed), rng_(ctx.seed ^ stable_hash(spec.id)) {}
+
+  // Each plan item gets its own stream, derived from (seed, lock, scenario, repetition) and not
+  // from a position in one long per-lock stream, so a resumed run reproduces an uninterrupted one.
+  void begin_item(std::string_view scenario, int repetition) override {
+    if (!model_.crash_controller_on.empty() &&
+        model_.crash_controller_on == std::string(scenario) + "#" + std::to_string(repetition))
+      crash_controller();
+    const std::uint64_t item =
+        stable_hash(scenario) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(repetition);
+    rng_ = Rng(seed_ ^ stable_hash(id_) ^ (item * 0xbf58476d1ce4e5b9ULL));
+  }
 
   ConnectResult connect(Duration timeout) override {
     ConnectResult r;
@@ -310,6 +343,7 @@ class SimLock final : public LockLink {
   LockModel model_;
   Clock& clock_;
   const BenchView* bench_;
+  std::uint64_t seed_;
   Rng rng_;
   bool connected_ = false;
 };

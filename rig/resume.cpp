@@ -1,0 +1,257 @@
+#include "rig/resume.hpp"
+
+#include <algorithm>
+
+#include "rig/errors.hpp"
+#include "rig/run_lock.hpp"
+#include "rig/text.hpp"
+
+namespace lockrig {
+
+namespace {
+
+// A prepared statement with the few helpers needed here (journal.cpp keeps its own).
+class Query {
+ public:
+  Query(sqlite3* db, const char* sql) : db_(db) {
+    sqlite_check(sqlite3_prepare_v2(db, sql, -1, &s_, nullptr), db, "prepare");
+  }
+  ~Query() { sqlite3_finalize(s_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Query& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    sqlite_check(rc, db_, "query");
+    return rc == SQLITE_ROW;
+  }
+  std::string text(int col) {
+    auto p = sqlite3_column_text(s_, col);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  long long integer(int col) { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+StoredRun load_run(sqlite3* db, std::int64_t id) {
+  StoredRun r;
+  Query q(db,
+          "SELECT id, uuid, status, host, clock, started_at, seed, fixture_source, fixture_sha256, "
+          "scenarios_sha256, controller_version FROM runs WHERE id = ?");
+  q.bind(1, id);
+  if (!q.step()) throw UsageError("--resume: the journal has no run " + std::to_string(id));
+  r.id = q.integer(0);
+  r.uuid = q.text(1);
+  r.status = q.text(2);
+  r.host = q.text(3);
+  r.clock = q.text(4);
+  r.started_at = q.text(5);
+  r.seed = static_cast<std::uint64_t>(q.integer(6));
+  r.fixture_source = q.text(7);
+  r.fixture_sha256 = q.text(8);
+  r.scenarios_sha256 = q.text(9);
+  r.controller_version = q.text(10);
+  Query s(db, "SELECT name, source, sha256, repeat FROM run_scenarios WHERE run_id = ?");
+  s.bind(1, id);
+  while (s.step())
+    r.scenarios.push_back({s.text(0), s.text(1), s.text(2), static_cast<int>(s.integer(3))});
+  Query p(db, "SELECT target, value FROM events WHERE run_id = ? AND kind = 'plan' ORDER BY id");
+  p.bind(1, id);
+  while (p.step()) {
+    r.has_plan = true;
+    if (p.text(0) == "scenario_file")
+      r.scenario_files.push_back(p.text(1));
+    else if (p.text(0) == "locks")
+      r.locks = split_commas({p.text(1)});
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string item_label(const std::string& scenario, int repetition) {
+  return scenario + "#" + std::to_string(repetition);
+}
+
+std::vector<EventRow> plan_events(const std::vector<std::string>& scenario_files,
+                                  const std::vector<std::string>& lock_ids) {
+  std::vector<EventRow> out;
+  out.push_back(EventRow{"", TimePoint{0}, "plan", "locks", join(lock_ids, ","),
+                         "locks selected for the run (for --resume)"});
+  for (const auto& f : scenario_files)
+    out.push_back(EventRow{"", TimePoint{0}, "plan", "scenario_file", f,
+                           "scenario file, in the order given (for --resume)"});
+  return out;
+}
+
+bool is_interrupted(const std::string& journal_path, const std::string& status,
+                    const std::string& uuid) {
+  return status == "running" && !FileLock::holder_of(run_lock_path(journal_path, uuid));
+}
+
+StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool lock_is_ours) {
+  sqlite3* db = journal.db();
+  std::int64_t id = 0;
+  if (selector.empty()) {
+    Query q(db, "SELECT id, uuid FROM runs WHERE status = 'running' ORDER BY id DESC");
+    while (q.step())
+      if (is_interrupted(journal.path(), "running", q.text(1))) {
+        id = q.integer(0);
+        break;
+      }
+    if (id == 0)
+      throw UsageError("--resume: journal " + quote(journal.path()) +
+                       " has no interrupted run (see lockrig runs)");
+  } else if (selector.find_first_not_of("0123456789") == std::string::npos) {
+    id = std::stoll(selector);
+  } else {
+    if (selector.size() < 8)
+      throw UsageError("--resume wants a run id or a uuid (at least 8 characters), got " +
+                       quote(selector));
+    Query q(db, "SELECT id FROM runs WHERE uuid LIKE ? || '%'");
+    q.bind(1, selector);
+    std::vector<std::int64_t> ids;
+    while (q.step()) ids.push_back(q.integer(0));
+    if (ids.empty())
+      throw UsageError("--resume: journal " + quote(journal.path()) + " has no run " +
+                       quote(selector));
+    if (ids.size() > 1)
+      throw UsageError("--resume: " + quote(selector) + " matches " + std::to_string(ids.size()) +
+                       " runs; give more of the uuid");
+    id = ids.front();
+  }
+  StoredRun r = load_run(db, id);
+  const std::string name = "run " + std::to_string(r.id) + " (" + r.uuid + ")";
+  if (r.status == "running") {
+    const auto holder =
+        lock_is_ours ? std::nullopt : FileLock::holder_of(run_lock_path(journal.path(), r.uuid));
+    if (holder) throw UsageError("--resume: " + name + " is still running: " + holder->describe());
+  } else if (r.status != "aborted") {
+    throw UsageError("--resume: " + name + " is " + r.status +
+                     "; only interrupted (or aborted) runs can be resumed");
+  }
+  return r;
+}
+
+JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
+  JournaledProgress p;
+  {
+    // Each session with its last attempt: did the link survive it?
+    Query q(db,
+            "SELECT s.lock_id, s.scenario, s.repetition, s.step, s.result, s.sli_eligible, "
+            "s.sli_success, s.attempts, s.ended_ns, a.phase, a.outcome FROM sessions s "
+            "LEFT JOIN attempts a ON a.session_id = s.id AND a.attempt = s.attempts "
+            "WHERE s.run_id = ?");
+    q.bind(1, run);
+    while (q.step()) {
+      const std::string lock = q.text(0), scenario = q.text(1), result = q.text(4);
+      const int rep = static_cast<int>(q.integer(2)), step = static_cast<int>(q.integer(3));
+      const std::string phase = q.text(9), outcome = q.text(10);
+      p.sessions[{lock, scenario, rep, step}] =
+          phase == "unlock" && outcome != "disconnected" && outcome != "rig_fault";
+      if (result == "rig_fault") p.rig_fault_items.insert({lock, scenario, rep});
+      ++p.counters.sessions;
+      p.counters.attempts += q.integer(7);
+      p.counters.sli_sessions += q.integer(5);
+      p.counters.sli_successes += q.integer(6);
+      p.counters.rig_faults += result == "rig_fault";
+      p.counters.failed_assertions += q.integer(5) == 0 && result == "fail";
+      p.last_t = std::max(p.last_t, TimePoint{q.integer(8)});
+    }
+  }
+  auto item_of = [](const std::string& lock, const std::string& label) -> std::optional<ItemKey> {
+    const auto hash = label.rfind('#');
+    if (hash == std::string::npos || hash + 1 == label.size()) return std::nullopt;
+    try {
+      return ItemKey{lock, label.substr(0, hash), std::stoi(label.substr(hash + 1))};
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  };
+  Query e(db,
+          "SELECT COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM events "
+          "WHERE run_id = ? ORDER BY id");
+  e.bind(1, run);
+  while (e.step()) {
+    const std::string lock = e.text(0), kind = e.text(2), target = e.text(3), value = e.text(4);
+    p.last_t = std::max(p.last_t, TimePoint{e.integer(1)});
+    if (kind == "wait_until" && value == "timeout")
+      ++p.wait_failures;
+    else if (kind == "resumed")
+      ++p.attempts;
+    else if (kind == "interrupted") {
+      if (auto k = item_of(lock, target)) ++p.crashes[*k];
+    } else if (kind == "quarantine") {
+      if (value == "controller_crash") {
+        if (auto k = item_of(lock, target)) p.quarantined.insert(*k);
+      } else if (!lock.empty()) {
+        p.quarantine_reason[lock] = e.text(5);
+      }
+    }
+  }
+  Query l(db, "SELECT lock_id, COALESCE(firmware, '') FROM run_locks WHERE run_id = ?");
+  l.bind(1, run);
+  while (l.step()) {
+    p.locks_recorded.insert(l.text(0));
+    p.firmware[l.text(0)] = l.text(1);
+  }
+  Query a(db, "SELECT count(*) FROM run_labels WHERE run_id = ? AND key = 'app'");
+  a.bind(1, run);
+  p.has_app_label = a.step() && a.integer(0) > 0;
+  return p;
+}
+
+void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockRow>& rows) {
+  Transaction tx(db);
+  for (const auto& r : rows) {
+    Query q(db,
+            "INSERT OR IGNORE INTO run_locks (run_id, lock_id, model, material, slot, driver, "
+            "firmware, reported_model, manufacturer) VALUES (?,?,?,?,?,?,NULLIF(?, ''),NULLIF(?, "
+            "''),NULLIF(?, ''))");
+    q.bind(1, run).bind(2, r.lock_id).bind(3, r.model).bind(4, r.material).bind(5, r.slot);
+    q.bind(6, r.driver).bind(7, r.firmware).bind(8, r.reported_model).bind(9, r.manufacturer);
+    q.step();
+  }
+  tx.commit();
+}
+
+void abandon_run(sqlite3* db, std::int64_t run, const std::string& why) {
+  Transaction tx(db);
+  TimePoint last{0};
+  {
+    Query q(db,
+            "SELECT max(COALESCE((SELECT max(t_ns) FROM events WHERE run_id = ?1), 0), "
+            "COALESCE((SELECT max(ended_ns) FROM sessions WHERE run_id = ?1), 0))");
+    q.bind(1, run);
+    if (q.step()) last = TimePoint{q.integer(0)};
+  }
+  Query e(db,
+          "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
+          "VALUES (?, NULL, ?, 'abandoned', '', '', ?)");
+  e.bind(1, run).bind(2, static_cast<std::int64_t>(last.count())).bind(3, why);
+  e.step();
+  Query u(db,
+          "UPDATE runs SET status = 'aborted', exit_code = ?, ended_at = ? WHERE id = ? AND "
+          "status = 'running'");
+  u.bind(1, static_cast<std::int64_t>(kAbandonedExitCode)).bind(2, utc_now_iso8601()).bind(3, run);
+  u.step();
+  tx.commit();
+}
+
+void reopen_run(sqlite3* db, std::int64_t run) {
+  Query q(db, "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL WHERE id = ?");
+  q.bind(1, run);
+  q.step();
+}
+
+}  // namespace lockrig

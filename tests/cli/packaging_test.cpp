@@ -1,0 +1,79 @@
+// The systemd units and the nightly script: the units pass `systemd-analyze verify` (skipped
+// when systemd-analyze is not installed), and nightly.sh resumes an interrupted run before it
+// would start a new one, then writes the JUnit report.
+#include "cli_support.hpp"
+
+namespace lockrig::cli_test {
+namespace {
+
+TEST(Packaging, SystemdUnitsPassSystemdAnalyzeVerify) {
+  const std::string analyze = "/usr/bin/systemd-analyze";
+  if (!exists(analyze)) GTEST_SKIP() << "systemd-analyze is not installed";
+  TempDir tmp;
+  // The service's ExecStart must exist for verify: point it at this tree's script.
+  std::string service = read_file(source_path("packaging/systemd/lockrig-nightly.service"));
+  service = replace_once(service, "ExecStart=/usr/local/lib/lockrig/nightly.sh",
+                         "ExecStart=" + source_path("scripts/nightly.sh"));
+  tmp.write("lockrig-nightly.service", service);
+  tmp.write("lockrig-nightly.timer",
+            read_file(source_path("packaging/systemd/lockrig-nightly.timer")));
+  const Result r =
+      lockrig({"verify", tmp.file("lockrig-nightly.service"), tmp.file("lockrig-nightly.timer")},
+              Spawn{tmp.path(), analyze, 60s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.err, "") << r.describe();
+}
+
+TEST(Packaging, TheTimerFiresNightlyWithARandomDelayAndCatchesUpMissedNights) {
+  const std::string timer = read_file(source_path("packaging/systemd/lockrig-nightly.timer"));
+  EXPECT_NE(timer.find("\nOnCalendar=*-*-* 01:30:00\n"), std::string::npos);
+  EXPECT_NE(timer.find("\nRandomizedDelaySec="), std::string::npos);
+  EXPECT_NE(timer.find("\nPersistent=true\n"), std::string::npos);
+  const std::string service = read_file(source_path("packaging/systemd/lockrig-nightly.service"));
+  EXPECT_NE(service.find("\nType=oneshot\n"), std::string::npos);
+  EXPECT_NE(service.find("\nEnvironmentFile="), std::string::npos);
+  EXPECT_EQ(service.find("PrivateDevices=yes"), std::string::npos) << "would hide serial adapters";
+}
+
+TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("lockrig.db");
+  // An interrupted night: killed after its first sessions.
+  Process p({"run", "--repeat", "5", "--seed", "9", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(eventually([&] { return sessions_so_far(db_path) > 0 || !p.running(); }, 30s));
+  p.signal(SIGKILL);
+  const Result killed = p.wait();
+  if (killed.exited) GTEST_SKIP() << "the run finished before it could be killed";
+
+  const std::string env =
+      "LOCKRIG=" + binary() + " LOCKRIG_DB=" + db_path + " LOCKRIG_JUNIT=" + tmp.file("junit.xml") +
+      " LOCKRIG_LOCK_FILE=" + tmp.file("rig.lock") + " LOCKRIG_RUN_ARGS='--repeat 1 --seed 2'";
+  Result r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+                     Spawn{tmp.path(), "/bin/sh", 120s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
+  EXPECT_NE(r.err.find("resuming interrupted run 1"), std::string::npos) << r.describe();
+  {
+    Db db(db_path);
+    EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 1) << "a new run instead of the resume";
+    EXPECT_EQ(db.text("SELECT status FROM runs"), "completed");
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"),
+              db.integer("SELECT sessions_planned FROM runs"));
+  }
+  const std::string junit = read_file(tmp.file("junit.xml"));
+  EXPECT_NE(junit.find("<testsuite"), std::string::npos) << junit.substr(0, 400);
+
+  // Nothing to resume the next night: a new run with the configured options.
+  r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+              Spawn{tmp.path(), "/bin/sh", 120s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
+  EXPECT_NE(r.err.find("starting the nightly run"), std::string::npos) << r.describe();
+  Db db(db_path);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 2);
+  EXPECT_EQ(db.text("SELECT seed FROM runs WHERE id = 2"), "2");
+}
+
+}  // namespace
+}  // namespace lockrig::cli_test
