@@ -14,6 +14,7 @@
 #include "drivers/rig_fault.hpp"
 #include "reports/commands.hpp"
 #include "reports/summary.hpp"
+#include "rig/campaign_until_decided.hpp"
 #include "rig/embedded.hpp"
 #include "rig/errors.hpp"
 #include "rig/fixture.hpp"
@@ -147,6 +148,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       ("sync", po::value(&sync_name)->default_value("normal"),
        "normal | full: full also survives power loss at some speed cost")
       ("quiet,q", "no summary at the end");
+  UntilDecidedArgs until_decided_args;
+  add_until_decided_options(desc, until_decided_args);
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
     print_help("Usage: lockrig run [options]\n\nRuns the scenarios against every lock of the rig "
@@ -158,7 +161,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                "aborted with everything finished kept, and the bench returns to its safe state.\n");
     return exit_code::ok;
   }
-  if (scenario_paths.empty()) scenario_paths.push_back(kDefaultScenarios);
+  // A stop-when-decided campaign needs SLI sessions: its default is the door-materials unlock.
+  const auto until_decided = parse_until_decided(until_decided_args, vm);
+  if (scenario_paths.empty())
+    scenario_paths.push_back(until_decided ? "<embedded>/scenarios/door-materials.yaml"
+                                           : kDefaultScenarios);
 
   RunOptions opt;
   opt.labels = parse_labels(labels_raw);
@@ -195,6 +202,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   const auto& registry = drivers::builtin_drivers();
   Inputs in = load_inputs(fixture_path, scenario_paths, registry);
   (void)make_plan(in.fixture, in.scenarios, opt.plan);  // plan errors before the journal is opened
+  if (until_decided) (void)validate_until_decided(in.fixture, in.scenarios, registry, *until_decided);
   Journal journal = Journal::open(db_path, sync);
 
   struct sigaction sa {};
@@ -204,6 +212,25 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   sigaction(SIGTERM, &sa, nullptr);
 
   ProgressPrinter progress(stderr, pmode);
+  if (until_decided) {
+    try {
+      const auto u = run_until_decided(in.fixture, in.scenarios, registry, journal, opt,
+                                       *until_decided, progress, vm.count("quiet") ? nullptr : stdout,
+                                       g_stop);
+      progress.finish();
+      if (u.exit_code == exit_code::rig_fault || u.exit_code >= 128)
+        std::fprintf(stderr, "lockrig: campaign %s stopped undecided: %s\n", u.campaign.c_str(),
+                     u.stop_reason.c_str());
+      return u.exit_code;
+    } catch (const JournalError& e) {
+      progress.finish();
+      std::fprintf(stderr, "lockrig: rig fault: journal failed during the run: %s\n", e.what());
+      return exit_code::rig_fault;
+    } catch (...) {
+      progress.finish();
+      throw;
+    }
+  }
   RunOutcome out;
   try {
     out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
