@@ -451,6 +451,15 @@ std::optional<UntilDecidedOptions> parse_until_decided(const UntilDecidedArgs& a
         throw UsageError(std::string("--") + o + " is only meaningful with --until-decided");
     return std::nullopt;
   }
+  if (vm.count("repeat"))
+    throw UsageError("--repeat does not apply with --until-decided: each block runs every scenario "
+                     "--block times per lock");
+  if (vm.count("label"))
+    for (const auto& l : vm["label"].as<std::vector<std::string>>())
+      for (const char* key : {"campaign=", "arm=", "block="})
+        if (l.rfind(key, 0) == 0)
+          throw UsageError("--label " + quote(l) + ": --until-decided sets the campaign, arm and "
+                           "block labels of its runs itself");
   if (!vm.count("baseline") || !vm.count("candidate"))
     throw UsageError("--until-decided needs --baseline firmware=X and --candidate firmware=Y");
   UntilDecidedOptions o;

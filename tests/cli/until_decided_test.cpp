@@ -237,6 +237,13 @@ TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
        "0.3"},
       {{"--baseline", "firmware=2.4.0"}, "only meaningful with --until-decided"},
       {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
+        "--repeat", "5"},
+       "--block"},
+      {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
+        "--label", "arm=x"},
+       "\"arm=x\""},
+
+      {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
         "--scenario", no_sli},
        "SLI"},
   };
@@ -246,6 +253,14 @@ TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.describe();
     EXPECT_FALSE(exists(db_path)) << "a journal was created for " << r.describe();
   }
+  // Real locks cannot be switched without the fixture's hook (the example's key is made up).
+  ::setenv("ACME_LAB_KEY", "00112233445566778899aabbccddeeff", 1);
+  const Result real = lockrig({"run", "--until-decided", "--fixture",
+                               source_path("fixtures/real-lab.example.yaml"), "--baseline",
+                               "firmware=2.4.0", "--candidate", "firmware=2.4.1", "--db", db_path});
+  EXPECT_TRUE(real.exited && real.exit_code == 2) << real.describe();
+  EXPECT_NE(real.err.find("no select_build hook"), std::string::npos) << real.describe();
+  EXPECT_FALSE(exists(db_path));
 }
 
 }  // namespace
