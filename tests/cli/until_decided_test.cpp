@@ -207,6 +207,37 @@ TEST(UntilDecided, AFailingHookIsARigFault) {
   EXPECT_EQ(db.text("SELECT value FROM events WHERE kind = 'sequential_verdict'"), "undecided");
 }
 
+TEST(UntilDecided, SigtermEndsTheCampaignUndecidedWithTheBlockAborted) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("j.db");
+  // The real clock: a session takes about a second, so the campaign is still running.
+  Process p({"run", "--until-decided", "--fixture", source_path(kFixture), "--clock", "real",
+             "--locks", "wood-1", "--baseline", "firmware=2.4.0", "--candidate",
+             "firmware=2.4.0-rebuild", "--seed", "2", "--progress", "off", "--db", db_path},
+            Spawn{"", "", 60s});
+  const bool started = eventually(
+      [&] {
+        if (!exists(db_path)) return !p.running();
+        try {
+          return Db(db_path).integer("SELECT count(*) FROM sessions") > 0 || !p.running();
+        } catch (const std::exception&) {
+          return false;  // the schema is still being created
+        }
+      },
+      30s);
+  ASSERT_TRUE(started);
+  ASSERT_TRUE(p.running()) << "the campaign ended before it could be interrupted";
+  p.signal(SIGTERM);
+  const Result r = p.wait();
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 143) << r.describe();
+  EXPECT_NE(r.err.find("stopped undecided"), std::string::npos) << r.describe();
+  Db db(db_path);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 1) << "no block may start after the signal";
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "aborted");
+  EXPECT_EQ(db.text("SELECT value FROM events WHERE kind = 'sequential_verdict'"), "undecided");
+}
+
 TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
   TempDir tmp;
   const std::string db_path = tmp.file("j.db");
