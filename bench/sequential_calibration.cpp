@@ -54,14 +54,16 @@ constexpr double kBaselineRate = 0.995, kMargin = 0.005;
 // "2.4.0" and "2.4.0-rebuild" are the same lock behaviour under two names (the A/A pair).
 std::string fixture_text(const std::string& prefix) {
   std::string locks;
-  const char* materials[] = {"wood", "wood", "glass", "glass", "aluminium", "aluminium", "steel", "steel"};
+  const char* materials[] = {"wood",      "wood",      "glass", "glass",
+                             "aluminium", "aluminium", "steel", "steel"};
   for (int i = 0; i < 8; ++i)
     locks += "  - {id: " + prefix + "l" + std::to_string(i + 1) + ", material: " + materials[i] +
              ", driver: sim, settings: {firmware: 2.4.0}}\n";
   return "rig: calibration\n"
          "drivers:\n"
          "  sim:\n"
-         "    drop_rate: 0\n    disconnect_rate: 0\n    reject_rate: 0\n    protocol_error_rate: 0\n"
+         "    drop_rate: 0\n    disconnect_rate: 0\n    reject_rate: 0\n    protocol_error_rate: "
+         "0\n"
          "    firmware_profiles:\n"
          "      \"2.4.0\": {jam_rate: 0.005}\n"
          "      \"2.4.0-rebuild\": {jam_rate: 0.005}\n"
@@ -164,7 +166,8 @@ Summary run_many(const char* label, const std::string& candidate, const stats::S
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
       // Lock ids per thread: the simulated flash is keyed by lock id.
-      const Fixture fx = parse_fixture(fixture_text("t" + std::to_string(t) + "-"), "<calibration>");
+      const Fixture fx =
+          parse_fixture(fixture_text("t" + std::to_string(t) + "-"), "<calibration>");
       for (int i; (i = next++) < campaigns;)
         results[static_cast<std::size_t>(i)] =
             run_one(fx, step, d, "2.4.0", candidate, block, cap,
@@ -173,9 +176,12 @@ Summary run_many(const char* label, const std::string& candidate, const stats::S
   for (auto& t : pool) t.join();
   Summary s;
   for (const auto& r : results) {
-    if (r.verdict == SequentialVerdict::fail) ++s.fail;
-    else if (r.verdict == SequentialVerdict::pass) ++s.pass;
-    else ++s.undecided;
+    if (r.verdict == SequentialVerdict::fail)
+      ++s.fail;
+    else if (r.verdict == SequentialVerdict::pass)
+      ++s.pass;
+    else
+      ++s.undecided;
     if (r.verdict != SequentialVerdict::undecided) s.sessions_decided.push_back(r.sessions);
     for (int a = 0; a < 2; ++a) {
       s.n[a] += r.n[a];
@@ -204,21 +210,27 @@ Summary run_full(const std::string& candidate, const stats::SequentialDesign& d,
     {
       Journal j = Journal::open(path);
       RunOptions o;
-      o.seed = mix(seed ^ mix(0xf011ULL + static_cast<std::uint64_t>(i) * 2 + (candidate == "2.4.1"))) &
-               0x7fffffffffffffffULL;
+      o.seed =
+          mix(seed ^ mix(0xf011ULL + static_cast<std::uint64_t>(i) * 2 + (candidate == "2.4.1"))) &
+          0x7fffffffffffffffULL;
       UntilDecidedOptions u;
       u.baseline_build = "2.4.0";
       u.candidate_build = candidate;
       u.alpha = alpha;
       u.power = power;
       u.block_repeat = block;
-      r = run_until_decided(fx, scenarios, drivers::builtin_drivers(), j, o, u, quiet, nullptr, never);
+      r = run_until_decided(fx, scenarios, drivers::builtin_drivers(), j, o, u, quiet, nullptr,
+                            never);
     }
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-    if (r.verdict == SequentialVerdict::fail) ++s.fail;
-    else if (r.verdict == SequentialVerdict::pass) ++s.pass;
-    else ++s.undecided;
-    if (r.verdict != SequentialVerdict::undecided) s.sessions_decided.push_back(r.sessions_at_decision);
+    if (r.verdict == SequentialVerdict::fail)
+      ++s.fail;
+    else if (r.verdict == SequentialVerdict::pass)
+      ++s.pass;
+    else
+      ++s.undecided;
+    if (r.verdict != SequentialVerdict::undecided)
+      s.sessions_decided.push_back(r.sessions_at_decision);
   }
   std::filesystem::remove_all(dir);
   std::sort(s.sessions_decided.begin(), s.sessions_decided.end());
@@ -228,7 +240,8 @@ Summary run_full(const std::string& candidate, const stats::SequentialDesign& d,
 
 std::string rate_ci(long long x, long long n) {
   if (n == 0) return "-";
-  const auto ci = stats::wilson_interval(stats::Counts{static_cast<long>(x), static_cast<long>(n)}, 0.95);
+  const auto ci =
+      stats::wilson_interval(stats::Counts{static_cast<long>(x), static_cast<long>(n)}, 0.95);
   char buf[128];
   std::snprintf(buf, sizeof buf, "%5.2f%% [%5.2f, %5.2f]  (%lld/%lld)", 100.0 * x / n,
                 100 * ci.lower, 100 * ci.upper, x, n);
@@ -239,7 +252,8 @@ std::string rate_ci(long long x, long long n) {
 // 95% interval, so a small run is not read as a miss.
 std::string verdict(long long x, long long n, double nominal) {
   const double off = 100.0 * static_cast<double>(x) / static_cast<double>(n) - 100 * nominal;
-  const auto ci = stats::wilson_interval(stats::Counts{static_cast<long>(x), static_cast<long>(n)}, 0.95);
+  const auto ci =
+      stats::wilson_interval(stats::Counts{static_cast<long>(x), static_cast<long>(n)}, 0.95);
   char buf[160];
   std::snprintf(buf, sizeof buf, "%+.2f pts (%s 1.5), nominal %s the 95%% interval", off,
                 std::fabs(off) <= 1.5 ? "within" : "BEYOND",
@@ -274,13 +288,20 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--campaigns") campaigns = std::atoi(value());
-    else if (a == "--block") block = std::atoi(value());
-    else if (a == "--threads") threads = std::atoi(value());
-    else if (a == "--seed") seed = std::strtoull(value(), nullptr, 10);
-    else if (a == "--alpha") alpha = std::atof(value());
-    else if (a == "--power") power = std::atof(value());
-    else if (a == "--full") full = std::atoi(value());
+    if (a == "--campaigns")
+      campaigns = std::atoi(value());
+    else if (a == "--block")
+      block = std::atoi(value());
+    else if (a == "--threads")
+      threads = std::atoi(value());
+    else if (a == "--seed")
+      seed = std::strtoull(value(), nullptr, 10);
+    else if (a == "--alpha")
+      alpha = std::atof(value());
+    else if (a == "--power")
+      power = std::atof(value());
+    else if (a == "--full")
+      full = std::atoi(value());
     else {
       std::fprintf(stderr,
                    "usage: sequential_calibration [--campaigns N] [--block R] [--threads T] "
@@ -290,92 +311,105 @@ int main(int argc, char** argv) {
     }
   }
   if (campaigns < 1 || block < 1 || threads < 1) {
-    std::fprintf(stderr, "sequential_calibration: --campaigns, --block and --threads must be >= 1\n");
+    std::fprintf(stderr,
+                 "sequential_calibration: --campaigns, --block and --threads must be >= 1\n");
     return 2;
   }
   const auto t0 = std::chrono::steady_clock::now();
   const auto d = stats::design_sequential_test(kBaselineRate, kMargin, alpha, power);
   const long long fixed_n = fixed_sample_per_version(kBaselineRate, kMargin, alpha, power);
   const long long cap = 3 * 2 * fixed_n;
-  const double plan_gate_n =
-      std::ceil(stats::sample_size_non_inferiority(kBaselineRate, kBaselineRate, kMargin, alpha, power));
-  const double plan_drop_n =
-      std::ceil(stats::sample_size_two_proportions(kBaselineRate, kBaselineRate - kMargin, alpha, power));
+  const double plan_gate_n = std::ceil(
+      stats::sample_size_non_inferiority(kBaselineRate, kBaselineRate, kMargin, alpha, power));
+  const double plan_drop_n = std::ceil(
+      stats::sample_size_two_proportions(kBaselineRate, kBaselineRate - kMargin, alpha, power));
   const auto scenarios = parse_scenarios(kScenario, "<calibration>");
   const UnlockStep& step = scenarios.front().steps.front().unlock;
 
-  std::printf("sequential calibration on the simulated rig: sim lock driver + run_session (retries "
-              "as door-materials), no journal\n");
-  std::printf("design: matched-pair SPRT, baseline %.1f%%, margin %.1f pts, alpha %.3f, power %.3f"
-              " -> q1 %.4f, LLR boundaries [%.4f, %.4f] (Wald [%.4f, %.4f])\n",
-              100 * kBaselineRate, 100 * kMargin, alpha, power, d.q1, d.lower, d.upper,
-              d.wald_lower, d.wald_upper);
-  std::printf("        exact alpha %.4f, exact power %.4f; 8 locks, blocks of %d sessions per lock, "
-              "cap %lld sessions, %d campaigns each, seed %llu\n",
-              d.exact_alpha, 1 - d.exact_beta, block, cap, campaigns,
-              static_cast<unsigned long long>(seed));
-  std::printf("errors: FAIL under A/A = false-fail (nominal alpha); PASS under A/B = false-pass "
-              "(nominal beta = 1 - power); detection = FAIL under A/B\n\n");
+  std::printf(
+      "sequential calibration on the simulated rig: sim lock driver + run_session (retries "
+      "as door-materials), no journal\n");
+  std::printf(
+      "design: matched-pair SPRT, baseline %.1f%%, margin %.1f pts, alpha %.3f, power %.3f"
+      " -> q1 %.4f, LLR boundaries [%.4f, %.4f] (Wald [%.4f, %.4f])\n",
+      100 * kBaselineRate, 100 * kMargin, alpha, power, d.q1, d.lower, d.upper, d.wald_lower,
+      d.wald_upper);
+  std::printf(
+      "        exact alpha %.4f, exact power %.4f; 8 locks, blocks of %d sessions per lock, "
+      "cap %lld sessions, %d campaigns each, seed %llu\n",
+      d.exact_alpha, 1 - d.exact_beta, block, cap, campaigns,
+      static_cast<unsigned long long>(seed));
+  std::printf(
+      "errors: FAIL under A/A = false-fail (nominal alpha); PASS under A/B = false-pass "
+      "(nominal beta = 1 - power); detection = FAIL under A/B\n\n");
 
-  const Summary aa = run_many("A/A", "2.4.0-rebuild", d, campaigns, block, cap, threads, seed, step);
+  const Summary aa =
+      run_many("A/A", "2.4.0-rebuild", d, campaigns, block, cap, threads, seed, step);
   const Summary ab = run_many("A/B", "2.4.1", d, campaigns, block, cap, threads, seed, step);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const auto pred_aa = stats::sessions_to_decision(d, 1 - kBaselineRate, 1 - kBaselineRate);
-  const auto pred_ab = stats::sessions_to_decision(d, 1 - kBaselineRate, 1 - kBaselineRate + kMargin);
+  const auto pred_ab =
+      stats::sessions_to_decision(d, 1 - kBaselineRate, 1 - kBaselineRate + kMargin);
   const double fixed_total = 2.0 * static_cast<double>(fixed_n);
   auto report = [&](const char* name, const Summary& s, const stats::SessionsToDecision& pred,
                     bool aa_case) {
     const long long n = s.fail + s.pass + s.undecided;
     if (s.n[0] > 0)
       std::printf("%s  true session failure: baseline %.3f%%, candidate %.3f%% (sessions used)\n",
-                  name, 100.0 * s.failures[0] / s.n[0], 100.0 * s.failures[1] / std::max(1LL, s.n[1]));
+                  name, 100.0 * s.failures[0] / s.n[0],
+                  100.0 * s.failures[1] / std::max(1LL, s.n[1]));
     else
       std::printf("%s\n", name);
     if (aa_case) {
-      std::printf("  false-fail (FAIL)     %s   nominal alpha %.2f%%: %s\n", rate_ci(s.fail, n).c_str(),
-                  100 * alpha, verdict(s.fail, n, alpha).c_str());
+      std::printf("  false-fail (FAIL)     %s   nominal alpha %.2f%%: %s\n",
+                  rate_ci(s.fail, n).c_str(), 100 * alpha, verdict(s.fail, n, alpha).c_str());
       std::printf("  PASS                  %s\n", rate_ci(s.pass, n).c_str());
     } else {
-      std::printf("  detection (FAIL)      %s   planned power %.2f%%: %s\n", rate_ci(s.fail, n).c_str(),
-                  100 * power, verdict(s.fail, n, power).c_str());
+      std::printf("  detection (FAIL)      %s   planned power %.2f%%: %s\n",
+                  rate_ci(s.fail, n).c_str(), 100 * power, verdict(s.fail, n, power).c_str());
       std::printf("  false-pass (PASS)     %s   nominal beta %.2f%%\n", rate_ci(s.pass, n).c_str(),
                   100 * (1 - power));
     }
     std::printf("  undecided at the cap  %s\n", rate_ci(s.undecided, n).c_str());
     const double med = quantile(s.sessions_decided, 0.5);
-    std::printf("  sessions to a verdict: median %.0f (%.0f%% of fixed-sample %.0f: %s), mean %.0f, "
-                "p90 %.0f; predicted median %.0f, mean %.0f\n\n",
-                med, 100 * med / fixed_total, fixed_total, med <= 0.6 * fixed_total ? "<= 60%" : "ABOVE 60%",
-                mean(s.sessions_decided), quantile(s.sessions_decided, 0.9), pred.median_sessions,
-                pred.mean_sessions);
+    std::printf(
+        "  sessions to a verdict: median %.0f (%.0f%% of fixed-sample %.0f: %s), mean %.0f, "
+        "p90 %.0f; predicted median %.0f, mean %.0f\n\n",
+        med, 100 * med / fixed_total, fixed_total,
+        med <= 0.6 * fixed_total ? "<= 60%" : "ABOVE 60%", mean(s.sessions_decided),
+        quantile(s.sessions_decided, 0.9), pred.median_sessions, pred.mean_sessions);
   };
   report("A/A (2.4.0 vs 2.4.0-rebuild, both 99.5%)", aa, pred_aa, true);
   report("A/B (2.4.0 99.5% vs 2.4.1 99.0%)", ab, pred_ab, false);
   const double gate_total = 2 * plan_gate_n, drop_total = 2 * plan_drop_n;
-  std::printf("median sessions against the other planner figures (both versions): A/A %.0f%% of "
-              "plan --margin (%.0f), %.0f%% of plan --drop (%.0f); A/B %.0f%%, %.0f%%\n\n",
-              100 * quantile(aa.sessions_decided, 0.5) / gate_total, gate_total,
-              100 * quantile(aa.sessions_decided, 0.5) / drop_total, drop_total,
-              100 * quantile(ab.sessions_decided, 0.5) / gate_total,
-              100 * quantile(ab.sessions_decided, 0.5) / drop_total);
+  std::printf(
+      "median sessions against the other planner figures (both versions): A/A %.0f%% of "
+      "plan --margin (%.0f), %.0f%% of plan --drop (%.0f); A/B %.0f%%, %.0f%%\n\n",
+      100 * quantile(aa.sessions_decided, 0.5) / gate_total, gate_total,
+      100 * quantile(aa.sessions_decided, 0.5) / drop_total, drop_total,
+      100 * quantile(ab.sessions_decided, 0.5) / gate_total,
+      100 * quantile(ab.sessions_decided, 0.5) / drop_total);
   if (full > 0) {
     const auto tf = std::chrono::steady_clock::now();
     const Summary faa = run_full("2.4.0-rebuild", d, full, block, seed, alpha, power);
     const Summary fab = run_full("2.4.1", d, full, block, seed, alpha, power);
-    std::printf("full path (run_until_decided: runner + stop hook + sim drivers + SQLite journal), "
-                "%d campaigns each, %.1f s:\n",
-                full, std::chrono::duration<double>(std::chrono::steady_clock::now() - tf).count());
+    std::printf(
+        "full path (run_until_decided: runner + stop hook + sim drivers + SQLite journal), "
+        "%d campaigns each, %.1f s:\n",
+        full, std::chrono::duration<double>(std::chrono::steady_clock::now() - tf).count());
     report("A/A full path", faa, pred_aa, true);
     report("A/B full path", fab, pred_ab, false);
   }
-  std::printf("fixed-sample comparators for alpha %.3f / power %.3f (sessions per version):\n", alpha, power);
-  std::printf("  one-sided two-proportion test of no difference, power at 99.5%% vs 99.0%% "
-              "(power.prop.test, sig.level = 2 alpha): %lld  <- the comparator above (x2 = %.0f)\n",
-              fixed_n, fixed_total);
-  std::printf("  lockrig plan --margin (Farrington-Manning non-inferiority, both at 99.5%%): %.0f\n",
-              plan_gate_n);
+  std::printf("fixed-sample comparators for alpha %.3f / power %.3f (sessions per version):\n",
+              alpha, power);
+  std::printf(
+      "  one-sided two-proportion test of no difference, power at 99.5%% vs 99.0%% "
+      "(power.prop.test, sig.level = 2 alpha): %lld  <- the comparator above (x2 = %.0f)\n",
+      fixed_n, fixed_total);
+  std::printf(
+      "  lockrig plan --margin (Farrington-Manning non-inferiority, both at 99.5%%): %.0f\n",
+      plan_gate_n);
   std::printf("  lockrig plan --drop (two-sided two-proportion test): %.0f\n", plan_drop_n);
   std::printf("\n%d campaigns in %.1f s\n", 2 * campaigns, secs);
   return 0;

@@ -20,14 +20,17 @@ namespace lockrig {
 using stats::Arm;
 using stats::SequentialVerdict;
 
-long long fixed_sample_per_version(double baseline_rate, double margin, double alpha, double power) {
-  return static_cast<long long>(std::ceil(stats::sample_size_two_proportions(
-      baseline_rate, baseline_rate - margin, 2 * alpha, power)));
+long long fixed_sample_per_version(double baseline_rate, double margin, double alpha,
+                                   double power) {
+  return static_cast<long long>(std::ceil(
+      stats::sample_size_two_proportions(baseline_rate, baseline_rate - margin, 2 * alpha, power)));
 }
 
 namespace {
 
-const char* arm_name(Arm a) { return a == Arm::baseline ? "baseline" : "candidate"; }
+const char* arm_name(Arm a) {
+  return a == Arm::baseline ? "baseline" : "candidate";
+}
 
 std::string fixed(double v, int digits) {
   char buf[64];
@@ -87,17 +90,20 @@ EventRow select_build_with_hook(const BuildSelectHook& hook, const drivers::Lock
     return t.empty() ? std::string() : " (stderr: " + quote(t) + ")";
   };
   if (!r.started)
-    throw drivers::RigFault("select_build", what + ": could not start: " + std::strerror(r.exec_errno));
-  if (r.timed_out)
-    throw drivers::RigFault("select_build", what + ": no answer within " +
-                                                format_duration(hook.timeout) + tail());
-  if (r.signaled)
     throw drivers::RigFault("select_build",
-                            what + ": killed by " + drivers::command::signal_name(r.signal) + tail());
+                            what + ": could not start: " + std::strerror(r.exec_errno));
+  if (r.timed_out)
+    throw drivers::RigFault("select_build",
+                            what + ": no answer within " + format_duration(hook.timeout) + tail());
+  if (r.signaled)
+    throw drivers::RigFault(
+        "select_build", what + ": killed by " + drivers::command::signal_name(r.signal) + tail());
   if (!r.exited || r.exit_code != 0)
-    throw drivers::RigFault("select_build", what + ": exit code " + std::to_string(r.exit_code) + tail());
-  return EventRow{lock.id, TimePoint{0}, "select_build", lock.id, build,
-                  "exit 0 after " + format_duration(r.elapsed) + ": " + join(argv, " ")};
+    throw drivers::RigFault("select_build",
+                            what + ": exit code " + std::to_string(r.exit_code) + tail());
+  return EventRow{
+      lock.id, TimePoint{0}, "select_build",
+      lock.id, build,        "exit 0 after " + format_duration(r.elapsed) + ": " + join(argv, " ")};
 }
 
 bool has_sli_step(const std::vector<Scenario>& scenarios) {
@@ -124,18 +130,21 @@ stats::SequentialDesign validate_until_decided(const Fixture& fixture,
     throw UsageError("--until-decided needs --baseline firmware=X and --candidate firmware=Y");
   if (options.baseline_build == options.candidate_build)
     throw UsageError("--baseline and --candidate select the same build " +
-                     quote(options.baseline_build) + "; an A/A check needs two names for it "
+                     quote(options.baseline_build) +
+                     "; an A/A check needs two names for it "
                      "(e.g. a rebuild), or the versions cannot be told apart in the journal");
   if (options.block_repeat < 1)
     throw UsageError("--block must be at least 1, got " + std::to_string(options.block_repeat));
   if (!has_sli_step(scenarios))
-    throw UsageError("--until-decided needs a scenario with SLI unlock sessions (e.g. "
-                     "scenarios/door-materials.yaml); the given scenarios have none");
+    throw UsageError(
+        "--until-decided needs a scenario with SLI unlock sessions (e.g. "
+        "scenarios/door-materials.yaml); the given scenarios have none");
   for (const auto& l : fixture.locks)
     if (!fixture.select_build && !registry.lock_driver(l.driver, l.where).simulated)
       throw UsageError("--until-decided switches builds between blocks, but fixture " +
                        quote(fixture.source) + " has no select_build hook and lock " + quote(l.id) +
-                       " (driver " + l.driver + ") cannot be switched without one; see "
+                       " (driver " + l.driver +
+                       ") cannot be switched without one; see "
                        "docs/sequential.md");
   try {
     return stats::design_sequential_test(options.baseline_rate, options.margin, options.alpha,
@@ -145,13 +154,15 @@ stats::SequentialDesign validate_until_decided(const Fixture& fixture,
   }
 }
 
-UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+UntilDecidedOutcome run_until_decided(const Fixture& fixture,
+                                      const std::vector<Scenario>& scenarios,
                                       const drivers::DriverRegistry& registry, Journal& journal,
                                       const RunOptions& base, const UntilDecidedOptions& options,
                                       RunObserver& observer, std::FILE* out,
                                       const std::atomic<bool>& stop) {
   // Everything is checked before the first run is journaled.
-  const stats::SequentialDesign design = validate_until_decided(fixture, scenarios, registry, options);
+  const stats::SequentialDesign design =
+      validate_until_decided(fixture, scenarios, registry, options);
   const long long fixed_n =
       fixed_sample_per_version(options.baseline_rate, options.margin, options.alpha, options.power);
   const long long cap = options.max_sessions > 0 ? options.max_sessions : 3 * 2 * fixed_n;
@@ -167,14 +178,15 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<
   } clear_sim;
 
   const std::string design_text =
-      "matched-pair SPRT: baseline=" + options.baseline_build + " candidate=" +
-      options.candidate_build + " baseline_rate=" + fixed(options.baseline_rate, 6) +
-      " margin=" + fixed(options.margin, 6) + " alpha=" + fixed(options.alpha, 4) +
-      " power=" + fixed(options.power, 4) + " q1=" + fixed(design.q1, 6) +
-      " step_up=" + fixed(design.up, 6) + " step_down=" + fixed(design.down, 6) +
-      " upper=" + fixed(design.upper, 6) + " lower=" + fixed(design.lower, 6) +
-      " exact_alpha=" + fixed(design.exact_alpha, 6) + " exact_beta=" + fixed(design.exact_beta, 6) +
-      " max_sessions=" + std::to_string(cap) + " block_repeat=" + std::to_string(options.block_repeat) +
+      "matched-pair SPRT: baseline=" + options.baseline_build +
+      " candidate=" + options.candidate_build +
+      " baseline_rate=" + fixed(options.baseline_rate, 6) + " margin=" + fixed(options.margin, 6) +
+      " alpha=" + fixed(options.alpha, 4) + " power=" + fixed(options.power, 4) +
+      " q1=" + fixed(design.q1, 6) + " step_up=" + fixed(design.up, 6) +
+      " step_down=" + fixed(design.down, 6) + " upper=" + fixed(design.upper, 6) +
+      " lower=" + fixed(design.lower, 6) + " exact_alpha=" + fixed(design.exact_alpha, 6) +
+      " exact_beta=" + fixed(design.exact_beta, 6) + " max_sessions=" + std::to_string(cap) +
+      " block_repeat=" + std::to_string(options.block_repeat) +
       " fixed_sample_per_version=" + std::to_string(fixed_n);
   if (out) {
     std::fprintf(out,
@@ -204,7 +216,8 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<
       round[1] = candidate_first ? Arm::baseline : Arm::candidate;
     }
     const Arm arm = round[(block - 1) % 2];
-    const std::string build = arm == Arm::baseline ? options.baseline_build : options.candidate_build;
+    const std::string build =
+        arm == Arm::baseline ? options.baseline_build : options.candidate_build;
 
     RunOptions o = base;
     o.labels["campaign"] = result.campaign;
@@ -249,7 +262,8 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<
       return test.verdict() != SequentialVerdict::undecided || result.sli_sessions >= cap;
     };
 
-    const RunOutcome r = run_campaign(fixture, scenarios, registry, journal, o, block_observer, stop);
+    const RunOutcome r =
+        run_campaign(fixture, scenarios, registry, journal, o, block_observer, stop);
     result.blocks = block;
     mismatched += block_mismatched;
     const auto& w = test.walk();
@@ -338,7 +352,8 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<
     std::fprintf(out, "\n%s after %lld SLI sessions in %d blocks (%s)\n", verdict,
                  result.sli_sessions, result.blocks, result.stop_reason.c_str());
     if (result.verdict == SequentialVerdict::pass)
-      std::fprintf(out, "  no regression: the evidence favours \"no difference\" over a %s pts drop\n",
+      std::fprintf(out,
+                   "  no regression: the evidence favours \"no difference\" over a %s pts drop\n",
                    fixed(100 * options.margin, 2).c_str());
     else if (result.verdict == SequentialVerdict::fail)
       std::fprintf(out, "  regression: the evidence favours a %s pts drop over \"no difference\"\n",
@@ -355,12 +370,13 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<
       // different baseline, where the margin in points corresponds to another odds ratio.
       const double fb = static_cast<double>(test.failures(Arm::baseline)) /
                         static_cast<double>(test.sessions(Arm::baseline));
-      if (test.sessions(Arm::baseline) >= 1000 && (fb > 2 * (1 - options.baseline_rate) ||
-                                                   fb < 0.5 * (1 - options.baseline_rate)))
+      if (test.sessions(Arm::baseline) >= 1000 &&
+          (fb > 2 * (1 - options.baseline_rate) || fb < 0.5 * (1 - options.baseline_rate)))
         std::fprintf(out,
                      "  note: the baseline's observed failure rate %s%% is far from the planned "
                      "%s%% (--baseline-rate); the test's error rates hold for the planned rate\n",
-                     fixed(100 * fb, 3).c_str(), fixed(100 * (1 - options.baseline_rate), 3).c_str());
+                     fixed(100 * fb, 3).c_str(),
+                     fixed(100 * (1 - options.baseline_rate), 3).c_str());
     }
     std::fprintf(out,
                  "  runs: label campaign=%s; e.g. lockrig report --where campaign=%s --baseline "
@@ -379,29 +395,29 @@ namespace lockrig {
 namespace po = boost::program_options;
 
 void add_until_decided_options(po::options_description& desc, UntilDecidedArgs& a) {
-  desc.add_options()
-      ("until-decided",
-       "run blocks alternating --baseline and --candidate builds (in randomized order; default "
-       "scenario: the door-materials unlock) until the "
-       "sequential test decides, or --max-sessions; exit 0 pass, 1 fail, 4 undecided at the cap "
-       "(docs/sequential.md)")
-      ("baseline", po::value(&a.baseline), "with --until-decided: the baseline build, firmware=X")
-      ("candidate", po::value(&a.candidate), "with --until-decided: the candidate build, firmware=Y")
-      ("margin", po::value(&a.margin)->default_value(a.margin),
-       "with --until-decided: the regression to detect, as a rate difference (0.005, 0.5pts, "
-       "0.5pp or 0.5%)")
-      ("alpha", po::value(&a.alpha)->default_value(a.alpha),
-       "with --until-decided: false-fail rate, P(FAIL | no regression)")
-      ("power", po::value(&a.power)->default_value(a.power),
-       "with --until-decided: detection rate, P(FAIL | regression of the margin)")
-      ("baseline-rate", po::value(&a.baseline_rate)->default_value(a.baseline_rate),
-       "with --until-decided: planned baseline session success rate (0.995 or 99.5%), which "
-       "turns the margin into the odds ratio the test looks for")
-      ("max-sessions", po::value(&a.max_sessions),
-       "with --until-decided: cap on SLI sessions of both versions together (default: 3 x the "
-       "fixed-sample size for the same alpha/power)")
-      ("block", po::value(&a.block)->default_value(a.block),
-       "with --until-decided: repetitions of each scenario per lock in one block (one run)");
+  desc.add_options()(
+      "until-decided",
+      "run blocks alternating --baseline and --candidate builds (in randomized order; default "
+      "scenario: the door-materials unlock) until the "
+      "sequential test decides, or --max-sessions; exit 0 pass, 1 fail, 4 undecided at the cap "
+      "(docs/sequential.md)")("baseline", po::value(&a.baseline),
+                              "with --until-decided: the baseline build, firmware=X")(
+      "candidate", po::value(&a.candidate),
+      "with --until-decided: the candidate build, firmware=Y")(
+      "margin", po::value(&a.margin)->default_value(a.margin),
+      "with --until-decided: the regression to detect, as a rate difference (0.005, 0.5pts, "
+      "0.5pp or 0.5%)")("alpha", po::value(&a.alpha)->default_value(a.alpha),
+                        "with --until-decided: false-fail rate, P(FAIL | no regression)")(
+      "power", po::value(&a.power)->default_value(a.power),
+      "with --until-decided: detection rate, P(FAIL | regression of the margin)")(
+      "baseline-rate", po::value(&a.baseline_rate)->default_value(a.baseline_rate),
+      "with --until-decided: planned baseline session success rate (0.995 or 99.5%), which "
+      "turns the margin into the odds ratio the test looks for")(
+      "max-sessions", po::value(&a.max_sessions),
+      "with --until-decided: cap on SLI sessions of both versions together (default: 3 x the "
+      "fixed-sample size for the same alpha/power)")(
+      "block", po::value(&a.block)->default_value(a.block),
+      "with --until-decided: repetitions of each scenario per lock in one block (one run)");
 }
 
 namespace {
@@ -452,13 +468,15 @@ std::optional<UntilDecidedOptions> parse_until_decided(const UntilDecidedArgs& a
     return std::nullopt;
   }
   if (vm.count("repeat"))
-    throw UsageError("--repeat does not apply with --until-decided: each block runs every scenario "
-                     "--block times per lock");
+    throw UsageError(
+        "--repeat does not apply with --until-decided: each block runs every scenario "
+        "--block times per lock");
   if (vm.count("label"))
     for (const auto& l : vm["label"].as<std::vector<std::string>>())
       for (const char* key : {"campaign=", "arm=", "block="})
         if (l.rfind(key, 0) == 0)
-          throw UsageError("--label " + quote(l) + ": --until-decided sets the campaign, arm and "
+          throw UsageError("--label " + quote(l) +
+                           ": --until-decided sets the campaign, arm and "
                            "block labels of its runs itself");
   if (!vm.count("baseline") || !vm.count("candidate"))
     throw UsageError("--until-decided needs --baseline firmware=X and --candidate firmware=Y");

@@ -18,8 +18,8 @@
 namespace lockrig {
 
 struct UntilDecidedOptions {
-  std::string baseline_build;   // firmware value, e.g. 2.4.0
-  std::string candidate_build;  // firmware value, e.g. 2.4.1
+  std::string baseline_build;    // firmware value, e.g. 2.4.0
+  std::string candidate_build;   // firmware value, e.g. 2.4.1
   double baseline_rate = 0.995;  // planned baseline session success rate (sets the alternative)
   double margin = 0.005;
   double alpha = 0.05;
@@ -51,7 +51,8 @@ stats::SequentialDesign validate_until_decided(const Fixture& fixture,
 // Validates everything (fixture hook, firmware filters, design inputs) before the first run;
 // throws UsageError / ConfigError. Writes the evidence trajectory (a line per block) and the
 // verdict to `out`.
-UntilDecidedOutcome run_until_decided(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+UntilDecidedOutcome run_until_decided(const Fixture& fixture,
+                                      const std::vector<Scenario>& scenarios,
                                       const drivers::DriverRegistry& registry, Journal& journal,
                                       const RunOptions& base, const UntilDecidedOptions& options,
                                       RunObserver& observer, std::FILE* out,
@@ -72,7 +73,7 @@ struct UntilDecidedArgs {
 void add_until_decided_options(boost::program_options::options_description& desc,
                                UntilDecidedArgs& args);
 // nullopt without --until-decided (then its options are refused); throws UsageError.
-std::optional<UntilDecidedOptions> parse_until_decided(const UntilDecidedArgs& args,
-                                                       const boost::program_options::variables_map& vm);
+std::optional<UntilDecidedOptions> parse_until_decided(
+    const UntilDecidedArgs& args, const boost::program_options::variables_map& vm);
 
 }  // namespace lockrig

@@ -202,7 +202,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   const auto& registry = drivers::builtin_drivers();
   Inputs in = load_inputs(fixture_path, scenario_paths, registry);
   (void)make_plan(in.fixture, in.scenarios, opt.plan);  // plan errors before the journal is opened
-  if (until_decided) (void)validate_until_decided(in.fixture, in.scenarios, registry, *until_decided);
+  if (until_decided)
+    (void)validate_until_decided(in.fixture, in.scenarios, registry, *until_decided);
   Journal journal = Journal::open(db_path, sync);
 
   struct sigaction sa {};
@@ -214,9 +215,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   ProgressPrinter progress(stderr, pmode);
   if (until_decided) {
     try {
+      std::FILE* out = vm.count("quiet") ? nullptr : stdout;
       const auto u = run_until_decided(in.fixture, in.scenarios, registry, journal, opt,
-                                       *until_decided, progress, vm.count("quiet") ? nullptr : stdout,
-                                       g_stop);
+                                       *until_decided, progress, out, g_stop);
       progress.finish();
       if (u.exit_code == exit_code::rig_fault || u.exit_code >= 128)
         std::fprintf(stderr, "lockrig: campaign %s stopped undecided: %s\n", u.campaign.c_str(),

@@ -281,9 +281,9 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
     h.where = p.at(sb);
     const YAML::Node cmd = sb["command"];
     if (!cmd.IsSequence() || cmd.size() == 0)
-      throw ConfigError(p.at(cmd), "select_build command must be a non-empty list of arguments "
-                                   "(exec'd without a shell), e.g. [/usr/local/bin/flash, \"{lock}\", "
-                                   "\"{build}\"]");
+      throw ConfigError(p.at(cmd),
+                        "select_build command must be a non-empty list of arguments (exec'd "
+                        "without a shell), e.g. [/usr/local/bin/flash, \"{lock}\", \"{build}\"]");
     h.command = yaml::as_string_list(cmd, source, "select_build command");
     if (h.command.front().empty())
       throw ConfigError(p.at(cmd[0]), "select_build command[0] (the program) is empty");
@@ -292,7 +292,8 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
       const std::string& a = h.command[i];
       has_build = has_build || a.find("{build}") != std::string::npos;
       // A brace word that is not a placeholder is most likely a typo ({bulid}).
-      for (std::size_t open = a.find('{'); open != std::string::npos; open = a.find('{', open + 1)) {
+      for (std::size_t open = a.find('{'); open != std::string::npos;
+           open = a.find('{', open + 1)) {
         const std::size_t close = a.find('}', open);
         if (close == std::string::npos) break;
         const std::string word = a.substr(open, close - open + 1);
@@ -306,8 +307,9 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
       }
     }
     if (!has_build)
-      throw ConfigError(p.at(cmd), "select_build command never passes {build}: the program could not "
-                                   "know which build to select");
+      throw ConfigError(p.at(cmd),
+                        "select_build command never passes {build}: the program could not know "
+                        "which build to select");
     if (sb["timeout"]) {
       h.timeout = yaml::as_duration(sb["timeout"], source, "select_build timeout");
       if (h.timeout.count() <= 0)

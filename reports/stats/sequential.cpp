@@ -17,16 +17,23 @@ namespace {
 // The walk and the dynamic programme must agree on lattice points that sit on a boundary up to
 // rounding: both compare through these.
 constexpr double kBoundaryTolerance = 1e-9;
-bool reaches_upper(double llr, double upper) { return llr >= upper - kBoundaryTolerance; }
-bool reaches_lower(double llr, double lower) { return llr <= lower + kBoundaryTolerance; }
+bool reaches_upper(double llr, double upper) {
+  return llr >= upper - kBoundaryTolerance;
+}
+bool reaches_lower(double llr, double lower) {
+  return llr <= lower + kBoundaryTolerance;
+}
 
 }  // namespace
 
 const char* verdict_name(SequentialVerdict v) {
   switch (v) {
-    case SequentialVerdict::undecided: return "undecided";
-    case SequentialVerdict::pass: return "pass";
-    case SequentialVerdict::fail: return "fail";
+    case SequentialVerdict::undecided:
+      return "undecided";
+    case SequentialVerdict::pass:
+      return "pass";
+    case SequentialVerdict::fail:
+      return "fail";
   }
   return "?";
 }
@@ -106,8 +113,8 @@ SequentialDesign design_sequential_test(double baseline_rate, double margin, dou
   detail::check_open_unit(alpha, "design_sequential_test: alpha");
   detail::check_open_unit(power, "design_sequential_test: power");
   if (!(margin > 0) || !(baseline_rate - margin > 0))
-    throw std::invalid_argument("design_sequential_test: margin must be in (0, baseline rate), got " +
-                                detail::num(margin));
+    throw std::invalid_argument(
+        "design_sequential_test: margin must be in (0, baseline rate), got " + detail::num(margin));
   if (!(power > alpha))
     throw std::invalid_argument("design_sequential_test: power " + detail::num(power) +
                                 " must be above alpha " + detail::num(alpha));
@@ -206,8 +213,10 @@ SequentialVerdict SequentialWalk::add(bool candidate_failed) {
   if (verdict_ != SequentialVerdict::undecided) return verdict_;
   ++(candidate_failed ? candidate_failed_ : baseline_failed_);
   const double l = llr();
-  if (reaches_upper(l, d_.upper)) verdict_ = SequentialVerdict::fail;
-  else if (reaches_lower(l, d_.lower)) verdict_ = SequentialVerdict::pass;
+  if (reaches_upper(l, d_.upper))
+    verdict_ = SequentialVerdict::fail;
+  else if (reaches_lower(l, d_.lower))
+    verdict_ = SequentialVerdict::pass;
   return verdict_;
 }
 

@@ -11,7 +11,8 @@
 // and q = q1 > 1/2 when the candidate's failure rate is f_b + margin at the planned baseline
 // rate (H1, "regression of the margin"). The discordant pairs form an i.i.d. Bernoulli(q)
 // sequence, so the log likelihood ratio is an integer random walk
-//     LLR = c * ln(q1 / q0) + (k - c) * ln((1 - q1) / (1 - q0))    (k discordant, c candidate-failed)
+//     LLR = c * ln(q1 / q0) + (k - c) * ln((1 - q1) / (1 - q0))    (k discordant, c
+//     candidate-failed)
 // stopped at FAIL when LLR >= upper and at PASS when LLR <= lower. Its error probabilities and
 // stopping-time distribution are computed exactly by dynamic programming over (k, c), and the
 // boundaries are tuned to the largest error rates not above the nominal ones (Wald's
@@ -38,7 +39,8 @@ struct OperatingCharacteristics {
   double p_fail = 0;       // probability of stopping at the upper boundary
   double p_pass = 0;       // ... at the lower boundary
   double p_undecided = 0;  // mass still running after max_steps (truncation)
-  double mean_steps = 0;   // expected number of steps to a decision (truncated paths count max_steps)
+  double mean_steps =
+      0;  // expected number of steps to a decision (truncated paths count max_steps)
   // stop_pmf[k] = P(the walk stops exactly at step k), k = 0..
   std::vector<double> stop_pmf;
 };
@@ -53,10 +55,10 @@ struct SequentialDesign {
   double alpha = 0.05;           // nominal false-fail rate
   double power = 0.8;            // nominal detection rate at a regression of the margin
   // Derived.
-  double q0 = 0.5;  // P(candidate failed | discordant), no regression
-  double q1 = 0;    // ... at a regression of the margin (planned baseline rate)
-  double up = 0;    // LLR step when the candidate failed: ln(q1/q0)
-  double down = 0;  // LLR step when the baseline failed: ln((1-q1)/(1-q0))
+  double q0 = 0.5;   // P(candidate failed | discordant), no regression
+  double q1 = 0;     // ... at a regression of the margin (planned baseline rate)
+  double up = 0;     // LLR step when the candidate failed: ln(q1/q0)
+  double down = 0;   // LLR step when the baseline failed: ln((1-q1)/(1-q0))
   double upper = 0;  // FAIL when LLR >= upper
   double lower = 0;  // PASS when LLR <= lower
   double wald_upper = 0, wald_lower = 0;  // Wald's approximate boundaries, for reference

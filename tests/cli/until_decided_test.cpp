@@ -51,20 +51,27 @@ TEST(UntilDecided, ARegressionFailsWithBuildsSwitchedThroughAShellFreeHook) {
   const std::string log = tmp.file("hook.log"), pwned = tmp.file("pwned");
   const std::string script = tmp.file("flash.sh");
   // Logs its arguments one per line; a shell would have run the $(...) and the ';'.
-  write_file(script, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '" + log + "'; done\n");
+  write_file(script,
+             "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '" + log + "'; done\n");
   ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
   const std::string tricky = "x; touch " + pwned + " $(touch " + pwned + ")";
   const std::string fixture = tmp.file("rig.yaml");
-  write_file(fixture, fixture_with("select_build:\n  command: [\"" + script +
-                                       "\", \"{lock}\", \"{build}\", \"" + tricky +
-                                       "\"]\n  timeout: 10s\n",
-                                   0.005, 0.2));
+  write_file(fixture,
+             fixture_with("select_build:\n  command: [\"" + script +
+                              "\", \"{lock}\", \"{build}\", \"" + tricky + "\"]\n  timeout: 10s\n",
+                          0.005, 0.2));
   const std::string db_path = tmp.file("j.db");
-  const Result r = lockrig({"run", "--until-decided", "--fixture", fixture, "--scenario",
-                            source_path("scenarios/door-materials.yaml"), "--baseline",
-                            "firmware=2.4.0", "--candidate", "firmware=2.4.1", "--margin", "0.5pp",
-                            "--block", "20", "--seed", "11", "--jobs", "1", "--progress", "off",
-                            "--db", db_path});
+  const Result r = lockrig({"run",         "--until-decided",
+                            "--fixture",   fixture,
+                            "--scenario",  source_path("scenarios/door-materials.yaml"),
+                            "--baseline",  "firmware=2.4.0",
+                            "--candidate", "firmware=2.4.1",
+                            "--margin",    "0.5pp",
+                            "--block",     "20",
+                            "--seed",      "11",
+                            "--jobs",      "1",
+                            "--progress",  "off",
+                            "--db",        db_path});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.exit_code, 1) << r.describe();
   EXPECT_NE(r.out.find("FAIL after"), std::string::npos) << r.out;
@@ -129,13 +136,18 @@ TEST(UntilDecided, ARegressionFailsWithBuildsSwitchedThroughAShellFreeHook) {
     other.erase(other.begin());
     const int cand_ok = arm ? ok : partner, base_ok = arm ? partner : ok;
     if (cand_ok == base_ok) continue;
-    if (!cand_ok) ++cand_failed, llr += up;
-    else ++base_failed, llr += down;
-    if (llr >= upper - 1e-6) verdict = "fail";
-    else if (llr <= lower + 1e-6) verdict = "pass";
+    if (!cand_ok)
+      ++cand_failed, llr += up;
+    else
+      ++base_failed, llr += down;
+    if (llr >= upper - 1e-6)
+      verdict = "fail";
+    else if (llr <= lower + 1e-6)
+      verdict = "pass";
   }
   EXPECT_EQ(verdict, "fail");
-  const auto v = db.rows("SELECT value, detail, run_id FROM events WHERE kind = 'sequential_verdict'");
+  const auto v =
+      db.rows("SELECT value, detail, run_id FROM events WHERE kind = 'sequential_verdict'");
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].at(0), "fail");
   EXPECT_NEAR(field(*v[0].at(1), "llr"), llr, 1e-5);
@@ -172,11 +184,26 @@ TEST(UntilDecided, ABetterCandidatePassesWithTheSimulatedFlash) {
 TEST(UntilDecided, StopsUndecidedAtTheSessionCapWithExitFour) {
   TempDir tmp;
   const std::string db_path = tmp.file("j.db");
-  const Result r = lockrig({"run", "--until-decided", "--fixture", source_path(kFixture),
-                            "--scenario", source_path("scenarios/door-materials.yaml"),
-                            "--baseline", "firmware=2.4.0", "--candidate",
-                            "firmware=2.4.0-rebuild", "--max-sessions", "150", "--block", "10",
-                            "--seed", "3", "--progress", "off", "--db", db_path});
+  const Result r = lockrig({"run",
+                            "--until-decided",
+                            "--fixture",
+                            source_path(kFixture),
+                            "--scenario",
+                            source_path("scenarios/door-materials.yaml"),
+                            "--baseline",
+                            "firmware=2.4.0",
+                            "--candidate",
+                            "firmware=2.4.0-rebuild",
+                            "--max-sessions",
+                            "150",
+                            "--block",
+                            "10",
+                            "--seed",
+                            "3",
+                            "--progress",
+                            "off",
+                            "--db",
+                            db_path});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.exit_code, 4) << r.describe();
   Db db(db_path);
@@ -190,7 +217,8 @@ TEST(UntilDecided, StopsUndecidedAtTheSessionCapWithExitFour) {
 TEST(UntilDecided, AFailingHookIsARigFault) {
   TempDir tmp;
   const std::string fixture = tmp.file("rig.yaml");
-  write_file(fixture, fixture_with("select_build: {command: [/bin/false, \"{build}\"]}\n", 0.005, 0.01));
+  write_file(fixture,
+             fixture_with("select_build: {command: [/bin/false, \"{build}\"]}\n", 0.005, 0.01));
   const std::string db_path = tmp.file("j.db");
   const Result r = lockrig({"run", "--until-decided", "--fixture", fixture, "--scenario",
                             source_path("scenarios/door-materials.yaml"), "--baseline",
@@ -241,11 +269,12 @@ TEST(UntilDecided, SigtermEndsTheCampaignUndecidedWithTheBlockAborted) {
 TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
   TempDir tmp;
   const std::string db_path = tmp.file("j.db");
-  const std::vector<std::string> base = {"run", "--fixture", source_path(kFixture), "--db", db_path,
-                                         "--progress", "off"};
+  const std::vector<std::string> base = {
+      "run", "--fixture", source_path(kFixture), "--db", db_path, "--progress", "off"};
   const std::string no_sli = tmp.file("recovery.yaml");
-  write_file(no_sli, "name: recovery-only\nrepeat: 1\nsteps:\n"
-                     "  - unlock: {expect: success, within: 8s, sli: false}\n");
+  write_file(no_sli,
+             "name: recovery-only\nrepeat: 1\nsteps:\n"
+             "  - unlock: {expect: success, within: 8s, sli: false}\n");
   auto run = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = base;
     a.insert(a.end(), extra.begin(), extra.end());
@@ -257,7 +286,8 @@ TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
   };
   const std::vector<Case> cases = {
       {{"--until-decided", "--baseline", "firmware=2.4.0"}, "--candidate firmware=Y"},
-      {{"--until-decided", "--baseline", "app=5.3", "--candidate", "firmware=2.4.1"}, "\"app=5.3\""},
+      {{"--until-decided", "--baseline", "app=5.3", "--candidate", "firmware=2.4.1"},
+       "\"app=5.3\""},
       {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
         "--margin", "half"},
        "\"half\""},
@@ -286,9 +316,9 @@ TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
   }
   // Real locks cannot be switched without the fixture's hook (the example's key is made up).
   ::setenv("ACME_LAB_KEY", "00112233445566778899aabbccddeeff", 1);
-  const Result real = lockrig({"run", "--until-decided", "--fixture",
-                               source_path("fixtures/real-lab.example.yaml"), "--baseline",
-                               "firmware=2.4.0", "--candidate", "firmware=2.4.1", "--db", db_path});
+  const Result real =
+      lockrig({"run", "--until-decided", "--fixture", source_path("fixtures/real-lab.example.yaml"),
+               "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1", "--db", db_path});
   EXPECT_TRUE(real.exited && real.exit_code == 2) << real.describe();
   EXPECT_NE(real.err.find("no select_build hook"), std::string::npos) << real.describe();
   EXPECT_FALSE(exists(db_path));

@@ -30,8 +30,9 @@ TEST(FixtureSelectBuild, IsOptional) {
 
 TEST(FixtureSelectBuild, ExpandsPlaceholdersInEveryArgumentAndNothingElse) {
   const Fixture f = parse_fixture(
-      kLocks + "select_build:\n  command: [/usr/local/bin/flash, \"--lock={lock}\", \"{slot}\", "
-               "\"{build}\", \"$(rm -rf /); {build}\"]\n  timeout: 90s\n",
+      kLocks +
+          "select_build:\n  command: [/usr/local/bin/flash, \"--lock={lock}\", \"{slot}\", "
+          "\"{build}\", \"$(rm -rf /); {build}\"]\n  timeout: 90s\n",
       "rig.yaml");
   ASSERT_TRUE(f.select_build.has_value());
   EXPECT_EQ(f.select_build->timeout, 90s);
