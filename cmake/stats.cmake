@@ -14,6 +14,7 @@ add_library(lockrig_stats STATIC
   ${LOCKRIG_ROOT}/reports/stats/multiplicity.cpp
   ${LOCKRIG_ROOT}/reports/stats/power.cpp
   ${LOCKRIG_ROOT}/reports/stats/proportion.cpp
+  ${LOCKRIG_ROOT}/reports/stats/sequential.cpp
   ${LOCKRIG_ROOT}/reports/stats/stratified.cpp
   ${LOCKRIG_ROOT}/reports/stats/two_sample.cpp)
 target_include_directories(lockrig_stats PUBLIC ${LOCKRIG_ROOT})

@@ -18,6 +18,7 @@
 #include "reports/export.hpp"
 #include "reports/slo.hpp"
 #include "reports/summary.hpp"
+#include "rig/campaign_until_decided.hpp"
 #include "rig/embedded.hpp"
 #include "rig/errors.hpp"
 #include "rig/fixture.hpp"
@@ -204,6 +205,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
        "auto | plain | journal: journal prefixes lines with syslog priorities for journald; "
        "auto = journal when stderr is connected to the journal (JOURNAL_STREAM)")
       ("quiet,q", "no summary at the end");
+  UntilDecidedArgs until_decided_args;
+  add_until_decided_options(desc, until_decided_args);
   po::variables_map vm = parse(args, desc);
   if (vm.count("help")) {
     print_help("Usage: lockrig run [options]\n\nRuns the scenarios against every lock of the rig "
@@ -236,7 +239,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     set_log_format(LogFormat::plain);
   else
     throw UsageError("--log-format must be auto, plain or journal, got " + quote(log_format_name));
-  if (scenario_paths.empty()) scenario_paths.push_back(kDefaultScenarios);
+  // A stop-when-decided campaign needs SLI sessions: its default is the door-materials unlock.
+  const auto until_decided = parse_until_decided(until_decided_args, vm);
+  if (until_decided && resume)
+    throw UsageError("--resume continues one interrupted run; a --until-decided campaign is many "
+                     "runs and cannot be resumed (start a new campaign)");
+  if (scenario_paths.empty())
+    scenario_paths.push_back(until_decided ? "<embedded>/scenarios/door-materials.yaml"
+                                           : kDefaultScenarios);
 
   RunOptions opt;
   opt.quarantine_after_crashes = quarantine_after;
@@ -299,8 +309,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     in = load_inputs(fixture_path, scenario_paths, registry);
     // Plan errors before the journal is opened.
     (void)make_plan(in.fixture, in.scenarios, opt.plan);
+    if (until_decided)
+      (void)validate_until_decided(in.fixture, in.scenarios, registry, *until_decided);
     journal_slot.emplace(Journal::open(db_path, sync));
-    opt.uuid = make_uuid_v4();
+    // A campaign's blocks are runs of their own, each with a fresh uuid and no run lock.
+    if (!until_decided) opt.uuid = make_uuid_v4();
   } else {
     // Never create a journal just to find nothing in it.
     struct stat st {};
@@ -335,7 +348,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     (void)make_plan(in.fixture, in.scenarios, opt.plan);
   }
   Journal& journal = *journal_slot;
-  if (!run_lock) {
+  if (!run_lock && !until_decided) {
     try {
       run_lock = FileLock::try_acquire(run_lock_path(db_path, opt.uuid),
                                        "lockrig run " + opt.uuid, nullptr);
@@ -346,9 +359,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
   }
   // The run lock goes with the run once it has ended; a crash leaves it for --resume.
-  run_lock->remove_on_release();
-  run_lock->record_crashes();
-  opt.run_lock = &*run_lock;
+  if (run_lock) {
+    run_lock->remove_on_release();
+    run_lock->record_crashes();
+    opt.run_lock = &*run_lock;
+  }
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -357,6 +372,26 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   sigaction(SIGTERM, &sa, nullptr);
 
   ProgressPrinter progress(stderr, pmode);
+  if (until_decided) {
+    try {
+      std::FILE* out = vm.count("quiet") ? nullptr : stdout;
+      const auto u = run_until_decided(in.fixture, in.scenarios, registry, journal, opt,
+                                       *until_decided, progress, out, g_stop);
+      progress.finish();
+      if (u.exit_code == exit_code::rig_fault || u.exit_code >= 128)
+        std::fprintf(stderr, "%slockrig: campaign %s stopped undecided: %s\n",
+                     log_prefix(log_level::err), u.campaign.c_str(), u.stop_reason.c_str());
+      return u.exit_code;
+    } catch (const JournalError& e) {
+      progress.finish();
+      std::fprintf(stderr, "%slockrig: rig fault: journal failed during the run: %s\n",
+                   log_prefix(log_level::err), e.what());
+      return exit_code::rig_fault;
+    } catch (...) {
+      progress.finish();
+      throw;
+    }
+  }
   RunOutcome out;
   try {
     out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);

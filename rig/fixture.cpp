@@ -65,6 +65,27 @@ const SupplySpec* Fixture::supply_for(const std::string& lock_id, const std::str
 
 namespace {
 
+const std::vector<std::string> kBuildPlaceholders = {"{lock}", "{slot}", "{build}"};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> BuildSelectHook::argv(const drivers::LockSpec& lock,
+                                               const std::string& build) const {
+  std::vector<std::string> out;
+  for (const auto& a : command)
+    out.push_back(replace_all(replace_all(replace_all(a, "{lock}", lock.id), "{slot}", lock.slot),
+                              "{build}", build));
+  return out;
+}
+
+namespace {
+
 struct Parser {
   const std::string& file;
 
@@ -110,7 +131,7 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
   Parser p{source};
   yaml::check_mapping(root, source,
                       {"rig", "description", "on_rig_fault", "drivers", "locks", "switches",
-                       "supplies"},
+                       "supplies", "select_build"},
                       "the fixture");
   yaml::require_keys(root, source, {"rig", "locks"}, "the fixture");
 
@@ -252,6 +273,49 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
       s.shared = shared_for(s.driver);
       f.supplies.push_back(std::move(s));
     }
+  }
+  if (const YAML::Node sb = root["select_build"]) {
+    yaml::check_mapping(sb, source, {"command", "timeout"}, "select_build");
+    yaml::require_keys(sb, source, {"command"}, "select_build");
+    BuildSelectHook h;
+    h.where = p.at(sb);
+    const YAML::Node cmd = sb["command"];
+    if (!cmd.IsSequence() || cmd.size() == 0)
+      throw ConfigError(p.at(cmd),
+                        "select_build command must be a non-empty list of arguments (exec'd "
+                        "without a shell), e.g. [/usr/local/bin/flash, \"{lock}\", \"{build}\"]");
+    h.command = yaml::as_string_list(cmd, source, "select_build command");
+    if (h.command.front().empty())
+      throw ConfigError(p.at(cmd[0]), "select_build command[0] (the program) is empty");
+    bool has_build = false;
+    for (std::size_t i = 0; i < h.command.size(); ++i) {
+      const std::string& a = h.command[i];
+      has_build = has_build || a.find("{build}") != std::string::npos;
+      // A brace word that is not a placeholder is most likely a typo ({bulid}).
+      for (std::size_t open = a.find('{'); open != std::string::npos;
+           open = a.find('{', open + 1)) {
+        const std::size_t close = a.find('}', open);
+        if (close == std::string::npos) break;
+        const std::string word = a.substr(open, close - open + 1);
+        if (std::find(kBuildPlaceholders.begin(), kBuildPlaceholders.end(), word) ==
+                kBuildPlaceholders.end() &&
+            word.find_first_of(" \t") == std::string::npos)
+          throw ConfigError(p.at(cmd[i]), "unknown placeholder " + quote(word) +
+                                              " in select_build command" +
+                                              did_you_mean(word, kBuildPlaceholders) +
+                                              "; known: {lock}, {slot}, {build}");
+      }
+    }
+    if (!has_build)
+      throw ConfigError(p.at(cmd),
+                        "select_build command never passes {build}: the program could not know "
+                        "which build to select");
+    if (sb["timeout"]) {
+      h.timeout = yaml::as_duration(sb["timeout"], source, "select_build timeout");
+      if (h.timeout.count() <= 0)
+        throw ConfigError(p.at(sb["timeout"]), "select_build timeout must be positive");
+    }
+    f.select_build = std::move(h);
   }
   return f;
 }

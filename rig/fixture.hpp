@@ -2,6 +2,7 @@
 // supplies, and how to reach each (driver + settings). See README.md "Fixture files".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,20 @@ enum class RigFaultPolicy {
   carry_on,    // record it and keep going
 };
 
+// `select_build:` - how the rig puts a given build on a lock, for `lockrig run --until-decided`,
+// which alternates the baseline and candidate builds between blocks. The command is exec'd
+// directly (no shell) once per lock before each block, with {lock}, {slot} and {build} replaced
+// in its arguments; a non-zero exit, a signal or the timeout is a rig fault. See
+// docs/sequential.md.
+struct BuildSelectHook {
+  std::vector<std::string> command;  // argv template, command[0] looked up in PATH
+  Duration timeout = std::chrono::seconds(120);
+  SourceLocation where;
+
+  // The argv for one lock and build, placeholders replaced (nothing else is interpreted).
+  std::vector<std::string> argv(const drivers::LockSpec& lock, const std::string& build) const;
+};
+
 struct Fixture {
   std::string rig;
   std::string description;
@@ -23,6 +38,7 @@ struct Fixture {
   std::vector<drivers::LockSpec> locks;
   std::vector<drivers::SwitchBoardSpec> switches;
   std::vector<drivers::SupplySpec> supplies;
+  std::optional<BuildSelectHook> select_build;
 
   std::string source;  // file name as given (or "<embedded>/fixtures/...")
   std::string sha256;  // of the file's bytes

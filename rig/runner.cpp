@@ -209,6 +209,13 @@ void Campaign::identify(GroupState& g) {
   drivers::DriverContext ctx{*g.clock, bench_.get(), options_.seed};
   for (std::size_t li : g.group->locks) {
     const auto& spec = fixture_.locks[li];
+    if (options_.before_identity) {
+      try {
+        for (auto& e : options_.before_identity(spec)) g.events.push_back(std::move(e));
+      } catch (const drivers::RigFault& e) {
+        rig_fault(g, spec.id, e.what(), g.events);
+      }
+    }
     g.links.push_back(registry_.lock_driver(spec.driver, spec.where).create(spec, ctx));
     LockRow row{spec.id, spec.model, spec.material, spec.slot, spec.driver, "", "", ""};
     try {
@@ -566,6 +573,7 @@ void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& 
       counters_.sli_successes += s.sli_success;
       counters_.rig_faults += s.result == SessionResult::rig_fault;
       counters_.failed_assertions += !s.sli_eligible && s.result == SessionResult::fail;
+      if (options_.after_session && options_.after_session(s)) halt_ = true;
     }
     const auto now = std::chrono::steady_clock::now();
     if (now - last_progress > std::chrono::milliseconds(100)) {

@@ -45,6 +45,14 @@ struct RunOptions {
   const StoredRun* resume = nullptr;
   int quarantine_after_crashes =
       2;  // a plan item that crashed the controller this often is skipped
+  // Stop-when-decided campaigns (rig/campaign_until_decided.*); both optional.
+  // Called for each lock on its worker thread before the lock's driver is created and its identity
+  // read, so the journal's firmware is what the lock reports after the hook; returns events to
+  // journal. A RigFault it throws is handled like any other per `on_rig_fault`.
+  std::function<std::vector<EventRow>(const drivers::LockSpec&)> before_identity;
+  // Called on the writer thread after each session is committed; returning true ends the run
+  // early as `completed` (the sessions in flight are discarded, as on a stop).
+  std::function<bool(const SessionRecord&)> after_session;
 };
 
 struct RunCounters {

@@ -57,6 +57,10 @@ struct LockModel {
   double reject_rate = 0.0005;        // lock refuses
   double protocol_error_rate = 0.0002;
   double adapter_fault_rate = 0;      // the rig's BLE adapter fails (rig fault)
+  // Per fresh connection: the bolt jams and every unlock is rejected until the link is dropped.
+  // Under the per_session connection policy a jam fails the whole session whatever the retries,
+  // so this sets the session-level failure rate directly (calibration of --until-decided).
+  double jam_rate = 0;
   // Power
   double brownout_volts = 2.2;  // below: the lock is off
   double weak_volts = 2.7;      // below: motor struggles
@@ -68,6 +72,13 @@ struct LockModel {
 };
 
 LockModel resolve_lock_model(const LockSpec& spec);  // throws ConfigError on bad settings
+
+// The simulated flash. A simulated lock cannot be flashed by the fixture's select_build program,
+// so once that hook has run for a lock (`lockrig run --until-decided`), the campaign records the
+// build here and every simulated lock created afterwards with that id reports it as its firmware
+// and behaves per its firmware profile, in place of its `firmware` setting. Thread-safe.
+void select_build(const std::string& lock_id, const std::string& build);
+void clear_selected_builds();
 
 void register_sim_drivers(DriverRegistry& registry);
 

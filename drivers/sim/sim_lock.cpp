@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <mutex>
 
 #include "drivers/rig_fault.hpp"
 #include "drivers/sim/sim.hpp"
@@ -66,7 +68,7 @@ const std::initializer_list<const char*> kKnobKeys = {
     "tx_dbm", "path_loss_db", "shield_loss_db", "rssi_sigma_db", "sensitivity_dbm", "link_fade_db",
     "connect_ms", "command_ms", "motor_ms", "slow_motor", "scan_timeout_ms", "adv_interval_ms",
     "drop_rate", "disconnect_rate", "reject_rate", "protocol_error_rate", "adapter_fault_rate",
-    "brownout_volts", "weak_volts", "weak_stall_rate"};
+    "brownout_volts", "weak_volts", "weak_stall_rate", "jam_rate"};
 
 void apply_knobs(LockModel& m, const Settings& s) {
   auto prob = [&](const char* k, double& v) { v = s.get_double_in(k, v, 0, 1); };
@@ -88,6 +90,7 @@ void apply_knobs(LockModel& m, const Settings& s) {
   prob("reject_rate", m.reject_rate);
   prob("protocol_error_rate", m.protocol_error_rate);
   prob("adapter_fault_rate", m.adapter_fault_rate);
+  prob("jam_rate", m.jam_rate);
   pos("brownout_volts", m.brownout_volts);
   pos("weak_volts", m.weak_volts);
   prob("weak_stall_rate", m.weak_stall_rate);
@@ -100,7 +103,27 @@ std::vector<std::string> keys_of(const Settings& s) {
   return k;
 }
 
+std::mutex g_builds_mu;
+std::map<std::string, std::string> g_builds;  // lock id -> build selected by the simulated flash
+
+std::optional<std::string> selected_build(const std::string& lock_id) {
+  std::lock_guard lk(g_builds_mu);
+  auto it = g_builds.find(lock_id);
+  if (it == g_builds.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace
+
+void select_build(const std::string& lock_id, const std::string& build) {
+  std::lock_guard lk(g_builds_mu);
+  g_builds[lock_id] = build;
+}
+
+void clear_selected_builds() {
+  std::lock_guard lk(g_builds_mu);
+  g_builds.clear();
+}
 
 LockModel resolve_lock_model(const LockSpec& spec) {
   LockModel m;
@@ -133,9 +156,10 @@ LockModel resolve_lock_model(const LockSpec& spec) {
        "sensitivity_dbm", "link_fade_db", "connect_ms", "command_ms", "motor_ms", "slow_motor",
        "scan_timeout_ms", "adv_interval_ms", "drop_rate", "disconnect_rate", "reject_rate",
        "protocol_error_rate", "adapter_fault_rate", "brownout_volts", "weak_volts",
-       "weak_stall_rate", "crash_controller_on"},
+       "weak_stall_rate", "crash_controller_on", "jam_rate"},
       "sim lock settings");
   m.firmware = spec.settings.get_string("firmware", m.firmware);
+  if (auto flashed = selected_build(spec.id)) m.firmware = *flashed;
   m.crash_controller_on = spec.settings.get_string("crash_controller_on", "");
   if (!m.crash_controller_on.empty()) {
     const auto hash = m.crash_controller_on.find('#');
@@ -221,6 +245,8 @@ class SimLock final : public LockLink {
     }
     r.elapsed = spend(from_ms(ms));
     connected_ = true;
+    // Drawn only when the knob is set, so other fixtures keep their random streams.
+    jammed_ = model_.jam_rate > 0 && rng_.uniform() < model_.jam_rate;
     return r;
   }
 
@@ -239,6 +265,12 @@ class SimLock final : public LockLink {
       return r;
     }
     const double command = rng_.lognormal(model_.command_ms, 0.4);
+    if (jammed_) {
+      r.outcome = LockOutcome::rejected;
+      r.latency = spend(std::min(timeout, from_ms(command)));
+      r.detail = "bolt jammed (sim jam_rate): rejected until the link is dropped";
+      return r;
+    }
     const double motor = std::max(0.0, model_.motor_ms * model_.slow_motor *
                                            (radio.weak ? 1.5 : 1.0) * (1 + 0.15 * rng_.normal()));
     const double p_disconnect = model_.disconnect_rate + 0.3 * radio.link_failure;
@@ -273,7 +305,10 @@ class SimLock final : public LockLink {
     return r;
   }
 
-  void disconnect() override { connected_ = false; }
+  void disconnect() override {
+    connected_ = false;
+    jammed_ = false;
+  }
 
   std::optional<LockIdentity> identity(Duration timeout) override {
     const Radio radio = sense();
@@ -346,6 +381,7 @@ class SimLock final : public LockLink {
   std::uint64_t seed_;
   Rng rng_;
   bool connected_ = false;
+  bool jammed_ = false;
 };
 
 }  // namespace

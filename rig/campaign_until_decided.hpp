@@ -1,0 +1,79 @@
+// `lockrig run --until-decided`: a campaign that alternates the baseline and candidate builds in
+// randomized blocks and stops as soon as the matched-pair sequential test
+// (reports/stats/sequential.hpp) decides, or at a session cap. Each block is its own run, labelled
+// campaign=<uuid>, arm=baseline|candidate and block=<n>, so every run keeps the firmware its
+// locks reported after the switch. Method and journal events: docs/sequential.md.
+#pragma once
+
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/stats/sequential.hpp"
+#include "rig/runner.hpp"
+
+namespace lockrig {
+
+struct UntilDecidedOptions {
+  std::string baseline_build;    // firmware value, e.g. 2.4.0
+  std::string candidate_build;   // firmware value, e.g. 2.4.1
+  double baseline_rate = 0.995;  // planned baseline session success rate (sets the alternative)
+  double margin = 0.005;
+  double alpha = 0.05;
+  double power = 0.8;
+  long long max_sessions = 0;  // SLI sessions of both versions; 0 = 3 x the fixed-sample size
+  int block_repeat = 50;       // repetitions of each scenario per lock in one block
+};
+
+struct UntilDecidedOutcome {
+  std::string campaign;  // uuid, also the runs' `campaign` label
+  stats::SequentialVerdict verdict = stats::SequentialVerdict::undecided;
+  bool cap_reached = false;
+  long long sli_sessions = 0;  // SLI sessions counted by the test (both versions)
+  long long sessions_at_decision = 0;
+  int blocks = 0;
+  int exit_code = 0;  // 0 pass, 1 fail, 4 cap reached undecided; 3 rig fault, 128+n signal
+  std::string stop_reason;
+};
+
+inline constexpr int kExitUndecided = 4;  // as `lockrig gate`'s inconclusive
+
+// Checks the campaign can run (builds named and distinct, an SLI scenario, a select_build hook
+// unless every lock is simulated, design inputs) and returns the design; throws UsageError.
+stats::SequentialDesign validate_until_decided(const Fixture& fixture,
+                                               const std::vector<Scenario>& scenarios,
+                                               const drivers::DriverRegistry& registry,
+                                               const UntilDecidedOptions& options);
+
+// Validates everything (fixture hook, firmware filters, design inputs) before the first run;
+// throws UsageError / ConfigError. Writes the evidence trajectory (a line per block) and the
+// verdict to `out`.
+UntilDecidedOutcome run_until_decided(const Fixture& fixture,
+                                      const std::vector<Scenario>& scenarios,
+                                      const drivers::DriverRegistry& registry, Journal& journal,
+                                      const RunOptions& base, const UntilDecidedOptions& options,
+                                      RunObserver& observer, std::FILE* out,
+                                      const std::atomic<bool>& stop);
+
+// The fixed-sample comparator for the same alpha/power: sessions per version of a one-sided
+// two-proportion test of no difference at alpha with `power` at baseline_rate vs
+// baseline_rate - margin (R power.prop.test(p1, p2, sig.level = 2 alpha, power), rounded up).
+long long fixed_sample_per_version(double baseline_rate, double margin, double alpha, double power);
+
+// The `lockrig run` options of --until-decided (rig/cli.cpp registers and reads them here).
+struct UntilDecidedArgs {
+  std::string baseline, candidate;
+  std::string margin = "0.005", alpha = "0.05", power = "0.8", baseline_rate = "0.995";
+  long long max_sessions = 0;
+  int block = 50;
+};
+void add_until_decided_options(boost::program_options::options_description& desc,
+                               UntilDecidedArgs& args);
+// nullopt without --until-decided (then its options are refused); throws UsageError.
+std::optional<UntilDecidedOptions> parse_until_decided(
+    const UntilDecidedArgs& args, const boost::program_options::variables_map& vm);
+
+}  // namespace lockrig
