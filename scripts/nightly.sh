@@ -2,7 +2,9 @@
 # The nightly campaign as lockrig-nightly.service runs it (docs/operations.md):
 #   1. resume the latest interrupted run in the journal (crash, kill -9, power loss), if any;
 #   2. otherwise start the night's run;
-#   3. write the JUnit report of the night.
+#   3. write the JUnit report of the night;
+#   4. export the night's sessions and attempts as NDJSON (for a warehouse) and the metrics as an
+#      OpenMetrics textfile (for node_exporter's textfile collector), if configured.
 # Configuration comes from the environment (packaging/lockrig.env.example). Exit status: that of
 # the run (0 ok, 1 assertions failed, 2 configuration error, 3 rig fault, 75 the rig is busy),
 # or the report's if the run succeeded and the report could not be written.
@@ -16,6 +18,9 @@ LOCKRIG_SCENARIOS=${LOCKRIG_SCENARIOS:-}
 LOCKRIG_RUN_ARGS=${LOCKRIG_RUN_ARGS:-}
 LOCKRIG_JUNIT=${LOCKRIG_JUNIT:-nightly-junit.xml}
 LOCKRIG_REPORT_ARGS=${LOCKRIG_REPORT_ARGS:---last 1}
+LOCKRIG_TEXTFILE=${LOCKRIG_TEXTFILE:-}        # e.g. /var/lib/node_exporter/textfile/lockrig.prom
+LOCKRIG_METRICS_WINDOW=${LOCKRIG_METRICS_WINDOW:-28d}
+LOCKRIG_EXPORT_DIR=${LOCKRIG_EXPORT_DIR:-}    # NDJSON files per night, e.g. /var/lib/lockrig/exports
 
 # Syslog priorities as "<N>" prefixes when stderr goes to the journal (systemd sets JOURNAL_STREAM;
 # lockrig itself checks that it names stderr), plain lines otherwise.
@@ -67,5 +72,25 @@ if [ "$report" -ne 0 ]; then
   [ "$status" -eq 0 ] && status=$report
 else
   log 6 "JUnit report written to $LOCKRIG_JUNIT"
+fi
+
+# Exports: failures are logged and reflected in the exit status, never fatal to the rest.
+export_failed() {
+  log 3 "$1"
+  [ "$status" -eq 0 ] && status=1
+  return 0
+}
+if [ -n "$LOCKRIG_TEXTFILE" ]; then
+  "$LOCKRIG" export --db "$LOCKRIG_DB" --format openmetrics --since "$LOCKRIG_METRICS_WINDOW" \
+    -o "$LOCKRIG_TEXTFILE" || export_failed "OpenMetrics export to $LOCKRIG_TEXTFILE failed"
+fi
+if [ -n "$LOCKRIG_EXPORT_DIR" ]; then
+  night=$(date -u +%F)
+  mkdir -p "$LOCKRIG_EXPORT_DIR"
+  for table in sessions attempts; do
+    "$LOCKRIG" export --db "$LOCKRIG_DB" --format ndjson --last 1 --table "$table" \
+      -o "$LOCKRIG_EXPORT_DIR/$table-$night.ndjson" ||
+      export_failed "NDJSON export of $table to $LOCKRIG_EXPORT_DIR failed"
+  done
 fi
 exit "$status"

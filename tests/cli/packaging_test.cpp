@@ -64,8 +64,12 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   const std::string junit = read_file(tmp.file("junit.xml"));
   EXPECT_NE(junit.find("<testsuite"), std::string::npos) << junit.substr(0, 400);
 
-  // Nothing to resume the next night: a new run with the configured options.
-  r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+  // Nothing to resume the next night: a new run with the configured options, and this time the
+  // exports are configured too.
+  const std::string exports = tmp.file("exports");
+  const std::string textfile = tmp.file("lockrig.prom");
+  r = lockrig({"-c", env + " LOCKRIG_TEXTFILE=" + textfile + " LOCKRIG_EXPORT_DIR=" + exports +
+                         " exec " + source_path("scripts/nightly.sh")},
               Spawn{tmp.path(), "/bin/sh", 120s});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
@@ -73,6 +77,25 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   Db db(db_path);
   EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 2);
   EXPECT_EQ(db.text("SELECT seed FROM runs WHERE id = 2"), "2");
+
+  // The exports describe the night that just ran: the textfile is complete OpenMetrics (parsed
+  // for real in ops_test.cpp), the NDJSON holds exactly that run's sessions.
+  const std::string prom = read_file(textfile);
+  EXPECT_NE(prom.find("# TYPE lockrig_"), std::string::npos) << prom.substr(0, 400);
+  EXPECT_EQ(prom.substr(prom.size() - 6), "# EOF\n");
+  const std::string uuid2 = db.text("SELECT uuid FROM runs WHERE id = 2");
+  const std::string night = db.text("SELECT strftime('%Y-%m-%d', 'now')");
+  const std::string ndjson = read_file(exports + "/sessions-" + night + ".ndjson");
+  long long lines = 0, of_run2 = 0;
+  for (std::size_t at = 0, nl; (nl = ndjson.find('\n', at)) != std::string::npos; at = nl + 1) {
+    ++lines;
+    if (ndjson.compare(at, nl - at, "") != 0 &&
+        ndjson.substr(at, nl - at).find("\"" + uuid2 + "\"") != std::string::npos)
+      ++of_run2;
+  }
+  EXPECT_EQ(lines, db.integer("SELECT count(*) FROM sessions WHERE run_id = 2"));
+  EXPECT_EQ(of_run2, lines) << "only the night's run is exported";
+  EXPECT_GT(read_file(exports + "/attempts-" + night + ".ndjson").size(), 0u);
 }
 
 }  // namespace
