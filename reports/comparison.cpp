@@ -136,7 +136,7 @@ stats::ProportionEstimate wilson(const stats::Counts& c, double confidence) {
 }
 
 // The latency histogram as a sample: each bucket's sessions at the value the bucket stands for
-// (rig/journal.hpp: within 0.39 % of each duration in it).
+// (rig/journal.hpp: within 1/256 of each duration in it).
 stats::WeightedSample latency_sample(const std::map<std::int64_t, std::size_t>& buckets) {
   stats::WeightedSample out;
   out.reserve(buckets.size());
@@ -152,8 +152,8 @@ LatencySummary summarize_latency(const stats::WeightedSample& values, std::int64
   out.n = stats::sample_size(values);
   if (out.n == 0) return out;
   for (double q : {0.5, 0.9, 0.99})
-    out.percentiles.push_back(stats::percentile(values, q, o.confidence));
-  out.within_slo = stats::share_within(values, o.latency_slo_ms, o.confidence);
+    out.percentiles.push_back(stats::percentile_weighted(values, q, o.confidence));
+  out.within_slo = stats::share_within_weighted(values, o.latency_slo_ms, o.confidence);
   out.mean = static_cast<double>(sum_ns) / 1e6 / static_cast<double>(out.n);
   out.min = values.front().value;
   out.max = values.back().value;
@@ -638,7 +638,8 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
 
     if (!acc[0].latency.empty() && !acc[1].latency.empty())
       r.latency_shift =
-          stats::mann_whitney(latency_sample(acc[1].latency), latency_sample(acc[0].latency));
+          stats::mann_whitney_weighted(latency_sample(acc[1].latency),
+                                       latency_sample(acc[0].latency));
   }
 
   // Per lock, against its peers: the other locks of the same version on the same door material

@@ -241,6 +241,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
 
 // lockrig check --journal: the aggregate tables against the raw rows they summarize.
 int check_journal(const std::string& path, bool upgrade) {
+  // A missing file is an error, not a new journal, also with --upgrade.
+  if (upgrade) Journal::open_readonly(path);
   Journal j = upgrade ? Journal::open(path) : Journal::open_readonly(path);
   if (!j.has_aggregates()) {
     std::fprintf(stderr,

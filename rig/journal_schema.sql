@@ -155,7 +155,7 @@ CREATE TABLE agg_sessions (
 -- fault), whose duration is the report's unlock latency. bucket_ns is the duration in ns with
 -- all but its 8 most significant bits cleared: exact below 256 ns, then 128 buckets per doubling,
 -- each at most 1/128 (0.78 %) of its lower edge wide. A bucket stands for the midpoint of the
--- durations it holds, bucket_ns + (width - 1) / 2, within 0.39 % of every one of them.
+-- durations it holds, bucket_ns + (width - 1) / 2, within 1/256 (0.39 %) of each.
 CREATE TABLE agg_latency (
   run_id    INTEGER NOT NULL,
   lock_id   TEXT NOT NULL,

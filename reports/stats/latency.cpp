@@ -129,7 +129,7 @@ std::vector<double> expand(const WeightedSample& sample) {
   return out;
 }
 
-PercentileEstimate percentile(const WeightedSample& sample, double quantile, double confidence) {
+PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile, double confidence) {
   check_weighted(sample, "percentile");
   detail::check_probability(quantile, "percentile: quantile");
   detail::check_open_unit(confidence, "percentile: confidence");
@@ -151,7 +151,7 @@ PercentileEstimate percentile(const WeightedSample& sample, double quantile, dou
   return percentile_sorted(n, at, quantile, confidence);
 }
 
-ProportionEstimate share_within(const WeightedSample& sample, double threshold,
+ProportionEstimate share_within_weighted(const WeightedSample& sample, double threshold,
                                 double confidence) {
   check_weighted(sample, "share_within");
   if (std::isnan(threshold)) throw std::invalid_argument("share_within: threshold is NaN");
@@ -306,7 +306,7 @@ MannWhitneyResult mann_whitney(const std::vector<double>& x, const std::vector<d
   return out;
 }
 
-MannWhitneyResult mann_whitney(const WeightedSample& x, const WeightedSample& y,
+MannWhitneyResult mann_whitney_weighted(const WeightedSample& x, const WeightedSample& y,
                                Alternative alternative, bool continuity_correction,
                                std::optional<bool> exact) {
   check_weighted(x, "mann_whitney: x");

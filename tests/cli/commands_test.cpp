@@ -122,6 +122,9 @@ TEST(LockrigCheck, JournalAggregatesOfARealRunAgreeAndATamperedOneIsCaught) {
   EXPECT_NE(r.err.find("disagree"), std::string::npos) << r.describe();
   r = lockrig({"check", "--journal", tmp.file("missing.db")});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  r = lockrig({"check", "--journal", tmp.file("missing.db"), "--upgrade"});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_FALSE(exists(tmp.file("missing.db"))) << "--upgrade must not create a journal";
   r = lockrig({"check", "--upgrade"});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find("--journal"), std::string::npos) << r.describe();

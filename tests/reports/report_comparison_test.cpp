@@ -467,6 +467,8 @@ TEST(ReportFigures, AVersion1JournalReadSessionBySessionGivesTheSameReport) {
   tj.sli(r1, "glass-1", 280, 9, "daily-unlock", 900.0, 30, "not_found");
   tj.sli(r1, "wood-2", 150, 2, "stay-connected", 500.0);
   tj.sli(r1, "glass-2", 160, 5, "stay-connected", 650.0, 3);
+  tj.sli(r1, "wood-2", 120, 1, "daily-unlock", 720.0, 4);
+  tj.sli(r1, "glass-2", 110, 3, "daily-unlock", 880.0);
   tj.assertion(r1, "wood-1", "battery-pull", "not_found", "not_found");
   tj.assertion(r1, "glass-1", "battery-pull", "not_found", "success");
   tj.rig_fault(r1, "wood-2", "daily-unlock");

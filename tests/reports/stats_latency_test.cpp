@@ -113,7 +113,7 @@ st::WeightedSample weighted(std::mt19937& rng, int distinct, int max_count, doub
 
 }  // namespace
 
-// The weighted overloads (report latencies from the journal's histograms) must give exactly what
+// The weighted functions (report latencies from the journal's histograms) must give exactly what
 // the plain functions give on the expanded sample.
 TEST(WeightedLatency, PercentilesAndShareEqualThePlainFunctionsOnTheExpandedSample) {
   std::mt19937 rng(7);
@@ -123,7 +123,7 @@ TEST(WeightedLatency, PercentilesAndShareEqualThePlainFunctionsOnTheExpandedSamp
     ASSERT_EQ(plain.size(), st::sample_size(w));
     for (double q : {0.0, 0.01, 0.5, 0.9, 0.99, 1.0}) {
       for (double conf : {0.9, 0.95}) {
-        const auto a = st::percentile(w, q, conf), b = st::percentile(plain, q, conf);
+        const auto a = st::percentile_weighted(w, q, conf), b = st::percentile(plain, q, conf);
         EXPECT_EQ(a.estimate, b.estimate);
         EXPECT_EQ(a.lower_rank, b.lower_rank);
         EXPECT_EQ(a.upper_rank, b.upper_rank);
@@ -134,7 +134,7 @@ TEST(WeightedLatency, PercentilesAndShareEqualThePlainFunctionsOnTheExpandedSamp
       }
     }
     const double thr = w[w.size() / 2].value;
-    EXPECT_EQ(st::share_within(w, thr).counts, st::share_within(plain, thr).counts);
+    EXPECT_EQ(st::share_within_weighted(w, thr).counts, st::share_within(plain, thr).counts);
   }
 }
 
@@ -147,7 +147,7 @@ TEST(WeightedLatency, MannWhitneyEqualsThePlainTestOnTheExpandedSamples) {
     if (trial % 5 == 0) y = x;  // every value tied across the samples
     for (auto alt : {st::Alternative::two_sided, st::Alternative::less, st::Alternative::greater}) {
       for (bool cc : {true, false}) {
-        const auto a = st::mann_whitney(x, y, alt, cc), b = st::mann_whitney(st::expand(x), st::expand(y), alt, cc);
+        const auto a = st::mann_whitney_weighted(x, y, alt, cc), b = st::mann_whitney(st::expand(x), st::expand(y), alt, cc);
         EXPECT_EQ(a.n_x, b.n_x);
         EXPECT_EQ(a.n_y, b.n_y);
         EXPECT_NEAR(a.u, b.u, 1e-9 * b.u + 1e-9);
@@ -161,11 +161,11 @@ TEST(WeightedLatency, MannWhitneyEqualsThePlainTestOnTheExpandedSamples) {
 }
 
 TEST(WeightedLatency, RejectsUnsortedNaNAndEmptySamples) {
-  EXPECT_THROW(st::percentile(st::WeightedSample{{2.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
-  EXPECT_THROW(st::percentile(st::WeightedSample{{1.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
-  EXPECT_THROW(st::share_within(st::WeightedSample{{std::nan(""), 1}}, 1.0), std::invalid_argument);
-  EXPECT_THROW(st::percentile(st::WeightedSample{{1.0, 0}}, 0.5), std::invalid_argument);
-  EXPECT_THROW(st::mann_whitney(st::WeightedSample{}, st::WeightedSample{{1.0, 3}}), std::invalid_argument);
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{2.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{1.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::share_within_weighted(st::WeightedSample{{std::nan(""), 1}}, 1.0), std::invalid_argument);
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{1.0, 0}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::mann_whitney_weighted(st::WeightedSample{}, st::WeightedSample{{1.0, 3}}), std::invalid_argument);
   // A zero-count entry is no value at all, so it may repeat its neighbour.
-  EXPECT_EQ(st::percentile(st::WeightedSample{{1.0, 2}, {1.0, 0}, {3.0, 1}}, 1.0).estimate, 3.0);
+  EXPECT_EQ(st::percentile_weighted(st::WeightedSample{{1.0, 2}, {1.0, 0}, {3.0, 1}}, 1.0).estimate, 3.0);
 }
