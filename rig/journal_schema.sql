@@ -176,6 +176,10 @@ CREATE TABLE agg_attempts (
   PRIMARY KEY (run_id, lock_id, scenario, class, outcome)
 ) WITHOUT ROWID;
 
+-- The rig-fault and quarantine events every report reads, without scanning every switch and
+-- wait event: a partial index, so the other events cost nothing to index.
+CREATE INDEX events_faults ON events(run_id, id) WHERE kind IN ('rig_fault', 'quarantine');
+
 -- The latency bucket of each successful SLI session (see agg_latency; d is the duration in ns).
 CREATE VIEW v_session_latency AS
 SELECT id AS session_id, run_id, lock_id, scenario, d AS duration_ns,

@@ -375,6 +375,8 @@ TEST(JournalAggregates, OpeningAVersion1JournalForWritingUpgradesItInOneTransact
             count(j.db(), "SELECT count(*) FROM sessions WHERE sli_eligible = 1 AND sli_success = 1 "
                           "AND result <> 'rig_fault'"));
   EXPECT_TRUE(j.check_aggregates().empty());
+  // Reports find the rig-fault events through the partial index, not by scanning every event.
+  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM sqlite_master WHERE name = 'events_faults'"), 1);
   // The upgraded journal keeps its aggregates as new sessions come.
   auto run = j.begin_run(info());
   j.record_locks(run, {LockRow{"wood-1", "m", "wood", "A1", "sim", "2.4.0", "m", "acme"}});
