@@ -12,7 +12,7 @@
 # and prints the medians, the ratio naive / report, and checks the counts agree.
 #
 # Usage: bench/report_bench.sh [--attempts N] [--db PATH] [--lockrig BIN] [--runs K] [--repeat R]
-#   --attempts N   attempts to journal (default 10000000; ~11k attempts/s here, so ~15 min)
+#   --attempts N   attempts to journal (default 10000000; took 48 min here with other builds running)
 #   --db PATH      journal to use; reused as is if it exists (default: a temp dir, removed after).
 #                  Keep big journals out of the repository, e.g. /tmp/lockrig-10M.db
 #   --lockrig BIN  binary (default: build/lockrig, then lockrig on PATH)
