@@ -637,9 +637,8 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     r.gate = decide_gate(table, o);
 
     if (!acc[0].latency.empty() && !acc[1].latency.empty())
-      r.latency_shift =
-          stats::mann_whitney_weighted(latency_sample(acc[1].latency),
-                                       latency_sample(acc[0].latency));
+      r.latency_shift = stats::mann_whitney_weighted(latency_sample(acc[1].latency),
+                                                     latency_sample(acc[0].latency));
   }
 
   // Per lock, against its peers: the other locks of the same version on the same door material

@@ -100,7 +100,7 @@ struct Dataset {
   std::vector<std::string> scenarios, expects, outcomes;
   std::vector<SessionRow> sessions;  // groups; sum of n = sessions
   std::vector<LatencyBin> latency;
-  bool from_aggregates = true;  // false: a version-1 journal, read session by session
+  bool from_aggregates = true;               // false: a version-1 journal, read session by session
   std::vector<FaultEvent> rig_fault_events;  // kind rig_fault or quarantine
   std::vector<std::string> label_keys;       // every run-label key of the selected runs
 

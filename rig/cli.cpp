@@ -267,10 +267,11 @@ int check_journal(const std::string& path, bool upgrade) {
       groups = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
-    std::printf("ok  journal %s: schema version %d, aggregates agree with the raw rows (%s "
-                "sessions in %s groups, %s attempts)\n",
-                path.c_str(), j.schema_version(), reports::with_commas(sessions).c_str(),
-                reports::with_commas(groups).c_str(), reports::with_commas(attempts).c_str());
+    std::printf(
+        "ok  journal %s: schema version %d, aggregates agree with the raw rows (%s "
+        "sessions in %s groups, %s attempts)\n",
+        path.c_str(), j.schema_version(), reports::with_commas(sessions).c_str(),
+        reports::with_commas(groups).c_str(), reports::with_commas(attempts).c_str());
     return exit_code::ok;
   }
   for (const auto& m : mismatches)
@@ -292,9 +293,10 @@ int cmd_check(const std::vector<std::string>& args) {
       "journal", po::value(&journal_path),
       "check a journal instead: recompute its aggregate tables from the sessions and attempts "
       "rows and compare (exit 0 when they agree, 1 when they do not)")(
-      "upgrade", "with --journal: open it for writing first, upgrading a schema-1 journal (builds "
-                 "the aggregates from its rows)")(
-      "file", po::value(&files)->composing(), "fixture or scenario files");
+      "upgrade",
+      "with --journal: open it for writing first, upgrading a schema-1 journal (builds "
+      "the aggregates from its rows)")("file", po::value(&files)->composing(),
+                                       "fixture or scenario files");
   po::positional_options_description pos;
   pos.add("file", -1);
   po::variables_map vm = parse(args, desc, &pos);
@@ -307,13 +309,14 @@ int cmd_check(const std::vector<std::string>& args) {
     return check_journal(journal_path, vm.count("upgrade") > 0);
   }
   if (vm.count("help") || files.empty()) {
-    print_help("Usage: lockrig check [--fixture F] FILE...\n"
-               "       lockrig check --journal PATH [--upgrade]\n\nValidates fixture and "
-               "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
-               "channels) and reports every mistake with file:line:col.\n\nWith --journal, "
-               "checks that the journal's aggregate tables (what reports read) equal\nthe same "
-               "aggregates recomputed from its sessions and attempts rows.\n",
-               desc);
+    print_help(
+        "Usage: lockrig check [--fixture F] FILE...\n"
+        "       lockrig check --journal PATH [--upgrade]\n\nValidates fixture and "
+        "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
+        "channels) and reports every mistake with file:line:col.\n\nWith --journal, "
+        "checks that the journal's aggregate tables (what reports read) equal\nthe same "
+        "aggregates recomputed from its sessions and attempts rows.\n",
+        desc);
     return files.empty() && !vm.count("help") ? exit_code::usage : exit_code::ok;
   }
   const auto& registry = drivers::builtin_drivers();

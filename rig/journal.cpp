@@ -451,8 +451,8 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
   Transaction tx(db_);
   for (const auto& t : tables) {
     const std::string kept = std::string("SELECT ") + t.keys + ", " + t.values + " FROM " + t.name;
-    const std::string again = std::string("SELECT ") + t.keys + ", " + t.values + " FROM v_" +
-                              t.name + "_recomputed";
+    const std::string again =
+        std::string("SELECT ") + t.keys + ", " + t.values + " FROM v_" + t.name + "_recomputed";
     // Rows only one side has, or with different values: the full outer difference.
     Stmt s(db_, ("SELECT 'kept', * FROM (" + kept + " EXCEPT " + again +
                  ") UNION ALL SELECT 'recomputed', * FROM (" + again + " EXCEPT " + kept + ")")

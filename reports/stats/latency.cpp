@@ -129,7 +129,8 @@ std::vector<double> expand(const WeightedSample& sample) {
   return out;
 }
 
-PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile, double confidence) {
+PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile,
+                                       double confidence) {
   check_weighted(sample, "percentile");
   detail::check_probability(quantile, "percentile: quantile");
   detail::check_open_unit(confidence, "percentile: confidence");
@@ -152,7 +153,7 @@ PercentileEstimate percentile_weighted(const WeightedSample& sample, double quan
 }
 
 ProportionEstimate share_within_weighted(const WeightedSample& sample, double threshold,
-                                double confidence) {
+                                         double confidence) {
   check_weighted(sample, "share_within");
   if (std::isnan(threshold)) throw std::invalid_argument("share_within: threshold is NaN");
   std::size_t within = 0;
@@ -307,8 +308,8 @@ MannWhitneyResult mann_whitney(const std::vector<double>& x, const std::vector<d
 }
 
 MannWhitneyResult mann_whitney_weighted(const WeightedSample& x, const WeightedSample& y,
-                               Alternative alternative, bool continuity_correction,
-                               std::optional<bool> exact) {
+                                        Alternative alternative, bool continuity_correction,
+                                        std::optional<bool> exact) {
   check_weighted(x, "mann_whitney: x");
   check_weighted(y, "mann_whitney: y");
   const std::size_t m = sample_size(x), n = sample_size(y);

@@ -76,12 +76,12 @@ using WeightedSample = std::vector<WeightedValue>;
 std::size_t sample_size(const WeightedSample& sample);
 std::vector<double> expand(const WeightedSample& sample);
 PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile,
-                              double confidence = 0.95);
+                                       double confidence = 0.95);
 ProportionEstimate share_within_weighted(const WeightedSample& sample, double threshold,
-                                double confidence = 0.95);
+                                         double confidence = 0.95);
 MannWhitneyResult mann_whitney_weighted(const WeightedSample& x, const WeightedSample& y,
-                               Alternative alternative = Alternative::two_sided,
-                               bool continuity_correction = true,
-                               std::optional<bool> exact = std::nullopt);
+                                        Alternative alternative = Alternative::two_sided,
+                                        bool continuity_correction = true,
+                                        std::optional<bool> exact = std::nullopt);
 
 }  // namespace lockrig::stats
