@@ -4,18 +4,20 @@
 # Generates (or reuses) a journal of about N attempts from the simulated rig: 32 locks, 4 door
 # materials x 2 firmware builds x 4 locks, several scenarios (SLI unlocks per session and over a
 # kept link, battery-pull and RF-shield assertions), journaled over several runs. Then times, side
-# by side and best of R each:
+# by side in the same loop, R times each, process start to exit:
 #   report: lockrig report --baseline firmware=2.4.0 --candidate firmware=2.4.1 --format json
+#           (reads the journal's aggregate tables, schema version 2)
 #   naive : the sqlite3 GROUP BY over the attempts table an analyst would write, giving the same
 #           per-version / per-material counts (SLI sessions, successes, first-attempt successes)
-# and prints both times and the ratio naive / report.
+# and prints the medians, the ratio naive / report, and checks the counts agree.
 #
-# Usage: bench/report_bench.sh [--attempts N] [--db PATH] [--lockrig BIN] [--runs K] [--best-of R]
-#   --attempts N   attempts to journal (default 10000000; ~16k attempts/s here, so ~10 min)
-#   --db PATH      journal to use; reused as is if it exists (default: a temp dir, removed after)
+# Usage: bench/report_bench.sh [--attempts N] [--db PATH] [--lockrig BIN] [--runs K] [--repeat R]
+#   --attempts N   attempts to journal (default 10000000; took 48 min here with other builds running)
+#   --db PATH      journal to use; reused as is if it exists (default: a temp dir, removed after).
+#                  Keep big journals out of the repository, e.g. /tmp/lockrig-10M.db
 #   --lockrig BIN  binary (default: build/lockrig, then lockrig on PATH)
 #   --runs K       split the generation into K runs (default 4)
-#   --best-of R    timing repeats (default 3)
+#   --repeat R     timing repeats; the medians are reported (default 7)
 # Needs: sqlite3 (Debian package sqlite3), python3 (to read the report's JSON for the cross-check).
 set -euo pipefail
 
@@ -23,7 +25,7 @@ attempts=10000000
 db=""
 lockrig=""
 runs=4
-best_of=3
+repeat=7
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 while [ $# -gt 0 ]; do
@@ -32,8 +34,8 @@ while [ $# -gt 0 ]; do
     --db) db="$2"; shift 2 ;;
     --lockrig) lockrig="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    --best-of) best_of="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --repeat|--best-of) repeat="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "report_bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -153,7 +155,11 @@ sqlite3 "$db" "SELECT 'journal: ' || (SELECT count(*) FROM attempts) || ' attemp
   (SELECT count(DISTINCT lock_id) FROM run_locks) || ' locks, ' ||
   (SELECT count(DISTINCT material) FROM run_locks) || ' materials, ' ||
   (SELECT count(DISTINCT scenario) FROM sessions) || ' scenarios, ' ||
-  (SELECT printf('%.0f MB', page_count * page_size / 1e6) FROM pragma_page_count, pragma_page_size);"
+  (SELECT printf('%.0f MB', page_count * page_size / 1e6) FROM pragma_page_count, pragma_page_size) ||
+  ', schema version ' || (SELECT user_version FROM pragma_user_version) ||
+  CASE WHEN (SELECT user_version FROM pragma_user_version) >= 2 THEN
+    ', ' || (SELECT count(*) FROM agg_sessions) || ' session groups, ' ||
+    (SELECT count(*) FROM agg_latency) || ' latency buckets' ELSE '' END;"
 
 # The naive alternative: per version and per material, straight from the attempts table.
 naive_sql="
@@ -173,19 +179,21 @@ report_out="$work/report.json"
 report_cmd=("$lockrig" report --db "$db" --baseline firmware=2.4.0 --candidate firmware=2.4.1
             --format json --output "$report_out")
 
-# Warm the page cache once for both, then alternate them R times and keep the best.
+# Warm the page cache once for both, then alternate them R times; the medians are reported.
 "${report_cmd[@]}" >/dev/null
 sqlite3 -readonly "$db" "$naive_sql" > "$work/naive.txt"
-best_report=""; best_naive=""
-for i in $(seq 1 "$best_of"); do
+report_times=(); naive_times=()
+for i in $(seq 1 "$repeat"); do
   t0=$(now); "${report_cmd[@]}" >/dev/null; t1=$(now)
   sqlite3 -readonly "$db" "$naive_sql" > "$work/naive.txt"; t2=$(now)
   r=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}')
   n=$(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.4f", b-a}')
   echo "  pass $i: report ${r} s, naive ${n} s"
-  best_report=$(awk -v x="$r" -v y="${best_report:-1e9}" 'BEGIN{print (x<y)?x:y}')
-  best_naive=$(awk -v x="$n" -v y="${best_naive:-1e9}" 'BEGIN{print (x<y)?x:y}')
+  report_times+=("$r"); naive_times+=("$n")
 done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+med_report=$(median "${report_times[@]}")
+med_naive=$(median "${naive_times[@]}")
 
 echo "naive query result (firmware|material|sli_sessions|successes|first_attempt|attempts):"
 sed 's/^/  /' "$work/naive.txt"
@@ -217,7 +225,8 @@ print("cross-check: naive per-version SLI (sessions, successes):",
       "- found in the report JSON at:", hits[:4] if hits else "NOWHERE")
 PY
 
-ratio=$(awk -v r="$best_report" -v n="$best_naive" 'BEGIN{printf "%.2f", n/r}')
+ratio=$(awk -v r="$med_report" -v n="$med_naive" 'BEGIN{printf "%.1f", n/r}')
 echo
-echo "best of $best_of: lockrig report ${best_report} s, naive sqlite3 GROUP BY ${best_naive} s"
-echo "ratio naive/report: ${ratio}x  (issue 5 target: report < 0.200 s and >= 20x)"
+echo "median of $repeat: lockrig report $(awk -v x="$med_report" 'BEGIN{printf "%.0f", x*1000}') ms," \
+     "naive sqlite3 GROUP BY $(awk -v x="$med_naive" 'BEGIN{printf "%.0f", x*1000}') ms"
+echo "ratio naive/report: ${ratio}x  (issue 5 target: report < 200 ms and >= 20x)"

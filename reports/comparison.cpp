@@ -4,12 +4,14 @@
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "reports/format.hpp"
 #include "rig/errors.hpp"
+#include "rig/journal.hpp"
 #include "rig/text.hpp"
 
 namespace lockrig::reports {
@@ -83,10 +85,10 @@ bool label_less(const std::string& a, const std::string& b) {
 struct SliAcc {
   stats::Counts sli, first;
   void add(const SessionRow& s) {
-    ++sli.trials;
-    sli.successes += s.sli_success;
-    ++first.trials;
-    first.successes += s.first_attempt_success;
+    sli.trials += s.n;
+    sli.successes += s.sli_success ? s.n : 0;
+    first.trials += s.n;
+    first.successes += s.first_attempt_success ? s.n : 0;
   }
 };
 
@@ -96,7 +98,8 @@ struct ArmAcc {
   std::vector<AttemptsBucket> attempts;   // indexed by the number of attempts
   std::vector<SliAcc> strata, scenarios;  // indexed by stratum / scenario id
   std::map<std::uint32_t, long> causes;
-  std::vector<double> latencies;
+  std::map<std::int64_t, std::size_t> latency;  // latency bucket (ns) -> successful SLI sessions
+  std::int64_t latency_sum_ns = 0;              // exact sum of their durations
 };
 
 // Sessions of one lock (as seen in one run) in one scenario within one arm: the unit everything
@@ -132,26 +135,37 @@ stats::ProportionEstimate wilson(const stats::Counts& c, double confidence) {
   return stats::estimate_proportion(c, stats::ProportionMethod::wilson, confidence);
 }
 
-LatencySummary summarize_latency(std::vector<double> values, const ReportOptions& o) {
+// The latency histogram as a sample: each bucket's sessions at the value the bucket stands for
+// (rig/journal.hpp: within 1/256 of each duration in it).
+stats::WeightedSample latency_sample(const std::map<std::int64_t, std::size_t>& buckets) {
+  stats::WeightedSample out;
+  out.reserve(buckets.size());
+  for (const auto& [bucket, n] : buckets) out.push_back({latency_bucket_ms(bucket), n});
+  return out;
+}
+
+// Percentiles, share within the SLO, min, max and CDF from the histogram; the mean from the exact
+// sum of the durations.
+LatencySummary summarize_latency(const stats::WeightedSample& values, std::int64_t sum_ns,
+                                 const ReportOptions& o) {
   LatencySummary out;
-  out.n = values.size();
-  if (values.empty()) return out;
-  std::sort(values.begin(), values.end());
+  out.n = stats::sample_size(values);
+  if (out.n == 0) return out;
   for (double q : {0.5, 0.9, 0.99})
-    out.percentiles.push_back(stats::percentile(values, q, o.confidence));
-  out.within_slo = stats::share_within(values, o.latency_slo_ms, o.confidence);
-  double sum = 0.0;
-  for (double v : values) sum += v;
-  out.mean = sum / static_cast<double>(values.size());
-  out.min = values.front();
-  out.max = values.back();
+    out.percentiles.push_back(stats::percentile_weighted(values, q, o.confidence));
+  out.within_slo = stats::share_within_weighted(values, o.latency_slo_ms, o.confidence);
+  out.mean = static_cast<double>(sum_ns) / 1e6 / static_cast<double>(out.n);
+  out.min = values.front().value;
+  out.max = values.back().value;
   // An empirical CDF thinned to at most 200 steps keeps the HTML small at any sample size.
-  const std::size_t n = values.size();
+  const std::size_t n = out.n;
   const std::size_t points = std::min<std::size_t>(n, 200);
+  std::size_t entry = 0, below = values.front().count;  // values up to and including `entry`
   for (std::size_t k = 1; k <= points; ++k) {
-    const double v = values[(k * n + points - 1) / points - 1];
+    const std::size_t rank = (k * n + points - 1) / points - 1;  // 0-based, ascending in k
+    while (below <= rank) below += values[++entry].count;
+    const double v = values[entry].value;
     if (!out.cdf.empty() && out.cdf.back().first == v) continue;
-    const auto below = std::upper_bound(values.begin(), values.end(), v) - values.begin();
     out.cdf.emplace_back(v, static_cast<double>(below) / static_cast<double>(n));
   }
   return out;
@@ -166,8 +180,8 @@ std::string describe_values(const Dataset& d, const std::vector<Filter>& filters
     for (const auto& s : d.sessions) {
       const std::string* v = view.value(s);
       auto& e = seen[v ? *v : "(unread)"];
-      ++e.first;
-      e.second += s.in_sli();
+      e.first += s.n;
+      e.second += s.in_sli() ? s.n : 0;
     }
     std::vector<std::string> values;
     for (const auto& [v, n] : seen)
@@ -333,7 +347,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.selection = d.selection;
   r.runs = d.runs;
   r.options = o;
-  r.sessions = static_cast<long>(d.sessions.size());
+  for (const auto& s : d.sessions) r.sessions += s.n;
 
   const Grouping strata(d, o.strata);
   const std::vector<std::string> arm_names =
@@ -346,7 +360,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     long overlap = 0;
     for (std::size_t i = 0; i < d.sessions.size(); ++i) {
       const bool b = base.matches(d.sessions[i]), c = cand.matches(d.sessions[i]);
-      overlap += b && c;
+      overlap += b && c ? d.sessions[i].n : 0;
       arm_of[i] = static_cast<std::int8_t>(b ? 0 : c ? 1 : -1);
     }
     if (overlap > 0)
@@ -370,7 +384,8 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     const SessionRow& s = d.sessions[i];
     const LockEntry& lock = d.locks[s.lock];
     const int a = arm_of[i];
-    if (lock.firmware.empty()) ++r.unread_firmware_sessions;
+    const long n = s.n;
+    if (lock.firmware.empty()) r.unread_firmware_sessions += n;
     const std::uint64_t key = (static_cast<std::uint64_t>(a + 1) << 60) |
                               (static_cast<std::uint64_t>(s.lock) << 28) | s.scenario;
     if (key != last_key) {
@@ -378,37 +393,37 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
       last_key = key;
     }
     if (s.result == Result::rig_fault) {
-      ++r.rig_faults.sessions;
-      ++rig_run_sessions[lock.run];
-      ++cell->rig_faults;
+      r.rig_faults.sessions += n;
+      rig_run_sessions[lock.run] += n;
+      cell->rig_faults += n;
     } else if (s.is_assertion()) {
       auto& as = asserts[{a, s.scenario, s.expect}];
-      ++cell->assertions;
+      cell->assertions += n;
       if (s.result == Result::pass) {
-        ++as.passed;
+        as.passed += n;
       } else {
-        ++as.failed;
-        ++as.failures[{lock.lock_id, d.outcomes[s.outcome]}];
-        ++cell->failed;
-        ++cell->failures[{s.expect, s.outcome}];
+        as.failed += n;
+        as.failures[{lock.lock_id, d.outcomes[s.outcome]}] += n;
+        cell->failed += n;
+        cell->failures[{s.expect, s.outcome}] += n;
       }
     } else {
-      ++cell->sli.trials;
-      cell->sli.successes += s.sli_success;
+      cell->sli.trials += n;
+      cell->sli.successes += s.sli_success ? n : 0;
     }
     if (a < 0) {
-      if (s.in_sli()) ++r.unmatched_sli_sessions;
+      if (s.in_sli()) r.unmatched_sli_sessions += n;
       continue;
     }
     ArmAcc& arm = acc[a];
-    ++arm.sessions;
+    arm.sessions += n;
     if (s.result == Result::rig_fault) {
-      ++arm.rig_faults;
+      arm.rig_faults += n;
       continue;
     }
     if (s.is_assertion()) {
-      ++arm.assertions;
-      arm.failed += s.result != Result::pass;
+      arm.assertions += n;
+      arm.failed += s.result != Result::pass ? n : 0;
       continue;
     }
     arm.total.add(s);
@@ -417,12 +432,27 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     const auto n_attempts = static_cast<std::size_t>(std::max(0, s.attempts));
     if (arm.attempts.size() <= n_attempts) arm.attempts.resize(n_attempts + 1);
     auto& bucket = arm.attempts[n_attempts];
-    ++bucket.sessions;
-    bucket.successes += s.sli_success;
+    bucket.sessions += n;
+    bucket.successes += s.sli_success ? n : 0;
     if (s.sli_success)
-      arm.latencies.push_back(s.duration_ms);
+      arm.latency_sum_ns += s.duration_ns;
     else
-      ++arm.causes[s.outcome];
+      arm.causes[s.outcome] += n;
+  }
+  // Latency histograms, into the arm of their lock entry and scenario.
+  {
+    std::optional<FilterSet> base, cand;
+    if (compare) {
+      base.emplace(d, o.baseline, "--baseline");
+      cand.emplace(d, o.candidate, "--candidate");
+    }
+    SessionRow probe;
+    for (const auto& b : d.latency) {
+      probe.lock = b.lock;
+      probe.scenario = b.scenario;
+      const int a = !compare ? 0 : base->matches(probe) ? 0 : cand->matches(probe) ? 1 : -1;
+      if (a >= 0) acc[a].latency[b.bucket_ns] += static_cast<std::size_t>(b.n);
+    }
   }
 
   // Per lock (across runs) and per scenario x lock, from the cells.
@@ -511,7 +541,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
         arm.causes.begin(), arm.causes.end(), [](const FailureCause& l, const FailureCause& rr) {
           return l.sessions != rr.sessions ? l.sessions > rr.sessions : l.outcome < rr.outcome;
         });
-    arm.latency = summarize_latency(x.latencies, o);
+    arm.latency = summarize_latency(latency_sample(x.latency), x.latency_sum_ns, o);
     r.arms.push_back(std::move(arm));
   }
 
@@ -606,8 +636,9 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     r.comparison = std::move(c);
     r.gate = decide_gate(table, o);
 
-    if (!acc[0].latencies.empty() && !acc[1].latencies.empty())
-      r.latency_shift = stats::mann_whitney(acc[1].latencies, acc[0].latencies);
+    if (!acc[0].latency.empty() && !acc[1].latency.empty())
+      r.latency_shift = stats::mann_whitney_weighted(latency_sample(acc[1].latency),
+                                                     latency_sample(acc[0].latency));
   }
 
   // Per lock, against its peers: the other locks of the same version on the same door material

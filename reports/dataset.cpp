@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "reports/format.hpp"
@@ -309,10 +310,11 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
     }
   }
 
+  // The groups (or, from a version-1 journal, the sessions as groups of one) and the latency
+  // histograms, restricted to the selected runs and scenarios.
+  d.from_aggregates = journal.has_aggregates();
+  std::string where;
   {
-    std::string sql =
-        "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
-        "sli_success, first_attempt_success, ended_ns - started_ns FROM sessions";
     std::vector<std::string> conditions;
     if (!every_run) conditions.push_back(run_clause);
     if (!selection.scenarios.empty()) {
@@ -321,8 +323,81 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
       conditions.push_back(in + ")");
     }
     for (std::size_t i = 0; i < conditions.size(); ++i)
-      sql += (i ? " AND" : " WHERE") + conditions[i];
-    sql += " ORDER BY id";
+      where += (i ? " AND" : " WHERE") + conditions[i];
+  }
+  auto bind_scenarios = [&](Query& q) {
+    for (std::size_t i = 0; i < selection.scenarios.size(); ++i)
+      q.bind(static_cast<int>(i + 1), selection.scenarios[i]);
+  };
+  Interner scenarios(d.scenarios), expects(d.expects), outcomes(d.outcomes);
+  // Rows come ordered by run and lock, so the lock lookup is mostly "same as the last row".
+  std::int64_t last_run = -1;
+  std::size_t run = 0;
+  constexpr std::uint32_t kNoLock = ~std::uint32_t{0};
+  std::uint32_t last_lock = kNoLock;
+  // Resolves (run_id, lock_id) to a lock entry; false when the run is not selected.
+  auto lock_of = [&](std::int64_t run_id, std::string_view lock_id) {
+    if (run_id != last_run) {
+      auto it = run_index.find(run_id);
+      if (it == run_index.end()) return false;
+      run = it->second;
+      last_run = run_id;
+    }
+    if (last_lock == kNoLock || d.locks[last_lock].run != run ||
+        d.locks[last_lock].lock_id != lock_id) {
+      auto li = lock_index[run].find(std::string(lock_id));
+      if (li == lock_index[run].end()) {
+        // A session of a lock the run never recorded: keep it, with what is known.
+        LockEntry e{run, std::string(lock_id), "(unknown)", "(unknown)", "", ""};
+        li = lock_index[run].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size())).first;
+        d.locks.push_back(std::move(e));
+      }
+      last_lock = li->second;
+    }
+    return true;
+  };
+  auto read_group = [&](const Query& q, SessionRow& s) {
+    s.lock = last_lock;
+    s.scenario = scenarios.id(q.view(2));
+    s.expect = expects.id(q.view(3));
+    const std::string_view result = q.view(4);
+    s.result = result == "pass"        ? Result::pass
+               : result == "rig_fault" ? Result::rig_fault
+                                       : Result::fail;
+    s.outcome = outcomes.id(q.view(5));
+    s.attempts = static_cast<std::int32_t>(q.integer(6));
+    s.sli_eligible = q.integer(7) != 0;
+    s.sli_success = q.integer(8) != 0;
+    s.first_attempt_success = q.integer(9) != 0;
+    s.n = q.integer(10);
+    s.duration_ns = q.integer(11);
+  };
+  if (d.from_aggregates) {
+    {
+      Query q(db,
+              "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
+              "sli_success, first_attempt_success, sessions, duration_ns FROM agg_sessions" +
+                  where + " ORDER BY run_id, lock_id");
+      bind_scenarios(q);
+      while (q.step()) {
+        if (!lock_of(q.integer(0), q.view(1))) continue;
+        SessionRow s;
+        read_group(q, s);
+        if (s.n <= 0) continue;
+        d.runs[run].sessions += s.n;
+        d.sessions.push_back(s);
+      }
+    }
+    Query q(db, "SELECT run_id, lock_id, scenario, bucket_ns, sessions FROM agg_latency" + where +
+                    " ORDER BY run_id, lock_id");
+    bind_scenarios(q);
+    while (q.step()) {
+      if (!lock_of(q.integer(0), q.view(1))) continue;
+      const LatencyBin b{last_lock, scenarios.id(q.view(2)), q.integer(3), q.integer(4)};
+      if (b.n > 0) d.latency.push_back(b);
+    }
+  } else {
+    // Version 1: every session, bucketed here exactly as the schema-2 triggers would.
     {
       // Growing the vector row by row copies it over and over; the id range bounds the count.
       Query bounds(db, "SELECT COALESCE(max(id) - min(id) + 1, 0) FROM sessions");
@@ -332,51 +407,23 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
         d.sessions.reserve(static_cast<std::size_t>(static_cast<double>(n) * share * 1.05) + 16);
       }
     }
-    Query q(db, sql);
-    for (std::size_t i = 0; i < selection.scenarios.size(); ++i)
-      q.bind(static_cast<int>(i + 1), selection.scenarios[i]);
-    Interner scenarios(d.scenarios), expects(d.expects), outcomes(d.outcomes);
-    std::int64_t last_run = -1;
-    std::size_t run = 0;
-    constexpr std::uint32_t kNoLock = ~std::uint32_t{0};
-    std::uint32_t last_lock = kNoLock;
+    Query q(db,
+            "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
+            "sli_success, first_attempt_success, 1, ended_ns - started_ns FROM sessions" +
+                where + " ORDER BY id");
+    bind_scenarios(q);
+    std::map<std::tuple<std::uint32_t, std::uint32_t, std::int64_t>, std::int64_t> bins;
     while (q.step()) {
-      const std::int64_t run_id = q.integer(0);
-      if (run_id != last_run) {
-        auto it = run_index.find(run_id);
-        if (it == run_index.end()) continue;
-        run = it->second;
-        last_run = run_id;
-      }
+      if (!lock_of(q.integer(0), q.view(1))) continue;
       SessionRow s;
-      const std::string_view lock_id = q.view(1);
-      if (last_lock == kNoLock || d.locks[last_lock].run != run ||
-          d.locks[last_lock].lock_id != lock_id) {
-        auto li = lock_index[run].find(std::string(lock_id));
-        if (li == lock_index[run].end()) {
-          // A session of a lock the run never recorded: keep it, with what is known.
-          LockEntry e{run, std::string(lock_id), "(unknown)", "(unknown)", "", ""};
-          li = lock_index[run].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size())).first;
-          d.locks.push_back(std::move(e));
-        }
-        last_lock = li->second;
-      }
-      s.lock = last_lock;
-      s.scenario = scenarios.id(q.view(2));
-      s.expect = expects.id(q.view(3));
-      const std::string_view result = q.view(4);
-      s.result = result == "pass"        ? Result::pass
-                 : result == "rig_fault" ? Result::rig_fault
-                                         : Result::fail;
-      s.outcome = outcomes.id(q.view(5));
-      s.attempts = static_cast<std::int32_t>(q.integer(6));
-      s.sli_eligible = q.integer(7) != 0;
-      s.sli_success = q.integer(8) != 0;
-      s.first_attempt_success = q.integer(9) != 0;
-      s.duration_ms = static_cast<double>(q.integer(10)) / 1e6;
+      read_group(q, s);
       ++d.runs[run].sessions;
       d.sessions.push_back(s);
+      if (s.in_sli() && s.sli_success)
+        ++bins[{s.lock, s.scenario, latency_bucket_ns(s.duration_ns)}];
     }
+    for (const auto& [key, n] : bins)
+      d.latency.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   }
   if (!selection.scenarios.empty()) {
     std::vector<std::string> missing;
@@ -385,7 +432,8 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
         missing.push_back(name);
     if (!missing.empty()) {
       std::vector<std::string> present;
-      Query q(db, "SELECT DISTINCT scenario FROM sessions" +
+      Query q(db, std::string("SELECT DISTINCT scenario FROM ") +
+                      (d.from_aggregates ? "agg_sessions" : "sessions") +
                       (every_run ? std::string() : " WHERE" + run_clause) + " ORDER BY 1");
       while (q.step()) present.push_back(q.text(0));
       throw UsageError("--scenario " + quote(missing.front()) +

@@ -1,8 +1,12 @@
 // What a report reads from the journal: the selected runs, the locks as seen in each run
-// (firmware read from the lock), every session of those runs and the rig-fault events.
+// (firmware read from the lock), the sessions of those runs as counted groups, the latency
+// histograms of their successful SLI sessions and the rig-fault events.
 //
-// Sessions are kept as compact rows with interned strings so a journal with millions of sessions
-// loads in one pass over the sessions table; every report figure is then computed in memory.
+// From a schema-2 journal the groups and histograms are the aggregate tables (agg_sessions,
+// agg_latency) the journal keeps as sessions are committed, so loading costs the number of groups,
+// not of sessions. A version-1 journal opened read-only has no aggregates: its sessions are read
+// one by one into groups of one (the figures are the same, only slower). Every report figure is
+// then computed in memory.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +56,8 @@ struct LockEntry {
 
 enum class Result : std::uint8_t { pass, fail, rig_fault };
 
+// A group of `n` sessions that agree on everything a report looks at (agg_sessions, summed over
+// the scenario steps).
 struct SessionRow {
   std::uint32_t lock = 0;      // index into Dataset::locks
   std::uint32_t scenario = 0;  // index into Dataset::scenarios
@@ -62,11 +68,21 @@ struct SessionRow {
   bool sli_eligible = false;
   bool sli_success = false;
   bool first_attempt_success = false;
-  double duration_ms = 0.0;
+  std::int64_t n = 1;            // sessions in the group
+  std::int64_t duration_ns = 0;  // sum of their durations
 
   // Rig faults never count for or against a lock, even if a row claims eligibility.
   bool in_sli() const { return sli_eligible && result != Result::rig_fault; }
   bool is_assertion() const { return !sli_eligible && result != Result::rig_fault; }
+};
+
+// Successful SLI sessions of one lock entry in one scenario whose duration falls in one latency
+// bucket (agg_latency; the bucket and the value it stands for: rig/journal.hpp).
+struct LatencyBin {
+  std::uint32_t lock = 0;
+  std::uint32_t scenario = 0;
+  std::int64_t bucket_ns = 0;
+  std::int64_t n = 0;
 };
 
 struct FaultEvent {
@@ -82,7 +98,9 @@ struct Dataset {
   std::vector<RunRow> runs;  // oldest first
   std::vector<LockEntry> locks;
   std::vector<std::string> scenarios, expects, outcomes;
-  std::vector<SessionRow> sessions;
+  std::vector<SessionRow> sessions;  // groups; sum of n = sessions
+  std::vector<LatencyBin> latency;
+  bool from_aggregates = true;               // false: a version-1 journal, read session by session
   std::vector<FaultEvent> rig_fault_events;  // kind rig_fault or quarantine
   std::vector<std::string> label_keys;       // every run-label key of the selected runs
 

@@ -17,6 +17,7 @@
 #include "reports/commands.hpp"
 #include "reports/export.hpp"
 #include "reports/slo.hpp"
+#include "reports/format.hpp"
 #include "reports/summary.hpp"
 #include "rig/campaign_until_decided.hpp"
 #include "rig/embedded.hpp"
@@ -438,22 +439,84 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   return out.exit_code;
 }
 
+// lockrig check --journal: the aggregate tables against the raw rows they summarize.
+int check_journal(const std::string& path, bool upgrade) {
+  // A missing file is an error, not a new journal, also with --upgrade.
+  if (upgrade) Journal::open_readonly(path);
+  Journal j = upgrade ? Journal::open(path) : Journal::open_readonly(path);
+  if (!j.has_aggregates()) {
+    std::fprintf(stderr,
+                 "error: journal %s has schema version %d, without aggregates (reports compute "
+                 "them on the fly); build them with: lockrig check --journal %s --upgrade\n",
+                 quote(path).c_str(), j.schema_version(), path.c_str());
+    return exit_code::usage;
+  }
+  const auto mismatches = j.check_aggregates();
+  if (mismatches.empty()) {
+    long long sessions = 0, attempts = 0, groups = 0;
+    sqlite3_stmt* st = nullptr;
+    sqlite_check(sqlite3_prepare_v2(j.db(),
+                                    "SELECT (SELECT COALESCE(sum(sessions), 0) FROM agg_sessions), "
+                                    "(SELECT COALESCE(sum(attempts), 0) FROM agg_attempts), "
+                                    "(SELECT count(*) FROM agg_sessions)",
+                                    -1, &st, nullptr),
+                 j.db(), "count aggregates");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      sessions = sqlite3_column_int64(st, 0);
+      attempts = sqlite3_column_int64(st, 1);
+      groups = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    std::printf(
+        "ok  journal %s: schema version %d, aggregates agree with the raw rows (%s "
+        "sessions in %s groups, %s attempts)\n",
+        path.c_str(), j.schema_version(), reports::with_commas(sessions).c_str(),
+        reports::with_commas(groups).c_str(), reports::with_commas(attempts).c_str());
+    return exit_code::ok;
+  }
+  for (const auto& m : mismatches)
+    std::fprintf(stderr, "mismatch %s: %s\n", m.table.c_str(), m.detail.c_str());
+  std::fprintf(stderr,
+               "error: journal %s: the aggregate tables disagree with the sessions/attempts rows "
+               "(first %zu differences above); reports from it would be wrong\n",
+               quote(path).c_str(), mismatches.size());
+  return 1;
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   std::vector<std::string> files;
-  std::string fixture_path;
+  std::string fixture_path, journal_path;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
       "fixture,f", po::value(&fixture_path)->default_value(kDefaultFixture),
       "fixture that scenario files are checked against (channel and supply names)")(
-      "file", po::value(&files)->composing(), "fixture or scenario files");
+      "journal", po::value(&journal_path),
+      "check a journal instead: recompute its aggregate tables from the sessions and attempts "
+      "rows and compare (exit 0 when they agree, 1 when they do not)")(
+      "upgrade",
+      "with --journal: open it for writing first, upgrading a schema-1 journal (builds "
+      "the aggregates from its rows)")("file", po::value(&files)->composing(),
+                                       "fixture or scenario files");
   po::positional_options_description pos;
   pos.add("file", -1);
   po::variables_map vm = parse(args, desc, &pos);
+  if (vm.count("upgrade") && journal_path.empty())
+    throw UsageError("--upgrade goes with --journal PATH");
+  if (!journal_path.empty()) {
+    if (!files.empty())
+      throw UsageError("--journal checks a journal; check " + quote(files.front()) +
+                       " in a separate lockrig check");
+    return check_journal(journal_path, vm.count("upgrade") > 0);
+  }
   if (vm.count("help") || files.empty()) {
-    print_help("Usage: lockrig check [--fixture F] FILE...\n\nValidates fixture and scenario files "
-               "(strictly: unknown keys, wrong types, bad durations,\nunknown channels) and "
-               "reports every mistake with file:line:col.\n",
-               desc);
+    print_help(
+        "Usage: lockrig check [--fixture F] FILE...\n"
+        "       lockrig check --journal PATH [--upgrade]\n\nValidates fixture and "
+        "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
+        "channels) and reports every mistake with file:line:col.\n\nWith --journal, "
+        "checks that the journal's aggregate tables (what reports read) equal\nthe same "
+        "aggregates recomputed from its sessions and attempts rows.\n",
+        desc);
     return files.empty() && !vm.count("help") ? exit_code::usage : exit_code::ok;
   }
   const auto& registry = drivers::builtin_drivers();

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -89,6 +91,7 @@ Journal::Journal(sqlite3* db, std::string path) : db_(db), path_(std::move(path)
 Journal::Journal(Journal&& o) noexcept
     : db_(o.db_),
       path_(std::move(o.path_)),
+      schema_version_(o.schema_version_),
       ins_session_(o.ins_session_),
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
@@ -168,12 +171,26 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
       exec(db, read_source_file("<embedded>/rig/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
       exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
+    } else if (pragma_int(db, "PRAGMA user_version") == 1) {
+      // Version 1 -> 2 under the same write lock: the aggregate tables, views and triggers, filled
+      // from the existing rows. One transaction, so a crash leaves a version-1 journal.
+      const std::string schema = read_source_file("<embedded>/rig/journal_schema.sql");
+      const auto v2 = schema.find("-- @@ version 2");
+      if (v2 == std::string::npos) throw JournalError("embedded schema has no version 2 part");
+      exec(db, schema.substr(v2), "upgrade to schema version 2");
+      exec(db,
+           "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
+           "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
+           "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
+           "PRAGMA user_version = 2;",
+           "upgrade to schema version 2 (building the aggregates)");
     }
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw JournalError(std::string(e.what()) + " (is the file or its directory writable?)");
   }
+  j.schema_version_ = static_cast<int>(pragma_int(db, "PRAGMA user_version"));
   j.prepare();
   return j;
 }
@@ -181,8 +198,10 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
 Journal Journal::open_readonly(const std::string& path) {
   precheck_path(path, true);
   Journal j = connect(path, SQLITE_OPEN_READONLY);
-  if (read_header(j.db_, path, "").application_id != kJournalApplicationId)
+  const JournalHeader header = read_header(j.db_, path, "");
+  if (header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) + " is not a lockrig journal");
+  j.schema_version_ = static_cast<int>(header.version);
   return j;
 }
 
@@ -389,6 +408,67 @@ std::vector<RunListing> Journal::list_runs() {
     r.exit_code = static_cast<int>(s.integer(13));
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::int64_t latency_bucket_ns(std::int64_t duration_ns) {
+  if (duration_ns < 256) return std::max<std::int64_t>(duration_ns, 0);
+  const int drop = std::bit_width(static_cast<std::uint64_t>(duration_ns)) - 8;
+  return duration_ns & ~((std::int64_t{1} << drop) - 1);
+}
+
+std::int64_t latency_bucket_width_ns(std::int64_t bucket_ns) {
+  if (bucket_ns < 256) return 1;
+  return std::int64_t{1} << (std::bit_width(static_cast<std::uint64_t>(bucket_ns)) - 8);
+}
+
+double latency_bucket_ms(std::int64_t bucket_ns) {
+  const auto width = latency_bucket_width_ns(bucket_ns);
+  return (static_cast<double>(bucket_ns) + static_cast<double>(width - 1) / 2.0) / 1e6;
+}
+
+std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed) {
+  if (!has_aggregates())
+    throw JournalError("journal " + quote(path_) + " has schema version " +
+                       std::to_string(schema_version_) +
+                       " and no aggregates to check; open it for writing once (e.g. lockrig "
+                       "check --journal --upgrade) to build them");
+  struct Table {
+    const char* name;
+    const char* keys;
+    const char* values;
+  };
+  static const Table tables[] = {
+      {"agg_sessions",
+       "run_id, lock_id, scenario, step, expect, result, outcome, attempts, sli_eligible, "
+       "sli_success, first_attempt_success",
+       "sessions, duration_ns"},
+      {"agg_latency", "run_id, lock_id, scenario, bucket_ns", "sessions"},
+      {"agg_attempts", "run_id, lock_id, scenario, class, outcome", "attempts"},
+  };
+  std::vector<AggregateMismatch> out;
+  // One read transaction, so a run writing meanwhile cannot make the two sides differ.
+  Transaction tx(db_);
+  for (const auto& t : tables) {
+    const std::string kept = std::string("SELECT ") + t.keys + ", " + t.values + " FROM " + t.name;
+    const std::string again =
+        std::string("SELECT ") + t.keys + ", " + t.values + " FROM v_" + t.name + "_recomputed";
+    // Rows only one side has, or with different values: the full outer difference.
+    Stmt s(db_, ("SELECT 'kept', * FROM (" + kept + " EXCEPT " + again +
+                 ") UNION ALL SELECT 'recomputed', * FROM (" + again + " EXCEPT " + kept + ")")
+                    .c_str());
+    while (s.step()) {
+      if (out.size() >= max_listed) break;
+      std::string row;
+      const int n = sqlite3_column_count(s.get());
+      for (int c = 1; c < n; ++c) {
+        if (c > 1) row += ", ";
+        row += std::string(sqlite3_column_name(s.get(), c)) + "=" + s.text(c);
+      }
+      out.push_back({t.name, s.text(0) + " only: " + row});
+    }
+  }
+  tx.commit();
   return out;
 }
 

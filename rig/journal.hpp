@@ -15,7 +15,8 @@
 
 namespace lockrig {
 
-inline constexpr int kJournalSchemaVersion = 1;
+// Version 2 added the aggregate tables (agg_*) kept by triggers; see docs/journal.md.
+inline constexpr int kJournalSchemaVersion = 2;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
 // Throws JournalError with the path, the operation and SQLite's message.
@@ -67,12 +68,29 @@ struct RunListing {
 
 enum class SyncMode { normal, full };
 
+// The latency quantization of agg_latency (docs/journal.md): the duration in ns with all but its
+// 8 most significant bits cleared, i.e. exact below 256 ns, then 128 buckets per doubling, each at
+// most 1/128 of its lower edge wide. Must match the CASE in v_session_latency (journal_schema.sql).
+std::int64_t latency_bucket_ns(std::int64_t duration_ns);
+// Width in ns of the bucket whose lower edge is `bucket_ns` (1 below 256 ns).
+std::int64_t latency_bucket_width_ns(std::int64_t bucket_ns);
+// The value a bucket stands for, in ms: the midpoint of the integer durations it holds.
+double latency_bucket_ms(std::int64_t bucket_ns);
+
+// One disagreement between an aggregate table and the same aggregate recomputed from the raw rows.
+struct AggregateMismatch {
+  std::string table;   // "agg_sessions", "agg_latency" or "agg_attempts"
+  std::string detail;  // the group and both values
+};
+
 class Journal {
  public:
   // Opens or creates a journal. Refuses (JournalError) a file that is not a lockrig journal,
-  // a schema from a newer lockrig, or a location that cannot be written.
+  // a schema from a newer lockrig, or a location that cannot be written. A version-1 journal is
+  // upgraded to version 2 in one transaction (the aggregates are built from its rows).
   static Journal open(const std::string& path, SyncMode sync = SyncMode::normal);
-  // Opens an existing journal read-only (for `lockrig runs`, reports).
+  // Opens an existing journal read-only (for `lockrig runs`, reports). A version-1 journal is
+  // not upgraded: schema_version() says so and reports compute the aggregates on the fly.
   static Journal open_readonly(const std::string& path);
   Journal(Journal&&) noexcept;
   Journal& operator=(Journal&&) = delete;
@@ -85,7 +103,14 @@ class Journal {
   void finish_run(std::int64_t run, const std::string& status, int exit_code,
                   const std::string& ended_at, double campaign_seconds);
   std::vector<RunListing> list_runs();
+  // Recomputes every aggregate table from the sessions and attempts tables and lists where they
+  // differ (empty when consistent). Throws JournalError for a version-1 journal (no aggregates).
+  std::vector<AggregateMismatch> check_aggregates(std::size_t max_listed = 20);
 
+  // PRAGMA user_version when the journal was opened (after an upgrade, the new version).
+  int schema_version() const { return schema_version_; }
+  // True when the journal has the agg_* tables (schema version 2 or later).
+  bool has_aggregates() const { return schema_version_ >= 2; }
   sqlite3* db() const { return db_; }
   const std::string& path() const { return path_; }
 
@@ -96,6 +121,7 @@ class Journal {
   void prepare();
   sqlite3* db_;
   std::string path_;
+  int schema_version_ = kJournalSchemaVersion;
   sqlite3_stmt* ins_session_ = nullptr;
   sqlite3_stmt* ins_attempt_ = nullptr;
   sqlite3_stmt* ins_event_ = nullptr;

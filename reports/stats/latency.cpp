@@ -26,12 +26,13 @@ void check_sample(const std::vector<double>& v, const char* what) {
 
 }  // namespace
 
-PercentileEstimate percentile(std::vector<double> values, double quantile, double confidence) {
-  check_sample(values, "percentile");
-  detail::check_probability(quantile, "percentile: quantile");
-  detail::check_open_unit(confidence, "percentile: confidence");
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
+namespace {
+
+// The percentile and its order-statistic interval from the n sorted values, `at(k)` being the
+// k-th smallest (0-based): shared by the plain and the weighted sample.
+template <class At>
+PercentileEstimate percentile_sorted(std::size_t n, const At& at, double quantile,
+                                     double confidence) {
   PercentileEstimate out;
   out.n = n;
   out.quantile = quantile;
@@ -42,8 +43,9 @@ PercentileEstimate percentile(std::vector<double> values, double quantile, doubl
   const auto lo = static_cast<std::size_t>(std::floor(index));
   const auto hi = static_cast<std::size_t>(std::ceil(index));
   const double h = index - static_cast<double>(lo);
-  out.estimate = values[lo];
-  if (h > 0.0 && values[hi] != values[lo]) out.estimate = (1.0 - h) * values[lo] + h * values[hi];
+  const double v_lo = at(lo), v_hi = at(hi);
+  out.estimate = v_lo;
+  if (h > 0.0 && v_hi != v_lo) out.estimate = (1.0 - h) * v_lo + h * v_hi;
 
   // The number B of observations below the true quantile is Binomial(n, q); x_(l) lies above it
   // when B < l and x_(u) below it when B >= u.
@@ -61,7 +63,7 @@ PercentileEstimate percentile(std::vector<double> values, double quantile, doubl
       (cdf(mid) <= tail ? good : bad) = mid;
     }
     out.lower_rank = good + 1;
-    out.lower = values[good];
+    out.lower = at(good);
     used_tails += cdf(good);
   } else {
     out.notes.push_back("too few samples for a lower bound at this confidence");
@@ -77,13 +79,89 @@ PercentileEstimate percentile(std::vector<double> values, double quantile, doubl
       }
     }
     out.upper_rank = good + 1;
-    out.upper = values[good];
+    out.upper = at(good);
     used_tails += sf(good);
   } else {
     out.notes.push_back("too few samples for an upper bound at this confidence");
   }
   out.coverage = 1.0 - used_tails;
   return out;
+}
+
+void check_weighted(const WeightedSample& v, const char* what) {
+  std::size_t n = 0;
+  const WeightedValue* last = nullptr;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i].count == 0) continue;
+    if (std::isnan(v[i].value))
+      throw std::invalid_argument(std::string(what) + ": value #" + std::to_string(i + 1) +
+                                  " is NaN");
+    if (last && !(last->value < v[i].value))
+      throw std::invalid_argument(std::string(what) + ": value #" + std::to_string(i + 1) +
+                                  " is not above the one before (values must ascend)");
+    last = &v[i];
+    n += v[i].count;
+  }
+  if (n == 0) throw std::invalid_argument(std::string(what) + ": sample is empty");
+}
+
+}  // namespace
+
+PercentileEstimate percentile(std::vector<double> values, double quantile, double confidence) {
+  check_sample(values, "percentile");
+  detail::check_probability(quantile, "percentile: quantile");
+  detail::check_open_unit(confidence, "percentile: confidence");
+  std::sort(values.begin(), values.end());
+  return percentile_sorted(
+      values.size(), [&](std::size_t k) { return values[k]; }, quantile, confidence);
+}
+
+std::size_t sample_size(const WeightedSample& sample) {
+  std::size_t n = 0;
+  for (const auto& v : sample) n += v.count;
+  return n;
+}
+
+std::vector<double> expand(const WeightedSample& sample) {
+  std::vector<double> out;
+  out.reserve(sample_size(sample));
+  for (const auto& v : sample) out.insert(out.end(), v.count, v.value);
+  return out;
+}
+
+PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile,
+                                       double confidence) {
+  check_weighted(sample, "percentile");
+  detail::check_probability(quantile, "percentile: quantile");
+  detail::check_open_unit(confidence, "percentile: confidence");
+  // ends[i]: how many values lie in entries 0..i, so the k-th smallest is in the first entry
+  // whose end exceeds k.
+  std::vector<std::size_t> ends;
+  std::vector<double> values;
+  std::size_t n = 0;
+  for (const auto& v : sample) {
+    if (v.count == 0) continue;
+    n += v.count;
+    ends.push_back(n);
+    values.push_back(v.value);
+  }
+  auto at = [&](std::size_t k) {
+    return values[static_cast<std::size_t>(std::upper_bound(ends.begin(), ends.end(), k) -
+                                           ends.begin())];
+  };
+  return percentile_sorted(n, at, quantile, confidence);
+}
+
+ProportionEstimate share_within_weighted(const WeightedSample& sample, double threshold,
+                                         double confidence) {
+  check_weighted(sample, "share_within");
+  if (std::isnan(threshold)) throw std::invalid_argument("share_within: threshold is NaN");
+  std::size_t within = 0;
+  for (const auto& v : sample)
+    if (v.value <= threshold) within += v.count;
+  return estimate_proportion(
+      Counts{static_cast<long>(within), static_cast<long>(sample_size(sample))},
+      ProportionMethod::wilson, confidence);
 }
 
 ProportionEstimate share_within(const std::vector<double>& values, double threshold,
@@ -112,6 +190,51 @@ std::vector<double> mann_whitney_counts(std::size_t m, std::size_t n) {
     }
   }
   return row[m];
+}
+
+}  // namespace
+
+namespace {
+
+// The normal approximation with tie correction (sum of t^3 - t over tie groups), as R: fills
+// z and p_value of `out`, whose n_x, n_y, u and alternative are set.
+void normal_approximation(MannWhitneyResult& out, std::size_t total, double tie_term,
+                          bool continuity_correction) {
+  const double dm = static_cast<double>(out.n_x), dn = static_cast<double>(out.n_y);
+  const Alternative alternative = out.alternative;
+  const double dt = static_cast<double>(total);
+  const double centred = out.u - dm * dn / 2.0;
+  const double sigma = std::sqrt((dm * dn / 12.0) * ((dt + 1.0) - tie_term / (dt * (dt - 1.0))));
+  if (!(sigma > 0.0)) {
+    out.notes.push_back("all values are tied: no variance, reported z = 0, p = 1");
+    return;
+  }
+  double correction = 0.0;
+  if (continuity_correction) {
+    switch (alternative) {
+      case Alternative::two_sided:
+        correction = centred > 0 ? 0.5 : (centred < 0 ? -0.5 : 0.0);
+        break;
+      case Alternative::greater:
+        correction = 0.5;
+        break;
+      case Alternative::less:
+        correction = -0.5;
+        break;
+    }
+  }
+  out.z = (centred - correction) / sigma;
+  switch (alternative) {
+    case Alternative::two_sided:
+      out.p_value = 2.0 * std::min(detail::normal_cdf(out.z), detail::normal_sf(out.z));
+      break;
+    case Alternative::less:
+      out.p_value = detail::normal_cdf(out.z);
+      break;
+    case Alternative::greater:
+      out.p_value = detail::normal_sf(out.z);
+      break;
+  }
 }
 
 }  // namespace
@@ -180,39 +303,46 @@ MannWhitneyResult mann_whitney(const std::vector<double>& x, const std::vector<d
     }
     return out;
   }
-  const double dt = static_cast<double>(total);
-  const double centred = out.u - dm * dn / 2.0;
-  const double sigma = std::sqrt((dm * dn / 12.0) * ((dt + 1.0) - tie_term / (dt * (dt - 1.0))));
-  if (!(sigma > 0.0)) {
-    out.notes.push_back("all values are tied: no variance, reported z = 0, p = 1");
-    return out;
+  normal_approximation(out, total, tie_term, continuity_correction);
+  return out;
+}
+
+MannWhitneyResult mann_whitney_weighted(const WeightedSample& x, const WeightedSample& y,
+                                        Alternative alternative, bool continuity_correction,
+                                        std::optional<bool> exact) {
+  check_weighted(x, "mann_whitney: x");
+  check_weighted(y, "mann_whitney: y");
+  const std::size_t m = sample_size(x), n = sample_size(y);
+  // Small samples (where the exact distribution may apply) go through the plain version.
+  if ((m < 50 && n < 50) || exact.value_or(false))
+    return mann_whitney(expand(x), expand(y), alternative, continuity_correction, exact);
+  MannWhitneyResult out;
+  out.alternative = alternative;
+  out.n_x = m;
+  out.n_y = n;
+  // Walk the merged distinct values: each tie group of t values takes the mid-rank.
+  double rank_sum_x = 0.0, tie_term = 0.0, below = 0.0;
+  std::size_t i = 0, j = 0;
+  while (i < x.size() || j < y.size()) {
+    double v;
+    if (j >= y.size() || (i < x.size() && x[i].value < y[j].value))
+      v = x[i].value;
+    else
+      v = y[j].value;
+    double cx = 0.0, cy = 0.0;
+    if (i < x.size() && x[i].value == v) cx = static_cast<double>(x[i++].count);
+    if (j < y.size() && y[j].value == v) cy = static_cast<double>(y[j++].count);
+    const double t = cx + cy;
+    if (t == 0.0) continue;
+    rank_sum_x += cx * (below + (t + 1.0) / 2.0);
+    tie_term += t * t * t - t;
+    below += t;
   }
-  double correction = 0.0;
-  if (continuity_correction) {
-    switch (alternative) {
-      case Alternative::two_sided:
-        correction = centred > 0 ? 0.5 : (centred < 0 ? -0.5 : 0.0);
-        break;
-      case Alternative::greater:
-        correction = 0.5;
-        break;
-      case Alternative::less:
-        correction = -0.5;
-        break;
-    }
-  }
-  out.z = (centred - correction) / sigma;
-  switch (alternative) {
-    case Alternative::two_sided:
-      out.p_value = 2.0 * std::min(detail::normal_cdf(out.z), detail::normal_sf(out.z));
-      break;
-    case Alternative::less:
-      out.p_value = detail::normal_cdf(out.z);
-      break;
-    case Alternative::greater:
-      out.p_value = detail::normal_sf(out.z);
-      break;
-  }
+  out.ties = tie_term > 0.0;
+  const double dm = static_cast<double>(m), dn = static_cast<double>(n);
+  out.u = rank_sum_x - dm * (dm + 1.0) / 2.0;
+  out.probability_x_greater = out.u / (dm * dn);
+  normal_approximation(out, m + n, tie_term, continuity_correction);
   return out;
 }
 

@@ -62,4 +62,26 @@ MannWhitneyResult mann_whitney(const std::vector<double>& x, const std::vector<d
                                bool continuity_correction = true,
                                std::optional<bool> exact = std::nullopt);
 
+// A sample given as distinct values with their counts, ascending by value: a latency histogram
+// (the journal's agg_latency). The *_weighted functions give exactly what the plain-vector
+// functions give on the expanded sample (each value repeated `count` times), in time linear in
+// the number of distinct values rather than the sample size; they have their own names so that
+// braced lists stay unambiguous. They throw std::invalid_argument on an empty sample, NaN, or
+// values not strictly ascending; entries with count 0 are ignored.
+struct WeightedValue {
+  double value = 0.0;
+  std::size_t count = 0;
+};
+using WeightedSample = std::vector<WeightedValue>;
+std::size_t sample_size(const WeightedSample& sample);
+std::vector<double> expand(const WeightedSample& sample);
+PercentileEstimate percentile_weighted(const WeightedSample& sample, double quantile,
+                                       double confidence = 0.95);
+ProportionEstimate share_within_weighted(const WeightedSample& sample, double threshold,
+                                         double confidence = 0.95);
+MannWhitneyResult mann_whitney_weighted(const WeightedSample& x, const WeightedSample& y,
+                                        Alternative alternative = Alternative::two_sided,
+                                        bool continuity_correction = true,
+                                        std::optional<bool> exact = std::nullopt);
+
 }  // namespace lockrig::stats

@@ -95,6 +95,41 @@ TEST(LockrigCheck, WithoutFilesIsAUsageError) {
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
 }
 
+TEST(LockrigCheck, JournalAggregatesOfARealRunAgreeAndATamperedOneIsCaught) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("journal.db");
+  const Result run = lockrig({"run", "--locks", "steel-1", "--repeat", "3", "--seed", "4", "--db",
+                              db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(run.exited && (run.exit_code == 0 || run.exit_code == 1)) << run.describe();
+  const long long sessions = Db(db_path).integer("SELECT count(*) FROM sessions");
+  ASSERT_GT(sessions, 0);
+  EXPECT_EQ(Db(db_path).integer("SELECT sum(sessions) FROM agg_sessions"), sessions);
+  Result r = lockrig({"check", "--journal", db_path});
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_NE(r.out.find("aggregates agree"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find(std::to_string(sessions) + " sessions"), std::string::npos) << r.describe();
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "UPDATE agg_latency SET sessions = sessions + 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(h);
+  }
+  r = lockrig({"check", "--journal", db_path});
+  EXPECT_TRUE(r.exited && r.exit_code == 1) << r.describe();
+  EXPECT_NE(r.err.find("mismatch agg_latency"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("disagree"), std::string::npos) << r.describe();
+  r = lockrig({"check", "--journal", tmp.file("missing.db")});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  r = lockrig({"check", "--journal", tmp.file("missing.db"), "--upgrade"});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_FALSE(exists(tmp.file("missing.db"))) << "--upgrade must not create a journal";
+  r = lockrig({"check", "--upgrade"});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_NE(r.err.find("--journal"), std::string::npos) << r.describe();
+}
+
 TEST(LockrigRuns, ListsEveryRunOfAJournalInOrderWithItsLabels) {
   TempDir tmp;
   const std::string db_path = tmp.file("journal.db");

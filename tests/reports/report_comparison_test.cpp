@@ -2,11 +2,13 @@
 // statistics library (itself checked against R and statsmodels) and against hand calculations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "reports/comparison.hpp"
 #include "reports/dataset.hpp"
 #include "reports/format.hpp"
+#include "reports/layout.hpp"
 #include "reports/stats/stats.hpp"
 #include "rig/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
@@ -420,10 +422,16 @@ TEST(ReportFigures, LatencyFiguresAreTheLibrarysOnTheSuccessfulSessionDurations)
   ReportOptions o = firmware_comparison();
   o.latency_slo_ms = 1500.0;
   const Report r = report_of(tj, o);
-  // The builder's durations: base + 10 ms * (i mod 50) for the successful sessions.
+  // The builder's durations: base + 10 ms * (i mod 50) for the successful sessions, as the
+  // journal keeps them (agg_latency): each in its latency bucket, standing for the bucket's
+  // midpoint (rig/journal.hpp, docs/journal.md).
   auto durations = [](double base, int n) {
     std::vector<double> v;
-    for (int i = 0; i < n; ++i) v.push_back(base + 10.0 * (i % 50));
+    for (int i = 0; i < n; ++i) {
+      const double ms = base + 10.0 * (i % 50);
+      v.push_back(latency_bucket_ms(latency_bucket_ns(static_cast<std::int64_t>(ms * 1e6))));
+      EXPECT_NEAR(v.back(), ms, ms / 256.0);
+    }
     return v;
   };
   const auto base = durations(1200.0, 400), cand = durations(1300.0, 300);
@@ -442,6 +450,68 @@ TEST(ReportFigures, LatencyFiguresAreTheLibrarysOnTheSuccessfulSessionDurations)
   EXPECT_NEAR(r.latency_shift->p_value, mw.p_value, 1e-12);
   EXPECT_GT(r.latency_shift->probability_x_greater, 0.5);  // the candidate is slower
   EXPECT_DOUBLE_EQ(l.cdf.back().second, 1.0);
+  // The mean is exact (the aggregates keep the sum of the durations): 1200 + 245 ms.
+  EXPECT_NEAR(l.mean, 1445.0, 1e-6);
+  EXPECT_DOUBLE_EQ(l.min, durations(1200.0, 1)[0]);
+  EXPECT_DOUBLE_EQ(l.max, *std::max_element(base.begin(), base.end()));
+}
+
+// A version-1 journal opened read-only has no aggregates: the report reads its sessions one by
+// one and must come out the same as from the aggregates.
+TEST(ReportFigures, AVersion1JournalReadSessionBySessionGivesTheSameReport) {
+  TestJournal tj;
+  const auto r1 = tj.run({{"wood-1", "wood", "2.4.0"}, {"glass-1", "glass", "2.4.1"},
+                          {"wood-2", "wood", "2.4.1"}, {"glass-2", "glass", "2.4.0"}},
+                         {{"app", "5.3.0"}});
+  tj.sli(r1, "wood-1", 300, 4, "daily-unlock", 700.0, 20);
+  tj.sli(r1, "glass-1", 280, 9, "daily-unlock", 900.0, 30, "not_found");
+  tj.sli(r1, "wood-2", 150, 2, "stay-connected", 500.0);
+  tj.sli(r1, "glass-2", 160, 5, "stay-connected", 650.0, 3);
+  tj.sli(r1, "wood-2", 120, 1, "daily-unlock", 720.0, 4);
+  tj.sli(r1, "glass-2", 110, 3, "daily-unlock", 880.0);
+  tj.assertion(r1, "wood-1", "battery-pull", "not_found", "not_found");
+  tj.assertion(r1, "glass-1", "battery-pull", "not_found", "success");
+  tj.rig_fault(r1, "wood-2", "daily-unlock");
+  tj.finish(r1);
+  const std::string v1 = tj.dir().file("v1.db");
+  tj.snapshot(v1);
+  {
+    // What a version-1 lockrig wrote: the same rows without the version-2 part of the schema.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(v1.c_str(), &db), SQLITE_OK);
+    std::vector<std::string> drop;
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT type, name FROM sqlite_master WHERE (name LIKE 'agg%' OR name LIKE "
+                       "'v_agg%' OR name = 'v_session_latency') AND type IN ('table', 'view', "
+                       "'trigger') ORDER BY type = 'table'",
+                       -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      drop.push_back(std::string("DROP ") + reinterpret_cast<const char*>(sqlite3_column_text(st, 0)) +
+                     " " + reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    for (const auto& sql : drop) ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  for (const auto& [o, sel] : {std::pair{firmware_comparison(), RunSelection{}},
+                               std::pair{ReportOptions{}, RunSelection{}},
+                               std::pair{firmware_comparison(),
+                                         RunSelection{{}, {}, {}, {}, {"daily-unlock"}}}}) {
+    Journal jv2 = Journal::open_readonly(tj.path());
+    Journal jv1 = Journal::open_readonly(v1);
+    ASSERT_EQ(jv1.schema_version(), 1);
+    const Dataset d2 = load_dataset(jv2, sel), d1 = load_dataset(jv1, sel);
+    EXPECT_TRUE(d2.from_aggregates);
+    EXPECT_FALSE(d1.from_aggregates);
+    EXPECT_LT(d2.sessions.size(), d1.sessions.size());  // groups vs one row per session
+    Report a = compute_report(d2, o), b = compute_report(d1, o);
+    a.generated_at = b.generated_at = "";
+    a.journal = b.journal = "";
+    const std::string ja = render_json(a), jb = render_json(b);
+    EXPECT_EQ(ja, jb);
+    EXPECT_GT(a.arms[0].latency.n, 100u);
+  }
 }
 
 TEST(ReportRefusals, VersionsThatShareSessionsAreRefused) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -93,3 +94,78 @@ TEST(Latency, EmptySamplesAndNaNValuesAreRejected) {
 }
 
 }  // namespace
+
+namespace {
+
+// A histogram-like sample: `distinct` values, counts from 0 to `max_count`, ascending.
+st::WeightedSample weighted(std::mt19937& rng, int distinct, int max_count, double start) {
+  st::WeightedSample out;
+  double v = start;
+  std::uniform_int_distribution<int> count(0, max_count);
+  std::uniform_real_distribution<double> step(0.5, 20.0);
+  for (int i = 0; i < distinct; ++i) {
+    v += step(rng);
+    out.push_back({v, static_cast<std::size_t>(count(rng))});
+  }
+  if (st::sample_size(out) == 0) out.back().count = 1;
+  return out;
+}
+
+}  // namespace
+
+// The weighted functions (report latencies from the journal's histograms) must give exactly what
+// the plain functions give on the expanded sample.
+TEST(WeightedLatency, PercentilesAndShareEqualThePlainFunctionsOnTheExpandedSample) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto w = weighted(rng, 1 + trial % 40, trial % 3 == 0 ? 1 : 300, 400.0);
+    const auto plain = st::expand(w);
+    ASSERT_EQ(plain.size(), st::sample_size(w));
+    for (double q : {0.0, 0.01, 0.5, 0.9, 0.99, 1.0}) {
+      for (double conf : {0.9, 0.95}) {
+        const auto a = st::percentile_weighted(w, q, conf), b = st::percentile(plain, q, conf);
+        EXPECT_EQ(a.estimate, b.estimate);
+        EXPECT_EQ(a.lower_rank, b.lower_rank);
+        EXPECT_EQ(a.upper_rank, b.upper_rank);
+        EXPECT_EQ(a.lower, b.lower);
+        EXPECT_EQ(a.upper, b.upper);
+        EXPECT_EQ(a.coverage, b.coverage);
+        EXPECT_EQ(a.notes, b.notes);
+      }
+    }
+    const double thr = w[w.size() / 2].value;
+    EXPECT_EQ(st::share_within_weighted(w, thr).counts, st::share_within(plain, thr).counts);
+  }
+}
+
+TEST(WeightedLatency, MannWhitneyEqualsThePlainTestOnTheExpandedSamples) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 120; ++trial) {
+    // Overlapping value grids make ties between and within the samples.
+    const auto x = weighted(rng, 5 + trial % 30, trial % 4 == 0 ? 3 : 200, 500.0);
+    auto y = weighted(rng, 5 + trial % 25, 150, 480.0 + trial % 7);
+    if (trial % 5 == 0) y = x;  // every value tied across the samples
+    for (auto alt : {st::Alternative::two_sided, st::Alternative::less, st::Alternative::greater}) {
+      for (bool cc : {true, false}) {
+        const auto a = st::mann_whitney_weighted(x, y, alt, cc), b = st::mann_whitney(st::expand(x), st::expand(y), alt, cc);
+        EXPECT_EQ(a.n_x, b.n_x);
+        EXPECT_EQ(a.n_y, b.n_y);
+        EXPECT_NEAR(a.u, b.u, 1e-9 * b.u + 1e-9);
+        EXPECT_NEAR(a.p_value, b.p_value, 1e-12 + 1e-9 * b.p_value);
+        EXPECT_NEAR(a.z, b.z, 1e-9);
+        EXPECT_EQ(a.exact, b.exact);
+        EXPECT_EQ(a.ties, b.ties);
+      }
+    }
+  }
+}
+
+TEST(WeightedLatency, RejectsUnsortedNaNAndEmptySamples) {
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{2.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{1.0, 1}, {1.0, 1}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::share_within_weighted(st::WeightedSample{{std::nan(""), 1}}, 1.0), std::invalid_argument);
+  EXPECT_THROW(st::percentile_weighted(st::WeightedSample{{1.0, 0}}, 0.5), std::invalid_argument);
+  EXPECT_THROW(st::mann_whitney_weighted(st::WeightedSample{}, st::WeightedSample{{1.0, 3}}), std::invalid_argument);
+  // A zero-count entry is no value at all, so it may repeat its neighbour.
+  EXPECT_EQ(st::percentile_weighted(st::WeightedSample{{1.0, 2}, {1.0, 0}, {3.0, 1}}, 1.0).estimate, 3.0);
+}
