@@ -279,13 +279,6 @@ struct TempJournal {
 
 }  // namespace
 
-void rebuild_derived_data(sqlite3* db) {
-  // Schema v1 has no tables derived from the base tables (its views are computed on read), so
-  // there is nothing to rebuild yet. Aggregate tables added by a later schema are recomputed
-  // here from the merged base tables, inside the merge's transaction.
-  (void)db;
-}
-
 MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::string& output) {
   if (inputs.empty()) throw UsageError("lockrig merge needs at least one input journal");
   if (output.empty()) throw UsageError("lockrig merge needs -o OUTPUT (the merged journal)");
@@ -381,7 +374,9 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
           break;
       }
     }
-    rebuild_derived_data(dst);
+    // The output is a schema-2 journal (Journal::open upgrades an older one): its triggers have
+    // kept the aggregate tables in step with every row inserted or deleted above, in this same
+    // transaction, so there is nothing derived to rebuild.
     tx.commit();
   }
   if (!output_exists) {

@@ -26,10 +26,6 @@ struct MergeSummary {
 // the offending file or run; the output is then unchanged.
 MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::string& output);
 
-// The one place where data derived from the base tables (runs, run_labels, run_scenarios,
-// run_locks, sessions, attempts, events) is rebuilt after a merge, inside the merge's transaction.
-void rebuild_derived_data(sqlite3* db);
-
 // `lockrig merge` (args after the command word). Exit 0 when merged.
 int cmd_merge(const std::vector<std::string>& args, std::ostream& out);
 

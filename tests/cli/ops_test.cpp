@@ -112,6 +112,11 @@ TEST(LockrigMerge, IsIdempotentKeepsUuidsAndRigNamesAndServesTheRigStratum) {
                             "a.session_id WHERE s.id IS NULL"),
             0);
 
+  // The aggregates reports read were kept by the output's triggers, not copied: they agree with
+  // the merged rows.
+  const Result agrees = lockrig({"check", "--journal", lab});
+  EXPECT_TRUE(agrees.exited && agrees.exit_code == 0) << agrees.describe();
+
   const std::string once = content(lab);
   ASSERT_EQ(once.find(Db(a).text("SELECT uuid FROM runs")) != std::string::npos, true);
   // Again, the same inputs; then the output itself with one input; then in the other order.
@@ -159,6 +164,10 @@ TEST(LockrigMerge, TakesTheLongerStateOfARunThatContinuedAndKeepsItAfterwards) {
   ASSERT_EQ(lockrig({"merge", full, "-o", fresh}).exit_code, 0);
   EXPECT_EQ(content(lab), content(fresh));
   EXPECT_EQ(Db(lab).text("SELECT status FROM runs"), Db(full).text("SELECT status FROM runs"));
+  // Replacing a run deleted and re-inserted its rows; the aggregates followed.
+  const Result agrees = lockrig({"check", "--journal", lab});
+  EXPECT_TRUE(agrees.exited && agrees.exit_code == 0) << agrees.describe();
+  EXPECT_EQ(Db(lab).integer("SELECT sum(sessions) FROM agg_sessions"), count(full, "sessions"));
 
   // The older state arriving again changes nothing.
   const Result third = lockrig({"merge", partial, "-o", lab});
@@ -179,9 +188,10 @@ TEST(LockrigMerge, AConflictHalfwayLeavesTheOutputAsItWas) {
   exec_sql(b, "UPDATE runs SET started_at = '2001-01-01T00:00:00.000Z'");
   const std::string forged = tmp.file("forged.db");
   copy_file(a, forged);
+  // Sessions are never updated in a journal (a trigger refuses it); a forger drops the guard.
   exec_sql(forged,
-           "UPDATE sessions SET result = 'fail', sli_success = 0 WHERE id = (SELECT "
-           "min(id) FROM sessions)");
+           "DROP TRIGGER agg_session_update; UPDATE sessions SET result = 'fail', sli_success = 0 "
+           "WHERE id = (SELECT min(id) FROM sessions)");
   const Result r = lockrig({"merge", b, forged, "-o", lab});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find(Db(a).text("SELECT uuid FROM runs")), std::string::npos) << r.describe();
