@@ -36,6 +36,14 @@ void exec_sql(const std::string& db, const std::string& sql) {
   if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
 }
 
+// Rewrites history in a test's journal. Journals never update sessions or attempts (triggers that
+// keep the aggregate tables refuse it), so the guards are dropped first; the tests that use this
+// read the raw rows (exports, SLO), which is what they fake.
+void forge_sql(const std::string& db, const std::string& sql) {
+  exec_sql(db, "DROP TRIGGER IF EXISTS agg_session_update; DROP TRIGGER IF EXISTS "
+               "agg_attempt_update; " + sql);
+}
+
 // Everything a merge must preserve, without the integer ids it re-keys.
 std::string content(const std::string& db) {
   Db d(db);
@@ -188,10 +196,9 @@ TEST(LockrigMerge, AConflictHalfwayLeavesTheOutputAsItWas) {
   exec_sql(b, "UPDATE runs SET started_at = '2001-01-01T00:00:00.000Z'");
   const std::string forged = tmp.file("forged.db");
   copy_file(a, forged);
-  // Sessions are never updated in a journal (a trigger refuses it); a forger drops the guard.
-  exec_sql(forged,
-           "DROP TRIGGER agg_session_update; UPDATE sessions SET result = 'fail', sli_success = 0 "
-           "WHERE id = (SELECT min(id) FROM sessions)");
+  forge_sql(forged,
+            "UPDATE sessions SET result = 'fail', sli_success = 0 WHERE id = (SELECT min(id) FROM "
+            "sessions)");
   const Result r = lockrig({"merge", b, forged, "-o", lab});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
   EXPECT_NE(r.err.find(Db(a).text("SELECT uuid FROM runs")), std::string::npos) << r.describe();
@@ -287,7 +294,7 @@ TEST(LockrigExport, CsvIsRfc4180AndKeepsHostileTextExactly) {
   TempDir tmp;
   const std::string db = make_journal(tmp, "j.db", "lab-a", "5.3.0", "8");
   const std::string hostile = "comma, \"quote\" and\nnewline";
-  exec_sql(db,
+  forge_sql(db,
            "UPDATE attempts SET detail = 'comma, \"quote\" and' || char(10) || 'newline' "
            "WHERE (session_id, attempt) = (SELECT session_id, attempt FROM attempts ORDER BY 1, 2 "
            "LIMIT 1)");
@@ -387,7 +394,7 @@ Nights three_nights(const TempDir& tmp) {
                               "--db", n.db, "--progress", "off", "-q"});
     if (!r.exited || (r.exit_code != 0 && r.exit_code != 1)) throw std::runtime_error(r.describe());
   }
-  exec_sql(n.db,
+  forge_sql(n.db,
            "UPDATE runs SET started_at = CASE id WHEN 1 THEN '2026-10-20T01:00:00.000Z' WHEN 2 "
            "THEN '2026-11-14T01:00:00.000Z' ELSE '2026-11-20T23:30:00.000Z' END;"
            // Every SLI session succeeds except two on the last night (one per lock).
