@@ -189,11 +189,10 @@ const std::vector<std::string>& builtin_attributes() {
   return names;
 }
 
-Dataset load_dataset(Journal& journal, const RunSelection& selection) {
+std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
+                                std::size_t* runs_in_journal) {
   sqlite3* db = journal.db();
-  Dataset d;
-  d.journal = journal.path();
-  d.selection = selection;
+  const std::string& path = journal.path();
 
   std::vector<RunRow> all;
   {
@@ -212,7 +211,7 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
       all.push_back(std::move(r));
     }
   }
-  if (all.empty()) throw UsageError("journal " + quote(d.journal) + " has no runs yet");
+  if (all.empty()) throw UsageError("journal " + quote(path) + " has no runs yet");
   {
     std::unordered_map<std::int64_t, std::size_t> index;
     for (std::size_t i = 0; i < all.size(); ++i) index[all[i].id] = i;
@@ -233,7 +232,7 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
         if (r.uuid == want || (want.size() >= 4 && r.uuid.compare(0, want.size(), want) == 0))
           hits.push_back(&r);
       if (hits.empty())
-        throw UsageError("--run " + quote(want) + " matches no run in " + quote(d.journal) +
+        throw UsageError("--run " + quote(want) + " matches no run in " + quote(path) +
                          (want.size() < 4 ? " (give the full uuid or at least 4 characters)" : "") +
                          describe_latest(all) + " (see lockrig runs)");
       if (hits.size() > 1)
@@ -283,8 +282,18 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
     const auto n = static_cast<std::size_t>(*selection.last);
     if (runs.size() > n) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(n));
   }
-  d.runs = std::move(runs);
-  const bool every_run = d.runs.size() == all.size();
+  if (runs_in_journal) *runs_in_journal = all.size();
+  return runs;
+}
+
+Dataset load_dataset(Journal& journal, const RunSelection& selection) {
+  sqlite3* db = journal.db();
+  Dataset d;
+  d.journal = journal.path();
+  d.selection = selection;
+  std::size_t runs_in_journal = 0;
+  d.runs = select_runs(journal, selection, &runs_in_journal);
+  const bool every_run = d.runs.size() == runs_in_journal;
   const std::string run_clause = every_run ? "" : " run_id IN " + in_list(d.runs);
 
   std::set<std::string> keys;
@@ -403,7 +412,7 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
       Query bounds(db, "SELECT COALESCE(max(id) - min(id) + 1, 0) FROM sessions");
       if (bounds.step()) {
         const long long n = bounds.integer(0);
-        const double share = every_run ? 1.0 : static_cast<double>(d.runs.size()) / all.size();
+        const double share = every_run ? 1.0 : static_cast<double>(d.runs.size()) / runs_in_journal;
         d.sessions.reserve(static_cast<std::size_t>(static_cast<double>(n) * share * 1.05) + 16);
       }
     }

@@ -111,6 +111,14 @@ struct Dataset {
 // and listing what exists), JournalError when the journal cannot be read.
 Dataset load_dataset(Journal& journal, const RunSelection& selection);
 
+// The runs a selection picks (--run, --where, --since, --last, in that order), oldest first, with
+// their labels, without reading any session; load_dataset and the exports share it. Throws
+// UsageError naming the filter that left nothing. `scenarios` of the selection is not applied
+// here (it filters sessions, not runs). `runs_in_journal`, when given, receives the journal's
+// total number of runs.
+std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
+                                std::size_t* runs_in_journal = nullptr);
+
 // The attributes sessions can be filtered and stratified by. Built-in names win over run labels
 // of the same name.
 //   firmware, model, material, lock, slot (run_locks: as seen in the run, firmware read from the

@@ -18,11 +18,6 @@ namespace lockrig::reports {
 int cmd_export(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args, std::ostream& out);
 
-// The runs a selection picks, oldest first, with their labels; the same filters, order and error
-// messages as load_dataset's run selection, without reading any session. `scenarios` of the
-// selection is not applied here (it filters sessions, not runs).
-std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection);
-
 // A file written next to its final path and renamed over it on commit(), after an fsync, so a
 // reader (or node_exporter's textfile collector) never sees half of it and a failure leaves the
 // old file as it was. Without commit() the temporary file is removed.
