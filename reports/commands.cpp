@@ -47,29 +47,6 @@ po::variables_map parse(const std::string& command, const std::vector<std::strin
   return vm;
 }
 
-// "0.995", "99.5%" (percent) or, for differences, "0.5pts" (percentage points).
-double parse_fraction(const std::string& text, const std::string& option) {
-  std::string s = text;
-  double scale = 1.0;
-  for (const char* suffix : {"pts", "pt", "%"}) {
-    const std::string suf = suffix;
-    if (s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0) {
-      s.resize(s.size() - suf.size());
-      scale = 0.01;
-      break;
-    }
-  }
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v))
-    throw UsageError(option + " wants a number such as 0.995 or 99.5%, got " + quote(text));
-  return v * scale;
-}
 
 void check_range(double v, double lo, double hi, bool lo_open, bool hi_open,
                  const std::string& option, const std::string& text) {
@@ -174,6 +151,29 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
 }
 
 }  // namespace
+
+double parse_fraction(const std::string& text, const std::string& option) {
+  std::string s = text;
+  double scale = 1.0;
+  for (const char* suffix : {"pts", "pt", "pp", "%"}) {
+    const std::string suf = suffix;
+    if (s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0) {
+      s.resize(s.size() - suf.size());
+      scale = 0.01;
+      break;
+    }
+  }
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v))
+    throw UsageError(option + " wants a number such as 0.995 or 99.5%, got " + quote(text));
+  return v * scale;
+}
 
 void add_selection_options(po::options_description& desc, SelectionOptions& o) {
   desc.add_options()("db", po::value(&o.db)->default_value(o.db), "journal (SQLite) to read")(

@@ -41,6 +41,10 @@ struct SelectionOptions {
   std::string since;
   std::vector<std::string> runs, where, scenarios;
 };
+// "0.995", "99.5%" (percent) or, for differences, "0.5pts" / "0.5pp" (percentage points) as a
+// fraction; throws UsageError quoting the text and naming `option` otherwise. No range check.
+double parse_fraction(const std::string& text, const std::string& option);
+
 void add_selection_options(boost::program_options::options_description& desc, SelectionOptions& o);
 // Validates what add_selection_options parsed; throws UsageError naming the bad value.
 RunSelection run_selection_of(const SelectionOptions& o,

@@ -12,6 +12,7 @@
 #include "drivers/command/process.hpp"
 #include "drivers/rig_fault.hpp"
 #include "drivers/sim/sim.hpp"
+#include "reports/commands.hpp"
 #include "reports/stats/power.hpp"
 #include "rig/text.hpp"
 
@@ -426,27 +427,11 @@ void add_until_decided_options(po::options_description& desc, UntilDecidedArgs& 
 namespace {
 
 double parse_share(const std::string& text, const std::string& option) {
-  std::string s = text;
-  double scale = 1.0;
-  for (const char* suffix : {"pts", "pt", "pp", "%"}) {
-    const std::string suf = suffix;
-    if (s.size() > suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0) {
-      s.resize(s.size() - suf.size());
-      scale = 0.01;
-      break;
-    }
-  }
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v) || !(v * scale > 0) || !(v * scale < 1))
+  const double v = reports::parse_fraction(text, option);
+  if (!(v > 0) || !(v < 1))
     throw UsageError(option + " wants a number in (0, 1) such as 0.05, 0.5pts or 99.5%, got " +
                      quote(text));
-  return v * scale;
+  return v;
 }
 
 std::string firmware_of(const std::string& text, const char* option) {
