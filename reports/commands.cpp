@@ -224,22 +224,20 @@ void check_output_is_not_journal(const std::string& output, const std::string& d
                        "being read; choose another file");
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   check_output_path(path);
   const fs::path target(path);
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = mkstemp(tmp.data());
-  if (fd < 0)
-    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(errno));
-  auto fail = [&](const std::string& what) {
+  tmp_ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(tmp_.data());
+  if (fd < 0) {
     const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw UsageError("cannot write --output " + quote(path) + ": " + what + ": " +
-                     std::strerror(err));
-  };
-  // mkstemp creates 0600; a report is meant to be shared, so use what a plain create would.
+    tmp_.clear();
+    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(err));
+  }
+  // mkstemp creates 0600; reports and exports are meant to be read by others (node_exporter
+  // runs as its own user), so use what a plain create would, or the mode of the file replaced.
   struct stat st {};
   mode_t mode = 0;
   if (::stat(path.c_str(), &st) == 0) {
@@ -249,27 +247,53 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     ::umask(mask);
     mode = 0666 & ~mask;
   }
-  if (::fchmod(fd, mode) != 0) fail("chmod");
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("fsync");
-  if (::close(fd) != 0) {
+  if (::fchmod(fd, mode) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    throw UsageError("cannot write --output " + quote(path) + ": close: " + std::strerror(err));
+    ::close(fd);
+    fail("chmod", err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  f_ = ::fdopen(fd, "wb");
+  if (!f_) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    throw UsageError("cannot write --output " + quote(path) + ": rename: " + std::strerror(err));
+    ::close(fd);
+    fail("fdopen", err);
   }
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) std::fclose(f_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what, int err) {
+  if (f_) std::fclose(f_);
+  f_ = nullptr;
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  tmp_.clear();
+  throw UsageError("cannot write --output " + quote(path_) + ": " + what + ": " +
+                   std::strerror(err));
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
+  if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size()) fail("write", errno);
+}
+
+void AtomicFile::commit() {
+  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
+  if (std::fflush(f_) != 0) fail("write", errno);
+  if (::fsync(fileno(f_)) != 0) fail("fsync", errno);
+  const int rc = std::fclose(f_);
+  f_ = nullptr;
+  if (rc != 0) fail("close", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("rename", errno);
+  tmp_.clear();
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  AtomicFile f(path);
+  f.write(content);
+  f.commit();
 }
 
 int cmd_report(const std::vector<std::string>& args) {

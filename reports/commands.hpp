@@ -3,8 +3,10 @@
 // JournalError, which the caller maps to exit code 2.
 #pragma once
 
+#include <cstdio>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::program_options {
@@ -32,6 +34,25 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out);
 // `path`, so readers never see a half-written report and a failure leaves `path` as it was.
 // Throws UsageError naming the path when it cannot.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+// A file written next to its final path and renamed over it on commit(), after an fsync, so a
+// reader (or node_exporter's textfile collector) never sees half of it and a failure leaves the
+// old file as it was. Without commit() the temporary file is removed.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view bytes);
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err);
+  std::string path_, tmp_;
+  std::FILE* f_ = nullptr;
+};
+
 
 // The journal and run-selection options shared by every command that reads a journal (report,
 // gate, export, slo): --db, --last, --since, --run, --where, --scenario.

@@ -10,46 +10,13 @@
 #include "reports/format.hpp"
 #include "rig/errors.hpp"
 #include "rig/text.hpp"
+#include "rig/sql.hpp"
 
 namespace lockrig::reports {
 
 namespace {
 
-class Query {
- public:
-  Query(sqlite3* db, const std::string& sql) : db_(db) {
-    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr), db,
-                 "prepare report query");
-  }
-  ~Query() { sqlite3_finalize(st_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  bool step() {
-    const int rc = sqlite3_step(st_);
-    sqlite_check(rc, db_, "read");
-    return rc == SQLITE_ROW;
-  }
-  void bind(int i, const std::string& v) {
-    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(st_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
-             : std::string();
-  }
-  std::string_view view(int col) const {
-    const auto* p = sqlite3_column_text(st_, col);
-    return p ? std::string_view(reinterpret_cast<const char*>(p),
-                                static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
-             : std::string_view();
-  }
-  long long integer(int col) const { return sqlite3_column_int64(st_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-};
+using Query = SqlStatement;
 
 std::string list_values(const std::vector<std::string>& values, std::size_t max = 12) {
   if (values.empty()) return "(none)";

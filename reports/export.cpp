@@ -20,6 +20,7 @@
 #include "reports/format.hpp"
 #include "rig/errors.hpp"
 #include "rig/text.hpp"
+#include "rig/sql.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -31,37 +32,7 @@ namespace {
 void append_json_string(std::string& out, std::string_view s);
 void append_csv_field(std::string& out, std::string_view s);
 
-class Query {
- public:
-  Query(sqlite3* db, const std::string& sql) : db_(db) {
-    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr), db, "prepare export");
-  }
-  ~Query() { sqlite3_finalize(st_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  bool step() {
-    const int rc = sqlite3_step(st_);
-    sqlite_check(rc, db_, "read");
-    return rc == SQLITE_ROW;
-  }
-  void bind(int i, const std::string& v) {
-    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  bool null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-  std::string_view view(int col) const {
-    const auto* p = sqlite3_column_text(st_, col);
-    return p ? std::string_view(reinterpret_cast<const char*>(p),
-                                static_cast<std::size_t>(sqlite3_column_bytes(st_, col)))
-             : std::string_view();
-  }
-  std::string text(int col) const { return std::string(view(col)); }
-  long long integer(int col) const { return sqlite3_column_int64(st_, col); }
-  double real(int col) const { return sqlite3_column_double(st_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-};
+using Query = SqlStatement;
 
 std::string number(double v) {
   if (!std::isfinite(v)) return "NaN";
@@ -603,72 +574,6 @@ std::string openmetrics_label_value(std::string_view s) {
   return out;
 }
 
-// ---- AtomicFile ----
-
-AtomicFile::AtomicFile(const std::string& path) : path_(path) {
-  check_output_path(path);
-  const fs::path target(path);
-  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  tmp_ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = mkstemp(tmp_.data());
-  if (fd < 0) {
-    const int err = errno;
-    tmp_.clear();
-    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(err));
-  }
-  // mkstemp creates 0600; an export is meant to be read by others (node_exporter runs as its
-  // own user), so use what a plain create would, or the mode of the file it replaces.
-  struct stat st {};
-  mode_t mode = 0;
-  if (::stat(path.c_str(), &st) == 0) {
-    mode = st.st_mode & 07777;
-  } else {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    mode = 0666 & ~mask;
-  }
-  if (::fchmod(fd, mode) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail("chmod", err);
-  }
-  f_ = ::fdopen(fd, "wb");
-  if (!f_) {
-    const int err = errno;
-    ::close(fd);
-    fail("fdopen", err);
-  }
-}
-
-AtomicFile::~AtomicFile() {
-  if (f_) std::fclose(f_);
-  if (!tmp_.empty()) ::unlink(tmp_.c_str());
-}
-
-void AtomicFile::fail(const std::string& what, int err) {
-  if (f_) std::fclose(f_);
-  f_ = nullptr;
-  if (!tmp_.empty()) ::unlink(tmp_.c_str());
-  tmp_.clear();
-  throw UsageError("cannot write --output " + quote(path_) + ": " + what + ": " +
-                   std::strerror(err));
-}
-
-void AtomicFile::write(std::string_view bytes) {
-  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size()) fail("write", errno);
-}
-
-void AtomicFile::commit() {
-  if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
-  if (std::fflush(f_) != 0) fail("write", errno);
-  if (::fsync(fileno(f_)) != 0) fail("fsync", errno);
-  const int rc = std::fclose(f_);
-  f_ = nullptr;
-  if (rc != 0) fail("close", errno);
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("rename", errno);
-  tmp_.clear();
-}
 
 // ---- The command ----
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reports/commands.hpp"
 #include "reports/dataset.hpp"
 #include "rig/journal.hpp"
 
@@ -17,24 +18,6 @@ namespace lockrig::reports {
 // Exit 0 when the export was written. Bad input throws UsageError / JournalError (exit 2).
 int cmd_export(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args, std::ostream& out);
-
-// A file written next to its final path and renamed over it on commit(), after an fsync, so a
-// reader (or node_exporter's textfile collector) never sees half of it and a failure leaves the
-// old file as it was. Without commit() the temporary file is removed.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path);
-  ~AtomicFile();
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(std::string_view bytes);
-  void commit();
-
- private:
-  [[noreturn]] void fail(const std::string& what, int err);
-  std::string path_, tmp_;
-  std::FILE* f_ = nullptr;
-};
 
 // Text escaping for the export formats (exposed for tests).
 std::string json_string(std::string_view s);              // "..." with JSON escapes, valid UTF-8

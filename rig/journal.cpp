@@ -9,6 +9,7 @@
 
 #include "rig/embedded.hpp"
 #include "rig/text.hpp"
+#include "rig/sql.hpp"
 
 namespace lockrig {
 
@@ -21,30 +22,7 @@ void sqlite_check(int rc, sqlite3* db, const std::string& what) {
 
 namespace {
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    sqlite_check(sqlite3_prepare_v2(db, sql, -1, &s_, nullptr), db, "prepare");
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  sqlite3_stmt* get() { return s_; }
-  bool step() {
-    int rc = sqlite3_step(s_);
-    sqlite_check(rc, db_, "query");
-    return rc == SQLITE_ROW;
-  }
-  std::string text(int col) {
-    auto p = sqlite3_column_text(s_, col);
-    return p ? reinterpret_cast<const char*>(p) : "";
-  }
-  long long integer(int col) { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
+using Stmt = SqlStatement;
 
 void exec(sqlite3* db, const std::string& sql, const std::string& what) {
   char* err = nullptr;

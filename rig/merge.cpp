@@ -16,6 +16,7 @@
 #include "rig/errors.hpp"
 #include "rig/journal.hpp"
 #include "rig/text.hpp"
+#include "rig/sql.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -24,44 +25,7 @@ namespace lockrig {
 
 namespace {
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr), db, "prepare merge");
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  sqlite3_stmt* get() { return s_; }
-  bool step() {
-    const int rc = sqlite3_step(s_);
-    sqlite_check(rc, db_, "merge");
-    return rc == SQLITE_ROW;
-  }
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  void bind(int i, long long v) { sqlite3_bind_int64(s_, i, v); }
-  void bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  std::string text(int col) {
-    const auto* p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
-             : std::string();
-  }
-  // The column as SQL would compare it, NULL distinct from every text.
-  std::string value(int col) {
-    return sqlite3_column_type(s_, col) == SQLITE_NULL ? std::string("\x01NULL") : text(col);
-  }
-  long long integer(int col) { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
+using Stmt = SqlStatement;
 
 // Columns of `table` present in both journals (an input may predate columns the output has;
 // those take their defaults). Base tables only ever gain columns, never change them.

@@ -5,43 +5,13 @@
 #include "rig/errors.hpp"
 #include "rig/run_lock.hpp"
 #include "rig/text.hpp"
+#include "rig/sql.hpp"
 
 namespace lockrig {
 
 namespace {
 
-// A prepared statement with the few helpers needed here (journal.cpp keeps its own).
-class Query {
- public:
-  Query(sqlite3* db, const char* sql) : db_(db) {
-    sqlite_check(sqlite3_prepare_v2(db, sql, -1, &s_, nullptr), db, "prepare");
-  }
-  ~Query() { sqlite3_finalize(s_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  Query& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Query& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  bool step() {
-    const int rc = sqlite3_step(s_);
-    sqlite_check(rc, db_, "query");
-    return rc == SQLITE_ROW;
-  }
-  std::string text(int col) {
-    auto p = sqlite3_column_text(s_, col);
-    return p ? reinterpret_cast<const char*>(p) : "";
-  }
-  long long integer(int col) { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
+using Query = SqlStatement;
 
 StoredRun load_run(sqlite3* db, std::int64_t id) {
   StoredRun r;

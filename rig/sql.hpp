@@ -1,0 +1,63 @@
+// A prepared SQLite statement: the one wrapper every journal reader and writer uses. Errors
+// become JournalError naming the journal file and `what` (see sqlite_check in journal.hpp).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "rig/journal.hpp"
+
+namespace lockrig {
+
+class SqlStatement {
+ public:
+  // `what` names the statement's purpose in error messages: "prepare <what>" / "<what>".
+  SqlStatement(sqlite3* db, const std::string& sql, std::string what = "query")
+      : db_(db), what_(std::move(what)) {
+    sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr), db, "prepare " + what_);
+  }
+  ~SqlStatement() { sqlite3_finalize(s_); }
+  SqlStatement(const SqlStatement&) = delete;
+  SqlStatement& operator=(const SqlStatement&) = delete;
+
+  sqlite3_stmt* get() { return s_; }
+  // True while there is a row to read; false once the statement is done.
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    sqlite_check(rc, db_, what_);
+    return rc == SQLITE_ROW;
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  SqlStatement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  SqlStatement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  bool null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  // Text columns by length, so embedded NULs survive; NULL reads as empty.
+  std::string_view view(int col) const {
+    const auto* p = sqlite3_column_text(s_, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
+  }
+  std::string text(int col) const { return std::string(view(col)); }
+  long long integer(int col) const { return sqlite3_column_int64(s_, col); }
+  double real(int col) const { return sqlite3_column_double(s_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  std::string what_;
+};
+
+}  // namespace lockrig
