@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -373,29 +374,15 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   sigaction(SIGTERM, &sa, nullptr);
 
   ProgressPrinter progress(stderr, pmode);
-  if (until_decided) {
-    try {
-      std::FILE* out = vm.count("quiet") ? nullptr : stdout;
-      const auto u = run_until_decided(in.fixture, in.scenarios, registry, journal, opt,
-                                       *until_decided, progress, out, g_stop);
-      progress.finish();
-      if (u.exit_code == exit_code::rig_fault || u.exit_code >= 128)
-        std::fprintf(stderr, "%slockrig: campaign %s stopped undecided: %s\n",
-                     log_prefix(log_level::err), u.campaign.c_str(), u.stop_reason.c_str());
-      return u.exit_code;
-    } catch (const JournalError& e) {
-      progress.finish();
-      std::fprintf(stderr, "%slockrig: rig fault: journal failed during the run: %s\n",
-                   log_prefix(log_level::err), e.what());
-      return exit_code::rig_fault;
-    } catch (...) {
-      progress.finish();
-      throw;
-    }
-  }
   RunOutcome out;
+  std::optional<UntilDecidedOutcome> decided;
   try {
-    out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
+    if (until_decided)
+      decided = run_until_decided(in.fixture, in.scenarios, registry, journal, opt,
+                                  *until_decided, progress,
+                                  vm.count("quiet") ? nullptr : stdout, g_stop);
+    else
+      out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
   } catch (const JournalError& e) {
     // The journal was fine when the run started, so this is the rig's storage failing mid-run.
     progress.finish();
@@ -405,6 +392,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   } catch (...) {
     progress.finish();
     throw;
+  }
+  if (decided) {
+    progress.finish();
+    if (decided->exit_code == exit_code::rig_fault || decided->exit_code >= 128)
+      std::fprintf(stderr, "%slockrig: campaign %s stopped undecided: %s\n",
+                   log_prefix(log_level::err), decided->campaign.c_str(),
+                   decided->stop_reason.c_str());
+    return decided->exit_code;
   }
   progress.finish();
   for (const auto& n : out.resume_notes)
