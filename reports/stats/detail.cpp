@@ -2,6 +2,7 @@
 // names of the public enums.
 #include "reports/stats/detail.hpp"
 
+#include <algorithm>
 #include <boost/math/distributions/normal.hpp>
 #include <charconv>
 #include <cmath>
@@ -94,6 +95,19 @@ double normal_cdf(double z) {
 
 double normal_sf(double z) {
   return boost::math::cdf(boost::math::complement(boost::math::normal(), z));
+}
+
+double normal_p_value(double z, Alternative alternative) {
+  switch (alternative) {
+    case Alternative::less:
+      return normal_cdf(z);
+    case Alternative::greater:
+      return normal_sf(z);
+    case Alternative::two_sided:
+      break;
+  }
+  // Phi(z) is computed as 1 - Phi(-z) by the same erfc, so this equals 2 min(Phi(z), 1 - Phi(z)).
+  return std::min(1.0, 2.0 * normal_sf(std::fabs(z)));
 }
 
 }  // namespace detail

@@ -23,6 +23,8 @@ std::string counts_text(const Counts& c);  // "992/1000"
 double z_upper(double upper_tail);
 double normal_cdf(double z);
 double normal_sf(double z);  // 1 - Phi(z) without cancellation
+// P-value of a standard normal statistic z under `alternative` (two-sided: 2 P(Z > |z|)).
+double normal_p_value(double z, Alternative alternative);
 
 }  // namespace lockrig::stats::detail
 

@@ -224,17 +224,7 @@ void normal_approximation(MannWhitneyResult& out, std::size_t total, double tie_
     }
   }
   out.z = (centred - correction) / sigma;
-  switch (alternative) {
-    case Alternative::two_sided:
-      out.p_value = 2.0 * std::min(detail::normal_cdf(out.z), detail::normal_sf(out.z));
-      break;
-    case Alternative::less:
-      out.p_value = detail::normal_cdf(out.z);
-      break;
-    case Alternative::greater:
-      out.p_value = detail::normal_sf(out.z);
-      break;
-  }
+  out.p_value = detail::normal_p_value(out.z, alternative);
 }
 
 }  // namespace

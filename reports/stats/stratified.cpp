@@ -214,7 +214,7 @@ MhRiskDifferenceResult mantel_haenszel_risk_difference(const std::vector<Stratum
   out.interval = {out.difference - z * out.se, out.difference + z * out.se};
   if (out.se > 0.0) {
     out.z = out.difference / out.se;
-    out.p_value = std::min(1.0, 2.0 * detail::normal_sf(std::fabs(out.z)));
+    out.p_value = detail::normal_p_value(out.z, Alternative::two_sided);
   } else {
     out.notes.push_back(
         "Sato variance is 0 (no failures in any stratum): interval degenerate, test reported as "

@@ -198,17 +198,7 @@ ZTestResult two_proportion_z_test(Counts candidate, Counts baseline, Alternative
     return out;
   }
   out.z = out.difference / std::sqrt(var);
-  switch (alternative) {
-    case Alternative::two_sided:
-      out.p_value = std::min(1.0, 2.0 * detail::normal_sf(std::fabs(out.z)));
-      break;
-    case Alternative::less:
-      out.p_value = detail::normal_cdf(out.z);
-      break;
-    case Alternative::greater:
-      out.p_value = detail::normal_sf(out.z);
-      break;
-  }
+  out.p_value = detail::normal_p_value(out.z, alternative);
   return out;
 }
 
