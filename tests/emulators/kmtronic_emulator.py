@@ -8,31 +8,17 @@ byte per relay (01 on, 00 off). Bytes that cannot start a frame are skipped.
 
 import sys
 
-from serialemu import RelayEmulator
+from serialemu import FixedFrameRelayEmulator
 
 
-class KmtronicEmulator(RelayEmulator):
+class KmtronicEmulator(FixedFrameRelayEmulator):
     name = "KMTronic USB relay board"
     channel_counts = {"kmtronic-1": 1, "kmtronic-2": 2, "kmtronic-4": 4, "kmtronic-8": 8}
     models = tuple(channel_counts)
     default_model = "kmtronic-2"
 
-    def __init__(self, args):
-        super().__init__(args)
-        self.buffer = bytearray()
-
-    def on_bytes(self, data, now):
-        self.buffer += data
-        while self.buffer:
-            if self.buffer[0] != 0xFF:
-                del self.buffer[0]
-                self.garbled += 1
-                continue
-            if len(self.buffer) < 3:
-                return
-            frame = bytes(self.buffer[:3])
-            del self.buffer[:3]
-            self.command(frame, now)
+    frame_start = 0xFF
+    frame_length = 3
 
     def execute(self, frame, now):
         _, relay, op = frame

@@ -8,31 +8,17 @@ module's firmware does, and frames with a wrong checksum are ignored (counted as
 
 import sys
 
-from serialemu import RelayEmulator
+from serialemu import FixedFrameRelayEmulator
 
 
-class LcusEmulator(RelayEmulator):
+class LcusEmulator(FixedFrameRelayEmulator):
     name = "LCUS relay module"
     channel_counts = {"lcus-1": 1, "lcus-2": 2, "lcus-4": 4, "lcus-8": 8}
     models = tuple(channel_counts)
     default_model = "lcus-4"
 
-    def __init__(self, args):
-        super().__init__(args)
-        self.buffer = bytearray()
-
-    def on_bytes(self, data, now):
-        self.buffer += data
-        while self.buffer:
-            if self.buffer[0] != 0xA0:
-                del self.buffer[0]
-                self.garbled += 1
-                continue
-            if len(self.buffer) < 4:
-                return
-            frame = bytes(self.buffer[:4])
-            del self.buffer[:4]
-            self.command(frame, now)
+    frame_start = 0xA0
+    frame_length = 4
 
     def execute(self, frame, now):
         _, channel, op, checksum = frame

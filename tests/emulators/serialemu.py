@@ -258,6 +258,31 @@ class RelayEmulator(Emulator):
     def relay(self, channel):
         return self.relays[channel - 1]
 
+
+class FixedFrameRelayEmulator(RelayEmulator):
+    """A relay board whose commands are binary frames of frame_length bytes starting with
+    frame_start; bytes before a frame start are counted as garbled and dropped."""
+
+    frame_start = None
+    frame_length = None
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.buffer = bytearray()
+
+    def on_bytes(self, data, now):
+        self.buffer += data
+        while self.buffer:
+            if self.buffer[0] != self.frame_start:
+                del self.buffer[0]
+                self.garbled += 1
+                continue
+            if len(self.buffer) < self.frame_length:
+                return
+            frame = bytes(self.buffer[:self.frame_length])
+            del self.buffer[:self.frame_length]
+            self.command(frame, now)
+
     def state(self):
         return {
             "channels": self.channels,
