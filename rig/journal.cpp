@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "rig/embedded.hpp"
-#include "rig/text.hpp"
 #include "rig/sql.hpp"
+#include "rig/text.hpp"
 
 namespace lockrig {
 
@@ -23,6 +25,9 @@ void sqlite_check(int rc, sqlite3* db, const std::string& what) {
 namespace {
 
 using Stmt = SqlStatement;
+
+// How long a journal waits for another process's lock before giving up.
+constexpr std::chrono::milliseconds kBusyTimeout{5000};
 
 void exec(sqlite3* db, const std::string& sql, const std::string& what) {
   char* err = nullptr;
@@ -121,7 +126,7 @@ Journal Journal::connect(const std::string& path, int flags) {
   if (rc != SQLITE_OK)
     throw JournalError("cannot open journal " + quote(path) + ": " +
                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, static_cast<int>(kBusyTimeout.count()));
   return j;
 }
 
@@ -136,7 +141,17 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
 
   exec(db, "PRAGMA foreign_keys = ON", "configure");
   try {
-    exec(db, "PRAGMA journal_mode = WAL", "enable WAL");
+    // Switching a new file to WAL can meet SQLITE_BUSY without SQLite calling the busy handler
+    // (another run is creating or switching the same new journal at that instant), so the busy
+    // timeout is applied here by hand.
+    for (const auto give_up = std::chrono::steady_clock::now() + kBusyTimeout;;) {
+      const int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      if (rc != SQLITE_BUSY || std::chrono::steady_clock::now() >= give_up) {
+        sqlite_check(rc, db, "enable WAL");
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     exec(db, sync == SyncMode::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
          "configure");
     // Each session is its own small transaction; checkpointing (and its fsync) every ~40 MB of
