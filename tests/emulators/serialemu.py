@@ -258,6 +258,13 @@ class RelayEmulator(Emulator):
     def relay(self, channel):
         return self.relays[channel - 1]
 
+    def state(self):
+        return {
+            "channels": self.channels,
+            "relays": self.relays,
+            "energized": [i + 1 for i, on in enumerate(self.relays) if on],
+        }
+
 
 class FixedFrameRelayEmulator(RelayEmulator):
     """A relay board whose commands are binary frames of frame_length bytes starting with
@@ -282,10 +289,3 @@ class FixedFrameRelayEmulator(RelayEmulator):
             frame = bytes(self.buffer[:self.frame_length])
             del self.buffer[:self.frame_length]
             self.command(frame, now)
-
-    def state(self):
-        return {
-            "channels": self.channels,
-            "relays": self.relays,
-            "energized": [i + 1 for i, on in enumerate(self.relays) if on],
-        }
