@@ -23,6 +23,7 @@
 #include "rig/errors.hpp"
 #include "rig/journal.hpp"
 #include "rig/text.hpp"
+#include "rig/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -37,14 +38,7 @@ const char* kExitCodes =
 
 po::variables_map parse(const std::string& command, const std::vector<std::string>& args,
                         const po::options_description& desc) {
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see lockrig " + command + " --help)");
-  }
-  return vm;
+  return parse_options(command, args, desc);
 }
 
 

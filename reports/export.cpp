@@ -21,6 +21,7 @@
 #include "rig/errors.hpp"
 #include "rig/text.hpp"
 #include "rig/sql.hpp"
+#include "rig/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -594,13 +595,7 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
                      "write to FILE instead of stdout, atomically (temporary file, fsync, rename)")(
       "bigquery-schema", po::value(&schema),
       "print the BigQuery schema (JSON) of --table sessions|attempts and exit");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see lockrig export --help)");
-  }
+  const po::variables_map vm = parse_options("export", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig export --format ndjson|csv|openmetrics [options]\n\n"
            "Exports the journal for other tools. ndjson and csv: one row per session (or per\n"

@@ -17,6 +17,7 @@
 #include "reports/stats/proportion.hpp"
 #include "rig/errors.hpp"
 #include "rig/text.hpp"
+#include "rig/options.hpp"
 
 namespace po = boost::program_options;
 
@@ -681,13 +682,7 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
                      "text | markdown | html | json")(
       "output,o", po::value(&output),
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see lockrig slo --help)");
-  }
+  const po::variables_map vm = parse_options("slo", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig slo [--target 99.5%] [--window 28d] [--by material,lock] [options]\n\n"
            "The session SLI per night (UTC date each run started) against a target SLO, the\n"

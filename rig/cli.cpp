@@ -26,6 +26,7 @@
 #include "rig/fixture.hpp"
 #include "rig/journal.hpp"
 #include "rig/merge.hpp"
+#include "rig/options.hpp"
 #include "rig/log.hpp"
 #include "rig/progress.hpp"
 #include "rig/resume.hpp"
@@ -88,15 +89,6 @@ void print_help(const char* usage, const po::options_description& desc, const ch
   std::cout << usage << "\n" << desc << extra;
 }
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
-                        const po::positional_options_description* pos = nullptr) {
-  po::variables_map vm;
-  auto parser = po::command_line_parser(args).options(desc);
-  if (pos) parser.positional(*pos);
-  po::store(parser.run(), vm);
-  po::notify(vm);
-  return vm;
-}
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
   std::map<std::string, std::string> labels;
@@ -209,7 +201,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       ("quiet,q", "no summary at the end");
   UntilDecidedArgs until_decided_args;
   add_until_decided_options(desc, until_decided_args);
-  po::variables_map vm = parse(args, desc);
+  po::variables_map vm = parse_options("run", args, desc);
   if (vm.count("help")) {
     print_help("Usage: lockrig run [options]\n\nRuns the scenarios against every lock of the rig "
                "that has the channels they need,\nin parallel where locks share no switched "
@@ -494,7 +486,7 @@ int cmd_check(const std::vector<std::string>& args) {
                                        "fixture or scenario files");
   po::positional_options_description pos;
   pos.add("file", -1);
-  po::variables_map vm = parse(args, desc, &pos);
+  po::variables_map vm = parse_options("check", args, desc, &pos);
   if (vm.count("upgrade") && journal_path.empty())
     throw UsageError("--upgrade goes with --journal PATH");
   if (!journal_path.empty()) {
@@ -564,7 +556,7 @@ int cmd_runs(const std::vector<std::string>& args) {
       "abandon", po::value<std::string>(),
       "close interrupted run RUN (id or uuid) as aborted instead of resuming it, e.g. when its "
       "files are gone");
-  po::variables_map vm = parse(args, desc);
+  po::variables_map vm = parse_options("runs", args, desc);
   if (vm.count("help")) {
     print_help("Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN]\n\nLists the "
                "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the journal but no "
@@ -643,7 +635,7 @@ int cmd_probe(const std::vector<std::string>& args) {
       "scan", po::value(&scan_text)->default_value("5s"), "how long to scan for BLE devices (0s: no scan)")(
       "adapter", po::value(&adapter), "BLE adapter to scan with (default: every powered adapter)")(
       "no-ble", "skip BLE")("no-serial", "skip serial ports");
-  po::variables_map vm = parse(args, desc);
+  po::variables_map vm = parse_options("probe", args, desc);
   if (vm.count("help")) {
     print_help("Usage: lockrig probe [options]\n\nLists what a new rig can reach: BLE adapters and "
                "the devices they see (address, name,\nRSSI, services) through BlueZ, and serial "

@@ -17,6 +17,7 @@
 #include "rig/journal.hpp"
 #include "rig/text.hpp"
 #include "rig/sql.hpp"
+#include "rig/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -361,13 +362,7 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
       "input", po::value(&inputs)->composing(), "input journals (positional)");
   po::positional_options_description pos;
   pos.add("input", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see lockrig merge --help)");
-  }
+  const po::variables_map vm = parse_options("merge", args, desc, &pos);
   if (vm.count("help")) {
     out << "Usage: lockrig merge A.db B.db ... -o lab.db\n\n"
            "Combines the journals of several rigs into one. Runs keep their UUIDs (rows get new\n"

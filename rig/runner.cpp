@@ -557,6 +557,7 @@ std::vector<EventRow> Campaign::restore_safe_state(TimePoint t) {
 
 void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running) {
   std::vector<JournalBatch> batches;
+  std::exception_ptr journal_error;
   auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
     if (external_stop_) halt_ = true;
@@ -564,7 +565,16 @@ void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& 
     batches.clear();
     queue_.drain(batches, std::chrono::milliseconds(done ? 0 : 50));
     for (const auto& b : batches) {
-      journal_.commit(run_id_, b);
+      if (journal_error) break;  // the journal failed: what the workers still hand over is lost
+      try {
+        journal_.commit(run_id_, b);
+      } catch (...) {
+        // Stop the workers and keep draining so none blocks on a full queue; the threads are
+        // joined before the error goes up (a joinable std::thread would terminate the process).
+        journal_error = std::current_exception();
+        halt_ = true;
+        break;
+      }
       if (!b.session) continue;
       const SessionRecord& s = *b.session;
       ++counters_.sessions;
@@ -585,6 +595,7 @@ void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& 
     if (done && batches.empty()) break;
   }
   for (auto& t : threads) t.join();
+  if (journal_error) std::rethrow_exception(journal_error);
 }
 
 RunOutcome Campaign::run() {
@@ -751,7 +762,18 @@ RunOutcome Campaign::run() {
   out.campaign_seconds = static_cast<double>(end.count()) / 1e9;
   auto safe_events = restore_safe_state(end);
   out.safe_state_restored = bench_->safe();
-  if (journal_error) std::rethrow_exception(journal_error);
+  if (journal_error) {
+    // The safe-state events cannot be journaled; say what happened to the bench instead.
+    std::string what = "journal failed";
+    try {
+      std::rethrow_exception(journal_error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    throw JournalError(what + (out.safe_state_restored
+                                   ? "; every switch and supply was returned to its safe state"
+                                   : "; the bench could NOT be returned to its safe state"));
+  }
   if (worker_error_) {
     journal_.commit(run_id_, JournalBatch{safe_events, std::nullopt});
     journal_.finish_run(run_id_, "aborted", exit_code::rig_fault, utc_now_iso8601(), out.campaign_seconds);

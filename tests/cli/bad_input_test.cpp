@@ -163,6 +163,23 @@ TEST(LockrigBadInput, UnknownOptionIsAUsageError) {
   EXPECT_FALSE(exists(db));
 }
 
+// A bare argument is never ignored: `lockrig run scenarios/x.yaml` must not quietly run the
+// default suite, nor `lockrig runs a.db` list ./lockrig.db.
+TEST(LockrigBadInput, ABareArgumentIsRefusedInsteadOfIgnored) {
+  TempDir tmp;
+  const std::string db = tmp.file("journal.db");
+  expect_refused({source_path(kBatteryRemoved)}, db,
+                 {"unexpected argument", "--scenario"});
+  EXPECT_FALSE(exists(db));
+  for (const std::string cmd : {"runs", "report", "gate", "slo", "export"}) {
+    const Result r = lockrig({cmd, "--db", db, db}, Spawn{tmp.path(), "", 60s});
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_NE(r.err.find("unexpected argument"), std::string::npos) << r.describe();
+    EXPECT_NE(r.err.find("lockrig " + cmd + " --help"), std::string::npos) << r.describe();
+  }
+  EXPECT_FALSE(exists(tmp.file("lockrig.db")));
+}
+
 TEST(LockrigBadInput, InvalidOptionValuesAreRefusedNamingTheValue) {
   TempDir tmp;
   const std::string db = tmp.file("journal.db");

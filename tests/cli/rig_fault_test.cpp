@@ -187,3 +187,50 @@ TEST(LockrigRigFault, AdapterFaultUnderAbortPolicyStopsAfterTheFirstFaultySessio
 
 }  // namespace
 }  // namespace lockrig::cli_test
+
+namespace lockrig::cli_test {
+namespace {
+
+// The journal's own storage failing mid-run (disk full) is the rig's fault: exit 3, the bench is
+// still returned to its safe state, the sessions already committed are kept, and the run can be
+// resumed once there is space. The file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes
+// the write-ahead log fail to grow as a full disk would, without root or a small filesystem.
+TEST(LockrigRigFault, AJournalThatFailsMidRunIsARigFaultAndTheRunCanBeResumed) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("journal.db");
+  const Result r = lockrig({"-c",
+                            "trap '' XFSZ; ulimit -f 600; exec \"$0\" run --db \"$1\" --seed 1 "
+                            "--repeat 100 --progress off -q",
+                            binary(), db_path},
+                           Spawn{"", "/bin/bash", 120s});
+  ASSERT_TRUE(r.exited) << "lockrig died instead of handling the journal failure\n" << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("journal failed during the run"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("returned to its safe state"), std::string::npos) << r.describe();
+
+  long long kept = 0;
+  {
+    Db db(db_path);
+    EXPECT_EQ(db.text("SELECT status FROM runs"), "running");  // shown as interrupted
+    kept = db.integer("SELECT count(*) FROM sessions");
+    EXPECT_GT(kept, 0);
+    EXPECT_LT(kept, db.integer("SELECT sessions_planned FROM runs"));
+    expect_journal_invariants(db);
+  }
+  const Result runs = lockrig({"runs", "--db", db_path});
+  EXPECT_NE(runs.out.find("interrupted"), std::string::npos) << runs.describe();
+
+  // With space again, the run continues from where the journal stopped.
+  const Result resumed = lockrig({"run", "--resume", "--db", db_path, "--progress", "off", "-q"},
+                                 Spawn{"", "", 120s});
+  ASSERT_TRUE(resumed.exited) << resumed.describe();
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.describe();
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "completed");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"),
+            db.integer("SELECT sessions_planned FROM runs"));
+  expect_journal_invariants(db);
+}
+
+}  // namespace
+}  // namespace lockrig::cli_test
