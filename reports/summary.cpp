@@ -64,6 +64,48 @@ std::string table(const char* title, const std::vector<Row>& rows) {
   return out;
 }
 
+
+// Events of one kind (and value, if given) in the run: how many, and the first few, described.
+struct EventDigest {
+  long long count = 0;
+  std::vector<std::string> first;
+};
+
+EventDigest events(sqlite3* db, std::int64_t run, const char* kind, const char* value) {
+  EventDigest d;
+  const std::string sql =
+      std::string("SELECT COALESCE(lock_id, ''), target, detail FROM events WHERE run_id = ? AND "
+                  "kind = ?") +
+      (value ? " AND value = ?" : "") + " ORDER BY id";
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+    throw std::runtime_error(std::string("summary query: ") + sqlite3_errmsg(db));
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+  if (value) sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+  auto col = [&](int i) {
+    auto t = sqlite3_column_text(st, i);
+    return std::string(t ? reinterpret_cast<const char*>(t) : "");
+  };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (++d.count > 3) continue;
+    const std::string lock = col(0), detail = col(2);
+    d.first.push_back((lock.empty() ? "" : lock + ": ") + detail);
+  }
+  sqlite3_finalize(st);
+  return d;
+}
+
+std::string digest(const char* title, const EventDigest& d) {
+  if (d.count == 0) return "";
+  std::string out = std::string(title) + ": " + std::to_string(d.count) + "\n";
+  for (const auto& line : d.first) out += "  " + line + "\n";
+  if (d.count > static_cast<long long>(d.first.size()))
+    out += "  ... and " + std::to_string(d.count - static_cast<long long>(d.first.size())) +
+           " more (the run's events in the journal)\n";
+  return out;
+}
+
 }  // namespace
 
 std::string run_summary(sqlite3* db, std::int64_t run_id) {
@@ -73,7 +115,14 @@ std::string run_summary(sqlite3* db, std::int64_t run_id) {
   out += table("firmware (from lock)", query(db, run_id, "firmware"));
   out +=
       "SLI = sessions that unlocked within budget / SLI-eligible sessions; expected-failure "
-      "sessions are assertions, rig faults are excluded from both.\n";
+      "sessions are assertions, sessions a rig fault voided (column \"rig faults\") are excluded "
+      "from both.\n";
+  // What the session tables cannot show: waits that timed out (failed assertions outside any
+  // session) and every rig fault the rig noticed, including those of the bench itself.
+  out += digest("wait_until timed out (failed assertions)",
+                events(db, run_id, "wait_until", "timeout"));
+  out += digest("rig faults (every one the rig noticed, bench included)",
+                events(db, run_id, "rig_fault", nullptr));
   return out;
 }
 

@@ -1,7 +1,9 @@
 #include "rig/cli.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -46,6 +48,15 @@ std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
 
 extern "C" void on_stop_signal(int sig) {
+  if (g_stop.load()) {
+    // A second signal: the run is already stopping, most likely waiting for hardware to take
+    // its safe state. Say so (write() is async-signal-safe) rather than die with the bench unsafe.
+    static const char msg[] =
+        "\nlockrig: stopping; returning the bench to its safe state first (kill -9 abandons that; "
+        "the run can then be resumed)\n";
+    [[maybe_unused]] const auto n = ::write(2, msg, sizeof msg - 1);
+    return;
+  }
   g_signal.store(sig);
   g_stop.store(true);
 }
@@ -72,7 +83,7 @@ const char* kOverview =
     "`lockrig <command> --help` explains each command's options.\n"
     "Exit codes of run: 0 ok, 1 run finished with failed assertions, 2 usage or configuration\n"
     "error, 3 a rig fault stopped (part of) the run, 75 the rig (--lock-file) or the run to\n"
-    "resume is held by another lockrig, 130/143 interrupted by SIGINT/SIGTERM.\n"
+    "resume is held by another lockrig, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.\n"
     "Exit codes of gate: 0 pass, 1 fail (candidate shown worse), 4 inconclusive, 2 usage.\n";
 
 std::string command_line(int argc, char** argv) {
@@ -166,7 +177,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::string resume_selector, lock_file, log_format_name;
   int quarantine_after = 2;
   std::vector<std::string> scenario_paths, labels_raw, locks_raw;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   int repeat = 0, jobs = 0;
   po::options_description desc("Options");
   desc.add_options()
@@ -178,7 +189,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       ("db", po::value(&db_path)->default_value("lockrig.db"), "journal (SQLite) to append the run to")
       ("label,l", po::value(&labels_raw)->composing(),
        "key=value label for the run, repeatable (e.g. app=5.3.0, build=nightly)")
-      ("seed", po::value(&seed), "seed for simulated randomness (default: random, journaled)")
+      ("seed", po::value(&seed_text), "seed for simulated randomness (default: random, journaled)")
       ("locks", po::value(&locks_raw)->composing(), "only these lock ids (comma-separated)")
       ("repeat", po::value(&repeat), "override every scenario's repeat count")
       ("clock", po::value(&clock_name)->default_value("auto"),
@@ -208,8 +219,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                "hardware, and journals every attempt.\n",
                desc,
                "\nThe embedded defaults are readable as files: --fixture '<embedded>/fixtures/sim-lab.yaml'.\n"
-               "Stop with Ctrl-C/SIGTERM: the session in flight is discarded, the run is marked\n"
-               "aborted with everything finished kept, and the bench returns to its safe state.\n"
+               "Stop with Ctrl-C/SIGTERM/SIGHUP: the session in flight is discarded, the run is\n"
+               "marked aborted with everything finished kept, and the bench returns to its safe\n"
+               "state (exit 130/143/129).\n"
                "After a crash, kill -9 or power loss the run stays `running` in the journal and\n"
                "`lockrig runs` shows it as interrupted; `lockrig run --resume` continues it: the\n"
                "bench goes to its safe state first, finished sessions are kept (never repeated),\n"
@@ -248,9 +260,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   opt.plan.lock_filter = split_commas(locks_raw);
   if (vm.count("locks") && opt.plan.lock_filter.empty())
     throw UsageError("--locks needs at least one lock id (comma-separated)");
-  if (vm.count("seed") && seed > static_cast<std::uint64_t>(INT64_MAX))
-    throw UsageError("--seed must be between 0 and " + std::to_string(INT64_MAX) + ", got " +
-                     std::to_string(seed));
+  std::uint64_t seed = 0;
+  if (vm.count("seed")) {
+    const char* end = seed_text.data() + seed_text.size();
+    const auto [ptr, ec] = std::from_chars(seed_text.data(), end, seed);
+    if (ec != std::errc() || ptr != end || seed > static_cast<std::uint64_t>(INT64_MAX))
+      throw UsageError("--seed must be a whole number between 0 and " + std::to_string(INT64_MAX) +
+                       ", got " + quote(seed_text));
+  }
   if (vm.count("repeat")) {
     if (repeat < 1) throw UsageError("--repeat must be at least 1, got " + std::to_string(repeat));
     opt.plan.repeat_override = repeat;
@@ -364,6 +381,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal or ssh session (SIGHUP) stops the run like SIGTERM, with the bench made
+  // safe; a closed output pipe (`lockrig run | head`) must not kill the run mid-session.
+  sigaction(SIGHUP, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
 
   ProgressPrinter progress(stderr, pmode);
   RunOutcome out;
@@ -415,7 +436,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                  out.abort_reason.c_str());
   if (out.counters.failed_assertions > 0)
     std::fprintf(stderr,
-                 "%slockrig: %lld assertion(s) failed (expected-failure or recovery checks)\n",
+                 "%slockrig: %lld assertion(s) failed (expected-failure, recovery or wait_until checks)\n",
                  log_prefix(log_level::warning), out.counters.failed_assertions);
   if (!out.safe_state_restored)
     std::fprintf(stderr,
@@ -500,13 +521,34 @@ int cmd_check(const std::vector<std::string>& args) {
         "Usage: lockrig check [--fixture F] FILE...\n"
         "       lockrig check --journal PATH [--upgrade]\n\nValidates fixture and "
         "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
-        "channels) and reports every mistake with file:line:col.\n\nWith --journal, "
+        "channels) and reports the first mistake in each file with file:line:col.\n"
+        "Scenarios are checked against --fixture, or else against the first fixture among\n"
+        "the FILEs, or else against the built-in simulated lab.\n\nWith --journal, "
         "checks that the journal's aggregate tables (what reports read) equal\nthe same "
         "aggregates recomputed from its sessions and attempts rows.\n",
         desc);
     return files.empty() && !vm.count("help") ? exit_code::usage : exit_code::ok;
   }
   const auto& registry = drivers::builtin_drivers();
+  // A file is a fixture when its top level has any fixture key (a typo in one of them, such
+  // as `rigg:`, is then reported against the fixture's keys, not the scenario's).
+  auto is_fixture = [](const YAML::Node& root) {
+    if (!root.IsMap()) return false;
+    for (const char* key : {"rig", "locks", "switches", "supplies", "on_rig_fault", "drivers"})
+      if (root[key]) return true;
+    return false;
+  };
+  // Without --fixture, scenarios are checked against the first fixture given with them.
+  if (vm["fixture"].defaulted())
+    for (const auto& f : files) try {
+        const std::string text = read_source_file(f);
+        if (is_fixture(yaml::parse(text, f))) {
+          fixture_path = f;
+          break;
+        }
+      } catch (const ConfigError&) {
+        // reported in the loop below
+      }
   std::optional<Fixture> fixture;
   auto reference = [&]() -> const Fixture& {
     if (!fixture) {
@@ -520,13 +562,18 @@ int cmd_check(const std::vector<std::string>& args) {
     try {
       const std::string text = read_source_file(f);
       const YAML::Node root = yaml::parse(text, f);
-      if (root.IsMap() && root["rig"]) {
+      if (is_fixture(root)) {
         Fixture fx = parse_fixture(text, f);
         validate_fixture_drivers(fx, registry);
         std::size_t channels = 0;
         for (const auto& b : fx.switches) channels += b.channels.size();
-        std::printf("ok  %s: rig %s, %zu locks, %zu switch channels, %zu supplies\n", f.c_str(),
-                    fx.rig.c_str(), fx.locks.size(), channels, fx.supplies.size());
+        auto n = [](std::size_t count, const char* one, const char* many) {
+          return std::to_string(count) + " " + (count == 1 ? one : many);
+        };
+        std::printf("ok  %s: rig %s, %s, %s, %s\n", f.c_str(), fx.rig.c_str(),
+                    n(fx.locks.size(), "lock", "locks").c_str(),
+                    n(channels, "switch channel", "switch channels").c_str(),
+                    n(fx.supplies.size(), "supply", "supplies").c_str());
       } else {
         auto scenarios = parse_scenarios(text, f);
         const Fixture& fx = reference();

@@ -49,6 +49,31 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
+// What a user can do about an SQLite error met while opening a journal, by its primary code.
+std::string open_hint(sqlite3* db) {
+  switch (db ? sqlite3_errcode(db) : SQLITE_OK) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return " (another process is writing to it: another lockrig, or an sqlite3 shell with a "
+             "transaction open; try again when it is done)";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return " (the file is damaged or not a journal; restore it from a backup, or give a new "
+             "journal with --db)";
+    case SQLITE_FULL:
+      return " (the disk is full)";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return " (is the file and its directory writable by this user?)";
+    case SQLITE_IOERR:
+      return " (an I/O error: is the disk failing, full or gone?)";
+    default:
+      return "";
+  }
+}
+
 // Reports the first problem a user can act on, before SQLite's terser message would.
 void precheck_path(const std::string& path, bool must_exist) {
   if (path.empty()) throw JournalError("journal path is empty");
@@ -97,7 +122,7 @@ struct JournalHeader {
 
 // Reads what identifies a lockrig journal, refusing files of a newer schema. A file SQLite cannot
 // read at all is "not a lockrig journal"; any other failure is about access, hinted by `hint`.
-JournalHeader read_header(sqlite3* db, const std::string& path, const char* hint) {
+JournalHeader read_header(sqlite3* db, const std::string& path) {
   JournalHeader h;
   try {
     h.tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
@@ -107,7 +132,8 @@ JournalHeader read_header(sqlite3* db, const std::string& path, const char* hint
     if (sqlite3_errcode(db) == SQLITE_NOTADB)
       throw JournalError("journal " + quote(path) + " is not a lockrig journal (" +
                          sqlite3_errmsg(db) + ")");
-    throw JournalError("cannot open journal " + quote(path) + ": " + sqlite3_errmsg(db) + hint);
+    throw JournalError("cannot open journal " + quote(path) + ": " + sqlite3_errmsg(db) +
+                       open_hint(db));
   }
   if (h.version > kJournalSchemaVersion)
     throw JournalError("journal " + quote(path) + " has schema version " +
@@ -134,7 +160,7 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
   precheck_path(path, false);
   Journal j = connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   sqlite3* db = j.db_;
-  const JournalHeader header = read_header(db, path, " (is the file and its directory writable?)");
+  const JournalHeader header = read_header(db, path);
   if (header.tables > 0 && header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) +
                        " is an SQLite database but not a lockrig journal; refusing to touch it");
@@ -180,8 +206,9 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
     }
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
+    const std::string hint = open_hint(db);
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw JournalError(std::string(e.what()) + " (is the file or its directory writable?)");
+    throw JournalError(std::string(e.what()) + hint);
   }
   j.schema_version_ = static_cast<int>(pragma_int(db, "PRAGMA user_version"));
   j.prepare();
@@ -191,7 +218,7 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
 Journal Journal::open_readonly(const std::string& path) {
   precheck_path(path, true);
   Journal j = connect(path, SQLITE_OPEN_READONLY);
-  const JournalHeader header = read_header(j.db_, path, "");
+  const JournalHeader header = read_header(j.db_, path);
   if (header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) + " is not a lockrig journal");
   j.schema_version_ = static_cast<int>(header.version);
@@ -379,8 +406,12 @@ std::vector<RunListing> Journal::list_runs() {
       db_,
       "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, r.clock, "
       "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM run_labels WHERE run_id = "
-      "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, v.rig_fault_sessions, "
-      "v.failed_assertions, COALESCE(v.exit_code, -1) "
+      "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, "
+      // Every rig fault the rig noticed (a voided session or the bench), and the waits that
+      // timed out besides the failed assertion sessions, as the end-of-run summary counts them.
+      "(SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND e.kind = 'rig_fault'), "
+      "v.failed_assertions + (SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND "
+      "e.kind = 'wait_until' AND e.value = 'timeout'), COALESCE(v.exit_code, -1) "
       "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
   std::vector<RunListing> out;
   while (s.step()) {

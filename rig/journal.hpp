@@ -62,7 +62,9 @@ struct JournalBatch {
 struct RunListing {
   std::int64_t id;
   std::string uuid, rig, started_at, ended_at, status, clock, labels;
-  long long sessions, sli_sessions, sli_success, rig_faults, failed_assertions;
+  long long sessions, sli_sessions, sli_success;
+  long long rig_faults;         // rig_fault events: voided sessions and bench faults alike
+  long long failed_assertions;  // failed assertion sessions plus wait_until timeouts
   int exit_code;
 };
 

@@ -31,6 +31,7 @@ void ProgressPrinter::message(const std::string& text) {
   if (bar_drawn_) std::fputs("\r\033[K", out_);
   std::fprintf(out_, "%snote: %s\n", log_prefix(log_level::notice), text.c_str());
   bar_drawn_ = false;
+  last_printed_.clear();  // the bar was wiped: draw it again next time
   std::fflush(out_);
 }
 
@@ -62,16 +63,21 @@ void ProgressPrinter::progress(const RunCounters& c, long long planned) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   if (bar_) {
-    std::fprintf(out_, "\r\033[K%s", format_bar(c, planned, elapsed, 30).c_str());
+    std::string line = format_bar(c, planned, elapsed, 30);
+    if (line == last_printed_) return;
+    std::fprintf(out_, "\r\033[K%s", line.c_str());
+    last_printed_ = std::move(line);
     bar_drawn_ = true;
     std::fflush(out_);
     return;
   }
   // Plain lines for logs: one every 10 s, plus the final one.
   if (now - last_line_ < std::chrono::seconds(10) && c.sessions < planned) return;
+  std::string line = format_bar(c, planned, elapsed, 20);
+  if (line == last_printed_) return;  // the final figures once, however often they are reported
   last_line_ = now;
-  std::fprintf(out_, "%sprogress: %s\n", log_prefix(log_level::info),
-               format_bar(c, planned, elapsed, 20).c_str());
+  std::fprintf(out_, "%sprogress: %s\n", log_prefix(log_level::info), line.c_str());
+  last_printed_ = std::move(line);
   std::fflush(out_);
 }
 

@@ -29,6 +29,7 @@ class ProgressPrinter final : public RunObserver {
   bool journal_ = false;
   bool enabled_;
   bool bar_drawn_ = false;
+  std::string last_printed_;  // the last bar or line, not repeated when nothing changed
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_line_;
 };

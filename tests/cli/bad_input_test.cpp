@@ -189,6 +189,8 @@ TEST(LockrigBadInput, InvalidOptionValuesAreRefusedNamingTheValue) {
   expect_refused({"--sync", "sometimes"}, db, {"\"sometimes\""});
   expect_refused({"--jobs", "-1"}, db, {"--jobs"});
   expect_refused({"--seed", "banana"}, db, {"banana"});
+  expect_refused({"--seed=-1"}, db, {"--seed", "\"-1\""});  // quoted as given, not wrapped around
+  expect_refused({"--seed", "9223372036854775808"}, db, {"\"9223372036854775808\""});
   EXPECT_FALSE(exists(db));
 }
 

@@ -90,6 +90,47 @@ TEST(LockrigCheck, RefusesABadFileWithFileLineColumnAndStillChecksTheOthers) {
   EXPECT_EQ(r.out.find("ok  " + bad), std::string::npos) << r.describe();
 }
 
+// `lockrig check my-rig.yaml scenario.yaml` checks the scenario against my-rig, not against the
+// built-in simulated lab: a channel my-rig lacks is an error, though the sim lab has it.
+TEST(LockrigCheck, ChecksScenariosAgainstTheFixtureGivenWithThem) {
+  TempDir tmp;
+  const std::string rig = tmp.write("no-shield.yaml",
+                                    "rig: no-shield\n"
+                                    "locks:\n"
+                                    "  - {id: door-1, material: wood, driver: sim}\n"
+                                    "switches:\n"
+                                    "  - id: relays\n"
+                                    "    driver: sim\n"
+                                    "    settings: {channels: 1}\n"
+                                    "    channels:\n"
+                                    "      - {name: battery, channel: 1, locks: [door-1], safe: on}\n");
+  const std::string shield = source_path("scenarios/out-of-range.yaml");
+  const std::string battery = source_path("scenarios/battery-removed.yaml");
+  const Result r = lockrig({"check", rig, shield, battery});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_NE(r.err.find("rf_shield"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("ok  " + battery + ": battery-removed x20 (checked against rig no-shield)"),
+            std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.out.find("1 lock, 1 switch channel, 0 supplies"), std::string::npos) << r.describe();
+  // An explicit --fixture still wins.
+  const Result sim = lockrig({"check", "--fixture", source_path("fixtures/sim-lab.yaml"), rig, shield});
+  EXPECT_EQ(sim.exit_code, 0) << sim.describe();
+}
+
+// A typo in a fixture's own key is reported against the fixture's keys.
+TEST(LockrigCheck, AFixtureWithAMistypedRigKeyIsStillCheckedAsAFixture) {
+  TempDir tmp;
+  const std::string text = "rigg: lab-7\nlocks:\n  - {id: door-1, material: wood, driver: sim}\n";
+  const std::string fx = tmp.write("typo.yaml", text);
+  const Result r = lockrig({"check", fx});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_NE(r.err.find(where(fx, text, "rigg") + ": unknown key \"rigg\" in the fixture"),
+            std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.err.find("did you mean \"rig\""), std::string::npos) << r.describe();
+}
+
 TEST(LockrigCheck, WithoutFilesIsAUsageError) {
   const Result r = lockrig({"check"});
   EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();

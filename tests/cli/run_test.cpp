@@ -1,6 +1,7 @@
 // `lockrig run` on the simulated rig: what a finished run writes to the journal.
 #include <unistd.h>
 
+#include <iterator>
 #include <memory>
 #include <regex>
 
@@ -216,6 +217,45 @@ TEST(LockrigRun, PrintsASummaryPerScenarioAndPerDoorMaterial) {
                                                      << r.out;
   for (const auto& l : load_fixture(source_path(kFixture)).locks)
     EXPECT_NE(r.out.find(l.material), std::string::npos) << "summary lacks material " << l.material;
+}
+
+// A wait_until that times out is a failed assertion outside any session: the exit code, the
+// summary and `lockrig runs` all say so (they used to show every assertion as passed).
+TEST(LockrigRun, AWaitUntilThatTimesOutIsAFailedAssertionEverywhereItIsReported) {
+  TempDir tmp;
+  const std::string scenario = tmp.write("wait.yaml",
+                                         "name: never-back\n"
+                                         "repeat: 1\n"
+                                         "steps:\n"
+                                         "  - switch: battery off\n"
+                                         "  - wait_until: {condition: advertising, timeout: 2s}\n"
+                                         "  - unlock: {expect: not_found, within: 5s}\n"
+                                         "  - switch: battery on\n");
+  const std::string db_path = tmp.file("j.db");
+  const Result r = lockrig({"run", "--scenario", scenario, "--locks", "wood-1,wood-2", "--seed",
+                            "3", "--db", db_path, "--progress", "off"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  Db db(db_path);
+  const long long timeouts =
+      db.integer("SELECT count(*) FROM events WHERE kind = 'wait_until' AND value = 'timeout'");
+  EXPECT_EQ(timeouts, 2);
+  EXPECT_EQ(failed_assertions(db), timeouts) << "the expected not_found sessions should pass";
+  EXPECT_NE(r.out.find("wait_until timed out (failed assertions): 2"), std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.out.find("wood-1: wait until advertising"), std::string::npos) << r.describe();
+
+  const Result runs = lockrig({"runs", "--db", db_path});
+  ASSERT_EQ(runs.exit_code, 0) << runs.describe();
+  const auto row = runs.out.find(db.text("SELECT uuid FROM runs"));
+  ASSERT_NE(row, std::string::npos) << runs.describe();
+  const std::string line = runs.out.substr(row, runs.out.find('\n', row) - row);
+  std::istringstream fields(line);
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+  // uuid rig started status sessions SLI rigf assert
+  ASSERT_GE(f.size(), 8u) << line;
+  EXPECT_EQ(f[6], "0") << line;
+  EXPECT_EQ(f[7], std::to_string(timeouts)) << line;
 }
 
 TEST(LockrigRun, ProgressOnANonTerminalIsPlainLinesEndingWithEverySessionDone) {

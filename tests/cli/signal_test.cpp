@@ -69,6 +69,30 @@ TEST(LockrigInterrupted, BySigintExits130AndKeepsEveryFinishedSession) {
   expect_aborted_run_kept_its_finished_sessions(SIGINT);
 }
 
+// A dropped ssh session or closed terminal (SIGHUP) stops the run the same way: exit 129.
+TEST(LockrigInterrupted, BySighupExits129AndKeepsEveryFinishedSession) {
+  expect_aborted_run_kept_its_finished_sessions(SIGHUP);
+}
+
+// `lockrig run 2>&1 | head -1`: the reader goes away early. The run must not die of SIGPIPE
+// with the bench unsafe and the run left open; it finishes and closes the run.
+TEST(LockrigInterrupted, AClosedOutputPipeDoesNotKillTheRun) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("journal.db");
+  const Result r = lockrig({"-c",
+                            "\"$0\" run --repeat 20 --seed 4 --db \"$1\" --progress lines 2>&1 | "
+                            "head -n 1 >/dev/null; exit \"${PIPESTATUS[0]}\"",
+                            binary(), db_path},
+                           Spawn{"", "/bin/bash", 120s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << "lockrig's exit code " << r.describe();
+  Db db(db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "completed");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"),
+            db.integer("SELECT sessions_planned FROM runs"));
+  expect_run_ends_in_safe_state(db, load_fixture(source_path(kFixture)));
+}
+
 // runs.exit_code is what an analyst reads later; it must be what the process returned.
 TEST(LockrigInterrupted, BySigtermJournalsTheExitCodeItReturns) {
   TempDir tmp;
