@@ -269,6 +269,12 @@ inline Result lockrig(const std::vector<std::string>& args, const Spawn& opt = {
   return p.wait();
 }
 
+// Runs `script` in bash with $0 = the lockrig binary and $1 = `db_path`, for what only a shell
+// sets up around a run: resource limits, inherited signal dispositions, pipes.
+inline Result lockrig_in_bash(const std::string& script, const std::string& db_path) {
+  return lockrig({"-c", script, binary(), db_path}, Spawn{"", "/bin/bash", 120s});
+}
+
 // Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
 inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

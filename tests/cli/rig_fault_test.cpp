@@ -198,11 +198,10 @@ namespace {
 TEST(LockrigRigFault, AJournalThatFailsMidRunIsARigFaultAndTheRunCanBeResumed) {
   TempDir tmp;
   const std::string db_path = tmp.file("journal.db");
-  const Result r = lockrig({"-c",
-                            "trap '' XFSZ; ulimit -f 600; exec \"$0\" run --db \"$1\" --seed 1 "
-                            "--repeat 100 --progress off -q",
-                            binary(), db_path},
-                           Spawn{"", "/bin/bash", 120s});
+  const Result r = lockrig_in_bash(
+      "trap '' XFSZ; ulimit -f 600; exec \"$0\" run --db \"$1\" --seed 1 --repeat 100 "
+      "--progress off -q",
+      db_path);
   ASSERT_TRUE(r.exited) << "lockrig died instead of handling the journal failure\n" << r.describe();
   EXPECT_EQ(r.exit_code, 3) << r.describe();
   EXPECT_NE(r.err.find("journal failed during the run"), std::string::npos) << r.describe();

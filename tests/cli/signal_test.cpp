@@ -79,11 +79,10 @@ TEST(LockrigInterrupted, BySighupExits129AndKeepsEveryFinishedSession) {
 TEST(LockrigInterrupted, AClosedOutputPipeDoesNotKillTheRun) {
   TempDir tmp;
   const std::string db_path = tmp.file("journal.db");
-  const Result r = lockrig({"-c",
-                            "\"$0\" run --repeat 20 --seed 4 --db \"$1\" --progress lines 2>&1 | "
-                            "head -n 1 >/dev/null; exit \"${PIPESTATUS[0]}\"",
-                            binary(), db_path},
-                           Spawn{"", "/bin/bash", 120s});
+  const Result r = lockrig_in_bash(
+      "\"$0\" run --repeat 20 --seed 4 --db \"$1\" --progress lines 2>&1 | head -n 1 >/dev/null; "
+      "exit \"${PIPESTATUS[0]}\"",
+      db_path);
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << "lockrig's exit code " << r.describe();
   Db db(db_path);
