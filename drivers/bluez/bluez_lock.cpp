@@ -606,9 +606,8 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
                            "lock " + lock_id_ + " via " + adapter_label_ + ": " + a.reason);
           case Verdict::recover_stale:
             if (recovered)
-              throw RigFault("bluetoothd", "lock " + lock_id_ +
-                                               " stays \"in progress\" in BlueZ even after "
-                                               "RemoveDevice and rediscovery");
+              throw RigFault("bluetoothd",
+                             "lock " + lock_id_ + " stays \"in progress\" in BlueZ");
             recovered = true;
             recover_stale_device();
             continue;
@@ -667,7 +666,10 @@ ConnectResult BluezLockLink::connect(Duration timeout) {
       r = connect_until(start + timeout, recovered);
     } catch (const RigFault& e) {
       if (!recovered) throw;
-      throw RigFault(e.component(), std::string(e.what()) + " (after " + kRecoveredStale + ")");
+      const std::string message = e.what();  // "component: message"
+      throw RigFault(e.component(),
+                     message.substr(std::min(message.size(), e.component().size() + 2)) +
+                         " (after RemoveDevice + rediscovery of the stale BlueZ device)");
     }
     // The recovery is worth a line in the journal; on success it rides on the next unlock's
     // detail (the runner journals a successful connect's detail nowhere).

@@ -297,7 +297,11 @@ TEST_F(BluezLock, BlamesBluetoothdWhenItDoesNotAnswerAfterAConnectTimeout) {
 TEST_F(BluezLock, RaisesRigFaultWhenTheDeviceStaysInProgressAfterRecovery) {
   mock().add_lock(kLock, "LR-100 wood-1", {{"always_in_progress", sdbus::Variant(true)}});
   auto link = make_bluez_link(settings());
-  EXPECT_EQ(rig_fault_component([&] { link->connect(3s); }).rfind("bluetoothd", 0), 0u);
+  const std::string fault = rig_fault_component([&] { link->connect(3s); });
+  EXPECT_EQ(fault.rfind("bluetoothd | bluetoothd: lock wood-1 stays", 0), 0u) << fault;
+  EXPECT_NE(fault.find("(after RemoveDevice + rediscovery of the stale BlueZ device)"),
+            std::string::npos)
+      << fault;
 }
 
 TEST_F(BluezLock, RetriesOnceAfterALocalConnectionAbort) {
