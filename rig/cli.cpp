@@ -697,14 +697,26 @@ int cmd_probe(const std::vector<std::string>& args) {
   if (!vm.count("no-ble")) {
     try {
       auto adapters = drivers::bluez::list_ble_adapters();
+      const auto named = [&](const drivers::bluez::BleAdapterInfo& a) {
+        return adapter.empty() || drivers::bluez::names_adapter(a, adapter);
+      };
+      if (!adapter.empty() && std::none_of(adapters.begin(), adapters.end(), named)) {
+        std::vector<std::string> have;
+        for (const auto& a : adapters) have.push_back(a.name + " (" + a.address + ")");
+        throw UsageError("--adapter " + quote(adapter) + ": BlueZ has no such adapter; it has: " +
+                         (have.empty() ? "none" : join(have, ", ")));
+      }
       std::printf("BLE adapters (%zu):\n", adapters.size());
       for (const auto& a : adapters)
         std::printf("  %-6s %s  %s%s%s\n", a.name.c_str(), a.address.c_str(), a.alias.c_str(),
                     a.powered ? "  powered" : "  NOT powered", a.discovering ? ", discovering" : "");
       for (const auto& a : adapters) {
-        if ((!adapter.empty() && a.name != adapter && a.address != adapter) || !a.powered ||
-            scan->count() == 0)
+        if (!named(a) || scan->count() == 0) continue;
+        if (!a.powered) {
+          if (!adapter.empty())
+            std::fprintf(stderr, "%s is not powered: not scanned\n", a.name.c_str());
           continue;
+        }
         std::fprintf(stderr, "scanning with %s for %s...\n", a.name.c_str(),
                      format_duration(*scan).c_str());
         auto devices = drivers::bluez::scan_ble_devices(a.name, *scan);
@@ -716,7 +728,7 @@ int cmd_probe(const std::vector<std::string>& args) {
       }
     } catch (const drivers::RigFault& e) {
       failed = true;
-      std::printf("BLE: unavailable: %s\n", e.what());
+      std::fprintf(stderr, "BLE: unavailable: %s\n", e.what());
     }
   }
   if (!vm.count("no-serial")) {

@@ -33,6 +33,18 @@ std::string printable(const Bytes& raw) {
   return s;
 }
 
+// A call that reads BlueZ's own state failed. Whatever the table says about the error, the lock
+// took no part in it: anything but a rig fault of a named component is bluetoothd's.
+RigFault enumeration_fault(const BluezCallError& e, const std::string& lock_id) {
+  Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
+  const std::string component = a.verdict == Verdict::rig_fault && !a.component.empty()
+                                    ? a.component
+                                    : std::string("bluetoothd");
+  return RigFault(component, "lock " + lock_id + ": " + a.reason);
+}
+
+constexpr char kRecoveredStale[] = "recovered stale BlueZ device: RemoveDevice + rediscovery";
+
 ConnectResult failed(LockOutcome o, std::string detail) {
   ConnectResult r;
   r.outcome = o;
@@ -116,6 +128,8 @@ class BluezLockLink::Port final : public GattPort {
     Attribution a = attribute_bluez_error(e.error(), step);
     if (a.verdict == Verdict::rig_fault)
       throw RigFault(a.component, "lock " + link_.lock_id_ + ": " + a.reason);
+    if (a.verdict == Verdict::lock_outcome && a.outcome == LockOutcome::timeout)
+      link_.check_bluetoothd_answers(step_name(step));
     io.failure = a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error;
     io.detail = a.reason;
   }
@@ -312,10 +326,6 @@ void BluezLockLink::begin_operation() {
 // Rebuilds everything from BlueZ's object tree: after start, after bluetoothd restarted, after
 // the adapter came back. Throws RigFault while the rig's BLE stack is not usable.
 void BluezLockLink::resync() {
-  auto fault_of = [this](const BluezCallError& e) {
-    Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
-    return RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
-  };
   std::optional<std::string> owner;
   ManagedObjects objects;
   try {
@@ -325,7 +335,7 @@ void BluezLockLink::resync() {
                      "bluetoothd is not running (nobody owns org.bluez on the system bus)");
     objects = bus_->managed_objects(config_.bus_timeout);
   } catch (const BluezCallError& e) {
-    throw fault_of(e);
+    throw enumeration_fault(e, lock_id_);
   }
 
   // Nothing is kept until the adapter checks pass: a throw leaves adapter_path_ empty, so the next
@@ -458,7 +468,7 @@ void BluezLockLink::recover_stale_device() {
     bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
                sdbus::ObjectPath(path));
   } catch (const BluezCallError& e) {
-    Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::remove_device);
     if (a.verdict == Verdict::rig_fault)
       throw RigFault(a.component, "adapter " + adapter_label_ + ": removing stale lock " +
                                       lock_id_ + ": " + a.reason);
@@ -470,13 +480,32 @@ void BluezLockLink::recover_stale_device() {
   seen_->services_resolved = false;
 }
 
+// A wait on the lock (Connect, GATT) ran out. That is the lock's timeout unless bluetoothd itself
+// has stopped answering: a hung daemon times out every call, and the first call to notice is
+// usually one on the lock. One cheap local call, on a short timeout, tells the two apart.
+void BluezLockLink::check_bluetoothd_answers(const std::string& what) {
+  if (!bus_ || adapter_path_.empty()) return;
+  const Duration limit = std::min<Duration>(config_.bus_timeout, kLivenessTimeout);
+  try {
+    bus_->call(adapter_path_, kPropertiesIface, "Get", limit, std::string(kAdapterIface),
+               std::string("Powered"));
+  } catch (const BluezCallError& e) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
+    if (a.verdict != Verdict::rig_fault) return;
+    throw RigFault(a.component.empty() ? "bluetoothd" : a.component,
+                   "lock " + lock_id_ + " via " + adapter_label_ + ": " + what +
+                       " timed out, and bluetoothd did not answer a local call (Properties.Get " +
+                       "on the adapter) within " + format_duration(limit) + " either: " +
+                       a.reason);
+  }
+}
+
 std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
   ManagedObjects objects;
   try {
     objects = bus_->managed_objects(config_.bus_timeout);
   } catch (const BluezCallError& e) {
-    Attribution a = attribute_bluez_error(e.error(), BluezStep::enumerate);
-    throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+    throw enumeration_fault(e, lock_id_);
   }
   const std::string prefix = device_path_ + "/";
   std::map<std::string, std::string> services;  // path → uuid
@@ -537,6 +566,8 @@ std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
       if ((a.verdict == Verdict::retry_once || a.verdict == Verdict::recover_stale) &&
           attempt == 0 && Clock::now() < deadline)
         continue;
+      if (a.verdict == Verdict::lock_outcome && a.outcome == LockOutcome::timeout)
+        check_bluetoothd_answers("enabling status notifications");
       disconnect_quietly();
       return failed(a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error,
                     a.reason);
@@ -544,9 +575,8 @@ std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
   }
 }
 
-ConnectResult BluezLockLink::connect_until(SteadyTime deadline) {
+ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered) {
   int local_aborts = 0;
-  bool recovered = false;
   for (;;) {
     raise_if_faulted();
     if (!(seen_->device_present && seen_->connected)) {
@@ -567,6 +597,7 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline) {
           case Verdict::already_done:
             break;
           case Verdict::lock_outcome:
+            if (a.outcome == LockOutcome::timeout) check_bluetoothd_answers("Device1.Connect");
             cancel_connect();
             return failed(a.outcome, a.reason);
           case Verdict::rig_fault:
@@ -575,9 +606,8 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline) {
                            "lock " + lock_id_ + " via " + adapter_label_ + ": " + a.reason);
           case Verdict::recover_stale:
             if (recovered)
-              throw RigFault("bluetoothd", "lock " + lock_id_ +
-                                               " stays \"in progress\" in BlueZ even after "
-                                               "RemoveDevice and rediscovery");
+              throw RigFault("bluetoothd",
+                             "lock " + lock_id_ + " stays \"in progress\" in BlueZ");
             recovered = true;
             recover_stale_device();
             continue;
@@ -602,6 +632,7 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline) {
                     "the link dropped while BlueZ resolved the lock's services");
     }
     if (!seen_->services_resolved) {
+      check_bluetoothd_answers("waiting for the lock's services");
       cancel_connect();
       return failed(LockOutcome::timeout,
                     "connected, but BlueZ did not resolve the lock's services in time");
@@ -630,7 +661,22 @@ ConnectResult BluezLockLink::connect(Duration timeout) {
     r.detail = "already connected";
   } else {
     forget_link();
-    r = connect_until(start + timeout);
+    bool recovered = false;
+    try {
+      r = connect_until(start + timeout, recovered);
+    } catch (const RigFault& e) {
+      if (!recovered) throw;
+      const std::string message = e.what();  // "component: message"
+      throw RigFault(e.component(),
+                     message.substr(std::min(message.size(), e.component().size() + 2)) +
+                         " (after RemoveDevice + rediscovery of the stale BlueZ device)");
+    }
+    // The recovery is worth a line in the journal; on success it rides on the next unlock's
+    // detail (the runner journals a successful connect's detail nowhere).
+    if (recovered) {
+      r.detail = r.detail.empty() ? kRecoveredStale : r.detail + "; " + kRecoveredStale;
+      if (r.outcome == LockOutcome::success) recovery_note_ = kRecoveredStale;
+    }
   }
   r.elapsed = since(start);
   if (!r.rssi_dbm) r.rssi_dbm = seen_->rssi;
@@ -648,6 +694,7 @@ bool BluezLockLink::connected() const {
 }
 
 void BluezLockLink::disconnect() {
+  recovery_note_.clear();
   if (!bus_) return;
   try {
     bus_->dispatch();
@@ -720,6 +767,8 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
     Attribution a = attribute_bluez_error(*write_error, BluezStep::command_write);
     if (a.verdict == Verdict::rig_fault)
       throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
+    if (a.verdict == Verdict::lock_outcome && a.outcome == LockOutcome::timeout)
+      check_bluetoothd_answers("writing the unlock command");
     // Never re-sent: a second unlock command would change what is being measured.
     r.outcome = a.verdict == Verdict::lock_outcome ? a.outcome : LockOutcome::protocol_error;
     r.latency = sent_to(Clock::now());
@@ -729,14 +778,20 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
     r.latency = sent_to(Clock::now());
     r.detail = "the link dropped after the unlock command was sent";
   } else {
-    r.outcome = LockOutcome::timeout;
     r.latency = sent_to(Clock::now());
+    check_bluetoothd_answers(write_done ? "waiting for the status notification"
+                                        : "writing the unlock command");
+    r.outcome = LockOutcome::timeout;
     r.detail = std::string("no status notification answered the command within ") +
                format_duration(timeout) +
                (write_done ? "" : " (the write itself was not acknowledged)");
   }
   if (seen_->skipped > 0)
     r.detail += "; skipped " + std::to_string(seen_->skipped) + " late status notification(s)";
+  if (!recovery_note_.empty()) {
+    r.detail = r.detail.empty() ? recovery_note_ : r.detail + "; " + recovery_note_;
+    recovery_note_.clear();
+  }
   if (r.outcome == LockOutcome::disconnected) forget_link();
   return r;
 }

@@ -19,6 +19,10 @@ class BluezBus;
 
 class BluezLockLink final : public LockLink {
  public:
+  // How long bluetoothd may take to answer the liveness check after a timeout on the lock (at
+  // most bus_timeout): a daemon that cannot answer a property read in this time is hung.
+  static constexpr std::chrono::seconds kLivenessTimeout{1};
+
   // Touches no bus until first used, so building a run never fails on a machine without BlueZ.
   BluezLockLink(std::string lock_id, BluezLockConfig config, std::unique_ptr<LockProfile> profile);
   ~BluezLockLink() override;
@@ -46,7 +50,9 @@ class BluezLockLink final : public LockLink {
   bool may_adopt(const std::string& path) const;
 
   bool find_lock(std::chrono::steady_clock::time_point deadline);
-  ConnectResult connect_until(std::chrono::steady_clock::time_point deadline);
+  // `recovered`: a stale BlueZ device was removed and rediscovered on the way.
+  ConnectResult connect_until(std::chrono::steady_clock::time_point deadline, bool& recovered);
+  void check_bluetoothd_answers(const std::string& what);
   void cancel_connect();
   void recover_stale_device();
   std::optional<ConnectResult> enumerate_gatt();
@@ -69,6 +75,7 @@ class BluezLockLink final : public LockLink {
   std::string status_path_;
   std::map<std::string, std::string> characteristics_;  // uuid → object path, whole device
   bool link_ready_ = false;
+  std::string recovery_note_;  // for the detail of the first unlock on a recovered connection
   std::uint32_t sequence_ = 0;
 };
 

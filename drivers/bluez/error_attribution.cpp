@@ -23,6 +23,11 @@ bool gatt_step(BluezStep s) {
          s == BluezStep::read_value;
 }
 
+// Calls to the adapter object.
+bool adapter_step(BluezStep s) {
+  return s == BluezStep::adapter || s == BluezStep::remove_device;
+}
+
 // Steps where the other end of the wait is the lock, so running out of our deadline is the
 // lock's timeout rather than bluetoothd failing to answer.
 bool over_the_air(BluezStep s) {
@@ -81,6 +86,8 @@ const char* step_name(BluezStep step) {
       return "reading BlueZ objects";
     case BluezStep::adapter:
       return "controlling the adapter";
+    case BluezStep::remove_device:
+      return "removing a device from the adapter";
     case BluezStep::connect:
       return "connecting";
     case BluezStep::notify_setup:
@@ -126,9 +133,12 @@ Attribution attribute_bluez_error(const BluezError& e, BluezStep step) {
     switch (step) {
       case BluezStep::enumerate:
         return fault("bluetoothd", "BlueZ does not export its object tree (" + what + ")");
-      case BluezStep::adapter:
+      case BluezStep::remove_device:
+        // Adapter1.RemoveDevice answers DoesNotExist for a device it no longer holds.
         if (n == "org.bluez.Error.DoesNotExist")
           return verdict(Verdict::already_done, "the device was already removed");
+        return fault("ble-adapter", "the adapter is gone (" + what + ")");
+      case BluezStep::adapter:
         return fault("ble-adapter", "the adapter is gone (" + what + ")");
       case BluezStep::connect:
         return lock(LockOutcome::not_found, "BlueZ no longer knows the lock (" + what + ")");
@@ -148,7 +158,7 @@ Attribution attribute_bluez_error(const BluezError& e, BluezStep step) {
   if (n == "org.bluez.Error.InProgress") {
     if (step == BluezStep::connect)
       return verdict(Verdict::recover_stale, "BlueZ reports an operation in progress for the lock");
-    if (step == BluezStep::adapter || step == BluezStep::disconnect)
+    if (adapter_step(step) || step == BluezStep::disconnect)
       return verdict(Verdict::already_done, "already in progress");
     return verdict(Verdict::retry_once, "BlueZ reports " + doing + " already in progress");
   }
@@ -164,9 +174,15 @@ Attribution attribute_bluez_error(const BluezError& e, BluezStep step) {
     return lock(LockOutcome::rejected, "the lock refused " + doing + " (" + what + ")");
   if (n == "org.bluez.Error.AuthenticationTimeout")
     return lock(LockOutcome::timeout, "the lock did not complete authentication (" + what + ")");
-  if (n == "org.bluez.Error.ConnectionAttemptFailed")
-    return lock(LockOutcome::not_found,
-                "the lock did not answer the connection request (" + what + ")");
+  // An error name of its own (not a Failed message); BlueZ uses it when a link could not be
+  // set up, which on Connect means the lock did not answer.
+  if (n == "org.bluez.Error.ConnectionAttemptFailed") {
+    if (step == BluezStep::connect)
+      return lock(LockOutcome::not_found,
+                  "the lock did not answer the connection request (" + what + ")");
+    if (gatt_step(step))
+      return lock(LockOutcome::protocol_error, "the lock failed " + doing + " (" + what + ")");
+  }
   if (one_of(n, {"org.bluez.Error.NotPermitted", "org.bluez.Error.InvalidValueLength",
                  "org.bluez.Error.InvalidOffset"}) ||
       (n == "org.bluez.Error.NotSupported" && gatt_step(step)))
@@ -184,6 +200,7 @@ Attribution attribute_bluez_error(const BluezError& e, BluezStep step) {
       case BluezStep::connect:
         return failed_on_connect(m, "failure");
       case BluezStep::adapter:
+      case BluezStep::remove_device:
         if (contains(m, "No discovery started")) return verdict(Verdict::already_done, m);
         return fault("ble-adapter", "the adapter failed while " + doing + " (" + m + ")");
       case BluezStep::enumerate:

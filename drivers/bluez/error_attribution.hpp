@@ -14,7 +14,8 @@ namespace lockrig::drivers::bluez {
 // on a characteristic it means the lock dropped the link and BlueZ removed its GATT objects.
 enum class BluezStep {
   enumerate,      // ObjectManager.GetManagedObjects, Properties.Get on BlueZ objects
-  adapter,        // SetDiscoveryFilter, StartDiscovery, StopDiscovery, RemoveDevice
+  adapter,        // SetDiscoveryFilter, StartDiscovery, StopDiscovery
+  remove_device,  // Adapter1.RemoveDevice (DoesNotExist there means: already removed)
   connect,        // Device1.Connect
   notify_setup,   // GattCharacteristic1.StartNotify on the status characteristic
   command_write,  // GattCharacteristic1.WriteValue of the unlock command

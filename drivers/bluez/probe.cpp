@@ -2,7 +2,8 @@
 #include "drivers/bluez/probe.hpp"
 
 #include <algorithm>
-#include <set>
+#include <map>
+#include <optional>
 
 #include "drivers/bluez/bluez_bus.hpp"
 #include "drivers/bluez/bluez_config.hpp"
@@ -16,7 +17,10 @@ namespace {
 
 [[noreturn]] void fail(const BluezCallError& e, BluezStep step) {
   Attribution a = attribute_bluez_error(e.error(), step);
-  throw RigFault(a.component, "probe: " + a.reason);
+  // Reading BlueZ's own state involves no lock: any error there is bluetoothd's unless the table
+  // names another component.
+  const bool named = a.verdict == Verdict::rig_fault && !a.component.empty();
+  throw RigFault(named ? a.component : "bluetoothd", "probe: " + a.reason);
 }
 
 std::vector<BleAdapterInfo> adapters_in(const ManagedObjects& objects) {
@@ -39,6 +43,12 @@ std::vector<BleAdapterInfo> adapters_in(const ManagedObjects& objects) {
 
 }  // namespace
 
+bool names_adapter(const BleAdapterInfo& adapter, const std::string& name_or_address) {
+  if (adapter.name == name_or_address) return true;
+  const auto wanted = normalize_address(name_or_address);
+  return wanted && normalize_address(adapter.address) == wanted;
+}
+
 std::vector<BleAdapterInfo> list_ble_adapters(Duration bus_timeout) {
   BluezBus bus;
   try {
@@ -60,20 +70,31 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
   }
   std::string adapter_path;
   std::vector<std::string> names;
-  const auto wanted_address = normalize_address(adapter);
   for (const auto& info : adapters_in(objects)) {
     names.push_back(info.name);
-    if (info.name == adapter ||
-        (wanted_address && normalize_address(info.address) == wanted_address))
-      adapter_path = "/org/bluez/" + info.name;
+    if (names_adapter(info, adapter)) adapter_path = "/org/bluez/" + info.name;
   }
   if (adapter_path.empty())
     throw RigFault("ble-adapter", "probe: BlueZ has no adapter " + quote(adapter) +
                                       "; it has: " + (names.empty() ? "none" : join(names, ", ")));
 
-  // Devices that showed an advertisement while we listened (a new object, or an RSSI update).
-  std::set<std::string> seen;
+  // What the scan itself reported, from BlueZ's signals: BlueZ drops RSSI (and TxPower) of the
+  // devices it found when the discovery session ends, so what the tree says after StopDiscovery
+  // is not what was on air. A device counts as on air when it appeared or its RSSI changed while
+  // we listened.
+  struct Heard {
+    std::optional<int> rssi;
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> uuids;
+  };
+  std::map<std::string, Heard> heard;
   const std::string prefix = adapter_path + "/";
+  auto note = [&heard](const std::string& path, const Properties& p) {
+    Heard& h = heard[path];
+    if (auto rssi = prop_int(p, "RSSI")) h.rssi = rssi;
+    if (auto name = prop_string(p, "Name")) h.name = name;
+    if (p.count("UUIDs")) h.uuids = prop_strings(p, "UUIDs");
+  };
   bus.subscribe(
       "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded',path='"
       "/'",
@@ -81,7 +102,8 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
         sdbus::ObjectPath path;
         Interfaces ifaces;
         m >> path >> ifaces;
-        if (ifaces.count(kDeviceIface) && path.rfind(prefix, 0) == 0) seen.insert(path);
+        auto d = ifaces.find(kDeviceIface);
+        if (d != ifaces.end() && path.rfind(prefix, 0) == 0) note(path, d->second);
       });
   bus.subscribe(
       "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
@@ -92,7 +114,11 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
         Properties changed;
         m >> iface;
         m >> changed;
-        if (iface == kDeviceIface && changed.count("RSSI")) seen.insert(m.getPath());
+        const std::string path = m.getPath();
+        if (iface != kDeviceIface || path.rfind(prefix, 0) != 0) return;
+        // Only an RSSI update is an advertisement; a name or UUID change of a device not heard
+        // from is kept in case it is (a later RSSI update in the same scan).
+        if (changed.count("RSSI") || heard.count(path)) note(path, changed);
       });
 
   Properties filter{{"Transport", sdbus::Variant(std::string("le"))}};
@@ -107,27 +133,41 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
     if (a.verdict == Verdict::rig_fault) throw RigFault(a.component, "probe: " + a.reason);
   }
   bus.wait_until(std::chrono::steady_clock::now() + duration, [] { return false; });
+  // The tree is read while discovery still runs, so it still carries the RSSI of what was seen.
+  std::optional<BluezCallError> snapshot_error;
+  try {
+    objects = bus.managed_objects(bus_timeout);
+  } catch (const BluezCallError& e) {
+    snapshot_error = e;
+  }
   try {
     bus.call(adapter_path, kAdapterIface, "StopDiscovery", bus_timeout);
-    objects = bus.managed_objects(bus_timeout);
   } catch (const BluezCallError& e) {
     Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
     if (a.verdict == Verdict::rig_fault) throw RigFault(a.component, "probe: " + a.reason);
   }
+  if (snapshot_error) fail(*snapshot_error, BluezStep::enumerate);
+  bus.dispatch();  // signals that arrived with the replies
 
   std::vector<VisibleBleDevice> out;
   for (const auto& [path, ifaces] : objects) {
     auto d = ifaces.find(kDeviceIface);
     if (d == ifaces.end() || path.rfind(prefix, 0) != 0) continue;
     const Properties& p = d->second;
+    const auto h = heard.find(path);
+    const Heard* during = h == heard.end() ? nullptr : &h->second;
     VisibleBleDevice dev;
     dev.address = prop_string(p, "Address").value_or("");
-    dev.name = prop_string(p, "Name").value_or(prop_string(p, "Alias").value_or(""));
+    dev.name = prop_string(p, "Name")
+                   .value_or(during && during->name ? *during->name
+                                                    : prop_string(p, "Alias").value_or(""));
     dev.rssi_dbm = prop_int(p, "RSSI");
+    if (!dev.rssi_dbm && during) dev.rssi_dbm = during->rssi;
     dev.connected = prop_bool(p, "Connected").value_or(false);
-    for (const auto& u : prop_strings(p, "UUIDs"))
-      dev.service_uuids.push_back(normalize_uuid(u).value_or(u));
-    if (!seen.count(path) && !dev.rssi_dbm && !dev.connected) continue;
+    std::vector<std::string> advertised = prop_strings(p, "UUIDs");
+    if (advertised.empty() && during && during->uuids) advertised = *during->uuids;
+    for (const auto& u : advertised) dev.service_uuids.push_back(normalize_uuid(u).value_or(u));
+    if (!during && !dev.rssi_dbm && !dev.connected) continue;
     if (!uuids.empty() && std::none_of(uuids.begin(), uuids.end(), [&](const std::string& u) {
           return std::find(dev.service_uuids.begin(), dev.service_uuids.end(), u) !=
                  dev.service_uuids.end();

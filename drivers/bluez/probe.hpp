@@ -30,6 +30,9 @@ struct VisibleBleDevice {
 // Adapters in BlueZ's object tree, sorted by name.
 std::vector<BleAdapterInfo> list_ble_adapters(Duration bus_timeout = std::chrono::seconds(5));
 
+// Whether `name_or_address` ("hci0", or the adapter's address in any case) names `adapter`.
+bool names_adapter(const BleAdapterInfo& adapter, const std::string& name_or_address);
+
 // Runs LE discovery on `adapter` (name or address) for `duration` and returns the devices seen
 // during it or currently connected, strongest signal first. `service_uuids` narrows the scan the
 // way the driver's match_service does (empty: every LE device).

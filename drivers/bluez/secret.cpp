@@ -1,17 +1,51 @@
 // Loading of profile secrets; error messages name the source, never the value.
 #include "drivers/bluez/secret.hpp"
 
-#include <cctype>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "drivers/command/process.hpp"
 #include "rig/text.hpp"
 
 namespace lockrig::drivers::bluez {
 
 namespace {
+
+// The file's text, or the OS's reason it cannot be read.
+std::optional<std::string> read_text(const std::filesystem::path& path, std::string& why) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+bool blank(const std::string& text) {
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) return false;
+  return true;
+}
 
 std::optional<std::vector<std::uint8_t>> decode_hex_text(const std::string& text) {
   std::string digits;
@@ -45,20 +79,22 @@ std::optional<Secret> Secret::from_settings(const Settings& block) {
     if (path.is_relative() && !block.file().empty())
       path = std::filesystem::path(block.file()).parent_path() / path;
     source = "file " + quote(path.string());
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(where, "cannot read the lock key from " + source);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    text = buf.str();
+    std::string why;
+    auto read = read_text(path, why);
+    if (!read) throw ConfigError(where, "cannot read the lock key from " + source + ": " + why);
+    text = std::move(*read);
   } else {
     const std::string name = block.require_string("key_env");
     where = block.where("key_env");
     source = "environment variable " + name;
+    // The secret stays with the rig: no harness or version command the rig starts inherits it.
+    command::withhold_from_children(name);
     const char* value = std::getenv(name.c_str());
     if (value == nullptr)
       throw ConfigError(where, "the lock key is not set: " + source + " is unset");
     text = value;
   }
+  if (blank(text)) throw ConfigError(where, "the lock key in " + source + " is empty");
   auto bytes = decode_hex_text(text);
   if (!bytes)
     throw ConfigError(where,

@@ -17,6 +17,7 @@ class Secret {
   // Reads `key_file:` (hex text; relative paths are relative to the fixture) or `key_env:`
   // (hex in that variable) from `block`. nullopt when neither key is present. ConfigError when
   // both are, or the source is missing, unreadable, empty or not hex — never quoting the content.
+  // A `key_env` variable is withheld from every program the rig starts (command::run_process).
   static std::optional<Secret> from_settings(const Settings& block);
 
   Secret(std::vector<std::uint8_t> bytes, std::string source)

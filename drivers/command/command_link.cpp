@@ -20,6 +20,22 @@ constexpr const char* kKeys[] = {"program",        "version_command", "advertisi
                                  "overrun_grace",  "on_overrun",      "term_grace",
                                  "version_timeout"};
 
+// For a program written as one string with spaces (`program: "./harness.sh unlock"`): how to
+// write it as the list it must be, since there is no shell to split it.
+std::string list_hint(const Settings& s, const std::string& key, const std::string& name) {
+  const YAML::Node node = s.node()[key];
+  if (!node.IsScalar() || name.find_first_of(" \t") == std::string::npos) return "";
+  std::vector<std::string> words;
+  std::size_t at = 0;
+  while ((at = name.find_first_not_of(" \t", at)) != std::string::npos) {
+    const std::size_t end = name.find_first_of(" \t", at);
+    words.push_back(name.substr(at, end == std::string::npos ? end : end - at));
+    at = end;
+  }
+  return "; " + key + " is one string here, but it is run without a shell: write it as a list, " +
+         "e.g. " + key + ": [" + join(words, ", ") + "]";
+}
+
 // A program is named by path (relative paths are relative to the fixture) or looked up in PATH.
 std::string resolve_program(const std::string& name, const Settings& s, const std::string& key) {
   namespace fs = std::filesystem;
@@ -27,9 +43,9 @@ std::string resolve_program(const std::string& name, const Settings& s, const st
     fs::path p = name;
     if (p.is_relative() && !s.file().empty()) p = fs::path(s.file()).parent_path() / p;
     if (::access(p.c_str(), X_OK) != 0)
-      throw ConfigError(s.where(key), key + " program " + quote(p.string()) +
+      throw ConfigError(s.where(key), key + ": " + quote(p.string()) +
                                           " is not an executable file (" + std::strerror(errno) +
-                                          ")");
+                                          ")" + list_hint(s, key, name));
     return p.string();
   }
   const char* path_env = std::getenv("PATH");
@@ -44,7 +60,8 @@ std::string resolve_program(const std::string& name, const Settings& s, const st
     if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return name;
     start = end + 1;
   }
-  throw ConfigError(s.where(key), key + " program " + quote(name) + " is not in PATH");
+  throw ConfigError(s.where(key),
+                    key + ": " + quote(name) + " is not in PATH" + list_hint(s, key, name));
 }
 
 std::optional<std::vector<std::string>> argv_from(const Settings& lock, const Settings& shared,

@@ -10,8 +10,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
+
+extern char** environ;
 
 namespace lockrig::drivers::command {
 
@@ -43,7 +47,30 @@ struct Pipe {
   }
 };
 
-[[noreturn]] void exec_child(char* const* argv, int out_fd, int err_fd, int report_fd) {
+std::mutex withheld_mutex;
+std::set<std::string>& withheld() {
+  static std::set<std::string> names;
+  return names;
+}
+
+// The rig's environment minus the withheld variables, as execvpe wants it. The pointers refer to
+// `environ`'s strings, which live as long as nobody calls setenv/unsetenv (the rig does not while
+// programs run).
+std::vector<char*> child_environment() {
+  std::lock_guard<std::mutex> lock(withheld_mutex);
+  std::vector<char*> env;
+  for (char** e = environ; e && *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    const std::string name =
+        eq ? std::string(*e, static_cast<std::size_t>(eq - *e)) : std::string(*e);
+    if (!withheld().count(name)) env.push_back(*e);
+  }
+  env.push_back(nullptr);
+  return env;
+}
+
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int out_fd, int err_fd,
+                             int report_fd) {
   ::setpgid(0, 0);
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd >= 0) ::dup2(null_fd, 0);
@@ -58,7 +85,7 @@ struct Pipe {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   // Descriptors the rig holds (journal, sockets) must not leak into the harness.
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  ::execvp(argv[0], argv);
+  ::execvpe(argv[0], argv, envp);
   int e = errno;
   ssize_t ignored = ::write(report_fd, &e, sizeof e);
   (void)ignored;
@@ -87,6 +114,11 @@ bool drain(int& fd, std::string& sink, std::size_t limit, bool keep_tail, bool* 
 
 }  // namespace
 
+void withhold_from_children(const std::string& variable) {
+  std::lock_guard<std::mutex> lock(withheld_mutex);
+  withheld().insert(variable);
+}
+
 std::string signal_name(int signal) {
   const char* abbrev = ::sigabbrev_np(signal);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
@@ -102,13 +134,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  std::vector<char*> envp = child_environment();
 
   Pipe out, err, report;
   const auto start = Clock::now();
   const auto deadline = start + options.timeout;
   pid_t pid = ::fork();
   if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid == 0) exec_child(cargv.data(), out.write, err.write, report.write);
+  if (pid == 0) exec_child(cargv.data(), envp.data(), out.write, err.write, report.write);
 
   ::setpgid(pid, pid);  // also here: the parent may signal the group before the child ran setpgid
   result.pid = pid;

@@ -40,6 +40,11 @@ struct ProcessResult {
 // failures; std::system_error only when the rig cannot create pipes or processes.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options);
 
+// Environment variables no program started by run_process inherits: lock secrets named by a
+// fixture's `key_env` (registered while the fixture is validated, before any program runs). The
+// rig keeps them in its own environment. Thread-safe.
+void withhold_from_children(const std::string& variable);
+
 // "SIGSEGV", "SIGKILL", or "signal 42".
 std::string signal_name(int signal);
 

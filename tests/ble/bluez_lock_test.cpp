@@ -263,13 +263,45 @@ TEST_F(BluezLock, RecoversADeviceStuckInProgressByRemovingAndRediscoveringIt) {
   auto s = mock().stats(kLock);
   EXPECT_EQ(s["remove"], 1);
   EXPECT_EQ(s["connect"], 2);
-  EXPECT_EQ(link->unlock(2s).outcome, LockOutcome::success);
+  // The recovery is said in the connection's detail and in the first unlock's (which the runner
+  // journals), and only there.
+  EXPECT_NE(r.detail.find("recovered stale BlueZ device"), std::string::npos) << r.detail;
+  auto first = link->unlock(2s);
+  EXPECT_EQ(first.outcome, LockOutcome::success);
+  EXPECT_NE(first.detail.find("recovered stale BlueZ device: RemoveDevice + rediscovery"),
+            std::string::npos)
+      << first.detail;
+  auto second = link->unlock(2s);
+  EXPECT_EQ(second.outcome, LockOutcome::success);
+  EXPECT_EQ(second.detail.find("recovered"), std::string::npos) << second.detail;
+}
+
+TEST_F(BluezLock, SaysNothingOfARecoveryAfterAPlainConnection) {
+  auto link = connected_link();
+  auto r = link->unlock(2s);
+  EXPECT_EQ(r.outcome, LockOutcome::success);
+  EXPECT_EQ(r.detail.find("recovered"), std::string::npos) << r.detail;
+}
+
+// bluetoothd busy in a blocking call answers nothing: the Connect that times out is not the lock's
+// timeout, because the daemon does not answer a local property read either.
+TEST_F(BluezLock, BlamesBluetoothdWhenItDoesNotAnswerAfterAConnectTimeout) {
+  mock().add_lock(kLock, "LR-100 wood-1", {{"connect_delay_ms", sdbus::Variant(2500)}});
+  auto link = make_bluez_link(settings());
+  const std::string fault = rig_fault_component([&] { link->connect(500ms); });
+  EXPECT_EQ(fault.rfind("bluetoothd", 0), 0u) << fault;
+  EXPECT_NE(fault.find("did not answer a local call"), std::string::npos) << fault;
+  EXPECT_NE(fault.find("Device1.Connect timed out"), std::string::npos) << fault;
 }
 
 TEST_F(BluezLock, RaisesRigFaultWhenTheDeviceStaysInProgressAfterRecovery) {
   mock().add_lock(kLock, "LR-100 wood-1", {{"always_in_progress", sdbus::Variant(true)}});
   auto link = make_bluez_link(settings());
-  EXPECT_EQ(rig_fault_component([&] { link->connect(3s); }).rfind("bluetoothd", 0), 0u);
+  const std::string fault = rig_fault_component([&] { link->connect(3s); });
+  EXPECT_EQ(fault.rfind("bluetoothd | bluetoothd: lock wood-1 stays", 0), 0u) << fault;
+  EXPECT_NE(fault.find("(after RemoveDevice + rediscovery of the stale BlueZ device)"),
+            std::string::npos)
+      << fault;
 }
 
 TEST_F(BluezLock, RetriesOnceAfterALocalConnectionAbort) {

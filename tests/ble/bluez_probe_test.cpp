@@ -47,6 +47,27 @@ TEST(BluezProbe, ScanListsDevicesOnAirStrongestFirstWithTheirServices) {
   EXPECT_EQ(locks_only[0].address, "C4:7C:8D:6A:12:0F");
 }
 
+// BlueZ invalidates the RSSI of what a discovery session found when it ends (the mock does too):
+// the probe reports what it heard during the scan, not the tree after StopDiscovery.
+TEST(BluezProbe, ReportsTheRssiHeardDuringTheScanThoughBlueZDropsItWhenDiscoveryStops) {
+  BluezMock mock;
+  mock.add_adapter("hci0");
+  mock.add_lock("C4:7C:8D:6A:12:0F", "LR-100 wood-1", {{"rssi", sdbus::Variant(-52)}});
+  auto devices = scan_ble_devices("hci0", 200ms);
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].rssi_dbm, -52);
+
+  auto bus = sdbus::createSystemBusConnection();
+  auto device = sdbus::createProxy(*bus, "org.bluez", "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F");
+  std::map<std::string, sdbus::Variant> props;
+  device->callMethod("GetAll")
+      .onInterface("org.freedesktop.DBus.Properties")
+      .withArguments(std::string("org.bluez.Device1"))
+      .storeResultsTo(props);
+  EXPECT_EQ(props.count("RSSI"), 0u) << "the mock no longer drops RSSI at StopDiscovery";
+  EXPECT_EQ(props.count("Address"), 1u);
+}
+
 TEST(BluezProbe, ScanRaisesRigFaultForAnUnknownAdapter) {
   BluezMock mock;
   mock.add_adapter("hci0");

@@ -50,6 +50,7 @@ DEFAULT_KNOBS = {
     'connect_error': '',          # 'org.bluez.Error.Failed: le-connection-abort-by-local'
     'connect_error_count': 0,     # how many Connect calls fail with connect_error
     'stuck_in_progress': False,   # Connect answers InProgress until the device is removed
+    'stuck_from_connect': 0,      # n > 0: stuck_in_progress starts at the n-th Connect call
     'always_in_progress': False,  # ... even after that
     'notify_error': '',
     'write_error': '',            # 'org.bluez.Error.NotAuthorized: ...'
@@ -218,6 +219,8 @@ def _drop_link(lock):
 def _connect(device):
     lock = _lock_at(device.path)
     lock.stats['connect'] += 1
+    if lock.stats['connect'] == lock.knobs['stuck_from_connect']:
+        lock.stuck = True
     if lock.knobs['always_in_progress'] or lock.stuck:
         raise dbus.exceptions.DBusException('Operation already in progress', name='org.bluez.Error.InProgress')
     if lock.connect_errors_left > 0:
@@ -320,7 +323,11 @@ def _appear(lock):
         ])
         lock.present = True
     uuids = [LOCK_SERVICE] if lock.knobs['advertise_service'] else []
-    mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+    device = mockobject.objects[lock.path]
+    # A fresh advertisement brings RSSI back after a discovery session dropped it; the mock's
+    # UpdateProperties only changes properties that exist.
+    device.props[DEVICE].setdefault('RSSI', dbus.Int16(0, variant_level=1))
+    device.UpdateProperties(DEVICE, {
         'RSSI': dbus.Int16(lock.knobs['rssi'], variant_level=1),
         'UUIDs': dbus.Array(uuids, signature='s', variant_level=1),
     })
@@ -332,6 +339,25 @@ def _start_discovery(adapter):
     for lock in _locks().values():
         if lock.adapter == name and lock.in_range:
             _later(lock.knobs['discover_delay_ms'], lambda lock=lock: _appear(lock))
+
+
+def _stop_discovery(adapter):
+    """As BlueZ does when a discovery session ends (src/adapter.c, discovery_cleanup): the RSSI
+    and TxPower of the devices it found are invalidated, so the object tree after StopDiscovery
+    no longer says what was on air."""
+    bluez5.StopDiscovery(adapter)
+    prefix = adapter.path + '/'
+    for path, obj in list(mockobject.objects.items()):
+        if not path.startswith(prefix) or DEVICE not in obj.props:
+            continue
+        props = obj.props[DEVICE]
+        dropped = [k for k in ('RSSI', 'TxPower') if k in props]
+        if not dropped:
+            continue
+        for k in dropped:
+            del props[k]
+        obj.EmitSignal(PROPERTIES, 'PropertiesChanged', 'sa{sv}as',
+                       [DEVICE, dbus.Dictionary({}, signature='sv'), dropped])
 
 
 def _remove_device(adapter, path):
@@ -352,6 +378,7 @@ def add_adapter(root, name):
     path = root.AddAdapter(name, 'lockrig-rig')
     mockobject.objects[path].AddMethods(ADAPTER, [
         ('StartDiscovery', '', '', _start_discovery),
+        ('StopDiscovery', '', '', _stop_discovery),
         ('RemoveDevice', 'o', '', _remove_device),
     ])
     return path

@@ -246,7 +246,9 @@ TEST_F(LockrigRunBle, HappyPathJournalsSessionsWithFirmwareReadFromTheLock) {
 // ---- 2. failure classes: lock outcomes ------------------------------------------------------
 
 struct LockFailure {
+  std::string name;
   std::string outcome;  // the bucket the journal must show
+  std::string phase;    // where the attempt fails: "unlock" (command sent) or "connect"
   // What the mock lock does. Built when the test runs: an sdbus::Variant held in a static
   // parameter would outlive libsdbus-c++ and crash the binary at exit.
   std::function<Knobs()> knobs;
@@ -254,7 +256,7 @@ struct LockFailure {
 };
 
 void PrintTo(const LockFailure& f, std::ostream* os) {
-  *os << f.outcome;
+  *os << f.name;
 }
 
 class LockrigRunBleLockFailure : public LockrigRunBle,
@@ -278,8 +280,9 @@ TEST_P(LockrigRunBleLockFailure, LandsInItsOwnBucketAndFailsTheSessionAgainstThe
 
   Db db(db_path());
   EXPECT_EQ(db.text("SELECT status FROM runs"), "completed");
-  EXPECT_EQ(db.text("SELECT firmware FROM run_locks WHERE " + of_lock(kWood.id)),
-            kWoodDis.firmware);
+  // A lock that cannot be connected to cannot tell its firmware either; none is invented.
+  EXPECT_EQ(db.text("SELECT coalesce(firmware, '') FROM run_locks WHERE " + of_lock(kWood.id)),
+            p.phase == "unlock" ? kWoodDis.firmware : "");
   EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE " + of_lock(kWood.id)), 3);
   const auto sessions =
       db.table("SELECT result, outcome, attempts, sli_eligible, sli_success FROM sessions WHERE " +
@@ -294,8 +297,9 @@ TEST_P(LockrigRunBleLockFailure, LandsInItsOwnBucketAndFailsTheSessionAgainstThe
   for (const auto& a : attempts) {
     EXPECT_EQ(a[0], p.outcome) << a[5];
     EXPECT_EQ(a[1], "lock") << a[5];
-    EXPECT_EQ(a[2], "unlock") << a[5];
-    EXPECT_EQ(a[3], "1") << a[5];  // the command was sent: the wait for its answer is measured
+    EXPECT_EQ(a[2], p.phase) << a[5];
+    // Sent commands have their wait measured; a connection that failed sent none.
+    EXPECT_EQ(a[3], p.phase == "unlock" ? "1" : "0") << a[5];
     EXPECT_EQ(a[4], "1") << a[5];
   }
   // The healthy lock on the same adapter is untouched by its neighbour's failures.
@@ -341,29 +345,29 @@ TEST_P(LockrigRunBleLockFailure, ExpectedOutcomePassesAsAnAssertion) {
   expect_journal_invariants(db);
 }
 
+Knobs reply(const std::string& how) {
+  return Knobs{{"reply", sdbus::Variant(how)}};
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Classes, LockrigRunBleLockFailure,
-    ::testing::Values(LockFailure{"rejected",
-                                  [] {
-                                    return Knobs{{"reply", sdbus::Variant(std::string("reject"))}};
-                                  },
-                                  "3s"},
-                      LockFailure{"timeout",
-                                  [] {
-                                    return Knobs{{"reply", sdbus::Variant(std::string("none"))}};
-                                  },
-                                  "1200ms"},
-                      LockFailure{"disconnected",
-                                  [] {
-                                    return Knobs{{"disconnect_on_write", sdbus::Variant(true)}};
-                                  },
-                                  "3s"},
-                      LockFailure{"protocol_error",
-                                  [] {
-                                    return Knobs{{"reply", sdbus::Variant(std::string("garbage"))}};
-                                  },
-                                  "3s"}),
-    [](const ::testing::TestParamInfo<LockFailure>& info) { return info.param.outcome; });
+    ::testing::Values(
+        LockFailure{"rejected", "rejected", "unlock", [] { return reply("reject"); }, "3s"},
+        LockFailure{"timeout", "timeout", "unlock", [] { return reply("none"); }, "1200ms"},
+        LockFailure{"disconnected", "disconnected", "unlock",
+                    [] { return Knobs{{"disconnect_on_write", sdbus::Variant(true)}}; }, "3s"},
+        LockFailure{"protocol_error", "protocol_error", "unlock",
+                    [] { return reply("garbage"); }, "3s"},
+        // The lock refuses to enable notifications on its status characteristic (it wants
+        // pairing first): the lock's refusal, found while connecting.
+        LockFailure{"notify_refused", "rejected", "connect",
+                    [] {
+                      return Knobs{{"notify_error",
+                                    sdbus::Variant(std::string(
+                                        "org.bluez.Error.NotAuthorized: Not Authorized"))}};
+                    },
+                    "3s"}),
+    [](const ::testing::TestParamInfo<LockFailure>& info) { return info.param.name; });
 
 // ---- 2b. vanished lock, and 3. recovery after it reappears ------------------------------------
 
@@ -545,7 +549,36 @@ INSTANTIATE_TEST_SUITE_P(
         StackFault{"AdapterRemoved", "ble-adapter", [](BluezMock& m) { m.remove_adapter("hci0"); }},
         StackFault{"AdapterPoweredOff", "ble-adapter",
                    [](BluezMock& m) { m.power_adapter(false, "hci0"); }},
-        StackFault{"BluetoothdKilled", "bluetoothd", [](BluezMock& m) { m.kill_bluetoothd(); }}),
+        StackFault{"BluetoothdKilled", "bluetoothd", [](BluezMock& m) { m.kill_bluetoothd(); }},
+        // Connect keeps answering InProgress, even after RemoveDevice and rediscovery.
+        StackFault{"AlwaysInProgress", "bluetoothd",
+                   [](BluezMock& m) {
+                     m.set_knobs(kWood.address, {{"always_in_progress", sdbus::Variant(true)}});
+                   }},
+        // Our controller aborts the connection attempt again and again while the lock advertises.
+        StackFault{"LocalAbortsRepeat", "ble-adapter",
+                   [](BluezMock& m) {
+                     m.set_knobs(kWood.address,
+                                 {{"connect_error", sdbus::Variant(std::string(
+                                                        "org.bluez.Error.Failed: "
+                                                        "le-connection-abort-by-local"))},
+                                  {"connect_error_count", sdbus::Variant(1000)}});
+                   }},
+        StackFault{"NotReady", "ble-adapter",
+                   [](BluezMock& m) {
+                     m.set_knobs(kWood.address,
+                                 {{"connect_error", sdbus::Variant(std::string(
+                                                        "org.bluez.Error.NotReady: Resource Not "
+                                                        "Ready"))},
+                                  {"connect_error_count", sdbus::Variant(1000)}});
+                   }},
+        // bluetoothd blocks in a call for 8 s (the mock's Connect sleeps, holding the daemon):
+        // the Connect that times out on it is a rig fault from the first session on, not a lock
+        // timeout.
+        StackFault{"BluetoothdHung", "bluetoothd",
+                   [](BluezMock& m) {
+                     m.set_knobs(kWood.address, {{"connect_delay_ms", sdbus::Variant(8000)}});
+                   }}),
     [](const ::testing::TestParamInfo<StackFault>& info) { return info.param.name; });
 
 // The adapter is gone before the run starts: identity is unreadable (journaled as a rig fault),
@@ -580,6 +613,39 @@ TEST_F(LockrigRunBle, AdapterGoneBeforeTheRunAbortsWithExit3AndBlamesNoLock) {
   expect_journal_invariants(db);
 }
 
+// ---- 3b. stale BlueZ state --------------------------------------------------------------------
+
+// BlueZ holds a stuck connection attempt for the lock when the first session connects: the
+// driver removes and rediscovers the device, the session passes, and the journal says so.
+TEST_F(LockrigRunBle, RecoveryFromAStuckInProgressDevicePassesAndIsJournaled) {
+  // Connect #1 reads the identity; #2, the first session's, finds the device stuck.
+  add_lock(kWood, dis_knobs(kWoodDis, {{"stuck_from_connect", sdbus::Variant(2)}}));
+  const std::string fx = write_fixture({kWood}, "abort", false);
+  const std::string sc = write_scenario(
+      "everyday", "name: everyday\nrepeat: 3\nsteps:\n  - unlock: {expect: success, within: 3s}\n");
+  const Result r = run(fx, sc, db_path());
+  ASSERT_TRUE(r.exited) << r.describe();
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+
+  Db db(db_path());
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE result = 'pass' AND outcome = "
+                       "'success' AND attempts = 1"),
+            3);
+  std::string details;
+  for (const auto& d : db.column("SELECT detail FROM attempts")) details += " | " + d;
+  // The first session's attempt, and only it, says the device was recovered.
+  EXPECT_EQ(db.column("SELECT a.detail LIKE 'status 81 % matches %; recovered stale BlueZ device: "
+                      "RemoveDevice + rediscovery' FROM attempts a JOIN sessions s ON s.id = "
+                      "a.session_id ORDER BY s.started_ns"),
+            (std::vector<std::string>{"1", "0", "0"}))
+      << details;
+  const auto stats = mock().stats(kWood.address);
+  EXPECT_EQ(stats.at("remove"), 1);
+  EXPECT_EQ(stats.at("connect"), 5);  // identity, the stuck attempt, and one per session
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'rig_fault'"), 0);
+  expect_journal_invariants(db);
+}
+
 // ---- 4. probe --------------------------------------------------------------------------------
 
 TEST_F(LockrigRunBle, ProbeListsTheAdapterAndTheLockOnAir) {
@@ -598,6 +664,38 @@ TEST_F(LockrigRunBle, ProbeListsTheAdapterAndTheLockOnAir) {
   EXPECT_NE(line.find(kWood.name), std::string::npos) << line;
   EXPECT_NE(line.find("-48"), std::string::npos) << line;
   EXPECT_NE(line.find("0000fff0-0000-1000-8000-00805f9b34fb"), std::string::npos) << line;
+}
+
+// An adapter BlueZ does not have is a usage error naming the ones it has, with nothing scanned.
+TEST_F(LockrigRunBle, ProbeWithAnUnknownAdapterIsAUsageErrorNamingTheAdapters) {
+  const Result r =
+      cli_test::lockrig({"probe", "--adapter", "hci9", "--no-serial"}, Spawn{"", "", 30s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_NE(r.err.find("hci9"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("hci0 (00:01:02:03:04:05)"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.out.find("BLE"), std::string::npos) << r.describe();
+}
+
+// The adapter may also be named by its address, in any case.
+TEST_F(LockrigRunBle, ProbeScansWithTheAdapterNamedByItsAddress) {
+  add_lock(kWood, {{"present", sdbus::Variant(false)}, {"rssi", sdbus::Variant(-48)}});
+  const Result r = cli_test::lockrig(
+      {"probe", "--adapter", "00:01:02:03:04:05", "--scan", "300ms", "--no-serial"},
+      Spawn{"", "", 30s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("BLE devices seen by hci0 (1):"), std::string::npos) << r.describe();
+}
+
+// BLE being unusable is a diagnosis on stderr (exit 3), not a line of the listing on stdout.
+TEST_F(LockrigRunBle, ProbeReportsAnUnavailableBleStackOnStderr) {
+  mock().kill_bluetoothd();
+  const Result r = cli_test::lockrig({"probe", "--no-serial"}, Spawn{"", "", 30s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("BLE: unavailable"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.out.find("unavailable"), std::string::npos) << r.describe();
 }
 
 }  // namespace

@@ -103,6 +103,52 @@ TEST(CommandConfig, RequiresAProgramThatExists) {
   EXPECT_EQ(validate_error("command", "program: [true, \"{lock_id}\"]"), "");
 }
 
+TEST(CommandConfig, SaysOnceWhatIsWrongWithAProgramAndHintsAtTheListForm) {
+  const std::string e = validate_error("command", "program: \"./harness.sh unlock\"");
+  EXPECT_NE(e.find("program: \"./harness.sh unlock\" is not an executable file"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("program program"), std::string::npos) << e;
+  EXPECT_NE(e.find("without a shell"), std::string::npos) << e;
+  EXPECT_NE(e.find("program: [./harness.sh, unlock]"), std::string::npos) << e;
+  const std::string in_path = validate_error("command", "program: \"app-harness-xyz unlock\"");
+  EXPECT_NE(in_path.find("program: [app-harness-xyz, unlock]"), std::string::npos) << in_path;
+  // A list is already the right form: no hint.
+  const std::string listed = validate_error("command", "program: [./missing.sh, unlock]");
+  EXPECT_NE(listed.find("not an executable file"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("without a shell"), std::string::npos) << listed;
+}
+
+const char* kKeyedProfile = R"(
+profile:
+  service: fff0
+  command: fff1
+  status: fff2
+  unlock: "01 {seq} {key} 55"
+  success: "81 {seq} 00"
+)";
+
+TEST(BluezSecret, SaysAnEmptyKeyIsEmpty) {
+  ::setenv("LOCKRIG_TEST_EMPTY_KEY", "", 1);
+  const std::string e =
+      validate_error("bluez", std::string("address: C4:7C:8D:6A:12:0F") + kKeyedProfile +
+                                  "  key_env: LOCKRIG_TEST_EMPTY_KEY\n");
+  EXPECT_NE(e.find("environment variable LOCKRIG_TEST_EMPTY_KEY is empty"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("hex digits"), std::string::npos) << e;
+  ::unsetenv("LOCKRIG_TEST_EMPTY_KEY");
+}
+
+TEST(BluezSecret, GivesTheOsReasonAKeyFileCannotBeRead) {
+  const std::string missing =
+      validate_error("bluez", std::string("address: C4:7C:8D:6A:12:0F") + kKeyedProfile +
+                                  "  key_file: /nonexistent/lockrig/wood-1.key\n");
+  EXPECT_NE(missing.find("No such file or directory"), std::string::npos) << missing;
+  const std::string dir = validate_error(
+      "bluez", std::string("address: C4:7C:8D:6A:12:0F") + kKeyedProfile + "  key_file: /tmp\n");
+  EXPECT_NE(dir.find("Is a directory"), std::string::npos) << dir;
+}
+
 TEST(CommandConfig, TakesDefaultsFromTheFixtureBlockAndChecksOnOverrun) {
   EXPECT_EQ(validate_error("command", "{}", "program: [true]\nversion_command: [echo, 1.0]"), "");
   EXPECT_NE(

@@ -46,7 +46,13 @@ TEST(ErrorAttribution, ReadsDoesNotExistByTheObjectItWasSentTo) {
   expect_lock(on(BluezStep::command_write, "org.freedesktop.DBus.Error.UnknownObject"),
               LockOutcome::disconnected);
   expect_fault(on(BluezStep::adapter, "org.freedesktop.DBus.Error.UnknownObject"), "ble-adapter");
-  EXPECT_EQ(on(BluezStep::adapter, "org.bluez.Error.DoesNotExist").verdict, Verdict::already_done);
+  // Only RemoveDevice answers DoesNotExist for a device it no longer holds; from any other
+  // adapter call it means the adapter is not what the driver thinks.
+  EXPECT_EQ(on(BluezStep::remove_device, "org.bluez.Error.DoesNotExist").verdict,
+            Verdict::already_done);
+  expect_fault(on(BluezStep::adapter, "org.bluez.Error.DoesNotExist"), "ble-adapter");
+  expect_fault(on(BluezStep::remove_device, "org.freedesktop.DBus.Error.UnknownObject"),
+               "ble-adapter");
   EXPECT_EQ(on(BluezStep::disconnect, "org.freedesktop.DBus.Error.UnknownObject").verdict,
             Verdict::already_done);
 }
@@ -92,6 +98,26 @@ TEST(ErrorAttribution, MapsConnectionFailuresTheLockCausedToLockOutcomes) {
               LockOutcome::protocol_error);
   expect_lock(on(BluezStep::connect, "org.bluez.Error.ConnectionAttemptFailed"),
               LockOutcome::not_found);
+}
+
+// ConnectionAttemptFailed is an error name of its own, not a Failed message.
+TEST(ErrorAttribution, ReadsConnectionAttemptFailedAsAnErrorNameByStep) {
+  expect_lock(on(BluezStep::connect, "org.bluez.Error.ConnectionAttemptFailed", "Page Timeout"),
+              LockOutcome::not_found);
+  expect_lock(on(BluezStep::read_value, "org.bluez.Error.ConnectionAttemptFailed"),
+              LockOutcome::protocol_error);
+  expect_fault(on(BluezStep::adapter, "org.bluez.Error.ConnectionAttemptFailed"), "bluetoothd");
+  // As a Failed message it is nothing the table knows: investigate.
+  expect_fault(on(BluezStep::connect, "org.bluez.Error.Failed", "ConnectionAttemptFailed"),
+               "bluetoothd");
+}
+
+TEST(ErrorAttribution, BlamesTheAdapterForNotSupportedOutsideGatt) {
+  expect_fault(on(BluezStep::adapter, "org.bluez.Error.NotSupported"), "ble-adapter");
+  expect_fault(on(BluezStep::connect, "org.bluez.Error.NotSupported"), "ble-adapter");
+  expect_fault(on(BluezStep::remove_device, "org.bluez.Error.NotSupported"), "ble-adapter");
+  expect_lock(on(BluezStep::command_write, "org.bluez.Error.NotSupported"),
+              LockOutcome::protocol_error);
 }
 
 TEST(ErrorAttribution, MapsLocalConnectionFailuresToTheAdapter) {

@@ -4,8 +4,10 @@
 #include <signal.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "drivers/bluez/register.hpp"
 #include "drivers/command/command_link.hpp"
 #include "drivers/command/process.hpp"
 #include "drivers/rig_fault.hpp"
@@ -67,6 +69,51 @@ TEST(CommandLink, ReportsTheOutcomeLatencyAndDetailTheHarnessPrints) {
   EXPECT_EQ(r.outcome, LockOutcome::success);
   EXPECT_DOUBLE_EQ(to_ms(r.latency), 812.5);
   EXPECT_EQ(r.detail, "unlocked via app");
+}
+
+// A fixture's BLE lock keeps its key in an environment variable (key_env). Validating the
+// fixture withholds that variable from every program the rig starts, so an app harness (or its
+// version command) never sees another lock's secret; the rest of the environment passes.
+TEST(CommandLink, WithholdsVariablesNamedByKeyEnvFromTheHarness) {
+  ::setenv("LOCKRIG_TEST_FRONT_DOOR_KEY", "00112233445566778899aabbccddeeff", 1);
+  ::setenv("LOCKRIG_TEST_PLAIN", "passes-through", 1);
+  DriverRegistry registry;
+  register_ble_drivers(registry);
+  LockSpec ble;
+  ble.id = "wood-1";
+  ble.driver = "bluez";
+  ble.settings = Settings(YAML::Load(R"(
+address: "C4:7C:8D:6A:12:0F"
+profile:
+  service: fff0
+  command: fff1
+  status: fff2
+  unlock: "01 {seq} {key} 55"
+  success: "81 {seq} 00"
+  key_env: LOCKRIG_TEST_FRONT_DOOR_KEY
+)"),
+                          "lab.yaml");
+  registry.lock_driver("bluez", {}).validate(ble);
+
+  const std::string unlock_env = temp_path();
+  const std::string version_env = temp_path();
+  CommandConfig c = config({"env-to", unlock_env});
+  c.version_command = {LOCKRIG_FAKE_APP, "env-to", version_env};
+  CommandLockLink link("steel-2", c);
+  ASSERT_EQ(link.unlock(5s).outcome, LockOutcome::success);
+  link.identity(5s);
+  for (const auto& path : {unlock_env, version_env}) {
+    std::ifstream in(path);
+    std::stringstream env;
+    env << in.rdbuf();
+    EXPECT_NE(env.str().find("LOCKRIG_TEST_PLAIN=passes-through"), std::string::npos) << path;
+    EXPECT_EQ(env.str().find("LOCKRIG_TEST_FRONT_DOOR_KEY"), std::string::npos) << path;
+    EXPECT_EQ(env.str().find("00112233445566778899aabbccddeeff"), std::string::npos) << path;
+    ::unlink(path.c_str());
+  }
+  // The rig itself still has it (the bluez link reads it when it is built).
+  EXPECT_NE(std::getenv("LOCKRIG_TEST_FRONT_DOOR_KEY"), nullptr);
+  ::unsetenv("LOCKRIG_TEST_PLAIN");
 }
 
 TEST(CommandLink, PassesAWellFormedFailureThroughAsALockOutcome) {

@@ -22,6 +22,7 @@ case "$mode" in
   fail-silently) echo 'error: no device connected' >&2; exit 3 ;;
   fail-with-result) echo '{"outcome": "timeout", "detail": "app spinner never stopped"}'; exit 1 ;;
   version) echo "  4.12.0 (build 881)  "; echo "second line" ;;
+  env-to) env > "$1"; echo '{"outcome": "success"}' ;;
   present) exit 0 ;;
   absent) exit 1 ;;
   *) echo "fake_unlock_app: unknown mode $mode" >&2; exit 64 ;;
