@@ -118,6 +118,7 @@ class Campaign {
   void run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link);
   void rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
                  std::vector<EventRow>& events);
+  void safe_state_on_error() noexcept;
   void writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running);
   void fail_worker(std::exception_ptr e);
   std::vector<EventRow> restore_safe_state(TimePoint t);
@@ -151,6 +152,7 @@ class Campaign {
   JournaledProgress progress_;
   std::set<ItemKey> quarantined_items_;
   std::vector<std::string> resume_notes_;
+  TimePoint t0_{0};
 };
 
 bool Campaign::use_virtual_clock() const {
@@ -548,6 +550,16 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
   }
 }
 
+// The bench after an exception that did not let the run end normally: restored, and journaled
+// if the journal still takes it (the exception itself goes up unchanged).
+void Campaign::safe_state_on_error() noexcept {
+  try {
+    auto events = restore_safe_state(t0_);
+    if (run_id_ != 0) journal_.commit(run_id_, JournalBatch{std::move(events), std::nullopt});
+  } catch (...) {
+  }
+}
+
 std::vector<EventRow> Campaign::restore_safe_state(TimePoint t) {
   std::vector<EventRow> events;
   for (auto& e : bench_->restore_safe_state())
@@ -605,6 +617,15 @@ RunOutcome Campaign::run() {
   // Open the hardware before the run is journaled: a missing board is reported, not recorded
   // as a run that did nothing.
   bench_ = std::make_unique<Bench>(fixture_, registry_, bench_clock_, options_.seed);
+  // From here on, every way out of the run leaves the bench safe: the normal end restores it
+  // below; an exception on the way (journal, resume bookkeeping) restores it here.
+  struct SafeOnExit {
+    Campaign& campaign;
+    bool done = false;
+    ~SafeOnExit() {
+      if (!done) campaign.safe_state_on_error();
+    }
+  } safe_on_exit{*this};
 
   RunInfo info;
   info.uuid = options_.uuid.empty() ? make_uuid_v4() : options_.uuid;
@@ -660,6 +681,7 @@ RunOutcome Campaign::run() {
       groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
   }
   for (auto& e : resume_events) e.t = t0;
+  t0_ = t0;
   out.part = resuming_ ? progress_.attempts + 1 : 1;
   out.sessions_before = resuming_ ? progress_.counters.sessions : 0;
   out.resume_notes = resume_notes_;
@@ -761,6 +783,7 @@ RunOutcome Campaign::run() {
   for (const auto& g : groups) end = std::max(end, g.clock->now());
   out.campaign_seconds = static_cast<double>(end.count()) / 1e9;
   auto safe_events = restore_safe_state(end);
+  safe_on_exit.done = true;
   out.safe_state_restored = bench_->safe();
   if (journal_error) {
     // The safe-state events cannot be journaled; say what happened to the bench instead.
