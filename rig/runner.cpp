@@ -190,6 +190,10 @@ void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::s
                                 "locks sharing hardware with the fault skip the rest of the run"});
       g.quarantined = true;
       rig_fault_stopped_ = true;
+      // The group's channels and supplies go back to their safe state now, as far as they still
+      // answer, not only when the other groups have finished.
+      for (auto& e : bench_->restore_safe_state_of(ids))
+        events.push_back(EventRow{lock_id, g.clock->now(), e.kind, e.target, e.value, e.detail});
       std::lock_guard lk(fault_mu_);
       if (abort_reason_.empty())
         abort_reason_ = "rig fault (quarantined " + join(ids, ", ") + "): " + what;

@@ -120,6 +120,91 @@ TEST(LockrigRigFault, QuarantineStopsOnlyTheLocksSharingTheFaultyBoard) {
   expect_journal_invariants(db);
 }
 
+// a-1's shield box answers the run-start safe state and then goes silent; its battery relay and
+// its supply are healthy parts that the scenario has already moved (battery cut, 2.5 V) when the
+// shield fails. b-1 shares no channel or supply with a-1 (only the relay board).
+const char* kQuarantineRestoreFixture =
+    "rig: quarantine-lab\n"
+    "on_rig_fault: quarantine\n"
+    "locks:\n"
+    "  - {id: a-1, material: wood, driver: sim}\n"
+    "  - {id: b-1, material: steel, driver: sim}\n"
+    "switches:\n"
+    "  - id: shield-a\n"
+    "    driver: sim\n"
+    "    settings: {channels: 1, stop_answering_after: 1}\n"
+    "    channels:\n"
+    "      - {name: rf_shield, channel: 1, locks: [a-1], safe: off}\n"
+    "  - id: relays\n"
+    "    driver: sim\n"
+    "    settings: {channels: 3}\n"
+    "    channels:\n"
+    "      - {name: battery, channel: 1, locks: [a-1], safe: on}\n"
+    "      - {name: battery, channel: 2, locks: [b-1], safe: on}\n"
+    "      - {name: rf_shield, channel: 3, locks: [b-1], safe: off}\n"
+    "supplies:\n"
+    "  - {id: psu-a, name: vbat, driver: sim, nominal: {volts: 3.0, amps: 0.5}, limits: {volts: "
+    "3.6, amps: 1.0}, locks: [a-1]}\n"
+    "  - {id: psu-b, name: vbat, driver: sim, nominal: {volts: 3.0, amps: 0.5}, limits: {volts: "
+    "3.6, amps: 1.0}, locks: [b-1]}\n";
+
+const char* kShieldedBrownout =
+    "name: shielded-brownout\n"
+    "steps:\n"
+    "  - supply: {name: vbat, volts: 2.5}\n"
+    "  - switch: battery off\n"
+    "  - switch: rf_shield on\n"
+    "  - unlock: {expect: not_found, within: 5s}\n"
+    "  - switch: rf_shield off\n"
+    "  - switch: battery on\n"
+    "  - supply: {name: vbat, volts: 3.0}\n"
+    "  - unlock:\n";
+
+TEST(LockrigRigFault, AQuarantinedGroupsHardwareIsMadeSafeAtTheQuarantineNotAtTheEnd) {
+  TempDir tmp;
+  const std::string fx = tmp.write("quarantine-lab.yaml", kQuarantineRestoreFixture);
+  const std::string sc = tmp.write("shielded-brownout.yaml", kShieldedBrownout);
+  const std::string db_path = tmp.file("journal.db");
+  // One worker: a-1's group runs first, then b-1's, so "before b-1's sessions" is well defined.
+  const Result r = lockrig({"run", "--fixture", fx, "--scenario", sc, "--repeat", "3", "--jobs",
+                            "1", "--seed", "3", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+
+  Db db(db_path);
+  const std::string events = db.text(
+      "SELECT group_concat(id || ' ' || COALESCE(lock_id, '-') || ' ' || kind || ' ' || target || "
+      "' ' || value || ' ' || detail, char(10)) FROM events");
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  const long long quarantine =
+      db.integer("SELECT COALESCE(min(id), 0) FROM events WHERE kind = 'quarantine'");
+  ASSERT_GT(quarantine, 0) << events;
+  EXPECT_EQ(db.text("SELECT target FROM events WHERE id = " + std::to_string(quarantine)), "a-1");
+  // Right after the quarantine: a-1's battery relay and supply back to safe, the silent shield
+  // box tried and its failure recorded. Nothing else in between.
+  EXPECT_EQ(db.table("SELECT lock_id, kind, target, value, detail LIKE 'FAILED%' FROM events "
+                     "WHERE id > " + std::to_string(quarantine) + " ORDER BY id LIMIT 3"),
+            (std::vector<std::vector<std::string>>{
+                {"a-1", "safe_state", "shield-a/ch1 rf_shield", "off", "1"},
+                {"a-1", "safe_state", "relays/ch1 battery", "on", "0"},
+                {"a-1", "safe_state", "psu-a/out1 vbat", "3.000V 0.500A output on", "0"}}))
+      << events;
+  // ... long before the run ends: b-1's whole campaign comes after it.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'b-1'"), 3 * 2);
+  EXPECT_GT(db.integer("SELECT min(id) FROM events WHERE lock_id = 'b-1'"), quarantine + 3)
+      << events;
+  // b-1's hardware was not touched by a-1's quarantine.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'safe_state' AND lock_id IS NOT "
+                       "NULL AND (target LIKE '%psu-b%' OR target LIKE 'relays/ch2%' OR target "
+                       "LIKE 'relays/ch3%')"),
+            0)
+      << events;
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'a-1'"), 0);
+  const Fixture f = load_fixture(fx);
+  expect_run_ends_in_safe_state(db, f, {"shield-a"});
+  expect_journal_invariants(db);
+}
+
 const char* kAdapterFixture =
     "rig: adapter-lab\n"
     "on_rig_fault: POLICY\n"
