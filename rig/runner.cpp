@@ -182,7 +182,13 @@ void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::s
   const TimePoint t = g.clock->now();
   events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, "", what});
   switch (fixture_.on_rig_fault) {
-    case RigFaultPolicy::carry_on: return;
+    case RigFaultPolicy::carry_on: {
+      // The run goes on, but it did not run as planned: it ends as rig_fault (exit 3).
+      rig_fault_stopped_ = true;
+      std::lock_guard lk(fault_mu_);
+      if (abort_reason_.empty()) abort_reason_ = "rig fault (on_rig_fault: continue): " + what;
+      return;
+    }
     case RigFaultPolicy::quarantine: {
       std::vector<std::string> ids;
       for (auto li : g.group->locks) ids.push_back(fixture_.locks[li].id);
@@ -263,6 +269,20 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
     }
   } flush{queue_, events};
 
+  // A rig fault ends the item whatever the policy: its later steps assume a bench that did what
+  // it was told (an `expect: not_found` behind a shield that never closed would blame the lock).
+  // Under `continue` the run goes on with the next item; say what was left out.
+  auto abandon_rest = [&](std::size_t si) {
+    if (fixture_.on_rig_fault != RigFaultPolicy::carry_on || si + 1 >= sc.steps.size()) return;
+    int sessions = 0;
+    for (std::size_t k = si + 1; k < sc.steps.size(); ++k)
+      sessions += sc.steps[k].kind == Step::Kind::unlock;
+    event("item_abandoned", item_label(sc.name, item.repetition), "rig_fault",
+          "on_rig_fault: continue: the remaining " + std::to_string(sc.steps.size() - si - 1) +
+              " step(s) of this repetition (" + std::to_string(sessions) +
+              " unlock session(s)) were not run; the run goes on with the next item");
+  };
+
   for (std::size_t si = 0; si < sc.steps.size(); ++si) {
     if (halt_) return;
     const Step& step = sc.steps[si];
@@ -337,18 +357,20 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           // written twice.
           if (resuming_ && progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition,
                                                                static_cast<int>(si)})) {
-            if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
+            if (faulted) return;
             break;
           }
+          if (faulted) abandon_rest(si);
           queue_.push(JournalBatch{std::move(events), std::move(session)});
           events.clear();
-          if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
+          if (faulted) return;
           break;
         }
       }
     } catch (const drivers::RigFault& e) {
       rig_fault(g, lock_id, e.what(), events);
-      if (fixture_.on_rig_fault != RigFaultPolicy::carry_on) break;
+      abandon_rest(si);
+      return;
     }
   }
 }

@@ -205,6 +205,60 @@ TEST(LockrigRigFault, AQuarantinedGroupsHardwareIsMadeSafeAtTheQuarantineNotAtTh
   expect_journal_invariants(db);
 }
 
+// Under `continue` a rig fault still ends the plan item it happened in: the shield box never
+// closed, so the item's `expect: not_found` unlock would find the lock and fail as if the lock
+// were at fault. The run goes on with the next item and ends as a rig fault.
+TEST(LockrigRigFault, ContinueAbandonsTheRestOfTheFaultedItemInsteadOfBlamingTheLock) {
+  TempDir tmp;
+  const std::string fx = tmp.write(
+      "continue-lab.yaml",
+      replace_once(kQuarantineRestoreFixture, "on_rig_fault: quarantine", "on_rig_fault: continue"));
+  const std::string sc = tmp.write("shielded.yaml",
+                                   "name: shielded\n"
+                                   "steps:\n"
+                                   "  - switch: rf_shield on\n"
+                                   "  - unlock: {expect: not_found, within: 5s}\n"
+                                   "  - switch: rf_shield off\n"
+                                   "  - unlock:\n");
+  const std::string db_path = tmp.file("journal.db");
+  const int repeat = 3;
+  const Result r =
+      lockrig({"run", "--fixture", fx, "--scenario", sc, "--repeat", std::to_string(repeat),
+               "--seed", "3", "--db", db_path, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("on_rig_fault: continue"), std::string::npos) << r.describe();
+
+  Db db(db_path);
+  const std::string events = db.text(
+      "SELECT group_concat(id || ' ' || COALESCE(lock_id, '-') || ' ' || kind || ' ' || target || "
+      "' ' || value || ' ' || detail, char(10)) FROM events");
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  EXPECT_EQ(db.text("SELECT exit_code FROM runs"), "3");
+  // No lock is blamed: a-1 ran no session behind the shield that did not close.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'a-1'"), 0) << events;
+  // Every repetition was tried (the run went on), each abandoned at its fault, and says why.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'rig_fault' AND lock_id = 'a-1'"),
+            repeat)
+      << events;
+  EXPECT_EQ(db.column("SELECT target || ' ' || value FROM events WHERE kind = 'item_abandoned' "
+                      "AND lock_id = 'a-1' ORDER BY id"),
+            (std::vector<std::string>{"shielded#1 rig_fault", "shielded#2 rig_fault",
+                                      "shielded#3 rig_fault"}))
+      << events;
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'item_abandoned' AND detail LIKE "
+                       "'%remaining 3 step(s)%2 unlock session(s)%'"),
+            repeat)
+      << events;
+  // The healthy lock ran everything (its own results are data: a simulated lock fails now and
+  // then).
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'b-1' AND result != "
+                       "'rig_fault'"),
+            2 * repeat);
+  expect_run_ends_in_safe_state(db, load_fixture(fx), {"shield-a"});
+  expect_journal_invariants(db);
+}
+
 const char* kAdapterFixture =
     "rig: adapter-lab\n"
     "on_rig_fault: POLICY\n"
