@@ -117,7 +117,7 @@ class Campaign {
                     drivers::LockLink& link);
   void run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link);
   void rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
-                 std::vector<EventRow>& events);
+                 std::vector<EventRow>& events, const std::string& value = "");
   void safe_state_on_error() noexcept;
   void writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running);
   void fail_worker(std::exception_ptr e);
@@ -152,6 +152,7 @@ class Campaign {
   JournaledProgress progress_;
   std::set<ItemKey> quarantined_items_;
   std::vector<std::string> resume_notes_;
+  std::vector<std::string> warnings_;  // guarded by fault_mu_
   TimePoint t0_{0};
 };
 
@@ -178,9 +179,9 @@ void Campaign::fail_worker(std::exception_ptr e) {
 }
 
 void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
-                         std::vector<EventRow>& events) {
+                         std::vector<EventRow>& events, const std::string& value) {
   const TimePoint t = g.clock->now();
-  events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, "", what});
+  events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, value, what});
   switch (fixture_.on_rig_fault) {
     case RigFaultPolicy::carry_on: {
       // The run goes on, but it did not run as planned: it ends as rig_fault (exit 3).
@@ -190,6 +191,7 @@ void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::s
       return;
     }
     case RigFaultPolicy::quarantine: {
+      if (g.quarantined) return;  // a second lock of the group failing its identity read
       std::vector<std::string> ids;
       for (auto li : g.group->locks) ids.push_back(fixture_.locks[li].id);
       events.push_back(EventRow{lock_id, t, "quarantine", join(ids, ","), "",
@@ -243,7 +245,12 @@ void Campaign::identify(GroupState& g) {
                                     "lock did not answer; firmware unknown for this run"});
       }
     } catch (const drivers::RigFault& e) {
-      g.events.push_back(EventRow{spec.id, g.clock->now(), "rig_fault", spec.id, "identity", e.what()});
+      // Handled per on_rig_fault like any other rig fault: a run must not pass silently without
+      // the identity (firmware, app build) it is labelled and compared by.
+      rig_fault(g, spec.id, e.what(), g.events, "identity");
+      std::lock_guard lk(fault_mu_);
+      warnings_.push_back("lock " + spec.id + ": its identity could not be read (" + e.what() +
+                          "); firmware and app version from it are unknown for this run");
     }
     g.rows.push_back(std::move(row));
   }
@@ -811,6 +818,7 @@ RunOutcome Campaign::run() {
   auto safe_events = restore_safe_state(end);
   safe_on_exit.done = true;
   out.safe_state_restored = bench_->safe();
+  out.warnings = warnings_;
   if (journal_error) {
     // The safe-state events cannot be journaled; say what happened to the bench instead.
     std::string what = "journal failed";

@@ -259,6 +259,82 @@ TEST(LockrigRigFault, ContinueAbandonsTheRestOfTheFaultedItemInsteadOfBlamingThe
   expect_journal_invariants(db);
 }
 
+// A `command` lock whose version_command fails: the run cannot get its `app` label, so the
+// identity phase's rig fault goes through on_rig_fault like any other, with a warning naming the
+// lock, instead of a run that passes (exit 0) silently unlabelled.
+std::string app_fixture(const TempDir& tmp, const std::string& policy) {
+  const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
+  return tmp.write("app-" + policy + ".yaml",
+                   "rig: app-lab\n"
+                   "on_rig_fault: " + policy + "\n"
+                   "locks:\n"
+                   "  - id: phone-1\n"
+                   "    material: wood\n"
+                   "    driver: command\n"
+                   "    settings:\n"
+                   "      program: [" + fake + ", success]\n"
+                   "      version_command: [" + fake + ", absent]\n"
+                   "  - {id: sim-1, material: steel, driver: sim}\n");
+}
+
+struct AppRun {
+  Result r;
+  std::string db_path;
+};
+
+AppRun run_app_lab(const TempDir& tmp, const std::string& policy) {
+  AppRun a;
+  a.db_path = tmp.file(policy + ".db");
+  a.r = lockrig({"run", "--fixture", app_fixture(tmp, policy), "--scenario",
+                 source_path(kDoorMaterials), "--repeat", "2", "--seed", "1", "--db", a.db_path,
+                 "--progress", "off", "-q"});
+  return a;
+}
+
+void expect_identity_fault(const AppRun& a) {
+  ASSERT_TRUE(a.r.exited) << a.r.describe();
+  EXPECT_EQ(a.r.exit_code, 3) << a.r.describe();
+  EXPECT_NE(a.r.err.find("warning: lock phone-1: its identity could not be read"),
+            std::string::npos)
+      << a.r.describe();
+  Db db(a.db_path);
+  EXPECT_EQ(db.text("SELECT status FROM runs"), "rig_fault");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM run_labels WHERE key = 'app'"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'rig_fault' AND lock_id = "
+                       "'phone-1' AND value = 'identity'"),
+            1);
+  expect_journal_invariants(db);
+}
+
+TEST(LockrigRigFault, AFailingVersionCommandUnderAbortAbortsTheRun) {
+  TempDir tmp;
+  const AppRun a = run_app_lab(tmp, "abort");
+  expect_identity_fault(a);
+  Db db(a.db_path);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"), 0);
+}
+
+TEST(LockrigRigFault, AFailingVersionCommandUnderQuarantineQuarantinesThatLock) {
+  TempDir tmp;
+  const AppRun a = run_app_lab(tmp, "quarantine");
+  expect_identity_fault(a);
+  Db db(a.db_path);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'phone-1'"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'sim-1'"), 2);
+  EXPECT_EQ(db.text("SELECT target FROM events WHERE kind = 'quarantine'"), "phone-1");
+}
+
+TEST(LockrigRigFault, AFailingVersionCommandUnderContinueRunsEverythingButExits3) {
+  TempDir tmp;
+  const AppRun a = run_app_lab(tmp, "continue");
+  expect_identity_fault(a);
+  Db db(a.db_path);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'phone-1' AND result = "
+                       "'pass'"),
+            2);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE lock_id = 'sim-1'"), 2);
+}
+
 const char* kAdapterFixture =
     "rig: adapter-lab\n"
     "on_rig_fault: POLICY\n"
