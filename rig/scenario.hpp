@@ -54,6 +54,7 @@ struct Step {
   std::optional<double> volts, amps;  // set_supply
   std::optional<bool> output;         // set_supply
   std::optional<double> ramp_to;      // set_supply: move from the present voltage to this...
+  SourceLocation volts_where, amps_where, ramp_to_where;  // of those values, for limit errors
   int ramp_steps = 10;                // ...in this many equal steps spread over `duration`
   Duration duration{0};               // wait; timeout of wait_until
   Condition condition = Condition::advertising;
