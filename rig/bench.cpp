@@ -93,8 +93,8 @@ std::string Bench::make_opened_parts_safe() {
     if (e.detail.rfind("FAILED", 0) == 0) failed.push_back(e.target + " (" + e.detail + ")");
   if (failed.empty())
     return "; already opened and put into their safe state: " + join(opened, ", ");
-  return "; already opened: " + join(opened, ", ") + "; could NOT be put into the safe state: " +
-         join(failed, "; ");
+  return "; already opened: " + join(opened, ", ") +
+         "; could NOT be put into the safe state: " + join(failed, "; ");
 }
 
 Bench::~Bench() = default;

@@ -54,12 +54,13 @@ struct Step {
   std::optional<double> volts, amps;  // set_supply
   std::optional<bool> output;         // set_supply
   std::optional<double> ramp_to;      // set_supply: move from the present voltage to this...
-  SourceLocation volts_where, amps_where, ramp_to_where;  // of those values, for limit errors
   int ramp_steps = 10;                // ...in this many equal steps spread over `duration`
   Duration duration{0};               // wait; timeout of wait_until
   Condition condition = Condition::advertising;
   Duration poll = std::chrono::milliseconds(500);
   UnlockStep unlock;
+  // Where volts, amps and ramp_to were written, for an error about the value itself.
+  SourceLocation volts_where, amps_where, ramp_to_where;
 
   std::string describe() const;  // "switch battery off", "unlock expect success within 5s"
 };

@@ -182,8 +182,10 @@ TEST(LockrigRigFault, AQuarantinedGroupsHardwareIsMadeSafeAtTheQuarantineNotAtTh
   EXPECT_EQ(db.text("SELECT target FROM events WHERE id = " + std::to_string(quarantine)), "a-1");
   // Right after the quarantine: a-1's battery relay and supply back to safe, the silent shield
   // box tried and its failure recorded. Nothing else in between.
-  EXPECT_EQ(db.table("SELECT lock_id, kind, target, value, detail LIKE 'FAILED%' FROM events "
-                     "WHERE id > " + std::to_string(quarantine) + " ORDER BY id LIMIT 3"),
+  const std::string after_quarantine =
+      "SELECT lock_id, kind, target, value, detail LIKE 'FAILED%' FROM events WHERE id > " +
+      std::to_string(quarantine) + " ORDER BY id LIMIT 3";
+  EXPECT_EQ(db.table(after_quarantine),
             (std::vector<std::vector<std::string>>{
                 {"a-1", "safe_state", "shield-a/ch1 rf_shield", "off", "1"},
                 {"a-1", "safe_state", "relays/ch1 battery", "on", "0"},
@@ -210,9 +212,9 @@ TEST(LockrigRigFault, AQuarantinedGroupsHardwareIsMadeSafeAtTheQuarantineNotAtTh
 // were at fault. The run goes on with the next item and ends as a rig fault.
 TEST(LockrigRigFault, ContinueAbandonsTheRestOfTheFaultedItemInsteadOfBlamingTheLock) {
   TempDir tmp;
-  const std::string fx = tmp.write(
-      "continue-lab.yaml",
-      replace_once(kQuarantineRestoreFixture, "on_rig_fault: quarantine", "on_rig_fault: continue"));
+  const std::string text =
+      replace_once(kQuarantineRestoreFixture, "on_rig_fault: quarantine", "on_rig_fault: continue");
+  const std::string fx = tmp.write("continue-lab.yaml", text);
   const std::string sc = tmp.write("shielded.yaml",
                                    "name: shielded\n"
                                    "steps:\n"
@@ -262,19 +264,24 @@ TEST(LockrigRigFault, ContinueAbandonsTheRestOfTheFaultedItemInsteadOfBlamingThe
 // A `command` lock whose version_command fails: the run cannot get its `app` label, so the
 // identity phase's rig fault goes through on_rig_fault like any other, with a warning naming the
 // lock, instead of a run that passes (exit 0) silently unlabelled.
+const char* kAppFixture =
+    "rig: app-lab\n"
+    "on_rig_fault: POLICY\n"
+    "locks:\n"
+    "  - id: phone-1\n"
+    "    material: wood\n"
+    "    driver: command\n"
+    "    settings:\n"
+    "      program: [FAKE, success]\n"
+    "      version_command: [FAKE, absent]\n"
+    "  - {id: sim-1, material: steel, driver: sim}\n";
+
 std::string app_fixture(const TempDir& tmp, const std::string& policy) {
   const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
-  return tmp.write("app-" + policy + ".yaml",
-                   "rig: app-lab\n"
-                   "on_rig_fault: " + policy + "\n"
-                   "locks:\n"
-                   "  - id: phone-1\n"
-                   "    material: wood\n"
-                   "    driver: command\n"
-                   "    settings:\n"
-                   "      program: [" + fake + ", success]\n"
-                   "      version_command: [" + fake + ", absent]\n"
-                   "  - {id: sim-1, material: steel, driver: sim}\n");
+  std::string text = replace_once(kAppFixture, "POLICY", policy);
+  text = replace_once(text, "program: [FAKE", "program: [" + fake);
+  text = replace_once(text, "version_command: [FAKE", "version_command: [" + fake);
+  return tmp.write("app-" + policy + ".yaml", text);
 }
 
 struct AppRun {

@@ -200,9 +200,9 @@ void expect_nothing_journaled(const Bench& b) {
 TEST(LockrigOnEmulatedBench, ASupplyThatCannotBeOpenedLeavesThePartsAlreadyOpenedSafe) {
   if (!root()) GTEST_SKIP() << "the serial harness needs root (private mount namespace)";
   Bench b(std::string(kFixture) + kAbsentSupply);
-  Result r = Process(b.harness("--energized 8", {"--scenario", source_path("scenarios/battery-removed.yaml")}),
-                     b.spawn())
-                 .wait();
+  const std::vector<std::string> args = {"--scenario",
+                                         source_path("scenarios/battery-removed.yaml")};
+  Result r = Process(b.harness("--energized 8", args), b.spawn()).wait();
   EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
   // The message names what is missing and what was made safe before giving up.
   EXPECT_NE(r.err.find("0483:5740:ABSENT"), std::string::npos) << r.err;
@@ -223,12 +223,13 @@ TEST(LockrigOnEmulatedBench, ARelayBoardThatCannotBeOpenedLeavesTheBoardsAlready
   std::string text = kFixture;
   text.insert(text.find("supplies:"), kAbsentBoard);
   Bench b(text);
-  Result r = Process(b.harness("--energized 8", {"--scenario", source_path("scenarios/battery-removed.yaml")}),
-                     b.spawn())
-                 .wait();
+  const std::vector<std::string> args = {"--scenario",
+                                         source_path("scenarios/battery-removed.yaml")};
+  Result r = Process(b.harness("--energized 8", args), b.spawn()).wait();
   EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
   EXPECT_NE(r.err.find("1a86:7523:ABSENT"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("put into their safe state: board \"relays\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("put into their safe state: board \"relays\""), std::string::npos)
+      << r.err;
   expect_relays_safe(b.relay_state());
   expect_nothing_journaled(b);
 }
