@@ -1,5 +1,6 @@
 #include "rig/bench.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "drivers/rig_fault.hpp"
@@ -30,29 +31,70 @@ std::string amps_text(double a) {
 Bench::Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Clock& clock,
              std::uint64_t seed) {
   drivers::DriverContext ctx{clock, this, seed};
-  for (const auto& b : fixture.switches) {
-    auto board = std::make_unique<Board>();
-    board->spec = &b;
-    board->driver = registry.switch_driver(b.driver, b.where).create(b, ctx);
-    for (const auto& c : b.channels) {
-      if (c.channel > board->driver->channel_count())
-        throw ConfigError(c.where, "board " + quote(b.id) + " has " +
-                                       std::to_string(board->driver->channel_count()) +
-                                       " channels; channel " + std::to_string(c.channel) +
-                                       " does not exist");
-      channels_.push_back(Channel{&c, boards_.size(), std::nullopt});
-      for (const auto& l : c.locks) channel_index_[key(l, c.name)] = channels_.size() - 1;
+  try {
+    for (const auto& b : fixture.switches) {
+      auto board = std::make_unique<Board>();
+      board->spec = &b;
+      board->driver = registry.switch_driver(b.driver, b.where).create(b, ctx);
+      // Registered before its channels are checked: an opened board is made safe on any error.
+      const std::size_t index = boards_.size();
+      boards_.push_back(std::move(board));
+      const int count = boards_.back()->driver->channel_count();
+      for (const auto& c : b.channels) {
+        if (c.channel > count)
+          throw ConfigError(c.where, "board " + quote(b.id) + " has " + std::to_string(count) +
+                                         " channels; channel " + std::to_string(c.channel) +
+                                         " does not exist");
+        channels_.push_back(Channel{&c, index, std::nullopt});
+        for (const auto& l : c.locks) channel_index_[key(l, c.name)] = channels_.size() - 1;
+      }
     }
-    boards_.push_back(std::move(board));
+    for (const auto& s : fixture.supplies) {
+      auto sup = std::make_unique<Supply>();
+      sup->spec = &s;
+      sup->driver = registry.supply_driver(s.driver, s.where).create(s, ctx);
+      sup->commanded = drivers::SupplyReading{s.nominal_volts, s.nominal_amps, true};
+      for (const auto& l : s.locks) supply_by_lock_[l] = supplies_.size();
+      supplies_.push_back(std::move(sup));
+    }
+  } catch (const drivers::RigFault& e) {
+    // What a board left behind (a battery cut by a run killed with -9) must not stay that way
+    // because another part of the rig is missing.
+    const std::string what = e.what();
+    const std::string prefix = e.component() + ": ";
+    const std::string rest = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
+    throw drivers::RigFault(e.component(), rest + make_opened_parts_safe());
+  } catch (const ConfigError& e) {
+    const std::string note = make_opened_parts_safe();
+    if (!safe_) throw drivers::RigFault("bench", std::string(e.what()) + note);
+    const std::string what = e.what();
+    const std::string prefix = e.where().file.empty() ? "" : e.where().str() + ": ";
+    throw ConfigError(e.where(),
+                      (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what) + note);
+  } catch (const std::exception& e) {
+    const std::string note = make_opened_parts_safe();
+    if (!safe_) throw drivers::RigFault("bench", std::string(e.what()) + note);
+    throw;
   }
-  for (const auto& s : fixture.supplies) {
-    auto sup = std::make_unique<Supply>();
-    sup->spec = &s;
-    sup->driver = registry.supply_driver(s.driver, s.where).create(s, ctx);
-    sup->commanded = drivers::SupplyReading{s.nominal_volts, s.nominal_amps, true};
-    for (const auto& l : s.locks) supply_by_lock_[l] = supplies_.size();
-    supplies_.push_back(std::move(sup));
+}
+
+std::string Bench::make_opened_parts_safe() {
+  if (boards_.empty() && supplies_.empty()) return "; nothing had been opened before it";
+  std::vector<BenchEvent> events;
+  const bool ok = restore([](const std::vector<std::string>&) { return true; }, events);
+  {
+    std::lock_guard lk(state_);
+    safe_ = ok;
   }
+  std::vector<std::string> opened, failed;
+  for (const auto& b : boards_) opened.push_back("board " + quote(b->spec->id));
+  for (const auto& s : supplies_) opened.push_back("supply " + quote(s->spec->id));
+  for (const auto& e : events)
+    if (e.detail.rfind("FAILED", 0) == 0) failed.push_back(e.target + " (" + e.detail + ")");
+  if (failed.empty())
+    return "; already opened and put into their safe state: " + join(opened, ", ");
+  return "; already opened: " + join(opened, ", ") +
+         "; could NOT be put into the safe state: " + join(failed, "; ");
 }
 
 Bench::~Bench() = default;
@@ -116,10 +158,11 @@ BenchEvent Bench::set_supply(const std::string& lock_id, const std::string& name
                     "measured " + volts_text(measured.volts) + " " + amps_text(measured.amps)};
 }
 
-std::vector<BenchEvent> Bench::restore_safe_state() {
-  std::vector<BenchEvent> events;
+template <typename Pred>
+bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
   bool all_ok = true;
   for (auto& ch : channels_) {
+    if (!wanted(ch.spec->locks)) continue;
     try {
       BenchEvent e = switch_channel(ch, ch.spec->safe_on);
       e.kind = "safe_state";
@@ -135,6 +178,7 @@ std::vector<BenchEvent> Bench::restore_safe_state() {
   }
   for (auto& s : supplies_) {
     const auto* spec = s->spec;
+    if (!wanted(spec->locks)) continue;
     try {
       std::lock_guard io(s->io);
       s->driver->set_voltage(spec->nominal_volts);
@@ -155,8 +199,26 @@ std::vector<BenchEvent> Bench::restore_safe_state() {
                                   std::string("FAILED: ") + ex.what()});
     }
   }
+  return all_ok;
+}
+
+std::vector<BenchEvent> Bench::restore_safe_state() {
+  std::vector<BenchEvent> events;
+  const bool all_ok = restore([](const std::vector<std::string>&) { return true; }, events);
   std::lock_guard lk(state_);
   safe_ = all_ok;
+  return events;
+}
+
+std::vector<BenchEvent> Bench::restore_safe_state_of(const std::vector<std::string>& lock_ids) {
+  std::vector<BenchEvent> events;
+  restore(
+      [&](const std::vector<std::string>& wired) {
+        return std::any_of(wired.begin(), wired.end(), [&](const std::string& l) {
+          return std::find(lock_ids.begin(), lock_ids.end(), l) != lock_ids.end();
+        });
+      },
+      events);
   return events;
 }
 

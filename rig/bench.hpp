@@ -28,6 +28,8 @@ struct BenchEvent {
 class Bench final : public drivers::BenchView {
  public:
   // Opens every board and supply through the registry. Throws RigFault if hardware is missing.
+  // If opening fails part-way, the boards and supplies already opened are put into their safe
+  // state before the error goes up, and its message says which were (and which could not be).
   Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Clock& clock,
         std::uint64_t seed);
   ~Bench() override;
@@ -41,6 +43,9 @@ class Bench final : public drivers::BenchView {
   // Every channel to its safe state, every supply to nominal with output on. Keeps going past
   // failures (each reported in its event) so one dead board does not leave the others unsafe.
   std::vector<BenchEvent> restore_safe_state();
+  // The same for the channels and supplies wired to any of `lock_ids` only (a quarantined
+  // group's hardware). Does not change safe(): the rest of the bench is untouched.
+  std::vector<BenchEvent> restore_safe_state_of(const std::vector<std::string>& lock_ids);
   // True once a restore has been attempted and every part answered.
   bool safe() const;
 
@@ -66,6 +71,11 @@ class Bench final : public drivers::BenchView {
   };
 
   BenchEvent switch_channel(Channel& ch, bool on);
+  // Restores the channels and supplies `wanted` accepts; false if any of them failed.
+  template <typename Pred>
+  bool restore(Pred wanted, std::vector<BenchEvent>& events);
+  // Called when opening failed part-way: makes the parts opened so far safe, and says so.
+  std::string make_opened_parts_safe();
 
   std::vector<std::unique_ptr<Board>> boards_;
   std::vector<Channel> channels_;

@@ -417,6 +417,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   progress.finish();
   for (const auto& n : out.resume_notes)
     std::fprintf(stderr, "%slockrig: resume: %s\n", log_prefix(log_level::warning), n.c_str());
+  for (const auto& w : out.warnings)
+    std::fprintf(stderr, "%slockrig: warning: %s\n", log_prefix(log_level::warning), w.c_str());
 
   if (!vm.count("quiet")) {
     if (out.part > 1)

@@ -14,7 +14,7 @@ namespace lockrig {
 enum class RigFaultPolicy {
   abort,       // stop the whole run (exit 3)
   quarantine,  // stop the locks sharing hardware with the fault, finish the rest (exit 3)
-  carry_on,    // record it and keep going
+  carry_on,    // record it, drop the rest of the faulted plan item, keep going (exit 3)
 };
 
 // `select_build:` - how the rig puts a given build on a lock, for `lockrig run --until-decided`,

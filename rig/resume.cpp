@@ -161,6 +161,9 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
       ++p.attempts;
     else if (kind == "interrupted") {
       if (auto k = item_of(lock, target)) ++p.crashes[*k];
+    } else if (kind == "item_abandoned") {
+      // Cut short by a rig fault under `on_rig_fault: continue`: finished, as it would be.
+      if (auto k = item_of(lock, target)) p.rig_fault_items.insert(*k);
     } else if (kind == "quarantine") {
       if (value == "controller_crash") {
         if (auto k = item_of(lock, target)) p.quarantined.insert(*k);

@@ -60,7 +60,7 @@ StoredRun find_run_to_resume(Journal& journal, const std::string& selector,
 struct JournaledProgress {
   // Finished sessions, mapped to whether the lock's link was still up when each ended.
   std::map<SessionKey, bool> sessions;
-  std::set<ItemKey> rig_fault_items;  // items with a rig_fault session
+  std::set<ItemKey> rig_fault_items;  // items with a rig_fault session or item_abandoned event
   std::map<ItemKey, int> crashes;     // `interrupted` events per item
   std::set<ItemKey> quarantined;      // items quarantined for crashing the controller
   std::map<std::string, std::string> quarantine_reason;  // lock → rig-fault quarantine detail

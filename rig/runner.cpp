@@ -117,7 +117,8 @@ class Campaign {
                     drivers::LockLink& link);
   void run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link);
   void rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
-                 std::vector<EventRow>& events);
+                 std::vector<EventRow>& events, const std::string& value = "");
+  void safe_state_on_error() noexcept;
   void writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running);
   void fail_worker(std::exception_ptr e);
   std::vector<EventRow> restore_safe_state(TimePoint t);
@@ -151,6 +152,8 @@ class Campaign {
   JournaledProgress progress_;
   std::set<ItemKey> quarantined_items_;
   std::vector<std::string> resume_notes_;
+  std::vector<std::string> warnings_;  // guarded by fault_mu_
+  TimePoint t0_{0};
 };
 
 bool Campaign::use_virtual_clock() const {
@@ -176,18 +179,29 @@ void Campaign::fail_worker(std::exception_ptr e) {
 }
 
 void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
-                         std::vector<EventRow>& events) {
+                         std::vector<EventRow>& events, const std::string& value) {
   const TimePoint t = g.clock->now();
-  events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, "", what});
+  events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, value, what});
   switch (fixture_.on_rig_fault) {
-    case RigFaultPolicy::carry_on: return;
+    case RigFaultPolicy::carry_on: {
+      // The run goes on, but it did not run as planned: it ends as rig_fault (exit 3).
+      rig_fault_stopped_ = true;
+      std::lock_guard lk(fault_mu_);
+      if (abort_reason_.empty()) abort_reason_ = "rig fault (on_rig_fault: continue): " + what;
+      return;
+    }
     case RigFaultPolicy::quarantine: {
+      if (g.quarantined) return;  // a second lock of the group failing its identity read
       std::vector<std::string> ids;
       for (auto li : g.group->locks) ids.push_back(fixture_.locks[li].id);
       events.push_back(EventRow{lock_id, t, "quarantine", join(ids, ","), "",
                                 "locks sharing hardware with the fault skip the rest of the run"});
       g.quarantined = true;
       rig_fault_stopped_ = true;
+      // The group's channels and supplies go back to their safe state now, as far as they still
+      // answer, not only when the other groups have finished.
+      for (auto& e : bench_->restore_safe_state_of(ids))
+        events.push_back(EventRow{lock_id, g.clock->now(), e.kind, e.target, e.value, e.detail});
       std::lock_guard lk(fault_mu_);
       if (abort_reason_.empty())
         abort_reason_ = "rig fault (quarantined " + join(ids, ", ") + "): " + what;
@@ -231,7 +245,12 @@ void Campaign::identify(GroupState& g) {
                                     "lock did not answer; firmware unknown for this run"});
       }
     } catch (const drivers::RigFault& e) {
-      g.events.push_back(EventRow{spec.id, g.clock->now(), "rig_fault", spec.id, "identity", e.what()});
+      // Handled per on_rig_fault like any other rig fault: a run must not pass silently without
+      // the identity (firmware, app build) it is labelled and compared by.
+      rig_fault(g, spec.id, e.what(), g.events, "identity");
+      std::lock_guard lk(fault_mu_);
+      warnings_.push_back("lock " + spec.id + ": its identity could not be read (" + e.what() +
+                          "); firmware and app version from it are unknown for this run");
     }
     g.rows.push_back(std::move(row));
   }
@@ -256,6 +275,20 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
       if (!events.empty()) queue.push(JournalBatch{std::move(events), std::nullopt});
     }
   } flush{queue_, events};
+
+  // A rig fault ends the item whatever the policy: its later steps assume a bench that did what
+  // it was told (an `expect: not_found` behind a shield that never closed would blame the lock).
+  // Under `continue` the run goes on with the next item; say what was left out.
+  auto abandon_rest = [&](std::size_t si) {
+    if (fixture_.on_rig_fault != RigFaultPolicy::carry_on || si + 1 >= sc.steps.size()) return;
+    int sessions = 0;
+    for (std::size_t k = si + 1; k < sc.steps.size(); ++k)
+      sessions += sc.steps[k].kind == Step::Kind::unlock;
+    event("item_abandoned", item_label(sc.name, item.repetition), "rig_fault",
+          "on_rig_fault: continue: the remaining " + std::to_string(sc.steps.size() - si - 1) +
+              " step(s) of this repetition (" + std::to_string(sessions) +
+              " unlock session(s)) were not run; the run goes on with the next item");
+  };
 
   for (std::size_t si = 0; si < sc.steps.size(); ++si) {
     if (halt_) return;
@@ -331,18 +364,20 @@ void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& 
           // written twice.
           if (resuming_ && progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition,
                                                                static_cast<int>(si)})) {
-            if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
+            if (faulted) return;
             break;
           }
+          if (faulted) abandon_rest(si);
           queue_.push(JournalBatch{std::move(events), std::move(session)});
           events.clear();
-          if (faulted && fixture_.on_rig_fault != RigFaultPolicy::carry_on) return;
+          if (faulted) return;
           break;
         }
       }
     } catch (const drivers::RigFault& e) {
       rig_fault(g, lock_id, e.what(), events);
-      if (fixture_.on_rig_fault != RigFaultPolicy::carry_on) break;
+      abandon_rest(si);
+      return;
     }
   }
 }
@@ -548,6 +583,16 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
   }
 }
 
+// The bench after an exception that did not let the run end normally: restored, and journaled
+// if the journal still takes it (the exception itself goes up unchanged).
+void Campaign::safe_state_on_error() noexcept {
+  try {
+    auto events = restore_safe_state(t0_);
+    if (run_id_ != 0) journal_.commit(run_id_, JournalBatch{std::move(events), std::nullopt});
+  } catch (...) {
+  }
+}
+
 std::vector<EventRow> Campaign::restore_safe_state(TimePoint t) {
   std::vector<EventRow> events;
   for (auto& e : bench_->restore_safe_state())
@@ -605,6 +650,15 @@ RunOutcome Campaign::run() {
   // Open the hardware before the run is journaled: a missing board is reported, not recorded
   // as a run that did nothing.
   bench_ = std::make_unique<Bench>(fixture_, registry_, bench_clock_, options_.seed);
+  // From here on, every way out of the run leaves the bench safe: the normal end restores it
+  // below; an exception on the way (journal, resume bookkeeping) restores it here.
+  struct SafeOnExit {
+    Campaign& campaign;
+    bool done = false;
+    ~SafeOnExit() {
+      if (!done) campaign.safe_state_on_error();
+    }
+  } safe_on_exit{*this};
 
   RunInfo info;
   info.uuid = options_.uuid.empty() ? make_uuid_v4() : options_.uuid;
@@ -660,6 +714,7 @@ RunOutcome Campaign::run() {
       groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
   }
   for (auto& e : resume_events) e.t = t0;
+  t0_ = t0;
   out.part = resuming_ ? progress_.attempts + 1 : 1;
   out.sessions_before = resuming_ ? progress_.counters.sessions : 0;
   out.resume_notes = resume_notes_;
@@ -761,7 +816,9 @@ RunOutcome Campaign::run() {
   for (const auto& g : groups) end = std::max(end, g.clock->now());
   out.campaign_seconds = static_cast<double>(end.count()) / 1e9;
   auto safe_events = restore_safe_state(end);
+  safe_on_exit.done = true;
   out.safe_state_restored = bench_->safe();
+  out.warnings = warnings_;
   if (journal_error) {
     // The safe-state events cannot be journaled; say what happened to the bench instead.
     std::string what = "journal failed";

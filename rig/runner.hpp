@@ -80,6 +80,7 @@ struct RunOutcome {
   RunCounters counters;
   double campaign_seconds = 0;
   std::string abort_reason;
+  std::vector<std::string> warnings;  // e.g. a lock whose identity could not be read
   bool safe_state_restored = false;
   int part = 1;                           // 1 for a new run; 2 for its first resume, ...
   long long sessions_before = 0;          // journaled by earlier parts (resume)

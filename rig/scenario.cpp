@@ -103,14 +103,21 @@ struct ScenarioParser {
                         "a supply step");
     yaml::require_keys(v, file, {"name"}, "a supply step");
     s.target = yaml::as_string(v["name"], file, "supply name");
-    if (v["volts"]) s.volts = yaml::as_double(v["volts"], file, "volts");
-    if (v["amps"]) s.amps = yaml::as_double(v["amps"], file, "amps");
+    if (v["volts"]) {
+      s.volts = yaml::as_double(v["volts"], file, "volts");
+      s.volts_where = at(v["volts"]);
+    }
+    if (v["amps"]) {
+      s.amps = yaml::as_double(v["amps"], file, "amps");
+      s.amps_where = at(v["amps"]);
+    }
     if (v["output"]) s.output = yaml::as_on_off(v["output"], file, "output");
     if (v["ramp_to"]) {
       // A brown-out: the voltage slides down (or back up) gradually, as a draining battery does.
       if (s.volts) throw ConfigError(at(v["ramp_to"]), "give either volts or ramp_to, not both");
       yaml::require_keys(v, file, {"over"}, "a supply ramp");
       s.ramp_to = yaml::as_double(v["ramp_to"], file, "ramp_to");
+      s.ramp_to_where = at(v["ramp_to"]);
       s.duration = yaml::as_duration(v["over"], file, "over");
       if (v["steps"]) {
         long long n = yaml::as_int(v["steps"], file, "steps");
@@ -309,11 +316,19 @@ void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) 
     if (s.kind == Step::Kind::set_supply) {
       for (const auto& sup : fixture.supplies) {
         if (sup.name != s.target) continue;
-        if ((s.volts && *s.volts > sup.max_volts) || (s.amps && *s.amps > sup.max_amps) ||
-            (s.ramp_to && *s.ramp_to > sup.max_volts))
-          throw ConfigError(s.where, "supply step exceeds the limits of supply " + quote(sup.id) +
-                                         " (" + std::to_string(sup.max_volts) + " V, " +
-                                         std::to_string(sup.max_amps) + " A)");
+        // Points at the refused value: "volts 3.7 exceeds the limit 3.6 V of supply "psu"".
+        auto refuse = [&](const SourceLocation& where, const char* key, double value,
+                          double limit, const char* unit) {
+          throw ConfigError(where, std::string(key) + " " + format_number(value) +
+                                       " exceeds the limit " + format_number(limit) + " " + unit +
+                                       " of supply " + quote(sup.id));
+        };
+        if (s.volts && *s.volts > sup.max_volts)
+          refuse(s.volts_where, "volts", *s.volts, sup.max_volts, "V");
+        if (s.ramp_to && *s.ramp_to > sup.max_volts)
+          refuse(s.ramp_to_where, "ramp_to", *s.ramp_to, sup.max_volts, "V");
+        if (s.amps && *s.amps > sup.max_amps)
+          refuse(s.amps_where, "amps", *s.amps, sup.max_amps, "A");
       }
     }
   }

@@ -59,6 +59,8 @@ struct Step {
   Condition condition = Condition::advertising;
   Duration poll = std::chrono::milliseconds(500);
   UnlockStep unlock;
+  // Where volts, amps and ramp_to were written, for an error about the value itself.
+  SourceLocation volts_where, amps_where, ramp_to_where;
 
   std::string describe() const;  // "switch battery off", "unlock expect success within 5s"
 };

@@ -60,8 +60,8 @@ std::optional<double> Settings::get_optional_double(const std::string& key) cons
 double Settings::get_double_in(const std::string& key, double fallback, double lo, double hi) const {
   double d = get_double(key, fallback);
   if (d < lo || d > hi)
-    throw ConfigError(where(key), key + " must be between " + std::to_string(lo) + " and " +
-                                      std::to_string(hi) + ", got " + quote(value(key).Scalar()));
+    throw ConfigError(where(key), key + " must be between " + format_number(lo) + " and " +
+                                      format_number(hi) + ", got " + quote(value(key).Scalar()));
   return d;
 }
 

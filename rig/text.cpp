@@ -120,6 +120,12 @@ std::optional<Duration> parse_duration(std::string_view text) {
   return Duration(static_cast<std::int64_t>(std::llround(ns)));
 }
 
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string format_duration(Duration d) {
   const std::int64_t ns = d.count();
   char buf[48];

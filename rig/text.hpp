@@ -28,5 +28,7 @@ bool is_identifier(std::string_view s);  // "s" with quotes and control characte
 // "250ms", "1.5s", "2m", "1h", "30us"; nullopt on anything else (no unit, negative, garbage).
 std::optional<Duration> parse_duration(std::string_view text);
 std::string format_duration(Duration d);  // "1.5s", "250ms", "2m30s"
+// A number as a person would write it in a message: 3.6, 1, 0.005, 1e+07 (%g).
+std::string format_number(double v);
 
 }  // namespace lockrig

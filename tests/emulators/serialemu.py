@@ -244,12 +244,18 @@ class RelayEmulator(Emulator):
         super().__init__(args)
         self.channels = self.channel_counts[args.model]
         self.relays = [False] * self.channels
+        for channel in args.energized or []:
+            if not 1 <= channel <= self.channels:
+                raise SystemExit(f"--energized {channel}: the board has {self.channels} relays")
+            self.relays[channel - 1] = True
         self.stuck = set(args.stuck or [])
 
     @classmethod
     def add_arguments(cls, parser):
         parser.add_argument("--stuck", type=int, action="append", metavar="CH",
                             help="relay CH (1-based) ignores switching (welded contact)")
+        parser.add_argument("--energized", type=int, action="append", metavar="CH",
+                            help="relay CH (1-based) starts energized (what an earlier run left)")
 
     def switch(self, channel, energized):
         if 1 <= channel <= self.channels and channel not in self.stuck:

@@ -126,8 +126,11 @@ TEST(Scenario, SupplyStepsMustNameAKnownSupplyWithinItsLimits) {
   EXPECT_NE(error_of(one("  - supply: {name: vbatt, volts: 2.5}\n  - unlock:\n"))
                 .find("unknown supply \"vbatt\" (did you mean \"vbat\"?)"),
             std::string::npos);
-  EXPECT_NE(error_of(one("  - supply: {name: vbat, volts: 12}\n  - unlock:\n")).find("exceeds the limits"),
-            std::string::npos);
+  // The message names the refused value and points at it (line 4, the column of "12").
+  EXPECT_EQ(error_of(one("  - supply: {name: vbat, volts: 12}\n  - unlock:\n")),
+            "sc.yaml:4:33: volts 12 exceeds the limit 3.6 V of supply \"psu-1\"");
+  EXPECT_EQ(error_of(one("  - supply: {name: vbat, volts: 3.0, amps: 1.25}\n  - unlock:\n")),
+            "sc.yaml:4:44: amps 1.25 exceeds the limit 1 A of supply \"psu-1\"");
 }
 
 TEST(Scenario, SuiteFilesHoldSeveralScenariosWithUniqueNames) {
@@ -153,6 +156,6 @@ TEST(Scenario, SupplyRampsNeedADurationAndStayWithinLimits) {
   EXPECT_NE(error_of(one("  - supply: {name: vbat, volts: 2, ramp_to: 2.1, over: 1s}\n  - unlock:\n"))
                 .find("either volts or ramp_to"),
             std::string::npos);
-  EXPECT_NE(error_of(one("  - supply: {name: vbat, ramp_to: 9, over: 1s}\n  - unlock:\n")).find("exceeds the limits"),
-            std::string::npos);
+  EXPECT_EQ(error_of(one("  - supply: {name: vbat, ramp_to: 3.7, over: 1s}\n  - unlock:\n")),
+            "sc.yaml:4:35: ramp_to 3.7 exceeds the limit 3.6 V of supply \"psu-1\"");
 }

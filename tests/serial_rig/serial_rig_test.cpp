@@ -40,8 +40,8 @@ struct Bench {
   std::string db = dir.file("journal.db");
   std::string state = dir.file("state");
 
-  Bench() {
-    write_file(fixture, kFixture);
+  explicit Bench(const std::string& fixture_text = kFixture) {
+    write_file(fixture, fixture_text);
     ::mkdir(state.c_str(), 0755);
   }
 
@@ -170,4 +170,66 @@ TEST(LockrigOnEmulatedBench, SigtermMidRunPutsTheRealRelaysBackInTheirSafeState)
   Db db(b.db);
   EXPECT_EQ(db.integer("SELECT count(*) FROM runs WHERE status = 'aborted' AND exit_code = 143"), 1);
   EXPECT_EQ(db.integer("SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 4) WHERE kind = 'safe_state'"), 4);
+}
+
+// A bench that cannot be opened completely: the boards and supplies that did open must not stay
+// as an earlier run left them (here: both batteries cut, the shield closed, the supply off at
+// 0 V, what a `kill -9` mid-scenario leaves), whichever part is missing.
+const char* kAbsentSupply = R"(  - id: psu-2
+    name: vbat2
+    driver: scpi
+    settings: {usb: "0483:5740:ABSENT"}
+    nominal: {volts: 3.0, amps: 0.5}
+    limits: {volts: 3.6, amps: 1.0}
+    locks: [wood-1]
+)";
+
+const char* kAbsentBoard = R"(  - id: shield-box
+    driver: lcus
+    settings: {usb: "1a86:7523:ABSENT", model: lcus-4}
+    channels:
+      - {name: door, channel: 1, locks: [wood-1], safe: off}
+)";
+
+void expect_nothing_journaled(const Bench& b) {
+  if (!exists(b.db)) return;
+  Db db(b.db);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 0);
+}
+
+TEST(LockrigOnEmulatedBench, ASupplyThatCannotBeOpenedLeavesThePartsAlreadyOpenedSafe) {
+  if (!root()) GTEST_SKIP() << "the serial harness needs root (private mount namespace)";
+  Bench b(std::string(kFixture) + kAbsentSupply);
+  const std::vector<std::string> args = {"--scenario",
+                                         source_path("scenarios/battery-removed.yaml")};
+  Result r = Process(b.harness("--energized 8", args), b.spawn()).wait();
+  EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
+  // The message names what is missing and what was made safe before giving up.
+  EXPECT_NE(r.err.find("0483:5740:ABSENT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("put into their safe state: board \"relays\", supply \"psu\""),
+            std::string::npos)
+      << r.err;
+  YAML::Node relays = b.relay_state();
+  expect_relays_safe(relays);
+  YAML::Node supply = b.supply_state();
+  EXPECT_TRUE(supply["output"].as<bool>());
+  EXPECT_DOUBLE_EQ(supply["vset"].as<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(supply["iset"].as<double>(), 0.5);
+  expect_nothing_journaled(b);
+}
+
+TEST(LockrigOnEmulatedBench, ARelayBoardThatCannotBeOpenedLeavesTheBoardsAlreadyOpenedSafe) {
+  if (!root()) GTEST_SKIP() << "the serial harness needs root (private mount namespace)";
+  std::string text = kFixture;
+  text.insert(text.find("supplies:"), kAbsentBoard);
+  Bench b(text);
+  const std::vector<std::string> args = {"--scenario",
+                                         source_path("scenarios/battery-removed.yaml")};
+  Result r = Process(b.harness("--energized 8", args), b.spawn()).wait();
+  EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
+  EXPECT_NE(r.err.find("1a86:7523:ABSENT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("put into their safe state: board \"relays\""), std::string::npos)
+      << r.err;
+  expect_relays_safe(b.relay_state());
+  expect_nothing_journaled(b);
 }
