@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <set>
 
 #include "drivers/rig_fault.hpp"
 #include "rig/text.hpp"
@@ -161,11 +163,39 @@ BenchEvent Bench::set_supply(const std::string& lock_id, const std::string& name
 template <typename Pred>
 bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
   bool all_ok = true;
+  // Making the bench safe is worth a second try: a relay board or supply that garbled or missed
+  // one command (a glitch on the line, a slow reply) usually takes the next. A part that fails
+  // twice is taken for dead: its other channels get one try each, so a silent board costs one
+  // timeout per channel, not two. The journal keeps the first failure next to the outcome.
+  std::set<const void*> dead;
+  auto attempt = [&](const void* part, auto&& act) -> std::optional<std::string> {
+    const int tries = dead.count(part) ? 1 : 2;
+    std::string first;
+    for (int i = 0; i < tries; ++i) {
+      try {
+        act();
+        return i == 0 ? std::nullopt : std::optional<std::string>(first);
+      } catch (const std::exception& ex) {
+        if (i == 0) first = ex.what();
+        if (i + 1 == tries) {
+          dead.insert(part);
+          throw;
+        }
+      }
+    }
+    return std::nullopt;
+  };
+  auto retried = [](const std::optional<std::string>& first) {
+    return first ? "; took a second try, the first failed: " + *first : std::string();
+  };
   for (auto& ch : channels_) {
     if (!wanted(ch.spec->locks)) continue;
     try {
-      BenchEvent e = switch_channel(ch, ch.spec->safe_on);
+      BenchEvent e;
+      const auto first = attempt(boards_[ch.board].get(),
+                                 [&] { e = switch_channel(ch, ch.spec->safe_on); });
       e.kind = "safe_state";
+      e.detail += retried(first);
       events.push_back(std::move(e));
     } catch (const std::exception& ex) {
       all_ok = false;
@@ -180,10 +210,12 @@ bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
     const auto* spec = s->spec;
     if (!wanted(spec->locks)) continue;
     try {
-      std::lock_guard io(s->io);
-      s->driver->set_voltage(spec->nominal_volts);
-      s->driver->set_current_limit(spec->nominal_amps);
-      s->driver->set_output(true);
+      const auto first = attempt(s.get(), [&] {
+        std::lock_guard io(s->io);
+        s->driver->set_voltage(spec->nominal_volts);
+        s->driver->set_current_limit(spec->nominal_amps);
+        s->driver->set_output(true);
+      });
       {
         std::lock_guard lk(state_);
         s->commanded = drivers::SupplyReading{spec->nominal_volts, spec->nominal_amps, true};
@@ -192,7 +224,7 @@ bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
                                                     " " + spec->name,
                                   volts_text(spec->nominal_volts) + " " +
                                       amps_text(spec->nominal_amps) + " output on",
-                                  "nominal"});
+                                  "nominal" + retried(first)});
     } catch (const std::exception& ex) {
       all_ok = false;
       events.push_back(BenchEvent{"safe_state", spec->id + " " + spec->name, "nominal",

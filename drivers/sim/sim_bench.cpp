@@ -8,11 +8,15 @@ namespace lockrig::drivers::sim {
 
 namespace {
 
-// A relay board that can be told to go silent after N commands, like a CH340 that browned out.
+// A relay board that can be told to go silent after N commands, like a CH340 that browned out,
+// or to miss one command (the Nth, counted from 1), like a glitch on the line.
 class SimSwitch final : public SwitchBoard {
  public:
-  SimSwitch(std::string id, int channels, long long stop_after)
-      : id_(std::move(id)), state_(static_cast<std::size_t>(channels), false), stop_after_(stop_after) {}
+  SimSwitch(std::string id, int channels, long long stop_after, long long miss)
+      : id_(std::move(id)),
+        state_(static_cast<std::size_t>(channels), false),
+        stop_after_(stop_after),
+        miss_(miss) {}
 
   int channel_count() const override { return static_cast<int>(state_.size()); }
 
@@ -28,13 +32,17 @@ class SimSwitch final : public SwitchBoard {
 
  private:
   void answer() {
-    if (stop_after_ >= 0 && commands_++ >= stop_after_)
+    const long long n = commands_++;
+    if (stop_after_ >= 0 && n >= stop_after_)
       throw RigFault("relay board " + id_, "no reply within 500ms (simulated: stopped answering)");
+    if (n + 1 == miss_)
+      throw RigFault("relay board " + id_, "garbled reply (simulated: missed command " +
+                                               std::to_string(miss_) + ")");
   }
 
   std::string id_;
   std::vector<bool> state_;
-  long long stop_after_;
+  long long stop_after_, miss_;
   std::atomic<long long> commands_{0};
 };
 
@@ -64,7 +72,8 @@ class SimSupply final : public PowerSupply {
 }  // namespace
 
 void validate_sim_switch(const SwitchBoardSpec& spec) {
-  spec.settings.require_known_keys({"channels", "stop_answering_after"}, "sim switch settings");
+  spec.settings.require_known_keys({"channels", "stop_answering_after", "miss_command"},
+                                   "sim switch settings");
   long long n = spec.settings.get_int("channels", 8);
   if (n < 1 || n > 64)
     throw ConfigError(spec.settings.where("channels"), "channels must be between 1 and 64");
@@ -81,7 +90,8 @@ void validate_sim_supply(const SupplySpec& spec) {
 std::unique_ptr<SwitchBoard> make_sim_switch(const SwitchBoardSpec& spec, const DriverContext&) {
   validate_sim_switch(spec);
   return std::make_unique<SimSwitch>(spec.id, static_cast<int>(spec.settings.get_int("channels", 8)),
-                                     spec.settings.get_int("stop_answering_after", -1));
+                                     spec.settings.get_int("stop_answering_after", -1),
+                                     spec.settings.get_int("miss_command", 0));
 }
 
 std::unique_ptr<PowerSupply> make_sim_supply(const SupplySpec& spec, const DriverContext&) {

@@ -131,6 +131,33 @@ TEST(Runner, ARelayThatStopsAnsweringAbortsTheRunUnderTheAbortPolicy) {
   EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM runs WHERE status = 'rig_fault' AND exit_code = 3"), 1);
 }
 
+// A board that misses one command while the bench is being made safe gets a second try: the
+// bench ends safe, and the journal keeps the first failure next to the outcome.
+TEST(Runner, ASafeStateCommandThatFailsOnceIsTriedAgain) {
+  Fresh j("glitch");
+  // Two channels: commands 1-2 are the start safe state; 1 scenario with no switching, so
+  // commands 3-4 are the end safe state, and the first of those is missed once.
+  Fixture f = parse_fixture(
+      "rig: r\non_rig_fault: abort\nlocks:\n  - {id: a, material: wood, driver: sim}\n"
+      "  - {id: b, material: wood, driver: sim}\nswitches:\n  - id: s\n    driver: sim\n"
+      "    settings: {channels: 2, miss_command: 3}\n    channels:\n"
+      "      - {name: battery, channel: 1, locks: [a], safe: on}\n"
+      "      - {name: battery, channel: 2, locks: [b], safe: on}\n",
+      "f.yaml");
+  auto sc = parse_scenarios("name: plain\nrepeat: 2\nsteps:\n  - unlock:\n", "s.yaml");
+  RunOptions o;
+  RunOutcome out = run(j, f, sc, o);
+  EXPECT_TRUE(out.safe_state_restored);
+  EXPECT_EQ(out.status, "completed");
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
+                                  "detail LIKE '%took a second try, the first failed: %missed "
+                                  "command 3%'"),
+            1);
+  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
+                                  "detail LIKE 'FAILED%'"),
+            0);
+}
+
 TEST(Runner, QuarantineStopsOnlyTheLocksWiredToTheFaultyHardware) {
   Fresh j("quarantine");
   Fixture f = parse_fixture(
