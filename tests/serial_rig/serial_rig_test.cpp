@@ -165,9 +165,13 @@ TEST(LockrigOnEmulatedBench, SigtermMidRunPutsTheRealRelaysBackInTheirSafeState)
   }, std::chrono::seconds(150)));
   p.signal(SIGTERM);
   Result r = p.wait();
-  EXPECT_EQ(r.exit_code, 143) << r.err;
-  expect_relays_safe(b.relay_state());
   Db db(b.db);
+  // On a failure, the last events say what the bench did (and which safe-state command failed).
+  const std::string events = db.text(
+      "SELECT group_concat(kind || ' ' || target || ' ' || value || ' ' || detail, char(10)) FROM "
+      "(SELECT * FROM events ORDER BY id DESC LIMIT 12)");
+  EXPECT_EQ(r.exit_code, 143) << r.err << "\nlast events, newest first:\n" << events;
+  expect_relays_safe(b.relay_state());
   EXPECT_EQ(db.integer("SELECT count(*) FROM runs WHERE status = 'aborted' AND exit_code = 143"), 1);
   EXPECT_EQ(db.integer("SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 4) WHERE kind = 'safe_state'"), 4);
 }
