@@ -798,12 +798,27 @@ RunOutcome Campaign::run() {
         journal_.record_locks(run_id_, rows);
       }
       journal_.commit(run_id_, JournalBatch{events, std::nullopt});
-      if (!options_.labels.count("app") && !(resuming_ && progress_.has_app_label))
-        for (const auto& e : events)
-          if (e.kind == "client_version") {
-            journal_.set_label(run_id_, "app", e.value);
-            break;
-          }
+      // The app build the run compares is the one the app reports; a --label app=X that says
+      // otherwise, or app-driving locks that disagree, are worth a warning (the label still wins,
+      // and the first lock's version is the one labelled).
+      std::vector<std::pair<std::string, std::string>> reported;  // lock, version
+      for (const auto& e : events)
+        if (e.kind == "client_version") reported.emplace_back(e.lock_id, e.value);
+      const auto given = options_.labels.find("app");
+      std::lock_guard warn_lock(fault_mu_);
+      for (const auto& [lock, version] : reported) {
+        if (given != options_.labels.end() && version != given->second)
+          warnings_.push_back("lock " + lock + " reports app version " + quote(version) +
+                              " but the run is labelled app=" + quote(given->second));
+        else if (given == options_.labels.end() && version != reported.front().second)
+          warnings_.push_back("lock " + lock + " reports app version " + quote(version) +
+                              ", lock " + reported.front().first + " " +
+                              quote(reported.front().second) + "; the run is labelled app=" +
+                              quote(reported.front().second));
+      }
+      if (given == options_.labels.end() && !(resuming_ && progress_.has_app_label) &&
+          !reported.empty())
+        journal_.set_label(run_id_, "app", reported.front().second);
     }
     if (!halt_) in_parallel([&](GroupState& g) { work(g); });
   } catch (const JournalError&) {

@@ -455,3 +455,45 @@ TEST(LockrigRigFault, AJournalThatFailsMidRunIsARigFaultAndTheRunCanBeResumed) {
 
 }  // namespace
 }  // namespace lockrig::cli_test
+
+namespace lockrig::cli_test {
+namespace {
+
+// The app build a run compares is the one the app reports. A --label app=X that disagrees is
+// kept (the user said so) but warned about, and the run is labelled with the first lock's
+// version when no label was given.
+TEST(LockrigRun, AnAppLabelThatDisagreesWithTheReportedVersionIsWarnedAbout) {
+  TempDir tmp;
+  const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
+  const std::string fx = tmp.write("app.yaml", "rig: app-lab\n"
+                                               "locks:\n"
+                                               "  - id: phone-1\n"
+                                               "    material: wood\n"
+                                               "    driver: command\n"
+                                               "    settings:\n"
+                                               "      program: [" + fake + ", success]\n"
+                                               "      version_command: [" + fake + ", version]\n");
+  const std::string sc = tmp.write("one.yaml", "name: one\nrepeat: 1\nsteps:\n  - unlock:\n");
+  auto run = [&](const std::string& db, std::vector<std::string> extra) {
+    std::vector<std::string> args{"run", "--fixture", fx, "--scenario", sc, "--db", db,
+                                  "--progress", "off", "-q"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return lockrig(args);
+  };
+  const Result labelled = run(tmp.file("a.db"), {"--label", "app=9.9.9"});
+  EXPECT_EQ(labelled.exit_code, 0) << labelled.describe();
+  EXPECT_NE(labelled.err.find("lock phone-1 reports app version \"4.12.0 (build 881)\" but the "
+                              "run is labelled app=\"9.9.9\""),
+            std::string::npos)
+      << labelled.describe();
+  EXPECT_EQ(Db(tmp.file("a.db")).text("SELECT value FROM run_labels WHERE key = 'app'"), "9.9.9");
+
+  const Result plain = run(tmp.file("b.db"), {});
+  EXPECT_EQ(plain.exit_code, 0) << plain.describe();
+  EXPECT_EQ(plain.err.find("warning"), std::string::npos) << plain.describe();
+  EXPECT_EQ(Db(tmp.file("b.db")).text("SELECT value FROM run_labels WHERE key = 'app'"),
+            "4.12.0 (build 881)");
+}
+
+}  // namespace
+}  // namespace lockrig::cli_test
