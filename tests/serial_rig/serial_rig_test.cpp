@@ -336,3 +336,24 @@ TEST(LockrigOnEmulatedBench, ARelayBoardThatCannotBeOpenedLeavesTheBoardsAlready
   expect_relays_safe(b.relay_state());
   expect_nothing_journaled(b);
 }
+
+// Serial ports that cannot be listed (here: no /sys/class/tty, hidden under an empty tmpfs in a
+// private mount namespace) are a diagnosis on stderr with exit 3, not a line of the listing on
+// stdout; the same as `lockrig probe` does for BLE.
+TEST(LockrigProbeSerial, ReportsPortsThatCannotBeListedOnStderr) {
+  if (!root()) GTEST_SKIP() << "hiding /sys/class/tty needs root (private mount namespace)";
+  Spawn s;
+  s.program = "/usr/bin/unshare";
+  s.timeout = std::chrono::seconds(60);
+  const Result r =
+      Process({"--mount", "--propagation", "private", "/bin/sh", "-c",
+               "mount -t tmpfs lockrig-test /sys/class && exec \"$0\" probe --no-ble", binary()},
+              s)
+          .wait();
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("serial: unavailable: "), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("cannot list serial ports in \"/sys/class/tty\""), std::string::npos)
+      << r.describe();
+  EXPECT_EQ(r.out.find("unavailable"), std::string::npos) << r.describe();
+}
