@@ -747,7 +747,7 @@ int cmd_probe(const std::vector<std::string>& args) {
       }
     } catch (const drivers::RigFault& e) {
       failed = true;
-      std::printf("serial: unavailable: %s\n", e.what());
+      std::fprintf(stderr, "serial: unavailable: %s\n", e.what());
     }
   }
   return failed ? exit_code::rig_fault : exit_code::ok;

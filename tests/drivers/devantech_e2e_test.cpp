@@ -72,5 +72,28 @@ TEST(DevantechBoardEndToEnd, VanishedBoardIsARigFault) {
   EXPECT_TRUE(mentions(fault.message, "Input/output error")) << fault.message;
 }
 
+// Slow answers: one slower than the fixture's timeout is a rig fault at the timeout; one that
+// comes well within it is waited for.
+TEST(DevantechBoardEndToEnd, AnswerSlowerThanTheTimeoutIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --delay-ms 1000"}});
+  const Fault fault = rig_fault_from([] {
+    open_board(board_spec("devantech", "{port: /dev/ttyS0, model: usb-rly08, timeout: 500ms}"));
+  });
+  EXPECT_EQ(fault.component, "relays");
+  EXPECT_TRUE(mentions(fault.message,
+                       "no answer within 500ms (waiting for the module id and firmware version)"))
+      << fault.message;
+  EXPECT_GE(fault.elapsed, 500ms);
+  EXPECT_LT(fault.elapsed, 1000ms);
+}
+
+TEST(DevantechBoardEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --delay-ms 300"}});
+  auto board =
+      open_board(board_spec("devantech", "{port: /dev/ttyS0, model: usb-rly08, timeout: 500ms}"));
+  board->set(2, true);
+  EXPECT_EQ(emulator_state("ttyS0")["energized"].as<std::vector<int>>(), std::vector<int>{2});
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

@@ -133,5 +133,30 @@ TEST(KoradSupplyEndToEnd, VanishedSupplyIsARigFault) {
   EXPECT_TRUE(mentions(fault.message, "\"/dev/ttyS0\"")) << fault.message;
 }
 
+// Slow answers: one slower than the fixture's timeout is a rig fault at the timeout; one that
+// comes well within it is waited for.
+TEST(KoradSupplyEndToEnd, AnswerSlowerThanTheTimeoutIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --delay-ms 1000"}});
+  const Fault fault = rig_fault_from([] {
+    open_supply(supply_spec("korad", "{port: /dev/ttyS0, model: ka3005p, timeout: 500ms}"));
+  });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(mentions(fault.message, "no answer within 500ms (waiting for the identity (*IDN?))"))
+      << fault.message;
+  // The 80 ms pause before the command, then the timeout.
+  EXPECT_GE(fault.elapsed, 500ms);
+  EXPECT_LT(fault.elapsed, 1000ms);
+}
+
+TEST(KoradSupplyEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --delay-ms 300"}});
+  auto supply =
+      open_supply(supply_spec("korad", "{port: /dev/ttyS0, model: ka3005p, timeout: 500ms}"));
+  supply->set_voltage(2.8);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_DOUBLE_EQ(state["vset"].as<double>(), 2.8);
+  EXPECT_EQ(state["gap_violations"].as<int>(), 0);
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

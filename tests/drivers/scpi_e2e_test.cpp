@@ -83,5 +83,62 @@ TEST(ScpiSupplyEndToEnd, RunsAtTheBaudRateTheFixtureGives) {
   EXPECT_FALSE(supply->measure().output_on);
 }
 
+TEST(ScpiSupplyEndToEnd, OutputThatDoesNotSwitchIsARigFaultNamingTheSupply) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --stuck-output"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  const Fault fault = rig_fault_from([&] { supply->set_output(true); });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(mentions(fault.message,
+                       "Siglent SPD3303X on \"/dev/ttyS0\": CH1 output reads back "
+                       "off after switching it on"))
+      << fault.message;
+  EXPECT_FALSE(emulator_state("ttyS0")["output"][0].as<bool>());
+}
+
+TEST(ScpiSupplyEndToEnd, VoltageThatReadsBackWrongIsARigFaultNamingTheSupply) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --volts-readback-offset 0.5"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  const Fault fault = rig_fault_from([&] { supply->set_voltage(2.8); });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(mentions(fault.message, "CH1 voltage setting reads back 3.3 V after setting 2.8 V"))
+      << fault.message;
+  // The current limit has no offset: the same supply still passes its read-back.
+  supply->set_current_limit(0.5);
+}
+
+// Slow answers: one slower than the fixture's timeout is a rig fault at the timeout; one that
+// comes well within it is waited for.
+TEST(ScpiSupplyEndToEnd, AnswerSlowerThanTheTimeoutIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --delay-ms 1000"}});
+  const Fault fault = rig_fault_from([] {
+    open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, timeout: 500ms}"));
+  });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(
+      mentions(fault.message, "no answer within 500ms (waiting for the answer to \"*IDN?\")"))
+      << fault.message;
+  EXPECT_GE(fault.elapsed, 500ms);
+  EXPECT_LT(fault.elapsed, 1000ms);
+}
+
+TEST(ScpiSupplyEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --delay-ms 300"}});
+  auto supply =
+      open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, timeout: 500ms}"));
+  supply->set_voltage(2.8);
+  EXPECT_DOUBLE_EQ(emulator_state("ttyS0")["vset"][0].as<double>(), 2.8);
+}
+
+TEST(ScpiSupplyEndToEnd, VanishedSupplyIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --vanish-after 1"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  wait_for_emulator("ttyS0", [](const YAML::Node& s) { return s["vanished"].as<bool>(); });
+  const Fault fault = rig_fault_from([&] { supply->set_output(false); });
+  EXPECT_EQ(fault.component, "vbat");
+  EXPECT_TRUE(mentions(fault.message, "Siglent SPD3303X \"/dev/ttyS0\": Input/output error"))
+      << fault.message;
+  EXPECT_LT(fault.elapsed, 1s) << "a hang-up is seen at once, not after the timeout";
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

@@ -5,6 +5,8 @@ Wire: ASCII lines ending in LF (a CR before it is ignored), answers ending in LF
 (case-insensitive): *IDN?, CHn:VOLT <v>, CHn:VOLT?, CHn:CURR <a>, CHn:CURR?, OUTP CHn,ON|OFF,
 MEAS:VOLT? CHn, MEAS:CURR? CHn, SYST:STAT? (hex word, bit 4 = CH1 output, bit 5 = CH2).
 Unknown commands are ignored, as the instrument does apart from its error queue.
+Read-back faults: --stuck-output (OUTP is ignored) and --volts-readback-offset V (CHn:VOLT?
+answers the setting plus V, as a supply whose firmware lost or mangled the setting does).
 """
 
 import re
@@ -28,6 +30,10 @@ class ScpiEmulator(Emulator):
         parser.add_argument("--identity", help="literal *IDN? answer instead of the model's")
         parser.add_argument("--load-ohms", type=float, default=100.0,
                             help="resistance on each output, for MEAS:VOLT?/MEAS:CURR?")
+        parser.add_argument("--stuck-output", action="store_true",
+                            help="OUTP CHn,ON|OFF is ignored (output relay failed)")
+        parser.add_argument("--volts-readback-offset", type=float, default=0.0, metavar="V",
+                            help="CHn:VOLT? answers the setting plus V (setting reads back wrong)")
 
     def __init__(self, args):
         super().__init__(args)
@@ -69,13 +75,15 @@ class ScpiEmulator(Emulator):
             values = self.vset if m.group(2) == "VOLT" else self.iset
             limit = self.max_v if m.group(2) == "VOLT" else self.max_i
             if m.group(4):
-                self.reply(f"{values[ch]:.3f}")
+                offset = self.args.volts_readback_offset if m.group(2) == "VOLT" else 0.0
+                self.reply(f"{values[ch] + offset:.3f}")
             else:
                 values[ch] = min(float(m.group(3)), limit)
             return
         m = re.fullmatch(r"OUTP\s+CH([12]),(ON|OFF)", upper)
         if m:
-            self.output[int(m.group(1)) - 1] = m.group(2) == "ON"
+            if not self.args.stuck_output:
+                self.output[int(m.group(1)) - 1] = m.group(2) == "ON"
             return
         m = re.fullmatch(r"MEAS:(VOLT|CURR)\?\s+CH([12])", upper)
         if m:

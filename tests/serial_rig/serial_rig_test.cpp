@@ -48,12 +48,25 @@ struct Bench {
   // The harness command line around `lockrig run ...`; relay options go to the Numato emulator.
   std::vector<std::string> harness(const std::string& relay_options,
                                    const std::vector<std::string>& run_args) const {
-    std::vector<std::string> argv = {LOCKRIG_SERIAL_HARNESS, "--shim",
-                                     LOCKRIG_PTY_SHIM, "--state-dir", state, "--timeout", "240",
-                                     "--device", "ttyS0=numato --model numato-8 " + relay_options,
-                                     "--device", "ttyUSB0=korad", "--usb", "ttyUSB0=0416:5011:EMU1",
-                                     "--", binary(), "run", "--fixture", fixture, "--db", db,
-                                     "--progress", "off", "--seed", "5"};
+    return harness_with({"--device", "ttyS0=numato --model numato-8 " + relay_options, "--device",
+                         "ttyUSB0=korad", "--usb", "ttyUSB0=0416:5011:EMU1"},
+                        run_args);
+  }
+
+  // The same around other emulated devices (--device and --usb options of the harness).
+  std::vector<std::string> harness_with(const std::vector<std::string>& devices,
+                                        const std::vector<std::string>& run_args) const {
+    std::vector<std::string> argv = {LOCKRIG_SERIAL_HARNESS,
+                                     "--shim",
+                                     LOCKRIG_PTY_SHIM,
+                                     "--state-dir",
+                                     state,
+                                     "--timeout",
+                                     "240"};
+    argv.insert(argv.end(), devices.begin(), devices.end());
+    const std::vector<std::string> run = {"--", binary(),     "run", "--fixture", fixture, "--db",
+                                          db,   "--progress", "off", "--seed",    "5"};
+    argv.insert(argv.end(), run.begin(), run.end());
     argv.insert(argv.end(), run_args.begin(), run_args.end());
     return argv;
   }
@@ -176,6 +189,92 @@ TEST(LockrigOnEmulatedBench, SigtermMidRunPutsTheRealRelaysBackInTheirSafeState)
   EXPECT_EQ(db.integer("SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 4) WHERE kind = 'safe_state'"), 4);
 }
 
+// The same two scenarios with each of the other relay boards and the SCPI supply: the board's
+// bytes must switch what the locks see, and the run must leave the board in its safe state.
+struct OtherBench {
+  const char* driver;
+  const char* model;
+};
+
+void PrintTo(const OtherBench& bench, std::ostream* os) {
+  *os << bench.driver << " " << bench.model;
+}
+
+class LockrigOnOtherEmulatedBoards : public ::testing::TestWithParam<OtherBench> {};
+
+std::string other_fixture(const OtherBench& bench) {
+  std::string text = R"(rig: emulated-bench
+on_rig_fault: abort
+locks:
+  - {id: wood-1, material: wood, driver: sim, settings: {firmware: 2.4.0}}
+  - {id: steel-1, material: steel, driver: sim, settings: {firmware: 2.4.1}}
+switches:
+  - id: relays
+    driver: DRIVER
+    settings: {port: /dev/ttyS0, model: MODEL, timeout: 1s}
+    channels:
+      - {name: battery, channel: 1, locks: [wood-1], safe: on}
+      - {name: battery, channel: 2, locks: [steel-1], safe: on}
+      - {name: rf_shield, channel: 4, locks: [wood-1, steel-1], safe: off}
+supplies:
+  - id: psu
+    name: vbat
+    driver: scpi
+    settings: {usb: "0483:5740:EMU2", model: spd3303x}
+    nominal: {volts: 3.0, amps: 0.5}
+    limits: {volts: 3.6, amps: 1.0}
+    locks: [steel-1]
+)";
+  text.replace(text.find("DRIVER"), 6, bench.driver);
+  text.replace(text.find("MODEL"), 5, bench.model);
+  return text;
+}
+
+TEST_P(LockrigOnOtherEmulatedBoards, BatteryRemovedAndOutOfRangeEndWithTheRelaysSafe) {
+  if (!root()) GTEST_SKIP() << "the serial harness needs root (private mount namespace)";
+  const OtherBench& bench = GetParam();
+  Bench b(other_fixture(bench));
+  // The shield relay starts energized, as a killed run would leave it: the run must release it.
+  const std::string board =
+      std::string("ttyS0=") + bench.driver + " --model " + bench.model + " --energized 4";
+  const auto argv = b.harness_with(
+      {"--device", board, "--device", "ttyUSB0=scpi", "--usb", "ttyUSB0=0483:5740:EMU2"},
+      {"--scenario", source_path("scenarios/battery-removed.yaml"), "--scenario",
+       source_path("scenarios/out-of-range.yaml"), "--repeat", "2"});
+  Result r = Process(argv, b.spawn()).wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  Db db(b.db);
+  // 2 locks x 2 scenarios x 2 repeats x 2 unlock steps, every assertion held.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions"), 16);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE result = 'pass'"), 16);
+  // The expected not_found only happens if the simulated lock lost power / radio through the
+  // emulated relays.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE expect = 'not_found' AND "
+                       "outcome = 'not_found'"),
+            8);
+  const YAML::Node relays = b.relay_state();
+  EXPECT_EQ(relays["energized"].as<std::vector<int>>(), (std::vector<int>{1, 2}))
+      << "safe state: both batteries connected, the shield open";
+  EXPECT_EQ(relays["garbled"].as<int>(), 0);
+  // Every switch the journal records reached the board as at least one command.
+  const long long switches = db.integer("SELECT count(*) FROM events WHERE kind = 'switch'");
+  EXPECT_GE(switches, 16);
+  EXPECT_GE(relays["commands"].as<long long>(), switches);
+  const YAML::Node supply = b.supply_state();
+  EXPECT_TRUE(supply["output"][0].as<bool>());
+  EXPECT_DOUBLE_EQ(supply["vset"][0].as<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(supply["iset"][0].as<double>(), 0.5);
+  EXPECT_EQ(supply["unknown"].as<int>(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Boards, LockrigOnOtherEmulatedBoards,
+                         ::testing::Values(OtherBench{"lcus", "lcus-4"},
+                                           OtherBench{"kmtronic", "kmtronic-4"},
+                                           OtherBench{"devantech", "usb-rly08"}),
+                         [](const ::testing::TestParamInfo<OtherBench>& info) {
+                           return std::string(info.param.driver);
+                         });
+
 // A bench that cannot be opened completely: the boards and supplies that did open must not stay
 // as an earlier run left them (here: both batteries cut, the shield closed, the supply off at
 // 0 V, what a `kill -9` mid-scenario leaves), whichever part is missing.
@@ -236,4 +335,25 @@ TEST(LockrigOnEmulatedBench, ARelayBoardThatCannotBeOpenedLeavesTheBoardsAlready
       << r.err;
   expect_relays_safe(b.relay_state());
   expect_nothing_journaled(b);
+}
+
+// Serial ports that cannot be listed (here: no /sys/class/tty, hidden under an empty tmpfs in a
+// private mount namespace) are a diagnosis on stderr with exit 3, not a line of the listing on
+// stdout; the same as `lockrig probe` does for BLE.
+TEST(LockrigProbeSerial, ReportsPortsThatCannotBeListedOnStderr) {
+  if (!root()) GTEST_SKIP() << "hiding /sys/class/tty needs root (private mount namespace)";
+  Spawn s;
+  s.program = "/usr/bin/unshare";
+  s.timeout = std::chrono::seconds(60);
+  const Result r =
+      Process({"--mount", "--propagation", "private", "/bin/sh", "-c",
+               "mount -t tmpfs lockrig-test /sys/class && exec \"$0\" probe --no-ble", binary()},
+              s)
+          .wait();
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.err.find("serial: unavailable: "), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("cannot list serial ports in \"/sys/class/tty\""), std::string::npos)
+      << r.describe();
+  EXPECT_EQ(r.out.find("unavailable"), std::string::npos) << r.describe();
 }
