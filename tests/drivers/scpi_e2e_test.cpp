@@ -107,7 +107,8 @@ TEST(ScpiSupplyEndToEnd, VoltageThatReadsBackWrongIsARigFaultNamingTheSupply) {
 }
 
 // Slow answers: one slower than the fixture's timeout is a rig fault at the timeout; one that
-// comes well within it is waited for.
+// comes well within it is waited for. No upper bounds on time: a loaded CI machine stretches
+// them; the message says the timeout, not the late answer, ended the wait.
 TEST(ScpiSupplyEndToEnd, AnswerSlowerThanTheTimeoutIsARigFault) {
   LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --delay-ms 1000"}});
   const Fault fault = rig_fault_from([] {
@@ -118,26 +119,27 @@ TEST(ScpiSupplyEndToEnd, AnswerSlowerThanTheTimeoutIsARigFault) {
       mentions(fault.message, "no answer within 500ms (waiting for the answer to \"*IDN?\")"))
       << fault.message;
   EXPECT_GE(fault.elapsed, 500ms);
-  EXPECT_LT(fault.elapsed, 1000ms);
 }
 
 TEST(ScpiSupplyEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
   LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --delay-ms 300"}});
   auto supply =
-      open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, timeout: 500ms}"));
+      open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, timeout: 2s}"));
   supply->set_voltage(2.8);
   EXPECT_DOUBLE_EQ(emulator_state("ttyS0")["vset"][0].as<double>(), 2.8);
 }
 
 TEST(ScpiSupplyEndToEnd, VanishedSupplyIsARigFault) {
   LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --vanish-after 1"}});
-  auto supply = open_supply(supply_spec("scpi", kSpd));
+  // A long timeout: the hang-up must be seen at once, not when the timeout runs out.
+  auto supply =
+      open_supply(supply_spec("scpi", "{port: /dev/ttyS0, model: spd3303x, timeout: 10s}"));
   wait_for_emulator("ttyS0", [](const YAML::Node& s) { return s["vanished"].as<bool>(); });
   const Fault fault = rig_fault_from([&] { supply->set_output(false); });
   EXPECT_EQ(fault.component, "vbat");
   EXPECT_TRUE(mentions(fault.message, "Siglent SPD3303X \"/dev/ttyS0\": Input/output error"))
       << fault.message;
-  EXPECT_LT(fault.elapsed, 1s) << "a hang-up is seen at once, not after the timeout";
+  EXPECT_LT(fault.elapsed, 5s) << "a hang-up is seen at once, not after the 10 s timeout";
 }
 
 }  // namespace

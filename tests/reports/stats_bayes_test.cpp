@@ -1,7 +1,6 @@
 // Posterior probability that the candidate's success rate is below the baseline's.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -35,12 +34,10 @@ TEST(Bayes, JeffreysPosteriorFor992Versus996Of1000LeansTowardsCandidateWorse) {
   EXPECT_EQ(r.candidate_b, 8.5);
 }
 
-TEST(Bayes, StaysExactAndFastForFiftyThousandSessionsPerVersion) {
-  const auto start = std::chrono::steady_clock::now();
+// (Its speed at ten million sessions is measured by bench/report_bench.sh, not asserted here.)
+TEST(Bayes, StaysExactForFiftyThousandSessionsPerVersion) {
   const auto r = st::probability_candidate_worse({49800, 50000}, {49850, 50000});
-  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_NEAR(r.probability_candidate_worse, 0.99633243926868731, 1e-9);
-  EXPECT_LT(took, std::chrono::seconds(2));
   // Symmetry: swapping the versions gives the complement.
   EXPECT_NEAR(
       st::probability_candidate_worse({49850, 50000}, {49800, 50000}).probability_candidate_worse,
