@@ -157,6 +157,8 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
     p.last_t = std::max(p.last_t, TimePoint{e.integer(1)});
     if (kind == "wait_until" && value == "timeout")
       ++p.wait_failures;
+    else if (kind == "rig_fault" && p.first_rig_fault.empty())
+      p.first_rig_fault = (lock.empty() ? "" : lock + ": ") + e.text(5);
     else if (kind == "resumed")
       ++p.attempts;
     else if (kind == "interrupted") {

@@ -70,6 +70,7 @@ struct JournaledProgress {
   TimePoint last_t{0};  // latest time stamp of the run so far
   RunCounters counters;
   long long wait_failures = 0;
+  std::string first_rig_fault;  // detail of the first rig_fault event, if any
   int attempts = 1;  // parts the run has had so far (1 + resumes)
 };
 JournaledProgress read_progress(sqlite3* db, std::int64_t run);

@@ -521,6 +521,15 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
     }
   }
 
+  // Under `continue` a rig fault does not stop the run but does decide how it ends (rig_fault,
+  // exit 3), whichever part met it.
+  if (fixture_.on_rig_fault == RigFaultPolicy::carry_on && !progress_.first_rig_fault.empty()) {
+    rig_fault_stopped_ = true;
+    if (abort_reason_.empty())
+      abort_reason_ = "rig fault in an earlier part of the run (on_rig_fault: continue): " +
+                      progress_.first_rig_fault;
+  }
+
   // The items in flight when the previous part died, from its run lock; a crash note names the
   // group whose thread crashed.
   if (options_.run_lock) {

@@ -162,6 +162,56 @@ TEST(LockrigResume, SigkillAtRandomPointsThenResumeJournalsWhatAnUninterruptedRu
   std::printf("[ resume ] %d SIGKILLs over %d runs\n", kills, episodes);
 }
 
+// Under on_rig_fault: continue a rig fault abandons the rest of its plan item. A resumed run
+// must treat such an item as done, as the uninterrupted run did: the same sessions, the same
+// items abandoned, never their skipped steps run after all.
+TEST(LockrigResume, ItemsAbandonedUnderContinueStayAbandonedAcrossResumes) {
+  TempDir tmp;
+  std::string text = read_file(source_path(kFixture));
+  text = replace_once(text, "on_rig_fault: quarantine", "on_rig_fault: continue");
+  text = replace_once(text, "slot: A1, driver: sim, settings: {firmware: 2.4.0}",
+                      "slot: A1, driver: sim, settings: {firmware: 2.4.0, adapter_fault_rate: 0.05}");
+  const std::string fx = tmp.write("continue.yaml", text);
+  const std::vector<std::string> base = {"run", "--fixture", fx, "--repeat", "8", "--seed", "77",
+                                         "--progress", "off", "-q"};
+  auto with_db = [](std::vector<std::string> args, const std::string& db) {
+    args.insert(args.end(), {"--db", db});
+    return args;
+  };
+  const std::string ref_db = tmp.file("ref.db"), db_path = tmp.file("cut.db");
+  const Result ref = lockrig(with_db(base, ref_db));
+  ASSERT_TRUE(ref.exited && ref.exit_code == 3) << ref.describe();
+  const Db ref_j(ref_db);
+  const auto abandoned = [](const Db& db) {
+    return db.column("SELECT DISTINCT lock_id || ' ' || target FROM events WHERE kind = "
+                     "'item_abandoned' ORDER BY 1");
+  };
+  ASSERT_FALSE(abandoned(ref_j).empty()) << "no item was abandoned: raise adapter_fault_rate";
+  const long long planned = ref_j.integer("SELECT sessions_planned FROM runs");
+
+  // Killed after a third and after two thirds of the sessions, then resumed to the end.
+  for (const long long at : {planned / 3, 2 * planned / 3}) {
+    Process p(at == planned / 3 ? with_db(base, db_path)
+                                : with_db({"run", "--resume", "--progress", "off", "-q"}, db_path),
+              Spawn{"", "", 60s});
+    if (wait_for_sessions(p, db_path, at)) p.signal(SIGKILL);
+    p.wait();
+  }
+  if (Db(db_path).text("SELECT status FROM runs") == "running") {
+    const Result last = lockrig(with_db({"run", "--resume", "--progress", "off", "-q"}, db_path));
+    ASSERT_TRUE(last.exited && last.exit_code == 3) << last.describe();
+  }
+  const Db cut(db_path);
+  EXPECT_GE(cut.integer("SELECT count(*) FROM events WHERE kind = 'resumed'"), 1)
+      << "the run finished before it could be killed";
+  EXPECT_EQ(cut.text("SELECT status FROM runs"), "rig_fault");
+  EXPECT_EQ(abandoned(cut), abandoned(ref_j));
+  EXPECT_TRUE(session_content(cut) == session_content(ref_j))
+      << "sessions differ from the uninterrupted run";
+  EXPECT_EQ(totals(cut), totals(ref_j));
+  expect_journal_invariants(cut);
+}
+
 TEST(LockrigResume, APlanItemThatKeepsCrashingTheControllerIsQuarantined) {
   TempDir tmp;
   std::string text = read_file(source_path(kFixture));
