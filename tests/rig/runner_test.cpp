@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "drivers/sim/sim.hpp"
+#include "rig/bench.hpp"
+#include "rig/clock.hpp"
 #include "rig/embedded.hpp"
 
 using namespace lockrig;
@@ -255,4 +257,47 @@ TEST(Runner, WaitUntilLooksAgainOnlyEveryPollInterval) {
   EXPECT_EQ(out.counters.failed_assertions, 1) << "the lock never stopped advertising";
   EXPECT_GE(asked.load(), 6);
   EXPECT_LE(asked.load(), 7) << "3 s at one look per 500 ms";
+}
+
+// A configuration mistake met while opening the very first part (nothing opened yet, so nothing
+// to make safe) stays a configuration error (exit 2), not a rig fault; after a part was opened,
+// the message says that part was made safe.
+TEST(Bench, AConfigurationMistakeOpeningTheFirstPartStaysAConfigurationError) {
+  drivers::DriverRegistry reg;
+  drivers::sim::register_sim_drivers(reg);
+  reg.add(drivers::SwitchDriver{
+      "picky", "refuses its settings when opened", true, nullptr,
+      [](const drivers::SwitchBoardSpec& spec, const drivers::DriverContext&)
+          -> std::unique_ptr<drivers::SwitchBoard> {
+        throw ConfigError(spec.where, "usb id \"1a86:7523\" matches two ports");
+      }});
+  VirtualClock clock;
+  const char* picky =
+      "  - id: picky-relays\n    driver: picky\n    channels:\n"
+      "      - {name: rf_shield, channel: 1, locks: [a], safe: off}\n";
+  const std::string head =
+      "rig: r\nlocks:\n  - {id: a, material: wood, driver: sim}\nswitches:\n";
+  const Fixture first = parse_fixture(head + picky, "f.yaml");
+  try {
+    Bench b(first, reg, clock, 1);
+    FAIL() << "the picky board opened";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("nothing had been opened before it"), std::string::npos)
+        << e.what();
+  } catch (const std::exception& e) {
+    FAIL() << "not a configuration error: " << e.what();
+  }
+  const Fixture second = parse_fixture(
+      head + "  - id: relays\n    driver: sim\n    settings: {channels: 1}\n    channels:\n"
+             "      - {name: battery, channel: 1, locks: [a], safe: on}\n" + picky,
+      "f.yaml");
+  try {
+    Bench b(second, reg, clock, 1);
+    FAIL() << "the picky board opened";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("already opened and put into their safe state: board "
+                                         "\"relays\""),
+              std::string::npos)
+        << e.what();
+  }
 }
