@@ -155,9 +155,20 @@ struct Summary {
   long long fail = 0, pass = 0, undecided = 0;
   std::vector<long long> sessions_decided;
   long long n[2] = {0, 0}, failures[2] = {0, 0};
+
+  // One campaign's verdict, and the sessions it took when it reached one.
+  void count(SequentialVerdict verdict, long long sessions) {
+    if (verdict == SequentialVerdict::fail)
+      ++fail;
+    else if (verdict == SequentialVerdict::pass)
+      ++pass;
+    else
+      ++undecided;
+    if (verdict != SequentialVerdict::undecided) sessions_decided.push_back(sessions);
+  }
 };
 
-Summary run_many(const char* label, const std::string& candidate, const stats::SequentialDesign& d,
+Summary run_many(const std::string& candidate, const stats::SequentialDesign& d,
                  int campaigns, int block, long long cap, int threads, std::uint64_t seed,
                  const UnlockStep& step) {
   std::vector<CampaignResult> results(static_cast<std::size_t>(campaigns));
@@ -176,26 +187,19 @@ Summary run_many(const char* label, const std::string& candidate, const stats::S
   for (auto& t : pool) t.join();
   Summary s;
   for (const auto& r : results) {
-    if (r.verdict == SequentialVerdict::fail)
-      ++s.fail;
-    else if (r.verdict == SequentialVerdict::pass)
-      ++s.pass;
-    else
-      ++s.undecided;
-    if (r.verdict != SequentialVerdict::undecided) s.sessions_decided.push_back(r.sessions);
+    s.count(r.verdict, r.sessions);
     for (int a = 0; a < 2; ++a) {
       s.n[a] += r.n[a];
       s.failures[a] += r.failures[a];
     }
   }
   std::sort(s.sessions_decided.begin(), s.sessions_decided.end());
-  (void)label;
   return s;
 }
 
 // The same campaigns through `lockrig run --until-decided`'s own code path, journal included.
-Summary run_full(const std::string& candidate, const stats::SequentialDesign& d, int campaigns,
-                 int block, std::uint64_t seed, double alpha, double power) {
+Summary run_full(const std::string& candidate, int campaigns, int block, std::uint64_t seed,
+                 double alpha, double power) {
   const Fixture fx = parse_fixture(fixture_text(""), "<calibration>");
   const auto scenarios = parse_scenarios(kScenario, "<calibration>");
   std::string dir = "/tmp/lockrig-seqcal-XXXXXX";
@@ -223,18 +227,10 @@ Summary run_full(const std::string& candidate, const stats::SequentialDesign& d,
                             never);
     }
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-    if (r.verdict == SequentialVerdict::fail)
-      ++s.fail;
-    else if (r.verdict == SequentialVerdict::pass)
-      ++s.pass;
-    else
-      ++s.undecided;
-    if (r.verdict != SequentialVerdict::undecided)
-      s.sessions_decided.push_back(r.sessions_at_decision);
+    s.count(r.verdict, r.sessions_at_decision);
   }
   std::filesystem::remove_all(dir);
   std::sort(s.sessions_decided.begin(), s.sessions_decided.end());
-  (void)d;
   return s;
 }
 
@@ -344,8 +340,8 @@ int main(int argc, char** argv) {
       "(nominal beta = 1 - power); detection = FAIL under A/B\n\n");
 
   const Summary aa =
-      run_many("A/A", "2.4.0-rebuild", d, campaigns, block, cap, threads, seed, step);
-  const Summary ab = run_many("A/B", "2.4.1", d, campaigns, block, cap, threads, seed, step);
+      run_many("2.4.0-rebuild", d, campaigns, block, cap, threads, seed, step);
+  const Summary ab = run_many("2.4.1", d, campaigns, block, cap, threads, seed, step);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   const auto pred_aa = stats::sessions_to_decision(d, 1 - kBaselineRate, 1 - kBaselineRate);
@@ -392,8 +388,8 @@ int main(int argc, char** argv) {
       100 * quantile(ab.sessions_decided, 0.5) / drop_total);
   if (full > 0) {
     const auto tf = std::chrono::steady_clock::now();
-    const Summary faa = run_full("2.4.0-rebuild", d, full, block, seed, alpha, power);
-    const Summary fab = run_full("2.4.1", d, full, block, seed, alpha, power);
+    const Summary faa = run_full("2.4.0-rebuild", full, block, seed, alpha, power);
+    const Summary fab = run_full("2.4.1", full, block, seed, alpha, power);
     std::printf(
         "full path (run_until_decided: runner + stop hook + sim drivers + SQLite journal), "
         "%d campaigns each, %.1f s:\n",

@@ -101,6 +101,19 @@ void print_help(const char* usage, const po::options_description& desc, const ch
 }
 
 
+// The run lock of an interrupted run, so that only one lockrig resumes or abandons it; when
+// another lockrig holds it, says who and returns nothing (the caller exits 75).
+std::optional<FileLock> take_run_lock(const std::string& db_path, const StoredRun& run,
+                                      const std::string& purpose) {
+  LockHolder holder;
+  auto lock = FileLock::try_acquire(run_lock_path(db_path, run.uuid), purpose, &holder);
+  if (!lock)
+    std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
+                 log_prefix(log_level::err), static_cast<long long>(run.id),
+                 holder.describe().c_str());
+  return lock;
+}
+
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
   std::map<std::string, std::string> labels;
   for (const auto& l : raw) {
@@ -332,15 +345,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       throw UsageError("--resume: journal " + quote(db_path) + " does not exist");
     journal_slot.emplace(Journal::open(db_path, sync));
     const StoredRun found = find_run_to_resume(*journal_slot, resume_selector);
-    LockHolder holder;
-    run_lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig run --resume",
-                                     &holder);
-    if (!run_lock) {
-      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
-                   log_prefix(log_level::err), static_cast<long long>(found.id),
-                   holder.describe().c_str());
-      return exit_code::busy;
-    }
+    run_lock = take_run_lock(db_path, found, "lockrig run --resume");
+    if (!run_lock) return exit_code::busy;
     // Look again now that the run is ours: another resume may have finished it meanwhile.
     stored = find_run_to_resume(*journal_slot, std::to_string(found.id), true);
     if (!stored->has_plan) {
@@ -622,15 +628,8 @@ int cmd_runs(const std::vector<std::string>& args) {
     if (found.status != "running")
       throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
                        ", not interrupted");
-    LockHolder holder;
-    auto lock = FileLock::try_acquire(run_lock_path(db_path, found.uuid), "lockrig runs --abandon",
-                                      &holder);
-    if (!lock) {
-      std::fprintf(stderr, "%slockrig: run %lld is being written by %s\n",
-                   log_prefix(log_level::err), static_cast<long long>(found.id),
-                   holder.describe().c_str());
-      return exit_code::busy;
-    }
+    auto lock = take_run_lock(db_path, found, "lockrig runs --abandon");
+    if (!lock) return exit_code::busy;
     abandon_run(j.db(), found.id, "interrupted run closed by lockrig runs --abandon");
     lock->remove_on_release();
     std::printf("run %lld (%s) closed as aborted; its journaled sessions stay\n",

@@ -17,6 +17,17 @@ namespace {
 // The walk and the dynamic programme must agree on lattice points that sit on a boundary up to
 // rounding: both compare through these.
 constexpr double kBoundaryTolerance = 1e-9;
+// Narrows the interval between `bad` (ok() fails) and `good` (ok() holds), in either order, to
+// 1e-10 and returns its good end.
+template <class Ok>
+double bisect(double bad, double good, Ok ok) {
+  for (int i = 0; i < 100 && std::abs(good - bad) > 1e-10; ++i) {
+    const double mid = (bad + good) / 2;
+    (ok(mid) ? good : bad) = mid;
+  }
+  return good;
+}
+
 bool reaches_upper(double llr, double upper) {
   return llr >= upper - kBoundaryTolerance;
 }
@@ -146,22 +157,10 @@ SequentialDesign design_sequential_test(double baseline_rate, double margin, dou
   double upper = d.up * 0.5, lower = d.down * 0.5;
   for (int iteration = 0; iteration < 100; ++iteration) {
     const double prev_upper = upper, prev_lower = lower;
-    if (alpha_of(upper, lower) > alpha) {
-      double bad = upper, good = umax;
-      for (int i = 0; i < 100 && good - bad > 1e-10; ++i) {
-        const double mid = (bad + good) / 2;
-        (alpha_of(mid, lower) <= alpha ? good : bad) = mid;
-      }
-      upper = good;
-    }
-    if (beta_of(upper, lower) > beta) {
-      double bad = lower, good = lmin;
-      for (int i = 0; i < 100 && bad - good > 1e-10; ++i) {
-        const double mid = (bad + good) / 2;
-        (beta_of(upper, mid) <= beta ? good : bad) = mid;
-      }
-      lower = good;
-    }
+    if (alpha_of(upper, lower) > alpha)
+      upper = bisect(upper, umax, [&](double u) { return alpha_of(u, lower) <= alpha; });
+    if (beta_of(upper, lower) > beta)
+      lower = bisect(lower, lmin, [&](double l) { return beta_of(upper, l) <= beta; });
     if (upper == prev_upper && lower == prev_lower) break;
   }
   d.upper = upper;

@@ -407,11 +407,6 @@ TEST(LockrigRigFault, AdapterFaultUnderAbortPolicyStopsAfterTheFirstFaultySessio
   expect_journal_invariants(db);
 }
 
-}  // namespace
-}  // namespace lockrig::cli_test
-
-namespace lockrig::cli_test {
-namespace {
 
 // The journal's own storage failing mid-run (disk full) is the rig's fault: exit 3, the bench is
 // still returned to its safe state, the sessions already committed are kept, and the run can be
@@ -453,11 +448,6 @@ TEST(LockrigRigFault, AJournalThatFailsMidRunIsARigFaultAndTheRunCanBeResumed) {
   expect_journal_invariants(db);
 }
 
-}  // namespace
-}  // namespace lockrig::cli_test
-
-namespace lockrig::cli_test {
-namespace {
 
 // The app build a run compares is the one the app reports. A --label app=X that disagrees is
 // kept (the user said so) but warned about, and the run is labelled with the first lock's
