@@ -23,12 +23,27 @@ std::string read_source_file(const std::string& path) {
     throw ConfigError("no embedded file " + quote(path) + did_you_mean(path, known) +
                       "; embedded: " + join(known, ", "));
   }
+  std::string why;
+  auto text = read_text_file(path, why);
+  if (!text) throw ConfigError("cannot read " + quote(path) + ": " + why);
+  return std::move(*text);
+}
+
+std::optional<std::string> read_text_file(const std::string& path, std::string& why) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw ConfigError("cannot read " + quote(path) + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw ConfigError("cannot read " + quote(path) + ": it is a directory");
+  if (::stat(path.c_str(), &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    why = std::strerror(EISDIR);
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + quote(path) + ": " + std::strerror(errno));
+  if (!in) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();

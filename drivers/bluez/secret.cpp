@@ -1,45 +1,17 @@
 // Loading of profile secrets; error messages name the source, never the value.
 #include "drivers/bluez/secret.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 
 #include "drivers/command/process.hpp"
+#include "rig/embedded.hpp"
 #include "rig/text.hpp"
 
 namespace lockrig::drivers::bluez {
 
 namespace {
-
-// The file's text, or the OS's reason it cannot be read.
-std::optional<std::string> read_text(const std::filesystem::path& path, std::string& why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    why = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      why = std::strerror(errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
 
 bool blank(const std::string& text) {
   for (char c : text)
@@ -80,7 +52,7 @@ std::optional<Secret> Secret::from_settings(const Settings& block) {
       path = std::filesystem::path(block.file()).parent_path() / path;
     source = "file " + quote(path.string());
     std::string why;
-    auto read = read_text(path, why);
+    auto read = read_text_file(path.string(), why);
     if (!read) throw ConfigError(where, "cannot read the lock key from " + source + ": " + why);
     text = std::move(*read);
   } else {
