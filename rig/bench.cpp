@@ -62,17 +62,11 @@ Bench::Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Cl
   } catch (const drivers::RigFault& e) {
     // What a board left behind (a battery cut by a run killed with -9) must not stay that way
     // because another part of the rig is missing.
-    const std::string what = e.what();
-    const std::string prefix = e.component() + ": ";
-    const std::string rest = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
-    throw drivers::RigFault(e.component(), rest + make_opened_parts_safe());
+    throw drivers::RigFault(e.component(), e.message() + make_opened_parts_safe());
   } catch (const ConfigError& e) {
     const std::string note = make_opened_parts_safe();
     if (!safe_) throw drivers::RigFault("bench", std::string(e.what()) + note);
-    const std::string what = e.what();
-    const std::string prefix = e.where().file.empty() ? "" : e.where().str() + ": ";
-    throw ConfigError(e.where(),
-                      (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what) + note);
+    throw ConfigError(e.where(), e.message() + note);
   } catch (const std::exception& e) {
     const std::string note = make_opened_parts_safe();
     if (!safe_) throw drivers::RigFault("bench", std::string(e.what()) + note);

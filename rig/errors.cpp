@@ -9,8 +9,10 @@ std::string SourceLocation::str() const {
 
 ConfigError::ConfigError(const SourceLocation& where, const std::string& message)
     : std::runtime_error(where.file.empty() ? message : where.str() + ": " + message),
-      where_(where) {}
+      where_(where),
+      message_(message) {}
 
-ConfigError::ConfigError(const std::string& message) : std::runtime_error(message) {}
+ConfigError::ConfigError(const std::string& message)
+    : std::runtime_error(message), message_(message) {}
 
 }  // namespace lockrig

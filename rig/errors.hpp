@@ -25,9 +25,12 @@ class ConfigError : public std::runtime_error {
   explicit ConfigError(const std::string& message);
 
   const SourceLocation& where() const { return where_; }
+  // The mistake without its location (what() is "file:line:col: message").
+  const std::string& message() const { return message_; }
 
  private:
   SourceLocation where_;
+  std::string message_;
 };
 
 // A wrong command line (bad option value, missing file argument).

@@ -666,10 +666,8 @@ ConnectResult BluezLockLink::connect(Duration timeout) {
       r = connect_until(start + timeout, recovered);
     } catch (const RigFault& e) {
       if (!recovered) throw;
-      const std::string message = e.what();  // "component: message"
       throw RigFault(e.component(),
-                     message.substr(std::min(message.size(), e.component().size() + 2)) +
-                         " (after RemoveDevice + rediscovery of the stale BlueZ device)");
+                     e.message() + " (after RemoveDevice + rediscovery of the stale BlueZ device)");
     }
     // The recovery is worth a line in the journal; on success it rides on the next unlock's
     // detail (the runner journals a successful connect's detail nowhere).
