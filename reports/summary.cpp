@@ -1,9 +1,11 @@
 #include "reports/summary.hpp"
 
 #include <cstdio>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "rig/sql.hpp"
 
 namespace lockrig::reports {
 
@@ -15,26 +17,20 @@ struct Row {
 };
 
 std::vector<Row> query(sqlite3* db, std::int64_t run, const char* key_expr) {
-  std::string sql = std::string("SELECT ") + key_expr +
-                    ", COUNT(*), SUM(sli_eligible), SUM(sli_success), "
-                    "SUM(sli_eligible AND first_attempt_success), "
-                    "SUM(sli_eligible = 0 AND result = 'fail'), "
-                    "SUM(sli_eligible = 0 AND result != 'rig_fault'), SUM(result = 'rig_fault') "
-                    "FROM v_sessions WHERE run_id = ? GROUP BY 1 ORDER BY 1";
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-    throw std::runtime_error(std::string("summary query: ") + sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, run);
+  SqlStatement st(db,
+                  std::string("SELECT ") + key_expr +
+                      ", COUNT(*), SUM(sli_eligible), SUM(sli_success), "
+                      "SUM(sli_eligible AND first_attempt_success), "
+                      "SUM(sli_eligible = 0 AND result = 'fail'), "
+                      "SUM(sli_eligible = 0 AND result != 'rig_fault'), SUM(result = 'rig_fault') "
+                      "FROM v_sessions WHERE run_id = ? GROUP BY 1 ORDER BY 1",
+                  "summary query");
+  st.bind(1, run);
   std::vector<Row> rows;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    auto text = sqlite3_column_text(st, 0);
-    rows.push_back(Row{text ? reinterpret_cast<const char*>(text) : "(unknown)",
-                       sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-                       sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-                       sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6),
-                       sqlite3_column_int64(st, 7)});
-  }
-  sqlite3_finalize(st);
+  while (st.step())
+    rows.push_back(Row{st.null(0) ? "(unknown)" : st.text(0), st.integer(1), st.integer(2),
+                       st.integer(3), st.integer(4), st.integer(5), st.integer(6),
+                       st.integer(7)});
   return rows;
 }
 
@@ -71,28 +67,21 @@ struct EventDigest {
   std::vector<std::string> first;
 };
 
-EventDigest events(sqlite3* db, std::int64_t run, const char* kind, const char* value) {
+EventDigest events(sqlite3* db, std::int64_t run, const std::string& kind,
+                   const std::optional<std::string>& value) {
   EventDigest d;
-  const std::string sql =
-      std::string("SELECT COALESCE(lock_id, ''), target, detail FROM events WHERE run_id = ? AND "
-                  "kind = ?") +
-      (value ? " AND value = ?" : "") + " ORDER BY id";
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-    throw std::runtime_error(std::string("summary query: ") + sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, run);
-  sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-  if (value) sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-  auto col = [&](int i) {
-    auto t = sqlite3_column_text(st, i);
-    return std::string(t ? reinterpret_cast<const char*>(t) : "");
-  };
-  while (sqlite3_step(st) == SQLITE_ROW) {
+  SqlStatement st(db,
+                  std::string("SELECT COALESCE(lock_id, ''), detail FROM events WHERE run_id = ? "
+                              "AND kind = ?") +
+                      (value ? " AND value = ?" : "") + " ORDER BY id",
+                  "summary query");
+  st.bind(1, run).bind(2, kind);
+  if (value) st.bind(3, *value);
+  while (st.step()) {
     if (++d.count > 3) continue;
-    const std::string lock = col(0), detail = col(2);
-    d.first.push_back((lock.empty() ? "" : lock + ": ") + detail);
+    const std::string lock = st.text(0);
+    d.first.push_back((lock.empty() ? "" : lock + ": ") + st.text(1));
   }
-  sqlite3_finalize(st);
   return d;
 }
 
@@ -122,7 +111,7 @@ std::string run_summary(sqlite3* db, std::int64_t run_id) {
   out += digest("wait_until timed out (failed assertions)",
                 events(db, run_id, "wait_until", "timeout"));
   out += digest("rig faults (every one the rig noticed, bench included)",
-                events(db, run_id, "rig_fault", nullptr));
+                events(db, run_id, "rig_fault", std::nullopt));
   return out;
 }
 
