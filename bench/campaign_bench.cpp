@@ -10,10 +10,10 @@
 #include <string>
 
 #include "drivers/registry.hpp"
-#include "rig/fixture.hpp"
-#include "rig/journal.hpp"
-#include "rig/runner.hpp"
-#include "rig/scenario.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/engine/runner.hpp"
+#include "rig/engine/scenario.hpp"
 
 using namespace lockrig;
 

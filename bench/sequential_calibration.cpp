@@ -4,7 +4,7 @@
 // alpha and power, and sessions to a verdict against the fixed-sample design.
 //
 // Each session's outcome is decided by the sim lock driver (drivers/sim, via the same simulated
-// flash `--until-decided` uses and rig/session.cpp's run_session with the door-materials unlock
+// flash `--until-decided` uses and rig/engine/session.cpp's run_session with the door-materials unlock
 // step and its retries); the journal is left out for speed (the full runner path is covered by the
 // CLI test). Campaigns follow the CLI's design: blocks of --block sessions per lock alternating the
 // builds in randomized order, sessions paired per lock, the cap at 3 x the fixed-sample size.
@@ -35,11 +35,11 @@
 #include "reports/stats/power.hpp"
 #include "reports/stats/proportion.hpp"
 #include "reports/stats/sequential.hpp"
-#include "rig/campaign_until_decided.hpp"
-#include "rig/fixture.hpp"
-#include "rig/journal.hpp"
-#include "rig/scenario.hpp"
-#include "rig/session.hpp"
+#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/engine/scenario.hpp"
+#include "rig/engine/session.hpp"
 
 using namespace lockrig;
 using stats::Arm;

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "drivers/outcome.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers {
 

@@ -13,7 +13,7 @@
 #include "drivers/power_supply.hpp"
 #include "drivers/specs.hpp"
 #include "drivers/switch_board.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers {
 

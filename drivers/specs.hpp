@@ -1,12 +1,12 @@
-// Resources: passive descriptions of the rig's parts, parsed from a fixture by rig/fixture.cpp
+// Resources: passive descriptions of the rig's parts, parsed from a fixture by rig/engine/fixture.cpp
 // and handed to drivers. Drivers bind to these; they never read files themselves.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "rig/errors.hpp"
-#include "rig/settings.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/settings.hpp"
 
 namespace lockrig::drivers {
 

@@ -1,5 +1,5 @@
 // The switch interface: a relay board with numbered channels. The rig maps channel names
-// (`battery`, `rf_shield`) and inversion onto these physical channels (rig/bench.hpp).
+// (`battery`, `rf_shield`) and inversion onto these physical channels (rig/engine/bench.hpp).
 #pragma once
 
 #include <optional>

@@ -20,10 +20,10 @@
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/stats/power.hpp"
-#include "rig/errors.hpp"
-#include "rig/journal.hpp"
-#include "rig/text.hpp"
-#include "rig/options.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -10,9 +10,9 @@
 #include <unordered_map>
 
 #include "reports/format.hpp"
-#include "rig/errors.hpp"
-#include "rig/journal.hpp"
-#include "rig/text.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 
@@ -136,7 +136,7 @@ stats::ProportionEstimate wilson(const stats::Counts& c, double confidence) {
 }
 
 // The latency histogram as a sample: each bucket's sessions at the value the bucket stands for
-// (rig/journal.hpp: within 1/256 of each duration in it).
+// (rig/journal/journal.hpp: within 1/256 of each duration in it).
 stats::WeightedSample latency_sample(const std::map<std::int64_t, std::size_t>& buckets) {
   stats::WeightedSample out;
   out.reserve(buckets.size());

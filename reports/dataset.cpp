@@ -8,9 +8,9 @@
 #include <unordered_map>
 
 #include "reports/format.hpp"
-#include "rig/errors.hpp"
-#include "rig/text.hpp"
-#include "rig/sql.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
 
 namespace lockrig::reports {
 

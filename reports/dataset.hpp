@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::reports {
 
@@ -77,7 +77,7 @@ struct SessionRow {
 };
 
 // Successful SLI sessions of one lock entry in one scenario whose duration falls in one latency
-// bucket (agg_latency; the bucket and the value it stands for: rig/journal.hpp).
+// bucket (agg_latency; the bucket and the value it stands for: rig/journal/journal.hpp).
 struct LatencyBin {
   std::uint32_t lock = 0;
   std::uint32_t scenario = 0;

@@ -18,10 +18,10 @@
 
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
-#include "rig/errors.hpp"
-#include "rig/text.hpp"
-#include "rig/sql.hpp"
-#include "rig/options.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
+#include "rig/base/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 
 #include "reports/commands.hpp"
 #include "reports/dataset.hpp"
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::reports {
 

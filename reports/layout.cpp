@@ -5,7 +5,7 @@
 #include <set>
 
 #include "reports/format.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 

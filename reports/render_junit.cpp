@@ -6,7 +6,7 @@
 
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 

@@ -15,9 +15,9 @@
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/stats/proportion.hpp"
-#include "rig/errors.hpp"
-#include "rig/text.hpp"
-#include "rig/options.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/options.hpp"
 
 namespace po = boost::program_options;
 

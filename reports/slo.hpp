@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "reports/dataset.hpp"
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::reports {
 

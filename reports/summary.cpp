@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/sql.hpp"
+#include "rig/journal/sql.hpp"
 
 namespace lockrig::reports {
 

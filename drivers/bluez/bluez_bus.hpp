@@ -19,7 +19,7 @@
 
 #include "drivers/bluez/error_attribution.hpp"
 #include "drivers/bluez/lock_profile.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::bluez {
 

@@ -3,7 +3,7 @@
 
 #include <cctype>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "drivers/specs.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::bluez {
 

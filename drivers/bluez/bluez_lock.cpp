@@ -7,7 +7,7 @@
 #include "drivers/bluez/bluez_bus.hpp"
 #include "drivers/bluez/gatt_uuid.hpp"
 #include "drivers/rig_fault.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "drivers/bluez/template_profile.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
 

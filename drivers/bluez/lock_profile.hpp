@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "drivers/outcome.hpp"
-#include "rig/settings.hpp"
+#include "rig/base/settings.hpp"
 
 namespace lockrig::drivers::bluez {
 

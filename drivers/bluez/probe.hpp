@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::bluez {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "drivers/command/process.hpp"
-#include "rig/embedded.hpp"
-#include "rig/text.hpp"
+#include "rig/base/embedded.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
 

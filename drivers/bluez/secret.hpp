@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/settings.hpp"
+#include "rig/base/settings.hpp"
 
 namespace lockrig::drivers::bluez {
 

@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "drivers/bluez/gatt_uuid.hpp"
-#include "rig/text.hpp"
-#include "rig/yaml_util.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/yaml_util.hpp"
 
 namespace lockrig::drivers::bluez {
 

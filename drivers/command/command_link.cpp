@@ -10,7 +10,7 @@
 #include "drivers/command/process.hpp"
 #include "drivers/command/result_json.hpp"
 #include "drivers/rig_fault.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::command {
 

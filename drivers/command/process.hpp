@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::command {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::command {
 

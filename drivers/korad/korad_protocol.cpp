@@ -9,7 +9,7 @@
 
 #include "drivers/serial/bytes.hpp"
 #include "drivers/serial/protocol_error.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::korad {
 

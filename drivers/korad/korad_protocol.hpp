@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "drivers/serial/framing.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::korad {
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "drivers/serial/protocol_error.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::korad {
 

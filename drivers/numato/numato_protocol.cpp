@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "drivers/serial/protocol_error.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::numato {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "drivers/serial/protocol_error.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::scpi {
 

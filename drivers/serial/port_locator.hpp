@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "rig/errors.hpp"
+#include "rig/base/errors.hpp"
 
 namespace lockrig::drivers::serial {
 

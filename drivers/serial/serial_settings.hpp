@@ -11,9 +11,9 @@
 
 #include "drivers/serial/port_locator.hpp"
 #include "drivers/specs.hpp"
-#include "rig/clock.hpp"
-#include "rig/settings.hpp"
-#include "rig/text.hpp"
+#include "rig/base/clock.hpp"
+#include "rig/base/settings.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::serial {
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <thread>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::serial {
 

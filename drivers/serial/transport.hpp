@@ -16,7 +16,7 @@
 #include "drivers/serial/bytes.hpp"
 #include "drivers/serial/framing.hpp"
 #include "drivers/serial/port_locator.hpp"
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 struct sp_port;
 

@@ -11,7 +11,7 @@
 #include "drivers/rig_fault.hpp"
 #include "drivers/sim/sim.hpp"
 #include "drivers/sim/sim_parts.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::sim {
 

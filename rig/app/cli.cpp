@@ -1,4 +1,4 @@
-#include "rig/cli.hpp"
+#include "rig/app/cli.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,21 +22,21 @@
 #include "reports/slo.hpp"
 #include "reports/format.hpp"
 #include "reports/summary.hpp"
-#include "rig/campaign_until_decided.hpp"
-#include "rig/embedded.hpp"
-#include "rig/errors.hpp"
-#include "rig/fixture.hpp"
-#include "rig/journal.hpp"
-#include "rig/merge.hpp"
-#include "rig/options.hpp"
-#include "rig/log.hpp"
-#include "rig/progress.hpp"
-#include "rig/resume.hpp"
-#include "rig/run_lock.hpp"
-#include "rig/runner.hpp"
-#include "rig/scenario.hpp"
-#include "rig/text.hpp"
-#include "rig/yaml_util.hpp"
+#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/base/embedded.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/journal/merge.hpp"
+#include "rig/base/options.hpp"
+#include "rig/base/log.hpp"
+#include "rig/app/progress.hpp"
+#include "rig/journal/resume.hpp"
+#include "rig/app/run_lock.hpp"
+#include "rig/engine/runner.hpp"
+#include "rig/engine/scenario.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/yaml_util.hpp"
 
 namespace po = boost::program_options;
 

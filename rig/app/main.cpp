@@ -1,3 +1,3 @@
-#include "rig/cli.hpp"
+#include "rig/app/cli.hpp"
 
 int main(int argc, char** argv) { return lockrig::lockrig_main(argc, argv); }

@@ -1,10 +1,10 @@
-#include "rig/progress.hpp"
+#include "rig/app/progress.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "rig/log.hpp"
+#include "rig/base/log.hpp"
 
 namespace lockrig {
 

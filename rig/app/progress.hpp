@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "rig/runner.hpp"
+#include "rig/engine/runner.hpp"
 
 namespace lockrig {
 

@@ -1,4 +1,4 @@
-#include "rig/run_lock.hpp"
+#include "rig/app/run_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -13,8 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "rig/runner.hpp"
-#include "rig/text.hpp"
+#include "rig/engine/runner.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

@@ -1,4 +1,4 @@
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 #include <algorithm>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "rig/embedded.hpp"
+#include "rig/base/embedded.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -6,8 +6,8 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "rig/errors.hpp"
-#include "rig/text.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

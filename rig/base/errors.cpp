@@ -1,4 +1,4 @@
-#include "rig/errors.hpp"
+#include "rig/base/errors.hpp"
 
 namespace lockrig {
 

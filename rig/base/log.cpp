@@ -1,4 +1,4 @@
-#include "rig/log.hpp"
+#include "rig/base/log.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "rig/errors.hpp"
-#include "rig/text.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

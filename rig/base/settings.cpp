@@ -1,7 +1,7 @@
-#include "rig/settings.hpp"
+#include "rig/base/settings.hpp"
 
-#include "rig/text.hpp"
-#include "rig/yaml_util.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/yaml_util.hpp"
 
 namespace lockrig {
 

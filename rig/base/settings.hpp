@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "rig/clock.hpp"
-#include "rig/errors.hpp"
+#include "rig/base/clock.hpp"
+#include "rig/base/errors.hpp"
 
 namespace lockrig {
 

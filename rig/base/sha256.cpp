@@ -1,6 +1,6 @@
 // FIPS 180-4 SHA-256. Small enough to keep here rather than pull in a crypto library for
 // content hashes that only need to identify files.
-#include "rig/sha256.hpp"
+#include "rig/base/sha256.hpp"
 
 #include <array>
 #include <cstdint>

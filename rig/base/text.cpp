@@ -1,4 +1,4 @@
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 #include <algorithm>
 #include <charconv>

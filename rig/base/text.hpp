@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rig/clock.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig {
 

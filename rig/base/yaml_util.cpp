@@ -1,10 +1,10 @@
-#include "rig/yaml_util.hpp"
+#include "rig/base/yaml_util.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <set>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::yaml {
 

@@ -1,4 +1,4 @@
-#include "rig/bench.hpp"
+#include "rig/engine/bench.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "drivers/rig_fault.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

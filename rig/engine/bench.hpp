@@ -13,7 +13,7 @@
 
 #include "drivers/bench_view.hpp"
 #include "drivers/registry.hpp"
-#include "rig/fixture.hpp"
+#include "rig/engine/fixture.hpp"
 
 namespace lockrig {
 

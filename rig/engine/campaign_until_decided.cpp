@@ -1,4 +1,4 @@
-#include "rig/campaign_until_decided.hpp"
+#include "rig/engine/campaign_until_decided.hpp"
 
 #include <sqlite3.h>
 
@@ -14,7 +14,7 @@
 #include "drivers/sim/sim.hpp"
 #include "reports/commands.hpp"
 #include "reports/stats/power.hpp"
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "reports/stats/sequential.hpp"
-#include "rig/runner.hpp"
+#include "rig/engine/runner.hpp"
 
 namespace lockrig {
 
@@ -63,7 +63,7 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture,
 // baseline_rate - margin (R power.prop.test(p1, p2, sig.level = 2 alpha, power), rounded up).
 long long fixed_sample_per_version(double baseline_rate, double margin, double alpha, double power);
 
-// The `lockrig run` options of --until-decided (rig/cli.cpp registers and reads them here).
+// The `lockrig run` options of --until-decided (rig/app/cli.cpp registers and reads them here).
 struct UntilDecidedArgs {
   std::string baseline, candidate;
   std::string margin = "0.005", alpha = "0.05", power = "0.8", baseline_rate = "0.995";

@@ -1,9 +1,9 @@
-#include "rig/plan.hpp"
+#include "rig/engine/plan.hpp"
 
 #include <algorithm>
 #include <numeric>
 
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "rig/fixture.hpp"
-#include "rig/scenario.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/engine/scenario.hpp"
 
 namespace lockrig {
 

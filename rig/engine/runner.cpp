@@ -1,4 +1,4 @@
-#include "rig/runner.hpp"
+#include "rig/engine/runner.hpp"
 
 #include <unistd.h>
 
@@ -16,11 +16,11 @@
 #include <thread>
 
 #include "drivers/rig_fault.hpp"
-#include "rig/bench.hpp"
-#include "rig/resume.hpp"
-#include "rig/run_lock.hpp"
-#include "rig/sha256.hpp"
-#include "rig/text.hpp"
+#include "rig/engine/bench.hpp"
+#include "rig/journal/resume.hpp"
+#include "rig/app/run_lock.hpp"
+#include "rig/base/sha256.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 

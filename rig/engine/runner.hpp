@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "drivers/registry.hpp"
-#include "rig/fixture.hpp"
-#include "rig/journal.hpp"
-#include "rig/plan.hpp"
-#include "rig/scenario.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/engine/plan.hpp"
+#include "rig/engine/scenario.hpp"
 
 namespace lockrig {
 
@@ -36,7 +36,7 @@ struct RunOptions {
   const std::atomic<int>* stop_signal = nullptr;
   std::string uuid;                         // of the new run; empty = generated
   std::vector<std::string> scenario_files;  // as given; journaled so --resume can rebuild the plan
-  // The run lock held for this run (rig/run_lock.hpp): the runner notes each group's item in
+  // The run lock held for this run (rig/app/run_lock.hpp): the runner notes each group's item in
   // flight there. May be null (no crash bookkeeping).
   FileLock* run_lock = nullptr;
   // Continue this interrupted run instead of starting a new one. The caller has rebuilt

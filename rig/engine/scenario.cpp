@@ -1,13 +1,13 @@
-#include "rig/scenario.hpp"
+#include "rig/engine/scenario.hpp"
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 
-#include "rig/embedded.hpp"
-#include "rig/sha256.hpp"
-#include "rig/text.hpp"
-#include "rig/yaml_util.hpp"
+#include "rig/base/embedded.hpp"
+#include "rig/base/sha256.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/yaml_util.hpp"
 
 namespace lockrig {
 

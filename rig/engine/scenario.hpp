@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "drivers/outcome.hpp"
-#include "rig/clock.hpp"
-#include "rig/errors.hpp"
-#include "rig/fixture.hpp"
+#include "rig/base/clock.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/engine/fixture.hpp"
 
 namespace lockrig {
 

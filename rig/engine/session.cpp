@@ -1,4 +1,4 @@
-#include "rig/session.hpp"
+#include "rig/engine/session.hpp"
 
 #include <cmath>
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "drivers/lock_link.hpp"
-#include "rig/scenario.hpp"
+#include "rig/engine/scenario.hpp"
 
 namespace lockrig {
 

@@ -1,4 +1,4 @@
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 #include <sys/stat.h>
 
@@ -9,9 +9,9 @@
 #include <cstring>
 #include <thread>
 
-#include "rig/embedded.hpp"
-#include "rig/sql.hpp"
-#include "rig/text.hpp"
+#include "rig/base/embedded.hpp"
+#include "rig/journal/sql.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig {
 
@@ -187,13 +187,13 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
     exec(db, "BEGIN IMMEDIATE", "check writability");
     // Count again under the write lock: another run may have created the schema meanwhile.
     if (pragma_int(db, "SELECT count(*) FROM sqlite_master") == 0) {
-      exec(db, read_source_file("<embedded>/rig/journal_schema.sql"), "create schema");
+      exec(db, read_source_file("<embedded>/rig/journal/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
       exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
     } else if (pragma_int(db, "PRAGMA user_version") == 1) {
       // Version 1 -> 2 under the same write lock: the aggregate tables, views and triggers, filled
       // from the existing rows. One transaction, so a crash leaves a version-1 journal.
-      const std::string schema = read_source_file("<embedded>/rig/journal_schema.sql");
+      const std::string schema = read_source_file("<embedded>/rig/journal/journal_schema.sql");
       const auto v2 = schema.find("-- @@ version 2");
       if (v2 == std::string::npos) throw JournalError("embedded schema has no version 2 part");
       exec(db, schema.substr(v2), "upgrade to schema version 2");

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/session.hpp"
+#include "rig/engine/session.hpp"
 
 namespace lockrig {
 

@@ -1,6 +1,6 @@
 -- lockrig journal, schema version 2 (PRAGMA user_version = 2, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
--- runs the rest of this file and fills the aggregates from the existing rows (rig/journal.cpp).
+-- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
 -- Times: *_ns are monotonic nanoseconds since the run started on the run's clock (virtual or
 -- real); *_at are ISO 8601 UTC wall-clock strings.
 CREATE TABLE runs (

@@ -1,4 +1,4 @@
-#include "rig/merge.hpp"
+#include "rig/journal/merge.hpp"
 
 #include <unistd.h>
 
@@ -13,11 +13,11 @@
 #include <set>
 #include <unordered_map>
 
-#include "rig/errors.hpp"
-#include "rig/journal.hpp"
-#include "rig/text.hpp"
-#include "rig/sql.hpp"
-#include "rig/options.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
+#include "rig/base/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

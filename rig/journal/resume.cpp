@@ -1,11 +1,11 @@
-#include "rig/resume.hpp"
+#include "rig/journal/resume.hpp"
 
 #include <algorithm>
 
-#include "rig/errors.hpp"
-#include "rig/run_lock.hpp"
-#include "rig/text.hpp"
-#include "rig/sql.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/app/run_lock.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
 
 namespace lockrig {
 

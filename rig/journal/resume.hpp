@@ -13,8 +13,8 @@
 #include <tuple>
 #include <vector>
 
-#include "rig/journal.hpp"
-#include "rig/runner.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/engine/runner.hpp"
 
 namespace lockrig {
 

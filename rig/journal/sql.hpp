@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig {
 

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "drivers/bluez/register.hpp"
-#include "rig/clock.hpp"
-#include "rig/settings.hpp"
+#include "rig/base/clock.hpp"
+#include "rig/base/settings.hpp"
 
 extern char** environ;
 

@@ -3,7 +3,7 @@
 #include <regex>
 
 #include "cli_support.hpp"
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::cli_test {
 namespace {

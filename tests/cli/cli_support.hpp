@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "rig/fixture.hpp"
-#include "rig/scenario.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/engine/scenario.hpp"
 
 namespace lockrig::cli_test {
 

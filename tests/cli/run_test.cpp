@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "cli_support.hpp"
-#include "rig/sha256.hpp"
+#include "rig/base/sha256.hpp"
 
 namespace lockrig::cli_test {
 namespace {

@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "drivers/sim/sim.hpp"
-#include "rig/bench.hpp"
-#include "rig/fixture.hpp"
-#include "rig/session.hpp"
+#include "rig/engine/bench.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/engine/session.hpp"
 
 using namespace lockrig;
 using namespace std::chrono_literals;

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "drivers/rig_fault.hpp"
-#include "rig/bench.hpp"
-#include "rig/embedded.hpp"
+#include "rig/engine/bench.hpp"
+#include "rig/base/embedded.hpp"
 
 using namespace lockrig;
 using namespace std::chrono_literals;

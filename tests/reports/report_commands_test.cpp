@@ -10,7 +10,7 @@
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
 #include "reports/stats/power.hpp"
-#include "rig/errors.hpp"
+#include "rig/base/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
 
 using namespace lockrig;

@@ -10,7 +10,7 @@
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/stats/stats.hpp"
-#include "rig/errors.hpp"
+#include "rig/base/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
 
 namespace st = lockrig::stats;
@@ -424,7 +424,7 @@ TEST(ReportFigures, LatencyFiguresAreTheLibrarysOnTheSuccessfulSessionDurations)
   const Report r = report_of(tj, o);
   // The builder's durations: base + 10 ms * (i mod 50) for the successful sessions, as the
   // journal keeps them (agg_latency): each in its latency bucket, standing for the bucket's
-  // midpoint (rig/journal.hpp, docs/journal.md).
+  // midpoint (rig/journal/journal.hpp, docs/journal.md).
   auto durations = [](double base, int n) {
     std::vector<double> v;
     for (int i = 0; i < n; ++i) {

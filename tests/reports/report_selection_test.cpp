@@ -4,7 +4,7 @@
 
 #include "reports/comparison.hpp"
 #include "reports/dataset.hpp"
-#include "rig/errors.hpp"
+#include "rig/base/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
 
 using namespace lockrig;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::reports::testing {
 

@@ -1,7 +1,7 @@
 // The fixture's select_build hook (lockrig run --until-decided): parsing, placeholders, errors.
 #include <gtest/gtest.h>
 
-#include "rig/fixture.hpp"
+#include "rig/engine/fixture.hpp"
 
 using namespace lockrig;
 using namespace std::chrono_literals;

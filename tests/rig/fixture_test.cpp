@@ -1,8 +1,8 @@
-#include "rig/fixture.hpp"
+#include "rig/engine/fixture.hpp"
 
 #include <gtest/gtest.h>
 
-#include "rig/embedded.hpp"
+#include "rig/base/embedded.hpp"
 
 using namespace lockrig;
 

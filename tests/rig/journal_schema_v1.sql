@@ -1,4 +1,4 @@
--- Test fixture: rig/journal_schema.sql of schema version 1 (git show f17e444:rig/journal_schema.sql),
+-- Test fixture: rig/journal/journal_schema.sql of schema version 1 (git show f17e444:rig/journal/journal_schema.sql),
 -- verbatim below this comment, to build version-1 journals for the upgrade tests.
 -- lockrig journal, schema version 1 (PRAGMA user_version = 1, application_id = 0x4C4B5247).
 -- Times: *_ns are monotonic nanoseconds since the run started on the run's clock (virtual or

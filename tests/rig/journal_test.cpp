@@ -1,4 +1,4 @@
-#include "rig/journal.hpp"
+#include "rig/journal/journal.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

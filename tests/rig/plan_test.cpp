@@ -1,8 +1,8 @@
-#include "rig/plan.hpp"
+#include "rig/engine/plan.hpp"
 
 #include <gtest/gtest.h>
 
-#include "rig/embedded.hpp"
+#include "rig/base/embedded.hpp"
 
 using namespace lockrig;
 

@@ -1,4 +1,4 @@
-#include "rig/progress.hpp"
+#include "rig/app/progress.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The flock-based locks: exclusive across open file descriptions (so also within one process),
 // the holder named from the file's header, in-flight slots carried to the next holder.
-#include "rig/run_lock.hpp"
+#include "rig/app/run_lock.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "rig/runner.hpp"
+#include "rig/engine/runner.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "drivers/sim/sim.hpp"
-#include "rig/bench.hpp"
-#include "rig/clock.hpp"
-#include "rig/embedded.hpp"
+#include "rig/engine/bench.hpp"
+#include "rig/base/clock.hpp"
+#include "rig/base/embedded.hpp"
 
 using namespace lockrig;
 namespace fs = std::filesystem;

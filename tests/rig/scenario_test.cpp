@@ -1,8 +1,8 @@
-#include "rig/scenario.hpp"
+#include "rig/engine/scenario.hpp"
 
 #include <gtest/gtest.h>
 
-#include "rig/embedded.hpp"
+#include "rig/base/embedded.hpp"
 
 using namespace lockrig;
 using namespace std::chrono_literals;

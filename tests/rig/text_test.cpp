@@ -1,8 +1,8 @@
-#include "rig/text.hpp"
+#include "rig/base/text.hpp"
 
 #include <gtest/gtest.h>
 
-#include "rig/sha256.hpp"
+#include "rig/base/sha256.hpp"
 
 using namespace lockrig;
 using namespace std::chrono_literals;
