@@ -22,8 +22,7 @@ add_library(lockrig_ble STATIC
   ${LOCKRIG_ROOT}/drivers/command/command_link.cpp
   ${LOCKRIG_ROOT}/drivers/command/process.cpp
   ${LOCKRIG_ROOT}/drivers/command/result_json.cpp)
-target_link_libraries(lockrig_ble PUBLIC lockrig_core PRIVATE SDBusCpp::sdbus-c++)
-list(APPEND LOCKRIG_DRIVER_LIBS lockrig_ble)
+target_link_libraries(lockrig_ble PUBLIC lockrig_drivers PRIVATE SDBusCpp::sdbus-c++)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()
