@@ -446,7 +446,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                 db_path.c_str());
     std::printf("%lld sessions, %lld attempts, %.1f s of campaign time\n\n", out.counters.sessions,
                 out.counters.attempts, out.campaign_seconds);
-    std::fputs(reports::run_summary(journal.db(), out.run_id).c_str(), stdout);
+    std::fputs(reports::run_summary(journal, out.run_id).c_str(), stdout);
   }
   if (!out.abort_reason.empty())
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
