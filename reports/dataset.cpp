@@ -147,7 +147,7 @@ const std::vector<std::string>& builtin_attributes() {
 }
 
 std::vector<RunRecord> select_runs(Journal& journal, const RunSelection& selection,
-                                std::size_t* runs_in_journal) {
+                                   std::size_t* runs_in_journal) {
   const std::string& path = journal.path();
 
   const std::vector<RunRecord> all = read_runs(journal);

@@ -19,8 +19,8 @@
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
 #include "rig/base/errors.hpp"
-#include "rig/base/text.hpp"
 #include "rig/base/options.hpp"
+#include "rig/base/text.hpp"
 #include "rig/journal/export_reader.hpp"
 
 namespace po = boost::program_options;
@@ -395,7 +395,6 @@ std::string openmetrics_label_value(std::string_view s) {
   }
   return out;
 }
-
 
 // ---- The command ----
 

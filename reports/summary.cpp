@@ -16,7 +16,8 @@ using Row = SummaryRow;
 std::string pct(long long num, long long den) {
   if (den == 0) return "      -";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%6.2f%%", 100.0 * static_cast<double>(num) / static_cast<double>(den));
+  std::snprintf(buf, sizeof buf, "%6.2f%%",
+                100.0 * static_cast<double>(num) / static_cast<double>(den));
   return buf;
 }
 
@@ -38,7 +39,6 @@ std::string table(const char* title, const std::vector<Row>& rows) {
   }
   return out;
 }
-
 
 // Events of one kind (and value, if given) in the run: how many, and the first few, described.
 struct EventDigest {

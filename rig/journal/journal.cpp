@@ -6,8 +6,8 @@
 #include <bit>
 #include <cerrno>
 #include <chrono>
-#include <map>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "rig/base/embedded.hpp"
@@ -17,7 +17,9 @@
 
 namespace lockrig {
 
-sqlite3* journal_db(const Journal& journal) { return journal.db_; }
+sqlite3* journal_db(const Journal& journal) {
+  return journal.db_;
+}
 
 void sqlite_check(int rc, sqlite3* db, const std::string& what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;

@@ -224,7 +224,8 @@ void abandon_run(Journal& journal, std::int64_t run, const std::string& why,
   e.bind(1, run).bind(2, static_cast<std::int64_t>(last.count()));
   e.bind(3, name(EventKind::abandoned)).bind(4, why);
   e.step();
-  Query u(db, "UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = ?");
+  Query u(db,
+          "UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = ?");
   u.bind(1, name(RunStatus::aborted)).bind(2, static_cast<std::int64_t>(kAbandonedExitCode));
   u.bind(3, ended_at).bind(4, run).bind(5, name(RunStatus::running));
   u.step();
