@@ -10,13 +10,12 @@
 #include "reports/format.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
-#include "rig/journal/sql.hpp"
+#include "rig/journal/report_reader.hpp"
+#include "rig/journal/run_records.hpp"
 
 namespace lockrig::reports {
 
 namespace {
-
-using Query = SqlStatement;
 
 std::string list_values(const std::vector<std::string>& values, std::size_t max = 12) {
   if (values.empty()) return "(none)";
@@ -60,18 +59,9 @@ class Interner {
   std::uint32_t last_ = kNone;
 };
 
-std::string in_list(const std::vector<RunRow>& runs) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (i) s += ',';
-    s += std::to_string(runs[i].id);
-  }
-  return s + ")";
-}
-
-std::string describe_latest(const std::vector<RunRow>& runs) {
+std::string describe_latest(const std::vector<RunRecord>& runs) {
   if (runs.empty()) return "";
-  const RunRow& r = runs.back();
+  const RunRecord& r = runs.back();
   return "; the latest run is " + r.uuid + " (started " + r.started_at + ")";
 }
 
@@ -156,45 +146,19 @@ const std::vector<std::string>& builtin_attributes() {
   return names;
 }
 
-std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
-                                std::size_t* runs_in_journal) {
-  sqlite3* db = journal.db();
+std::vector<RunRecord> select_runs(Journal& journal, const RunSelection& selection,
+                                   std::size_t* runs_in_journal) {
   const std::string& path = journal.path();
 
-  std::vector<RunRow> all;
-  {
-    Query q(db,
-            "SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), status FROM runs "
-            "ORDER BY id");
-    while (q.step()) {
-      RunRow r;
-      r.id = q.integer(0);
-      r.uuid = q.text(1);
-      r.host = q.text(2);
-      r.rig = q.text(3);
-      r.started_at = q.text(4);
-      r.ended_at = q.text(5);
-      r.status = q.text(6);
-      all.push_back(std::move(r));
-    }
-  }
+  const std::vector<RunRecord> all = read_runs(journal);
   if (all.empty()) throw UsageError("journal " + quote(path) + " has no runs yet");
-  {
-    std::unordered_map<std::int64_t, std::size_t> index;
-    for (std::size_t i = 0; i < all.size(); ++i) index[all[i].id] = i;
-    Query q(db, "SELECT run_id, key, value FROM run_labels");
-    while (q.step()) {
-      auto it = index.find(q.integer(0));
-      if (it != index.end()) all[it->second].labels[q.text(1)] = q.text(2);
-    }
-  }
 
   // Each filter narrows what the previous ones left, so an error can say which one emptied it.
-  std::vector<RunRow> runs = all;
+  std::vector<RunRecord> runs = all;
   if (!selection.runs.empty()) {
-    std::vector<RunRow> picked;
+    std::vector<RunRecord> picked;
     for (const auto& want : selection.runs) {
-      std::vector<const RunRow*> hits;
+      std::vector<const RunRecord*> hits;
       for (const auto& r : runs)
         if (r.uuid == want || (want.size() >= 4 && r.uuid.compare(0, want.size(), want) == 0))
           hits.push_back(&r);
@@ -207,15 +171,15 @@ std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
                          " runs (" + hits[0]->uuid + ", " + hits[1]->uuid +
                          "...); give more of the uuid");
       if (std::none_of(picked.begin(), picked.end(),
-                       [&](const RunRow& p) { return p.id == hits[0]->id; }))
+                       [&](const RunRecord& p) { return p.id == hits[0]->id; }))
         picked.push_back(*hits[0]);
     }
     std::sort(picked.begin(), picked.end(),
-              [](const RunRow& a, const RunRow& b) { return a.id < b.id; });
+              [](const RunRecord& a, const RunRecord& b) { return a.id < b.id; });
     runs = std::move(picked);
   }
   for (const auto& f : selection.where) {
-    std::vector<RunRow> kept;
+    std::vector<RunRecord> kept;
     std::set<std::string> values, keys;
     for (const auto& r : runs) {
       auto it = r.labels.find(f.key);
@@ -237,7 +201,7 @@ std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
     runs = std::move(kept);
   }
   if (selection.since) {
-    std::vector<RunRow> kept;
+    std::vector<RunRecord> kept;
     for (const auto& r : runs)
       if (r.started_at >= *selection.since) kept.push_back(r);
     if (kept.empty())
@@ -254,14 +218,20 @@ std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
 }
 
 Dataset load_dataset(Journal& journal, const RunSelection& selection) {
-  sqlite3* db = journal.db();
   Dataset d;
   d.journal = journal.path();
   d.selection = selection;
   std::size_t runs_in_journal = 0;
   d.runs = select_runs(journal, selection, &runs_in_journal);
   const bool every_run = d.runs.size() == runs_in_journal;
-  const std::string run_clause = every_run ? "" : " run_id IN " + in_list(d.runs);
+  // The selected runs (all of them: no run filter) and scenarios the readers cover.
+  ReportScope scope;
+  if (!every_run) {
+    scope.runs.emplace();
+    for (const auto& r : d.runs) scope.runs->push_back(r.id);
+  }
+  ReportScope runs_only = scope;  // the selected runs, whatever their scenarios
+  scope.scenarios = selection.scenarios;
 
   std::set<std::string> keys;
   for (const auto& r : d.runs)
@@ -272,39 +242,17 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
   for (std::size_t i = 0; i < d.runs.size(); ++i) run_index[d.runs[i].id] = i;
   // Per run: lock id -> index into d.locks.
   std::vector<std::unordered_map<std::string, std::uint32_t>> lock_index(d.runs.size());
-  {
-    Query q(db,
-            "SELECT run_id, lock_id, model, material, slot, COALESCE(firmware, '') FROM "
-            "run_locks" +
-                (every_run ? std::string() : " WHERE" + run_clause) + " ORDER BY run_id, lock_id");
-    while (q.step()) {
-      auto it = run_index.find(q.integer(0));
-      if (it == run_index.end()) continue;
-      LockEntry e{it->second, q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)};
-      lock_index[it->second].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size()));
-      d.locks.push_back(std::move(e));
-    }
-  }
+  read_run_locks(journal, runs_only, [&](const RunLockRow& row) {
+    auto it = run_index.find(row.run_id);
+    if (it == run_index.end()) return;
+    LockEntry e{it->second, row.lock_id, row.model, row.material, row.slot, row.firmware};
+    lock_index[it->second].emplace(e.lock_id, static_cast<std::uint32_t>(d.locks.size()));
+    d.locks.push_back(std::move(e));
+  });
 
   // The groups (or, from a version-1 journal, the sessions as groups of one) and the latency
   // histograms, restricted to the selected runs and scenarios.
   d.from_aggregates = journal.has_aggregates();
-  std::string where;
-  {
-    std::vector<std::string> conditions;
-    if (!every_run) conditions.push_back(run_clause);
-    if (!selection.scenarios.empty()) {
-      std::string in = " scenario IN (";
-      for (std::size_t i = 0; i < selection.scenarios.size(); ++i) in += i ? ",?" : "?";
-      conditions.push_back(in + ")");
-    }
-    for (std::size_t i = 0; i < conditions.size(); ++i)
-      where += (i ? " AND" : " WHERE") + conditions[i];
-  }
-  auto bind_scenarios = [&](Query& q) {
-    for (std::size_t i = 0; i < selection.scenarios.size(); ++i)
-      q.bind(static_cast<int>(i + 1), selection.scenarios[i]);
-  };
   Interner scenarios(d.scenarios), expects(d.expects), outcomes(d.outcomes);
   // Rows come ordered by run and lock, so the lock lookup is mostly "same as the last row".
   std::int64_t last_run = -1;
@@ -332,72 +280,53 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
     }
     return true;
   };
-  auto read_group = [&](const Query& q, SessionRow& s) {
+  auto read_group = [&](const SessionGroupRow& g, SessionRow& s) {
     s.lock = last_lock;
-    s.scenario = scenarios.id(q.view(2));
-    s.expect = expects.id(q.view(3));
-    const std::string_view result = q.view(4);
-    s.result = result == "pass"        ? Result::pass
-               : result == "rig_fault" ? Result::rig_fault
-                                       : Result::fail;
-    s.outcome = outcomes.id(q.view(5));
-    s.attempts = static_cast<std::int32_t>(q.integer(6));
-    s.sli_eligible = q.integer(7) != 0;
-    s.sli_success = q.integer(8) != 0;
-    s.first_attempt_success = q.integer(9) != 0;
-    s.n = q.integer(10);
-    s.duration_ns = q.integer(11);
+    s.scenario = scenarios.id(g.scenario);
+    s.expect = expects.id(g.expect);
+    s.result = g.result == result_name(SessionResult::pass)        ? Result::pass
+               : g.result == result_name(SessionResult::rig_fault) ? Result::rig_fault
+                                                                   : Result::fail;
+    s.outcome = outcomes.id(g.outcome);
+    s.attempts = static_cast<std::int32_t>(g.attempts);
+    s.sli_eligible = g.sli_eligible;
+    s.sli_success = g.sli_success;
+    s.first_attempt_success = g.first_attempt_success;
+    s.n = g.sessions;
+    s.duration_ns = g.duration_ns;
   };
   if (d.from_aggregates) {
-    {
-      Query q(db,
-              "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
-              "sli_success, first_attempt_success, sessions, duration_ns FROM agg_sessions" +
-                  where + " ORDER BY run_id, lock_id");
-      bind_scenarios(q);
-      while (q.step()) {
-        if (!lock_of(q.integer(0), q.view(1))) continue;
-        SessionRow s;
-        read_group(q, s);
-        if (s.n <= 0) continue;
-        d.runs[run].sessions += s.n;
-        d.sessions.push_back(s);
-      }
-    }
-    Query q(db, "SELECT run_id, lock_id, scenario, bucket_ns, sessions FROM agg_latency" + where +
-                    " ORDER BY run_id, lock_id");
-    bind_scenarios(q);
-    while (q.step()) {
-      if (!lock_of(q.integer(0), q.view(1))) continue;
-      const LatencyBin b{last_lock, scenarios.id(q.view(2)), q.integer(3), q.integer(4)};
+    read_session_groups(journal, scope, true, [&](const SessionGroupRow& g) {
+      if (!lock_of(g.run_id, g.lock_id)) return;
+      SessionRow s;
+      read_group(g, s);
+      if (s.n <= 0) return;
+      d.runs[run].sessions += s.n;
+      d.sessions.push_back(s);
+    });
+    read_latency_bins(journal, scope, [&](const LatencyBinRow& l) {
+      if (!lock_of(l.run_id, l.lock_id)) return;
+      const LatencyBin b{last_lock, scenarios.id(l.scenario), l.bucket_ns, l.sessions};
       if (b.n > 0) d.latency.push_back(b);
-    }
+    });
   } else {
     // Version 1: every session, bucketed here exactly as the schema-2 triggers would.
     {
       // Growing the vector row by row copies it over and over; the id range bounds the count.
-      Query bounds(db, "SELECT COALESCE(max(id) - min(id) + 1, 0) FROM sessions");
-      if (bounds.step()) {
-        const long long n = bounds.integer(0);
-        const double share = every_run ? 1.0 : static_cast<double>(d.runs.size()) / runs_in_journal;
-        d.sessions.reserve(static_cast<std::size_t>(static_cast<double>(n) * share * 1.05) + 16);
-      }
+      const long long n = session_id_span(journal);
+      const double share = every_run ? 1.0 : static_cast<double>(d.runs.size()) / runs_in_journal;
+      d.sessions.reserve(static_cast<std::size_t>(static_cast<double>(n) * share * 1.05) + 16);
     }
-    Query q(db,
-            "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, sli_eligible, "
-            "sli_success, first_attempt_success, 1, ended_ns - started_ns FROM sessions" +
-                where + " ORDER BY id");
-    bind_scenarios(q);
     std::map<std::tuple<std::uint32_t, std::uint32_t, std::int64_t>, std::int64_t> bins;
-    while (q.step()) {
-      if (!lock_of(q.integer(0), q.view(1))) continue;
+    read_session_groups(journal, scope, false, [&](const SessionGroupRow& g) {
+      if (!lock_of(g.run_id, g.lock_id)) return;
       SessionRow s;
-      read_group(q, s);
+      read_group(g, s);
       ++d.runs[run].sessions;
       d.sessions.push_back(s);
       if (s.in_sli() && s.sli_success)
         ++bins[{s.lock, s.scenario, latency_bucket_ns(s.duration_ns)}];
-    }
+    });
     for (const auto& [key, n] : bins)
       d.latency.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   }
@@ -407,11 +336,8 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
       if (std::find(d.scenarios.begin(), d.scenarios.end(), name) == d.scenarios.end())
         missing.push_back(name);
     if (!missing.empty()) {
-      std::vector<std::string> present;
-      Query q(db, std::string("SELECT DISTINCT scenario FROM ") +
-                      (d.from_aggregates ? "agg_sessions" : "sessions") +
-                      (every_run ? std::string() : " WHERE" + run_clause) + " ORDER BY 1");
-      while (q.step()) present.push_back(q.text(0));
+      const std::vector<std::string> present =
+          scenarios_present(journal, runs_only, d.from_aggregates);
       throw UsageError("--scenario " + quote(missing.front()) +
                        " has no sessions in the selected runs" +
                        did_you_mean(missing.front(), present) +
@@ -419,18 +345,14 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
     }
   }
 
-  {
-    Query q(db,
-            "SELECT run_id, COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM events "
-            "WHERE kind IN ('rig_fault', 'quarantine')" +
-                (every_run ? std::string() : " AND" + run_clause) + " ORDER BY run_id, id");
-    while (q.step()) {
-      auto it = run_index.find(q.integer(0));
-      if (it == run_index.end()) continue;
-      d.rig_fault_events.push_back(FaultEvent{it->second, q.text(1), q.integer(2), q.text(3),
-                                              q.text(4), q.text(5), q.text(6)});
-    }
-  }
+  read_run_events(journal, runs_only, {EventKind::rig_fault, EventKind::quarantine},
+                  [&](const RunEventRow& row) {
+                    auto it = run_index.find(row.run_id);
+                    if (it == run_index.end()) return;
+                    const EventRow& e = row.event;
+                    d.rig_fault_events.push_back(FaultEvent{it->second, e.lock_id, e.t.count(),
+                                                            e.kind, e.target, e.value, e.detail});
+                  });
   return d;
 }
 
@@ -455,7 +377,7 @@ AttributeView::AttributeView(const Dataset& d, const std::string& key, const std
   per_lock_.resize(d.locks.size(), nullptr);
   for (std::size_t i = 0; i < d.locks.size(); ++i) {
     const LockEntry& l = d.locks[i];
-    const RunRow& r = d.runs[l.run];
+    const RunRecord& r = d.runs[l.run];
     const std::string* v = nullptr;
     if (key == "firmware")
       v = l.firmware.empty() ? nullptr : &l.firmware;

@@ -1,6 +1,8 @@
 // What a report reads from the journal: the selected runs, the locks as seen in each run
 // (firmware read from the lock), the sessions of those runs as counted groups, the latency
-// histograms of their successful SLI sessions and the rig-fault events.
+// histograms of their successful SLI sessions and the rig-fault events. The journal's readers
+// (rig/journal/run_records.hpp, rig/journal/report_reader.hpp) fetch them; this file selects,
+// interns and indexes them.
 //
 // From a schema-2 journal the groups and histograms are the aggregate tables (agg_sessions,
 // agg_latency) the journal keeps as sessions are committed, so loading costs the number of groups,
@@ -41,12 +43,11 @@ struct RunSelection {
 // Returns the ISO prefix runs.started_at is compared with; throws UsageError otherwise.
 std::string parse_since(const std::string& text);
 
-struct RunRow {
-  std::int64_t id = 0;
-  std::string uuid, host, rig, started_at, ended_at, status;
-  std::map<std::string, std::string> labels;
-  long long sessions = 0;  // selected sessions of this run (after the scenario filter)
-};
+// A selected run is a RunRecord (rig/journal/records.hpp) with its identity and labels; its
+// `sessions` counts the sessions the selection kept (after the scenario filter).
+// TRANSITIONAL former name, until reports/slo.cpp, reports/layout.cpp and reports/comparison.hpp
+// say RunRecord; then it goes.
+using RunRow = RunRecord;
 
 // A lock as seen in one run. firmware is empty when the lock's firmware could not be read.
 struct LockEntry {
@@ -95,7 +96,7 @@ struct FaultEvent {
 struct Dataset {
   std::string journal;
   RunSelection selection;
-  std::vector<RunRow> runs;  // oldest first
+  std::vector<RunRecord> runs;  // oldest first
   std::vector<LockEntry> locks;
   std::vector<std::string> scenarios, expects, outcomes;
   std::vector<SessionRow> sessions;  // groups; sum of n = sessions
@@ -104,7 +105,7 @@ struct Dataset {
   std::vector<FaultEvent> rig_fault_events;  // kind rig_fault or quarantine
   std::vector<std::string> label_keys;       // every run-label key of the selected runs
 
-  const RunRow& run_of(const SessionRow& s) const { return runs[locks[s.lock].run]; }
+  const RunRecord& run_of(const SessionRow& s) const { return runs[locks[s.lock].run]; }
 };
 
 // Loads the selection. Throws UsageError when the selection matches no run (quoting the filter
@@ -116,8 +117,8 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection);
 // UsageError naming the filter that left nothing. `scenarios` of the selection is not applied
 // here (it filters sessions, not runs). `runs_in_journal`, when given, receives the journal's
 // total number of runs.
-std::vector<RunRow> select_runs(Journal& journal, const RunSelection& selection,
-                                std::size_t* runs_in_journal = nullptr);
+std::vector<RunRecord> select_runs(Journal& journal, const RunSelection& selection,
+                                   std::size_t* runs_in_journal = nullptr);
 
 // The attributes sessions can be filtered and stratified by. Built-in names win over run labels
 // of the same name.

@@ -19,9 +19,9 @@
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
 #include "rig/base/errors.hpp"
-#include "rig/base/text.hpp"
-#include "rig/journal/sql.hpp"
 #include "rig/base/options.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/export_reader.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -33,8 +33,6 @@ namespace {
 void append_json_string(std::string& out, std::string_view s);
 void append_csv_field(std::string& out, std::string_view s);
 
-using Query = SqlStatement;
-
 std::string number(double v) {
   if (!std::isfinite(v)) return "NaN";
   char buf[64];
@@ -44,7 +42,8 @@ std::string number(double v) {
 
 // ---- Row exports (NDJSON, CSV) ----
 
-enum class Type { string, integer, floating, boolean, timestamp };
+using Type = ExportType;
+using Column = ExportColumn;
 
 const char* bigquery_type(Type t) {
   switch (t) {
@@ -62,116 +61,6 @@ const char* bigquery_type(Type t) {
   return "STRING";
 }
 
-// One exported column: its stable name and type (docs/exports.md, docs/bigquery/*.schema.json),
-// whether it can be NULL, and the SQL that computes it. Names and types never change meaning;
-// new columns are only ever appended.
-struct Column {
-  const char* name;
-  Type type;
-  bool nullable;
-  const char* sql;
-  const char* description;
-};
-
-// Wall-clock time of a session or attempt: the run's UTC start plus the monotonic offset (on a
-// virtual clock the offset is simulated time; see the clock column).
-#define LOCKRIG_AT(ns) \
-  "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at, printf('%+.3f seconds', " ns " / 1e9))"
-
-// Columns every row carries, so a row is useful alone in a warehouse.
-#define LOCKRIG_RUN_COLUMNS                                                                      \
-  {"run_uuid", Type::string, false, "r.uuid", "Run identity (UUID), stable across merges"},      \
-      {"rig", Type::string, false, "r.rig", "Rig name from the fixture"},                        \
-      {"host", Type::string, false, "r.host", "Host that ran the rig"},                          \
-      {"run_started_at", Type::timestamp, false, "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at)", \
-       "When the run started (UTC)"},                                                            \
-      {"run_status", Type::string, false, "r.status",                                            \
-       "running, completed, aborted or rig_fault at export time"},                               \
-      {"clock", Type::string, false, "r.clock",                                                  \
-       "virtual (simulated rig: *_ns and derived times are simulated) or real"},                 \
-      {"controller_version", Type::string, false, "r.controller_version",                        \
-       "lockrig version that ran the run"},                                                      \
-      {"lock_id", Type::string, false, "s.lock_id", "Lock id from the fixture"},                 \
-      {"model", Type::string, true, "l.model", "Lock model as mounted in the run"},              \
-      {"material", Type::string, true, "l.material", "Door material the lock was mounted on"},   \
-      {"slot", Type::string, true, "l.slot", "Bench slot"},                                      \
-      {"driver", Type::string, true, "l.driver", "Lock driver"},                                 \
-      {"firmware", Type::string, true, "l.firmware",                                             \
-       "Firmware read from the lock in this run (NULL: unreadable)"},                            \
-      {"app", Type::string, true,                                                                \
-       "(SELECT value FROM run_labels WHERE run_id = r.id AND key = 'app')",                     \
-       "The run's app label (app build driving the lock), if any"},                              \
-      {"labels", Type::string, false,                                                            \
-       "(SELECT COALESCE(json_group_object(key, value), '{}') FROM (SELECT key, value FROM "     \
-       "run_labels WHERE run_id = r.id ORDER BY key))",                                          \
-       "Every run label as a JSON object text ({\"app\":\"5.3.0\",...})"},                       \
-      {"scenario", Type::string, false, "s.scenario", "Scenario name"},                          \
-      {"repetition", Type::integer, false, "s.repetition",                                       \
-       "Repetition of the scenario (1-based)"},                                                  \
-  {                                                                                              \
-    "step", Type::integer, false, "s.step", "Index of the unlock step in the scenario (0-based)" \
-  }
-
-const std::vector<Column>& session_columns() {
-  static const std::vector<Column> cols = {
-      {"session_key", Type::string, false,
-       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
-       "Natural key: run_uuid/lock_id/scenario/repetition/step (unique; use it to deduplicate)"},
-      LOCKRIG_RUN_COLUMNS,
-      {"expect", Type::string, false, "s.expect", "Expected outcome of the step"},
-      {"within_ms", Type::floating, false, "s.within_ms", "Session budget (ms)"},
-      {"started_at", Type::timestamp, false, LOCKRIG_AT("s.started_ns"),
-       "Session start (UTC, millisecond precision)"},
-      {"ended_at", Type::timestamp, false, LOCKRIG_AT("s.ended_ns"), "Session end (UTC)"},
-      {"started_ns", Type::integer, false, "s.started_ns",
-       "Session start, monotonic ns since the run started"},
-      {"ended_ns", Type::integer, false, "s.ended_ns",
-       "Session end, monotonic ns since the run started"},
-      {"duration_ms", Type::floating, false, "(s.ended_ns - s.started_ns) / 1e6",
-       "ended_ns - started_ns in ms"},
-      {"result", Type::string, false, "s.result", "pass, fail or rig_fault"},
-      {"outcome", Type::string, false, "s.outcome", "Outcome of the last attempt"},
-      {"attempts", Type::integer, false, "s.attempts", "Attempts in the session"},
-      {"sli_eligible", Type::boolean, false, "s.sli_eligible AND s.result <> 'rig_fault'",
-       "Counts toward the unlock SLI (never for rig faults)"},
-      {"sli_success", Type::boolean, false,
-       "s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'",
-       "An SLI session that unlocked within its budget"},
-      {"first_attempt_success", Type::boolean, false, "s.first_attempt_success",
-       "The first attempt unlocked"},
-  };
-  return cols;
-}
-
-const std::vector<Column>& attempt_columns() {
-  static const std::vector<Column> cols = {
-      {"session_key", Type::string, false,
-       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
-       "The session's natural key (sessions.session_key)"},
-      LOCKRIG_RUN_COLUMNS,
-      {"attempt", Type::integer, false, "a.attempt", "Attempt number within the session (1-based)"},
-      {"started_at", Type::timestamp, false, LOCKRIG_AT("a.started_ns"), "Attempt start (UTC)"},
-      {"ended_at", Type::timestamp, false, LOCKRIG_AT("a.ended_ns"), "Attempt end (UTC)"},
-      {"started_ns", Type::integer, false, "a.started_ns",
-       "Attempt start, monotonic ns since the run started"},
-      {"ended_ns", Type::integer, false, "a.ended_ns",
-       "Attempt end, monotonic ns since the run started"},
-      {"latency_ms", Type::floating, true, "a.latency_ms",
-       "Unlock command to confirmation (NULL: command never sent)"},
-      {"rssi_dbm", Type::integer, true, "a.rssi_dbm", "Signal strength seen, if any"},
-      {"outcome", Type::string, false, "a.outcome",
-       "success, rejected, not_found, timeout, disconnected, protocol_error, rig_fault"},
-      {"class", Type::string, false, "a.class", "lock, expected or rig_fault"},
-      {"phase", Type::string, false, "a.phase", "connect or unlock: where the attempt ended"},
-      {"detail", Type::string, false, "a.detail", "Driver detail text"},
-      {"session_result", Type::string, false, "s.result", "The session's result"},
-  };
-  return cols;
-}
-
-#undef LOCKRIG_RUN_COLUMNS
-#undef LOCKRIG_AT
-
 std::string bigquery_schema(const std::vector<Column>& cols) {
   std::string out = "[\n";
   for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -184,26 +73,13 @@ std::string bigquery_schema(const std::vector<Column>& cols) {
   return out + "]\n";
 }
 
-std::string in_list(const std::vector<RunRow>& runs) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < runs.size(); ++i) s += (i ? "," : "") + std::to_string(runs[i].id);
-  return s + ")";
-}
-
-// WHERE clause restricting sessions `s` to the selected runs and scenarios (bound as ?1...).
-std::string session_filter(const std::vector<RunRow>& runs, const RunSelection& sel) {
-  std::string w = " WHERE s.run_id IN " + in_list(runs);
-  if (!sel.scenarios.empty()) {
-    w += " AND s.scenario IN (";
-    for (std::size_t i = 0; i < sel.scenarios.size(); ++i) w += i ? ",?" : "?";
-    w += ")";
-  }
-  return w;
-}
-
-void bind_scenarios(Query& q, const RunSelection& sel) {
-  for (std::size_t i = 0; i < sel.scenarios.size(); ++i)
-    q.bind(static_cast<int>(i + 1), sel.scenarios[i]);
+// The selected runs and scenarios, as the journal's export readers take them.
+ReportScope scope_of(const std::vector<RunRecord>& runs, const RunSelection& sel) {
+  ReportScope scope;
+  scope.runs.emplace();
+  for (const auto& r : runs) scope.runs->push_back(r.id);
+  scope.scenarios = sel.scenarios;
+  return scope;
 }
 
 // Where the export goes: stdout (streamed) or an AtomicFile.
@@ -237,22 +113,10 @@ class Sink {
   std::string buf_;
 };
 
-void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSelection& sel,
-                 const std::string& table, const std::string& format, Sink& sink) {
-  const auto& cols = table == "sessions" ? session_columns() : attempt_columns();
-  std::string sql = "SELECT ";
-  for (std::size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + std::string(cols[i].sql);
-  if (table == "sessions")
-    sql += " FROM sessions s";
-  else
-    sql += " FROM attempts a JOIN sessions s ON s.id = a.session_id";
-  sql +=
-      " JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
-      "l.lock_id = s.lock_id" +
-      session_filter(runs, sel) +
-      (table == "sessions" ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
-  Query q(journal.db(), sql);
-  bind_scenarios(q, sel);
+void export_rows(Journal& journal, const ReportScope& scope, const std::string& table,
+                 const std::string& format, Sink& sink) {
+  const ExportTable which = table == "sessions" ? ExportTable::sessions : ExportTable::attempts;
+  const auto& cols = export_columns(which);
   const bool csv = format == "csv";
   std::string line;
   if (csv) {
@@ -266,7 +130,7 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
   for (std::size_t i = 0; i < cols.size(); ++i)
     keys.push_back(csv ? std::string(i ? "," : "")
                        : std::string(i ? ",\"" : "{\"") + cols[i].name + "\":");
-  while (q.step()) {
+  read_export_rows(journal, which, scope, [&](const ExportRow& q) {
     line.clear();
     for (std::size_t i = 0; i < cols.size(); ++i) {
       const Column& c = cols[i];
@@ -289,15 +153,15 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
         case Type::string:
         case Type::timestamp:
           if (csv)
-            append_csv_field(line, q.view(col));
+            append_csv_field(line, q.text(col));
           else
-            append_json_string(line, q.view(col));
+            append_json_string(line, q.text(col));
           break;
       }
     }
     line += csv ? "\r\n" : "}\n";
     sink.write(line);
-  }
+  });
 }
 
 // ---- OpenMetrics ----
@@ -315,16 +179,11 @@ std::string labels_text(const std::vector<std::pair<std::string, std::string>>& 
   return s + "}";
 }
 
-std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
-                        const RunSelection& sel) {
-  sqlite3* db = journal.db();
-  const std::string from =
-      " FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
-      "s.run_id AND l.lock_id = s.lock_id" +
-      session_filter(runs, sel);
+std::string openmetrics(Journal& journal, const std::vector<RunRecord>& runs,
+                        const ReportScope& scope) {
   using Labels = std::vector<std::pair<std::string, std::string>>;
-  auto key = [](Query& q) {
-    return Labels{{"rig", q.text(0)}, {"lock", q.text(1)}, {"material", q.text(2)}};
+  auto key = [](const LockKey& k) {
+    return Labels{{"rig", k.rig}, {"lock", k.lock}, {"material", k.material}};
   };
 
   Family sessions{"lockrig_sessions",
@@ -345,21 +204,15 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
              "Session SLI: successes / SLI sessions over the selected runs",
              {}};
   {
-    Query q(db,
-            "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, count(*), "
-            "sum(s.sli_eligible AND s.result <> 'rig_fault'), "
-            "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
-                from + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
-    bind_scenarios(q, sel);
     std::map<Labels, std::pair<long long, long long>> sli_counts;
-    while (q.step()) {
-      Labels l = key(q);
+    for (const ResultCount& q : sessions_by_result(journal, scope)) {
+      Labels l = key(q.key);
       Labels with_result = l;
-      with_result.emplace_back("result", q.text(3));
-      sessions.samples.push_back(labels_text(with_result) + " " + std::to_string(q.integer(4)));
+      with_result.emplace_back("result", q.result);
+      sessions.samples.push_back(labels_text(with_result) + " " + std::to_string(q.sessions));
       auto& c = sli_counts[l];
-      c.first += q.integer(5);
-      c.second += q.integer(6);
+      c.first += q.sli_sessions;
+      c.second += q.sli_successes;
     }
     for (const auto& [l, c] : sli_counts) {
       sli_sessions.samples.push_back(labels_text(l) + " " + std::to_string(c.first));
@@ -374,17 +227,10 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
                   "",
                   "Failed SLI sessions by the outcome of their last attempt",
                   {}};
-  {
-    Query q(db, "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, count(*)" +
-                    from +
-                    " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0 "
-                    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
-    bind_scenarios(q, sel);
-    while (q.step()) {
-      Labels l = key(q);
-      l.emplace_back("outcome", q.text(3));
-      failures.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(4)));
-    }
+  for (const OutcomeCount& q : failed_sli_sessions_by_outcome(journal, scope)) {
+    Labels l = key(q.key);
+    l.emplace_back("outcome", q.outcome);
+    failures.samples.push_back(labels_text(l) + " " + std::to_string(q.sessions));
   }
   Family failed_attempts{"lockrig_failed_attempts",
                          "gauge",
@@ -392,51 +238,29 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
                          "Attempts that did not unlock, by class (lock, expected, rig_fault) and "
                          "outcome",
                          {}};
-  {
-    Query q(db,
-            "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), a.class, a.outcome, "
-            "count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id JOIN runs r ON r.id "
-            "= s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id" +
-                session_filter(runs, sel) +
-                " AND a.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
-    bind_scenarios(q, sel);
-    while (q.step()) {
-      Labels l = key(q);
-      l.emplace_back("class", q.text(3));
-      l.emplace_back("outcome", q.text(4));
-      failed_attempts.samples.push_back(labels_text(l) + " " + std::to_string(q.integer(5)));
-    }
+  for (const AttemptCount& q : lockrig::failed_attempts(journal, scope)) {
+    Labels l = key(q.key);
+    l.emplace_back("class", q.cls);
+    l.emplace_back("outcome", q.outcome);
+    failed_attempts.samples.push_back(labels_text(l) + " " + std::to_string(q.attempts));
   }
   Family fault_events{"lockrig_rig_fault_events",
                       "gauge",
                       "",
                       "Rig-fault and quarantine events journaled in the selected runs",
                       {}};
-  {
-    Query q(db,
-            "SELECT r.rig, e.kind, count(*) FROM events e JOIN runs r ON r.id = e.run_id WHERE "
-            "e.kind IN ('rig_fault', 'quarantine') AND e.run_id IN " +
-                in_list(runs) + " GROUP BY 1, 2 ORDER BY 1, 2");
-    while (q.step())
-      fault_events.samples.push_back(labels_text({{"rig", q.text(0)}, {"kind", q.text(1)}}) + " " +
-                                     std::to_string(q.integer(2)));
-  }
+  for (const RigEventCount& q :
+       rig_events(journal, scope, {EventKind::rig_fault, EventKind::quarantine}))
+    fault_events.samples.push_back(labels_text({{"rig", q.rig}, {"kind", q.kind}}) + " " +
+                                   std::to_string(q.events));
   Family last_lock{"lockrig_last_run_timestamp_seconds",
                    "gauge",
                    "seconds",
                    "Start of the latest selected run with sessions of this lock (Unix time)",
                    {}};
-  {
-    Query q(
-        db,
-        "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), (julianday(max(r.started_at)) "
-        "- 2440587.5) * 86400.0" +
-            from + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
-    bind_scenarios(q, sel);
-    while (q.step())
-      last_lock.samples.push_back(labels_text(key(q)) + " " +
-                                  number(std::round(q.real(3) * 1000.0) / 1000.0));
-  }
+  for (const LockLastRun& q : last_run_per_lock(journal, scope))
+    last_lock.samples.push_back(labels_text(key(q.key)) + " " +
+                                number(std::round(q.started_unix * 1000.0) / 1000.0));
   Family runs_family{"lockrig_runs", "gauge", "", "Selected runs by rig and status", {}};
   Family rig_last{"lockrig_rig_last_run_timestamp_seconds",
                   "gauge",
@@ -450,7 +274,7 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
                   {}};
   {
     std::map<std::pair<std::string, std::string>, long long> by_status;
-    std::map<std::string, const RunRow*> latest;
+    std::map<std::string, const RunRecord*> latest;
     for (const auto& r : runs) {
       ++by_status[{r.rig, r.status}];
       latest[r.rig] = &r;  // runs are oldest first
@@ -459,14 +283,11 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
       runs_family.samples.push_back(labels_text({{"rig", k.first}, {"status", k.second}}) + " " +
                                     std::to_string(n));
     for (const auto& [rig, r] : latest) {
-      Query q(db,
-              "SELECT (julianday(started_at) - 2440587.5) * 86400.0, COALESCE(exit_code, -1) FROM "
-              "runs WHERE id = " +
-                  std::to_string(r->id));
-      if (!q.step()) continue;
+      const auto q = run_start_exit(journal, r->id);
+      if (!q) continue;
       rig_last.samples.push_back(labels_text({{"rig", rig}}) + " " +
-                                 number(std::round(q.real(0) * 1000.0) / 1000.0));
-      rig_exit.samples.push_back(labels_text({{"rig", rig}}) + " " + std::to_string(q.integer(1)));
+                                 number(std::round(q->started_unix * 1000.0) / 1000.0));
+      rig_exit.samples.push_back(labels_text({{"rig", rig}}) + " " + std::to_string(q->exit_code));
     }
   }
 
@@ -575,7 +396,6 @@ std::string openmetrics_label_value(std::string_view s) {
   return out;
 }
 
-
 // ---- The command ----
 
 int cmd_export(const std::vector<std::string>& args) {
@@ -617,7 +437,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   if (vm.count("bigquery-schema")) {
     if (schema != "sessions" && schema != "attempts")
       throw UsageError("--bigquery-schema must be sessions or attempts; got " + quote(schema));
-    out << bigquery_schema(schema == "sessions" ? session_columns() : attempt_columns());
+    out << bigquery_schema(
+        export_columns(schema == "sessions" ? ExportTable::sessions : ExportTable::attempts));
     return 0;
   }
   if (format.empty()) throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
@@ -637,22 +458,21 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   const RunSelection sel = run_selection_of(sel_opts, vm);
   Journal journal = Journal::open_readonly(sel_opts.db);
   // One read transaction: a run being written meanwhile cannot make the rows inconsistent.
-  Transaction snapshot(journal.db(), "BEGIN");
-  const std::vector<RunRow> runs = select_runs(journal, sel);
+  Transaction snapshot(journal, "BEGIN");
+  const std::vector<RunRecord> runs = select_runs(journal, sel);
+  const ReportScope scope = scope_of(runs, sel);
   if (!sel.scenarios.empty()) {
-    Query q(journal.db(), "SELECT DISTINCT scenario FROM sessions s" + session_filter(runs, sel));
-    bind_scenarios(q, sel);
-    std::set<std::string> found;
-    while (q.step()) found.insert(q.text(0));
+    const std::vector<std::string> present = export_scenarios(journal, scope);
+    const std::set<std::string> found(present.begin(), present.end());
     for (const auto& s : sel.scenarios)
       if (!found.count(s))
         throw UsageError("--scenario " + quote(s) + " has no sessions in the selected runs");
   }
   Sink sink(output, out);
   if (format == "openmetrics")
-    sink.write(openmetrics(journal, runs, sel));
+    sink.write(openmetrics(journal, runs, scope));
   else
-    export_rows(journal, runs, sel, table, format, sink);
+    export_rows(journal, scope, table, format, sink);
   sink.finish();
   return 0;
 }

@@ -27,7 +27,7 @@
 #include "rig/base/errors.hpp"
 #include "rig/engine/fixture.hpp"
 #include "rig/journal/journal.hpp"
-#include "rig/journal/merge.hpp"
+#include "rig/app/merge_command.hpp"
 #include "rig/base/options.hpp"
 #include "rig/base/log.hpp"
 #include "rig/app/progress.hpp"
@@ -112,6 +112,15 @@ std::optional<FileLock> take_run_lock(const std::string& db_path, const StoredRu
                  log_prefix(log_level::err), static_cast<long long>(run.id),
                  holder.describe().c_str());
   return lock;
+}
+
+// Who holds a run's lock next to the journal at `db_path` (find_run_to_resume asks).
+RunLockHolder run_lock_holder(const std::string& db_path) {
+  return [db_path](const std::string& uuid) -> std::optional<std::string> {
+    const auto holder = FileLock::holder_of(run_lock_path(db_path, uuid));
+    if (!holder) return std::nullopt;
+    return holder->describe();
+  };
 }
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
@@ -344,11 +353,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     if (::stat(db_path.c_str(), &st) != 0)
       throw UsageError("--resume: journal " + quote(db_path) + " does not exist");
     journal_slot.emplace(Journal::open(db_path, sync));
-    const StoredRun found = find_run_to_resume(*journal_slot, resume_selector);
+    const StoredRun found = find_run_to_resume(*journal_slot, resume_selector, run_lock_holder(db_path));
     run_lock = take_run_lock(db_path, found, "lockrig run --resume");
     if (!run_lock) return exit_code::busy;
     // Look again now that the run is ours: another resume may have finished it meanwhile.
-    stored = find_run_to_resume(*journal_slot, std::to_string(found.id), true);
+    stored = find_run_to_resume(*journal_slot, std::to_string(found.id), run_lock_holder(db_path), true);
     if (!stored->has_plan) {
       // Killed between journaling the run and its plan: nothing ran. Close it for good.
       journal_slot->finish_run(stored->id, "aborted", exit_code::usage, utc_now_iso8601(), 0);
@@ -437,7 +446,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                 db_path.c_str());
     std::printf("%lld sessions, %lld attempts, %.1f s of campaign time\n\n", out.counters.sessions,
                 out.counters.attempts, out.campaign_seconds);
-    std::fputs(reports::run_summary(journal.db(), out.run_id).c_str(), stdout);
+    std::fputs(reports::run_summary(journal, out.run_id).c_str(), stdout);
   }
   if (!out.abort_reason.empty())
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
@@ -469,20 +478,7 @@ int check_journal(const std::string& path, bool upgrade) {
   }
   const auto mismatches = j.check_aggregates();
   if (mismatches.empty()) {
-    long long sessions = 0, attempts = 0, groups = 0;
-    sqlite3_stmt* st = nullptr;
-    sqlite_check(sqlite3_prepare_v2(j.db(),
-                                    "SELECT (SELECT COALESCE(sum(sessions), 0) FROM agg_sessions), "
-                                    "(SELECT COALESCE(sum(attempts), 0) FROM agg_attempts), "
-                                    "(SELECT count(*) FROM agg_sessions)",
-                                    -1, &st, nullptr),
-                 j.db(), "count aggregates");
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      sessions = sqlite3_column_int64(st, 0);
-      attempts = sqlite3_column_int64(st, 1);
-      groups = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
+    const auto [sessions, attempts, groups] = j.aggregate_totals();
     std::printf(
         "ok  journal %s: schema version %d, aggregates agree with the raw rows (%s "
         "sessions in %s groups, %s attempts)\n",
@@ -624,13 +620,13 @@ int cmd_runs(const std::vector<std::string>& args) {
     const std::string selector = vm["abandon"].as<std::string>();
     if (selector.empty()) throw UsageError("--abandon wants a run id or uuid");
     Journal j = Journal::open(db_path);
-    const StoredRun found = find_run_to_resume(j, selector);
+    const StoredRun found = find_run_to_resume(j, selector, run_lock_holder(db_path));
     if (found.status != "running")
       throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
                        ", not interrupted");
     auto lock = take_run_lock(db_path, found, "lockrig runs --abandon");
     if (!lock) return exit_code::busy;
-    abandon_run(j.db(), found.id, "interrupted run closed by lockrig runs --abandon");
+    abandon_run(j, found.id, "interrupted run closed by lockrig runs --abandon", utc_now_iso8601());
     lock->remove_on_release();
     std::printf("run %lld (%s) closed as aborted; its journaled sessions stay\n",
                 static_cast<long long>(found.id), found.uuid.c_str());
@@ -640,7 +636,7 @@ int cmd_runs(const std::vector<std::string>& args) {
   auto runs = j.list_runs();
   std::vector<std::int64_t> interrupted;
   for (auto& r : runs)
-    if (r.status == "running" && is_interrupted(db_path, r.status, r.uuid)) {
+    if (r.status == "running" && !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
       // The lock may have been released because the run just finished: look again.
       Journal again = Journal::open_readonly(db_path);
       for (const auto& now : again.list_runs())
@@ -665,7 +661,7 @@ int cmd_runs(const std::vector<std::string>& args) {
       std::snprintf(sli, sizeof sli, "%.2f%%", 100.0 * r.sli_success / r.sli_sessions);
     std::printf("%-4lld %-36s %-12s %-24s %-10s %8lld %8s %5lld %7lld  %s\n",
                 static_cast<long long>(r.id), r.uuid.c_str(), r.rig.c_str(), r.started_at.c_str(),
-                r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions, r.labels.c_str());
+                r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions, labels_text(r.labels).c_str());
   }
   for (auto id : interrupted)
     std::printf("run %lld was interrupted (no lockrig process holds it); continue it with: "

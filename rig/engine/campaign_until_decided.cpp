@@ -1,7 +1,5 @@
 #include "rig/engine/campaign_until_decided.hpp"
 
-#include <sqlite3.h>
-
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -15,6 +13,7 @@
 #include "reports/commands.hpp"
 #include "reports/stats/power.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/run_records.hpp"
 
 namespace lockrig {
 
@@ -58,22 +57,7 @@ class BlockObserver final : public RunObserver {
 
 // Firmware each lock reported in the run with this uuid (empty when unreadable).
 std::map<std::string, std::string> reported_firmware(Journal& journal, const std::string& uuid) {
-  sqlite3* db = journal.db();
-  sqlite3_stmt* st = nullptr;
-  sqlite_check(sqlite3_prepare_v2(db,
-                                  "SELECT l.lock_id, COALESCE(l.firmware, '') FROM run_locks l "
-                                  "JOIN runs r ON r.id = l.run_id WHERE r.uuid = ?",
-                                  -1, &st, nullptr),
-               db, "read the firmware of the block's locks");
-  sqlite3_bind_text(st, 1, uuid.c_str(), -1, SQLITE_TRANSIENT);
-  std::map<std::string, std::string> out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
-        reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) sqlite_check(rc, db, "read the firmware of the block's locks");
-  return out;
+  return run_lock_firmware(journal, uuid);
 }
 
 // Runs the fixture's select_build program for one lock; a failure is a rig fault.

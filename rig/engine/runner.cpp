@@ -17,6 +17,7 @@
 
 #include "drivers/rig_fault.hpp"
 #include "rig/engine/bench.hpp"
+#include "rig/engine/session.hpp"
 #include "rig/journal/resume.hpp"
 #include "rig/app/run_lock.hpp"
 #include "rig/base/sha256.hpp"
@@ -483,7 +484,7 @@ void Campaign::restore_link(GroupState& g, const PlanItem& item,
 // Reads how far the run got, decides where each group continues, and journals what happened
 // to the items that were in flight when the previous part died.
 void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events) {
-  progress_ = read_progress(journal_.db(), run_id_);
+  progress_ = read_progress(journal_, run_id_);
   counters_ = progress_.counters;
   wait_failures_ = progress_.wait_failures;
   quarantined_items_ = progress_.quarantined;
@@ -565,22 +566,7 @@ void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<Event
       if (!crashed_here) continue;
       // Only crashes count toward the quarantine: a kill -9 or power cut says nothing about
       // the item.
-      int crashes = 1;
-      {
-        // Earlier crash notes for the item are `interrupted` events with value `crash`.
-        sqlite3_stmt* q = nullptr;
-        sqlite_check(
-            sqlite3_prepare_v2(journal_.db(),
-                               "SELECT count(*) FROM events WHERE run_id = ? AND kind = "
-                               "'interrupted' AND value = 'crash' AND lock_id = ? AND target = ?",
-                               -1, &q, nullptr),
-            journal_.db(), "prepare");
-        sqlite3_bind_int64(q, 1, run_id_);
-        sqlite3_bind_text(q, 2, lock_id.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 3, label.c_str(), -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(q) == SQLITE_ROW) crashes += sqlite3_column_int(q, 0);
-        sqlite3_finalize(q);
-      }
+      const int crashes = 1 + progress_.crashes_of(key);  // with the earlier crash notes
       if (crashes >= options_.quarantine_after_crashes) {
         quarantined_items_.insert(key);
         const std::string why = "crashed the controller " + std::to_string(crashes) +
@@ -692,7 +678,7 @@ RunOutcome Campaign::run() {
   if (resuming_) {
     run_id_ = options_.resume->id;
     info.uuid = options_.resume->uuid;
-    if (options_.resume->status != "running") reopen_run(journal_.db(), run_id_);
+    if (options_.resume->status != "running") reopen_run(journal_, run_id_);
   } else {
     run_id_ = journal_.begin_run(info);
     // What --resume needs to rebuild the plan, committed before the bench is touched.
@@ -802,7 +788,7 @@ RunOutcome Campaign::run() {
                                       "firmware " + r.firmware + " read on resume, " + it->second +
                                           " when the run started"});
         }
-        record_missing_locks(journal_.db(), run_id_, rows);
+        record_missing_locks(journal_, run_id_, rows);
       } else {
         journal_.record_locks(run_id_, rows);
       }

@@ -22,7 +22,6 @@ namespace lockrig {
 enum class ClockMode { automatic, virtual_time, real_time };
 
 class FileLock;
-struct StoredRun;
 
 struct RunOptions {
   PlanOptions plan;
@@ -42,7 +41,7 @@ struct RunOptions {
   // Continue this interrupted run instead of starting a new one. The caller has rebuilt
   // `fixture`/`scenarios` from what it recorded (same files, repeats as journaled) and holds its
   // run lock; `seed`, `plan.lock_filter` and the clock must be the run's.
-  const StoredRun* resume = nullptr;
+  const RunRecord* resume = nullptr;
   int quarantine_after_crashes =
       2;  // a plan item that crashed the controller this often is skipped
   // Stop-when-decided campaigns (rig/campaign_until_decided.*); both optional.
@@ -55,14 +54,7 @@ struct RunOptions {
   std::function<bool(const SessionRecord&)> after_session;
 };
 
-struct RunCounters {
-  long long sessions = 0;
-  long long sli_sessions = 0;
-  long long sli_successes = 0;
-  long long rig_faults = 0;          // sessions voided by a rig fault
-  long long failed_assertions = 0;   // non-SLI sessions that failed + wait_until timeouts
-  long long attempts = 0;
-};
+// RunCounters: rig/journal/records.hpp (the journal reads them back on resume).
 
 // Called on the writer thread (the caller's thread).
 struct RunObserver {

@@ -8,24 +8,6 @@ namespace lockrig {
 
 using drivers::LockOutcome;
 
-std::string_view class_name(AttemptClass c) {
-  switch (c) {
-    case AttemptClass::lock: return "lock";
-    case AttemptClass::expected: return "expected";
-    case AttemptClass::rig_fault: return "rig_fault";
-  }
-  return "?";
-}
-
-std::string_view result_name(SessionResult r) {
-  switch (r) {
-    case SessionResult::pass: return "pass";
-    case SessionResult::fail: return "fail";
-    case SessionResult::rig_fault: return "rig_fault";
-  }
-  return "?";
-}
-
 namespace {
 bool matches(const Expectation& e, const std::string& outcome) {
   if (outcome == "rig_fault") return false;

@@ -7,13 +7,19 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "rig/base/embedded.hpp"
-#include "rig/journal/sql.hpp"
+#include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
 
 namespace lockrig {
+
+sqlite3* journal_db(const Journal& journal) {
+  return journal.db_;
+}
 
 void sqlite_check(int rc, sqlite3* db, const std::string& what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
@@ -247,24 +253,25 @@ void Journal::prepare() {
   prep("COMMIT", &commit_);
 }
 
-std::int64_t Journal::begin_run(const RunInfo& info) {
+std::int64_t Journal::begin_run(const RunRecord& info) {
   Transaction tx(db_);
   Stmt s(db_,
          "INSERT INTO runs (uuid, host, rig, started_at, status, clock, seed, fixture_source, "
          "fixture_sha256, scenarios_sha256, controller_version, command_line, sessions_planned) "
-         "VALUES (?,?,?,?,'running',?,?,?,?,?,?,?,?)");
+         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bind_text(s.get(), 1, info.uuid);
   bind_text(s.get(), 2, info.host);
   bind_text(s.get(), 3, info.rig);
   bind_text(s.get(), 4, info.started_at);
-  bind_text(s.get(), 5, info.clock);
-  sqlite3_bind_int64(s.get(), 6, static_cast<sqlite3_int64>(info.seed));
-  bind_text(s.get(), 7, info.fixture_source);
-  bind_text(s.get(), 8, info.fixture_sha256);
-  bind_text(s.get(), 9, info.scenarios_sha256);
-  bind_text(s.get(), 10, info.controller_version);
-  bind_text(s.get(), 11, info.command_line);
-  sqlite3_bind_int64(s.get(), 12, info.sessions_planned);
+  s.bind(5, name(RunStatus::running));
+  bind_text(s.get(), 6, info.clock);
+  sqlite3_bind_int64(s.get(), 7, static_cast<sqlite3_int64>(info.seed));
+  bind_text(s.get(), 8, info.fixture_source);
+  bind_text(s.get(), 9, info.fixture_sha256);
+  bind_text(s.get(), 10, info.scenarios_sha256);
+  bind_text(s.get(), 11, info.controller_version);
+  bind_text(s.get(), 12, info.command_line);
+  sqlite3_bind_int64(s.get(), 13, info.sessions_planned);
   s.step();
   const std::int64_t run = sqlite3_last_insert_rowid(db_);
   for (const auto& [k, v] : info.labels) {
@@ -401,21 +408,26 @@ void Journal::finish_run(std::int64_t run, const std::string& status, int exit_c
   s.step();
 }
 
-std::vector<RunListing> Journal::list_runs() {
-  Stmt s(
-      db_,
-      "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, r.clock, "
-      "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM run_labels WHERE run_id = "
-      "v.run_id), ''), v.sessions, v.sli_sessions, v.sli_successes, "
-      // Every rig fault the rig noticed (a voided session or the bench), and the waits that
-      // timed out besides the failed assertion sessions, as the end-of-run summary counts them.
-      "(SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND e.kind = 'rig_fault'), "
-      "v.failed_assertions + (SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND "
-      "e.kind = 'wait_until' AND e.value = 'timeout'), COALESCE(v.exit_code, -1) "
-      "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
-  std::vector<RunListing> out;
+void Journal::finish_run(std::int64_t run, RunStatus status, int exit_code,
+                         const std::string& ended_at, double campaign_seconds) {
+  finish_run(run, std::string(name(status)), exit_code, ended_at, campaign_seconds);
+}
+
+std::vector<RunRecord> Journal::list_runs() {
+  Stmt s(db_,
+         "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, "
+         "r.clock, v.sessions, v.sli_sessions, v.sli_successes, "
+         // Every rig fault the rig noticed (a voided session or the bench), and the waits that
+         // timed out besides the failed assertion sessions, as the end-of-run summary counts them.
+         "(SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND e.kind = ?1), "
+         "v.failed_assertions + (SELECT count(*) FROM events e WHERE e.run_id = v.run_id AND "
+         "e.kind = ?2 AND e.value = 'timeout'), COALESCE(v.exit_code, -1) "
+         "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
+  s.bind(1, name(EventKind::rig_fault)).bind(2, name(EventKind::wait_until));
+  std::vector<RunRecord> out;
+  std::map<std::int64_t, std::size_t> index;
   while (s.step()) {
-    RunListing r;
+    RunRecord r;
     r.id = s.integer(0);
     r.uuid = s.text(1);
     r.rig = s.text(2);
@@ -423,14 +435,19 @@ std::vector<RunListing> Journal::list_runs() {
     r.ended_at = s.text(4);
     r.status = s.text(5);
     r.clock = s.text(6);
-    r.labels = s.text(7);
-    r.sessions = s.integer(8);
-    r.sli_sessions = s.integer(9);
-    r.sli_success = s.integer(10);
-    r.rig_faults = s.integer(11);
-    r.failed_assertions = s.integer(12);
-    r.exit_code = static_cast<int>(s.integer(13));
+    r.sessions = s.integer(7);
+    r.sli_sessions = s.integer(8);
+    r.sli_success = s.integer(9);
+    r.rig_faults = s.integer(10);
+    r.failed_assertions = s.integer(11);
+    r.exit_code = static_cast<int>(s.integer(12));
+    index.emplace(r.id, out.size());
     out.push_back(std::move(r));
+  }
+  Stmt l(db_, "SELECT run_id, key, value FROM run_labels ORDER BY run_id, key");
+  while (l.step()) {
+    auto it = index.find(l.integer(0));
+    if (it != index.end()) out[it->second].labels[l.text(1)] = l.text(2);
   }
   return out;
 }
@@ -495,6 +512,24 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
   tx.commit();
   return out;
 }
+
+AggregateTotals Journal::aggregate_totals() {
+  Stmt s(db_,
+         "SELECT (SELECT COALESCE(sum(sessions), 0) FROM agg_sessions), "
+         "(SELECT COALESCE(sum(attempts), 0) FROM agg_attempts), "
+         "(SELECT count(*) FROM agg_sessions)",
+         "count aggregates");
+  AggregateTotals t;
+  if (s.step()) {
+    t.sessions = s.integer(0);
+    t.attempts = s.integer(1);
+    t.groups = s.integer(2);
+  }
+  return t;
+}
+
+Transaction::Transaction(Journal& journal, const char* begin)
+    : Transaction(journal_db(journal), begin) {}
 
 Transaction::Transaction(sqlite3* db, const char* begin) : db_(db) {
   exec(db, begin, "begin");

@@ -1,17 +1,23 @@
 // The SQLite journal: every run, the locks as seen in it, every session and attempt, and the
 // event log of bench actions. WAL mode; each finished session is committed in its own
 // transaction. Schema documented in docs/journal.md; versioned with PRAGMA user_version.
+// The records it writes and reads are plain data (rig/journal/records.hpp); what other layers
+// read goes through the readers beside this file (resume.hpp, run_records.hpp,
+// report_reader.hpp, export_reader.hpp, summary_reader.hpp). SQLite itself stays inside
+// rig/journal: only its .cpp files include <sqlite3.h> and the statement wrapper sql.hpp.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "rig/engine/session.hpp"
+#include "rig/base/errors.hpp"  // JournalError, which every operation may throw
+#include "rig/journal/events.hpp"
+#include "rig/journal/records.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace lockrig {
 
@@ -19,53 +25,10 @@ namespace lockrig {
 inline constexpr int kJournalSchemaVersion = 2;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
-// Throws JournalError with the path, the operation and SQLite's message.
-void sqlite_check(int rc, sqlite3* db, const std::string& what);
-
-struct RunInfo {
-  std::string uuid;
-  std::string host;
-  std::string rig;
-  std::string started_at;  // ISO 8601 UTC
-  std::string clock;       // "virtual" or "real"
-  std::uint64_t seed = 0;
-  std::string fixture_source, fixture_sha256;
-  std::string scenarios_sha256;  // over the scenario files in order
-  std::string controller_version;
-  std::string command_line;
-  long long sessions_planned = 0;
-  std::map<std::string, std::string> labels;
-  struct ScenarioRow {
-    std::string name, source, sha256;
-    int repeat;
-  };
-  std::vector<ScenarioRow> scenarios;
-};
-
-struct LockRow {
-  std::string lock_id, model, material, slot, driver;
-  std::string firmware, reported_model, manufacturer;  // read from the lock; empty if unreadable
-};
-
-struct EventRow {
-  std::string lock_id;  // empty for rig-wide events
-  TimePoint t{0};
-  std::string kind, target, value, detail;
-};
-
 // What a worker hands the writer: the events since its last batch and, usually, one session.
 struct JournalBatch {
   std::vector<EventRow> events;
   std::optional<SessionRecord> session;
-};
-
-struct RunListing {
-  std::int64_t id;
-  std::string uuid, rig, started_at, ended_at, status, clock, labels;
-  long long sessions, sli_sessions, sli_success;
-  long long rig_faults;         // rig_fault events: voided sessions and bench faults alike
-  long long failed_assertions;  // failed assertion sessions plus wait_until timeouts
-  int exit_code;
 };
 
 enum class SyncMode { normal, full };
@@ -85,6 +48,13 @@ struct AggregateMismatch {
   std::string detail;  // the group and both values
 };
 
+// What the aggregate tables hold in all (lockrig check --journal).
+struct AggregateTotals {
+  long long sessions = 0;  // sum of agg_sessions.sessions
+  long long attempts = 0;  // sum of agg_attempts.attempts
+  long long groups = 0;    // rows of agg_sessions
+};
+
 class Journal {
  public:
   // Opens or creates a journal. Refuses (JournalError) a file that is not a lockrig journal,
@@ -98,25 +68,37 @@ class Journal {
   Journal& operator=(Journal&&) = delete;
   ~Journal();
 
-  std::int64_t begin_run(const RunInfo& info);
+  // Journals a new run as `running` (with its labels and scenarios); returns its id. Reads the
+  // "what the run was made of" fields of `run` (id, status and the totals are ignored).
+  std::int64_t begin_run(const RunRecord& run);
   void record_locks(std::int64_t run, const std::vector<LockRow>& locks);
   void set_label(std::int64_t run, const std::string& key, const std::string& value);
   void commit(std::int64_t run, const JournalBatch& batch);  // one transaction
   void finish_run(std::int64_t run, const std::string& status, int exit_code,
                   const std::string& ended_at, double campaign_seconds);
-  std::vector<RunListing> list_runs();
+  void finish_run(std::int64_t run, RunStatus status, int exit_code, const std::string& ended_at,
+                  double campaign_seconds);
+  // Every run with its labels and totals, oldest first (`lockrig runs`).
+  std::vector<RunRecord> list_runs();
   // Recomputes every aggregate table from the sessions and attempts tables and lists where they
   // differ (empty when consistent). Throws JournalError for a version-1 journal (no aggregates).
   std::vector<AggregateMismatch> check_aggregates(std::size_t max_listed = 20);
+  // The totals of the aggregate tables (schema version 2 or later).
+  AggregateTotals aggregate_totals();
 
   // PRAGMA user_version when the journal was opened (after an upgrade, the new version).
   int schema_version() const { return schema_version_; }
   // True when the journal has the agg_* tables (schema version 2 or later).
   bool has_aggregates() const { return schema_version_ >= 2; }
-  sqlite3* db() const { return db_; }
   const std::string& path() const { return path_; }
 
+  // TRANSITIONAL, to be removed: the raw handle, for reports/slo.cpp only until its two queries
+  // move into rig/journal (slo_reader). Nothing else may call it; code inside rig/journal uses
+  // journal_db() from rig/journal/sql.hpp.
+  sqlite3* db() const { return db_; }
+
  private:
+  friend sqlite3* journal_db(const Journal& journal);
   Journal(sqlite3* db, std::string path);
   // Opens the file with `flags` and a busy timeout; no lockrig checks yet.
   static Journal connect(const std::string& path, int flags);
@@ -131,10 +113,12 @@ class Journal {
   sqlite3_stmt* commit_ = nullptr;
 };
 
-// A RAII transaction: rolls back in its destructor unless committed.
+// A RAII transaction: rolls back in its destructor unless committed. A read transaction on a
+// read-only journal is a consistent snapshot for the readers that run inside it.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db, const char* begin = "BEGIN");
+  explicit Transaction(Journal& journal, const char* begin = "BEGIN");
+  explicit Transaction(sqlite3* db, const char* begin = "BEGIN");  // inside rig/journal
   ~Transaction();
   void commit();
 

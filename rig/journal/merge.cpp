@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/program_options.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,12 +13,11 @@
 #include <unordered_map>
 
 #include "rig/base/errors.hpp"
-#include "rig/journal/journal.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/events.hpp"
+#include "rig/journal/journal.hpp"
 #include "rig/journal/sql.hpp"
-#include "rig/base/options.hpp"
 
-namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace lockrig {
@@ -163,8 +161,9 @@ Verdict compare(const RunState& out, const std::string& out_path, const RunState
   // beat fewer; otherwise they must agree.
   const bool same_end = out.status == in.status && out.finish == in.finish;
   if (same_end && out.events == in.events && out.labels == in.labels) return Verdict::same;
-  if (out.status == "running" && in.status != "running") return Verdict::input_newer;
-  if (in.status == "running" && out.status != "running") return Verdict::output_newer;
+  const std::string_view running = name(RunStatus::running);
+  if (out.status == running && in.status != running) return Verdict::input_newer;
+  if (in.status == running && out.status != running) return Verdict::output_newer;
   if (same_end && out.events != in.events && out.labels == in.labels)
     return in.events > out.events ? Verdict::input_newer : Verdict::output_newer;
   throw JournalError(where + " end differently (status " + out.status + " vs " + in.status +
@@ -289,7 +288,7 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
   }
   {
     Journal out = Journal::open(work);  // refuses an output that is not a journal
-    sqlite3* dst = out.db();
+    sqlite3* dst = journal_db(out);
     Transaction tx(dst, "BEGIN IMMEDIATE");
 
     // Every run of every input, in the order they started, so merged ids follow time.
@@ -301,9 +300,9 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     std::vector<Item> items;
     for (std::size_t i = 0; i < sources.size(); ++i) {
       // One read transaction per input: a run still being written is copied as one snapshot.
-      sqlite_check(sqlite3_exec(sources[i].db(), "BEGIN", nullptr, nullptr, nullptr),
-                   sources[i].db(), "begin");
-      Stmt s(sources[i].db(), "SELECT id, started_at, uuid FROM runs ORDER BY id");
+      sqlite3* src = journal_db(sources[i]);
+      sqlite_check(sqlite3_exec(src, "BEGIN", nullptr, nullptr, nullptr), src, "begin");
+      Stmt s(src, "SELECT id, started_at, uuid FROM runs ORDER BY id");
       while (s.step()) items.push_back({i, s.integer(0), s.text(1), s.text(2)});
     }
     std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
@@ -311,9 +310,9 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     });
     Stmt find(dst, "SELECT id FROM runs WHERE uuid = ?");
     for (const Item& it : items) {
-      sqlite3* src = sources[it.source].db();
+      sqlite3* src = journal_db(sources[it.source]);
       const RunState in = read_state(src, it.id);
-      if (in.status == "running")
+      if (in.status == name(RunStatus::running))
         sum.notes.push_back("run " + in.uuid + " in " + quote(paths[it.source]) +
                             " is still running (or was killed): copied as it is now; merging "
                             "again later takes its longer state");
@@ -351,45 +350,6 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     temp.path.clear();
   }
   return sum;
-}
-
-int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
-  std::vector<std::string> inputs;
-  std::string output;
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "explain the options")(
-      "output,o", po::value(&output), "the merged journal (created if missing, else merged into)")(
-      "input", po::value(&inputs)->composing(), "input journals (positional)");
-  po::positional_options_description pos;
-  pos.add("input", -1);
-  const po::variables_map vm = parse_options("merge", args, desc, &pos);
-  if (vm.count("help")) {
-    out << "Usage: lockrig merge A.db B.db ... -o lab.db\n\n"
-           "Combines the journals of several rigs into one. Runs keep their UUIDs (rows get new\n"
-           "integer ids) and their rig and host names, so `lockrig report --strata rig` compares\n"
-           "rigs. Idempotent: a run already in the output with the same content is left alone,\n"
-           "so merging the same journals again (or lab.db with A.db again) changes nothing.\n"
-           "A run that continued since an earlier merge (more sessions, or finished since) is\n"
-           "replaced by its longer state; copies that disagree are refused. Runs still running\n"
-           "are copied as they are and noted. Inputs are opened read-only; the output is written\n"
-           "in one transaction (a new output in a temporary file renamed into place), so a\n"
-           "failure leaves it as it was. Details: docs/merge.md.\n\n"
-        << "  -o [ --output ] FILE  the merged journal (created if missing, else merged into)\n"
-        << "  -h [ --help ]         explain the options\n"
-        << "\nExit codes: 0 merged, 2 usage error, not a journal, or conflicting runs (nothing "
-           "written).\n";
-    return 0;
-  }
-  if (inputs.empty())
-    throw UsageError("lockrig merge needs input journals: lockrig merge A.db B.db -o lab.db");
-  if (output.empty()) throw UsageError("lockrig merge needs -o OUTPUT (the merged journal)");
-  const MergeSummary s = merge_journals(inputs, output);
-  for (const auto& n : s.notes) out << "note: " << n << "\n";
-  out << output << ": " << s.runs_added << " run(s) added, " << s.runs_replaced
-      << " replaced by a longer state, " << s.runs_unchanged << " unchanged, " << s.runs_kept
-      << " kept (the output's state was longer); " << s.sessions_copied << " sessions, "
-      << s.attempts_copied << " attempts, " << s.events_copied << " events copied\n";
-  return 0;
 }
 
 }  // namespace lockrig

@@ -1,15 +1,13 @@
-// `lockrig merge A.db B.db ... -o lab.db`: combines the journals of several rigs into one
-// (docs/merge.md). Runs keep their UUIDs (rows get new integer ids), rig and host names are kept,
-// so reports can stratify by rig. Merging is idempotent: merging the same inputs again changes
-// nothing. All of it happens in one transaction on the output (or in a temporary file renamed
-// into place when the output is new), so a failure leaves the output as it was.
+// Merging journals: combines the journals of several rigs into one (docs/merge.md; the command
+// line, `lockrig merge A.db B.db ... -o lab.db`, is rig/app/merge_command.cpp). Runs keep their
+// UUIDs (rows get new integer ids), rig and host names are kept, so reports can stratify by rig.
+// Merging is idempotent: merging the same inputs again changes nothing. All of it happens in one
+// transaction on the output (or in a temporary file renamed into place when the output is new),
+// so a failure leaves the output as it was.
 #pragma once
 
-#include <ostream>
 #include <string>
 #include <vector>
-
-#include <sqlite3.h>
 
 namespace lockrig {
 
@@ -25,8 +23,5 @@ struct MergeSummary {
 // Merges `inputs` into `output` (created when missing). Throws JournalError / UsageError naming
 // the offending file or run; the output is then unchanged.
 MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::string& output);
-
-// `lockrig merge` (args after the command word). Exit 0 when merged.
-int cmd_merge(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace lockrig

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "rig/base/errors.hpp"
-#include "rig/app/run_lock.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/events.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -13,8 +13,8 @@ namespace {
 
 using Query = SqlStatement;
 
-StoredRun load_run(sqlite3* db, std::int64_t id) {
-  StoredRun r;
+RunRecord load_run(sqlite3* db, std::int64_t id) {
+  RunRecord r;
   Query q(db,
           "SELECT id, uuid, status, host, clock, started_at, seed, fixture_source, fixture_sha256, "
           "scenarios_sha256, controller_version FROM runs WHERE id = ?");
@@ -35,8 +35,8 @@ StoredRun load_run(sqlite3* db, std::int64_t id) {
   s.bind(1, id);
   while (s.step())
     r.scenarios.push_back({s.text(0), s.text(1), s.text(2), static_cast<int>(s.integer(3))});
-  Query p(db, "SELECT target, value FROM events WHERE run_id = ? AND kind = 'plan' ORDER BY id");
-  p.bind(1, id);
+  Query p(db, "SELECT target, value FROM events WHERE run_id = ? AND kind = ? ORDER BY id");
+  p.bind(1, id).bind(2, name(EventKind::plan));
   while (p.step()) {
     r.has_plan = true;
     if (p.text(0) == "scenario_file")
@@ -56,26 +56,24 @@ std::string item_label(const std::string& scenario, int repetition) {
 std::vector<EventRow> plan_events(const std::vector<std::string>& scenario_files,
                                   const std::vector<std::string>& lock_ids) {
   std::vector<EventRow> out;
-  out.push_back(EventRow{"", TimePoint{0}, "plan", "locks", join(lock_ids, ","),
+  const std::string plan(name(EventKind::plan));
+  out.push_back(EventRow{"", TimePoint{0}, plan, "locks", join(lock_ids, ","),
                          "locks selected for the run (for --resume)"});
   for (const auto& f : scenario_files)
-    out.push_back(EventRow{"", TimePoint{0}, "plan", "scenario_file", f,
+    out.push_back(EventRow{"", TimePoint{0}, plan, "scenario_file", f,
                            "scenario file, in the order given (for --resume)"});
   return out;
 }
 
-bool is_interrupted(const std::string& journal_path, const std::string& status,
-                    const std::string& uuid) {
-  return status == "running" && !FileLock::holder_of(run_lock_path(journal_path, uuid));
-}
-
-StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool lock_is_ours) {
-  sqlite3* db = journal.db();
+RunRecord find_run_to_resume(Journal& journal, const std::string& selector,
+                             const RunLockHolder& holder, bool lock_is_ours) {
+  sqlite3* db = journal_db(journal);
   std::int64_t id = 0;
   if (selector.empty()) {
-    Query q(db, "SELECT id, uuid FROM runs WHERE status = 'running' ORDER BY id DESC");
+    Query q(db, "SELECT id, uuid FROM runs WHERE status = ? ORDER BY id DESC");
+    q.bind(1, name(RunStatus::running));
     while (q.step())
-      if (is_interrupted(journal.path(), "running", q.text(1))) {
+      if (!holder(q.text(1))) {
         id = q.integer(0);
         break;
       }
@@ -100,20 +98,21 @@ StoredRun find_run_to_resume(Journal& journal, const std::string& selector, bool
                        " runs; give more of the uuid");
     id = ids.front();
   }
-  StoredRun r = load_run(db, id);
-  const std::string name = "run " + std::to_string(r.id) + " (" + r.uuid + ")";
-  if (r.status == "running") {
-    const auto holder =
-        lock_is_ours ? std::nullopt : FileLock::holder_of(run_lock_path(journal.path(), r.uuid));
-    if (holder) throw UsageError("--resume: " + name + " is still running: " + holder->describe());
-  } else if (r.status != "aborted") {
-    throw UsageError("--resume: " + name + " is " + r.status +
+  RunRecord r = load_run(db, id);
+  const std::string run_name = "run " + std::to_string(r.id) + " (" + r.uuid + ")";
+  const auto status = parse_run_status(r.status);
+  if (status == RunStatus::running) {
+    const auto held_by = lock_is_ours ? std::nullopt : holder(r.uuid);
+    if (held_by) throw UsageError("--resume: " + run_name + " is still running: " + *held_by);
+  } else if (status != RunStatus::aborted) {
+    throw UsageError("--resume: " + run_name + " is " + r.status +
                      "; only interrupted (or aborted) runs can be resumed");
   }
   return r;
 }
 
-JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
+JournaledProgress read_progress(Journal& journal, std::int64_t run) {
+  sqlite3* db = journal_db(journal);
   JournaledProgress p;
   {
     // Each session with its last attempt: did the link survive it?
@@ -129,13 +128,15 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
       const std::string phase = q.text(9), outcome = q.text(10);
       p.sessions[{lock, scenario, rep, step}] =
           phase == "unlock" && outcome != "disconnected" && outcome != "rig_fault";
-      if (result == "rig_fault") p.rig_fault_items.insert({lock, scenario, rep});
+      const bool voided = result == result_name(SessionResult::rig_fault);
+      if (voided) p.rig_fault_items.insert({lock, scenario, rep});
       ++p.counters.sessions;
       p.counters.attempts += q.integer(7);
       p.counters.sli_sessions += q.integer(5);
       p.counters.sli_successes += q.integer(6);
-      p.counters.rig_faults += result == "rig_fault";
-      p.counters.failed_assertions += q.integer(5) == 0 && result == "fail";
+      p.counters.rig_faults += voided;
+      p.counters.failed_assertions +=
+          q.integer(5) == 0 && result == result_name(SessionResult::fail);
       p.last_t = std::max(p.last_t, TimePoint{q.integer(8)});
     }
   }
@@ -153,20 +154,24 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
           "WHERE run_id = ? ORDER BY id");
   e.bind(1, run);
   while (e.step()) {
-    const std::string lock = e.text(0), kind = e.text(2), target = e.text(3), value = e.text(4);
+    const std::string lock = e.text(0), target = e.text(3), value = e.text(4);
+    const auto kind = parse_event_kind(e.view(2));
     p.last_t = std::max(p.last_t, TimePoint{e.integer(1)});
-    if (kind == "wait_until" && value == "timeout")
+    if (kind == EventKind::wait_until && value == "timeout")
       ++p.wait_failures;
-    else if (kind == "rig_fault" && p.first_rig_fault.empty())
+    else if (kind == EventKind::rig_fault && p.first_rig_fault.empty())
       p.first_rig_fault = (lock.empty() ? "" : lock + ": ") + e.text(5);
-    else if (kind == "resumed")
+    else if (kind == EventKind::resumed)
       ++p.attempts;
-    else if (kind == "interrupted") {
-      if (auto k = item_of(lock, target)) ++p.crashes[*k];
-    } else if (kind == "item_abandoned") {
+    else if (kind == EventKind::interrupted) {
+      // Only crashes count toward the quarantine: a kill -9 or power cut says nothing about
+      // the item (value `stopped`).
+      if (value == "crash")
+        if (auto k = item_of(lock, target)) ++p.crashes[*k];
+    } else if (kind == EventKind::item_abandoned) {
       // Cut short by a rig fault under `on_rig_fault: continue`: finished, as it would be.
       if (auto k = item_of(lock, target)) p.rig_fault_items.insert(*k);
-    } else if (kind == "quarantine") {
+    } else if (kind == EventKind::quarantine) {
       if (value == "controller_crash") {
         if (auto k = item_of(lock, target)) p.quarantined.insert(*k);
       } else if (!lock.empty()) {
@@ -186,7 +191,8 @@ JournaledProgress read_progress(sqlite3* db, std::int64_t run) {
   return p;
 }
 
-void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockRow>& rows) {
+void record_missing_locks(Journal& journal, std::int64_t run, const std::vector<LockRow>& rows) {
+  sqlite3* db = journal_db(journal);
   Transaction tx(db);
   for (const auto& r : rows) {
     Query q(db,
@@ -200,7 +206,9 @@ void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockR
   tx.commit();
 }
 
-void abandon_run(sqlite3* db, std::int64_t run, const std::string& why) {
+void abandon_run(Journal& journal, std::int64_t run, const std::string& why,
+                 const std::string& ended_at) {
+  sqlite3* db = journal_db(journal);
   Transaction tx(db);
   TimePoint last{0};
   {
@@ -212,20 +220,21 @@ void abandon_run(sqlite3* db, std::int64_t run, const std::string& why) {
   }
   Query e(db,
           "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
-          "VALUES (?, NULL, ?, 'abandoned', '', '', ?)");
-  e.bind(1, run).bind(2, static_cast<std::int64_t>(last.count())).bind(3, why);
+          "VALUES (?, NULL, ?, ?, '', '', ?)");
+  e.bind(1, run).bind(2, static_cast<std::int64_t>(last.count()));
+  e.bind(3, name(EventKind::abandoned)).bind(4, why);
   e.step();
   Query u(db,
-          "UPDATE runs SET status = 'aborted', exit_code = ?, ended_at = ? WHERE id = ? AND "
-          "status = 'running'");
-  u.bind(1, static_cast<std::int64_t>(kAbandonedExitCode)).bind(2, utc_now_iso8601()).bind(3, run);
+          "UPDATE runs SET status = ?, exit_code = ?, ended_at = ? WHERE id = ? AND status = ?");
+  u.bind(1, name(RunStatus::aborted)).bind(2, static_cast<std::int64_t>(kAbandonedExitCode));
+  u.bind(3, ended_at).bind(4, run).bind(5, name(RunStatus::running));
   u.step();
   tx.commit();
 }
 
-void reopen_run(sqlite3* db, std::int64_t run) {
-  Query q(db, "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL WHERE id = ?");
-  q.bind(1, run);
+void reopen_run(Journal& journal, std::int64_t run) {
+  Query q(journal, "UPDATE runs SET status = ?, ended_at = NULL, exit_code = NULL WHERE id = ?");
+  q.bind(1, name(RunStatus::running)).bind(2, run);
   q.step();
 }
 

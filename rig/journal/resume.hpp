@@ -2,19 +2,21 @@
 // journal so `lockrig run --resume` can rebuild the same plan and continue it. No schema change:
 // the plan's inputs are in `runs`/`run_scenarios` plus `plan` events written at run start, and
 // every resume leaves `resumed`/`interrupted`/`quarantine` events. See docs/operations.md.
+// These are the journal's readers and writers for resume and `lockrig runs --abandon`; what to
+// skip or quarantine is the engine's policy (rig/engine/runner.cpp), who holds a run's lock the
+// caller's (rig/app/run_lock.hpp).
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "rig/journal/journal.hpp"
-#include "rig/engine/runner.hpp"
 
 namespace lockrig {
 
@@ -26,42 +28,28 @@ using SessionKey = std::tuple<std::string, std::string, int, int>;
 // The text an item is journaled under in events.target: "daily-unlock#3".
 std::string item_label(const std::string& scenario, int repetition);
 
-struct StoredRun {
-  std::int64_t id = 0;
-  std::string uuid, status, host, clock, started_at;
-  std::uint64_t seed = 0;
-  std::string fixture_source, fixture_sha256, scenarios_sha256, controller_version;
-  struct ScenarioRow {
-    std::string name, source, sha256;
-    int repeat = 0;
-  };
-  std::vector<ScenarioRow> scenarios;       // run_scenarios
-  bool has_plan = false;                    // the `plan` events were journaled
-  std::vector<std::string> scenario_files;  // as given, in order (plan events)
-  std::vector<std::string> locks;           // the selected lock ids (plan event)
-};
-
 // The `plan` events a new run journals first: what --resume needs to rebuild its plan.
 std::vector<EventRow> plan_events(const std::vector<std::string>& scenario_files,
                                   const std::vector<std::string>& lock_ids);
 
-// A run still `running` in the journal whose run lock nobody holds: its process is gone.
-bool is_interrupted(const std::string& journal_path, const std::string& status,
-                    const std::string& uuid);
+// Who holds the run lock of the run with this uuid ("pid 123 on host ..."), nullopt when nobody
+// does: a run still `running` whose lock nobody holds was interrupted (its process is gone).
+using RunLockHolder = std::function<std::optional<std::string>(const std::string& run_uuid)>;
 
 // The run `selector` names (id, uuid or a unique uuid prefix of 8+ characters); empty: the most
 // recent interrupted run. Throws UsageError naming the choice when there is none or the run is
 // not resumable (completed, rig_fault, still running); the caller checks has_plan. `lock_is_ours`:
-// the caller already holds the run's lock (the check after taking it).
-StoredRun find_run_to_resume(Journal& journal, const std::string& selector,
-                             bool lock_is_ours = false);
+// the caller already holds the run's lock (the check after taking it). Fills the run's identity,
+// what it was made of (scenarios, seed, hashes) and its plan events.
+RunRecord find_run_to_resume(Journal& journal, const std::string& selector,
+                             const RunLockHolder& holder, bool lock_is_ours = false);
 
 // Everything the journal says about how far a run got.
 struct JournaledProgress {
   // Finished sessions, mapped to whether the lock's link was still up when each ended.
   std::map<SessionKey, bool> sessions;
   std::set<ItemKey> rig_fault_items;  // items with a rig_fault session or item_abandoned event
-  std::map<ItemKey, int> crashes;     // `interrupted` events per item
+  std::map<ItemKey, int> crashes;     // `interrupted` events with value `crash` per item
   std::set<ItemKey> quarantined;      // items quarantined for crashing the controller
   std::map<std::string, std::string> quarantine_reason;  // lock → rig-fault quarantine detail
   std::map<std::string, std::string> firmware;           // lock → firmware recorded in run_locks
@@ -71,18 +59,26 @@ struct JournaledProgress {
   RunCounters counters;
   long long wait_failures = 0;
   std::string first_rig_fault;  // detail of the first rig_fault event, if any
-  int attempts = 1;  // parts the run has had so far (1 + resumes)
+  int attempts = 1;             // parts the run has had so far (1 + resumes)
+
+  // Times the item crashed the controller in earlier parts (0 if never).
+  int crashes_of(const ItemKey& item) const {
+    const auto it = crashes.find(item);
+    return it == crashes.end() ? 0 : it->second;
+  }
 };
-JournaledProgress read_progress(sqlite3* db, std::int64_t run);
+JournaledProgress read_progress(Journal& journal, std::int64_t run);
 
 // Journals run_locks rows for locks the run has no row for yet (the first part may have died
 // before reading every identity).
-void record_missing_locks(sqlite3* db, std::int64_t run, const std::vector<LockRow>& rows);
+void record_missing_locks(Journal& journal, std::int64_t run, const std::vector<LockRow>& rows);
 // Marks an `aborted` run as `running` again while it is resumed.
-void reopen_run(sqlite3* db, std::int64_t run);
+void reopen_run(Journal& journal, std::int64_t run);
 // Gives up on an interrupted run (`lockrig runs --abandon`): an `abandoned` event, then status
-// `aborted` with exit code 137 (what a process killed by SIGKILL returns), in one transaction.
+// `aborted` with exit code 137 (what a process killed by SIGKILL returns) and `ended_at`, in one
+// transaction.
 inline constexpr int kAbandonedExitCode = 137;
-void abandon_run(sqlite3* db, std::int64_t run, const std::string& why);
+void abandon_run(Journal& journal, std::int64_t run, const std::string& why,
+                 const std::string& ended_at);
 
 }  // namespace lockrig

@@ -1,5 +1,7 @@
-// A prepared SQLite statement: the one wrapper every journal reader and writer uses. Errors
-// become JournalError naming the journal file and `what` (see sqlite_check in journal.hpp).
+// Internal to rig/journal (and tests): SQLite as the journal's code talks to it. The handle of
+// an open Journal, the error check, and SqlStatement, the one prepared-statement wrapper every
+// journal reader and writer uses. Errors become JournalError naming the journal file and `what`.
+// Code outside rig/journal reads through the journal's typed readers instead.
 #pragma once
 
 #include <sqlite3.h>
@@ -12,6 +14,13 @@
 
 namespace lockrig {
 
+// The connection of an open journal.
+sqlite3* journal_db(const Journal& journal);
+
+// Throws JournalError with the path, the operation and SQLite's message unless `rc` is
+// SQLITE_OK, SQLITE_DONE or SQLITE_ROW.
+void sqlite_check(int rc, sqlite3* db, const std::string& what);
+
 class SqlStatement {
  public:
   // `what` names the statement's purpose in error messages: "prepare <what>" / "<what>".
@@ -19,6 +28,8 @@ class SqlStatement {
       : db_(db), what_(std::move(what)) {
     sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr), db, "prepare " + what_);
   }
+  SqlStatement(const Journal& journal, const std::string& sql, std::string what = "query")
+      : SqlStatement(journal_db(journal), sql, std::move(what)) {}
   ~SqlStatement() { sqlite3_finalize(s_); }
   SqlStatement(const SqlStatement&) = delete;
   SqlStatement& operator=(const SqlStatement&) = delete;
@@ -38,7 +49,7 @@ class SqlStatement {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
-  SqlStatement& bind(int i, const std::string& v) {
+  SqlStatement& bind(int i, std::string_view v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }

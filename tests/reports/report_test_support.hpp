@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "rig/journal/journal.hpp"
+#include "rig/journal/sql.hpp"  // the raw handle, for VACUUM INTO
 
 namespace lockrig::reports::testing {
 
@@ -43,7 +44,7 @@ class TestJournal {
   std::int64_t run(const std::vector<LockSpec>& locks,
                    const std::map<std::string, std::string>& labels = {},
                    const std::string& started_at = "") {
-    RunInfo info;
+    RunRecord info;
     char uuid[64];
     std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", ++runs_);
     info.uuid = uuid;
@@ -132,7 +133,7 @@ class TestJournal {
     std::filesystem::remove(path);
     char* err = nullptr;
     const std::string sql = "VACUUM INTO '" + path + "'";
-    if (sqlite3_exec(journal_.db(), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (sqlite3_exec(journal_db(journal_), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       const std::string msg = err ? err : "?";
       sqlite3_free(err);
       throw std::runtime_error("snapshot: " + msg);

@@ -12,6 +12,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "rig/journal/sql.hpp"  // the raw handle, to check what was written
+
 using namespace lockrig;
 namespace fs = std::filesystem;
 
@@ -44,8 +46,8 @@ long long count(sqlite3* db, const std::string& sql) {
   return n;
 }
 
-RunInfo info() {
-  RunInfo i;
+RunRecord info() {
+  RunRecord i;
   i.uuid = "00000000-0000-4000-8000-000000000001";
   i.host = "h";
   i.rig = "r";
@@ -66,15 +68,15 @@ RunInfo info() {
 TEST(Journal, CreatesAVersionedWalJournalWithItsViews) {
   TempDir d;
   Journal j = Journal::open(d.file("j.db"));
-  EXPECT_EQ(count(j.db(), "PRAGMA user_version"), kJournalSchemaVersion);
-  EXPECT_EQ(count(j.db(), "PRAGMA application_id"), kJournalApplicationId);
+  EXPECT_EQ(count(journal_db(j), "PRAGMA user_version"), kJournalSchemaVersion);
+  EXPECT_EQ(count(journal_db(j), "PRAGMA application_id"), kJournalApplicationId);
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(j.db(), "PRAGMA journal_mode", -1, &st, nullptr);
+  sqlite3_prepare_v2(journal_db(j), "PRAGMA journal_mode", -1, &st, nullptr);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
   sqlite3_finalize(st);
   for (const char* v : {"v_sessions", "v_sli_sessions", "v_attempts", "v_run_summary"})
-    EXPECT_EQ(count(j.db(), std::string("SELECT count(*) FROM sqlite_master WHERE name='") + v + "'"), 1) << v;
+    EXPECT_EQ(count(journal_db(j), std::string("SELECT count(*) FROM sqlite_master WHERE name='") + v + "'"), 1) << v;
 }
 
 TEST(Journal, CommitsASessionWithItsAttemptsAndEventsAtomically) {
@@ -94,20 +96,20 @@ TEST(Journal, CommitsASessionWithItsAttemptsAndEventsAtomically) {
   s.attempts[1].number = 2;
   s.attempts[1].outcome = "success";
   j.commit(run, JournalBatch{{EventRow{"a", TimePoint{0}, "switch", "b/ch1 battery", "off", ""}}, s});
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM sessions"), 1);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM attempts"), 2);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM events"), 1);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM v_sli_sessions WHERE app = '5.3.0' AND firmware = '2.4.0'"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM sessions"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM attempts"), 2);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM v_sli_sessions WHERE app = '5.3.0' AND firmware = '2.4.0'"), 1);
   // The same session again violates the natural key and leaves nothing half-written.
   EXPECT_THROW(j.commit(run, JournalBatch{{EventRow{"a", TimePoint{0}, "x", "", "", ""}}, s}), JournalError);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM events"), 1);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM attempts"), 2);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM attempts"), 2);
   j.finish_run(run, "completed", 0, "2026-11-22T01:00:00.000Z", 3600);
   auto runs = j.list_runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, "completed");
   EXPECT_EQ(runs[0].sli_sessions, 1);
-  EXPECT_EQ(runs[0].labels, "app=5.3.0");
+  EXPECT_EQ(labels_text(runs[0].labels), "app=5.3.0");
 }
 
 TEST(Journal, RefusesAFileThatIsNotADatabase) {
@@ -262,23 +264,23 @@ TEST(JournalAggregates, KeepCountsLatencyBucketsAndAttemptClassesAsSessionsAreCo
     j.commit(run, JournalBatch{{}, session("a", "s", rep, rep % 10 != 0, 1'000'000'000, 1 + rep % 2)});
   // Odd repetitions take 2 attempts, even ones 1; 10, 20 and 30 fail. So 27 successes (15 with
   // 2 attempts, 12 with 1) and 3 failures with 1 attempt, in three groups.
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"), 30);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM agg_sessions"), 3);
-  EXPECT_EQ(count(j.db(), "SELECT sessions FROM agg_sessions WHERE sli_success = 1 AND attempts = 1"), 12);
-  EXPECT_EQ(count(j.db(), "SELECT sessions FROM agg_sessions WHERE sli_success = 1 AND attempts = 2"), 15);
-  EXPECT_EQ(count(j.db(), "SELECT sessions FROM agg_sessions WHERE sli_success = 0"), 3);
-  EXPECT_EQ(count(j.db(), "SELECT duration_ns FROM agg_sessions WHERE sli_success = 0"), 3'000'000'000);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 30);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM agg_sessions"), 3);
+  EXPECT_EQ(count(journal_db(j), "SELECT sessions FROM agg_sessions WHERE sli_success = 1 AND attempts = 1"), 12);
+  EXPECT_EQ(count(journal_db(j), "SELECT sessions FROM agg_sessions WHERE sli_success = 1 AND attempts = 2"), 15);
+  EXPECT_EQ(count(journal_db(j), "SELECT sessions FROM agg_sessions WHERE sli_success = 0"), 3);
+  EXPECT_EQ(count(journal_db(j), "SELECT duration_ns FROM agg_sessions WHERE sli_success = 0"), 3'000'000'000);
   // Only the 27 successful SLI sessions have a latency; all in the bucket of 1 s.
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM agg_latency"), 1);
-  EXPECT_EQ(count(j.db(), "SELECT sessions FROM agg_latency WHERE bucket_ns = " +
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM agg_latency"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT sessions FROM agg_latency WHERE bucket_ns = " +
                               std::to_string(latency_bucket_ns(1'000'000'000))), 27);
-  EXPECT_EQ(count(j.db(), "SELECT sum(attempts) FROM agg_attempts"),
-            count(j.db(), "SELECT count(*) FROM attempts"));
-  EXPECT_EQ(count(j.db(), "SELECT attempts FROM agg_attempts WHERE class = 'lock' AND outcome = 'success'"), 27);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(attempts) FROM agg_attempts"),
+            count(journal_db(j), "SELECT count(*) FROM attempts"));
+  EXPECT_EQ(count(journal_db(j), "SELECT attempts FROM agg_attempts WHERE class = 'lock' AND outcome = 'success'"), 27);
   EXPECT_TRUE(j.check_aggregates().empty());
   // A session the natural key refuses leaves the aggregates as they were (same transaction).
   EXPECT_THROW(j.commit(run, JournalBatch{{}, session("a", "s", 1, true, 5)}), JournalError);
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"), 30);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 30);
   EXPECT_TRUE(j.check_aggregates().empty());
 }
 
@@ -308,13 +310,13 @@ TEST(JournalAggregates, TheSqlLatencyBucketsEqualTheDocumentedFunction) {
     }
     const double ms = latency_bucket_ms(b), exact = static_cast<double>(v) / 1e6;
     EXPECT_LE(std::abs(ms - exact), exact / 256.0 + 1e-12) << v;
-    EXPECT_GE(count(j.db(), "SELECT count(*) FROM agg_latency WHERE bucket_ns = " + std::to_string(b)),
+    EXPECT_GE(count(journal_db(j), "SELECT count(*) FROM agg_latency WHERE bucket_ns = " + std::to_string(b)),
               1)
         << "no SQL bucket " << b << " for duration " << v;
   }
   std::set<std::int64_t> distinct;
   for (auto v : durations) distinct.insert(latency_bucket_ns(v));
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM agg_latency"), static_cast<long long>(distinct.size()));
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM agg_latency"), static_cast<long long>(distinct.size()));
   EXPECT_TRUE(j.check_aggregates().empty());
 }
 
@@ -325,14 +327,14 @@ TEST(JournalAggregates, StayConsistentWhenSessionsAreDeletedByHandAndRefuseUpdat
   j.record_locks(run, {LockRow{"a", "m", "wood", "A1", "sim", "2.4.0", "m", "acme"}});
   for (int rep = 1; rep <= 12; ++rep)
     j.commit(run, JournalBatch{{}, session("a", "s", rep, rep != 5, 700'000'000 + rep * 50'000'000, 2)});
-  exec_sql(j.db(), "DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE repetition IN (3, 5));"
+  exec_sql(journal_db(j), "DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE repetition IN (3, 5));"
                    "DELETE FROM sessions WHERE repetition IN (3, 5)");
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"), 10);
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM agg_sessions WHERE sli_success = 0"), 0);
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_latency"), 10);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 10);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM agg_sessions WHERE sli_success = 0"), 0);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_latency"), 10);
   EXPECT_TRUE(j.check_aggregates().empty());
-  EXPECT_THROW(exec_sql(j.db(), "UPDATE sessions SET outcome = 'x'"), std::runtime_error);
-  EXPECT_THROW(exec_sql(j.db(), "UPDATE attempts SET outcome = 'x'"), std::runtime_error);
+  EXPECT_THROW(exec_sql(journal_db(j), "UPDATE sessions SET outcome = 'x'"), std::runtime_error);
+  EXPECT_THROW(exec_sql(journal_db(j), "UPDATE attempts SET outcome = 'x'"), std::runtime_error);
 }
 
 TEST(JournalAggregates, TheCheckNamesTheGroupsThatDisagree) {
@@ -342,7 +344,7 @@ TEST(JournalAggregates, TheCheckNamesTheGroupsThatDisagree) {
   j.record_locks(run, {LockRow{"a", "m", "wood", "A1", "sim", "2.4.0", "m", "acme"}});
   for (int rep = 1; rep <= 5; ++rep)
     j.commit(run, JournalBatch{{}, session("a", "s", rep, true, 900'000'000)});
-  exec_sql(j.db(), "UPDATE agg_sessions SET sessions = sessions + 1; DELETE FROM agg_attempts");
+  exec_sql(journal_db(j), "UPDATE agg_sessions SET sessions = sessions + 1; DELETE FROM agg_attempts");
   const auto m = j.check_aggregates();
   ASSERT_EQ(m.size(), 3u);  // agg_sessions: kept + recomputed row; agg_attempts: recomputed row
   EXPECT_EQ(m[0].table, "agg_sessions");
@@ -363,26 +365,26 @@ TEST(JournalAggregates, OpeningAVersion1JournalForWritingUpgradesItInOneTransact
     EXPECT_EQ(ro.schema_version(), 1);
     EXPECT_FALSE(ro.has_aggregates());
     EXPECT_THROW(ro.check_aggregates(), JournalError);
-    EXPECT_EQ(count(ro.db(), "SELECT count(*) FROM sqlite_master WHERE name = 'agg_sessions'"), 0);
+    EXPECT_EQ(count(journal_db(ro), "SELECT count(*) FROM sqlite_master WHERE name = 'agg_sessions'"), 0);
   }
   Journal j = Journal::open(path);
   EXPECT_EQ(j.schema_version(), 2);
-  EXPECT_EQ(count(j.db(), "PRAGMA user_version"), 2);
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"), 240);
-  EXPECT_EQ(count(j.db(), "SELECT sum(attempts) FROM agg_attempts"),
-            count(j.db(), "SELECT count(*) FROM attempts"));
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_latency"),
-            count(j.db(), "SELECT count(*) FROM sessions WHERE sli_eligible = 1 AND sli_success = 1 "
+  EXPECT_EQ(count(journal_db(j), "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 240);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(attempts) FROM agg_attempts"),
+            count(journal_db(j), "SELECT count(*) FROM attempts"));
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_latency"),
+            count(journal_db(j), "SELECT count(*) FROM sessions WHERE sli_eligible = 1 AND sli_success = 1 "
                           "AND result <> 'rig_fault'"));
   EXPECT_TRUE(j.check_aggregates().empty());
   // Reports find the rig-fault events through the partial index, not by scanning every event.
-  EXPECT_EQ(count(j.db(), "SELECT count(*) FROM sqlite_master WHERE name = 'events_faults'"), 1);
+  EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM sqlite_master WHERE name = 'events_faults'"), 1);
   // The upgraded journal keeps its aggregates as new sessions come.
   auto run = j.begin_run(info());
   j.record_locks(run, {LockRow{"wood-1", "m", "wood", "A1", "sim", "2.4.0", "m", "acme"}});
   for (int rep = 1; rep <= 5; ++rep)
     j.commit(run, JournalBatch{{}, session("wood-1", "daily", rep, true, 650'000'000)});
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"), 245);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 245);
   EXPECT_TRUE(j.check_aggregates().empty());
 }
 
@@ -400,8 +402,8 @@ TEST(JournalAggregates, AFailedUpgradeLeavesTheVersion1JournalAsItWas) {
   EXPECT_THROW(Journal::open(path), JournalError);
   Journal ro = Journal::open_readonly(path);
   EXPECT_EQ(ro.schema_version(), 1);
-  EXPECT_EQ(count(ro.db(), "SELECT count(*) FROM sqlite_master WHERE name = 'agg_sessions'"), 0);
-  EXPECT_EQ(count(ro.db(), "SELECT count(*) FROM sessions"), 240);
+  EXPECT_EQ(count(journal_db(ro), "SELECT count(*) FROM sqlite_master WHERE name = 'agg_sessions'"), 0);
+  EXPECT_EQ(count(journal_db(ro), "SELECT count(*) FROM sessions"), 240);
 }
 
 TEST(JournalAggregates, AWriterKilledMidCampaignLeavesThemConsistent) {
@@ -423,14 +425,14 @@ TEST(JournalAggregates, AWriterKilledMidCampaignLeavesThemConsistent) {
   }
   // Let it write for a while, then kill -9 it in the middle of whatever it is doing.
   Journal watcher = Journal::open_readonly(path);
-  for (int i = 0; i < 400 && count(watcher.db(), "SELECT count(*) FROM sessions") < 300; ++i)
+  for (int i = 0; i < 400 && count(journal_db(watcher), "SELECT count(*) FROM sessions") < 300; ++i)
     usleep(10'000);
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
   Journal j = Journal::open(path);
-  EXPECT_GT(count(j.db(), "SELECT count(*) FROM sessions"), 0);
-  EXPECT_EQ(count(j.db(), "SELECT sum(sessions) FROM agg_sessions"),
-            count(j.db(), "SELECT count(*) FROM sessions"));
+  EXPECT_GT(count(journal_db(j), "SELECT count(*) FROM sessions"), 0);
+  EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"),
+            count(journal_db(j), "SELECT count(*) FROM sessions"));
   EXPECT_TRUE(j.check_aggregates().empty());
 }

@@ -9,6 +9,7 @@
 #include "rig/engine/bench.hpp"
 #include "rig/base/clock.hpp"
 #include "rig/base/embedded.hpp"
+#include "rig/journal/sql.hpp"  // the raw handle, to check what was written
 
 using namespace lockrig;
 namespace fs = std::filesystem;
@@ -81,16 +82,16 @@ TEST(Runner, JournalsEveryPlannedSessionAndRestoresTheSafeState) {
   const Plan plan = make_plan(f, sc, o.plan);
   EXPECT_EQ(out.status, "completed");
   EXPECT_EQ(out.counters.sessions, plan.total_sessions);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions"), plan.total_sessions);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM attempts"), out.counters.attempts);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM run_locks WHERE firmware IN ('2.4.0','2.4.1')"), 8);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions"), plan.total_sessions);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM attempts"), out.counters.attempts);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM run_locks WHERE firmware IN ('2.4.0','2.4.1')"), 8);
   // Expected failures are assertions, never SLI events.
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE expect != 'success' AND sli_eligible"), 0);
-  EXPECT_GT(count(j.journal.db(), "SELECT count(*) FROM attempts WHERE class = 'expected'"), 0);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions WHERE expect != 'success' AND sli_eligible"), 0);
+  EXPECT_GT(count(journal_db(j.journal), "SELECT count(*) FROM attempts WHERE class = 'expected'"), 0);
   // Safe state at start and at the end: 12 channels + 1 supply each time.
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
   EXPECT_TRUE(out.safe_state_restored);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM runs WHERE status = 'completed' AND ended_at IS NOT NULL"), 1);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM runs WHERE status = 'completed' AND ended_at IS NOT NULL"), 1);
 }
 
 TEST(Runner, TheSameSeedWritesTheSameJournal) {
@@ -105,10 +106,10 @@ TEST(Runner, TheSameSeedWritesTheSameJournal) {
   run(b, f, sc, o);
   o.seed = 12;
   run(c, f, sc, o);
-  const std::string da = dump(a.journal.db());
+  const std::string da = dump(journal_db(a.journal));
   EXPECT_FALSE(da.empty());
-  EXPECT_EQ(da, dump(b.journal.db()));
-  EXPECT_NE(da, dump(c.journal.db()));
+  EXPECT_EQ(da, dump(journal_db(b.journal)));
+  EXPECT_NE(da, dump(journal_db(c.journal)));
 }
 
 TEST(Runner, ARelayThatStopsAnsweringAbortsTheRunUnderTheAbortPolicy) {
@@ -128,9 +129,9 @@ TEST(Runner, ARelayThatStopsAnsweringAbortsTheRunUnderTheAbortPolicy) {
   EXPECT_EQ(out.exit_code, exit_code::rig_fault);
   EXPECT_NE(out.abort_reason.find("no reply"), std::string::npos) << out.abort_reason;
   EXPECT_LT(out.counters.sessions, make_plan(f, sc, o.plan).total_sessions);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'rig_fault'"), 1);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'rig_fault'"), 1);
   EXPECT_FALSE(out.safe_state_restored) << "the dead board cannot be switched back";
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM runs WHERE status = 'rig_fault' AND exit_code = 3"), 1);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM runs WHERE status = 'rig_fault' AND exit_code = 3"), 1);
 }
 
 // A board that misses one command while the bench is being made safe gets a second try: the
@@ -151,11 +152,11 @@ TEST(Runner, ASafeStateCommandThatFailsOnceIsTriedAgain) {
   RunOutcome out = run(j, f, sc, o);
   EXPECT_TRUE(out.safe_state_restored);
   EXPECT_EQ(out.status, "completed");
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
                                   "detail LIKE '%took a second try, the first failed: %missed "
                                   "command 3%'"),
             1);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state' AND "
                                   "detail LIKE 'FAILED%'"),
             0);
 }
@@ -175,9 +176,9 @@ TEST(Runner, QuarantineStopsOnlyTheLocksWiredToTheFaultyHardware) {
   o.plan.repeat_override = 5;
   RunOutcome out = run(j, f, sc, o);
   EXPECT_EQ(out.status, "rig_fault");
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE lock_id = 'b'"), 10);
-  EXPECT_LT(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE lock_id = 'a'"), 10);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'quarantine' AND target = 'a'"), 1);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions WHERE lock_id = 'b'"), 10);
+  EXPECT_LT(count(journal_db(j.journal), "SELECT count(*) FROM sessions WHERE lock_id = 'a'"), 10);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'quarantine' AND target = 'a'"), 1);
 }
 
 TEST(Runner, RigFaultSessionsAreExcludedFromTheSli) {
@@ -193,8 +194,8 @@ TEST(Runner, RigFaultSessionsAreExcludedFromTheSli) {
   EXPECT_EQ(out.status, "rig_fault");
   EXPECT_EQ(out.exit_code, exit_code::rig_fault);
   EXPECT_GT(out.counters.rig_faults, 10);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions WHERE result = 'rig_fault' AND sli_eligible"), 0);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM v_sli_sessions"), 200 - out.counters.rig_faults);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions WHERE result = 'rig_fault' AND sli_eligible"), 0);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM v_sli_sessions"), 200 - out.counters.rig_faults);
 }
 
 TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
@@ -215,12 +216,12 @@ TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
   EXPECT_EQ(out.status, "aborted");
   EXPECT_GT(out.counters.sessions, 0);
   EXPECT_LT(out.counters.sessions, make_plan(f, sc, o.plan).total_sessions);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions"), out.counters.sessions);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM sessions s WHERE attempts != (SELECT count(*) FROM attempts WHERE session_id = s.id)"), 0);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions"), out.counters.sessions);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions s WHERE attempts != (SELECT count(*) FROM attempts WHERE session_id = s.id)"), 0);
   EXPECT_TRUE(out.safe_state_restored);
   // The bench's 12 channels and 1 supply were put back last, after everything else.
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 13) WHERE kind = 'safe_state'"), 13);
-  EXPECT_EQ(count(j.journal.db(), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 13) WHERE kind = 'safe_state'"), 13);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
 }
 
 TEST(Runner, WaitUntilLooksAgainOnlyEveryPollInterval) {

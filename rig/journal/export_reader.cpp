@@ -1,0 +1,279 @@
+#include "rig/journal/export_reader.hpp"
+
+#include "rig/journal/sql.hpp"
+
+namespace lockrig {
+
+namespace {
+
+using Type = ExportType;
+
+// One exported column (docs/exports.md, docs/bigquery/*.schema.json) and the SQL that computes
+// it. Names and types never change meaning; new columns are only ever appended.
+struct Column {
+  const char* name;
+  Type type;
+  bool nullable;
+  const char* sql;
+  const char* description;
+};
+
+// Wall-clock time of a session or attempt: the run's UTC start plus the monotonic offset (on a
+// virtual clock the offset is simulated time; see the clock column).
+#define LOCKRIG_AT(ns) \
+  "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at, printf('%+.3f seconds', " ns " / 1e9))"
+
+// Columns every row carries, so a row is useful alone in a warehouse.
+#define LOCKRIG_RUN_COLUMNS                                                                      \
+  {"run_uuid", Type::string, false, "r.uuid", "Run identity (UUID), stable across merges"},      \
+      {"rig", Type::string, false, "r.rig", "Rig name from the fixture"},                        \
+      {"host", Type::string, false, "r.host", "Host that ran the rig"},                          \
+      {"run_started_at", Type::timestamp, false, "strftime('%Y-%m-%dT%H:%M:%fZ', r.started_at)", \
+       "When the run started (UTC)"},                                                            \
+      {"run_status", Type::string, false, "r.status",                                            \
+       "running, completed, aborted or rig_fault at export time"},                               \
+      {"clock", Type::string, false, "r.clock",                                                  \
+       "virtual (simulated rig: *_ns and derived times are simulated) or real"},                 \
+      {"controller_version", Type::string, false, "r.controller_version",                        \
+       "lockrig version that ran the run"},                                                      \
+      {"lock_id", Type::string, false, "s.lock_id", "Lock id from the fixture"},                 \
+      {"model", Type::string, true, "l.model", "Lock model as mounted in the run"},              \
+      {"material", Type::string, true, "l.material", "Door material the lock was mounted on"},   \
+      {"slot", Type::string, true, "l.slot", "Bench slot"},                                      \
+      {"driver", Type::string, true, "l.driver", "Lock driver"},                                 \
+      {"firmware", Type::string, true, "l.firmware",                                             \
+       "Firmware read from the lock in this run (NULL: unreadable)"},                            \
+      {"app", Type::string, true,                                                                \
+       "(SELECT value FROM run_labels WHERE run_id = r.id AND key = 'app')",                     \
+       "The run's app label (app build driving the lock), if any"},                              \
+      {"labels", Type::string, false,                                                            \
+       "(SELECT COALESCE(json_group_object(key, value), '{}') FROM (SELECT key, value FROM "     \
+       "run_labels WHERE run_id = r.id ORDER BY key))",                                          \
+       "Every run label as a JSON object text ({\"app\":\"5.3.0\",...})"},                       \
+      {"scenario", Type::string, false, "s.scenario", "Scenario name"},                          \
+      {"repetition", Type::integer, false, "s.repetition",                                       \
+       "Repetition of the scenario (1-based)"},                                                  \
+  {                                                                                              \
+    "step", Type::integer, false, "s.step", "Index of the unlock step in the scenario (0-based)" \
+  }
+
+const std::vector<Column>& session_columns() {
+  static const std::vector<Column> cols = {
+      {"session_key", Type::string, false,
+       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
+       "Natural key: run_uuid/lock_id/scenario/repetition/step (unique; use it to deduplicate)"},
+      LOCKRIG_RUN_COLUMNS,
+      {"expect", Type::string, false, "s.expect", "Expected outcome of the step"},
+      {"within_ms", Type::floating, false, "s.within_ms", "Session budget (ms)"},
+      {"started_at", Type::timestamp, false, LOCKRIG_AT("s.started_ns"),
+       "Session start (UTC, millisecond precision)"},
+      {"ended_at", Type::timestamp, false, LOCKRIG_AT("s.ended_ns"), "Session end (UTC)"},
+      {"started_ns", Type::integer, false, "s.started_ns",
+       "Session start, monotonic ns since the run started"},
+      {"ended_ns", Type::integer, false, "s.ended_ns",
+       "Session end, monotonic ns since the run started"},
+      {"duration_ms", Type::floating, false, "(s.ended_ns - s.started_ns) / 1e6",
+       "ended_ns - started_ns in ms"},
+      {"result", Type::string, false, "s.result", "pass, fail or rig_fault"},
+      {"outcome", Type::string, false, "s.outcome", "Outcome of the last attempt"},
+      {"attempts", Type::integer, false, "s.attempts", "Attempts in the session"},
+      {"sli_eligible", Type::boolean, false, "s.sli_eligible AND s.result <> 'rig_fault'",
+       "Counts toward the unlock SLI (never for rig faults)"},
+      {"sli_success", Type::boolean, false,
+       "s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'",
+       "An SLI session that unlocked within its budget"},
+      {"first_attempt_success", Type::boolean, false, "s.first_attempt_success",
+       "The first attempt unlocked"},
+  };
+  return cols;
+}
+
+const std::vector<Column>& attempt_columns() {
+  static const std::vector<Column> cols = {
+      {"session_key", Type::string, false,
+       "r.uuid || '/' || s.lock_id || '/' || s.scenario || '/' || s.repetition || '/' || s.step",
+       "The session's natural key (sessions.session_key)"},
+      LOCKRIG_RUN_COLUMNS,
+      {"attempt", Type::integer, false, "a.attempt", "Attempt number within the session (1-based)"},
+      {"started_at", Type::timestamp, false, LOCKRIG_AT("a.started_ns"), "Attempt start (UTC)"},
+      {"ended_at", Type::timestamp, false, LOCKRIG_AT("a.ended_ns"), "Attempt end (UTC)"},
+      {"started_ns", Type::integer, false, "a.started_ns",
+       "Attempt start, monotonic ns since the run started"},
+      {"ended_ns", Type::integer, false, "a.ended_ns",
+       "Attempt end, monotonic ns since the run started"},
+      {"latency_ms", Type::floating, true, "a.latency_ms",
+       "Unlock command to confirmation (NULL: command never sent)"},
+      {"rssi_dbm", Type::integer, true, "a.rssi_dbm", "Signal strength seen, if any"},
+      {"outcome", Type::string, false, "a.outcome",
+       "success, rejected, not_found, timeout, disconnected, protocol_error, rig_fault"},
+      {"class", Type::string, false, "a.class", "lock, expected or rig_fault"},
+      {"phase", Type::string, false, "a.phase", "connect or unlock: where the attempt ended"},
+      {"detail", Type::string, false, "a.detail", "Driver detail text"},
+      {"session_result", Type::string, false, "s.result", "The session's result"},
+  };
+  return cols;
+}
+
+#undef LOCKRIG_RUN_COLUMNS
+#undef LOCKRIG_AT
+
+
+// What export_columns hands out: the columns without their SQL.
+std::vector<ExportColumn> public_columns(const std::vector<Column>& cols) {
+  std::vector<ExportColumn> out;
+  for (const auto& c : cols) out.push_back(ExportColumn{c.name, c.type, c.nullable, c.description});
+  return out;
+}
+
+const std::vector<Column>& columns_of(ExportTable table) {
+  return table == ExportTable::sessions ? session_columns() : attempt_columns();
+}
+
+std::string in_list(const ReportScope& scope) {
+  std::string s = "(";
+  const auto& runs = *scope.runs;
+  for (std::size_t i = 0; i < runs.size(); ++i) s += (i ? "," : "") + std::to_string(runs[i]);
+  return s + ")";
+}
+
+// WHERE clause restricting sessions `s` to the scope's runs and scenarios (bound as ?1...).
+std::string session_filter(const ReportScope& scope) {
+  std::string w = " WHERE s.run_id IN " + in_list(scope);
+  if (!scope.scenarios.empty()) {
+    w += " AND s.scenario IN (";
+    for (std::size_t i = 0; i < scope.scenarios.size(); ++i) w += i ? ",?" : "?";
+    w += ")";
+  }
+  return w;
+}
+
+void bind_scenarios(SqlStatement& q, const ReportScope& scope) {
+  for (std::size_t i = 0; i < scope.scenarios.size(); ++i)
+    q.bind(static_cast<int>(i + 1), scope.scenarios[i]);
+}
+
+// The FROM clause of the per-lock counts: sessions with their run and lock, in the scope.
+std::string sessions_from(const ReportScope& scope) {
+  return " FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
+         "s.run_id AND l.lock_id = s.lock_id" +
+         session_filter(scope);
+}
+
+LockKey key_of(const SqlStatement& q) { return LockKey{q.text(0), q.text(1), q.text(2)}; }
+
+}  // namespace
+
+const std::vector<ExportColumn>& export_columns(ExportTable table) {
+  static const std::vector<ExportColumn> sessions = public_columns(session_columns());
+  static const std::vector<ExportColumn> attempts = public_columns(attempt_columns());
+  return table == ExportTable::sessions ? sessions : attempts;
+}
+
+bool ExportRow::null(int column) const { return q_.null(column); }
+long long ExportRow::integer(int column) const { return q_.integer(column); }
+double ExportRow::real(int column) const { return q_.real(column); }
+std::string_view ExportRow::text(int column) const { return q_.view(column); }
+
+void read_export_rows(Journal& journal, ExportTable table, const ReportScope& scope,
+                      const std::function<void(const ExportRow&)>& row) {
+  const auto& cols = columns_of(table);
+  std::string sql = "SELECT ";
+  for (std::size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + std::string(cols[i].sql);
+  if (table == ExportTable::sessions)
+    sql += " FROM sessions s";
+  else
+    sql += " FROM attempts a JOIN sessions s ON s.id = a.session_id";
+  sql +=
+      " JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
+      "l.lock_id = s.lock_id" +
+      session_filter(scope) +
+      (table == ExportTable::sessions ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
+  SqlStatement q(journal, sql);
+  bind_scenarios(q, scope);
+  const ExportRow current(q);
+  while (q.step()) row(current);
+}
+
+std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal, "SELECT DISTINCT scenario FROM sessions s" + session_filter(scope));
+  bind_scenarios(q, scope);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal,
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, count(*), "
+                 "sum(s.sli_eligible AND s.result <> 'rig_fault'), "
+                 "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
+                     sessions_from(scope) + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+  bind_scenarios(q, scope);
+  std::vector<ResultCount> out;
+  while (q.step())
+    out.push_back(ResultCount{key_of(q), q.text(3), q.integer(4), q.integer(5), q.integer(6)});
+  return out;
+}
+
+std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
+                                                         const ReportScope& scope) {
+  SqlStatement q(journal,
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, count(*)" +
+                     sessions_from(scope) +
+                     " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0 "
+                     "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+  bind_scenarios(q, scope);
+  std::vector<OutcomeCount> out;
+  while (q.step()) out.push_back(OutcomeCount{key_of(q), q.text(3), q.integer(4)});
+  return out;
+}
+
+std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal,
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), a.class, a.outcome, "
+                 "count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id JOIN runs r ON "
+                 "r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = "
+                 "s.lock_id" +
+                     session_filter(scope) +
+                     " AND a.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
+  bind_scenarios(q, scope);
+  std::vector<AttemptCount> out;
+  while (q.step()) out.push_back(AttemptCount{key_of(q), q.text(3), q.text(4), q.integer(5)});
+  return out;
+}
+
+std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope,
+                                      const std::vector<EventKind>& kinds) {
+  std::string in;
+  for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ", ?" : "?";
+  SqlStatement q(journal,
+                 "SELECT r.rig, e.kind, count(*) FROM events e JOIN runs r ON r.id = e.run_id "
+                 "WHERE e.kind IN (" +
+                     in + ") AND e.run_id IN " + in_list(scope) + " GROUP BY 1, 2 ORDER BY 1, 2");
+  for (std::size_t i = 0; i < kinds.size(); ++i) q.bind(static_cast<int>(i + 1), name(kinds[i]));
+  std::vector<RigEventCount> out;
+  while (q.step()) out.push_back(RigEventCount{q.text(0), q.text(1), q.integer(2)});
+  return out;
+}
+
+std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal,
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
+                 "(julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
+                     sessions_from(scope) + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+  bind_scenarios(q, scope);
+  std::vector<LockLastRun> out;
+  while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(3)});
+  return out;
+}
+
+std::optional<RunStartExit> run_start_exit(Journal& journal, std::int64_t run) {
+  SqlStatement q(journal,
+                 "SELECT (julianday(started_at) - 2440587.5) * 86400.0, COALESCE(exit_code, -1) "
+                 "FROM runs WHERE id = " +
+                     std::to_string(run));
+  if (!q.step()) return std::nullopt;
+  return RunStartExit{q.real(0), static_cast<int>(q.integer(1))};
+}
+
+}  // namespace lockrig

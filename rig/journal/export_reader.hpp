@@ -1,0 +1,111 @@
+// What `lockrig export` (reports/export.cpp) reads from the journal. The row exports: the
+// sessions or attempts of the selected runs, denormalized into stable columns (names, types and
+// meanings in docs/exports.md; new columns are only ever appended), streamed one row at a time
+// so memory does not grow with the journal. The OpenMetrics export: its counts per rig, lock and
+// door material. The journal knows how each column is computed; the export formats the values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rig/journal/journal.hpp"
+#include "rig/journal/report_reader.hpp"
+
+namespace lockrig {
+
+class SqlStatement;
+
+enum class ExportTable { sessions, attempts };
+
+enum class ExportType { string, integer, floating, boolean, timestamp };
+
+// One exported column: its stable name and type, whether it can be NULL, and what it holds.
+struct ExportColumn {
+  const char* name;
+  ExportType type;
+  bool nullable;
+  const char* description;
+};
+
+// The columns of a table's rows, in order.
+const std::vector<ExportColumn>& export_columns(ExportTable table);
+
+// One row while it is being read: its values by column index (export_columns order). Text is
+// valid only during the callback; timestamps are text (ISO 8601 UTC).
+class ExportRow {
+ public:
+  explicit ExportRow(const SqlStatement& q) : q_(q) {}
+  bool null(int column) const;
+  long long integer(int column) const;  // integer and boolean columns
+  double real(int column) const;
+  std::string_view text(int column) const;
+
+ private:
+  const SqlStatement& q_;
+};
+
+// Every session (or attempt) of the scope's runs and scenarios, in the order they were journaled.
+// `scope.runs` must be set.
+void read_export_rows(Journal& journal, ExportTable table, const ReportScope& scope,
+                      const std::function<void(const ExportRow&)>& row);
+
+// The scenarios with sessions in the scope's runs, restricted to `scope.scenarios` when given.
+std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& scope);
+
+// ---- OpenMetrics ----
+
+// Where a count belongs: rig, lock and door material ("(unknown)" without a run_locks row).
+struct LockKey {
+  std::string rig, lock, material;
+};
+
+// Sessions by result, with the SLI sessions and successes among them.
+struct ResultCount {
+  LockKey key;
+  std::string result;
+  long long sessions = 0, sli_sessions = 0, sli_successes = 0;
+};
+// Failed SLI sessions by the outcome of their last attempt.
+struct OutcomeCount {
+  LockKey key;
+  std::string outcome;
+  long long sessions = 0;
+};
+// Attempts that did not unlock, by class and outcome.
+struct AttemptCount {
+  LockKey key;
+  std::string cls, outcome;
+  long long attempts = 0;
+};
+// Events of a kind per rig.
+struct RigEventCount {
+  std::string rig, kind;
+  long long events = 0;
+};
+// Start of the latest run with sessions of a lock, in Unix seconds.
+struct LockLastRun {
+  LockKey key;
+  double started_unix = 0;
+};
+// A run's start (Unix seconds) and exit code (-1 while running).
+struct RunStartExit {
+  double started_unix = 0;
+  int exit_code = -1;
+};
+
+// Each sorted by its key columns. `scope.runs` must be set.
+std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope);
+std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
+                                                         const ReportScope& scope);
+std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& scope);
+// The events of these kinds in the scope's runs (`scope.scenarios` does not apply).
+std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope,
+                                      const std::vector<EventKind>& kinds);
+std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope);
+std::optional<RunStartExit> run_start_exit(Journal& journal, std::int64_t run);
+
+}  // namespace lockrig

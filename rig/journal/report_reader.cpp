@@ -1,0 +1,133 @@
+#include "rig/journal/report_reader.hpp"
+
+#include "rig/journal/sql.hpp"
+
+namespace lockrig {
+
+namespace {
+
+// " run_id IN (1,2,3)", or "" for every run.
+std::string run_clause(const ReportScope& scope) {
+  if (!scope.runs) return "";
+  std::string s = " run_id IN (";
+  for (std::size_t i = 0; i < scope.runs->size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string((*scope.runs)[i]);
+  }
+  return s + ")";
+}
+
+// " WHERE run_id IN (...) AND scenario IN (?,?)", each part only when it restricts anything; the
+// scenarios are bound as ?1, ?2, ... by bind_scenarios.
+std::string where_clause(const ReportScope& scope) {
+  std::vector<std::string> conditions;
+  if (scope.runs) conditions.push_back(run_clause(scope));
+  if (!scope.scenarios.empty()) {
+    std::string in = " scenario IN (";
+    for (std::size_t i = 0; i < scope.scenarios.size(); ++i) in += i ? ",?" : "?";
+    conditions.push_back(in + ")");
+  }
+  std::string where;
+  for (std::size_t i = 0; i < conditions.size(); ++i)
+    where += (i ? " AND" : " WHERE") + conditions[i];
+  return where;
+}
+
+void bind_scenarios(SqlStatement& q, const ReportScope& scope) {
+  for (std::size_t i = 0; i < scope.scenarios.size(); ++i)
+    q.bind(static_cast<int>(i + 1), scope.scenarios[i]);
+}
+
+}  // namespace
+
+void read_run_locks(Journal& journal, const ReportScope& scope,
+                    const std::function<void(const RunLockRow&)>& row) {
+  SqlStatement q(journal,
+                 "SELECT run_id, lock_id, model, material, slot, COALESCE(firmware, '') FROM "
+                 "run_locks" +
+                     (scope.runs ? " WHERE" + run_clause(scope) : std::string()) +
+                     " ORDER BY run_id, lock_id");
+  while (q.step())
+    row(RunLockRow{q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+}
+
+void read_session_groups(Journal& journal, const ReportScope& scope, bool from_aggregates,
+                         const std::function<void(const SessionGroupRow&)>& row) {
+  SqlStatement q(journal,
+                 from_aggregates
+                     ? "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, "
+                       "sli_eligible, sli_success, first_attempt_success, sessions, duration_ns "
+                       "FROM agg_sessions" +
+                           where_clause(scope) + " ORDER BY run_id, lock_id"
+                     : "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, "
+                       "sli_eligible, sli_success, first_attempt_success, 1, ended_ns - started_ns "
+                       "FROM sessions" +
+                           where_clause(scope) + " ORDER BY id");
+  bind_scenarios(q, scope);
+  SessionGroupRow r;
+  while (q.step()) {
+    r.run_id = q.integer(0);
+    r.lock_id = q.view(1);
+    r.scenario = q.view(2);
+    r.expect = q.view(3);
+    r.result = q.view(4);
+    r.outcome = q.view(5);
+    r.attempts = q.integer(6);
+    r.sli_eligible = q.integer(7) != 0;
+    r.sli_success = q.integer(8) != 0;
+    r.first_attempt_success = q.integer(9) != 0;
+    r.sessions = q.integer(10);
+    r.duration_ns = q.integer(11);
+    row(r);
+  }
+}
+
+void read_latency_bins(Journal& journal, const ReportScope& scope,
+                       const std::function<void(const LatencyBinRow&)>& row) {
+  SqlStatement q(journal, "SELECT run_id, lock_id, scenario, bucket_ns, sessions FROM agg_latency" +
+                              where_clause(scope) + " ORDER BY run_id, lock_id");
+  bind_scenarios(q, scope);
+  LatencyBinRow r;
+  while (q.step()) {
+    r.run_id = q.integer(0);
+    r.lock_id = q.view(1);
+    r.scenario = q.view(2);
+    r.bucket_ns = q.integer(3);
+    r.sessions = q.integer(4);
+    row(r);
+  }
+}
+
+long long session_id_span(Journal& journal) {
+  SqlStatement q(journal, "SELECT COALESCE(max(id) - min(id) + 1, 0) FROM sessions");
+  return q.step() ? q.integer(0) : 0;
+}
+
+std::vector<std::string> scenarios_present(Journal& journal, const ReportScope& scope,
+                                           bool from_aggregates) {
+  SqlStatement q(journal, std::string("SELECT DISTINCT scenario FROM ") +
+                              (from_aggregates ? "agg_sessions" : "sessions") +
+                              (scope.runs ? " WHERE" + run_clause(scope) : std::string()) +
+                              " ORDER BY 1");
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+void read_run_events(Journal& journal, const ReportScope& scope,
+                     const std::vector<EventKind>& kinds,
+                     const std::function<void(const RunEventRow&)>& row) {
+  std::string in;
+  for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ", ?" : "?";
+  SqlStatement q(journal,
+                 "SELECT run_id, COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM "
+                 "events WHERE kind IN (" +
+                     in + ")" + (scope.runs ? " AND" + run_clause(scope) : std::string()) +
+                     " ORDER BY run_id, id");
+  for (std::size_t i = 0; i < kinds.size(); ++i) q.bind(static_cast<int>(i + 1), name(kinds[i]));
+  while (q.step())
+    row(RunEventRow{q.integer(0), EventRow{q.text(1), TimePoint{q.integer(2)}, q.text(3), q.text(4),
+                                           q.text(5), q.text(6)}});
+}
+
+}  // namespace lockrig

@@ -1,0 +1,84 @@
+// What reports read from the journal (reports/dataset.cpp): the locks as seen in the selected
+// runs, their sessions as counted groups, the latency histograms of their successful SLI
+// sessions, the scenarios present and chosen events. Rows are handed to a callback one at a time,
+// so a report over millions of sessions never holds them twice; a row's string_views are valid
+// only during the call.
+//
+// From a schema-2 journal the groups and histograms are the aggregate tables (agg_sessions,
+// agg_latency) the journal keeps as sessions are committed; from a version-1 journal opened
+// read-only the sessions are read one by one as groups of one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rig/journal/events.hpp"
+#include "rig/journal/journal.hpp"
+
+namespace lockrig {
+
+// Which runs, and which of their scenarios, a reader covers.
+struct ReportScope {
+  std::optional<std::vector<std::int64_t>> runs;  // nullopt: every run of the journal
+  std::vector<std::string> scenarios;             // empty: every scenario
+};
+
+// A lock as seen in one run (run_locks); firmware is empty when it could not be read.
+struct RunLockRow {
+  std::int64_t run_id = 0;
+  std::string lock_id, model, material, slot, firmware;
+};
+// In run and lock order. `scope.scenarios` does not apply.
+void read_run_locks(Journal& journal, const ReportScope& scope,
+                    const std::function<void(const RunLockRow&)>& row);
+
+// `sessions` sessions that agree on everything a report looks at (agg_sessions, per step).
+struct SessionGroupRow {
+  std::int64_t run_id = 0;
+  std::string_view lock_id, scenario, expect, result, outcome;
+  std::int64_t attempts = 0;
+  bool sli_eligible = false, sli_success = false, first_attempt_success = false;
+  std::int64_t sessions = 0;     // 1 for a version-1 journal's session
+  std::int64_t duration_ns = 0;  // the sum of their durations
+};
+// From the aggregates in run and lock order, or (`from_aggregates` false: a version-1 journal)
+// session by session in the order they were journaled.
+void read_session_groups(Journal& journal, const ReportScope& scope, bool from_aggregates,
+                         const std::function<void(const SessionGroupRow&)>& row);
+
+// Successful SLI sessions of one lock in one scenario of a run whose duration falls in one
+// latency bucket (agg_latency; the bucket: latency_bucket_ns in journal.hpp).
+struct LatencyBinRow {
+  std::int64_t run_id = 0;
+  std::string_view lock_id, scenario;
+  std::int64_t bucket_ns = 0;
+  std::int64_t sessions = 0;
+};
+// In run and lock order (schema version 2 or later).
+void read_latency_bins(Journal& journal, const ReportScope& scope,
+                       const std::function<void(const LatencyBinRow&)>& row);
+
+// max(id) - min(id) + 1 over the sessions table (0 when empty): a bound on how many sessions a
+// version-1 reader will see, to size its buffers.
+long long session_id_span(Journal& journal);
+
+// The scenarios with sessions in the scope's runs (`scope.scenarios` does not apply), sorted;
+// from agg_sessions, or the sessions table when `from_aggregates` is false.
+std::vector<std::string> scenarios_present(Journal& journal, const ReportScope& scope,
+                                           bool from_aggregates);
+
+// An event of one of the scope's runs.
+struct RunEventRow {
+  std::int64_t run_id = 0;
+  EventRow event;  // lock_id empty for rig-wide events
+};
+// The events of these kinds, in run order and then as journaled. `scope.scenarios` does not apply.
+void read_run_events(Journal& journal, const ReportScope& scope,
+                     const std::vector<EventKind>& kinds,
+                     const std::function<void(const RunEventRow&)>& row);
+
+}  // namespace lockrig

@@ -1,0 +1,22 @@
+// Readers of the runs table and what hangs off a run (run_labels, run_locks), as RunRecord and
+// plain maps. `lockrig runs` reads through Journal::list_runs; --resume through
+// rig/journal/resume.hpp; these serve report selections and `run --until-decided`.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rig/journal/journal.hpp"
+
+namespace lockrig {
+
+// Every run, oldest first, with its identity (id, uuid, host, rig, started_at, ended_at as ''
+// while running, status) and its labels; nothing else is filled.
+std::vector<RunRecord> read_runs(Journal& journal);
+
+// The firmware each lock reported in the run with this uuid (lock id → firmware, empty when it
+// could not be read); empty when the journal has no such run.
+std::map<std::string, std::string> run_lock_firmware(Journal& journal, const std::string& uuid);
+
+}  // namespace lockrig
