@@ -376,10 +376,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
   }
   // The run lock goes with the run once it has ended; a crash leaves it for --resume.
+  std::optional<RunLockItems> run_lock_items;
   if (run_lock) {
     run_lock->remove_on_release();
     run_lock->record_crashes();
-    opt.run_lock = &*run_lock;
+    opt.items = &run_lock_items.emplace(*run_lock);
   }
 
   struct sigaction sa {};
