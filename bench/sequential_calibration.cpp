@@ -35,7 +35,7 @@
 #include "reports/stats/power.hpp"
 #include "reports/stats/proportion.hpp"
 #include "reports/stats/sequential.hpp"
-#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/decision_series.hpp"
 #include "rig/engine/fixture.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/engine/scenario.hpp"

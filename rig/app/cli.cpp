@@ -22,7 +22,7 @@
 #include "reports/slo.hpp"
 #include "reports/format.hpp"
 #include "reports/summary.hpp"
-#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/decision_series.hpp"
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/engine/fixture.hpp"

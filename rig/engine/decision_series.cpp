@@ -1,4 +1,4 @@
-#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/decision_series.hpp"
 
 #include <sqlite3.h>
 
