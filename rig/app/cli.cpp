@@ -402,7 +402,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                                   *until_decided, progress,
                                   vm.count("quiet") ? nullptr : stdout, g_stop);
     else
-      out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
+      out = run_plan(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
   } catch (const JournalError& e) {
     // The journal was fine when the run started, so this is the rig's storage failing mid-run.
     progress.finish();
