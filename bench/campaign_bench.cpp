@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
   Quiet quiet;
   std::atomic<bool> stop{false};
   const auto t0 = std::chrono::steady_clock::now();
-  RunOutcome out = run_campaign(fixture, scenarios, drivers::builtin_drivers(), journal, opt, quiet, stop);
+  RunOutcome out =
+      run_plan(fixture, scenarios, drivers::builtin_drivers(), journal, opt, quiet, stop);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   std::printf("campaign_bench: %lld attempts in %lld sessions (%lld transactions), %.2f s wall, "

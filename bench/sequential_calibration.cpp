@@ -35,7 +35,7 @@
 #include "reports/stats/power.hpp"
 #include "reports/stats/proportion.hpp"
 #include "reports/stats/sequential.hpp"
-#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/decision_series.hpp"
 #include "rig/engine/fixture.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/engine/scenario.hpp"
@@ -107,6 +107,7 @@ CampaignResult run_one(const Fixture& fx, const UnlockStep& step, const stats::S
                        long long cap, std::uint64_t seed) {
   const auto& driver = drivers::builtin_drivers().lock_driver("sim", {});
   NoBench bench;
+  drivers::SelectedBuilds builds;  // the simulated flash
   stats::PairedSequentialTest test(d);
   std::uint64_t order = mix(seed);
   std::atomic<bool> never{false};
@@ -122,7 +123,7 @@ CampaignResult run_one(const Fixture& fx, const UnlockStep& step, const stats::S
     const Arm arm = round[b % 2];
     const std::string& build = arm == Arm::baseline ? baseline : candidate;
     for (const auto& spec : fx.locks) {
-      drivers::sim::select_build(spec.id, build);
+      builds.select(spec.id, build);
       VirtualClock clock;
       // A sim lock seeds its randomness with ctx.seed ^ hash(its id); cancel the thread prefix
       // of the id so a campaign's sessions do not depend on which thread ran it.
@@ -130,7 +131,8 @@ CampaignResult run_one(const Fixture& fx, const UnlockStep& step, const stats::S
       drivers::DriverContext ctx{clock, &bench,
                                  mix(seed ^ mix(static_cast<std::uint64_t>(b) + 1)) ^
                                      drivers::sim::stable_hash(spec.id) ^
-                                     drivers::sim::stable_hash(plain)};
+                                     drivers::sim::stable_hash(plain),
+                                 &builds};
       auto link = driver.create(spec, ctx);
       for (int r = 0; r < block; ++r) {
         auto s = run_session(*link, clock, step, never);

@@ -37,6 +37,23 @@ std::vector<std::string> names_of(const std::vector<Entry>& entries) {
 
 }  // namespace
 
+void SelectedBuilds::select(const std::string& lock_id, const std::string& build) {
+  std::lock_guard lk(mu_);
+  builds_[lock_id] = build;
+}
+
+void SelectedBuilds::clear() {
+  std::lock_guard lk(mu_);
+  builds_.clear();
+}
+
+std::optional<std::string> SelectedBuilds::build_of(const std::string& lock_id) const {
+  std::lock_guard lk(mu_);
+  auto it = builds_.find(lock_id);
+  if (it == builds_.end()) return std::nullopt;
+  return it->second;
+}
+
 void DriverRegistry::add(LockDriver d) { insert(locks_, std::move(d)); }
 void DriverRegistry::add(SwitchDriver d) { insert(switches_, std::move(d)); }
 void DriverRegistry::add(SupplyDriver d) { insert(supplies_, std::move(d)); }

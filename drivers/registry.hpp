@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,11 +20,30 @@
 
 namespace lockrig::drivers {
 
+// The builds put on locks by `lockrig run --until-decided`, for lock drivers that switch a lock's
+// build themselves (LockDriver::selects_build: the simulated flash). Owned by whoever switches
+// builds (one per series of runs, never process-global) and handed to the drivers' `create`
+// through DriverContext::builds. Thread-safe.
+class SelectedBuilds {
+ public:
+  void select(const std::string& lock_id, const std::string& build);
+  void clear();
+  // The build selected for the lock; nullopt: none (the lock runs as configured).
+  std::optional<std::string> build_of(const std::string& lock_id) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> builds_;  // lock id -> build
+};
+
 // What a driver instance gets besides its spec.
 struct DriverContext {
   Clock& clock;             // the clock of the worker that will call the instance
   const BenchView* bench;   // never null during a run
   std::uint64_t seed = 0;   // run seed, for drivers with simulated randomness
+  // Builds selected for locks (run --until-decided); null or no entry: the lock as configured.
+  // Read only by lock drivers with `selects_build`.
+  const SelectedBuilds* builds = nullptr;
 };
 
 template <class Interface, class Spec>
@@ -34,7 +56,12 @@ struct DriverEntry {
   std::function<std::unique_ptr<Interface>(const Spec&, const DriverContext&)> create;
 };
 
-using LockDriver = DriverEntry<LockLink, LockSpec>;
+struct LockDriver : DriverEntry<LockLink, LockSpec> {
+  // Capability: the driver switches a lock to the build in DriverContext::builds itself when it
+  // creates the lock (the simulated flash). A driver without it needs the fixture's
+  // `select_build` hook to have flashed the real lock for `lockrig run --until-decided`.
+  bool selects_build = false;
+};
 using SwitchDriver = DriverEntry<SwitchBoard, SwitchBoardSpec>;
 using SupplyDriver = DriverEntry<PowerSupply, SupplySpec>;
 

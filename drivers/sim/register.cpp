@@ -5,9 +5,10 @@ namespace lockrig::drivers::sim {
 
 void register_sim_drivers(DriverRegistry& registry) {
   registry.add(LockDriver{
-      "sim", "simulated lock (door material, firmware, power and RF state, fault knobs)", true,
-      [](const LockSpec& spec) { (void)resolve_lock_model(spec); },
-      [](const LockSpec& spec, const DriverContext& ctx) { return make_sim_lock(spec, ctx); }});
+      {"sim", "simulated lock (door material, firmware, power and RF state, fault knobs)", true,
+       [](const LockSpec& spec) { (void)resolve_lock_model(spec); },
+       [](const LockSpec& spec, const DriverContext& ctx) { return make_sim_lock(spec, ctx); }},
+      /*selects_build=*/true});  // the simulated flash: DriverContext::builds
   registry.add(SwitchDriver{
       "sim", "simulated relay board (fault knob: stop_answering_after)", true,
       [](const SwitchBoardSpec& spec) { validate_sim_switch(spec); },

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "drivers/registry.hpp"
@@ -71,14 +72,12 @@ struct LockModel {
   std::string crash_controller_on;
 };
 
-LockModel resolve_lock_model(const LockSpec& spec);  // throws ConfigError on bad settings
-
-// The simulated flash. A simulated lock cannot be flashed by the fixture's select_build program,
-// so once that hook has run for a lock (`lockrig run --until-decided`), the campaign records the
-// build here and every simulated lock created afterwards with that id reports it as its firmware
-// and behaves per its firmware profile, in place of its `firmware` setting. Thread-safe.
-void select_build(const std::string& lock_id, const std::string& build);
-void clear_selected_builds();
+// Throws ConfigError on bad settings. `build`: the build selected for the lock (the simulated
+// flash of `lockrig run --until-decided`, handed over in DriverContext::builds, which makes the
+// sim lock driver `selects_build`): the lock reports it as its firmware and behaves per its
+// firmware profile, in place of its `firmware` setting.
+LockModel resolve_lock_model(const LockSpec& spec,
+                             const std::optional<std::string>& build = std::nullopt);
 
 void register_sim_drivers(DriverRegistry& registry);
 

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
-#include <mutex>
 
 #include "drivers/rig_fault.hpp"
 #include "drivers/sim/sim.hpp"
@@ -103,29 +101,9 @@ std::vector<std::string> keys_of(const Settings& s) {
   return k;
 }
 
-std::mutex g_builds_mu;
-std::map<std::string, std::string> g_builds;  // lock id -> build selected by the simulated flash
-
-std::optional<std::string> selected_build(const std::string& lock_id) {
-  std::lock_guard lk(g_builds_mu);
-  auto it = g_builds.find(lock_id);
-  if (it == g_builds.end()) return std::nullopt;
-  return it->second;
-}
-
 }  // namespace
 
-void select_build(const std::string& lock_id, const std::string& build) {
-  std::lock_guard lk(g_builds_mu);
-  g_builds[lock_id] = build;
-}
-
-void clear_selected_builds() {
-  std::lock_guard lk(g_builds_mu);
-  g_builds.clear();
-}
-
-LockModel resolve_lock_model(const LockSpec& spec) {
+LockModel resolve_lock_model(const LockSpec& spec, const std::optional<std::string>& build) {
   LockModel m;
   m.hardware_model = spec.model.empty() ? m.hardware_model : spec.model;
   m.material_loss_db = default_material_loss(spec.material);
@@ -159,7 +137,7 @@ LockModel resolve_lock_model(const LockSpec& spec) {
        "weak_stall_rate", "crash_controller_on", "jam_rate"},
       "sim lock settings");
   m.firmware = spec.settings.get_string("firmware", m.firmware);
-  if (auto flashed = selected_build(spec.id)) m.firmware = *flashed;
+  if (build) m.firmware = *build;
   m.crash_controller_on = spec.settings.get_string("crash_controller_on", "");
   if (!m.crash_controller_on.empty()) {
     const auto hash = m.crash_controller_on.find('#');
@@ -202,8 +180,12 @@ namespace {
 class SimLock final : public LockLink {
  public:
   SimLock(const LockSpec& spec, const DriverContext& ctx)
-      : id_(spec.id), model_(resolve_lock_model(spec)), clock_(ctx.clock), bench_(ctx.bench),
-        seed_(ctx.seed), rng_(ctx.seed ^ stable_hash(spec.id)) {}
+      : id_(spec.id),
+        model_(resolve_lock_model(spec, ctx.builds ? ctx.builds->build_of(spec.id) : std::nullopt)),
+        clock_(ctx.clock),
+        bench_(ctx.bench),
+        seed_(ctx.seed),
+        rng_(ctx.seed ^ stable_hash(spec.id)) {}
 
   // Each plan item gets its own stream, derived from (seed, lock, scenario, repetition) and not
   // from a position in one long per-lock stream, so a resumed run reproduces an uninterrupted one.

@@ -22,7 +22,7 @@
 #include "reports/slo.hpp"
 #include "reports/format.hpp"
 #include "reports/summary.hpp"
-#include "rig/engine/campaign_until_decided.hpp"
+#include "rig/engine/decision_series.hpp"
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/engine/fixture.hpp"
@@ -385,10 +385,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       throw JournalError("run lock " + quote(run_lock_path(db_path, opt.uuid)) + " is taken");
   }
   // The run lock goes with the run once it has ended; a crash leaves it for --resume.
+  std::optional<RunLockItems> run_lock_items;
   if (run_lock) {
     run_lock->remove_on_release();
     run_lock->record_crashes();
-    opt.run_lock = &*run_lock;
+    opt.items = &run_lock_items.emplace(*run_lock);
   }
 
   struct sigaction sa {};
@@ -410,7 +411,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
                                   *until_decided, progress,
                                   vm.count("quiet") ? nullptr : stdout, g_stop);
     else
-      out = run_campaign(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
+      out = run_plan(in.fixture, in.scenarios, registry, journal, opt, progress, g_stop);
   } catch (const JournalError& e) {
     // The journal was fine when the run started, so this is the rig's storage failing mid-run.
     progress.finish();

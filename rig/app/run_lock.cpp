@@ -208,6 +208,19 @@ void set_crash_context(int group) {
   tl_group = group;
 }
 
+void RunLockItems::enter_group(int group) {
+  set_crash_context(group);
+}
+void RunLockItems::set_slot(std::size_t group, const ItemSlot& slot) {
+  lock_.set_slot(group, slot);
+}
+const std::vector<ItemSlot>& RunLockItems::previous_slots() const {
+  return lock_.previous_slots();
+}
+std::optional<ItemCrash> RunLockItems::previous_crash() const {
+  return lock_.previous_crash();
+}
+
 std::string run_lock_path(const std::string& journal_path, const std::string& run_uuid) {
   return journal_path + ".run-" + run_uuid + ".lock";
 }

@@ -16,21 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "rig/engine/item_tracker.hpp"
+
 namespace lockrig {
 
 struct LockHolder {
   std::string pid, host, started_at, what;
   std::string describe() const;  // "pid 123 on host lab-1 since 2026-11-22T01:30:00.000Z (run ...)"
-};
-
-// A plan item a lock group was working on: indices into the run's plan (scenario list, fixture
-// lock list), which a resume rebuilds identically (the fixture and scenario files are verified).
-struct ItemSlot {
-  enum State : std::uint32_t { idle = 0, running = 1, finished = 2 };
-  std::uint32_t state = idle;
-  std::uint32_t scenario = 0;
-  std::int32_t repetition = 0;
-  std::uint32_t lock = 0;
 };
 
 class FileLock {
@@ -55,10 +47,7 @@ class FileLock {
   const std::vector<ItemSlot>& previous_slots() const { return previous_; }
   // How the previous holder died, if it crashed: the fatal signal and the lock group whose
   // worker thread raised it (-1: another thread). Written by the crash handler below.
-  struct Crash {
-    int signal = 0;
-    int group = -1;
-  };
+  using Crash = ItemCrash;
   const std::optional<Crash>& previous_crash() const { return previous_crash_; }
   // Installs handlers for fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS) that
   // note the signal and the crashing thread's group in this file, then die as before (core
@@ -83,6 +72,20 @@ class FileLock {
 
 // The lock group the calling thread works on, for the crash note (-1: none).
 void set_crash_context(int group);
+
+// The run lock as the engine sees it (RunOptions::items): the slots and the crash context of
+// each worker thread go into the lock file.
+class RunLockItems final : public ItemTracker {
+ public:
+  explicit RunLockItems(FileLock& lock) : lock_(lock) {}
+  void enter_group(int group) override;
+  void set_slot(std::size_t group, const ItemSlot& slot) override;
+  const std::vector<ItemSlot>& previous_slots() const override;
+  std::optional<ItemCrash> previous_crash() const override;
+
+ private:
+  FileLock& lock_;
+};
 
 // `<journal>.run-<uuid>.lock`, beside the journal.
 std::string run_lock_path(const std::string& journal_path, const std::string& run_uuid);

@@ -12,16 +12,15 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "drivers/rig_fault.hpp"
-#include "rig/engine/bench.hpp"
-#include "rig/engine/session.hpp"
-#include "rig/journal/resume.hpp"
-#include "rig/app/run_lock.hpp"
 #include "rig/base/sha256.hpp"
 #include "rig/base/text.hpp"
+#include "rig/engine/bench.hpp"
+#include "rig/engine/resume_policy.hpp"
+#include "rig/engine/steps/step_kind.hpp"
+#include "rig/journal/resume.hpp"
 
 namespace lockrig {
 
@@ -99,34 +98,58 @@ struct GroupState {
   bool quarantined = false;      // a rig fault stopped this group's remaining work
 };
 
-class Campaign {
+// One run of a plan: see the lifecycle at the top of runner.hpp. run() goes through the phases
+// below in order; the workers run identify() and work() for their groups, this thread writes
+// the journal (writer_loop).
+class RunEngine {
  public:
-  Campaign(const Fixture& f, const std::vector<Scenario>& sc, const drivers::DriverRegistry& reg,
-           Journal& j, const RunOptions& o, RunObserver& obs, const std::atomic<bool>& stop)
-      : fixture_(f), scenarios_(sc), registry_(reg), journal_(j), options_(o), observer_(obs),
+  RunEngine(const Fixture& f, const std::vector<Scenario>& sc, const drivers::DriverRegistry& reg,
+            Journal& j, const RunOptions& o, RunObserver& obs, const std::atomic<bool>& stop)
+      : fixture_(f),
+        scenarios_(sc),
+        registry_(reg),
+        journal_(j),
+        options_(o),
+        observer_(obs),
         external_stop_(stop) {}
 
   RunOutcome run();
 
  private:
+  // The phases of run().
   bool use_virtual_clock() const;
+  RunInfo run_info(bool virtual_clock) const;
+  void open_run(RunInfo& info);
+  std::vector<GroupState> make_groups() const;
+  void prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events);
+  void start_clocks(std::vector<GroupState>& groups, bool virtual_clock, TimePoint t0);
+  int jobs(bool virtual_clock, std::size_t groups) const;
+  void journal_start(TimePoint t0, const std::string& uuid, int part,
+                     const std::vector<EventRow>& resume_events);
+  void identify_all(std::vector<GroupState>& groups, TimePoint t0);
+  void check_app_versions(const std::vector<EventRow>& events);
+  void settle(RunOutcome& out) const;
+
+  // The workers.
+  template <class Fn>
+  void in_parallel(std::vector<GroupState>& groups, Fn fn);
   void identify(GroupState& g);
   void work(GroupState& g);
-  void prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events);
-  bool item_complete(const ItemKey& key, const Scenario& sc) const;
   void restore_link(GroupState& g, const PlanItem& item, const std::optional<PlanItem>& previous,
                     drivers::LockLink& link);
+  class ItemSink;
   void run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link);
   void rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
                  std::vector<EventRow>& events, const std::string& value = "");
-  void safe_state_on_error() noexcept;
-  void writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running);
   void fail_worker(std::exception_ptr e);
-  std::vector<EventRow> restore_safe_state(TimePoint t);
   std::size_t link_index(const GroupState& g, std::size_t lock) const {
     return static_cast<std::size_t>(std::find(g.group->locks.begin(), g.group->locks.end(), lock) -
                                     g.group->locks.begin());
   }
+
+  void writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running);
+  void safe_state_on_error() noexcept;
+  std::vector<EventRow> restore_safe_state(TimePoint t);
 
   const Fixture& fixture_;
   const std::vector<Scenario>& scenarios_;
@@ -137,6 +160,7 @@ class Campaign {
   const std::atomic<bool>& external_stop_;
 
   Plan plan_;
+  int jobs_ = 1;                   // parallel groups
   std::atomic<bool> halt_{false};  // every worker stops at its next check
   std::unique_ptr<Bench> bench_;
   RealClock bench_clock_{&halt_};
@@ -148,16 +172,15 @@ class Campaign {
   std::string abort_reason_;
   std::exception_ptr worker_error_;
   RunCounters counters_;
-  // Resume: what earlier parts of the run journaled, and the items skipped for crashing it.
+  // Resume: what earlier parts of the run journaled and what this part makes of it.
   bool resuming_ = false;
-  JournaledProgress progress_;
-  std::set<ItemKey> quarantined_items_;
+  std::optional<ResumePolicy> resume_;
   std::vector<std::string> resume_notes_;
   std::vector<std::string> warnings_;  // guarded by fault_mu_
   TimePoint t0_{0};
 };
 
-bool Campaign::use_virtual_clock() const {
+bool RunEngine::use_virtual_clock() const {
   bool all_simulated = true;
   for (const auto& l : fixture_.locks)
     all_simulated = all_simulated && registry_.lock_driver(l.driver, l.where).simulated;
@@ -173,14 +196,14 @@ bool Campaign::use_virtual_clock() const {
   return false;
 }
 
-void Campaign::fail_worker(std::exception_ptr e) {
+void RunEngine::fail_worker(std::exception_ptr e) {
   std::lock_guard lk(fault_mu_);
   if (!worker_error_) worker_error_ = e;
   halt_ = true;
 }
 
-void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
-                         std::vector<EventRow>& events, const std::string& value) {
+void RunEngine::rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
+                          std::vector<EventRow>& events, const std::string& value) {
   const TimePoint t = g.clock->now();
   events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, value, what});
   switch (fixture_.on_rig_fault) {
@@ -220,8 +243,8 @@ void Campaign::rig_fault(GroupState& g, const std::string& lock_id, const std::s
   }
 }
 
-void Campaign::identify(GroupState& g) {
-  drivers::DriverContext ctx{*g.clock, bench_.get(), options_.seed};
+void RunEngine::identify(GroupState& g) {
+  drivers::DriverContext ctx{*g.clock, bench_.get(), options_.seed, options_.builds};
   for (std::size_t li : g.group->locks) {
     const auto& spec = fixture_.locks[li];
     if (options_.before_identity) {
@@ -257,134 +280,99 @@ void Campaign::identify(GroupState& g) {
   }
 }
 
-void Campaign::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link) {
-  const Scenario& sc = scenarios_[item.scenario];
-  const std::string& lock_id = fixture_.locks[item.lock].id;
-  Clock& clock = *g.clock;
-  std::vector<EventRow> events;
-  auto event = [&](std::string kind, std::string target, std::string value, std::string detail) {
-    events.push_back(EventRow{lock_id, clock.now(), std::move(kind), std::move(target),
-                              std::move(value), std::move(detail)});
-  };
-
-  // Bench actions really happened even if the repetition is cut short: journal them on any exit
+// Where the steps of one item hand over what they produced (rig/engine/steps/step_kind.hpp):
+// events gather here and go to the journal with the item's next session, or when the item ends.
+class RunEngine::ItemSink final : public StepSink {
+ public:
+  ItemSink(RunEngine& engine, GroupState& g, const PlanItem& item)
+      : engine_(engine),
+        g_(g),
+        item_(item),
+        sc_(engine.scenarios_[item.scenario]),
+        lock_id_(engine.fixture_.locks[item.lock].id) {}
+  // Bench actions really happened even if the repetition is cut short: journaled on any exit
   // (the session in flight, if any, is what gets discarded).
-  struct Flush {
-    BatchQueue& queue;
-    std::vector<EventRow>& events;
-    ~Flush() {
-      if (!events.empty()) queue.push(JournalBatch{std::move(events), std::nullopt});
-    }
-  } flush{queue_, events};
+  ~ItemSink() override {
+    if (!events_.empty()) engine_.queue_.push(JournalBatch{std::move(events_), std::nullopt});
+  }
+
+  void at_step(std::size_t si) { si_ = si; }
+
+  void event(std::string kind, std::string target, std::string value, std::string detail) override {
+    events_.push_back(EventRow{lock_id_, g_.clock->now(), std::move(kind), std::move(target),
+                               std::move(value), std::move(detail)});
+  }
+
+  void assertion_failed() override { ++engine_.wait_failures_; }
+
+  bool session(SessionRecord session) override {
+    session.lock_id = lock_id_;
+    session.scenario = sc_.name;
+    session.repetition = item_.repetition;
+    session.step_index = static_cast<int>(si_);
+    const bool faulted = session.result == SessionResult::rig_fault;
+    std::string fault_detail = faulted ? session.attempts.back().detail : "";
+    if (faulted) rig_fault(fault_detail);
+    // Resume: a session an earlier part journaled is kept as it was, never written twice.
+    if (engine_.resume_ && engine_.resume_->journaled(SessionKey{
+                               lock_id_, sc_.name, item_.repetition, static_cast<int>(si_)}))
+      return !faulted;
+    if (faulted) abandon_rest();
+    engine_.queue_.push(JournalBatch{std::move(events_), std::move(session)});
+    events_.clear();
+    return !faulted;
+  }
+
+  // A rig fault met by the current step, handled per on_rig_fault.
+  void rig_fault(const std::string& what) { engine_.rig_fault(g_, lock_id_, what, events_); }
 
   // A rig fault ends the item whatever the policy: its later steps assume a bench that did what
   // it was told (an `expect: not_found` behind a shield that never closed would blame the lock).
   // Under `continue` the run goes on with the next item; say what was left out.
-  auto abandon_rest = [&](std::size_t si) {
-    if (fixture_.on_rig_fault != RigFaultPolicy::carry_on || si + 1 >= sc.steps.size()) return;
+  void abandon_rest() {
+    const std::size_t si = si_;
+    if (engine_.fixture_.on_rig_fault != RigFaultPolicy::carry_on || si + 1 >= sc_.steps.size())
+      return;
     int sessions = 0;
-    for (std::size_t k = si + 1; k < sc.steps.size(); ++k)
-      sessions += sc.steps[k].kind == Step::Kind::unlock;
-    event("item_abandoned", item_label(sc.name, item.repetition), "rig_fault",
-          "on_rig_fault: continue: the remaining " + std::to_string(sc.steps.size() - si - 1) +
+    for (std::size_t k = si + 1; k < sc_.steps.size(); ++k)
+      sessions += sc_.steps[k].kind == Step::Kind::unlock;
+    event("item_abandoned", item_label(sc_.name, item_.repetition), "rig_fault",
+          "on_rig_fault: continue: the remaining " + std::to_string(sc_.steps.size() - si - 1) +
               " step(s) of this repetition (" + std::to_string(sessions) +
               " unlock session(s)) were not run; the run goes on with the next item");
-  };
+  }
 
+ private:
+  RunEngine& engine_;
+  GroupState& g_;
+  const PlanItem& item_;
+  const Scenario& sc_;
+  const std::string& lock_id_;
+  std::size_t si_ = 0;
+  std::vector<EventRow> events_;
+};
+
+// Runs the item's steps in order, each through its kind (the step table).
+void RunEngine::run_item(GroupState& g, const PlanItem& item, drivers::LockLink& link) {
+  const Scenario& sc = scenarios_[item.scenario];
+  ItemSink sink(*this, g, item);
+  StepContext ctx{*bench_, link, *g.clock, halt_, fixture_.locks[item.lock].id, sink};
   for (std::size_t si = 0; si < sc.steps.size(); ++si) {
     if (halt_) return;
     const Step& step = sc.steps[si];
+    sink.at_step(si);
     try {
-      switch (step.kind) {
-        case Step::Kind::set_switch: {
-          BenchEvent e = bench_->set_channel(lock_id, step.target, step.on);
-          event(e.kind, e.target, e.value, e.detail);
-          break;
-        }
-        case Step::Kind::set_supply: {
-          if (step.amps || step.output || step.volts) {
-            BenchEvent e = bench_->set_supply(lock_id, step.target, step.volts, step.amps, step.output);
-            event(e.kind, e.target, e.value, e.detail);
-          }
-          if (step.ramp_to) {
-            const double from = bench_->supply_state(lock_id)->volts;
-            const Duration pause = step.duration / step.ramp_steps;
-            for (int k = 1; k <= step.ramp_steps; ++k) {
-              if (!clock.sleep_for(pause) || halt_) return;
-              const double v = from + (*step.ramp_to - from) * k / step.ramp_steps;
-              BenchEvent e = bench_->set_supply(lock_id, step.target, v, std::nullopt, std::nullopt);
-              event(e.kind, e.target, e.value, e.detail + " (ramp " + std::to_string(k) + "/" +
-                                                   std::to_string(step.ramp_steps) + ")");
-            }
-          }
-          break;
-        }
-        case Step::Kind::wait:
-          event("wait", lock_id, format_duration(step.duration), "");
-          if (!clock.sleep_for(step.duration)) return;
-          break;
-        case Step::Kind::wait_until: {
-          const bool want = step.condition == Condition::advertising;
-          const TimePoint start = clock.now(), deadline = start + step.duration;
-          bool met = false;
-          while (!halt_) {
-            const TimePoint poll_start = clock.now();
-            const Duration window = std::min(step.poll, deadline - poll_start);
-            if (window.count() <= 0) break;
-            if (link.advertising(window) == want) {
-              met = true;
-              break;
-            }
-            // A driver may answer before the window ends (the lock was seen at once); look again
-            // only every `poll`, not in a tight loop against the BLE stack.
-            const Duration rest = std::min(step.poll, deadline - poll_start) - (clock.now() - poll_start);
-            if (rest.count() > 0 && !clock.sleep_for(rest)) break;
-          }
-          if (halt_) return;
-          event("wait_until", lock_id, met ? "met" : "timeout",
-                step.describe() + " after " + format_duration(clock.now() - start));
-          if (!met) ++wait_failures_;
-          break;
-        }
-        case Step::Kind::disconnect:
-          link.disconnect();
-          event("disconnect", lock_id, "", "");
-          break;
-        case Step::Kind::unlock: {
-          auto session = run_session(link, clock, step.unlock, halt_);
-          if (!session) return;  // interrupted: the session in flight is discarded
-          session->lock_id = lock_id;
-          session->scenario = sc.name;
-          session->repetition = item.repetition;
-          session->step_index = static_cast<int>(si);
-          const bool faulted = session->result == SessionResult::rig_fault;
-          std::string fault_detail = faulted ? session->attempts.back().detail : "";
-          if (faulted) rig_fault(g, lock_id, fault_detail, events);
-          // Resume: an item cut short by the crash runs again from its first step (its bench
-          // set-up matters), but a session the earlier part journaled is kept as it was, never
-          // written twice.
-          if (resuming_ && progress_.sessions.count(SessionKey{lock_id, sc.name, item.repetition,
-                                                               static_cast<int>(si)})) {
-            if (faulted) return;
-            break;
-          }
-          if (faulted) abandon_rest(si);
-          queue_.push(JournalBatch{std::move(events), std::move(session)});
-          events.clear();
-          if (faulted) return;
-          break;
-        }
-      }
+      if (step.kind->execute(step, ctx) == StepEnd::end_item) return;
     } catch (const drivers::RigFault& e) {
-      rig_fault(g, lock_id, e.what(), events);
-      abandon_rest(si);
+      sink.rig_fault(e.what());
+      sink.abandon_rest();
       return;
     }
   }
 }
 
-void Campaign::work(GroupState& g) {
-  set_crash_context(static_cast<int>(g.index));
+void RunEngine::work(GroupState& g) {
+  if (options_.items) options_.items->enter_group(static_cast<int>(g.index));
   try {
     std::size_t last_scenario = SIZE_MAX;
     long long pos = -1;
@@ -398,7 +386,7 @@ void Campaign::work(GroupState& g) {
       const std::string& name = scenarios_[item.scenario].name;
       if (resuming_) {
         const ItemKey key{fixture_.locks[item.lock].id, name, item.repetition};
-        if (pos < g.resume_pos || quarantined_items_.count(key)) {
+        if (resume_->skip(pos, g.resume_pos, key)) {
           if (!started[item.lock]) previous[item.lock] = item;
           return true;
         }
@@ -410,8 +398,8 @@ void Campaign::work(GroupState& g) {
       last_scenario = item.scenario;
       drivers::LockLink& link = *g.links[link_index(g, item.lock)];
       // Noted before anything touches the lock, so a crash anywhere in the item is its crash.
-      if (options_.run_lock)
-        options_.run_lock->set_slot(
+      if (options_.items)
+        options_.items->set_slot(
             g.index, ItemSlot{ItemSlot::running, static_cast<std::uint32_t>(item.scenario),
                               item.repetition, static_cast<std::uint32_t>(item.lock)});
       if (resuming_ && !started[item.lock]) restore_link(g, item, previous[item.lock], link);
@@ -420,46 +408,24 @@ void Campaign::work(GroupState& g) {
       run_item(g, item, link);
       return true;
     });
-    if (options_.run_lock)
-      options_.run_lock->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
+    if (options_.items) options_.items->set_slot(g.index, ItemSlot{ItemSlot::finished, 0, 0, 0});
     for (auto& l : g.links)
       if (l->connected()) l->disconnect();
   } catch (...) {
     fail_worker(std::current_exception());
   }
-  set_crash_context(-1);
-}
-
-bool Campaign::item_complete(const ItemKey& key, const Scenario& sc) const {
-  if (progress_.rig_fault_items.count(key)) return true;  // it stopped at the rig fault
-  const auto& [lock, name, rep] = key;
-  for (std::size_t si = 0; si < sc.steps.size(); ++si)
-    if (sc.steps[si].kind == Step::Kind::unlock &&
-        !progress_.sessions.count(SessionKey{lock, name, rep, static_cast<int>(si)}))
-      return false;
-  return true;
+  if (options_.items) options_.items->enter_group(-1);
 }
 
 // A lock's link carries over between items of one scenario (connection: keep). An uninterrupted
 // run would start this item with the link the previous item left up; a resumed one starts with
 // a fresh link (the crash dropped it), which would change what the item does. Reconnect first.
-void Campaign::restore_link(GroupState& g, const PlanItem& item,
-                            const std::optional<PlanItem>& previous, drivers::LockLink& link) {
+void RunEngine::restore_link(GroupState& g, const PlanItem& item,
+                             const std::optional<PlanItem>& previous, drivers::LockLink& link) {
   if (!previous || previous->scenario != item.scenario || link.connected()) return;
   const Scenario& sc = scenarios_[previous->scenario];
   const std::string& lock_id = fixture_.locks[item.lock].id;
-  if (quarantined_items_.count(ItemKey{lock_id, sc.name, previous->repetition})) return;
-  bool up = false;
-  for (std::size_t si = 0; si < sc.steps.size(); ++si) {
-    const Step& step = sc.steps[si];
-    if (step.kind == Step::Kind::disconnect) up = false;
-    if (step.kind != Step::Kind::unlock) continue;
-    auto it = progress_.sessions.find(
-        SessionKey{lock_id, sc.name, previous->repetition, static_cast<int>(si)});
-    up = it != progress_.sessions.end() && it->second &&
-         step.unlock.connection == ConnectionPolicy::keep;
-  }
-  if (!up) return;
+  if (!resume_->link_left_up(ItemKey{lock_id, sc.name, previous->repetition}, sc)) return;
   std::string result = "failed";
   int tries = 0;
   try {
@@ -481,106 +447,44 @@ void Campaign::restore_link(GroupState& g, const PlanItem& item,
       std::nullopt});
 }
 
-// Reads how far the run got, decides where each group continues, and journals what happened
-// to the items that were in flight when the previous part died.
-void Campaign::prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events) {
-  progress_ = read_progress(journal_, run_id_);
-  counters_ = progress_.counters;
-  wait_failures_ = progress_.wait_failures;
-  quarantined_items_ = progress_.quarantined;
-  const TimePoint t = progress_.last_t;
+// Reads how far the run got and decides (per the resume policy) where each group continues and
+// what happened to the items that were in flight when the previous part died; their events go
+// to `events`.
+void RunEngine::prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events) {
+  resume_.emplace(fixture_, scenarios_, plan_, read_progress(journal_, run_id_));
+  const JournaledProgress& progress = resume_->progress();
+  counters_ = progress.counters;
+  wait_failures_ = progress.wait_failures;
 
   for (auto& g : groups) {
-    long long pos = -1, last_touched = -1;
-    bool last_complete = true;
-    plan_.for_each_item(*g.group, [&](const PlanItem& item) {
-      ++pos;
-      const Scenario& sc = scenarios_[item.scenario];
-      const ItemKey key{fixture_.locks[item.lock].id, sc.name, item.repetition};
-      bool touched = progress_.rig_fault_items.count(key) > 0;
-      for (std::size_t si = 0; si < sc.steps.size() && !touched; ++si)
-        touched = progress_.sessions.count(SessionKey{std::get<0>(key), sc.name, item.repetition,
-                                                      static_cast<int>(si)}) > 0;
-      if (touched) {
-        last_touched = pos;
-        last_complete = item_complete(key, sc);
-      }
-      return true;
-    });
-    // Items run one after another within a group: everything before the last item with a
-    // journaled session is finished (or was cut short by a rig fault and left behind, as it
-    // would have been without the crash); that item runs again unless it completed.
-    g.resume_pos = last_touched < 0 ? 0 : (last_complete ? last_touched + 1 : last_touched);
-    for (std::size_t li : g.group->locks) {
-      auto it = progress_.quarantine_reason.find(fixture_.locks[li].id);
-      if (it == progress_.quarantine_reason.end()) continue;
+    g.resume_pos = resume_->continue_at(*g.group);
+    if (auto reason = resume_->earlier_quarantine(*g.group)) {
       // A rig fault quarantined these locks before the crash: they stay out of the run.
       g.quarantined = true;
       rig_fault_stopped_ = true;
       if (abort_reason_.empty())
-        abort_reason_ = "rig fault in an earlier part of the run: " + it->second;
+        abort_reason_ = "rig fault in an earlier part of the run: " + *reason;
     }
   }
 
   // Under `continue` a rig fault does not stop the run but does decide how it ends (rig_fault,
   // exit 3), whichever part met it.
-  if (fixture_.on_rig_fault == RigFaultPolicy::carry_on && !progress_.first_rig_fault.empty()) {
+  if (fixture_.on_rig_fault == RigFaultPolicy::carry_on && !progress.first_rig_fault.empty()) {
     rig_fault_stopped_ = true;
     if (abort_reason_.empty())
       abort_reason_ = "rig fault in an earlier part of the run (on_rig_fault: continue): " +
-                      progress_.first_rig_fault;
+                      progress.first_rig_fault;
   }
 
-  // The items in flight when the previous part died, from its run lock; a crash note names the
-  // group whose thread crashed.
-  if (options_.run_lock) {
-    const auto& slots = options_.run_lock->previous_slots();
-    const auto& crash = options_.run_lock->previous_crash();
-    for (std::size_t gi = 0; gi < slots.size() && gi < groups.size(); ++gi) {
-      const ItemSlot& slot = slots[gi];
-      if (slot.state != ItemSlot::running || slot.scenario >= scenarios_.size() ||
-          slot.lock >= fixture_.locks.size())
-        continue;
-      const Scenario& sc = scenarios_[slot.scenario];
-      const std::string& lock_id = fixture_.locks[slot.lock].id;
-      const ItemKey key{lock_id, sc.name, slot.repetition};
-      if (item_complete(key, sc) || quarantined_items_.count(key)) continue;
-      const bool crashed_here = crash && crash->group == static_cast<int>(gi);
-      const std::string label = item_label(sc.name, slot.repetition);
-      std::string detail;
-      if (crashed_here) {
-        detail = "the controller crashed (signal " + std::to_string(crash->signal) +
-                 ") while running this item; its unfinished session was discarded";
-      } else if (crash) {
-        detail = "in flight when the controller crashed elsewhere (signal " +
-                 std::to_string(crash->signal) + "); its unfinished session was discarded";
-      } else {
-        detail =
-            "in flight when the controller was killed or lost power; its unfinished "
-            "session was discarded";
-      }
-      events.push_back(EventRow{lock_id, t, "interrupted", label,
-                                crashed_here ? "crash" : "stopped",
-                                detail + "; the item runs again from its first step"});
-      resume_notes_.push_back(lock_id + " " + label + ": " + detail);
-      if (!crashed_here) continue;
-      // Only crashes count toward the quarantine: a kill -9 or power cut says nothing about
-      // the item.
-      const int crashes = 1 + progress_.crashes_of(key);  // with the earlier crash notes
-      if (crashes >= options_.quarantine_after_crashes) {
-        quarantined_items_.insert(key);
-        const std::string why = "crashed the controller " + std::to_string(crashes) +
-                                " times; skipped for the rest of the run";
-        events.push_back(EventRow{lock_id, t, "quarantine", label, "controller_crash", why});
-        resume_notes_.push_back(lock_id + " " + label + " quarantined: " + why);
-      }
-    }
-  }
+  // The items in flight when the previous part died, from its run lock.
+  if (options_.items)
+    resume_->judge_interrupted(*options_.items, groups.size(), options_.quarantine_after_crashes,
+                               events, resume_notes_);
 }
 
 // The bench after an exception that did not let the run end normally: restored, and journaled
 // if the journal still takes it (the exception itself goes up unchanged).
-void Campaign::safe_state_on_error() noexcept {
+void RunEngine::safe_state_on_error() noexcept {
   try {
     auto events = restore_safe_state(t0_);
     if (run_id_ != 0) journal_.commit(run_id_, JournalBatch{std::move(events), std::nullopt});
@@ -588,14 +492,14 @@ void Campaign::safe_state_on_error() noexcept {
   }
 }
 
-std::vector<EventRow> Campaign::restore_safe_state(TimePoint t) {
+std::vector<EventRow> RunEngine::restore_safe_state(TimePoint t) {
   std::vector<EventRow> events;
   for (auto& e : bench_->restore_safe_state())
     events.push_back(EventRow{"", t, e.kind, e.target, e.value, e.detail});
   return events;
 }
 
-void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running) {
+void RunEngine::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running) {
   std::vector<JournalBatch> batches;
   std::exception_ptr journal_error;
   auto last_progress = std::chrono::steady_clock::now();
@@ -638,23 +542,7 @@ void Campaign::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& 
   if (journal_error) std::rethrow_exception(journal_error);
 }
 
-RunOutcome Campaign::run() {
-  plan_ = make_plan(fixture_, scenarios_, options_.plan);
-  const bool virtual_clock = use_virtual_clock();
-
-  // Open the hardware before the run is journaled: a missing board is reported, not recorded
-  // as a run that did nothing.
-  bench_ = std::make_unique<Bench>(fixture_, registry_, bench_clock_, options_.seed);
-  // From here on, every way out of the run leaves the bench safe: the normal end restores it
-  // below; an exception on the way (journal, resume bookkeeping) restores it here.
-  struct SafeOnExit {
-    Campaign& campaign;
-    bool done = false;
-    ~SafeOnExit() {
-      if (!done) campaign.safe_state_on_error();
-    }
-  } safe_on_exit{*this};
-
+RunInfo RunEngine::run_info(bool virtual_clock) const {
   RunInfo info;
   info.uuid = options_.uuid.empty() ? make_uuid_v4() : options_.uuid;
   info.host = hostname();
@@ -674,6 +562,12 @@ RunOutcome Campaign::run() {
   for (std::size_t i = 0; i < scenarios_.size(); ++i)
     info.scenarios.push_back(
         {scenarios_[i].name, scenarios_[i].source, scenarios_[i].sha256, plan_.repeats[i]});
+  return info;
+}
+
+// Journals a new run with what --resume needs to rebuild its plan, or takes up the run being
+// resumed (its uuid replaces the new one in `info`).
+void RunEngine::open_run(RunInfo& info) {
   resuming_ = options_.resume != nullptr;
   if (resuming_) {
     run_id_ = options_.resume->id;
@@ -686,6 +580,186 @@ RunOutcome Campaign::run() {
     for (std::size_t li : plan_.locks) ids.push_back(fixture_.locks[li].id);
     journal_.commit(run_id_, JournalBatch{plan_events(options_.scenario_files, ids), std::nullopt});
   }
+}
+
+std::vector<GroupState> RunEngine::make_groups() const {
+  std::vector<GroupState> groups(plan_.groups.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    groups[i].group = &plan_.groups[i];
+    groups[i].index = i;
+  }
+  return groups;
+}
+
+void RunEngine::start_clocks(std::vector<GroupState>& groups, bool virtual_clock, TimePoint t0) {
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (virtual_clock)
+      groups[i].clock = std::make_unique<VirtualClock>(t0);
+    else
+      groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
+  }
+}
+
+int RunEngine::jobs(bool virtual_clock, std::size_t groups) const {
+  return options_.jobs > 0
+             ? options_.jobs
+             : (virtual_clock ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                              : static_cast<int>(groups));
+}
+
+// Runs fn over the groups on up to jobs_ threads, while this thread writes the journal.
+template <class Fn>
+void RunEngine::in_parallel(std::vector<GroupState>& groups, Fn fn) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<int> running{0};
+  std::vector<std::thread> threads;
+  const int n = std::max(1, std::min<int>(jobs_, static_cast<int>(groups.size())));
+  running = n;
+  for (int t = 0; t < n; ++t)
+    threads.emplace_back([&] {
+      for (std::size_t i; (i = next++) < groups.size();) fn(groups[i]);
+      --running;
+    });
+  writer_loop(threads, running);
+}
+
+// The hardware goes to its safe state first, whatever an earlier part left it in; a bench that
+// cannot be made safe stops the run before it starts. A resume journals itself, the safe state
+// and the fate of the items that were in flight in one transaction.
+void RunEngine::journal_start(TimePoint t0, const std::string& uuid, int part,
+                              const std::vector<EventRow>& resume_events) {
+  std::vector<EventRow> start_events = restore_safe_state(t0);
+  if (!bench_->safe()) {
+    // Name what failed: "relays/ch1 battery: FAILED: <the driver's error>" for the first failure.
+    std::string first;
+    for (const auto& e : start_events)
+      if (e.detail.rfind("FAILED", 0) == 0) {
+        first = e.target + ": " + e.detail;
+        break;
+      }
+    halt_ = true;
+    rig_fault_stopped_ = true;
+    abort_reason_ = "the bench could not be put into its safe state at run start (" + first + ")";
+    start_events.push_back(EventRow{"", t0, "rig_fault", "", "", abort_reason_});
+  }
+  if (resuming_) {
+    std::vector<EventRow> first{EventRow{
+        "", t0, "resumed", uuid, "part " + std::to_string(part),
+        "resumed by pid " + std::to_string(::getpid()) + " on " + hostname() + " with lockrig " +
+            LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version + "); " +
+            std::to_string(resume_->progress().counters.sessions) + " sessions already journaled"}};
+    first.insert(first.end(), start_events.begin(), start_events.end());
+    first.insert(first.end(), resume_events.begin(), resume_events.end());
+    start_events = std::move(first);
+  }
+  journal_.commit(run_id_, JournalBatch{std::move(start_events), std::nullopt});
+}
+
+// Every lock's identity, read in parallel and journaled (run_locks, identity events) in lock
+// order.
+void RunEngine::identify_all(std::vector<GroupState>& groups, TimePoint t0) {
+  in_parallel(groups, [&](GroupState& g) {
+    try {
+      identify(g);
+    } catch (...) {
+      fail_worker(std::current_exception());
+    }
+  });
+  std::vector<LockRow> rows;
+  std::vector<EventRow> events;
+  for (auto& g : groups) {
+    rows.insert(rows.end(), g.rows.begin(), g.rows.end());
+    events.insert(events.end(), g.events.begin(), g.events.end());
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const LockRow& a, const LockRow& b) { return a.lock_id < b.lock_id; });
+  if (resuming_) {
+    // The run keeps the identities read when it started; a lock that now reports other
+    // firmware is worth knowing about.
+    for (const auto& r : rows) {
+      const auto& firmware = resume_->progress().firmware;
+      auto it = firmware.find(r.lock_id);
+      if (it != firmware.end() && !r.firmware.empty() && it->second != r.firmware)
+        events.push_back(EventRow{
+            r.lock_id, t0, "identity", r.lock_id, "firmware_changed",
+            "firmware " + r.firmware + " read on resume, " + it->second + " when the run started"});
+    }
+    record_missing_locks(journal_, run_id_, rows);
+  } else {
+    journal_.record_locks(run_id_, rows);
+  }
+  journal_.commit(run_id_, JournalBatch{events, std::nullopt});
+  check_app_versions(events);
+}
+
+// The app build the run compares is the one the app reports; a --label app=X that says
+// otherwise, or app-driving locks that disagree, are worth a warning (the label still wins,
+// and the first lock's version is the one labelled).
+void RunEngine::check_app_versions(const std::vector<EventRow>& events) {
+  std::vector<std::pair<std::string, std::string>> reported;  // lock, version
+  for (const auto& e : events)
+    if (e.kind == "client_version") reported.emplace_back(e.lock_id, e.value);
+  const auto given = options_.labels.find("app");
+  std::lock_guard warn_lock(fault_mu_);
+  for (const auto& [lock, version] : reported) {
+    if (given != options_.labels.end() && version != given->second)
+      warnings_.push_back("lock " + lock + " reports app version " + quote(version) +
+                          " but the run is labelled app=" + quote(given->second));
+    else if (given == options_.labels.end() && version != reported.front().second)
+      warnings_.push_back("lock " + lock + " reports app version " + quote(version) + ", lock " +
+                          reported.front().first + " " + quote(reported.front().second) +
+                          "; the run is labelled app=" + quote(reported.front().second));
+  }
+  if (given == options_.labels.end() && !(resume_ && resume_->progress().has_app_label) &&
+      !reported.empty())
+    journal_.set_label(run_id_, "app", reported.front().second);
+}
+
+// How the run ended: its counters, status and exit code.
+void RunEngine::settle(RunOutcome& out) const {
+  out.counters = counters_;
+  out.counters.failed_assertions += wait_failures_;
+  out.abort_reason = abort_reason_;
+  if (external_stop_) {
+    out.status = "aborted";
+    const int sig = options_.stop_signal ? options_.stop_signal->load() : 0;
+    out.exit_code = sig > 0 ? 128 + sig : exit_code::sigint;
+    out.abort_reason = sig > 0 ? "interrupted by signal " + std::to_string(sig) : "interrupted";
+  } else if (rig_fault_stopped_) {
+    out.status = "rig_fault";
+    out.exit_code = exit_code::rig_fault;
+  } else {
+    out.status = "completed";
+    out.exit_code =
+        out.counters.failed_assertions > 0 ? exit_code::assertions_failed : exit_code::ok;
+  }
+  if (!out.safe_state_restored) {
+    out.exit_code = exit_code::rig_fault;
+    out.status = out.status == "aborted" ? out.status : "rig_fault";
+    if (out.abort_reason.empty())
+      out.abort_reason = "the bench could not be returned to its safe state";
+  }
+}
+
+RunOutcome RunEngine::run() {
+  plan_ = make_plan(fixture_, scenarios_, options_.plan);
+  const bool virtual_clock = use_virtual_clock();
+
+  // Open the hardware before the run is journaled: a missing board is reported, not recorded
+  // as a run that did nothing.
+  bench_ = std::make_unique<Bench>(fixture_, registry_, bench_clock_, options_.seed);
+  // From here on, every way out of the run leaves the bench safe: the normal end restores it
+  // below; an exception on the way (journal, resume bookkeeping) restores it here.
+  struct SafeOnExit {
+    RunEngine& engine;
+    bool done = false;
+    ~SafeOnExit() {
+      if (!done) engine.safe_state_on_error();
+    }
+  } safe_on_exit{*this};
+
+  RunInfo info = run_info(virtual_clock);
+  open_run(info);
   observer_.started(plan_, info.uuid, virtual_clock);
   for (const auto& n : plan_.notes) observer_.message(n);
 
@@ -693,129 +767,25 @@ RunOutcome Campaign::run() {
   out.run_id = run_id_;
   out.uuid = info.uuid;
 
-  std::vector<GroupState> groups(plan_.groups.size());
-  for (std::size_t i = 0; i < groups.size(); ++i) {
-    groups[i].group = &plan_.groups[i];
-    groups[i].index = i;
-  }
+  std::vector<GroupState> groups = make_groups();
   std::vector<EventRow> resume_events;
   if (resuming_) prepare_resume(groups, resume_events);
   // A resumed run continues its time line after the latest moment the earlier parts journaled.
-  const TimePoint t0 = resuming_ ? progress_.last_t + std::chrono::seconds(1) : TimePoint{0};
-  for (std::size_t i = 0; i < groups.size(); ++i) {
-    if (virtual_clock)
-      groups[i].clock = std::make_unique<VirtualClock>(t0);
-    else
-      groups[i].clock = std::make_unique<RealClock>(&halt_, t0);
-  }
+  const TimePoint t0 =
+      resuming_ ? resume_->progress().last_t + std::chrono::seconds(1) : TimePoint{0};
+  start_clocks(groups, virtual_clock, t0);
   for (auto& e : resume_events) e.t = t0;
   t0_ = t0;
-  out.part = resuming_ ? progress_.attempts + 1 : 1;
-  out.sessions_before = resuming_ ? progress_.counters.sessions : 0;
+  out.part = resuming_ ? resume_->progress().attempts + 1 : 1;
+  out.sessions_before = resuming_ ? resume_->progress().counters.sessions : 0;
   out.resume_notes = resume_notes_;
-  const int jobs = options_.jobs > 0
-                       ? options_.jobs
-                       : (virtual_clock ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
-                                        : static_cast<int>(groups.size()));
-
-  // Runs fn over the groups on up to `jobs` threads, while this thread writes the journal.
-  auto in_parallel = [&](auto fn) {
-    std::atomic<std::size_t> next{0};
-    std::atomic<int> running{0};
-    std::vector<std::thread> threads;
-    const int n = std::max(1, std::min<int>(jobs, static_cast<int>(groups.size())));
-    running = n;
-    for (int t = 0; t < n; ++t)
-      threads.emplace_back([&] {
-        for (std::size_t i; (i = next++) < groups.size();) fn(groups[i]);
-        --running;
-      });
-    writer_loop(threads, running);
-  };
+  jobs_ = jobs(virtual_clock, groups.size());
 
   std::exception_ptr journal_error;
   try {
-    // The hardware goes to its safe state first, whatever the earlier part left it in.
-    std::vector<EventRow> start_events = restore_safe_state(t0);
-    if (!bench_->safe()) {
-      // Name what failed: "relays/ch1 battery: FAILED: <the driver's error>" for the first failure.
-      std::string first;
-      for (const auto& e : start_events)
-        if (e.detail.rfind("FAILED", 0) == 0) {
-          first = e.target + ": " + e.detail;
-          break;
-        }
-      halt_ = true;
-      rig_fault_stopped_ = true;
-      abort_reason_ = "the bench could not be put into its safe state at run start (" + first + ")";
-      start_events.push_back(EventRow{"", t0, "rig_fault", "", "", abort_reason_});
-    }
-    if (resuming_) {
-      // One transaction: the resume, the safe state it restored, and the fate of the items
-      // that were in flight.
-      std::vector<EventRow> first{EventRow{
-          "", t0, "resumed", info.uuid, "part " + std::to_string(out.part),
-          "resumed by pid " + std::to_string(::getpid()) + " on " + hostname() + " with lockrig " +
-              LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version +
-              "); " + std::to_string(progress_.counters.sessions) + " sessions already journaled"}};
-      first.insert(first.end(), start_events.begin(), start_events.end());
-      first.insert(first.end(), resume_events.begin(), resume_events.end());
-      start_events = std::move(first);
-    }
-    journal_.commit(run_id_, JournalBatch{std::move(start_events), std::nullopt});
-    if (!halt_) {
-      in_parallel([&](GroupState& g) {
-        try {
-          identify(g);
-        } catch (...) {
-          fail_worker(std::current_exception());
-        }
-      });
-      std::vector<LockRow> rows;
-      std::vector<EventRow> events;
-      for (auto& g : groups) {
-        rows.insert(rows.end(), g.rows.begin(), g.rows.end());
-        events.insert(events.end(), g.events.begin(), g.events.end());
-      }
-      std::sort(rows.begin(), rows.end(), [](const LockRow& a, const LockRow& b) { return a.lock_id < b.lock_id; });
-      if (resuming_) {
-        // The run keeps the identities read when it started; a lock that now reports other
-        // firmware is worth knowing about.
-        for (const auto& r : rows) {
-          auto it = progress_.firmware.find(r.lock_id);
-          if (it != progress_.firmware.end() && !r.firmware.empty() && it->second != r.firmware)
-            events.push_back(EventRow{r.lock_id, t0, "identity", r.lock_id, "firmware_changed",
-                                      "firmware " + r.firmware + " read on resume, " + it->second +
-                                          " when the run started"});
-        }
-        record_missing_locks(journal_, run_id_, rows);
-      } else {
-        journal_.record_locks(run_id_, rows);
-      }
-      journal_.commit(run_id_, JournalBatch{events, std::nullopt});
-      // The app build the run compares is the one the app reports; a --label app=X that says
-      // otherwise, or app-driving locks that disagree, are worth a warning (the label still wins,
-      // and the first lock's version is the one labelled).
-      std::vector<std::pair<std::string, std::string>> reported;  // lock, version
-      for (const auto& e : events)
-        if (e.kind == "client_version") reported.emplace_back(e.lock_id, e.value);
-      const auto given = options_.labels.find("app");
-      std::lock_guard warn_lock(fault_mu_);
-      for (const auto& [lock, version] : reported) {
-        if (given != options_.labels.end() && version != given->second)
-          warnings_.push_back("lock " + lock + " reports app version " + quote(version) +
-                              " but the run is labelled app=" + quote(given->second));
-        else if (given == options_.labels.end() && version != reported.front().second)
-          warnings_.push_back("lock " + lock + " reports app version " + quote(version) +
-                              ", lock " + reported.front().first + " " +
-                              quote(reported.front().second) + "; the run is labelled app=" +
-                              quote(reported.front().second));
-      }
-      if (given == options_.labels.end() && !(resuming_ && progress_.has_app_label) &&
-          !reported.empty())
-        journal_.set_label(run_id_, "app", reported.front().second);
-    }
-    if (!halt_) in_parallel([&](GroupState& g) { work(g); });
+    journal_start(t0, info.uuid, out.part, resume_events);
+    if (!halt_) identify_all(groups, t0);
+    if (!halt_) in_parallel(groups, [&](GroupState& g) { work(g); });
   } catch (const JournalError&) {
     // The disk filled or the journal vanished: stop the workers, leave the bench safe, report.
     halt_ = true;
@@ -847,26 +817,7 @@ RunOutcome Campaign::run() {
     std::rethrow_exception(worker_error_);
   }
 
-  out.counters = counters_;
-  out.counters.failed_assertions += wait_failures_;
-  out.abort_reason = abort_reason_;
-  if (external_stop_) {
-    out.status = "aborted";
-    const int sig = options_.stop_signal ? options_.stop_signal->load() : 0;
-    out.exit_code = sig > 0 ? 128 + sig : exit_code::sigint;
-    out.abort_reason = sig > 0 ? "interrupted by signal " + std::to_string(sig) : "interrupted";
-  } else if (rig_fault_stopped_) {
-    out.status = "rig_fault";
-    out.exit_code = exit_code::rig_fault;
-  } else {
-    out.status = "completed";
-    out.exit_code = out.counters.failed_assertions > 0 ? exit_code::assertions_failed : exit_code::ok;
-  }
-  if (!out.safe_state_restored) {
-    out.exit_code = exit_code::rig_fault;
-    out.status = out.status == "aborted" ? out.status : "rig_fault";
-    if (out.abort_reason.empty()) out.abort_reason = "the bench could not be returned to its safe state";
-  }
+  settle(out);
   journal_.commit(run_id_, JournalBatch{safe_events, std::nullopt});
   observer_.progress(out.counters, plan_.total_sessions);
   journal_.finish_run(run_id_, out.status, out.exit_code, utc_now_iso8601(), out.campaign_seconds);
@@ -875,12 +826,12 @@ RunOutcome Campaign::run() {
 
 }  // namespace
 
-RunOutcome run_campaign(const Fixture& fixture, const std::vector<Scenario>& scenarios,
-                        const drivers::DriverRegistry& registry, Journal& journal,
-                        const RunOptions& options, RunObserver& observer,
-                        const std::atomic<bool>& stop) {
-  Campaign c(fixture, scenarios, registry, journal, options, observer, stop);
-  return c.run();
+RunOutcome run_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+                    const drivers::DriverRegistry& registry, Journal& journal,
+                    const RunOptions& options, RunObserver& observer,
+                    const std::atomic<bool>& stop) {
+  RunEngine engine(fixture, scenarios, registry, journal, options, observer, stop);
+  return engine.run();
 }
 
 }  // namespace lockrig

@@ -13,15 +13,15 @@
 
 #include "drivers/registry.hpp"
 #include "rig/engine/fixture.hpp"
-#include "rig/journal/journal.hpp"
+#include "rig/engine/item_tracker.hpp"
 #include "rig/engine/plan.hpp"
 #include "rig/engine/scenario.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig {
 
 enum class ClockMode { automatic, virtual_time, real_time };
 
-class FileLock;
 
 struct RunOptions {
   PlanOptions plan;
@@ -35,16 +35,16 @@ struct RunOptions {
   const std::atomic<int>* stop_signal = nullptr;
   std::string uuid;                         // of the new run; empty = generated
   std::vector<std::string> scenario_files;  // as given; journaled so --resume can rebuild the plan
-  // The run lock held for this run (rig/app/run_lock.hpp): the runner notes each group's item in
-  // flight there. May be null (no crash bookkeeping).
-  FileLock* run_lock = nullptr;
+  // Where the runner notes each group's item in flight (the app's run lock, rig/app/run_lock.hpp).
+  // May be null (no crash bookkeeping).
+  ItemTracker* items = nullptr;
   // Continue this interrupted run instead of starting a new one. The caller has rebuilt
   // `fixture`/`scenarios` from what it recorded (same files, repeats as journaled) and holds its
   // run lock; `seed`, `plan.lock_filter` and the clock must be the run's.
   const RunRecord* resume = nullptr;
   int quarantine_after_crashes =
       2;  // a plan item that crashed the controller this often is skipped
-  // Stop-when-decided campaigns (rig/campaign_until_decided.*); both optional.
+  // The stop-when-decided series (rig/engine/decision_series.*); both optional.
   // Called for each lock on its worker thread before the lock's driver is created and its identity
   // read, so the journal's firmware is what the lock reports after the hook; returns events to
   // journal. A RigFault it throws is handled like any other per `on_rig_fault`.
@@ -52,6 +52,9 @@ struct RunOptions {
   // Called on the writer thread after each session is committed; returning true ends the run
   // early as `completed` (the sessions in flight are discarded, as on a stop).
   std::function<bool(const SessionRecord&)> after_session;
+  // Builds selected for locks whose driver switches builds itself (the simulated flash), handed
+  // to the lock drivers' create; null: every lock as configured.
+  const drivers::SelectedBuilds* builds = nullptr;
 };
 
 // RunCounters: rig/journal/records.hpp (the journal reads them back on resume).
@@ -70,7 +73,7 @@ struct RunOutcome {
   std::string status;  // completed | aborted | rig_fault
   int exit_code = 0;
   RunCounters counters;
-  double campaign_seconds = 0;
+  double campaign_seconds = 0;  // the run's length on its clock (runs.campaign_seconds)
   std::string abort_reason;
   std::vector<std::string> warnings;  // e.g. a lock whose identity could not be read
   bool safe_state_restored = false;
@@ -82,10 +85,10 @@ struct RunOutcome {
 // Throws ConfigError/UsageError (before anything is journaled) and RigFault when the bench
 // cannot be opened. `stop` is raised by the caller's signal handling; the session in flight is
 // then discarded and the run closed as aborted with everything finished kept.
-RunOutcome run_campaign(const Fixture& fixture, const std::vector<Scenario>& scenarios,
-                        const drivers::DriverRegistry& registry, Journal& journal,
-                        const RunOptions& options, RunObserver& observer,
-                        const std::atomic<bool>& stop);
+RunOutcome run_plan(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+                    const drivers::DriverRegistry& registry, Journal& journal,
+                    const RunOptions& options, RunObserver& observer,
+                    const std::atomic<bool>& stop);
 
 std::string make_uuid_v4();
 std::string utc_now_iso8601();

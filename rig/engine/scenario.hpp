@@ -44,22 +44,35 @@ struct UnlockStep {
 
 enum class Condition { advertising, not_advertising };
 
+struct StepKind;  // a row of the step table: rig/engine/steps/step_kind.hpp
+
 struct Step {
-  enum class Kind { set_switch, set_supply, wait, wait_until, unlock, disconnect };
-  Kind kind = Kind::wait;
+  // What the step is: a row of the step table (rig/engine/steps/step_table.cpp), the one list of
+  // step kinds, which parses, describes and runs it. Step::Kind names the rows that code
+  // outside the step files asks about ("is this an unlock step?").
+  struct Kind {
+    static const StepKind* const set_switch;  // `switch`
+    static const StepKind* const set_supply;  // `supply`
+    static const StepKind* const wait;
+    static const StepKind* const wait_until;
+    static const StepKind* const unlock;
+    static const StepKind* const disconnect;
+  };
+  const StepKind* kind = Kind::wait;
   SourceLocation where;
 
-  std::string target;  // channel name (set_switch) or supply name (set_supply)
-  bool on = false;     // set_switch
-  std::optional<double> volts, amps;  // set_supply
-  std::optional<bool> output;         // set_supply
-  std::optional<double> ramp_to;      // set_supply: move from the present voltage to this...
+  // The settings of the kinds (each kind's file in rig/engine/steps/ says which it uses).
+  std::string target;                 // switch: the channel's name; supply: the supply's name
+  bool on = false;                    // switch
+  std::optional<double> volts, amps;  // supply
+  std::optional<bool> output;         // supply
+  std::optional<double> ramp_to;      // supply: move from the present voltage to this...
   int ramp_steps = 10;                // ...in this many equal steps spread over `duration`
-  Duration duration{0};               // wait; timeout of wait_until
-  Condition condition = Condition::advertising;
-  Duration poll = std::chrono::milliseconds(500);
-  UnlockStep unlock;
-  // Where volts, amps and ramp_to were written, for an error about the value itself.
+  Duration duration{0};               // wait; wait_until: its timeout; supply: a ramp's length
+  Condition condition = Condition::advertising;    // wait_until
+  Duration poll = std::chrono::milliseconds(500);  // wait_until
+  UnlockStep unlock;                               // unlock
+  // supply: where volts, amps and ramp_to were written, for an error about the value itself.
   SourceLocation volts_where, amps_where, ramp_to_where;
 
   std::string describe() const;  // "switch battery off", "unlock expect success within 5s"

@@ -27,10 +27,10 @@ struct Rig {
   Fixture fixture = parse_fixture(kFixture, "rig.yaml");
   VirtualClock clock;
   Bench bench{fixture, drivers::builtin_drivers(), clock, 1};
-  ~Rig() { drivers::sim::clear_selected_builds(); }
+  drivers::SelectedBuilds builds;
 
   std::unique_ptr<drivers::LockLink> lock(std::uint64_t seed = 1) {
-    drivers::DriverContext ctx{clock, &bench, seed};
+    drivers::DriverContext ctx{clock, &bench, seed, &builds};
     return drivers::builtin_drivers().lock_driver("sim", {}).create(fixture.locks[0], ctx);
   }
 };
@@ -48,17 +48,17 @@ UnlockStep three_tries() {
 TEST(SimBuild, ASelectedBuildReplacesTheFirmwareSettingForLocksCreatedAfterwards) {
   Rig rig;
   auto before = rig.lock();
-  drivers::sim::select_build("a", "2.0");
+  rig.builds.select("a", "2.0");
   auto after = rig.lock();
   EXPECT_EQ(before->identity(5s)->firmware, "1.0");
   EXPECT_EQ(after->identity(5s)->firmware, "2.0");
-  drivers::sim::clear_selected_builds();
+  rig.builds.clear();
   EXPECT_EQ(rig.lock()->identity(5s)->firmware, "1.0");
 }
 
 TEST(SimBuild, AJamFailsTheWholeSessionAtTheBuildsRate) {
   Rig rig;
-  drivers::sim::select_build("a", "2.0");
+  rig.builds.select("a", "2.0");
   auto link = rig.lock(42);
   const UnlockStep step = three_tries();
   std::atomic<bool> stop{false};

@@ -66,7 +66,7 @@ RunOutcome run(Fresh& j, const Fixture& f, const std::vector<Scenario>& sc, RunO
                const std::atomic<bool>* stop = nullptr) {
   static const std::atomic<bool> never{false};
   Quiet quiet;
-  return run_campaign(f, sc, drivers::builtin_drivers(), j.journal, o, quiet, stop ? *stop : never);
+  return run_plan(f, sc, drivers::builtin_drivers(), j.journal, o, quiet, stop ? *stop : never);
 }
 
 }  // namespace
@@ -212,7 +212,7 @@ TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
     }
   } observer;
   RunOutcome out =
-      run_campaign(f, sc, drivers::builtin_drivers(), j.journal, o, observer, observer.stop);
+      run_plan(f, sc, drivers::builtin_drivers(), j.journal, o, observer, observer.stop);
   EXPECT_EQ(out.status, "aborted");
   EXPECT_GT(out.counters.sessions, 0);
   EXPECT_LT(out.counters.sessions, make_plan(f, sc, o.plan).total_sessions);
@@ -254,7 +254,7 @@ TEST(Runner, WaitUntilLooksAgainOnlyEveryPollInterval) {
   Fresh j("poll");
   Quiet quiet;
   static const std::atomic<bool> never{false};
-  RunOutcome out = run_campaign(f, sc, reg, j.journal, RunOptions{}, quiet, never);
+  RunOutcome out = run_plan(f, sc, reg, j.journal, RunOptions{}, quiet, never);
   EXPECT_EQ(out.counters.failed_assertions, 1) << "the lock never stopped advertising";
   EXPECT_GE(asked.load(), 6);
   EXPECT_LE(asked.load(), 7) << "3 s at one look per 500 ms";

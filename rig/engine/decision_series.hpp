@@ -1,14 +1,15 @@
-// `lockrig run --until-decided`: a campaign that alternates the baseline and candidate builds in
-// randomized blocks and stops as soon as the matched-pair sequential test
-// (reports/stats/sequential.hpp) decides, or at a session cap. Each block is its own run, labelled
-// campaign=<uuid>, arm=baseline|candidate and block=<n>, so every run keeps the firmware its
-// locks reported after the switch. Method and journal events: docs/sequential.md.
+// `lockrig run --until-decided`: a decision series (the CLI calls it a campaign) that alternates
+// the baseline and candidate builds in randomized blocks and stops as soon as the matched-pair
+// sequential test (reports/stats/sequential.hpp) decides, or at a session cap. Each block is its
+// own run, labelled campaign=<uuid>, arm=baseline|candidate and block=<n>, so every run keeps the
+// firmware its locks reported after the switch. Method and journal events: docs/sequential.md.
 #pragma once
 
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -48,9 +49,54 @@ stats::SequentialDesign validate_until_decided(const Fixture& fixture,
                                                const drivers::DriverRegistry& registry,
                                                const UntilDecidedOptions& options);
 
-// Validates everything (fixture hook, firmware filters, design inputs) before the first run;
-// throws UsageError / ConfigError. Writes the evidence trajectory (a line per block) and the
-// verdict to `out`.
+// `lockrig run --until-decided`: the series of block runs (each through run_plan) and the
+// sequential test over their sessions. One object per series; run() once.
+class DecisionSeries {
+ public:
+  // Validates everything (fixture hook, firmware filters, design inputs) before the first run;
+  // throws UsageError / ConfigError. The evidence trajectory (a line per block) and the verdict
+  // are written to `out` (may be null).
+  DecisionSeries(const Fixture& fixture, const std::vector<Scenario>& scenarios,
+                 const drivers::DriverRegistry& registry, Journal& journal, const RunOptions& base,
+                 const UntilDecidedOptions& options, RunObserver& observer, std::FILE* out,
+                 const std::atomic<bool>& stop);
+  UntilDecidedOutcome run();
+
+ private:
+  struct Block;  // one block: its arm, build and tally
+  std::string design_text() const;
+  void print_design() const;
+  stats::Arm arm_of(int block);  // draws each round's order from the seed
+  RunOptions block_options(Block& block);
+  std::vector<EventRow> select_build(const drivers::LockSpec& lock, const std::string& build);
+  bool count_session(Block& block, const SessionRecord& session);
+  void record_block(Block& block, const RunOutcome& run);
+  bool decide(Block& block, const RunOutcome& run);
+  void print_block(const Block& block) const;
+  void print_verdict() const;
+
+  const Fixture& fixture_;
+  const std::vector<Scenario>& scenarios_;
+  const drivers::DriverRegistry& registry_;
+  Journal& journal_;
+  const RunOptions& base_;
+  const UntilDecidedOptions& options_;
+  RunObserver& observer_;
+  std::FILE* out_;
+  const std::atomic<bool>& stop_;
+
+  stats::SequentialDesign design_;
+  long long fixed_n_ = 0;  // fixed-sample design, per version
+  long long cap_ = 0;      // SLI sessions of both versions
+  stats::PairedSequentialTest test_;
+  std::mt19937_64 order_rng_;
+  stats::Arm round_[2] = {stats::Arm::baseline, stats::Arm::candidate};
+  drivers::SelectedBuilds flashed_;  // the simulated flash of locks whose driver selects builds
+  long long mismatched_ = 0;         // sessions left out: the lock reported another build
+  UntilDecidedOutcome result_;
+};
+
+// DecisionSeries(...).run().
 UntilDecidedOutcome run_until_decided(const Fixture& fixture,
                                       const std::vector<Scenario>& scenarios,
                                       const drivers::DriverRegistry& registry, Journal& journal,
