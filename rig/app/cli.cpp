@@ -33,6 +33,7 @@
 #include "rig/app/progress.hpp"
 #include "rig/journal/resume.hpp"
 #include "rig/app/run_lock.hpp"
+#include "rig/app/until_decided_options.hpp"
 #include "rig/engine/runner.hpp"
 #include "rig/engine/scenario.hpp"
 #include "rig/base/text.hpp"
