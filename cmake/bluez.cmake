@@ -22,8 +22,7 @@ add_library(lockrig_ble STATIC
   ${LOCKRIG_ROOT}/drivers/command/command_link.cpp
   ${LOCKRIG_ROOT}/drivers/command/process.cpp
   ${LOCKRIG_ROOT}/drivers/command/result_json.cpp)
-target_link_libraries(lockrig_ble PUBLIC lockrig_core PRIVATE SDBusCpp::sdbus-c++)
-list(APPEND LOCKRIG_DRIVER_LIBS lockrig_ble)
+target_link_libraries(lockrig_ble PUBLIC lockrig_drivers PRIVATE SDBusCpp::sdbus-c++)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()
@@ -62,7 +61,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/ble/bluez_mock.cpp
     ${LOCKRIG_ROOT}/tests/ble/private_bus_main.cpp
     ${LOCKRIG_ROOT}/tests/ble/lockrig_run_ble_test.cpp)
-  target_link_libraries(lockrig_ble_run_tests PRIVATE lockrig_ble SDBusCpp::sdbus-c++ GTest::gtest)
+  target_link_libraries(lockrig_ble_run_tests PRIVATE lockrig_app SQLite::SQLite3 SDBusCpp::sdbus-c++
+                        GTest::gtest)
   target_compile_definitions(lockrig_ble_run_tests PRIVATE
     LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble"
     LOCKRIG_SOURCE_DIR="${LOCKRIG_ROOT}"

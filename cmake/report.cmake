@@ -8,6 +8,7 @@ endif()
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 
 add_library(lockrig_report STATIC
+  ${LOCKRIG_ROOT}/reports/summary.cpp
   ${LOCKRIG_ROOT}/reports/commands.cpp
   ${LOCKRIG_ROOT}/reports/comparison.cpp
   ${LOCKRIG_ROOT}/reports/dataset.cpp
@@ -21,9 +22,8 @@ add_library(lockrig_report STATIC
   ${LOCKRIG_ROOT}/reports/render_text.cpp
   ${LOCKRIG_ROOT}/reports/slo.cpp)
 target_include_directories(lockrig_report PUBLIC ${LOCKRIG_ROOT})
-target_link_libraries(lockrig_report PUBLIC lockrig_core lockrig_stats Boost::program_options)
+target_link_libraries(lockrig_report PUBLIC lockrig_journal lockrig_stats Boost::program_options)
 target_compile_features(lockrig_report PUBLIC cxx_std_20)
-list(APPEND LOCKRIG_DRIVER_LIBS lockrig_report)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()

@@ -27,8 +27,7 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
-target_link_libraries(lockrig_serial PUBLIC lockrig_core PkgConfig::LIBSERIALPORT)
-list(APPEND LOCKRIG_DRIVER_LIBS lockrig_serial)
+target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()

@@ -20,7 +20,6 @@ add_library(lockrig_stats STATIC
 target_include_directories(lockrig_stats PUBLIC ${LOCKRIG_ROOT})
 target_link_libraries(lockrig_stats PUBLIC Boost::headers)
 target_compile_features(lockrig_stats PUBLIC cxx_std_20)
-list(APPEND LOCKRIG_DRIVER_LIBS lockrig_stats)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()
