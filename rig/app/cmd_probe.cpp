@@ -24,7 +24,7 @@ void add_option(po::options_description& desc, const drivers::ProbeOption& o) {
     desc.add_options()(o.name.c_str(), po::value<std::string>(), o.help.c_str());
 }
 
-// "A", "A, and B", "A, B, and C".
+// What the families list, for the help: "A", "A, and B", "A, B, and C".
 std::string listing(const std::vector<drivers::ProbeEntry>& probes) {
   std::string s;
   for (std::size_t i = 0; i < probes.size(); ++i) {

@@ -1,7 +1,7 @@
-// The `lockrig` command line: the one table of commands (name, summary, run) that drives the
-// dispatch, the overview of `lockrig --help` and the did-you-mean of a misspelt command, and
+// The `lockrig` command line: the one table of commands (name, section, summary, run) that drives
+// the dispatch, the overview of `lockrig --help` and the did-you-mean of a misspelt command, and
 // what the commands share. One file per command (or family): rig/app/cmd_*.cpp. Adding a command
-// is a cmd_*.cpp with its run function declared below, and a row in kCommands (commands.cpp).
+// is a cmd_*.cpp with its run function declared below, and a row in commands() (commands.cpp).
 #pragma once
 
 #include <boost/program_options.hpp>
