@@ -57,6 +57,12 @@ std::optional<std::string> SelectedBuilds::build_of(const std::string& lock_id) 
 void DriverRegistry::add(LockDriver d) { insert(locks_, std::move(d)); }
 void DriverRegistry::add(SwitchDriver d) { insert(switches_, std::move(d)); }
 void DriverRegistry::add(SupplyDriver d) { insert(supplies_, std::move(d)); }
+void DriverRegistry::add(ProbeEntry p) {
+  auto same = [&](const ProbeEntry& x) { return x.family == p.family; };
+  if (std::any_of(probes_.begin(), probes_.end(), same))
+    throw std::logic_error("probe registered twice: " + p.family);
+  probes_.push_back(std::move(p));
+}
 
 const LockDriver& DriverRegistry::lock_driver(const std::string& name,
                                               const SourceLocation& where) const {

@@ -65,11 +65,38 @@ struct LockDriver : DriverEntry<LockLink, LockSpec> {
 using SwitchDriver = DriverEntry<SwitchBoard, SwitchBoardSpec>;
 using SupplyDriver = DriverEntry<PowerSupply, SupplySpec>;
 
+// `lockrig probe`: what one driver family can find around a new rig (BLE adapters and the locks
+// on air, serial ports with their USB identities...), so a fixture can be written without
+// reading code. The CLI builds the command's options and help from these entries.
+struct ProbeOption {
+  std::string name;         // long name: "adapter" is --adapter
+  std::string help;         // for `lockrig probe --help`
+  bool takes_value = true;  // false: a switch
+  std::optional<std::string> default_value;
+};
+// A family's options as given: name -> value, or the default; a switch only when given ("").
+using ProbeArgs = std::map<std::string, std::string>;
+
+struct ProbeEntry {
+  std::string family;  // "BLE": "BLE: unavailable: <reason>" on stderr when its scan fails
+  // What it lists, completing "Lists what a new rig can reach: " in `lockrig probe --help`;
+  // line breaks included, as the text is shown.
+  std::string lists;
+  std::vector<ProbeOption> options;  // its own options, in --help order
+  ProbeOption skip;                  // the switch that leaves the family out (--no-ble)
+  // Checks the options before any family scans; throws UsageError. May be empty.
+  std::function<void(const ProbeArgs&)> check;
+  // Prints what the family finds on stdout (progress on stderr). Throws RigFault when the
+  // family's stack is unavailable, UsageError when an option names something it does not have.
+  std::function<void(const ProbeArgs&)> scan;
+};
+
 class DriverRegistry {
  public:
   void add(LockDriver d);
   void add(SwitchDriver d);
   void add(SupplyDriver d);
+  void add(ProbeEntry p);
 
   // Throw ConfigError at `where` naming the closest known driver and listing all of them.
   const LockDriver& lock_driver(const std::string& name, const SourceLocation& where) const;
@@ -80,10 +107,14 @@ class DriverRegistry {
   std::vector<std::string> switch_driver_names() const;
   std::vector<std::string> supply_driver_names() const;
 
+  // The families `lockrig probe` asks to scan, in registration order.
+  const std::vector<ProbeEntry>& probes() const { return probes_; }
+
  private:
   std::vector<LockDriver> locks_;
   std::vector<SwitchDriver> switches_;
   std::vector<SupplyDriver> supplies_;
+  std::vector<ProbeEntry> probes_;
 };
 
 // Every driver this build of lockrig has: the one explicit table (drivers/builtin.cpp).

@@ -2,6 +2,7 @@
 #include "drivers/bluez/probe.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -9,6 +10,7 @@
 #include "drivers/bluez/bluez_config.hpp"
 #include "drivers/bluez/gatt_uuid.hpp"
 #include "drivers/rig_fault.hpp"
+#include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
@@ -179,6 +181,39 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
     return x.rssi_dbm.value_or(-1000) > y.rssi_dbm.value_or(-1000);
   });
   return out;
+}
+
+void print_ble_probe(const std::string& adapter, Duration scan) {
+  auto adapters = list_ble_adapters();
+  const auto named = [&](const BleAdapterInfo& a) {
+    return adapter.empty() || names_adapter(a, adapter);
+  };
+  if (!adapter.empty() && std::none_of(adapters.begin(), adapters.end(), named)) {
+    std::vector<std::string> have;
+    for (const auto& a : adapters) have.push_back(a.name + " (" + a.address + ")");
+    throw UsageError("--adapter " + quote(adapter) + ": BlueZ has no such adapter; it has: " +
+                     (have.empty() ? "none" : join(have, ", ")));
+  }
+  std::printf("BLE adapters (%zu):\n", adapters.size());
+  for (const auto& a : adapters)
+    std::printf("  %-6s %s  %s%s%s\n", a.name.c_str(), a.address.c_str(), a.alias.c_str(),
+                a.powered ? "  powered" : "  NOT powered", a.discovering ? ", discovering" : "");
+  for (const auto& a : adapters) {
+    if (!named(a) || scan.count() == 0) continue;
+    if (!a.powered) {
+      if (!adapter.empty())
+        std::fprintf(stderr, "%s is not powered: not scanned\n", a.name.c_str());
+      continue;
+    }
+    std::fprintf(stderr, "scanning with %s for %s...\n", a.name.c_str(),
+                 format_duration(scan).c_str());
+    auto devices = scan_ble_devices(a.name, scan);
+    std::printf("BLE devices seen by %s (%zu):\n", a.name.c_str(), devices.size());
+    for (const auto& d : devices)
+      std::printf("  %s  %-24s %5s dBm  %s%s\n", d.address.c_str(), d.name.c_str(),
+                  d.rssi_dbm ? std::to_string(*d.rssi_dbm).c_str() : "?",
+                  join(d.service_uuids, " ").c_str(), d.connected ? "  (connected)" : "");
+  }
 }
 
 }  // namespace lockrig::drivers::bluez

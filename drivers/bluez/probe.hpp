@@ -40,4 +40,10 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
                                                const std::vector<std::string>& service_uuids = {},
                                                Duration bus_timeout = std::chrono::seconds(5));
 
+// `lockrig probe`'s BLE listing: the adapters on stdout and, unless `scan` is zero, the devices
+// each powered adapter named by `adapter` (empty: every adapter) sees during `scan`, which is
+// announced on stderr. UsageError when `adapter` names no adapter BlueZ has; RigFault when the
+// system bus or bluetoothd is not usable.
+void print_ble_probe(const std::string& adapter, Duration scan);
+
 }  // namespace lockrig::drivers::bluez

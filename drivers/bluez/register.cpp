@@ -5,9 +5,24 @@
 #include "drivers/bluez/bluez_config.hpp"
 #include "drivers/bluez/bluez_lock.hpp"
 #include "drivers/bluez/lock_profile.hpp"
+#include "drivers/bluez/probe.hpp"
 #include "drivers/command/command_link.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers {
+
+namespace {
+
+// `lockrig probe --scan`: how long to listen for BLE devices.
+Duration scan_duration(const ProbeArgs& args) {
+  const std::string& text = args.at("scan");
+  auto scan = parse_duration(text);
+  if (!scan) throw UsageError("--scan must be a duration such as 5s, got " + quote(text));
+  return *scan;
+}
+
+}  // namespace
 
 void register_ble_drivers(DriverRegistry& registry) {
   registry.add(LockDriver{
@@ -29,6 +44,17 @@ void register_ble_drivers(DriverRegistry& registry) {
       [](const LockSpec& spec, const DriverContext&) -> std::unique_ptr<LockLink> {
         return std::make_unique<command::CommandLockLink>(spec.id,
                                                           command::parse_command_config(spec));
+      }});
+  registry.add(ProbeEntry{
+      "BLE",
+      "BLE adapters and the devices they see (address, name,\nRSSI, services) through BlueZ",
+      {{"scan", "how long to scan for BLE devices (0s: no scan)", true, "5s"},
+       {"adapter", "BLE adapter to scan with (default: every powered adapter)", true, {}}},
+      {"no-ble", "skip BLE", false, {}},
+      [](const ProbeArgs& args) { (void)scan_duration(args); },
+      [](const ProbeArgs& args) {
+        const auto adapter = args.find("adapter");
+        bluez::print_ble_probe(adapter == args.end() ? "" : adapter->second, scan_duration(args));
       }});
 }
 

@@ -1,5 +1,7 @@
-// The serial drivers' entries, in one explicit table.
+// The serial drivers' entries, in one explicit table, and the serial part of `lockrig probe`.
 #include "drivers/serial/register.hpp"
+
+#include <cstdio>
 
 #include "drivers/devantech/devantech_board.hpp"
 #include "drivers/kmtronic/kmtronic_board.hpp"
@@ -7,8 +9,27 @@
 #include "drivers/lcus/lcus_board.hpp"
 #include "drivers/numato/numato_board.hpp"
 #include "drivers/scpi/scpi_supply.hpp"
+#include "drivers/serial/transport.hpp"
 
 namespace lockrig::drivers {
+
+namespace {
+
+// Every serial port with its stable USB identity, for fixture settings such as usb: "1a86:7523".
+void print_serial_ports() {
+  auto ports = serial::list_serial_ports();
+  std::printf("serial ports (%zu):\n", ports.size());
+  for (const auto& p : ports) {
+    char usb[64] = "";
+    if (p.usb_vid && p.usb_pid)
+      std::snprintf(usb, sizeof usb, "usb %04x:%04x%s%s", *p.usb_vid, *p.usb_pid,
+                    p.usb_serial.empty() ? "" : ":", p.usb_serial.c_str());
+    std::printf("  %-14s %-8s %-28s %s %s\n", p.name.c_str(), p.transport.c_str(), usb,
+                p.description.c_str(), p.by_id.c_str());
+  }
+}
+
+}  // namespace
 
 void register_serial_drivers(DriverRegistry& registry) {
   registry.add(lcus::lcus_driver());
@@ -17,6 +38,13 @@ void register_serial_drivers(DriverRegistry& registry) {
   registry.add(devantech::devantech_driver());
   registry.add(korad::korad_driver());
   registry.add(scpi::scpi_driver());
+  registry.add(ProbeEntry{"serial",
+                          "serial ports with their stable USB identities\n(for fixture settings "
+                          "such as usb: \"1a86:7523\" or port: /dev/serial/by-id/...)",
+                          {},
+                          {"no-serial", "skip serial ports", false, {}},
+                          {},
+                          [](const ProbeArgs&) { print_serial_ports(); }});
 }
 
 }  // namespace lockrig::drivers

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/program_options.hpp>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -108,18 +107,5 @@ UntilDecidedOutcome run_until_decided(const Fixture& fixture,
 // two-proportion test of no difference at alpha with `power` at baseline_rate vs
 // baseline_rate - margin (R power.prop.test(p1, p2, sig.level = 2 alpha, power), rounded up).
 long long fixed_sample_per_version(double baseline_rate, double margin, double alpha, double power);
-
-// The `lockrig run` options of --until-decided (rig/app/cli.cpp registers and reads them here).
-struct UntilDecidedArgs {
-  std::string baseline, candidate;
-  std::string margin = "0.005", alpha = "0.05", power = "0.8", baseline_rate = "0.995";
-  long long max_sessions = 0;
-  int block = 50;
-};
-void add_until_decided_options(boost::program_options::options_description& desc,
-                               UntilDecidedArgs& args);
-// nullopt without --until-decided (then its options are refused); throws UsageError.
-std::optional<UntilDecidedOptions> parse_until_decided(
-    const UntilDecidedArgs& args, const boost::program_options::variables_map& vm);
 
 }  // namespace lockrig

@@ -118,8 +118,8 @@ class RunEngine {
  private:
   // The phases of run().
   bool use_virtual_clock() const;
-  RunInfo run_info(bool virtual_clock) const;
-  void open_run(RunInfo& info);
+  RunRecord run_info(bool virtual_clock) const;
+  void open_run(RunRecord& info);
   std::vector<GroupState> make_groups() const;
   void prepare_resume(std::vector<GroupState>& groups, std::vector<EventRow>& events);
   void start_clocks(std::vector<GroupState>& groups, bool virtual_clock, TimePoint t0);
@@ -542,8 +542,8 @@ void RunEngine::writer_loop(std::vector<std::thread>& threads, std::atomic<int>&
   if (journal_error) std::rethrow_exception(journal_error);
 }
 
-RunInfo RunEngine::run_info(bool virtual_clock) const {
-  RunInfo info;
+RunRecord RunEngine::run_info(bool virtual_clock) const {
+  RunRecord info;
   info.uuid = options_.uuid.empty() ? make_uuid_v4() : options_.uuid;
   info.host = hostname();
   info.rig = fixture_.rig;
@@ -567,7 +567,7 @@ RunInfo RunEngine::run_info(bool virtual_clock) const {
 
 // Journals a new run with what --resume needs to rebuild its plan, or takes up the run being
 // resumed (its uuid replaces the new one in `info`).
-void RunEngine::open_run(RunInfo& info) {
+void RunEngine::open_run(RunRecord& info) {
   resuming_ = options_.resume != nullptr;
   if (resuming_) {
     run_id_ = options_.resume->id;
@@ -758,7 +758,7 @@ RunOutcome RunEngine::run() {
     }
   } safe_on_exit{*this};
 
-  RunInfo info = run_info(virtual_clock);
+  RunRecord info = run_info(virtual_clock);
   open_run(info);
   observer_.started(plan_, info.uuid, virtual_clock);
   for (const auto& n : plan_.notes) observer_.message(n);

@@ -118,11 +118,6 @@ struct RunRecord {
   int exit_code = -1;               // list_runs: -1 while running
 };
 
-// Former names of RunRecord, kept only so rig/engine and rig/app compile unchanged until they are
-// renamed there; then these go.
-using RunInfo = RunRecord;    // begin_run's input (rig/engine/runner.cpp)
-using StoredRun = RunRecord;  // the run to resume (rig/app/cli.cpp)
-
 // The labels as `lockrig runs` shows them: "key=value" in key order, separated by spaces.
 std::string labels_text(const std::map<std::string, std::string>& labels);
 

@@ -29,3 +29,20 @@ TEST(DriverRegistry, RegisteringANameTwiceIsAProgrammingError) {
   r.add(drivers::LockDriver{"x", "", true, nullptr, nullptr});
   EXPECT_THROW(r.add(drivers::LockDriver{"x", "", true, nullptr, nullptr}), std::logic_error);
 }
+
+TEST(DriverRegistry, ProbesAreTheFamiliesThatRegisteredOneInOrder) {
+  const auto& probes = drivers::builtin_drivers().probes();
+  ASSERT_EQ(probes.size(), 2u);
+  EXPECT_EQ(probes[0].family, "BLE");
+  EXPECT_EQ(probes[0].skip.name, "no-ble");
+  EXPECT_EQ(probes[1].family, "serial");
+  EXPECT_EQ(probes[1].skip.name, "no-serial");
+  for (const auto& p : probes) EXPECT_TRUE(p.scan) << p.family;
+}
+
+TEST(DriverRegistry, AProbeFamilyRegisteredTwiceIsAProgrammingError) {
+  drivers::DriverRegistry r;
+  r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr});
+  EXPECT_THROW(r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr}),
+               std::logic_error);
+}

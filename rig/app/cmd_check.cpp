@@ -1,0 +1,161 @@
+// lockrig check: fixture and scenario files validated without running anything, or (--journal)
+// a journal's aggregate tables checked against its raw rows.
+#include <cstdio>
+#include <optional>
+
+#include "drivers/registry.hpp"
+#include "reports/format.hpp"
+#include "rig/app/commands.hpp"
+#include "rig/base/embedded.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/options.hpp"
+#include "rig/base/text.hpp"
+#include "rig/base/yaml_util.hpp"
+#include "rig/engine/fixture.hpp"
+#include "rig/engine/plan.hpp"
+#include "rig/engine/scenario.hpp"
+#include "rig/journal/journal.hpp"
+
+namespace po = boost::program_options;
+
+namespace lockrig {
+
+namespace {
+
+// lockrig check --journal: the aggregate tables against the raw rows they summarize.
+int check_journal(const std::string& path, bool upgrade) {
+  // A missing file is an error, not a new journal, also with --upgrade.
+  if (upgrade) Journal::open_readonly(path);
+  Journal j = upgrade ? Journal::open(path) : Journal::open_readonly(path);
+  if (!j.has_aggregates()) {
+    std::fprintf(stderr,
+                 "error: journal %s has schema version %d, without aggregates (reports compute "
+                 "them on the fly); build them with: lockrig check --journal %s --upgrade\n",
+                 quote(path).c_str(), j.schema_version(), path.c_str());
+    return exit_code::usage;
+  }
+  const auto mismatches = j.check_aggregates();
+  if (mismatches.empty()) {
+    const auto [sessions, attempts, groups] = j.aggregate_totals();
+    std::printf(
+        "ok  journal %s: schema version %d, aggregates agree with the raw rows (%s "
+        "sessions in %s groups, %s attempts)\n",
+        path.c_str(), j.schema_version(), reports::with_commas(sessions).c_str(),
+        reports::with_commas(groups).c_str(), reports::with_commas(attempts).c_str());
+    return exit_code::ok;
+  }
+  for (const auto& m : mismatches)
+    std::fprintf(stderr, "mismatch %s: %s\n", m.table.c_str(), m.detail.c_str());
+  std::fprintf(stderr,
+               "error: journal %s: the aggregate tables disagree with the sessions/attempts rows "
+               "(first %zu differences above); reports from it would be wrong\n",
+               quote(path).c_str(), mismatches.size());
+  return 1;
+}
+
+}  // namespace
+
+int check_command(const CommandLine& cl) {
+  std::vector<std::string> files;
+  std::string fixture_path, journal_path;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "fixture,f", po::value(&fixture_path)->default_value(kDefaultFixture),
+      "fixture that scenario files are checked against (channel and supply names)")(
+      "journal", po::value(&journal_path),
+      "check a journal instead: recompute its aggregate tables from the sessions and attempts "
+      "rows and compare (exit 0 when they agree, 1 when they do not)")(
+      "upgrade",
+      "with --journal: open it for writing first, upgrading a schema-1 journal (builds "
+      "the aggregates from its rows)")("file", po::value(&files)->composing(),
+                                       "fixture or scenario files");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm = parse_options("check", cl.args, desc, &pos);
+  if (vm.count("upgrade") && journal_path.empty())
+    throw UsageError("--upgrade goes with --journal PATH");
+  if (!journal_path.empty()) {
+    if (!files.empty())
+      throw UsageError("--journal checks a journal; check " + quote(files.front()) +
+                       " in a separate lockrig check");
+    return check_journal(journal_path, vm.count("upgrade") > 0);
+  }
+  if (vm.count("help") || files.empty()) {
+    print_help(
+        "Usage: lockrig check [--fixture F] FILE...\n"
+        "       lockrig check --journal PATH [--upgrade]\n\nValidates fixture and "
+        "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
+        "channels) and reports the first mistake in each file with file:line:col.\n"
+        "Scenarios are checked against --fixture, or else against the first fixture among\n"
+        "the FILEs, or else against the built-in simulated lab.\n\nWith --journal, "
+        "checks that the journal's aggregate tables (what reports read) equal\nthe same "
+        "aggregates recomputed from its sessions and attempts rows.\n",
+        desc);
+    return files.empty() && !vm.count("help") ? exit_code::usage : exit_code::ok;
+  }
+  const auto& registry = drivers::builtin_drivers();
+  // A file is a fixture when its top level has any fixture key (a typo in one of them, such
+  // as `rigg:`, is then reported against the fixture's keys, not the scenario's).
+  auto is_fixture = [](const YAML::Node& root) {
+    if (!root.IsMap()) return false;
+    for (const char* key : {"rig", "locks", "switches", "supplies", "on_rig_fault", "drivers"})
+      if (root[key]) return true;
+    return false;
+  };
+  // Without --fixture, scenarios are checked against the first fixture given with them.
+  if (vm["fixture"].defaulted())
+    for (const auto& f : files) try {
+        const std::string text = read_source_file(f);
+        if (is_fixture(yaml::parse(text, f))) {
+          fixture_path = f;
+          break;
+        }
+      } catch (const ConfigError&) {
+        // reported in the loop below
+      }
+  std::optional<Fixture> fixture;
+  auto reference = [&]() -> const Fixture& {
+    if (!fixture) {
+      fixture = load_fixture(fixture_path);
+      validate_fixture_drivers(*fixture, registry);
+    }
+    return *fixture;
+  };
+  int bad = 0;
+  for (const auto& f : files) {
+    try {
+      const std::string text = read_source_file(f);
+      const YAML::Node root = yaml::parse(text, f);
+      if (is_fixture(root)) {
+        Fixture fx = parse_fixture(text, f);
+        validate_fixture_drivers(fx, registry);
+        std::size_t channels = 0;
+        for (const auto& b : fx.switches) channels += b.channels.size();
+        auto n = [](std::size_t count, const char* one, const char* many) {
+          return std::to_string(count) + " " + (count == 1 ? one : many);
+        };
+        std::printf("ok  %s: rig %s, %s, %s, %s\n", f.c_str(), fx.rig.c_str(),
+                    n(fx.locks.size(), "lock", "locks").c_str(),
+                    n(channels, "switch channel", "switch channels").c_str(),
+                    n(fx.supplies.size(), "supply", "supplies").c_str());
+      } else {
+        auto scenarios = parse_scenarios(text, f);
+        const Fixture& fx = reference();
+        std::vector<std::string> names;
+        for (const auto& s : scenarios) {
+          validate_against_fixture(s, fx);
+          names.push_back(s.name + " x" + std::to_string(s.repeat));
+        }
+        (void)make_plan(fx, scenarios, PlanOptions{});
+        std::printf("ok  %s: %s (checked against rig %s)\n", f.c_str(), join(names, ", ").c_str(),
+                    fx.rig.c_str());
+      }
+    } catch (const ConfigError& e) {
+      ++bad;
+      std::fprintf(stderr, "error: %s\n", e.what());
+    }
+  }
+  return bad ? exit_code::usage : exit_code::ok;
+}
+
+}  // namespace lockrig

@@ -1,0 +1,96 @@
+// lockrig runs: the runs in a journal, which of them were interrupted, and --abandon.
+#include <cstdio>
+
+#include "rig/app/commands.hpp"
+#include "rig/app/run_lock.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/options.hpp"
+#include "rig/base/text.hpp"
+#include "rig/engine/runner.hpp"
+#include "rig/journal/journal.hpp"
+#include "rig/journal/resume.hpp"
+
+namespace po = boost::program_options;
+
+namespace lockrig {
+
+int runs_command(const CommandLine& cl) {
+  std::string db_path;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "explain the options")(
+      "db", po::value(&db_path)->default_value("lockrig.db"), "journal to read")(
+      "interrupted", "print only the ids of interrupted runs, one per line (for scripts)")(
+      "abandon", po::value<std::string>(),
+      "close interrupted run RUN (id or uuid) as aborted instead of resuming it, e.g. when its "
+      "files are gone");
+  po::variables_map vm = parse_options("runs", cl.args, desc);
+  if (vm.count("help")) {
+    print_help(
+        "Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN]\n\nLists the "
+        "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the "
+        "journal but no "
+        "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
+        "continue it with lockrig run --resume RUN.\n",
+        desc);
+    return exit_code::ok;
+  }
+  if (vm.count("abandon")) {
+    const std::string selector = vm["abandon"].as<std::string>();
+    if (selector.empty()) throw UsageError("--abandon wants a run id or uuid");
+    Journal j = Journal::open(db_path);
+    const RunRecord found = find_run_to_resume(j, selector, run_lock_holder(db_path));
+    if (found.status != "running")
+      throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
+                       ", not interrupted");
+    auto lock = take_run_lock(db_path, found, "lockrig runs --abandon");
+    if (!lock) return exit_code::busy;
+    abandon_run(j, found.id, "interrupted run closed by lockrig runs --abandon",
+                utc_now_iso8601());
+    lock->remove_on_release();
+    std::printf("run %lld (%s) closed as aborted; its journaled sessions stay\n",
+                static_cast<long long>(found.id), found.uuid.c_str());
+    return exit_code::ok;
+  }
+  Journal j = Journal::open_readonly(db_path);
+  auto runs = j.list_runs();
+  std::vector<std::int64_t> interrupted;
+  for (auto& r : runs)
+    if (r.status == "running" && !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
+      // The lock may have been released because the run just finished: look again.
+      Journal again = Journal::open_readonly(db_path);
+      for (const auto& now : again.list_runs())
+        if (now.id == r.id && now.status == "running") {
+          r.status = "interrupted";
+          interrupted.push_back(r.id);
+        }
+    }
+  if (vm.count("interrupted")) {
+    for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
+    return exit_code::ok;
+  }
+  if (runs.empty()) {
+    std::printf("no runs in %s\n", db_path.c_str());
+    return exit_code::ok;
+  }
+  std::printf("%-4s %-36s %-12s %-24s %-10s %8s %8s %5s %7s  %s\n", "id", "uuid", "rig", "started",
+              "status", "sessions", "SLI", "rigf", "assert", "labels");
+  for (const auto& r : runs) {
+    char sli[16] = "-";
+    if (r.sli_sessions > 0)
+      std::snprintf(sli, sizeof sli, "%.2f%%", 100.0 * r.sli_success / r.sli_sessions);
+    std::printf("%-4lld %-36s %-12s %-24s %-10s %8lld %8s %5lld %7lld  %s\n",
+                static_cast<long long>(r.id), r.uuid.c_str(), r.rig.c_str(), r.started_at.c_str(),
+                r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions,
+                labels_text(r.labels).c_str());
+  }
+  for (auto id : interrupted)
+    std::printf(
+        "run %lld was interrupted (no lockrig process holds it); continue it with: "
+        "lockrig run --resume %lld --db %s (or give up on it: lockrig runs --abandon "
+        "%lld)\n",
+        static_cast<long long>(id), static_cast<long long>(id), quote(db_path).c_str(),
+        static_cast<long long>(id));
+  return exit_code::ok;
+}
+
+}  // namespace lockrig
