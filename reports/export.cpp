@@ -18,10 +18,11 @@
 
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
+#include "reports/json_writer.hpp"
 #include "rig/base/errors.hpp"
+#include "rig/base/options.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/sql.hpp"
-#include "rig/base/options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -30,7 +31,6 @@ namespace lockrig::reports {
 
 namespace {
 
-void append_json_string(std::string& out, std::string_view s);
 void append_csv_field(std::string& out, std::string_view s);
 
 using Query = SqlStatement;
@@ -497,16 +497,6 @@ bool plain_ascii(std::string_view s) {
   return true;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  if (plain_ascii(s) && s.find_first_of("\"\\") == std::string_view::npos) {
-    out += '"';
-    out += s;
-    out += '"';
-    return;
-  }
-  out += json_string(s);
-}
-
 void append_csv_field(std::string& out, std::string_view s) {
   if (plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
     out += s;
@@ -515,39 +505,6 @@ void append_csv_field(std::string& out, std::string_view s) {
 }
 
 }  // namespace
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : sanitize_utf8(s)) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string csv_field(std::string_view s) {
   const std::string clean = sanitize_utf8(s);
@@ -574,7 +531,6 @@ std::string openmetrics_label_value(std::string_view s) {
   }
   return out;
 }
-
 
 // ---- The command ----
 

@@ -11,6 +11,7 @@
 
 #include "reports/commands.hpp"
 #include "reports/dataset.hpp"
+#include "reports/json_writer.hpp"
 #include "rig/journal/journal.hpp"
 
 namespace lockrig::reports {
@@ -19,8 +20,7 @@ namespace lockrig::reports {
 int cmd_export(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args, std::ostream& out);
 
-// Text escaping for the export formats (exposed for tests).
-std::string json_string(std::string_view s);              // "..." with JSON escapes, valid UTF-8
+// Text escaping for the export formats (exposed for tests; json_string: reports/json_writer.hpp).
 std::string csv_field(std::string_view s);                // RFC 4180: quoted when needed
 std::string openmetrics_label_value(std::string_view s);  // \\, \", \n escaped, valid UTF-8
 
