@@ -10,6 +10,8 @@
 
 namespace lockrig::reports {
 
+struct SloReport;  // reports/slo_compute.hpp
+
 struct Table {
   std::vector<std::string> header;
   std::vector<bool> numeric;  // right-aligned columns
@@ -46,6 +48,8 @@ struct Document {
 Document report_document(const Report& r);
 // The gate's own, shorter document: verdict, the rule and figures, the strata, the selection.
 Document gate_document(const Report& r);
+// `lockrig slo` (slo_document.cpp): budget, burn rates, nights, per-stratum tables, trend charts.
+Document slo_document(const SloReport& r);
 
 // Renderers of a Document (render_text.cpp, render_markdown.cpp, render_html.cpp) and of the
 // Report itself (render_json.cpp, render_junit.cpp).
@@ -55,6 +59,7 @@ std::string render_html(const Document& doc, const Report& r);
 // A document that is not a Report (lockrig slo): only inline_svg charts are drawn.
 std::string render_html(const Document& doc, const std::string& generated_at);
 std::string render_json(const Report& r);
+std::string render_json(const SloReport& r);
 std::string render_junit(const Report& r);
 
 // The inline SVG charts of the HTML report (render_html.cpp); empty when there is nothing to draw.
