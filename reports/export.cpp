@@ -31,15 +31,10 @@ namespace lockrig::reports {
 
 namespace {
 
-void append_csv_field(std::string& out, std::string_view s);
-
 using Query = SqlStatement;
 
 std::string number(double v) {
-  if (!std::isfinite(v)) return "NaN";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  return std::string(buf, res.ptr);
+  return shortest_number(v);
 }
 
 // ---- Row exports (NDJSON, CSV) ----
@@ -173,15 +168,17 @@ const std::vector<Column>& attempt_columns() {
 #undef LOCKRIG_AT
 
 std::string bigquery_schema(const std::vector<Column>& cols) {
-  std::string out = "[\n";
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    const Column& c = cols[i];
-    out += std::string("  {\"name\": ") + json_string(c.name) + ", \"type\": \"" +
-           bigquery_type(c.type) + "\", \"mode\": \"" + (c.nullable ? "NULLABLE" : "REQUIRED") +
-           "\", \"description\": " + json_string(c.description) + "}" +
-           (i + 1 < cols.size() ? ",\n" : "\n");
-  }
-  return out + "]\n";
+  JsonWriter j;
+  j.begin_array();
+  for (const Column& c : cols)
+    j.begin_object(JsonWriter::Layout::inline_)
+        .field("name", c.name)
+        .field("type", bigquery_type(c.type))
+        .field("mode", c.nullable ? "NULLABLE" : "REQUIRED")
+        .field("description", c.description)
+        .end_object();
+  j.end_array();
+  return j.str();
 }
 
 std::string in_list(const std::vector<RunRow>& runs) {
@@ -238,7 +235,7 @@ class Sink {
 };
 
 void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSelection& sel,
-                 const std::string& table, const std::string& format, Sink& sink) {
+                 const std::string& table, RowWriter& writer, Sink& sink) {
   const auto& cols = table == "sessions" ? session_columns() : attempt_columns();
   std::string sql = "SELECT ";
   for (std::size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + std::string(cols[i].sql);
@@ -253,59 +250,49 @@ void export_rows(Journal& journal, const std::vector<RunRow>& runs, const RunSel
       (table == "sessions" ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
   Query q(journal.db(), sql);
   bind_scenarios(q, sel);
-  const bool csv = format == "csv";
   std::string line;
-  if (csv) {
-    for (std::size_t i = 0; i < cols.size(); ++i)
-      line += (i ? "," : "") + std::string(cols[i].name);
-    line += "\r\n";
-    sink.write(line);
-  }
-  // What precedes each value: a comma in CSV, the quoted key in NDJSON.
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < cols.size(); ++i)
-    keys.push_back(csv ? std::string(i ? "," : "")
-                       : std::string(i ? ",\"" : "{\"") + cols[i].name + "\":");
+  std::vector<std::string_view> names;
+  for (const Column& c : cols) names.emplace_back(c.name);
+  writer.begin(line, names);
+  if (!line.empty()) sink.write(line);
+  std::vector<RowValue> values(cols.size());
   while (q.step()) {
-    line.clear();
     for (std::size_t i = 0; i < cols.size(); ++i) {
-      const Column& c = cols[i];
       const int col = static_cast<int>(i);
-      line += keys[i];
+      RowValue& v = values[i];
       if (q.null(col)) {
-        if (!csv) line += "null";  // CSV: an empty field, loaded as NULL
+        v.kind = RowValue::Kind::null;
         continue;
       }
-      switch (c.type) {
+      switch (cols[i].type) {
         case Type::integer:
-          line += std::to_string(q.integer(col));
+          v.kind = RowValue::Kind::integer;
+          v.integer = q.integer(col);
           break;
         case Type::floating:
-          line += number(q.real(col));
+          v.kind = RowValue::Kind::real;
+          v.real = q.real(col);
           break;
         case Type::boolean:
-          line += q.integer(col) ? "true" : "false";
+          v.kind = RowValue::Kind::boolean;
+          v.integer = q.integer(col);
           break;
         case Type::string:
         case Type::timestamp:
-          if (csv)
-            append_csv_field(line, q.view(col));
-          else
-            append_json_string(line, q.view(col));
+          v.kind = RowValue::Kind::text;
+          v.text = q.view(col);
           break;
       }
     }
-    line += csv ? "\r\n" : "}\n";
+    line.clear();
+    writer.row(line, values);
     sink.write(line);
   }
 }
 
 // ---- OpenMetrics ----
 
-struct Family {
-  std::string name, type = "gauge", unit, help;
-  std::vector<std::string> samples;  // "{labels} value"
-};
+using Family = MetricFamily;
 
 std::string labels_text(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string s = "{";
@@ -315,8 +302,8 @@ std::string labels_text(const std::vector<std::pair<std::string, std::string>>& 
   return s + "}";
 }
 
-std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
-                        const RunSelection& sel) {
+std::vector<MetricFamily> openmetrics(Journal& journal, const std::vector<RunRow>& runs,
+                                      const RunSelection& sel) {
   sqlite3* db = journal.db();
   const std::string from =
       " FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
@@ -470,67 +457,13 @@ std::string openmetrics(Journal& journal, const std::vector<RunRow>& runs,
     }
   }
 
-  std::string out;
-  for (const Family* f :
-       {&sli, &sli_sessions, &sli_successes, &sessions, &failures, &failed_attempts, &fault_events,
-        &last_lock, &runs_family, &rig_last, &rig_exit}) {
-    out += "# HELP " + f->name + " " + f->help + "\n";
-    out += "# TYPE " + f->name + " " + f->type + "\n";
-    if (!f->unit.empty()) out += "# UNIT " + f->name + " " + f->unit + "\n";
-    for (const auto& s : f->samples) out += f->name + s + "\n";
-  }
-  return out + "# EOF\n";
+  return {std::move(sli),          std::move(sli_sessions), std::move(sli_successes),
+          std::move(sessions),     std::move(failures),     std::move(failed_attempts),
+          std::move(fault_events), std::move(last_lock),    std::move(runs_family),
+          std::move(rig_last),     std::move(rig_exit)};
 }
 
 }  // namespace
-
-// ---- Escaping ----
-
-namespace {
-
-// Printable ASCII needs no sanitizing: the common case, kept off the allocation path.
-bool plain_ascii(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
-}
-
-void append_csv_field(std::string& out, std::string_view s) {
-  if (plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
-    out += s;
-  else
-    out += csv_field(s);
-}
-
-}  // namespace
-
-std::string csv_field(std::string_view s) {
-  const std::string clean = sanitize_utf8(s);
-  if (clean.find_first_of(",\"\r\n") == std::string::npos) return clean;
-  std::string out = "\"";
-  for (char c : clean) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string openmetrics_label_value(std::string_view s) {
-  std::string out;
-  for (char c : sanitize_utf8(s)) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
 
 // ---- The command ----
 
@@ -540,10 +473,11 @@ int cmd_export(const std::vector<std::string>& args) {
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   SelectionOptions sel_opts;
-  std::string format, table = "sessions", output, schema;
+  std::string format_name, table = "sessions", output, schema;
   po::options_description desc("Options");
-  desc.add_options()("help,h", "explain the options")("format", po::value(&format),
-                                                      "ndjson | csv | openmetrics (required)")(
+  desc.add_options()("help,h", "explain the options")(
+      "format", po::value(&format_name),
+      (format_choices(FormatCommand::export_) + " (required)").c_str())(
       "table", po::value(&table)->default_value(table),
       "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)");
   add_selection_options(desc, sel_opts);
@@ -553,7 +487,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
       "print the BigQuery schema (JSON) of --table sessions|attempts and exit");
   const po::variables_map vm = parse_options("export", args, desc);
   if (vm.count("help")) {
-    out << "Usage: lockrig export --format ndjson|csv|openmetrics [options]\n\n"
+    out << "Usage: lockrig export --format " << format_choices(FormatCommand::export_, "|")
+        << " [options]\n\n"
            "Exports the journal for other tools. ndjson and csv: one row per session (or per\n"
            "attempt with --table attempts), denormalized (run, rig, host, lock, material,\n"
            "firmware, app, scenario, UTC and monotonic times, result) so a warehouse such as\n"
@@ -576,15 +511,13 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
     out << bigquery_schema(schema == "sessions" ? session_columns() : attempt_columns());
     return 0;
   }
-  if (format.empty()) throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
-  const std::vector<std::string> formats = {"ndjson", "csv", "openmetrics"};
-  if (std::find(formats.begin(), formats.end(), format) == formats.end())
-    throw UsageError("--format must be ndjson, csv or openmetrics; got " + quote(format) +
-                     did_you_mean(format, formats));
+  if (format_name.empty())
+    throw UsageError("lockrig export needs --format " + format_list(FormatCommand::export_));
+  const OutputFormat& format = output_format(FormatCommand::export_, format_name);
   if (table != "sessions" && table != "attempts")
     throw UsageError("--table must be sessions or attempts; got " + quote(table) +
                      did_you_mean(table, {"sessions", "attempts"}));
-  if (format == "openmetrics" && !vm["table"].defaulted())
+  if (!format.rows && !vm["table"].defaulted())
     throw UsageError(
         "--table applies to ndjson and csv; openmetrics covers sessions, attempts "
         "and events together");
@@ -605,10 +538,10 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
         throw UsageError("--scenario " + quote(s) + " has no sessions in the selected runs");
   }
   Sink sink(output, out);
-  if (format == "openmetrics")
-    sink.write(openmetrics(journal, runs, sel));
+  if (format.metrics)
+    sink.write(format.metrics(openmetrics(journal, runs, sel)));
   else
-    export_rows(journal, runs, sel, table, format, sink);
+    export_rows(journal, runs, sel, table, *format.rows(), sink);
   sink.finish();
   return 0;
 }

@@ -1,6 +1,5 @@
 #include "reports/json_writer.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -8,21 +7,9 @@
 
 namespace lockrig::reports {
 
-namespace {
-
-// Printable ASCII needs no sanitizing: the common case, kept off the allocation path.
-bool plain_ascii(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 void append_json_string(std::string& out, std::string_view s, bool script_safe) {
-  if (plain_ascii(s) && s.find_first_of(script_safe ? "\"\\<" : "\"\\") == std::string_view::npos) {
+  if (is_plain_ascii(s) &&
+      s.find_first_of(script_safe ? "\"\\<" : "\"\\") == std::string_view::npos) {
     out += '"';
     out += s;
     out += '"';
@@ -66,12 +53,6 @@ std::string json_string(std::string_view s) {
   std::string out;
   append_json_string(out, s);
   return out;
-}
-
-std::string shortest_number(double v) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  return std::string(buf, res.ptr);
 }
 
 JsonWriter& JsonWriter::key(std::string_view k) {

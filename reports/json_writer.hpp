@@ -17,13 +17,12 @@ namespace lockrig::reports {
 void append_json_string(std::string& out, std::string_view s, bool script_safe = false);
 std::string json_string(std::string_view s);
 
-// How a writer spells a number that is not finite: null (valid JSON; the report and the SLO) or
-// NaN (what `lockrig export --format ndjson` has always written; SQLite cannot store a NaN, so
-// only a journal written by hand with an infinity reaches it).
+// Numbers: integers as such, doubles in the shortest form that reads back the same
+// (shortest_number in reports/format.hpp). How a writer spells a double that is not finite: null
+// (valid JSON; the report and the SLO) or NaN (what `lockrig export --format ndjson` has always
+// written; SQLite cannot store a NaN, so only a journal written by hand with an infinity reaches
+// it).
 enum class NonFinite { null, nan };
-
-// A number in the shortest form that reads back to the same double ("0.1", "1e-05", "12").
-std::string shortest_number(double v);
 
 class JsonWriter {
  public:

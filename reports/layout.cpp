@@ -582,6 +582,8 @@ Section rig_faults_section(const Report& r) {
 
 Document report_document(const Report& r) {
   Document doc;
+  doc.generated_at = r.generated_at;
+  doc.guide = "docs/reports.md";
   doc.title = "lockrig report";
   doc.subtitle = r.comparison ? "candidate " + filters_text(r.options.candidate) + " vs baseline " +
                                     filters_text(r.options.baseline)
@@ -606,6 +608,8 @@ Document report_document(const Report& r) {
 
 Document gate_document(const Report& r) {
   Document doc;
+  doc.generated_at = r.generated_at;
+  doc.guide = "docs/reports.md";
   doc.title = "lockrig gate";
   doc.subtitle = "candidate " + filters_text(r.options.candidate) + " vs baseline " +
                  filters_text(r.options.baseline);

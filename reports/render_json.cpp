@@ -1,12 +1,13 @@
 // The machine-readable report, schema "lockrig.report/1" (docs/report-json.md). Every figure sits
 // next to the counts it came from, so anyone can recompute it. Non-finite numbers (an infinite
 // odds ratio) are written as null with the reason in a notes array.
-// Also the SLO, schema "lockrig.slo/1" (docs/slo.md).
+// Also the SLO, schema "lockrig.slo/1" (docs/slo.md), and the plan, schema "lockrig.plan/1".
 #include <optional>
 
 #include "reports/format.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/layout.hpp"
+#include "reports/plan.hpp"
 #include "reports/slo_compute.hpp"
 
 namespace lockrig::reports {
@@ -530,6 +531,35 @@ std::string render_json(const SloReport& r) {
     j.end_array();
   }
   j.end_object().end_object();
+  return j.str();
+}
+
+std::string render_json(const PlanFigures& p) {
+  JsonWriter j;
+  j.begin_object()
+      .field("schema", "lockrig.plan/1")
+      .field("baseline_rate", p.baseline_rate)
+      .field("candidate_rate", p.candidate_rate)
+      .field("drop", p.drop)
+      .field("alpha", p.alpha)
+      .field("power", p.power);
+  j.key("detect")
+      .begin_object()
+      .field("test", "two-sided two-proportion z test (R power.prop.test)")
+      .field("sessions_per_version", p.sessions)
+      .field("sessions_per_version_exact", p.sessions_exact)
+      .end_object();
+  j.key("gate");
+  if (p.margin)
+    j.begin_object()
+        .field("test", "one-sided Farrington-Manning non-inferiority, equal true rates")
+        .field("margin", *p.margin)
+        .field("sessions_per_version", p.gate_sessions)
+        .field("sessions_per_version_exact", p.gate_sessions_exact)
+        .end_object();
+  else
+    j.null();
+  j.end_object();
   return j.str();
 }
 

@@ -9,6 +9,7 @@
 
 #include "reports/commands.hpp"
 #include "reports/dataset.hpp"
+#include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
@@ -76,7 +77,7 @@ int cmd_slo(const std::vector<std::string>& args) {
 
 int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
   SelectionOptions sel_opts;
-  std::string target = "99.5%", window = "28d", as_of, format = "text", output;
+  std::string target = "99.5%", window = "28d", as_of, format_name = "text", output;
   std::vector<std::string> by_raw;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
@@ -90,8 +91,8 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
       "per-stratum tables: rig, lock, material, model, firmware, scenario (comma-separated; "
       "default material,lock, plus rig when the journal has several rigs)");
   add_selection_options(desc, sel_opts);
-  desc.add_options()("format", po::value(&format)->default_value(format),
-                     "text | markdown | html | json")(
+  desc.add_options()("format", po::value(&format_name)->default_value(format_name),
+                     format_choices(FormatCommand::slo).c_str())(
       "output,o", po::value(&output),
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
   const po::variables_map vm = parse_options("slo", args, desc);
@@ -114,10 +115,7 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
            "or journal error. See docs/slo.md.\n";
     return 0;
   }
-  const std::vector<std::string> formats = {"text", "markdown", "html", "json"};
-  if (std::find(formats.begin(), formats.end(), format) == formats.end())
-    throw UsageError("--format must be " + join(formats, ", ") + "; got " + quote(format) +
-                     did_you_mean(format, formats));
+  const OutputFormat& format = output_format(FormatCommand::slo, format_name);
   SloOptions opts;
   opts.target = parse_target(target);
   opts.window_days = parse_window(window);
@@ -148,15 +146,10 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
   // A merged lab journal: show the rigs too.
   if (by_raw.empty() && journal_has_several_rigs(journal)) opts.by.insert(opts.by.begin(), "rig");
   const SloReport r = load_and_compute(journal, sel, opts);
-  std::string content;
-  if (format == "json")
-    content = render_json(r);
-  else if (format == "text")
-    content = render_text(slo_document(r));
-  else if (format == "markdown")
-    content = render_markdown(slo_document(r));
-  else
-    content = render_html(slo_document(r), r.generated_at);
+  RenderInput in;
+  in.document = [&r] { return slo_document(r); };
+  in.slo = &r;
+  const std::string content = render(format, in);
   if (output.empty())
     out << content;
   else

@@ -209,6 +209,8 @@ std::vector<std::string> figure_cells(const SloFigures& f) {
 
 Document slo_document(const SloReport& r) {
   Document doc;
+  doc.generated_at = r.generated_at;
+  doc.guide = "docs/slo.md";
   const std::string window = night_text(r.window_from) + " .. " + night_text(r.as_of);
   doc.title = "lockrig SLO";
   doc.subtitle = "target " + pct(r.options.target) + " over " +
