@@ -1,5 +1,6 @@
 #include "reports/json_writer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -7,9 +8,21 @@
 
 namespace lockrig::reports {
 
+namespace {
+
+// Printable ASCII without a character JSON escapes: the common case, copied as is.
+bool needs_no_escape(std::string_view s, bool script_safe) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\' || (c == '<' && script_safe)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s, bool script_safe) {
-  if (is_plain_ascii(s) &&
-      s.find_first_of(script_safe ? "\"\\<" : "\"\\") == std::string_view::npos) {
+  if (needs_no_escape(s, script_safe)) {
     out += '"';
     out += s;
     out += '"';
@@ -77,7 +90,9 @@ JsonWriter& JsonWriter::value(bool b) {
 
 JsonWriter& JsonWriter::value(long long n) {
   separate();
-  out_ += std::to_string(n);
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, n);
+  out_.append(buf, res.ptr);
   return *this;
 }
 
