@@ -255,8 +255,10 @@ std::string utc_now_iso() {
 
 namespace {
 
-// Every output format, in the order commands list them. A new format is one row here and its
-// renderer file; the commands whose results it renders offer it from then on.
+// Every output format, in the order commands list them. A new format is its renderer file
+// (render_<name>.cpp) and one row here (with the renderer's declaration above the table when no
+// header declares it); every command whose kind of result it renders offers it from then on, in
+// its --format help, its error messages and its dispatch.
 const OutputFormat kFormats[] = {
     {.name = "text",
      .document = [](const Document& doc, const Report*) { return render_text(doc); },
