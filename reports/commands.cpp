@@ -19,11 +19,12 @@
 #include "reports/dataset.hpp"
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
+#include "reports/plan.hpp"
 #include "reports/stats/power.hpp"
 #include "rig/base/errors.hpp"
-#include "rig/journal/journal.hpp"
-#include "rig/base/text.hpp"
 #include "rig/base/options.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -40,7 +41,6 @@ po::variables_map parse(const std::string& command, const std::vector<std::strin
                         const po::options_description& desc) {
   return parse_options(command, args, desc);
 }
-
 
 void check_range(double v, double lo, double hi, bool lo_open, bool hi_open,
                  const std::string& option, const std::string& text) {
@@ -85,8 +85,9 @@ void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
         "latency SLO threshold (250ms, 1.5s)");
 }
 
-void add_output(po::options_description& desc, CommonOptions& o, const char* formats) {
-  desc.add_options()("format", po::value(&o.format)->default_value(o.format), formats)(
+void add_output(po::options_description& desc, CommonOptions& o, FormatCommand command) {
+  desc.add_options()("format", po::value(&o.format)->default_value(o.format),
+                     format_choices(command).c_str())(
       "output,o", po::value(&o.output),
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
 }
@@ -116,12 +117,6 @@ ReportOptions analysis_of(const CommonOptions& o) {
                      quote(o.latency_slo));
   r.latency_slo_ms = static_cast<double>(slo->count()) / 1e6;
   return r;
-}
-
-void check_format(const std::string& format, const std::vector<std::string>& allowed) {
-  if (std::find(allowed.begin(), allowed.end(), format) == allowed.end())
-    throw UsageError("--format must be " + join(allowed, ", ") + "; got " + quote(format) +
-                     did_you_mean(format, allowed));
 }
 
 void emit(const std::string& content, const std::string& output, std::ostream& out) {
@@ -218,7 +213,6 @@ void check_output_is_not_journal(const std::string& output, const std::string& d
                        "being read; choose another file");
 }
 
-
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   check_output_path(path);
   const fs::path target(path);
@@ -306,7 +300,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   desc.add_options()("help,h", "explain the options");
   add_selection(desc, o);
   add_analysis(desc, o, false);
-  add_output(desc, o, "text | markdown | html | json | junit");
+  add_output(desc, o, FormatCommand::report);
   const po::variables_map vm = parse("report", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig report [options]\n\n"
@@ -328,21 +322,13 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
            "docs/reports.md.\n";
     return 0;
   }
-  check_format(o.format, {"text", "markdown", "html", "json", "junit"});
+  const OutputFormat& format = output_format(FormatCommand::report, o.format);
   check_output_path(o.output);
   const Report r = build(o, vm, "report");
-  std::string content;
-  if (o.format == "text")
-    content = render_text(report_document(r));
-  else if (o.format == "markdown")
-    content = render_markdown(report_document(r));
-  else if (o.format == "html")
-    content = render_html(report_document(r), r);
-  else if (o.format == "json")
-    content = render_json(r);
-  else
-    content = render_junit(r);
-  emit(content, o.output, out);
+  RenderInput in;
+  in.document = [&r] { return report_document(r); };
+  in.report = &r;
+  emit(render(format, in), o.output, out);
   return 0;
 }
 
@@ -352,7 +338,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   desc.add_options()("help,h", "explain the options");
   add_analysis(desc, o, true);
   add_selection(desc, o);
-  add_output(desc, o, "text | markdown | html | json | junit");
+  add_output(desc, o, FormatCommand::gate);
   const po::variables_map vm = parse("gate", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig gate --baseline KEY=VALUE --candidate KEY=VALUE [options]\n\n"
@@ -371,21 +357,13 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError(
         "lockrig gate needs --baseline and --candidate (e.g. --baseline "
         "firmware=2.4.0 --candidate firmware=2.4.1)");
-  check_format(o.format, {"text", "markdown", "html", "json", "junit"});
+  const OutputFormat& format = output_format(FormatCommand::gate, o.format);
   check_output_path(o.output);
   const Report r = build(o, vm, "gate");
-  std::string content;
-  if (o.format == "text")
-    content = render_text(gate_document(r));
-  else if (o.format == "markdown")
-    content = render_markdown(gate_document(r));
-  else if (o.format == "html")
-    content = render_html(gate_document(r), r);
-  else if (o.format == "json")
-    content = render_json(r);
-  else
-    content = render_junit(r);
-  emit(content, o.output, out);
+  RenderInput in;
+  in.document = [&r] { return gate_document(r); };
+  in.report = &r;
+  emit(render(format, in), o.output, out);
   // With the report in a file, the log still shows the decision.
   if (!o.output.empty()) out << r.verdict << "\n";
   return r.gate->exit_code;
@@ -393,7 +371,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
 
 int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
   std::string baseline_text, drop_text, alpha_text = "0.05", power_text = "0.8", margin_text,
-                                        format = "text";
+                                        format_name = "text";
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
       "baseline-rate", po::value(&baseline_text), "the baseline's session SLI (0.995 or 99.5%)")(
@@ -404,7 +382,8 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
       "power", po::value(&power_text)->default_value(power_text), "power")(
       "margin", po::value(&margin_text),
       "also plan the release gate (non-inferiority) with this margin (0.005 or 0.5pts)")(
-      "format", po::value(&format)->default_value(format), "text | json");
+      "format", po::value(&format_name)->default_value(format_name),
+      format_choices(FormatCommand::plan).c_str());
   const po::variables_map vm = parse("plan", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig plan --baseline-rate R --drop D [--alpha A] [--power P] [--margin M]\n\n"
@@ -420,7 +399,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError(
         "lockrig plan needs --baseline-rate and --drop (e.g. --baseline-rate 0.995 "
         "--drop 0.005)");
-  check_format(format, {"text", "json"});
+  const OutputFormat& format = output_format(FormatCommand::plan, format_name);
   const double p = parse_fraction(baseline_text, "--baseline-rate");
   check_range(p, 0.0, 1.0, true, false, "--baseline-rate", baseline_text);
   const double drop = parse_fraction(drop_text, "--drop");
@@ -439,64 +418,22 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
     margin = parse_fraction(margin_text, "--margin");
     check_range(*margin, 0.0, 0.5, true, true, "--margin", margin_text);
   }
-  const double candidate = p - drop;
-  const double n_exact = stats::sample_size_two_proportions(p, candidate, alpha, power);
-  const long n = static_cast<long>(std::ceil(n_exact - 1e-9));
-  std::optional<double> gate_exact;
-  std::optional<long> gate_n;
+  PlanFigures plan;
+  plan.baseline_rate = p;
+  plan.candidate_rate = p - drop;
+  plan.drop = drop;
+  plan.alpha = alpha;
+  plan.power = power;
+  plan.sessions_exact = stats::sample_size_two_proportions(p, plan.candidate_rate, alpha, power);
+  plan.sessions = static_cast<long>(std::ceil(plan.sessions_exact - 1e-9));
   if (margin) {
-    gate_exact = stats::sample_size_non_inferiority(p, p, *margin, alpha, power);
-    gate_n = static_cast<long>(std::ceil(*gate_exact - 1e-9));
+    plan.margin = margin;
+    plan.gate_sessions_exact = stats::sample_size_non_inferiority(p, p, *margin, alpha, power);
+    plan.gate_sessions = static_cast<long>(std::ceil(plan.gate_sessions_exact - 1e-9));
   }
-  if (format == "json") {
-    std::ostringstream j;
-    auto number = [](double v) {
-      char buf[64];
-      const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-      return std::string(buf, res.ptr);
-    };
-    j << "{\n  \"schema\": \"lockrig.plan/1\",\n  \"baseline_rate\": " << number(p)
-      << ",\n  \"candidate_rate\": " << number(candidate) << ",\n  \"drop\": " << number(drop)
-      << ",\n  \"alpha\": " << number(alpha) << ",\n  \"power\": " << number(power)
-      << ",\n  \"detect\": {\n    \"test\": \"two-sided two-proportion z test (R "
-         "power.prop.test)\",\n"
-      << "    \"sessions_per_version\": " << n
-      << ",\n    \"sessions_per_version_exact\": " << number(n_exact) << "\n  },\n  \"gate\": ";
-    if (margin)
-      j << "{\n    \"test\": \"one-sided Farrington-Manning non-inferiority, equal true rates\",\n"
-        << "    \"margin\": " << number(*margin) << ",\n    \"sessions_per_version\": " << *gate_n
-        << ",\n    \"sessions_per_version_exact\": " << number(*gate_exact) << "\n  }\n}\n";
-    else
-      j << "null\n}\n";
-    out << j.str();
-    return 0;
-  }
-  out << "Sessions per version (SLI sessions: the sessions that count toward the unlock success "
-         "rate)\n\n";
-  char line[256];
-  std::snprintf(
-      line, sizeof line, "  %-52s %10s per version\n",
-      ("detect a drop from " + pct(p) + " to " + pct(candidate) + " (" + pts(drop).substr(1) + ")")
-          .c_str(),
-      with_commas(n).c_str());
-  out << line;
-  if (margin) {
-    std::snprintf(line, sizeof line, "  %-52s %10s per version\n",
-                  ("release gate with margin " + pts(*margin).substr(1)).c_str(),
-                  with_commas(*gate_n).c_str());
-    out << line;
-  }
-  out << "\nAssumptions:\n"
-      << "  - detecting the drop: two-sided test of two proportions at alpha " << num(alpha)
-      << " with power " << num(power) << "\n    (normal approximation, as R power.prop.test; "
-      << num(n_exact, 7) << " rounded up)\n";
-  if (margin)
-    out << "  - release gate: one-sided non-inferiority test of H0: candidate - baseline <= -"
-        << pts(*margin).substr(1) << " at alpha " << num(alpha) << "\n    with power " << num(power)
-        << ", both versions truly at " << pct(p)
-        << " (Farrington-Manning; a truly worse candidate needs more)\n";
-  out << "  - equal numbers of sessions per version, sessions independent of each other; the gate\n"
-         "    compares within door materials, so spread the sessions over the same mix of doors\n";
+  RenderInput in;
+  in.plan = &plan;
+  out << render(format, in);
   return 0;
 }
 

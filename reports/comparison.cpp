@@ -11,8 +11,8 @@
 
 #include "reports/format.hpp"
 #include "rig/base/errors.hpp"
-#include "rig/journal/journal.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/journal.hpp"
 
 namespace lockrig::reports {
 
@@ -336,11 +336,54 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
   return g;
 }
 
-Report compute_report(const Dataset& d, const ReportOptions& o) {
+// ---- compute_report, step by step ----
+
+namespace {
+
+// Everything the pass over the sessions counts, per arm and per cell.
+struct Tally {
+  std::vector<ArmAcc> arms;
+  std::unordered_map<std::uint64_t, CellAcc> cells;                            // key: cell_key()
+  std::map<std::tuple<int, std::uint32_t, std::uint32_t>, AssertAcc> asserts;  // arm, scenario,
+                                                                               // expect
+  std::vector<long> rig_run_sessions;  // per run: sessions ended by a rig fault
+};
+
+// A cell: (arm + 1, lock entry, scenario) packed in 64 bits.
+std::uint64_t cell_key(int arm, const SessionRow& s) {
+  return (static_cast<std::uint64_t>(arm + 1) << 60) | (static_cast<std::uint64_t>(s.lock) << 28) |
+         s.scenario;
+}
+
+// Per lock (across runs) and per scenario x lock within an arm, summed from the cells.
+struct LockTally {
+  std::map<std::pair<int, std::string>, LockAcc> locks;
+  std::map<std::tuple<int, std::uint32_t, std::string>, ScenarioLockAcc> scenario_locks;
+};
+
+// The names of the arms ("baseline", "candidate" or "all"; "other" for sessions in none).
+class ArmNames {
+ public:
+  explicit ArmNames(bool compare)
+      : names_(compare ? std::vector<std::string>{"baseline", "candidate"}
+                       : std::vector<std::string>{"all"}) {}
+  std::size_t size() const { return names_.size(); }
+  std::string operator()(int a) const { return a < 0 ? std::string("other") : names_[a]; }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// --baseline and --candidate go together.
+void check_arm_options(const ReportOptions& o) {
   const bool compare = !o.baseline.empty() || !o.candidate.empty();
   if (compare && (o.baseline.empty() || o.candidate.empty()))
     throw UsageError(std::string("--baseline and --candidate go together; only ") +
                      (o.baseline.empty() ? "--candidate" : "--baseline") + " was given");
+}
+
+// What the report says about its input before any figure.
+Report report_header(const Dataset& d, const ReportOptions& o) {
   Report r;
   r.journal = d.journal;
   r.generated_at = utc_now_iso();
@@ -348,36 +391,40 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.runs = d.runs;
   r.options = o;
   for (const auto& s : d.sessions) r.sessions += s.n;
+  return r;
+}
 
-  const Grouping strata(d, o.strata);
-  const std::vector<std::string> arm_names =
-      compare ? std::vector<std::string>{"baseline", "candidate"} : std::vector<std::string>{"all"};
-  auto arm_name = [&](int a) { return a < 0 ? std::string("other") : arm_names[a]; };
-
+// Select: the arm of each session group (0 baseline, 1 candidate, -1 neither; 0 "all" without a
+// comparison). Refuses sessions matching both.
+std::vector<std::int8_t> assign_arms(const Dataset& d, const ReportOptions& o, bool compare) {
   std::vector<std::int8_t> arm_of(d.sessions.size(), 0);
-  if (compare) {
-    const FilterSet base(d, o.baseline, "--baseline"), cand(d, o.candidate, "--candidate");
-    long overlap = 0;
-    for (std::size_t i = 0; i < d.sessions.size(); ++i) {
-      const bool b = base.matches(d.sessions[i]), c = cand.matches(d.sessions[i]);
-      overlap += b && c ? d.sessions[i].n : 0;
-      arm_of[i] = static_cast<std::int8_t>(b ? 0 : c ? 1 : -1);
-    }
-    if (overlap > 0)
-      throw UsageError(plural(overlap, "session matches", "sessions match") + " both --baseline " +
-                       quote(filters_text(o.baseline)) + " and --candidate " +
-                       quote(filters_text(o.candidate)) +
-                       "; the two versions must be disjoint (add a distinguishing key=value)");
+  if (!compare) return arm_of;
+  const FilterSet base(d, o.baseline, "--baseline"), cand(d, o.candidate, "--candidate");
+  long overlap = 0;
+  for (std::size_t i = 0; i < d.sessions.size(); ++i) {
+    const bool b = base.matches(d.sessions[i]), c = cand.matches(d.sessions[i]);
+    overlap += b && c ? d.sessions[i].n : 0;
+    arm_of[i] = static_cast<std::int8_t>(b ? 0 : c ? 1 : -1);
   }
+  if (overlap > 0)
+    throw UsageError(plural(overlap, "session matches", "sessions match") + " both --baseline " +
+                     quote(filters_text(o.baseline)) + " and --candidate " +
+                     quote(filters_text(o.candidate)) +
+                     "; the two versions must be disjoint (add a distinguishing key=value)");
+  return arm_of;
+}
 
-  std::vector<ArmAcc> acc(arm_names.size());
-  for (auto& x : acc) {
+// One pass over the session groups: the cells (arm x lock entry x scenario), the assertions, rig
+// faults, and per arm the SLI counts by stratum, scenario, attempts and failure cause.
+Tally tally_sessions(const Dataset& d, const std::vector<std::int8_t>& arm_of,
+                     const Grouping& strata, std::size_t arms, Report& r) {
+  Tally t;
+  t.arms.resize(arms);
+  for (auto& x : t.arms) {
     x.strata.resize(strata.names().size());
     x.scenarios.resize(d.scenarios.size());
   }
-  std::unordered_map<std::uint64_t, CellAcc> cells;
-  std::map<std::tuple<int, std::uint32_t, std::uint32_t>, AssertAcc> asserts;
-  std::vector<long> rig_run_sessions(d.runs.size(), 0);
+  t.rig_run_sessions.assign(d.runs.size(), 0);
   std::uint64_t last_key = ~std::uint64_t{0};
   CellAcc* cell = nullptr;
   for (std::size_t i = 0; i < d.sessions.size(); ++i) {
@@ -386,18 +433,17 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     const int a = arm_of[i];
     const long n = s.n;
     if (lock.firmware.empty()) r.unread_firmware_sessions += n;
-    const std::uint64_t key = (static_cast<std::uint64_t>(a + 1) << 60) |
-                              (static_cast<std::uint64_t>(s.lock) << 28) | s.scenario;
+    const std::uint64_t key = cell_key(a, s);
     if (key != last_key) {
-      cell = &cells[key];  // node-based: the pointer survives later insertions
+      cell = &t.cells[key];  // node-based: the pointer survives later insertions
       last_key = key;
     }
     if (s.result == Result::rig_fault) {
       r.rig_faults.sessions += n;
-      rig_run_sessions[lock.run] += n;
+      t.rig_run_sessions[lock.run] += n;
       cell->rig_faults += n;
     } else if (s.is_assertion()) {
-      auto& as = asserts[{a, s.scenario, s.expect}];
+      auto& as = t.asserts[{a, s.scenario, s.expect}];
       cell->assertions += n;
       if (s.result == Result::pass) {
         as.passed += n;
@@ -415,7 +461,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
       if (s.in_sli()) r.unmatched_sli_sessions += n;
       continue;
     }
-    ArmAcc& arm = acc[a];
+    ArmAcc& arm = t.arms[a];
     arm.sessions += n;
     if (s.result == Result::rig_fault) {
       arm.rig_faults += n;
@@ -439,30 +485,34 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     else
       arm.causes[s.outcome] += n;
   }
-  // Latency histograms, into the arm of their lock entry and scenario.
-  {
-    std::optional<FilterSet> base, cand;
-    if (compare) {
-      base.emplace(d, o.baseline, "--baseline");
-      cand.emplace(d, o.candidate, "--candidate");
-    }
-    SessionRow probe;
-    for (const auto& b : d.latency) {
-      probe.lock = b.lock;
-      probe.scenario = b.scenario;
-      const int a = !compare ? 0 : base->matches(probe) ? 0 : cand->matches(probe) ? 1 : -1;
-      if (a >= 0) acc[a].latency[b.bucket_ns] += static_cast<std::size_t>(b.n);
-    }
-  }
+  return t;
+}
 
-  // Per lock (across runs) and per scenario x lock, from the cells.
-  std::map<std::pair<int, std::string>, LockAcc> locks;
-  std::map<std::tuple<int, std::uint32_t, std::string>, ScenarioLockAcc> scenario_locks;
+// Latency histograms, into the arm of their lock entry and scenario.
+void tally_latency(const Dataset& d, const ReportOptions& o, bool compare,
+                   std::vector<ArmAcc>& arms) {
+  std::optional<FilterSet> base, cand;
+  if (compare) {
+    base.emplace(d, o.baseline, "--baseline");
+    cand.emplace(d, o.candidate, "--candidate");
+  }
+  SessionRow probe;
+  for (const auto& b : d.latency) {
+    probe.lock = b.lock;
+    probe.scenario = b.scenario;
+    const int a = !compare ? 0 : base->matches(probe) ? 0 : cand->matches(probe) ? 1 : -1;
+    if (a >= 0) arms[a].latency[b.bucket_ns] += static_cast<std::size_t>(b.n);
+  }
+}
+
+// Per lock (across runs) and per scenario x lock, from the cells.
+LockTally roll_up_cells(const Dataset& d, const std::unordered_map<std::uint64_t, CellAcc>& cells) {
+  LockTally t;
   for (const auto& [key, c] : cells) {
     const int a = static_cast<int>(key >> 60) - 1;
     const LockEntry& lock = d.locks[(key >> 28) & ((std::uint64_t{1} << 32) - 1)];
     const auto scenario = static_cast<std::uint32_t>(key & ((1u << 28) - 1));
-    auto& sl = scenario_locks[{a, scenario, lock.lock_id}];
+    auto& sl = t.scenario_locks[{a, scenario, lock.lock_id}];
     if (sl.material.empty()) sl.material = lock.material;
     sl.sli.trials += c.sli.trials;
     sl.sli.successes += c.sli.successes;
@@ -472,222 +522,261 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     for (const auto& [f, n] : c.failures)
       sl.failures[{d.expects[f.first], d.outcomes[f.second]}] += n;
     if (a < 0 || c.sli.trials == 0) continue;
-    auto& l = locks[{a, lock.lock_id}];
+    auto& l = t.locks[{a, lock.lock_id}];
     l.counts.trials += c.sli.trials;
     l.counts.successes += c.sli.successes;
     l.models.insert(lock.model);
     l.materials.insert(lock.material);
     l.firmware.insert(lock.firmware.empty() ? "(unread)" : lock.firmware);
   }
+  return t;
+}
 
-  if (compare) {
-    for (int a = 0; a < 2; ++a) {
-      if (acc[a].total.sli.trials > 0) continue;
-      const auto& filters = a == 0 ? o.baseline : o.candidate;
-      const std::string opt = a == 0 ? "--baseline" : "--candidate";
-      const std::string scope =
-          " in the " + plural(static_cast<long>(d.runs.size()), "selected run", "selected runs");
-      if (acc[a].sessions > 0)
-        throw UsageError(opt + " " + quote(filters_text(filters)) + " matches " +
-                         plural(acc[a].sessions, "session", "sessions") + scope +
-                         " but none is SLI-eligible (assertions or rig faults only); " +
-                         describe_values(d, filters));
-      throw UsageError(opt + " " + quote(filters_text(filters)) + " matches no SLI session" +
-                       scope + "; " + describe_values(d, filters));
-    }
+// A comparison needs SLI sessions in both arms: refuses an arm without, saying what exists.
+void check_arms_have_sli(const Dataset& d, const ReportOptions& o,
+                         const std::vector<ArmAcc>& arms) {
+  for (int a = 0; a < 2; ++a) {
+    if (arms[a].total.sli.trials > 0) continue;
+    const auto& filters = a == 0 ? o.baseline : o.candidate;
+    const std::string opt = a == 0 ? "--baseline" : "--candidate";
+    const std::string scope =
+        " in the " + plural(static_cast<long>(d.runs.size()), "selected run", "selected runs");
+    if (arms[a].sessions > 0)
+      throw UsageError(opt + " " + quote(filters_text(filters)) + " matches " +
+                       plural(arms[a].sessions, "session", "sessions") + scope +
+                       " but none is SLI-eligible (assertions or rig faults only); " +
+                       describe_values(d, filters));
+    throw UsageError(opt + " " + quote(filters_text(filters)) + " matches no SLI session" + scope +
+                     "; " + describe_values(d, filters));
   }
+}
 
-  // Per arm.
-  for (std::size_t a = 0; a < arm_names.size(); ++a) {
-    ArmAcc& x = acc[a];
-    Arm arm;
-    arm.name = arm_names[a];
-    if (compare) arm.filter = a == 0 ? o.baseline : o.candidate;
-    arm.sessions = x.sessions;
-    arm.assertions = x.assertions;
-    arm.assertions_failed = x.failed;
-    arm.rig_fault_sessions = x.rig_faults;
-    arm.sli_counts = x.total.sli;
-    arm.first_attempt_counts = x.total.first;
-    if (x.total.sli.trials > 0) {
-      arm.sli = wilson(x.total.sli, o.confidence);
-      arm.first_attempt = wilson(x.total.first, o.confidence);
-    }
-    double attempts_sum = 0.0;
-    for (std::size_t n = 0; n < x.attempts.size(); ++n) {
-      if (x.attempts[n].sessions == 0) continue;
-      AttemptsBucket b = x.attempts[n];
-      b.attempts = static_cast<int>(n);
-      arm.attempts.push_back(b);
-      attempts_sum += static_cast<double>(n) * static_cast<double>(b.sessions);
-    }
-    if (x.total.sli.trials > 0)
-      arm.mean_attempts = attempts_sum / static_cast<double>(x.total.sli.trials);
-    for (std::size_t id = 0; id < x.strata.size(); ++id)
-      if (x.strata[id].sli.trials > 0)
-        arm.by_stratum.push_back({strata.names()[id], wilson(x.strata[id].sli, o.confidence),
-                                  wilson(x.strata[id].first, o.confidence)});
-    std::sort(arm.by_stratum.begin(), arm.by_stratum.end(),
-              [](const GroupSli& l, const GroupSli& rr) { return label_less(l.key, rr.key); });
-    for (std::size_t id = 0; id < x.scenarios.size(); ++id)
-      if (x.scenarios[id].sli.trials > 0)
-        arm.by_scenario.push_back({d.scenarios[id], wilson(x.scenarios[id].sli, o.confidence),
-                                   wilson(x.scenarios[id].first, o.confidence)});
-    std::sort(arm.by_scenario.begin(), arm.by_scenario.end(),
-              [](const GroupSli& l, const GroupSli& rr) { return l.key < rr.key; });
-    for (const auto& [id, n] : x.causes)
-      arm.causes.push_back({d.outcomes[id], d.outcomes[id] == "timeout" ? "timeout" : "lock", n});
-    std::sort(
-        arm.causes.begin(), arm.causes.end(), [](const FailureCause& l, const FailureCause& rr) {
-          return l.sessions != rr.sessions ? l.sessions > rr.sessions : l.outcome < rr.outcome;
-        });
-    arm.latency = summarize_latency(latency_sample(x.latency), x.latency_sum_ns, o);
-    r.arms.push_back(std::move(arm));
+// Per-arm figures: SLI and first-attempt estimates, attempts, strata, scenarios, causes, latency.
+Arm arm_figures(const Dataset& d, const ReportOptions& o, const Grouping& strata,
+                const std::string& name, const std::vector<Filter>& filter, const ArmAcc& x) {
+  Arm arm;
+  arm.name = name;
+  arm.filter = filter;
+  arm.sessions = x.sessions;
+  arm.assertions = x.assertions;
+  arm.assertions_failed = x.failed;
+  arm.rig_fault_sessions = x.rig_faults;
+  arm.sli_counts = x.total.sli;
+  arm.first_attempt_counts = x.total.first;
+  if (x.total.sli.trials > 0) {
+    arm.sli = wilson(x.total.sli, o.confidence);
+    arm.first_attempt = wilson(x.total.first, o.confidence);
   }
-
-  // The comparison and the gate.
-  if (compare) {
-    const Arm& base = r.arms[0];
-    const Arm& cand = r.arms[1];
-    Comparison c;
-    c.overall = stats::newcombe_difference(cand.sli_counts, base.sli_counts, o.confidence);
-    c.fisher = stats::fisher_exact(cand.sli_counts, base.sli_counts);
-    c.first_attempt = stats::newcombe_difference(cand.first_attempt_counts,
-                                                 base.first_attempt_counts, o.confidence);
-    c.first_attempt_fisher =
-        stats::fisher_exact(cand.first_attempt_counts, base.first_attempt_counts);
-    c.bayes = stats::probability_candidate_worse(cand.sli_counts, base.sli_counts);
-
-    std::vector<std::uint32_t> order;
-    for (std::uint32_t id = 0; id < strata.names().size(); ++id)
-      if (acc[0].strata[id].sli.trials > 0 || acc[1].strata[id].sli.trials > 0) order.push_back(id);
-    std::sort(order.begin(), order.end(), [&](std::uint32_t l, std::uint32_t rr) {
-      return label_less(strata.names()[l], strata.names()[rr]);
-    });
-    std::vector<stats::Stratum> table;
-    for (auto id : order) {
-      stats::Stratum s;
-      s.label = strata.names()[id];
-      s.candidate = acc[1].strata[id].sli;
-      s.baseline = acc[0].strata[id].sli;
-      table.push_back(s);
-    }
-    if (std::none_of(table.begin(), table.end(), [](const stats::Stratum& s) {
-          return s.candidate.trials > 0 && s.baseline.trials > 0;
-        })) {
-      std::vector<std::string> b, k;
-      for (const auto& s : table) (s.baseline.trials > 0 ? b : k).push_back(s.label);
-      throw UsageError("no " + o.strata + " value has SLI sessions of both versions (baseline: " +
-                       join(b, ", ") + "; candidate: " + join(k, ", ") +
-                       "), so they cannot be compared within strata; use --strata none or "
-                       "another --strata");
-    }
-    c.cmh = stats::cochran_mantel_haenszel(table);
-    c.risk_difference = stats::mantel_haenszel_risk_difference(table, o.confidence);
-    c.odds_ratio = stats::mantel_haenszel_odds_ratio(table, o.confidence);
-    c.breslow_day = stats::breslow_day(table);
-    std::vector<double> ps;
-    for (std::size_t i = 0; i < table.size(); ++i) {
-      StratumComparison sc;
-      sc.label = table[i].label;
-      sc.candidate = table[i].candidate;
-      sc.baseline = table[i].baseline;
-      sc.candidate_share =
-          static_cast<double>(sc.candidate.trials) / static_cast<double>(cand.sli_counts.trials);
-      sc.baseline_share =
-          static_cast<double>(sc.baseline.trials) / static_cast<double>(base.sli_counts.trials);
-      if (sc.candidate.trials > 0 && sc.baseline.trials > 0) {
-        sc.difference = stats::newcombe_difference(sc.candidate, sc.baseline, o.confidence);
-        sc.fisher = stats::fisher_exact(sc.candidate, sc.baseline);
-        ps.push_back(sc.fisher->p_two_sided);
-      }
-      sc.role = c.cmh.strata[i].role;
-      sc.reason = c.cmh.strata[i].reason;
-      c.strata.push_back(std::move(sc));
-    }
-    const auto holm = stats::holm_adjust(ps);
-    std::size_t k = 0;
-    for (auto& sc : c.strata)
-      if (sc.fisher) sc.fisher_p_holm = holm[k++];
-
-    c.homogeneity_warning = c.breslow_day.informative && c.breslow_day.p_value < o.alpha;
-    if (c.cmh.informative)
-      c.significant = c.cmh.p_value < o.alpha;
-    else
-      c.significant = c.fisher.p_two_sided < o.alpha;
-    const double strat_diff =
-        c.risk_difference.informative ? c.risk_difference.difference : c.overall.difference;
-    if (c.significant) c.direction = strat_diff < 0 ? -1 : 1;
-    const bool pooled_sig = !c.overall.interval.contains(0.0);
-    const int pooled_dir = c.overall.difference < 0 ? -1 : 1;
-    if (ps.size() >= 2 &&
-        (pooled_sig != c.significant || (pooled_sig && c.significant && pooled_dir != c.direction)))
-      c.simpson_warning = true;
-    if (!c.significant) {
-      PowerNote p;
-      p.n_per_version = 2.0 / (1.0 / static_cast<double>(base.sli_counts.trials) +
-                               1.0 / static_cast<double>(cand.sli_counts.trials));
-      p.baseline_rate = base.sli_counts.rate();
-      p.alpha = o.alpha;
-      p.power = o.power;
-      p.drop = stats::minimum_detectable_drop(p.n_per_version, p.baseline_rate, o.alpha, o.power);
-      c.power = p;
-    }
-    r.comparison = std::move(c);
-    r.gate = decide_gate(table, o);
-
-    if (!acc[0].latency.empty() && !acc[1].latency.empty())
-      r.latency_shift = stats::mann_whitney_weighted(latency_sample(acc[1].latency),
-                                                     latency_sample(acc[0].latency));
+  double attempts_sum = 0.0;
+  for (std::size_t n = 0; n < x.attempts.size(); ++n) {
+    if (x.attempts[n].sessions == 0) continue;
+    AttemptsBucket b = x.attempts[n];
+    b.attempts = static_cast<int>(n);
+    arm.attempts.push_back(b);
+    attempts_sum += static_cast<double>(n) * static_cast<double>(b.sessions);
   }
+  if (x.total.sli.trials > 0)
+    arm.mean_attempts = attempts_sum / static_cast<double>(x.total.sli.trials);
+  for (std::size_t id = 0; id < x.strata.size(); ++id)
+    if (x.strata[id].sli.trials > 0)
+      arm.by_stratum.push_back({strata.names()[id], wilson(x.strata[id].sli, o.confidence),
+                                wilson(x.strata[id].first, o.confidence)});
+  std::sort(arm.by_stratum.begin(), arm.by_stratum.end(),
+            [](const GroupSli& l, const GroupSli& rr) { return label_less(l.key, rr.key); });
+  for (std::size_t id = 0; id < x.scenarios.size(); ++id)
+    if (x.scenarios[id].sli.trials > 0)
+      arm.by_scenario.push_back({d.scenarios[id], wilson(x.scenarios[id].sli, o.confidence),
+                                 wilson(x.scenarios[id].first, o.confidence)});
+  std::sort(arm.by_scenario.begin(), arm.by_scenario.end(),
+            [](const GroupSli& l, const GroupSli& rr) { return l.key < rr.key; });
+  for (const auto& [id, n] : x.causes)
+    arm.causes.push_back({d.outcomes[id], d.outcomes[id] == "timeout" ? "timeout" : "lock", n});
+  std::sort(arm.causes.begin(), arm.causes.end(),
+            [](const FailureCause& l, const FailureCause& rr) {
+              return l.sessions != rr.sessions ? l.sessions > rr.sessions : l.outcome < rr.outcome;
+            });
+  arm.latency = summarize_latency(latency_sample(x.latency), x.latency_sum_ns, o);
+  return arm;
+}
 
-  // Per lock, against its peers: the other locks of the same version on the same door material
-  // (RF conditions differ by material, so that is the fair comparison), or every other lock of
-  // the version when it has no such peer.
-  {
-    std::vector<double> ps;
-    std::vector<std::size_t> tested;
-    for (const auto& [key, l] : locks) {
-      LockSli row;
-      row.arm = arm_name(key.first);
-      row.lock_id = key.second;
-      row.model = joined(l.models);
-      row.material = joined(l.materials);
-      row.firmware = joined(l.firmware);
-      row.counts = l.counts;
-      row.sli = wilson(l.counts, o.confidence);
-      stats::Counts same, all;
-      for (const auto& [k2, l2] : locks) {
-        if (k2.first != key.first || k2.second == key.second) continue;
-        all.successes += l2.counts.successes;
-        all.trials += l2.counts.trials;
-        if (l2.materials == l.materials) {
-          same.successes += l2.counts.successes;
-          same.trials += l2.counts.trials;
-        }
-      }
-      if (same.trials > 0) {
-        row.peers = "other " + row.material + " locks";
-        row.peer_counts = same;
-      } else if (all.trials > 0) {
-        row.peers = "all other locks";
-        row.peer_counts = all;
-      }
-      if (row.peer_counts.trials > 0) {
-        row.p_worse = stats::fisher_exact(row.counts, row.peer_counts).p_less;
-        ps.push_back(*row.p_worse);
-        tested.push_back(r.locks.size());
-      }
-      r.locks.push_back(std::move(row));
-    }
-    const auto bh = stats::benjamini_hochberg_adjust(ps);
-    for (std::size_t i = 0; i < tested.size(); ++i) {
-      LockSli& row = r.locks[tested[i]];
-      row.p_worse_adjusted = bh[i];
-      row.flagged = bh[i] < o.alpha && row.counts.rate() < row.peer_counts.rate();
-    }
+// Pooled figures: candidate vs baseline over all their SLI sessions, strata ignored.
+void pooled_figures(const Arm& base, const Arm& cand, const ReportOptions& o, Comparison& c) {
+  c.overall = stats::newcombe_difference(cand.sli_counts, base.sli_counts, o.confidence);
+  c.fisher = stats::fisher_exact(cand.sli_counts, base.sli_counts);
+  c.first_attempt = stats::newcombe_difference(cand.first_attempt_counts, base.first_attempt_counts,
+                                               o.confidence);
+  c.first_attempt_fisher =
+      stats::fisher_exact(cand.first_attempt_counts, base.first_attempt_counts);
+  c.bayes = stats::probability_candidate_worse(cand.sli_counts, base.sli_counts);
+}
+
+// The strata either arm has SLI sessions in, in display order, as the 2x2 tables the stratified
+// methods take. Refuses when no stratum has both versions.
+std::vector<stats::Stratum> stratum_tables(const ReportOptions& o, const Grouping& strata,
+                                           const std::vector<ArmAcc>& arms) {
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t id = 0; id < strata.names().size(); ++id)
+    if (arms[0].strata[id].sli.trials > 0 || arms[1].strata[id].sli.trials > 0) order.push_back(id);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t l, std::uint32_t rr) {
+    return label_less(strata.names()[l], strata.names()[rr]);
+  });
+  std::vector<stats::Stratum> table;
+  for (auto id : order) {
+    stats::Stratum s;
+    s.label = strata.names()[id];
+    s.candidate = arms[1].strata[id].sli;
+    s.baseline = arms[0].strata[id].sli;
+    table.push_back(s);
   }
+  if (std::none_of(table.begin(), table.end(), [](const stats::Stratum& s) {
+        return s.candidate.trials > 0 && s.baseline.trials > 0;
+      })) {
+    std::vector<std::string> b, k;
+    for (const auto& s : table) (s.baseline.trials > 0 ? b : k).push_back(s.label);
+    throw UsageError("no " + o.strata + " value has SLI sessions of both versions (baseline: " +
+                     join(b, ", ") + "; candidate: " + join(k, ", ") +
+                     "), so they cannot be compared within strata; use --strata none or "
+                     "another --strata");
+  }
+  return table;
+}
 
+// Per-stratum figures: the mix, Newcombe and Fisher where both versions ran, Holm across them,
+// each stratum's role in the CMH family. Returns how many strata were compared.
+std::size_t stratum_figures(const std::vector<stats::Stratum>& table, const Arm& base,
+                            const Arm& cand, const ReportOptions& o, Comparison& c) {
+  std::vector<double> ps;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    StratumComparison sc;
+    sc.label = table[i].label;
+    sc.candidate = table[i].candidate;
+    sc.baseline = table[i].baseline;
+    sc.candidate_share =
+        static_cast<double>(sc.candidate.trials) / static_cast<double>(cand.sli_counts.trials);
+    sc.baseline_share =
+        static_cast<double>(sc.baseline.trials) / static_cast<double>(base.sli_counts.trials);
+    if (sc.candidate.trials > 0 && sc.baseline.trials > 0) {
+      sc.difference = stats::newcombe_difference(sc.candidate, sc.baseline, o.confidence);
+      sc.fisher = stats::fisher_exact(sc.candidate, sc.baseline);
+      ps.push_back(sc.fisher->p_two_sided);
+    }
+    sc.role = c.cmh.strata[i].role;
+    sc.reason = c.cmh.strata[i].reason;
+    c.strata.push_back(std::move(sc));
+  }
+  const auto holm = stats::holm_adjust(ps);
+  std::size_t k = 0;
+  for (auto& sc : c.strata)
+    if (sc.fisher) sc.fisher_p_holm = holm[k++];
+  return ps.size();
+}
+
+// Is there a difference, in which direction, do the strata or the pooled view disagree, and, when
+// none is significant, what drop the sessions at hand could have detected.
+void significance(std::size_t strata_compared, const Arm& base, const Arm& cand,
+                  const ReportOptions& o, Comparison& c) {
+  c.homogeneity_warning = c.breslow_day.informative && c.breslow_day.p_value < o.alpha;
+  if (c.cmh.informative)
+    c.significant = c.cmh.p_value < o.alpha;
+  else
+    c.significant = c.fisher.p_two_sided < o.alpha;
+  const double strat_diff =
+      c.risk_difference.informative ? c.risk_difference.difference : c.overall.difference;
+  if (c.significant) c.direction = strat_diff < 0 ? -1 : 1;
+  const bool pooled_sig = !c.overall.interval.contains(0.0);
+  const int pooled_dir = c.overall.difference < 0 ? -1 : 1;
+  if (strata_compared >= 2 &&
+      (pooled_sig != c.significant || (pooled_sig && c.significant && pooled_dir != c.direction)))
+    c.simpson_warning = true;
+  if (!c.significant) {
+    PowerNote p;
+    p.n_per_version = 2.0 / (1.0 / static_cast<double>(base.sli_counts.trials) +
+                             1.0 / static_cast<double>(cand.sli_counts.trials));
+    p.baseline_rate = base.sli_counts.rate();
+    p.alpha = o.alpha;
+    p.power = o.power;
+    p.drop = stats::minimum_detectable_drop(p.n_per_version, p.baseline_rate, o.alpha, o.power);
+    c.power = p;
+  }
+}
+
+// The comparison, the gate and the latency shift of candidate vs baseline.
+void compare_arms(const ReportOptions& o, const Grouping& strata, const std::vector<ArmAcc>& arms,
+                  Report& r) {
+  const Arm& base = r.arms[0];
+  const Arm& cand = r.arms[1];
+  Comparison c;
+  pooled_figures(base, cand, o, c);
+  const std::vector<stats::Stratum> table = stratum_tables(o, strata, arms);
+  c.cmh = stats::cochran_mantel_haenszel(table);
+  c.risk_difference = stats::mantel_haenszel_risk_difference(table, o.confidence);
+  c.odds_ratio = stats::mantel_haenszel_odds_ratio(table, o.confidence);
+  c.breslow_day = stats::breslow_day(table);
+  const std::size_t compared = stratum_figures(table, base, cand, o, c);
+  significance(compared, base, cand, o, c);
+  r.comparison = std::move(c);
+  r.gate = decide_gate(table, o);
+  if (!arms[0].latency.empty() && !arms[1].latency.empty())
+    r.latency_shift = stats::mann_whitney_weighted(latency_sample(arms[1].latency),
+                                                   latency_sample(arms[0].latency));
+}
+
+// Lock flags: each lock against its peers, the other locks of the same version on the same door
+// material (RF conditions differ by material, so that is the fair comparison), or every other
+// lock of the version when it has no such peer; one-sided Fisher, Benjamini-Hochberg over all.
+std::vector<LockSli> lock_figures(const std::map<std::pair<int, std::string>, LockAcc>& locks,
+                                  const ArmNames& arm_name, const ReportOptions& o) {
+  std::vector<LockSli> out;
+  std::vector<double> ps;
+  std::vector<std::size_t> tested;
+  for (const auto& [key, l] : locks) {
+    LockSli row;
+    row.arm = arm_name(key.first);
+    row.lock_id = key.second;
+    row.model = joined(l.models);
+    row.material = joined(l.materials);
+    row.firmware = joined(l.firmware);
+    row.counts = l.counts;
+    row.sli = wilson(l.counts, o.confidence);
+    stats::Counts same, all;
+    for (const auto& [k2, l2] : locks) {
+      if (k2.first != key.first || k2.second == key.second) continue;
+      all.successes += l2.counts.successes;
+      all.trials += l2.counts.trials;
+      if (l2.materials == l.materials) {
+        same.successes += l2.counts.successes;
+        same.trials += l2.counts.trials;
+      }
+    }
+    if (same.trials > 0) {
+      row.peers = "other " + row.material + " locks";
+      row.peer_counts = same;
+    } else if (all.trials > 0) {
+      row.peers = "all other locks";
+      row.peer_counts = all;
+    }
+    if (row.peer_counts.trials > 0) {
+      row.p_worse = stats::fisher_exact(row.counts, row.peer_counts).p_less;
+      ps.push_back(*row.p_worse);
+      tested.push_back(out.size());
+    }
+    out.push_back(std::move(row));
+  }
+  const auto bh = stats::benjamini_hochberg_adjust(ps);
+  for (std::size_t i = 0; i < tested.size(); ++i) {
+    LockSli& row = out[tested[i]];
+    row.p_worse_adjusted = bh[i];
+    row.flagged = bh[i] < o.alpha && row.counts.rate() < row.peer_counts.rate();
+  }
+  return out;
+}
+
+// Assertions per scenario and expected outcome, with the locks and outcomes that failed them.
+std::vector<AssertionRow> assertion_rows(
+    const Dataset& d,
+    const std::map<std::tuple<int, std::uint32_t, std::uint32_t>, AssertAcc>& asserts,
+    const ArmNames& arm_name) {
+  std::vector<AssertionRow> out;
   for (const auto& [key, x] : asserts) {
     AssertionRow row;
     row.arm = arm_name(std::get<0>(key));
@@ -697,12 +786,20 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     row.failed = x.failed;
     for (const auto& [f, n] : x.failures)
       row.failures.push_back(f.first + ": " + f.second + (n > 1 ? " x" + std::to_string(n) : ""));
-    r.assertions.push_back(std::move(row));
+    out.push_back(std::move(row));
   }
-  std::sort(
-      r.assertions.begin(), r.assertions.end(), [](const AssertionRow& l, const AssertionRow& rr) {
-        return std::tie(l.scenario, l.expect, l.arm) < std::tie(rr.scenario, rr.expect, rr.arm);
-      });
+  std::sort(out.begin(), out.end(), [](const AssertionRow& l, const AssertionRow& rr) {
+    return std::tie(l.scenario, l.expect, l.arm) < std::tie(rr.scenario, rr.expect, rr.arm);
+  });
+  return out;
+}
+
+// Scenario x lock within an arm (the JUnit test cases).
+std::vector<ScenarioLock> scenario_lock_rows(
+    const Dataset& d,
+    const std::map<std::tuple<int, std::uint32_t, std::string>, ScenarioLockAcc>& scenario_locks,
+    const ArmNames& arm_name) {
+  std::vector<ScenarioLock> out;
   for (const auto& [key, x] : scenario_locks) {
     ScenarioLock row;
     row.arm = arm_name(std::get<0>(key));
@@ -716,120 +813,132 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     for (const auto& [f, n] : x.failures)
       row.failures.push_back("expected " + f.first + ", got " + f.second +
                              (n > 1 ? " x" + std::to_string(n) : ""));
-    r.scenario_locks.push_back(std::move(row));
+    out.push_back(std::move(row));
   }
-  std::sort(r.scenario_locks.begin(), r.scenario_locks.end(),
-            [](const ScenarioLock& l, const ScenarioLock& rr) {
-              return std::tie(l.scenario, l.lock_id, l.arm) <
-                     std::tie(rr.scenario, rr.lock_id, rr.arm);
-            });
+  std::sort(out.begin(), out.end(), [](const ScenarioLock& l, const ScenarioLock& rr) {
+    return std::tie(l.scenario, l.lock_id, l.arm) < std::tie(rr.scenario, rr.lock_id, rr.arm);
+  });
+  return out;
+}
 
+// Rig faults per run (sessions and events) and the events themselves.
+void rig_fault_figures(const Dataset& d, const std::vector<long>& rig_run_sessions, Report& r) {
   std::vector<long> rig_run_events(d.runs.size(), 0);
   for (const auto& e : d.rig_fault_events) ++rig_run_events[e.run];
   for (std::size_t run = 0; run < d.runs.size(); ++run)
     if (rig_run_sessions[run] > 0 || rig_run_events[run] > 0)
       r.rig_faults.by_run.push_back({d.runs[run].uuid, rig_run_sessions[run], rig_run_events[run]});
   r.rig_faults.events = d.rig_fault_events;
+}
 
-  // Warnings a reader must see before trusting the figures.
+// Warnings a reader must see before trusting the figures.
+std::vector<std::string> warnings(const Dataset& d, const Report& r, bool compare) {
+  std::vector<std::string> out;
   for (const auto& run : d.runs) {
-    if (run.status == "running")
-      r.warnings.push_back("run " + run.uuid + " is still running (or was killed); its " +
-                           plural(run.sessions, "finished session is", "finished sessions are") +
-                           " included");
-    else if (run.status == "aborted")
-      r.warnings.push_back("run " + run.uuid + " was aborted; its " +
-                           plural(run.sessions, "finished session is", "finished sessions are") +
-                           " included");
+    if (run.status == name(RunStatus::running))
+      out.push_back("run " + run.uuid + " is still running (or was killed); its " +
+                    plural(run.sessions, "finished session is", "finished sessions are") +
+                    " included");
+    else if (run.status == name(RunStatus::aborted))
+      out.push_back("run " + run.uuid + " was aborted; its " +
+                    plural(run.sessions, "finished session is", "finished sessions are") +
+                    " included");
   }
   if (r.unread_firmware_sessions > 0)
-    r.warnings.push_back(plural(r.unread_firmware_sessions, "session comes", "sessions come") +
-                         " from locks whose firmware could not be read; they match no firmware= "
-                         "filter");
+    out.push_back(plural(r.unread_firmware_sessions, "session comes", "sessions come") +
+                  " from locks whose firmware could not be read; they match no firmware= filter");
   if (compare && r.unmatched_sli_sessions > 0)
-    r.warnings.push_back(
-        plural(r.unmatched_sli_sessions, "SLI session matches", "SLI sessions match") +
-        " neither --baseline nor --candidate and " +
-        (r.unmatched_sli_sessions == 1 ? "is" : "are") + " not compared");
+    out.push_back(plural(r.unmatched_sli_sessions, "SLI session matches", "SLI sessions match") +
+                  " neither --baseline nor --candidate and " +
+                  (r.unmatched_sli_sessions == 1 ? "is" : "are") + " not compared");
   if (r.rig_faults.sessions > 0)
-    r.warnings.push_back(plural(r.rig_faults.sessions, "session", "sessions") +
-                         " ended in a rig fault and " +
-                         (r.rig_faults.sessions == 1 ? "is" : "are") +
-                         " excluded from every figure (see Rig faults)");
+    out.push_back(plural(r.rig_faults.sessions, "session", "sessions") +
+                  " ended in a rig fault and " + (r.rig_faults.sessions == 1 ? "is" : "are") +
+                  " excluded from every figure (see Rig faults)");
+  return out;
+}
 
-  // The plain-language verdict.
-  const double conf = o.confidence;
-  if (r.comparison) {
-    const Comparison& c = *r.comparison;
-    const Gate& g = *r.gate;
-    const std::string cand = quote(filters_text(o.candidate));
-    const std::string base = quote(filters_text(o.baseline));
-    const std::string diff = g.method == "mantel-haenszel-sato"
-                                 ? pts(g.difference) + ", " + pct(conf, 0) + " CI " +
-                                       pts_interval(c.risk_difference.interval)
-                                 : pts(g.difference) + " pooled, no failures in any stratum";
-    const std::string m = pts(o.margin).substr(1);  // the margin without its sign
-    if (g.verdict == Verdict::pass) {
-      r.verdict = "PASS: the candidate " + cand + " is not worse than the baseline " + base +
-                  " by more than " + m + " (stratified difference " + diff +
-                  "; one-sided p = " + pval(g.p_value) + " < " + num(o.alpha) + ").";
-    } else if (g.verdict == Verdict::fail) {
-      r.verdict = "FAIL: the candidate " + cand + " is worse than the baseline " + base +
-                  " by more than " + m + " (stratified difference " + diff +
-                  "; even the one-sided upper bound " + pts(*g.upper_bound) + " is below -" + m +
-                  ").";
-    } else {
-      r.verdict = "INCONCLUSIVE: the data cannot yet show whether the candidate " + cand +
+// The plain-language verdict of a comparison, from the gate.
+std::string comparison_verdict(const Report& r, const ReportOptions& o) {
+  const Comparison& c = *r.comparison;
+  const Gate& g = *r.gate;
+  const std::string cand = quote(filters_text(o.candidate));
+  const std::string base = quote(filters_text(o.baseline));
+  const std::string diff = g.method == "mantel-haenszel-sato"
+                               ? pts(g.difference) + ", " + pct(o.confidence, 0) + " CI " +
+                                     pts_interval(c.risk_difference.interval)
+                               : pts(g.difference) + " pooled, no failures in any stratum";
+  const std::string m = pts(o.margin).substr(1);  // the margin without its sign
+  if (g.verdict == Verdict::pass)
+    return "PASS: the candidate " + cand + " is not worse than the baseline " + base +
+           " by more than " + m + " (stratified difference " + diff +
+           "; one-sided p = " + pval(g.p_value) + " < " + num(o.alpha) + ").";
+  if (g.verdict == Verdict::fail)
+    return "FAIL: the candidate " + cand + " is worse than the baseline " + base +
+           " by more than " + m + " (stratified difference " + diff +
+           "; even the one-sided upper bound " + pts(*g.upper_bound) + " is below -" + m + ").";
+  std::string v = "INCONCLUSIVE: the data cannot yet show whether the candidate " + cand +
                   " is within " + m + " of the baseline " + base + " (stratified difference " +
                   diff + "; one-sided p = " + pval(g.p_value) + ")";
-      if (g.needed && g.needed->achievable)
-        r.verdict +=
-            "; about " + with_commas(g.needed->more_per_version) +
-            " more SLI sessions per version would settle it" +
-            (g.needed->toward == "fail" ? " (the candidate looks worse than the margin)." : ".");
-      else
-        r.verdict += "; more sessions are unlikely to settle it.";
-    }
-    r.findings.push_back(
-        "SLI: candidate " + pct(r.arms[1].sli->rate) + " (" + counts(r.arms[1].sli_counts) +
-        ") vs baseline " + pct(r.arms[0].sli->rate) + " (" + counts(r.arms[0].sli_counts) +
-        "); pooled difference " + pts_with_interval(c.overall.difference, c.overall.interval) +
-        ", Fisher p = " + pval(c.fisher.p_two_sided) + ", P(candidate worse) " +
-        [](const std::string& p) {
-          return p[0] == '<' || p[0] == '>' ? p : "= " + p;
-        }(probability(c.bayes.probability_candidate_worse)) +
-        ".");
-    if (c.significant) {
-      r.findings.push_back(std::string("Within strata the candidate is significantly ") +
-                           (c.direction < 0 ? "worse" : "better") + " (CMH p = " +
-                           pval(c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided) + ").");
-    } else if (c.power) {
-      std::string s = "No significant difference (" +
-                      std::string(c.cmh.informative ? "CMH p = " + pval(c.cmh.p_value)
-                                                    : "Fisher p = " + pval(c.fisher.p_two_sided)) +
-                      ")";
-      if (c.power->drop)
-        s += "; with about " + with_commas(std::lround(c.power->n_per_version)) +
-             " SLI sessions per version a drop of " + pts(c.power->drop->drop).substr(1) + " (" +
-             pct(c.power->baseline_rate) + " to " + pct(c.power->drop->candidate_rate) +
-             ") would have been detected with " + pct(o.power, 0) + " power.";
-      else
-        s += "; too few sessions to detect any drop with " + pct(o.power, 0) + " power.";
-      r.findings.push_back(s);
-    }
-    if (c.simpson_warning)
-      r.findings.push_back(
-          "The pooled and the stratified comparisons disagree: the versions ran on a different "
-          "mix of " +
-          o.strata + " values (see the mix columns); trust the stratified figure.");
-    if (c.homogeneity_warning)
-      r.findings.push_back("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) +
-                           "): the difference depends on " + o.strata +
-                           "; read the per-stratum rows, the common estimate can hide a local "
-                           "regression.");
+  if (g.needed && g.needed->achievable)
+    v += "; about " + with_commas(g.needed->more_per_version) +
+         " more SLI sessions per version would settle it" +
+         (g.needed->toward == "fail" ? " (the candidate looks worse than the margin)." : ".");
+  else
+    v += "; more sessions are unlikely to settle it.";
+  return v;
+}
+
+// The sentences supporting a comparison's verdict: pooled, stratified, Simpson, homogeneity.
+void comparison_findings(const Report& r, const ReportOptions& o, std::vector<std::string>& out) {
+  const Comparison& c = *r.comparison;
+  out.push_back("SLI: candidate " + pct(r.arms[1].sli->rate) + " (" + counts(r.arms[1].sli_counts) +
+                ") vs baseline " + pct(r.arms[0].sli->rate) + " (" + counts(r.arms[0].sli_counts) +
+                "); pooled difference " +
+                pts_with_interval(c.overall.difference, c.overall.interval) +
+                ", Fisher p = " + pval(c.fisher.p_two_sided) + ", P(candidate worse) " +
+                [](const std::string& p) {
+                  return p[0] == '<' || p[0] == '>' ? p : "= " + p;
+                }(probability(c.bayes.probability_candidate_worse)) +
+                ".");
+  if (c.significant) {
+    out.push_back(std::string("Within strata the candidate is significantly ") +
+                  (c.direction < 0 ? "worse" : "better") + " (CMH p = " +
+                  pval(c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided) + ").");
+  } else if (c.power) {
+    std::string s = "No significant difference (" +
+                    std::string(c.cmh.informative ? "CMH p = " + pval(c.cmh.p_value)
+                                                  : "Fisher p = " + pval(c.fisher.p_two_sided)) +
+                    ")";
+    if (c.power->drop)
+      s += "; with about " + with_commas(std::lround(c.power->n_per_version)) +
+           " SLI sessions per version a drop of " + pts(c.power->drop->drop).substr(1) + " (" +
+           pct(c.power->baseline_rate) + " to " + pct(c.power->drop->candidate_rate) +
+           ") would have been detected with " + pct(o.power, 0) + " power.";
+    else
+      s += "; too few sessions to detect any drop with " + pct(o.power, 0) + " power.";
+    out.push_back(s);
+  }
+  if (c.simpson_warning)
+    out.push_back(
+        "The pooled and the stratified comparisons disagree: the versions ran on a different "
+        "mix of " +
+        o.strata + " values (see the mix columns); trust the stratified figure.");
+  if (c.homogeneity_warning)
+    out.push_back("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) +
+                  "): the difference depends on " + o.strata +
+                  "; read the per-stratum rows, the common estimate can hide a local "
+                  "regression.");
+}
+
+// The verdict sentence and its findings.
+void verdict_and_findings(const Dataset& d, const ReportOptions& o, bool compare, Report& r) {
+  if (r.comparison) {
+    r.verdict = comparison_verdict(r, o);
+    comparison_findings(r, o, r.findings);
   } else if (!r.arms.empty() && r.arms[0].sli) {
     const Arm& a = r.arms[0];
-    r.verdict = "SLI " + pct(a.sli->rate) + " (" + pct(conf, 0) + " CI " +
+    r.verdict = "SLI " + pct(a.sli->rate) + " (" + pct(o.confidence, 0) + " CI " +
                 pct_interval(a.sli->interval) + ", " + counts(a.sli_counts) +
                 " SLI sessions) over " + plural(static_cast<long>(d.runs.size()), "run", "runs") +
                 "; first-attempt success " + pct(a.first_attempt->rate) + " (" +
@@ -861,6 +970,37 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
     r.findings.push_back(std::string("Unlock latency shifted: the candidate is ") +
                          (r.latency_shift->probability_x_greater > 0.5 ? "slower" : "faster") +
                          " (Mann-Whitney p = " + pval(r.latency_shift->p_value) + ").");
+}
+
+}  // namespace
+
+Report compute_report(const Dataset& d, const ReportOptions& o) {
+  check_arm_options(o);
+  const bool compare = !o.baseline.empty() || !o.candidate.empty();
+  Report r = report_header(d, o);
+  const Grouping strata(d, o.strata);
+  const ArmNames arm_name(compare);
+
+  const std::vector<std::int8_t> arm_of = assign_arms(d, o, compare);
+  Tally tally = tally_sessions(d, arm_of, strata, arm_name.size(), r);
+  tally_latency(d, o, compare, tally.arms);
+  const LockTally per_lock = roll_up_cells(d, tally.cells);
+  if (compare) check_arms_have_sli(d, o, tally.arms);
+
+  for (std::size_t a = 0; a < arm_name.size(); ++a)
+    r.arms.push_back(arm_figures(d, o, strata, arm_name(static_cast<int>(a)),
+                                 !compare ? std::vector<Filter>{}
+                                 : a == 0 ? o.baseline
+                                          : o.candidate,
+                                 tally.arms[a]));
+  if (compare) compare_arms(o, strata, tally.arms, r);
+
+  r.locks = lock_figures(per_lock.locks, arm_name, o);
+  r.assertions = assertion_rows(d, tally.asserts, arm_name);
+  r.scenario_locks = scenario_lock_rows(d, per_lock.scenario_locks, arm_name);
+  rig_fault_figures(d, tally.rig_run_sessions, r);
+  r.warnings = warnings(d, r, compare);
+  verdict_and_findings(d, o, compare, r);
   return r;
 }
 

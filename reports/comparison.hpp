@@ -180,7 +180,7 @@ struct Report {
   std::string command = "report";  // or "gate"
   std::string journal, generated_at;
   RunSelection selection;
-  std::vector<RunRow> runs;
+  std::vector<RunRecord> runs;
   ReportOptions options;
   std::vector<Arm> arms;
   long sessions = 0;                // every selected session

@@ -45,9 +45,6 @@ std::string parse_since(const std::string& text);
 
 // A selected run is a RunRecord (rig/journal/records.hpp) with its identity and labels; its
 // `sessions` counts the sessions the selection kept (after the scenario filter).
-// TRANSITIONAL former name, until reports/slo.cpp, reports/layout.cpp and reports/comparison.hpp
-// say RunRecord; then it goes.
-using RunRow = RunRecord;
 
 // A lock as seen in one run. firmware is empty when the lock's firmware could not be read.
 struct LockEntry {

@@ -18,6 +18,7 @@
 
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
+#include "reports/json_writer.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
 #include "rig/base/text.hpp"
@@ -30,20 +31,13 @@ namespace lockrig::reports {
 
 namespace {
 
-void append_json_string(std::string& out, std::string_view s);
-void append_csv_field(std::string& out, std::string_view s);
-
 std::string number(double v) {
-  if (!std::isfinite(v)) return "NaN";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  return std::string(buf, res.ptr);
+  return shortest_number(v);
 }
 
 // ---- Row exports (NDJSON, CSV) ----
 
 using Type = ExportType;
-using Column = ExportColumn;
 
 const char* bigquery_type(Type t) {
   switch (t) {
@@ -61,16 +55,18 @@ const char* bigquery_type(Type t) {
   return "STRING";
 }
 
-std::string bigquery_schema(const std::vector<Column>& cols) {
-  std::string out = "[\n";
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    const Column& c = cols[i];
-    out += std::string("  {\"name\": ") + json_string(c.name) + ", \"type\": \"" +
-           bigquery_type(c.type) + "\", \"mode\": \"" + (c.nullable ? "NULLABLE" : "REQUIRED") +
-           "\", \"description\": " + json_string(c.description) + "}" +
-           (i + 1 < cols.size() ? ",\n" : "\n");
-  }
-  return out + "]\n";
+std::string bigquery_schema(const std::vector<ExportColumn>& cols) {
+  JsonWriter j;
+  j.begin_array();
+  for (const ExportColumn& c : cols)
+    j.begin_object(JsonWriter::Layout::inline_)
+        .field("name", c.name)
+        .field("type", bigquery_type(c.type))
+        .field("mode", c.nullable ? "NULLABLE" : "REQUIRED")
+        .field("description", c.description)
+        .end_object();
+  j.end_array();
+  return j.str();
 }
 
 // The selected runs and scenarios, as the journal's export readers take them.
@@ -114,62 +110,52 @@ class Sink {
 };
 
 void export_rows(Journal& journal, const ReportScope& scope, const std::string& table,
-                 const std::string& format, Sink& sink) {
+                 RowWriter& writer, Sink& sink) {
   const ExportTable which = table == "sessions" ? ExportTable::sessions : ExportTable::attempts;
   const auto& cols = export_columns(which);
-  const bool csv = format == "csv";
   std::string line;
-  if (csv) {
-    for (std::size_t i = 0; i < cols.size(); ++i)
-      line += (i ? "," : "") + std::string(cols[i].name);
-    line += "\r\n";
-    sink.write(line);
-  }
-  // What precedes each value: a comma in CSV, the quoted key in NDJSON.
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < cols.size(); ++i)
-    keys.push_back(csv ? std::string(i ? "," : "")
-                       : std::string(i ? ",\"" : "{\"") + cols[i].name + "\":");
+  std::vector<std::string_view> names;
+  for (const ExportColumn& c : cols) names.emplace_back(c.name);
+  writer.begin(line, names);
+  if (!line.empty()) sink.write(line);
+  std::vector<RowValue> values(cols.size());
   read_export_rows(journal, which, scope, [&](const ExportRow& q) {
-    line.clear();
     for (std::size_t i = 0; i < cols.size(); ++i) {
-      const Column& c = cols[i];
       const int col = static_cast<int>(i);
-      line += keys[i];
+      RowValue& v = values[i];
       if (q.null(col)) {
-        if (!csv) line += "null";  // CSV: an empty field, loaded as NULL
+        v.kind = RowValue::Kind::null;
         continue;
       }
-      switch (c.type) {
+      switch (cols[i].type) {
         case Type::integer:
-          line += std::to_string(q.integer(col));
+          v.kind = RowValue::Kind::integer;
+          v.integer = q.integer(col);
           break;
         case Type::floating:
-          line += number(q.real(col));
+          v.kind = RowValue::Kind::real;
+          v.real = q.real(col);
           break;
         case Type::boolean:
-          line += q.integer(col) ? "true" : "false";
+          v.kind = RowValue::Kind::boolean;
+          v.integer = q.integer(col);
           break;
         case Type::string:
         case Type::timestamp:
-          if (csv)
-            append_csv_field(line, q.text(col));
-          else
-            append_json_string(line, q.text(col));
+          v.kind = RowValue::Kind::text;
+          v.text = q.text(col);
           break;
       }
     }
-    line += csv ? "\r\n" : "}\n";
+    line.clear();
+    writer.row(line, values);
     sink.write(line);
   });
 }
 
 // ---- OpenMetrics ----
 
-struct Family {
-  std::string name, type = "gauge", unit, help;
-  std::vector<std::string> samples;  // "{labels} value"
-};
+using Family = MetricFamily;
 
 std::string labels_text(const std::vector<std::pair<std::string, std::string>>& labels) {
   std::string s = "{";
@@ -179,8 +165,8 @@ std::string labels_text(const std::vector<std::pair<std::string, std::string>>& 
   return s + "}";
 }
 
-std::string openmetrics(Journal& journal, const std::vector<RunRecord>& runs,
-                        const ReportScope& scope) {
+std::vector<MetricFamily> openmetrics(Journal& journal, const std::vector<RunRecord>& runs,
+                                      const ReportScope& scope) {
   using Labels = std::vector<std::pair<std::string, std::string>>;
   auto key = [](const LockKey& k) {
     return Labels{{"rig", k.rig}, {"lock", k.lock}, {"material", k.material}};
@@ -291,110 +277,13 @@ std::string openmetrics(Journal& journal, const std::vector<RunRecord>& runs,
     }
   }
 
-  std::string out;
-  for (const Family* f :
-       {&sli, &sli_sessions, &sli_successes, &sessions, &failures, &failed_attempts, &fault_events,
-        &last_lock, &runs_family, &rig_last, &rig_exit}) {
-    out += "# HELP " + f->name + " " + f->help + "\n";
-    out += "# TYPE " + f->name + " " + f->type + "\n";
-    if (!f->unit.empty()) out += "# UNIT " + f->name + " " + f->unit + "\n";
-    for (const auto& s : f->samples) out += f->name + s + "\n";
-  }
-  return out + "# EOF\n";
+  return {std::move(sli),          std::move(sli_sessions), std::move(sli_successes),
+          std::move(sessions),     std::move(failures),     std::move(failed_attempts),
+          std::move(fault_events), std::move(last_lock),    std::move(runs_family),
+          std::move(rig_last),     std::move(rig_exit)};
 }
 
 }  // namespace
-
-// ---- Escaping ----
-
-namespace {
-
-// Printable ASCII needs no sanitizing: the common case, kept off the allocation path.
-bool plain_ascii(std::string_view s) {
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F) return false;
-  }
-  return true;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  if (plain_ascii(s) && s.find_first_of("\"\\") == std::string_view::npos) {
-    out += '"';
-    out += s;
-    out += '"';
-    return;
-  }
-  out += json_string(s);
-}
-
-void append_csv_field(std::string& out, std::string_view s) {
-  if (plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
-    out += s;
-  else
-    out += csv_field(s);
-}
-
-}  // namespace
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : sanitize_utf8(s)) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string csv_field(std::string_view s) {
-  const std::string clean = sanitize_utf8(s);
-  if (clean.find_first_of(",\"\r\n") == std::string::npos) return clean;
-  std::string out = "\"";
-  for (char c : clean) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string openmetrics_label_value(std::string_view s) {
-  std::string out;
-  for (char c : sanitize_utf8(s)) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
 
 // ---- The command ----
 
@@ -404,10 +293,11 @@ int cmd_export(const std::vector<std::string>& args) {
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   SelectionOptions sel_opts;
-  std::string format, table = "sessions", output, schema;
+  std::string format_name, table = "sessions", output, schema;
   po::options_description desc("Options");
-  desc.add_options()("help,h", "explain the options")("format", po::value(&format),
-                                                      "ndjson | csv | openmetrics (required)")(
+  desc.add_options()("help,h", "explain the options")(
+      "format", po::value(&format_name),
+      (format_choices(FormatCommand::export_) + " (required)").c_str())(
       "table", po::value(&table)->default_value(table),
       "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)");
   add_selection_options(desc, sel_opts);
@@ -417,7 +307,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
       "print the BigQuery schema (JSON) of --table sessions|attempts and exit");
   const po::variables_map vm = parse_options("export", args, desc);
   if (vm.count("help")) {
-    out << "Usage: lockrig export --format ndjson|csv|openmetrics [options]\n\n"
+    out << "Usage: lockrig export --format " << format_choices(FormatCommand::export_, "|")
+        << " [options]\n\n"
            "Exports the journal for other tools. ndjson and csv: one row per session (or per\n"
            "attempt with --table attempts), denormalized (run, rig, host, lock, material,\n"
            "firmware, app, scenario, UTC and monotonic times, result) so a warehouse such as\n"
@@ -441,15 +332,13 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
         export_columns(schema == "sessions" ? ExportTable::sessions : ExportTable::attempts));
     return 0;
   }
-  if (format.empty()) throw UsageError("lockrig export needs --format ndjson, csv or openmetrics");
-  const std::vector<std::string> formats = {"ndjson", "csv", "openmetrics"};
-  if (std::find(formats.begin(), formats.end(), format) == formats.end())
-    throw UsageError("--format must be ndjson, csv or openmetrics; got " + quote(format) +
-                     did_you_mean(format, formats));
+  if (format_name.empty())
+    throw UsageError("lockrig export needs --format " + format_list(FormatCommand::export_));
+  const OutputFormat& format = output_format(FormatCommand::export_, format_name);
   if (table != "sessions" && table != "attempts")
     throw UsageError("--table must be sessions or attempts; got " + quote(table) +
                      did_you_mean(table, {"sessions", "attempts"}));
-  if (format == "openmetrics" && !vm["table"].defaulted())
+  if (!format.rows && !vm["table"].defaulted())
     throw UsageError(
         "--table applies to ndjson and csv; openmetrics covers sessions, attempts "
         "and events together");
@@ -469,10 +358,10 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
         throw UsageError("--scenario " + quote(s) + " has no sessions in the selected runs");
   }
   Sink sink(output, out);
-  if (format == "openmetrics")
-    sink.write(openmetrics(journal, runs, scope));
+  if (format.metrics)
+    sink.write(format.metrics(openmetrics(journal, runs, scope)));
   else
-    export_rows(journal, scope, table, format, sink);
+    export_rows(journal, scope, table, *format.rows(), sink);
   sink.finish();
   return 0;
 }

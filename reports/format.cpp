@@ -1,9 +1,17 @@
 #include "reports/format.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <stdexcept>
+
+#include "reports/export.hpp"
+#include "reports/layout.hpp"
+#include "reports/plan.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 
@@ -108,6 +116,21 @@ std::string num(double v, int significant) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", significant, v);
   return buf;
+}
+
+std::string shortest_number(double v) {
+  if (!std::isfinite(v)) return "NaN";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+  return std::string(buf, res.ptr);
+}
+
+bool is_plain_ascii(std::string_view s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F) return false;
+  }
+  return true;
 }
 
 std::string sanitize_utf8(std::string_view s) {
@@ -226,6 +249,92 @@ std::string utc_now_iso() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// ---- --format ----
+
+namespace {
+
+// Every output format, in the order commands list them. A new format is its renderer file
+// (render_<name>.cpp) and one row here (with the renderer's declaration above the table when no
+// header declares it); every command whose kind of result it renders offers it from then on, in
+// its --format help, its error messages and its dispatch.
+const OutputFormat kFormats[] = {
+    {.name = "text",
+     .document = [](const Document& doc, const Report*) { return render_text(doc); },
+     .plan = render_text},
+    {.name = "markdown",
+     .document = [](const Document& doc, const Report*) { return render_markdown(doc); }},
+    {.name = "html", .document = render_html},
+    {.name = "json", .report = render_json, .slo = render_json, .plan = render_json},
+    {.name = "junit", .report = render_junit},
+    {.name = "ndjson", .rows = ndjson_rows},
+    {.name = "csv", .rows = csv_rows},
+    {.name = "openmetrics", .metrics = render_openmetrics},
+};
+
+// The kinds of result a command produces, and how its messages list the formats.
+constexpr unsigned kDocument = 1, kReport = 2, kSlo = 4, kPlan = 8, kRows = 16, kMetrics = 32;
+
+struct CommandFormats {
+  unsigned kinds;
+  const char* last_separator;  // before the last name in messages: ", " or " or "
+};
+
+CommandFormats command_formats(FormatCommand c) {
+  switch (c) {
+    case FormatCommand::report:
+    case FormatCommand::gate:
+      return {kDocument | kReport, ", "};
+    case FormatCommand::slo:
+      return {kDocument | kSlo, ", "};
+    case FormatCommand::plan:
+      return {kPlan, ", "};
+    case FormatCommand::export_:
+      break;
+  }
+  return {kRows | kMetrics, " or "};
+}
+
+unsigned kinds_of(const OutputFormat& f) {
+  return (f.document ? kDocument : 0) | (f.report ? kReport : 0) | (f.slo ? kSlo : 0) |
+         (f.plan ? kPlan : 0) | (f.rows ? kRows : 0) | (f.metrics ? kMetrics : 0);
+}
+
+std::vector<std::string> names_of(FormatCommand command) {
+  std::vector<std::string> names;
+  for (const auto& f : kFormats)
+    if (kinds_of(f) & command_formats(command).kinds) names.emplace_back(f.name);
+  return names;
+}
+
+}  // namespace
+
+std::string format_choices(FormatCommand command, std::string_view separator) {
+  return join(names_of(command), separator);
+}
+
+std::string format_list(FormatCommand command) {
+  std::vector<std::string> names = names_of(command);
+  const std::string last = names.back();
+  names.pop_back();
+  return names.empty() ? last : join(names, ", ") + command_formats(command).last_separator + last;
+}
+
+const OutputFormat& output_format(FormatCommand command, const std::string& name) {
+  for (const auto& f : kFormats)
+    if (f.name == name && (kinds_of(f) & command_formats(command).kinds)) return f;
+  throw UsageError("--format must be " + format_list(command) + "; got " + quote(name) +
+                   did_you_mean(name, names_of(command)));
+}
+
+std::string render(const OutputFormat& format, const RenderInput& in) {
+  if (in.report && format.report) return format.report(*in.report);
+  if (in.slo && format.slo) return format.slo(*in.slo);
+  if (in.plan && format.plan) return format.plan(*in.plan);
+  if (in.document && format.document) return format.document(in.document(), in.report);
+  throw std::logic_error("--format " + std::string(format.name) +
+                         " has no renderer for this command's result");
 }
 
 }  // namespace lockrig::reports

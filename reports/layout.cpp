@@ -128,7 +128,7 @@ Section selection_section(const Report& r, bool with_runs) {
   t.numeric = {true, false, false, false, false, true, false};
   const std::size_t first = r.runs.size() > kMaxRunsShown ? r.runs.size() - kMaxRunsShown : 0;
   for (std::size_t i = first; i < r.runs.size(); ++i) {
-    const RunRow& run = r.runs[i];
+    const RunRecord& run = r.runs[i];
     std::vector<std::string> labels;
     for (const auto& [k, v] : run.labels) labels.push_back(k + "=" + v);
     t.rows.push_back({std::to_string(run.id), run.uuid, run.rig, run.started_at, run.status,
@@ -582,6 +582,8 @@ Section rig_faults_section(const Report& r) {
 
 Document report_document(const Report& r) {
   Document doc;
+  doc.generated_at = r.generated_at;
+  doc.guide = "docs/reports.md";
   doc.title = "lockrig report";
   doc.subtitle = r.comparison ? "candidate " + filters_text(r.options.candidate) + " vs baseline " +
                                     filters_text(r.options.baseline)
@@ -606,6 +608,8 @@ Document report_document(const Report& r) {
 
 Document gate_document(const Report& r) {
   Document doc;
+  doc.generated_at = r.generated_at;
+  doc.guide = "docs/reports.md";
   doc.title = "lockrig gate";
   doc.subtitle = "candidate " + filters_text(r.options.candidate) + " vs baseline " +
                  filters_text(r.options.baseline);

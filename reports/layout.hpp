@@ -10,6 +10,9 @@
 
 namespace lockrig::reports {
 
+struct SloReport;    // reports/slo_compute.hpp
+struct PlanFigures;  // reports/plan.hpp
+
 struct Table {
   std::vector<std::string> header;
   std::vector<bool> numeric;  // right-aligned columns
@@ -41,21 +44,28 @@ struct Document {
   std::string title;
   std::string subtitle;
   std::vector<Section> sections;
+  std::string generated_at;  // ISO 8601 UTC, for the HTML footer
+  std::string guide;         // how to read it, named in the HTML footer ("docs/reports.md")
 };
 
 Document report_document(const Report& r);
 // The gate's own, shorter document: verdict, the rule and figures, the strata, the selection.
 Document gate_document(const Report& r);
+// `lockrig slo` (slo_document.cpp): budget, burn rates, nights, per-stratum tables, trend charts.
+Document slo_document(const SloReport& r);
 
-// Renderers of a Document (render_text.cpp, render_markdown.cpp, render_html.cpp) and of the
-// Report itself (render_json.cpp, render_junit.cpp).
+// Renderers (render_<format>.cpp; the --format table in format.cpp picks them): of a Document,
+// of the Report itself, of the SLO and of the plan.
 std::string render_text(const Document& doc);
 std::string render_markdown(const Document& doc);
-std::string render_html(const Document& doc, const Report& r);
-// A document that is not a Report (lockrig slo): only inline_svg charts are drawn.
-std::string render_html(const Document& doc, const std::string& generated_at);
+// `charts`: the Report whose forest, latency and lock charts are drawn; null draws only the
+// document's inline_svg charts (lockrig slo).
+std::string render_html(const Document& doc, const Report* charts);
 std::string render_json(const Report& r);
+std::string render_json(const SloReport& r);
 std::string render_junit(const Report& r);
+std::string render_text(const PlanFigures& p);
+std::string render_json(const PlanFigures& p);
 
 // The inline SVG charts of the HTML report (render_html.cpp); empty when there is nothing to draw.
 std::string svg_forest_plot(const Report& r);

@@ -1,168 +1,36 @@
 // The machine-readable report, schema "lockrig.report/1" (docs/report-json.md). Every figure sits
 // next to the counts it came from, so anyone can recompute it. Non-finite numbers (an infinite
 // odds ratio) are written as null with the reason in a notes array.
-#include <charconv>
-#include <cmath>
-#include <cstdio>
+// Also the SLO, schema "lockrig.slo/1" (docs/slo.md), and the plan, schema "lockrig.plan/1".
 #include <optional>
-#include <sstream>
 
 #include "reports/format.hpp"
+#include "reports/json_writer.hpp"
 #include "reports/layout.hpp"
+#include "reports/plan.hpp"
+#include "reports/slo_compute.hpp"
 
 namespace lockrig::reports {
 
 namespace {
 
-class Json {
- public:
-  std::string str() const { return out_.str() + "\n"; }
-
-  Json& begin_object() { return open('{'); }
-  Json& end_object() { return close('}'); }
-  Json& begin_array() { return open('['); }
-  Json& end_array() { return close(']'); }
-  Json& key(std::string_view k) {
-    separate();
-    string_literal(k);
-    out_ << ": ";
-    after_key_ = true;
-    return *this;
-  }
-  Json& value(std::string_view s) {
-    separate();
-    string_literal(s);
-    return *this;
-  }
-  Json& value(const char* s) { return value(std::string_view(s)); }
-  Json& value(const std::string& s) { return value(std::string_view(s)); }
-  Json& value(bool b) {
-    separate();
-    out_ << (b ? "true" : "false");
-    return *this;
-  }
-  Json& value(long long n) {
-    separate();
-    out_ << n;
-    return *this;
-  }
-  Json& value(long n) { return value(static_cast<long long>(n)); }
-  Json& value(int n) { return value(static_cast<long long>(n)); }
-  Json& value(std::size_t n) { return value(static_cast<long long>(n)); }
-  Json& value(double v) {
-    separate();
-    if (!std::isfinite(v)) {
-      out_ << "null";
-      return *this;
-    }
-    char buf[64];
-    auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-    out_ << std::string_view(buf, static_cast<std::size_t>(res.ptr - buf));
-    return *this;
-  }
-  Json& null() {
-    separate();
-    out_ << "null";
-    return *this;
-  }
-  template <class T>
-  Json& field(std::string_view k, const T& v) {
-    key(k);
-    return value(v);
-  }
-  template <class T>
-  Json& field(std::string_view k, const std::optional<T>& v) {
-    key(k);
-    return v ? value(*v) : null();
-  }
-  Json& strings(std::string_view k, const std::vector<std::string>& items) {
-    key(k).begin_array();
-    for (const auto& s : items) value(s);
-    return end_array();
-  }
-
- private:
-  Json& open(char c) {
-    separate();
-    out_ << c;
-    first_.push_back(true);
-    return *this;
-  }
-  Json& close(char c) {
-    const bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) newline();
-    out_ << c;
-    return *this;
-  }
-  void newline() { out_ << '\n' << std::string(2 * first_.size(), ' '); }
-  void separate() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (first_.empty()) return;
-    if (!first_.back()) out_ << ',';
-    first_.back() = false;
-    newline();
-  }
-  void string_literal(std::string_view raw) {
-    const std::string s = sanitize_utf8(raw);
-    out_ << '"';
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          out_ << "\\\"";
-          break;
-        case '\\':
-          out_ << "\\\\";
-          break;
-        case '\n':
-          out_ << "\\n";
-          break;
-        case '\r':
-          out_ << "\\r";
-          break;
-        case '\t':
-          out_ << "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ << buf;
-          } else if (c == '<') {
-            out_ << "\\u003c";  // safe to embed in an HTML <script> block
-          } else {
-            out_ << c;
-          }
-      }
-    }
-    out_ << '"';
-  }
-
-  std::ostringstream out_;
-  std::vector<bool> first_;
-  bool after_key_ = false;
-};
-
-void counts_fields(Json& j, const stats::Counts& c) {
+void counts_fields(JsonWriter& j, const stats::Counts& c) {
   j.field("successes", c.successes).field("trials", c.trials);
 }
 
-void counts_object(Json& j, std::string_view k, const stats::Counts& c) {
+void counts_object(JsonWriter& j, std::string_view k, const stats::Counts& c) {
   j.key(k).begin_object();
   counts_fields(j, c);
   j.end_object();
 }
 
-void interval(Json& j, std::string_view k, const stats::Interval& i) {
+void interval(JsonWriter& j, std::string_view k, const stats::Interval& i) {
   j.key(k).begin_object().field("lower", i.lower).field("upper", i.upper).end_object();
 }
 
 // {"successes", "trials", "rate", "interval", "confidence", "method"}
-void proportion(Json& j, std::string_view k, const std::optional<stats::ProportionEstimate>& e,
-                const stats::Counts& c) {
+void proportion(JsonWriter& j, std::string_view k,
+                const std::optional<stats::ProportionEstimate>& e, const stats::Counts& c) {
   j.key(k).begin_object();
   counts_fields(j, c);
   if (e) {
@@ -175,11 +43,11 @@ void proportion(Json& j, std::string_view k, const std::optional<stats::Proporti
   j.end_object();
 }
 
-void proportion(Json& j, std::string_view k, const stats::ProportionEstimate& e) {
+void proportion(JsonWriter& j, std::string_view k, const stats::ProportionEstimate& e) {
   proportion(j, k, std::optional<stats::ProportionEstimate>(e), e.counts);
 }
 
-void difference(Json& j, std::string_view k, const stats::DifferenceEstimate& d) {
+void difference(JsonWriter& j, std::string_view k, const stats::DifferenceEstimate& d) {
   j.key(k).begin_object();
   counts_object(j, "candidate", d.candidate);
   counts_object(j, "baseline", d.baseline);
@@ -189,7 +57,7 @@ void difference(Json& j, std::string_view k, const stats::DifferenceEstimate& d)
   j.end_object();
 }
 
-void fisher(Json& j, std::string_view k, const stats::FisherResult& f) {
+void fisher(JsonWriter& j, std::string_view k, const stats::FisherResult& f) {
   j.key(k).begin_object();
   counts_object(j, "candidate", f.candidate);
   counts_object(j, "baseline", f.baseline);
@@ -198,7 +66,7 @@ void fisher(Json& j, std::string_view k, const stats::FisherResult& f) {
   j.end_object();
 }
 
-void stratum_uses(Json& j, const std::vector<stats::StratumUse>& uses) {
+void stratum_uses(JsonWriter& j, const std::vector<stats::StratumUse>& uses) {
   j.key("strata").begin_array();
   for (const auto& u : uses) {
     j.begin_object().field("label", u.label);
@@ -209,7 +77,7 @@ void stratum_uses(Json& j, const std::vector<stats::StratumUse>& uses) {
   j.end_array();
 }
 
-void percentile(Json& j, const stats::PercentileEstimate& p) {
+void percentile(JsonWriter& j, const stats::PercentileEstimate& p) {
   j.begin_object()
       .field("quantile", p.quantile)
       .field("n", p.n)
@@ -224,14 +92,15 @@ void percentile(Json& j, const stats::PercentileEstimate& p) {
       .end_object();
 }
 
-void filters(Json& j, std::string_view k, const std::vector<Filter>& fs) {
+void filters(JsonWriter& j, std::string_view k, const std::vector<Filter>& fs) {
   j.key(k).begin_array();
   for (const auto& f : fs)
     j.begin_object().field("key", f.key).field("value", f.value).end_object();
   j.end_array();
 }
 
-void groups(Json& j, std::string_view k, std::string_view name, const std::vector<GroupSli>& gs) {
+void groups(JsonWriter& j, std::string_view k, std::string_view name,
+            const std::vector<GroupSli>& gs) {
   j.key(k).begin_array();
   for (const auto& g : gs) {
     j.begin_object().field(name, g.key);
@@ -242,7 +111,7 @@ void groups(Json& j, std::string_view k, std::string_view name, const std::vecto
   j.end_array();
 }
 
-void arm(Json& j, const Arm& a) {
+void arm(JsonWriter& j, const Arm& a) {
   j.begin_object().field("name", a.name);
   filters(j, "filter", a.filter);
   j.key("sessions")
@@ -294,7 +163,7 @@ void arm(Json& j, const Arm& a) {
   j.end_object();
 }
 
-void comparison(Json& j, const Report& r) {
+void comparison(JsonWriter& j, const Report& r) {
   const Comparison& c = *r.comparison;
   j.key("comparison").begin_object();
   j.key("overall").begin_object();
@@ -400,7 +269,7 @@ void comparison(Json& j, const Report& r) {
   j.end_object();
 }
 
-void gate(Json& j, const Gate& g) {
+void gate(JsonWriter& j, const Gate& g) {
   j.key("gate").begin_object();
   j.field("verdict", to_string(g.verdict))
       .field("exit_code", g.exit_code)
@@ -435,10 +304,60 @@ void gate(Json& j, const Gate& g) {
   j.strings("notes", g.notes).end_object();
 }
 
+// {"sli_sessions": 1, "successes": 1, "failures": 0, "sli": 1} on one line.
+void slo_counts(JsonWriter& j, std::string_view k, const SloCounts& c) {
+  j.key(k)
+      .begin_object(JsonWriter::Layout::inline_)
+      .field("sli_sessions", c.sessions)
+      .field("successes", c.successes)
+      .field("failures", c.failures())
+      .key("sli");
+  if (c.sessions)
+    j.value(static_cast<double>(c.successes) / static_cast<double>(c.sessions));
+  else
+    j.null();
+  j.end_object();
+}
+
+void slo_figures(JsonWriter& j, const SloFigures& f) {
+  j.begin_object().field("dimension", f.dimension).field("value", f.value);
+  slo_counts(j, "window", f.window);
+  slo_counts(j, "last_night", f.last_night);
+  slo_counts(j, "last_7_nights", f.last_7_nights);
+  j.key("sli_interval_95");
+  if (f.window_interval)
+    j.begin_array(JsonWriter::Layout::inline_)
+        .value(f.window_interval->lower)
+        .value(f.window_interval->upper)
+        .end_array();
+  else
+    j.null();
+  j.field("allowed_failures", f.allowed_failures)
+      .field("budget_remaining", f.budget_remaining)
+      .field("budget_remaining_share", f.budget_remaining_share)
+      .key("burn_rate")
+      .begin_object(JsonWriter::Layout::inline_)
+      .field("last_night", f.burn_last_night)
+      .field("last_7_nights", f.burn_7_nights)
+      .field("window", f.burn_window)
+      .end_object()
+      .field("status", f.status);
+  j.key("nights").begin_array();
+  for (const auto& [n, c] : f.nights)
+    j.begin_object(JsonWriter::Layout::inline_)
+        .field("night", night_text(n))
+        .field("sli_sessions", c.sessions)
+        .field("successes", c.successes)
+        .field("failures", c.failures())
+        .end_object();
+  j.end_array().end_object();
+}
+
 }  // namespace
 
 std::string render_json(const Report& r) {
-  Json j;
+  // Labels are written script-safe ('<' as \u003c), so the report can sit in an HTML <script>.
+  JsonWriter j(/*script_safe=*/true);
   j.begin_object()
       .field("schema", "lockrig.report/1")
       .field("command", r.command)
@@ -587,6 +506,59 @@ std::string render_json(const Report& r) {
       .field("summary", r.verdict)
       .strings("findings", r.findings)
       .end_object();
+  j.end_object();
+  return j.str();
+}
+
+std::string render_json(const SloReport& r) {
+  JsonWriter j;
+  j.begin_object()
+      .field("schema", "lockrig.slo/1")
+      .field("journal", r.journal)
+      .field("generated_at", r.generated_at)
+      .field("target", r.options.target)
+      .field("window_nights", r.options.window_days)
+      .field("window_from", night_text(r.window_from))
+      .field("as_of", night_text(r.as_of))
+      .field("runs_selected", r.runs_selected)
+      .field("sli_sessions_outside_window", r.sessions_outside_window)
+      .key("overall");
+  slo_figures(j, r.overall);
+  j.key("groups").begin_object();
+  for (const auto& [dimension, figures] : r.groups) {
+    j.key(dimension).begin_array(JsonWriter::Layout::inline_);
+    for (const auto& f : figures) slo_figures(j, f);
+    j.end_array();
+  }
+  j.end_object().end_object();
+  return j.str();
+}
+
+std::string render_json(const PlanFigures& p) {
+  JsonWriter j;
+  j.begin_object()
+      .field("schema", "lockrig.plan/1")
+      .field("baseline_rate", p.baseline_rate)
+      .field("candidate_rate", p.candidate_rate)
+      .field("drop", p.drop)
+      .field("alpha", p.alpha)
+      .field("power", p.power);
+  j.key("detect")
+      .begin_object()
+      .field("test", "two-sided two-proportion z test (R power.prop.test)")
+      .field("sessions_per_version", p.sessions)
+      .field("sessions_per_version_exact", p.sessions_exact)
+      .end_object();
+  j.key("gate");
+  if (p.margin)
+    j.begin_object()
+        .field("test", "one-sided Farrington-Manning non-inferiority, equal true rates")
+        .field("margin", *p.margin)
+        .field("sessions_per_version", p.gate_sessions)
+        .field("sessions_per_version_exact", p.gate_sessions_exact)
+        .end_object();
+  else
+    j.null();
   j.end_object();
   return j.str();
 }

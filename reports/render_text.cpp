@@ -1,10 +1,12 @@
 // Terminal text: plain ASCII layout (no colours: reports are piped into logs and mails), labels
-// sanitised so a hostile label cannot inject terminal escape sequences.
+// sanitised so a hostile label cannot inject terminal escape sequences. Also the plan's text.
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
+#include "reports/plan.hpp"
 
 namespace lockrig::reports {
 
@@ -127,6 +129,37 @@ std::string render_text(const Document& doc) {
       }
     }
   }
+  return out.str();
+}
+
+std::string render_text(const PlanFigures& p) {
+  std::ostringstream out;
+  out << "Sessions per version (SLI sessions: the sessions that count toward the unlock success "
+         "rate)\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-52s %10s per version\n",
+                ("detect a drop from " + pct(p.baseline_rate) + " to " + pct(p.candidate_rate) +
+                 " (" + pts(p.drop).substr(1) + ")")
+                    .c_str(),
+                with_commas(p.sessions).c_str());
+  out << line;
+  if (p.margin) {
+    std::snprintf(line, sizeof line, "  %-52s %10s per version\n",
+                  ("release gate with margin " + pts(*p.margin).substr(1)).c_str(),
+                  with_commas(p.gate_sessions).c_str());
+    out << line;
+  }
+  out << "\nAssumptions:\n"
+      << "  - detecting the drop: two-sided test of two proportions at alpha " << num(p.alpha)
+      << " with power " << num(p.power) << "\n    (normal approximation, as R power.prop.test; "
+      << num(p.sessions_exact, 7) << " rounded up)\n";
+  if (p.margin)
+    out << "  - release gate: one-sided non-inferiority test of H0: candidate - baseline <= -"
+        << pts(*p.margin).substr(1) << " at alpha " << num(p.alpha) << "\n    with power "
+        << num(p.power) << ", both versions truly at " << pct(p.baseline_rate)
+        << " (Farrington-Manning; a truly worse candidate needs more)\n";
+  out << "  - equal numbers of sessions per version, sessions independent of each other; the gate\n"
+         "    compares within door materials, so spread the sessions over the same mix of doors\n";
   return out.str();
 }
 

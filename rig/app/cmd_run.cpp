@@ -331,7 +331,7 @@ bool prepare_resume(RunRequest& req, const drivers::DriverRegistry& registry, Pr
                                 run_lock_holder(req.db_path), true);
   if (!p.stored->has_plan) {
     // Killed between journaling the run and its plan: nothing ran. Close it for good.
-    p.journal->finish_run(p.stored->id, "aborted", exit_code::usage, utc_now_iso8601(), 0);
+    p.journal->finish_run(p.stored->id, RunStatus::aborted, exit_code::usage, utc_now_iso8601(), 0);
     throw UsageError("--resume: run " + std::to_string(p.stored->id) +
                      " stopped before its plan was journaled (nothing ran); closed it as "
                      "aborted; start a new run");

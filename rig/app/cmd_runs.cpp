@@ -39,7 +39,7 @@ int runs_command(const CommandLine& cl) {
     if (selector.empty()) throw UsageError("--abandon wants a run id or uuid");
     Journal j = Journal::open(db_path);
     const RunRecord found = find_run_to_resume(j, selector, run_lock_holder(db_path));
-    if (found.status != "running")
+    if (found.status != name(RunStatus::running))
       throw UsageError("--abandon: run " + std::to_string(found.id) + " is " + found.status +
                        ", not interrupted");
     auto lock = take_run_lock(db_path, found, "lockrig runs --abandon");
@@ -55,11 +55,11 @@ int runs_command(const CommandLine& cl) {
   auto runs = j.list_runs();
   std::vector<std::int64_t> interrupted;
   for (auto& r : runs)
-    if (r.status == "running" && !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
+    if (r.status == name(RunStatus::running) && !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
       // The lock may have been released because the run just finished: look again.
       Journal again = Journal::open_readonly(db_path);
       for (const auto& now : again.list_runs())
-        if (now.id == r.id && now.status == "running") {
+        if (now.id == r.id && now.status == name(RunStatus::running)) {
           r.status = "interrupted";
           interrupted.push_back(r.id);
         }

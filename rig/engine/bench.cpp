@@ -103,7 +103,7 @@ BenchEvent Bench::switch_channel(Channel& ch, bool on) {
     std::lock_guard lk(state_);
     ch.logical = on;
   }
-  return BenchEvent{"switch",
+  return BenchEvent{EventKind::set_switch,
                     board.spec->id + "/ch" + std::to_string(ch.spec->channel) + " " + ch.spec->name,
                     on ? "on" : "off", energized ? "relay energized" : "relay released"};
 }
@@ -146,7 +146,7 @@ BenchEvent Bench::set_supply(const std::string& lock_id, const std::string& name
     value = volts_text(s.commanded.volts) + " " + amps_text(s.commanded.amps) +
             (s.commanded.output_on ? " output on" : " output off");
   }
-  return BenchEvent{"supply", s.spec->id + "/out" + std::to_string(s.spec->output) + " " + name,
+  return BenchEvent{EventKind::set_supply, s.spec->id + "/out" + std::to_string(s.spec->output) + " " + name,
                     value,
                     "measured " + volts_text(measured.volts) + " " + amps_text(measured.amps)};
 }
@@ -185,12 +185,12 @@ bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
       BenchEvent e;
       const auto first = attempt(boards_[ch.board].get(),
                                  [&] { e = switch_channel(ch, ch.spec->safe_on); });
-      e.kind = "safe_state";
+      e.kind = EventKind::safe_state;
       e.detail += retried(first);
       events.push_back(std::move(e));
     } catch (const std::exception& ex) {
       all_ok = false;
-      events.push_back(BenchEvent{"safe_state",
+      events.push_back(BenchEvent{EventKind::safe_state,
                                   boards_[ch.board]->spec->id + "/ch" +
                                       std::to_string(ch.spec->channel) + " " + ch.spec->name,
                                   ch.spec->safe_on ? "on" : "off",
@@ -211,14 +211,14 @@ bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
         std::lock_guard lk(state_);
         s->commanded = drivers::SupplyReading{spec->nominal_volts, spec->nominal_amps, true};
       }
-      events.push_back(BenchEvent{"safe_state", spec->id + "/out" + std::to_string(spec->output) +
+      events.push_back(BenchEvent{EventKind::safe_state, spec->id + "/out" + std::to_string(spec->output) +
                                                     " " + spec->name,
                                   volts_text(spec->nominal_volts) + " " +
                                       amps_text(spec->nominal_amps) + " output on",
                                   "nominal" + retried(first)});
     } catch (const std::exception& ex) {
       all_ok = false;
-      events.push_back(BenchEvent{"safe_state", spec->id + " " + spec->name, "nominal",
+      events.push_back(BenchEvent{EventKind::safe_state, spec->id + " " + spec->name, "nominal",
                                   std::string("FAILED: ") + ex.what()});
     }
   }

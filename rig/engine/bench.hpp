@@ -14,12 +14,13 @@
 #include "drivers/bench_view.hpp"
 #include "drivers/registry.hpp"
 #include "rig/engine/fixture.hpp"
+#include "rig/journal/events.hpp"
 
 namespace lockrig {
 
 // One line of the event log produced by a bench action.
 struct BenchEvent {
-  std::string kind;    // "switch", "supply", "safe_state"
+  EventKind kind;      // set_switch, set_supply or safe_state
   std::string target;  // "relays/ch1 battery", "psu/out1 vbat"
   std::string value;   // "on", "2.40V 0.50A output on"
   std::string detail;  // measured values, errors while restoring

@@ -85,7 +85,7 @@ EventRow select_build_with_hook(const BuildSelectHook& hook, const drivers::Lock
     throw drivers::RigFault("select_build",
                             what + ": exit code " + std::to_string(r.exit_code) + tail());
   return EventRow{
-      lock.id, TimePoint{0}, "select_build",
+      lock.id, TimePoint{0}, EventKind::select_build,
       lock.id, build,        "exit 0 after " + format_duration(r.elapsed) + ": " + join(argv, " ")};
 }
 
@@ -273,7 +273,7 @@ std::vector<EventRow> DecisionSeries::select_build(const drivers::LockSpec& lock
   if (registry_.lock_driver(lock.driver, lock.where).selects_build) {
     flashed_.select(lock.id, build);
     if (!hook)
-      events.push_back(EventRow{lock.id, TimePoint{0}, "select_build", lock.id, build,
+      events.push_back(EventRow{lock.id, TimePoint{0}, EventKind::select_build, lock.id, build,
                                 "simulated flash (no select_build hook in the fixture)"});
   }
   return events;
@@ -308,7 +308,7 @@ void DecisionSeries::record_block(Block& block, const RunOutcome& r) {
   const auto& w = test_.walk();
   const TimePoint end{static_cast<std::int64_t>(r.campaign_seconds * 1e9)};
   if (block.number == 1)
-    block.events.push_back(EventRow{"", TimePoint{0}, "sequential_design", result_.campaign,
+    block.events.push_back(EventRow{"", TimePoint{0}, EventKind::sequential_design, result_.campaign,
                                     "matched-pair SPRT", design_text()});
   const std::string evidence =
       "block=" + std::to_string(block.number) + " arm=" + arm_name(block.arm) +
@@ -322,7 +322,7 @@ void DecisionSeries::record_block(Block& block, const RunOutcome& r) {
       " sessions_candidate=" + std::to_string(test_.sessions(Arm::candidate)) +
       " block_sessions=" + std::to_string(block.sessions) +
       " firmware_mismatch=" + std::to_string(block.mismatched);
-  block.events.push_back(EventRow{"", end, "sequential_evidence", arm_name(block.arm),
+  block.events.push_back(EventRow{"", end, EventKind::sequential_evidence, arm_name(block.arm),
                                   stats::verdict_name(test_.verdict()), evidence});
   print_block(block);
 }
@@ -354,7 +354,7 @@ bool DecisionSeries::decide(Block& block, const RunOutcome& r) {
     result.exit_code = result.verdict == SequentialVerdict::pass ? exit_code::ok : 1;
     result.stop_reason = "decided";
     finished = true;
-  } else if (r.status != "completed" || r.exit_code == exit_code::rig_fault) {
+  } else if (r.status != name(RunStatus::completed) || r.exit_code == exit_code::rig_fault) {
     // A stop signal, a rig fault or an unsafe bench ends the campaign undecided.
     result.exit_code = r.exit_code;
     result.stop_reason = "block run " + r.uuid + " ended " + r.status +
@@ -374,7 +374,7 @@ bool DecisionSeries::decide(Block& block, const RunOutcome& r) {
   if (finished) {
     const TimePoint end{static_cast<std::int64_t>(r.campaign_seconds * 1e9)};
     block.events.push_back(EventRow{
-        "", end, "sequential_verdict", result.campaign, stats::verdict_name(result.verdict),
+        "", end, EventKind::sequential_verdict, result.campaign, stats::verdict_name(result.verdict),
         "reason=" + result.stop_reason + " sessions=" + std::to_string(result.sli_sessions) +
             " sessions_at_decision=" + std::to_string(result.sessions_at_decision) +
             " blocks=" + std::to_string(block.number) + " llr=" + fixed(test_.walk().llr(), 6) +

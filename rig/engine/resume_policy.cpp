@@ -94,7 +94,7 @@ void ResumePolicy::judge_interrupted(const ItemTracker& items, std::size_t group
           "in flight when the controller was killed or lost power; its unfinished "
           "session was discarded";
     }
-    events.push_back(EventRow{lock_id, t, "interrupted", label, crashed_here ? "crash" : "stopped",
+    events.push_back(EventRow{lock_id, t, EventKind::interrupted, label, crashed_here ? "crash" : "stopped",
                               detail + "; the item runs again from its first step"});
     notes.push_back(lock_id + " " + label + ": " + detail);
     if (!crashed_here) continue;
@@ -105,7 +105,7 @@ void ResumePolicy::judge_interrupted(const ItemTracker& items, std::size_t group
       quarantined_.insert(key);
       const std::string why = "crashed the controller " + std::to_string(crashes) +
                               " times; skipped for the rest of the run";
-      events.push_back(EventRow{lock_id, t, "quarantine", label, "controller_crash", why});
+      events.push_back(EventRow{lock_id, t, EventKind::quarantine, label, "controller_crash", why});
       notes.push_back(lock_id + " " + label + " quarantined: " + why);
     }
   }

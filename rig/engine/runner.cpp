@@ -205,7 +205,7 @@ void RunEngine::fail_worker(std::exception_ptr e) {
 void RunEngine::rig_fault(GroupState& g, const std::string& lock_id, const std::string& what,
                           std::vector<EventRow>& events, const std::string& value) {
   const TimePoint t = g.clock->now();
-  events.push_back(EventRow{lock_id, t, "rig_fault", lock_id, value, what});
+  events.push_back(EventRow{lock_id, t, EventKind::rig_fault, lock_id, value, what});
   switch (fixture_.on_rig_fault) {
     case RigFaultPolicy::carry_on: {
       // The run goes on, but it did not run as planned: it ends as rig_fault (exit 3).
@@ -218,7 +218,7 @@ void RunEngine::rig_fault(GroupState& g, const std::string& lock_id, const std::
       if (g.quarantined) return;  // a second lock of the group failing its identity read
       std::vector<std::string> ids;
       for (auto li : g.group->locks) ids.push_back(fixture_.locks[li].id);
-      events.push_back(EventRow{lock_id, t, "quarantine", join(ids, ","), "",
+      events.push_back(EventRow{lock_id, t, EventKind::quarantine, join(ids, ","), "",
                                 "locks sharing hardware with the fault skip the rest of the run"});
       g.quarantined = true;
       rig_fault_stopped_ = true;
@@ -262,10 +262,10 @@ void RunEngine::identify(GroupState& g) {
         row.reported_model = id->model;
         row.manufacturer = id->manufacturer;
         if (!id->client_version.empty())
-          g.events.push_back(EventRow{spec.id, g.clock->now(), "client_version", spec.id,
+          g.events.push_back(EventRow{spec.id, g.clock->now(), EventKind::client_version, spec.id,
                                       id->client_version, ""});
       } else {
-        g.events.push_back(EventRow{spec.id, g.clock->now(), "identity", spec.id, "unreadable",
+        g.events.push_back(EventRow{spec.id, g.clock->now(), EventKind::identity, spec.id, "unreadable",
                                     "lock did not answer; firmware unknown for this run"});
       }
     } catch (const drivers::RigFault& e) {
@@ -298,8 +298,8 @@ class RunEngine::ItemSink final : public StepSink {
 
   void at_step(std::size_t si) { si_ = si; }
 
-  void event(std::string kind, std::string target, std::string value, std::string detail) override {
-    events_.push_back(EventRow{lock_id_, g_.clock->now(), std::move(kind), std::move(target),
+  void event(EventKind kind, std::string target, std::string value, std::string detail) override {
+    events_.push_back(EventRow{lock_id_, g_.clock->now(), kind, std::move(target),
                                std::move(value), std::move(detail)});
   }
 
@@ -336,7 +336,7 @@ class RunEngine::ItemSink final : public StepSink {
     int sessions = 0;
     for (std::size_t k = si + 1; k < sc_.steps.size(); ++k)
       sessions += sc_.steps[k].kind == Step::Kind::unlock;
-    event("item_abandoned", item_label(sc_.name, item_.repetition), "rig_fault",
+    event(EventKind::item_abandoned, item_label(sc_.name, item_.repetition), "rig_fault",
           "on_rig_fault: continue: the remaining " + std::to_string(sc_.steps.size() - si - 1) +
               " step(s) of this repetition (" + std::to_string(sessions) +
               " unlock session(s)) were not run; the run goes on with the next item");
@@ -440,7 +440,7 @@ void RunEngine::restore_link(GroupState& g, const PlanItem& item,
     result = std::string("failed: ") + e.what();
   }
   queue_.push(JournalBatch{
-      {EventRow{lock_id, g.clock->now(), "reconnect", lock_id, result,
+      {EventRow{lock_id, g.clock->now(), EventKind::reconnect, lock_id, result,
                 "resume: the link " + item_label(sc.name, previous->repetition) +
                     " kept open, restored before " + item_label(sc.name, item.repetition) + " (" +
                     std::to_string(tries) + " attempt(s))"}},
@@ -572,7 +572,7 @@ void RunEngine::open_run(RunRecord& info) {
   if (resuming_) {
     run_id_ = options_.resume->id;
     info.uuid = options_.resume->uuid;
-    if (options_.resume->status != "running") reopen_run(journal_, run_id_);
+    if (options_.resume->status != name(RunStatus::running)) reopen_run(journal_, run_id_);
   } else {
     run_id_ = journal_.begin_run(info);
     // What --resume needs to rebuild the plan, committed before the bench is touched.
@@ -640,11 +640,11 @@ void RunEngine::journal_start(TimePoint t0, const std::string& uuid, int part,
     halt_ = true;
     rig_fault_stopped_ = true;
     abort_reason_ = "the bench could not be put into its safe state at run start (" + first + ")";
-    start_events.push_back(EventRow{"", t0, "rig_fault", "", "", abort_reason_});
+    start_events.push_back(EventRow{"", t0, EventKind::rig_fault, "", "", abort_reason_});
   }
   if (resuming_) {
     std::vector<EventRow> first{EventRow{
-        "", t0, "resumed", uuid, "part " + std::to_string(part),
+        "", t0, EventKind::resumed, uuid, "part " + std::to_string(part),
         "resumed by pid " + std::to_string(::getpid()) + " on " + hostname() + " with lockrig " +
             LOCKRIG_VERSION + " (run started with " + options_.resume->controller_version + "); " +
             std::to_string(resume_->progress().counters.sessions) + " sessions already journaled"}};
@@ -681,7 +681,7 @@ void RunEngine::identify_all(std::vector<GroupState>& groups, TimePoint t0) {
       auto it = firmware.find(r.lock_id);
       if (it != firmware.end() && !r.firmware.empty() && it->second != r.firmware)
         events.push_back(EventRow{
-            r.lock_id, t0, "identity", r.lock_id, "firmware_changed",
+            r.lock_id, t0, EventKind::identity, r.lock_id, "firmware_changed",
             "firmware " + r.firmware + " read on resume, " + it->second + " when the run started"});
     }
     record_missing_locks(journal_, run_id_, rows);
@@ -698,7 +698,7 @@ void RunEngine::identify_all(std::vector<GroupState>& groups, TimePoint t0) {
 void RunEngine::check_app_versions(const std::vector<EventRow>& events) {
   std::vector<std::pair<std::string, std::string>> reported;  // lock, version
   for (const auto& e : events)
-    if (e.kind == "client_version") reported.emplace_back(e.lock_id, e.value);
+    if (e.is(EventKind::client_version)) reported.emplace_back(e.lock_id, e.value);
   const auto given = options_.labels.find("app");
   std::lock_guard warn_lock(fault_mu_);
   for (const auto& [lock, version] : reported) {
@@ -721,21 +721,21 @@ void RunEngine::settle(RunOutcome& out) const {
   out.counters.failed_assertions += wait_failures_;
   out.abort_reason = abort_reason_;
   if (external_stop_) {
-    out.status = "aborted";
+    out.status = name(RunStatus::aborted);
     const int sig = options_.stop_signal ? options_.stop_signal->load() : 0;
     out.exit_code = sig > 0 ? 128 + sig : exit_code::sigint;
     out.abort_reason = sig > 0 ? "interrupted by signal " + std::to_string(sig) : "interrupted";
   } else if (rig_fault_stopped_) {
-    out.status = "rig_fault";
+    out.status = name(RunStatus::rig_fault);
     out.exit_code = exit_code::rig_fault;
   } else {
-    out.status = "completed";
+    out.status = name(RunStatus::completed);
     out.exit_code =
         out.counters.failed_assertions > 0 ? exit_code::assertions_failed : exit_code::ok;
   }
   if (!out.safe_state_restored) {
     out.exit_code = exit_code::rig_fault;
-    out.status = out.status == "aborted" ? out.status : "rig_fault";
+    if (out.status != name(RunStatus::aborted)) out.status = name(RunStatus::rig_fault);
     if (out.abort_reason.empty())
       out.abort_reason = "the bench could not be returned to its safe state";
   }
@@ -813,7 +813,7 @@ RunOutcome RunEngine::run() {
   }
   if (worker_error_) {
     journal_.commit(run_id_, JournalBatch{safe_events, std::nullopt});
-    journal_.finish_run(run_id_, "aborted", exit_code::rig_fault, utc_now_iso8601(), out.campaign_seconds);
+    journal_.finish_run(run_id_, RunStatus::aborted, exit_code::rig_fault, utc_now_iso8601(), out.campaign_seconds);
     std::rethrow_exception(worker_error_);
   }
 

@@ -92,10 +92,6 @@ class Journal {
   bool has_aggregates() const { return schema_version_ >= 2; }
   const std::string& path() const { return path_; }
 
-  // TRANSITIONAL, to be removed: the raw handle, for reports/slo.cpp only until its two queries
-  // move into rig/journal (slo_reader). Nothing else may call it; code inside rig/journal uses
-  // journal_db() from rig/journal/sql.hpp.
-  sqlite3* db() const { return db_; }
 
  private:
   friend sqlite3* journal_db(const Journal& journal);

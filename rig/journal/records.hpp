@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rig/base/clock.hpp"
+#include "rig/journal/events.hpp"
 
 namespace lockrig {
 
@@ -61,7 +63,21 @@ struct LockRow {
 
 // One row of the event log. `kind` is the stored text: name(EventKind) (rig/journal/events.hpp)
 // for the kinds lockrig writes; a journal from another version may hold others.
+// lockrig's own code names the kind by the enum; the stored text is for readers.
 struct EventRow {
+  EventRow() = default;
+  EventRow(std::string lock, TimePoint at, EventKind k, std::string tgt = {}, std::string val = {},
+           std::string det = {})
+      : lock_id(std::move(lock)), t(at), kind(name(k)), target(std::move(tgt)),
+        value(std::move(val)), detail(std::move(det)) {}
+  // As read back (any stored kind, including ones this version does not know).
+  EventRow(std::string lock, TimePoint at, std::string stored_kind, std::string tgt,
+           std::string val, std::string det)
+      : lock_id(std::move(lock)), t(at), kind(std::move(stored_kind)), target(std::move(tgt)),
+        value(std::move(val)), detail(std::move(det)) {}
+
+  bool is(EventKind k) const { return kind == name(k); }
+
   std::string lock_id;  // empty for rig-wide events
   TimePoint t{0};
   std::string kind, target, value, detail;

@@ -19,7 +19,7 @@ std::string describe(const Step&) {
 
 StepEnd execute(const Step&, StepContext& ctx) {
   ctx.link.disconnect();
-  ctx.sink.event("disconnect", ctx.lock_id, "", "");
+  ctx.sink.event(EventKind::disconnect, ctx.lock_id, "", "");
   return StepEnd::next;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rig/engine/scenario.hpp"
+#include "rig/journal/events.hpp"
 
 namespace YAML {
 class Node;
@@ -29,7 +30,7 @@ class StepSink {
  public:
   virtual ~StepSink() = default;
   // Journals a bench action or notable event on the item's lock, time-stamped now.
-  virtual void event(std::string kind, std::string target, std::string value,
+  virtual void event(EventKind kind, std::string target, std::string value,
                      std::string detail) = 0;
   // A checked condition did not hold (a wait_until that timed out): the run ends with exit 1.
   virtual void assertion_failed() = 0;

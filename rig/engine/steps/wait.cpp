@@ -18,7 +18,7 @@ std::string describe(const Step& s) {
 }
 
 StepEnd execute(const Step& s, StepContext& ctx) {
-  ctx.sink.event("wait", ctx.lock_id, format_duration(s.duration), "");
+  ctx.sink.event(EventKind::wait, ctx.lock_id, format_duration(s.duration), "");
   return ctx.clock.sleep_for(s.duration) ? StepEnd::next : StepEnd::end_item;
 }
 

@@ -56,7 +56,7 @@ StepEnd execute(const Step& s, StepContext& ctx) {
     if (rest.count() > 0 && !clock.sleep_for(rest)) break;
   }
   if (ctx.halt) return StepEnd::end_item;
-  ctx.sink.event("wait_until", ctx.lock_id, met ? "met" : "timeout",
+  ctx.sink.event(EventKind::wait_until, ctx.lock_id, met ? "met" : "timeout",
                  s.describe() + " after " + format_duration(clock.now() - start));
   if (!met) ctx.sink.assertion_failed();
   return StepEnd::next;
