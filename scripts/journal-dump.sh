@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Prints a journal as SQL with what differs between two identical runs blanked: the run's uuid,
 # start/end wall-clock time and campaign seconds, the command line (which names the journal) and
-# the `campaign` label of --until-decided runs (a uuid).
+# the --until-decided series uuid (the `campaign` label and the target of its design/verdict events).
 # Used to show that a refactor journals byte-for-byte the same rows for a given seed:
+#   lockrig run --db before.db --seed 7 --jobs 1   (and after.db with the new build)
 #   scripts/journal-dump.sh before.db > a.sql; scripts/journal-dump.sh after.db > b.sql; diff a.sql b.sql
+# Use --jobs 1: with parallel groups the sessions are the same but the order in which the writer
+# commits them (their ids) follows thread timing.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 JOURNAL" >&2; exit 2; }
 tmp=$(mktemp --suffix=.db)
@@ -12,5 +15,7 @@ cp "$1" "$tmp"
 [ -f "$1-wal" ] && cp "$1-wal" "$tmp-wal"
 sqlite3 "$tmp" "UPDATE runs SET uuid = 'run-' || id, started_at = '-', ended_at = '-',
                 campaign_seconds = 0, command_line = '-';
-                UPDATE run_labels SET value = '-' WHERE key = 'campaign';"
+                UPDATE run_labels SET value = '-' WHERE key = 'campaign';
+                UPDATE events SET target = '-'
+                  WHERE kind IN ('sequential_design', 'sequential_verdict');"
 sqlite3 "$tmp" .dump
