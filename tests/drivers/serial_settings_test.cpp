@@ -167,6 +167,16 @@ TEST(SerialSettings, RejectsAnUnknownModelListingTheKnownOnes) {
   EXPECT_NE(e.find("lcus-1, lcus-2, lcus-4, lcus-8"), std::string::npos) << e;
 }
 
+TEST(SerialSettings, LcusReadBackCanBeTurnedOffButNotOnForTheLcus1) {
+  EXPECT_NO_THROW(
+      validate_board(board("lcus", "{port: /dev/ttyUSB0, model: lcus-4, readback: false}")));
+  EXPECT_NO_THROW(
+      validate_board(board("lcus", "{port: /dev/ttyUSB0, model: lcus-1, readback: false}")));
+  const std::string e =
+      board_error(board("lcus", "{port: /dev/ttyUSB0, model: lcus-1, readback: true}"));
+  EXPECT_EQ(e.rfind("bench.yaml:1:47: the LCUS-1 cannot read back", 0), 0u) << e;
+}
+
 TEST(SerialSettings, RejectsAChannelTheBoardDoesNotHaveAtTheChannel) {
   const std::string e =
       board_error(board("kmtronic", "{port: /dev/ttyUSB0, model: kmtronic-2}", {1, 3}));
