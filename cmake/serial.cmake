@@ -13,6 +13,7 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/serial/port_locator.cpp
   ${LOCKRIG_ROOT}/drivers/serial/serial_settings.cpp
   ${LOCKRIG_ROOT}/drivers/serial/transport.cpp
+  ${LOCKRIG_ROOT}/drivers/serial/warning.cpp
   ${LOCKRIG_ROOT}/drivers/serial/register.cpp
   ${LOCKRIG_ROOT}/drivers/lcus/lcus_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/lcus/lcus_board.cpp
