@@ -18,10 +18,13 @@ namespace {
 
 constexpr serial::Framing k9600{9600, 8, serial::Parity::none, 1};
 
+constexpr Duration kSiglentGap = std::chrono::milliseconds(100);
+
 constexpr ScpiModel kModels[] = {
-    {"spd3303x", "Siglent SPD3303X", "siglent", "SPD3303X", 2, 32.0, 3.2, 0.001, 0.001, 4, k9600},
+    {"spd3303x", "Siglent SPD3303X", "siglent", "SPD3303X", 2, 32.0, 3.2, 0.001, 0.001, 4,
+     kSiglentGap, k9600},
     {"spd3303x-e", "Siglent SPD3303X-E", "siglent", "SPD3303X-E", 2, 32.0, 3.2, 0.01, 0.001, 4,
-     k9600},
+     kSiglentGap, k9600},
 };
 
 std::string channel(int output) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "drivers/serial/framing.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::scpi {
 
@@ -22,7 +23,11 @@ struct ScpiModel {
   double volts_step;  // setting resolution
   double amps_step;
   int status_first_output_bit;  // SYST:STAT? bit of CH1's output state; CHn is the next ones
-  serial::Framing framing;      // default; `baud:` may override the rate
+  // Pause between the end of one exchange and the next command. Siglent units ignore commands
+  // that come too soon: python-spd3303x f952de1 spd3303x/__init__.py:114-122,139-141 sleeps
+  // 100 ms after every write and read; libsigrok PR #75/#77 adds a delay quirk for Siglent.
+  Duration command_gap;
+  serial::Framing framing;  // default; `baud:` may override the rate
 };
 
 std::span<const ScpiModel> models();

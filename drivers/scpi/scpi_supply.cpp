@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "drivers/serial/protocol_error.hpp"
 #include "rig/base/text.hpp"
@@ -56,7 +57,8 @@ ScpiSupply::ScpiSupply(const SupplySpec& spec, const ScpiModel& model,
     : model_(model),
       output_(spec.output),
       timeout_(settings.timeout),
-      port_(settings.port, framing_for(model, settings), spec.id, std::string(model.title)) {
+      port_(settings.port, framing_for(model, settings), spec.id, std::string(model.title)),
+      last_exchange_(std::chrono::steady_clock::now()) {
   const std::string command = encode_identify();
   const std::string line = query(command);
   try {
@@ -70,13 +72,21 @@ ScpiSupply::ScpiSupply(const SupplySpec& spec, const ScpiModel& model,
 }
 
 void ScpiSupply::send(const std::string& command) {
+  // Wall clock, not the run's Clock: a stop request must not cut the pause short, or the
+  // safe-state commands sent on the way out would be ignored.
+  std::this_thread::sleep_until(last_exchange_ + model_.command_gap);
   port_.discard_input();
   port_.write(command, timeout_);
+  port_.drain(timeout_);
+  last_exchange_ = std::chrono::steady_clock::now();
 }
 
 std::string ScpiSupply::query(const std::string& command) {
   send(command);
-  return port_.read_until(kTerminator, kMaxLine, timeout_, "the answer to " + printable(command));
+  std::string line =
+      port_.read_until(kTerminator, kMaxLine, timeout_, "the answer to " + printable(command));
+  last_exchange_ = std::chrono::steady_clock::now();
+  return line;
 }
 
 double ScpiSupply::query_number(const std::string& command) {

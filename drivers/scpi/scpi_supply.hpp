@@ -2,6 +2,7 @@
 // checked at open, every setting read back.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
 
@@ -37,6 +38,7 @@ class ScpiSupply final : public PowerSupply {
   Duration timeout_;
   std::mutex mutex_;
   serial::SerialPort port_;
+  std::chrono::steady_clock::time_point last_exchange_;
   Identity identity_;
 };
 

@@ -142,5 +142,19 @@ TEST(ScpiSupplyEndToEnd, VanishedSupplyIsARigFault) {
   EXPECT_LT(fault.elapsed, 5s) << "a hang-up is seen at once, not after the 10 s timeout";
 }
 
+// A Siglent ignores a command sent too soon after the previous one (libsigrok PR #75/#77;
+// python-spd3303x spd3303x/__init__.py:114-122,139-141 waits 100 ms; see scpi_emulator.py).
+TEST(ScpiSupplyEndToEnd, LeavesTheSiglentTimeBetweenCommands) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --min-gap-ms 50"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  EXPECT_TRUE(supply->measure().output_on);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_EQ(state["too_soon"].as<int>(), 0);
+  EXPECT_GE(state["min_gap_ms"].as<double>(), 50.0);
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

@@ -7,6 +7,15 @@ MEAS:VOLT? CHn, MEAS:CURR? CHn, SYST:STAT? (hex word, bit 4 = CH1 output, bit 5 
 Unknown commands are ignored, as the instrument does apart from its error queue.
 Read-back faults: --stuck-output (OUTP is ignored) and --volts-readback-offset V (CHn:VOLT?
 answers the setting plus V, as a supply whose firmware lost or mangled the setting does).
+
+Behaviour of real units, from code that has met them rather than from lockrig's driver: a
+Siglent ignores a command that comes too soon after the previous one (--min-gap-ms, default 15,
+measured from the end of the previous command or answer). libsigrok PR #75/#77 adds a quirk
+because Siglent units require a "delay after sending command, otherwise unit won't respond";
+geissdoerfer/python-spd3303x f952de1 spd3303x/__init__.py:114-122,139-141 sleeps 100 ms after
+every write and read; PyFixate/Fixate 7cde767 src/fixate/drivers/pps/siglent_spd_3303X.py:
+192-205 found "A 20ms delay ... reliable for most commands". How soon is too soon is not
+measured anywhere; 15 ms lies below every pause those sources found enough.
 """
 
 import re
@@ -34,6 +43,9 @@ class ScpiEmulator(Emulator):
                             help="OUTP CHn,ON|OFF is ignored (output relay failed)")
         parser.add_argument("--volts-readback-offset", type=float, default=0.0, metavar="V",
                             help="CHn:VOLT? answers the setting plus V (setting reads back wrong)")
+        parser.add_argument("--min-gap-ms", type=float, default=15.0,
+                            help="ignore a command that starts sooner after the previous "
+                                 "command or answer")
 
     def __init__(self, args):
         super().__init__(args)
@@ -45,12 +57,34 @@ class ScpiEmulator(Emulator):
         self.iset = [0.0, 0.0]
         self.output = [False, False]
         self.unknown = 0
+        self.too_soon = 0         # commands ignored for coming too soon
+        self.line_started = None  # when the first byte of the line being received came
+        self.previous_end = None  # when the previous command ended
+        self.min_gap_ms = None
 
     def on_bytes(self, data, now):
         for b in data:
+            if not self.line:
+                self.line_started = now
             if b == 0x0A:
                 line = bytes(self.line).rstrip(b"\r")
                 self.line.clear()
+                previous = self.previous_end
+                if self.last_sent is not None and (previous is None or self.last_sent > previous):
+                    previous = self.last_sent
+                self.previous_end = now
+                if previous is not None:
+                    gap_ms = (self.line_started - previous) * 1000.0
+                    if self.min_gap_ms is None or gap_ms < self.min_gap_ms:
+                        self.min_gap_ms = gap_ms
+                    if gap_ms < self.args.min_gap_ms:
+                        self.too_soon += 1
+                        self.commands += 1
+                        if self.log:
+                            self.log.write(f"{now - self.started:.6f} {line.decode('latin-1')!r} "
+                                           f"IGNORED after {gap_ms:.1f} ms\n")
+                        self.write_state()
+                        continue
                 self.command(line, now, shown=repr(line.decode("latin-1")))
             else:
                 self.line.append(b)
@@ -107,6 +141,8 @@ class ScpiEmulator(Emulator):
             "vout": [self.reading(0)[0], self.reading(1)[0]],
             "iout": [self.reading(0)[1], self.reading(1)[1]],
             "unknown": self.unknown,
+            "too_soon": self.too_soon,
+            "min_gap_ms": self.min_gap_ms,
         }
 
 
