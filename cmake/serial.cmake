@@ -25,6 +25,8 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/devantech/devantech_board.cpp
   ${LOCKRIG_ROOT}/drivers/korad/korad_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/korad/korad_supply.cpp
+  ${LOCKRIG_ROOT}/drivers/net/tcp_stream.cpp
+  ${LOCKRIG_ROOT}/drivers/scpi/scpi_link.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
@@ -43,6 +45,7 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/devantech_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/korad_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/scpi_protocol_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_link_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_settings_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_transport_test.cpp)
   target_link_libraries(lockrig_serial_tests PRIVATE lockrig_serial GTest::gtest_main)
@@ -63,10 +66,13 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/kmtronic_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/devantech_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/korad_e2e_test.cpp
-    ${LOCKRIG_ROOT}/tests/drivers/scpi_e2e_test.cpp)
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_e2e_test.cpp
+    ${LOCKRIG_ROOT}/tests/support/tcp_emulator.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_tcp_e2e_test.cpp)
   target_link_libraries(lockrig_serial_e2e_tests PRIVATE lockrig_serial GTest::gtest_main)
   target_compile_definitions(lockrig_serial_e2e_tests PRIVATE
     LOCKRIG_SERIAL_HARNESS="${LOCKRIG_ROOT}/tests/support/serial_harness.py"
+    LOCKRIG_EMULATORS_DIR="${LOCKRIG_ROOT}/tests/emulators"
     LOCKRIG_PTY_SHIM="$<TARGET_FILE:lockrig_pty_modem_shim>"
     LOCKRIG_SERIAL_E2E_DIR="${CMAKE_CURRENT_BINARY_DIR}/serial-e2e")
   add_dependencies(lockrig_serial_e2e_tests lockrig_pty_modem_shim)
