@@ -61,7 +61,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/ble/bluez_mock.cpp
     ${LOCKRIG_ROOT}/tests/ble/private_bus_main.cpp
     ${LOCKRIG_ROOT}/tests/ble/lockrig_run_ble_test.cpp)
-  target_link_libraries(lockrig_ble_run_tests PRIVATE lockrig_ble SDBusCpp::sdbus-c++ GTest::gtest)
+  target_link_libraries(lockrig_ble_run_tests PRIVATE lockrig_app SQLite::SQLite3 SDBusCpp::sdbus-c++
+                        GTest::gtest)
   target_compile_definitions(lockrig_ble_run_tests PRIVATE
     LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble"
     LOCKRIG_SOURCE_DIR="${LOCKRIG_ROOT}"
