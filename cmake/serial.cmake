@@ -7,6 +7,8 @@ endif()
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBSERIALPORT REQUIRED IMPORTED_TARGET libserialport)
+# USB HID relay boards (drivers/usbhid) through the kernel's hidraw: Debian libhidapi-dev.
+pkg_check_modules(HIDAPI REQUIRED IMPORTED_TARGET hidapi-hidraw)
 
 add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/serial/bytes.cpp
@@ -28,9 +30,13 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/net/tcp_stream.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_link.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_protocol.cpp
-  ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp)
+  ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_protocol.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_board.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
-target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT)
+target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT
+  PkgConfig::HIDAPI)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()
@@ -46,6 +52,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/korad_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/scpi_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/scpi_link_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_protocol_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_board_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_settings_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_transport_test.cpp)
   target_link_libraries(lockrig_serial_tests PRIVATE lockrig_serial GTest::gtest_main)

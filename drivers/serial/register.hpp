@@ -5,7 +5,7 @@
 
 namespace lockrig::drivers {
 
-// Adds switch drivers lcus, numato, kmtronic, devantech and supply drivers korad, scpi.
+// Adds switch drivers lcus, numato, kmtronic, devantech, usbhid and supply drivers korad, scpi.
 void register_serial_drivers(DriverRegistry& registry);
 
 }  // namespace lockrig::drivers
