@@ -7,12 +7,15 @@ endif()
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBSERIALPORT REQUIRED IMPORTED_TARGET libserialport)
+# USB HID relay boards (drivers/usbhid) through the kernel's hidraw: Debian libhidapi-dev.
+pkg_check_modules(HIDAPI REQUIRED IMPORTED_TARGET hidapi-hidraw)
 
 add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/serial/bytes.cpp
   ${LOCKRIG_ROOT}/drivers/serial/port_locator.cpp
   ${LOCKRIG_ROOT}/drivers/serial/serial_settings.cpp
   ${LOCKRIG_ROOT}/drivers/serial/transport.cpp
+  ${LOCKRIG_ROOT}/drivers/serial/warning.cpp
   ${LOCKRIG_ROOT}/drivers/serial/register.cpp
   ${LOCKRIG_ROOT}/drivers/lcus/lcus_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/lcus/lcus_board.cpp
@@ -24,10 +27,16 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/devantech/devantech_board.cpp
   ${LOCKRIG_ROOT}/drivers/korad/korad_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/korad/korad_supply.cpp
+  ${LOCKRIG_ROOT}/drivers/net/tcp_stream.cpp
+  ${LOCKRIG_ROOT}/drivers/scpi/scpi_link.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_protocol.cpp
-  ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp)
+  ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_protocol.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_board.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
-target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT)
+target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT
+  PkgConfig::HIDAPI)
 
 if(LOCKRIG_BUILD_TESTS)
   enable_testing()
@@ -42,6 +51,9 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/devantech_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/korad_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/scpi_protocol_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_link_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_protocol_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_board_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_settings_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_transport_test.cpp)
   target_link_libraries(lockrig_serial_tests PRIVATE lockrig_serial GTest::gtest_main)
@@ -62,10 +74,13 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/kmtronic_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/devantech_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/korad_e2e_test.cpp
-    ${LOCKRIG_ROOT}/tests/drivers/scpi_e2e_test.cpp)
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_e2e_test.cpp
+    ${LOCKRIG_ROOT}/tests/support/tcp_emulator.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_tcp_e2e_test.cpp)
   target_link_libraries(lockrig_serial_e2e_tests PRIVATE lockrig_serial GTest::gtest_main)
   target_compile_definitions(lockrig_serial_e2e_tests PRIVATE
     LOCKRIG_SERIAL_HARNESS="${LOCKRIG_ROOT}/tests/support/serial_harness.py"
+    LOCKRIG_EMULATORS_DIR="${LOCKRIG_ROOT}/tests/emulators"
     LOCKRIG_PTY_SHIM="$<TARGET_FILE:lockrig_pty_modem_shim>"
     LOCKRIG_SERIAL_E2E_DIR="${CMAKE_CURRENT_BINARY_DIR}/serial-e2e")
   add_dependencies(lockrig_serial_e2e_tests lockrig_pty_modem_shim)

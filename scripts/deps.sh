@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev libboost-program-options-dev libboost-math-dev libyaml-cpp-dev
-  libsdbus-c++-dev libserialport-dev
+  libsdbus-c++-dev libserialport-dev libhidapi-dev
   # tests
   libgtest-dev sqlite3 e2fsprogs python3 util-linux mount
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus

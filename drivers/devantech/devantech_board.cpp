@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "drivers/serial/protocol_error.hpp"
+#include "drivers/serial/warning.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::drivers::devantech {
 
@@ -37,11 +39,23 @@ DevantechBoard::DevantechBoard(const SwitchBoardSpec& spec, const DevantechModel
   } catch (const serial::ProtocolError& e) {
     port_.fault(std::string("garbled answer to 5A: ") + e.what());
   }
-  if (version_.module_id != model_.module_id) {
-    const DevantechModel* actual = model_for_module_id(version_.module_id);
-    port_.fault("reports module id " + std::to_string(version_.module_id) +
-                (actual ? " (a " + std::string(actual->title) + ")" : std::string(" (unknown)")) +
-                ", not " + std::to_string(model_.module_id) + "; check `model:` and `port:`");
+  const DevantechModel* actual = model_for_module_id(version_.module_id);
+  const std::string reports =
+      "reports module id " + std::to_string(version_.module_id) +
+      (actual ? " (a " + std::string(actual->title) + ")" : std::string(" (unknown)")) + ", not " +
+      module_id_list(model_);
+  switch (judge_module_id(model_, version_.module_id)) {
+    case ModuleIdVerdict::expected:
+      break;
+    case ModuleIdVerdict::other_model:
+      port_.fault(reports + "; check `model:` and `port:`");
+    case ModuleIdVerdict::unexpected:
+      // Module ids are documented for few firmwares; the relays still answer the same commands.
+      warnings_.push_back(port_.what() + " on " + quote(port_.device()) + " " + reports +
+                          "; carrying on, as ids are not documented for every firmware (check "
+                          "`model:` if relays misbehave)");
+      serial::warn(port_.component(), warnings_.back());
+      break;
   }
 }
 

@@ -1,8 +1,11 @@
 // Devantech USB-RLY driver: the lifecycle on the serial transport. The module id is checked at
-// open and every switch is read back.
+// open (another model's id is a rig fault, an unknown one a warning) and every switch is read
+// back.
 #pragma once
 
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "drivers/devantech/devantech_protocol.hpp"
 #include "drivers/registry.hpp"
@@ -22,6 +25,8 @@ class DevantechBoard final : public SwitchBoard {
   std::optional<bool> get(int channel) override;
 
   Version version() const { return version_; }
+  // What was odd but not fatal at open (a module id outside the model's set); also on stderr.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   std::uint8_t read_mask();
@@ -32,6 +37,7 @@ class DevantechBoard final : public SwitchBoard {
   std::mutex mutex_;
   serial::SerialPort port_;
   Version version_;
+  std::vector<std::string> warnings_;
 };
 
 // Registry entry `devantech`.

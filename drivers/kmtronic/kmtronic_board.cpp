@@ -39,10 +39,24 @@ void KmtronicBoard::require_channel(int channel) const {
 
 bool KmtronicBoard::read_state(int channel) {
   const Frame request = encode_status_request(model_, channel);
-  port_.discard_input();
-  port_.write(request, timeout_);
-  const serial::Bytes reply = port_.read_exact(status_reply_size(model_), timeout_,
-                                               "the status of relay " + std::to_string(channel));
+  const std::size_t size = status_reply_size(model_);
+  const std::string waiting_for = "the status of relay " + std::to_string(channel);
+  serial::Bytes reply;
+  for (int attempt = 1;; ++attempt) {
+    port_.discard_input();
+    port_.write(request, timeout_);
+    if (attempt >= model_.status_attempts) {
+      reply = port_.read_exact(size, timeout_, waiting_for);
+      break;
+    }
+    if (auto got = port_.try_read_exact(size, timeout_)) {
+      reply = std::move(*got);
+      break;
+    }
+    // No or a short answer: give a late one time to arrive and be discarded, then ask again
+    // (KMTronicLibrary.py:100-114 retries after a back-off).
+    port_.pause(model_.settle);
+  }
   try {
     return decode_status(model_, channel, reply);
   } catch (const serial::ProtocolError& e) {
@@ -54,6 +68,7 @@ void KmtronicBoard::set(int channel, bool energized) {
   require_channel(channel);
   std::lock_guard lock(mutex_);
   port_.write(encode_switch(model_, channel, energized), timeout_);
+  port_.pause(model_.settle);
   if (read_state(channel) != energized)
     port_.fault("relay " + std::to_string(channel) + " reads back " +
                 (energized ? "released" : "energized") + " after being " +

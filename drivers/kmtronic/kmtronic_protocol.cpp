@@ -13,11 +13,15 @@ namespace {
 
 constexpr serial::Framing k9600{9600, 8, serial::Parity::none, 1};
 
+constexpr Duration kSettle = std::chrono::milliseconds(100);  // KMTronicLibrary.py:78
+
 constexpr KmtronicModel kModels[] = {
-    {"kmtronic-1", "KMTronic USB one-relay board", 1, StatusRequest::per_relay, k9600},
-    {"kmtronic-2", "KMTronic USB two-relay board", 2, StatusRequest::per_relay, k9600},
-    {"kmtronic-4", "KMTronic USB four-relay board", 4, StatusRequest::whole_board, k9600},
-    {"kmtronic-8", "KMTronic USB eight-relay board", 8, StatusRequest::whole_board, k9600},
+    {"kmtronic-1", "KMTronic USB one-relay board", 1, StatusRequest::per_relay, kSettle, 2, k9600},
+    {"kmtronic-2", "KMTronic USB two-relay board", 2, StatusRequest::per_relay, kSettle, 2, k9600},
+    {"kmtronic-4", "KMTronic USB four-relay board", 4, StatusRequest::whole_board, kSettle, 2,
+     k9600},
+    {"kmtronic-8", "KMTronic USB eight-relay board", 8, StatusRequest::whole_board, kSettle, 2,
+     k9600},
 };
 
 constexpr std::uint8_t kOff = 0x00;

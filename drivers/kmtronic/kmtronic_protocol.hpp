@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "drivers/serial/framing.hpp"
+#include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::kmtronic {
 
@@ -24,6 +25,15 @@ struct KmtronicModel {
   std::string_view title;
   int channels;
   StatusRequest status;
+  // Pause between a switch and the status request that reads it back: the board is still
+  // processing the switch. tiiuae/ci-test-automation 30a3b21
+  // Robot-Framework/lib/KMTronicLibrary.py:78 sleeps 0.1 s ("Wait for the command to process");
+  // KMTronic/kmtronic_4ch_control.py:37 keeps a "Small delay between commands".
+  Duration settle;
+  // Status requests before a missing or short answer is a rig fault: KMTronicLibrary.py:100-114
+  // asks up to three times; lockrig asks twice, so a board that really stopped answering is
+  // still found within two timeouts.
+  int status_attempts;
   serial::Framing framing;
 };
 

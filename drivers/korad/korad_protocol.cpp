@@ -1,6 +1,7 @@
 // Korad KA-series wire protocol (see korad_protocol.hpp).
 #include "drivers/korad/korad_protocol.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -15,20 +16,64 @@ namespace lockrig::drivers::korad {
 
 namespace {
 
-using std::chrono::milliseconds;
-
 constexpr serial::Framing k9600{9600, 8, serial::Parity::none, 1};
 
-// The firmware has no terminator to go by, only the pause: commands sent closer together than
-// about 80 ms run into each other and are ignored, so every exchange waits this long.
-constexpr Duration kGap = milliseconds(80);
-
+// Identities per model: the Korad name first, then the rebadges libsigrok's models[] lists for
+// the same ratings (api.c:58-81). Velleman's PS3005D firmware V1.3 has its own row because it
+// pads its identity and processes slowly (api.c:77-78); it must come before the plain PS3005D.
 constexpr KoradModel kModels[] = {
-    {"ka3005p", "Korad KA3005P", {"KA3005P", "72-2540", ""}, 30.0, 5.0, kGap, k9600},
-    {"ka3003p", "Korad KA3003P", {"KA3003P", "", ""}, 30.0, 3.0, kGap, k9600},
-    {"ka3010p", "Korad KA3010P", {"KA3010P", "", ""}, 30.0, 10.0, kGap, k9600},
-    {"ka6003p", "Korad KA6003P", {"KA6003P", "", ""}, 60.0, 3.0, kGap, k9600},
+    {"ka3005p",
+     "Korad KA3005P",
+     {{{"KA3005P", kIdTrailer},                        // also "RND 320-KA3005P" (api.c:64-65)
+       {"72-2540", kNoQuirk},                          // Tenma (api.c:71)
+       {"PS3005DV1.3", kIdTrailer | kSlowProcessing},  // Velleman (api.c:77-78)
+       {"PS3005D", kNoQuirk},  // Velleman PS3005D, LABPS3005D (api.c:75-76,79)
+       {},
+       {}}},
+     30.0,
+     5.0,
+     k9600},
+    {"ka3003p",
+     "Korad KA3003P",
+     {{{"KA3003P", kNoQuirk}, {"72-2535", kNoQuirk}, {}, {}, {}, {}}},  // Tenma (api.c:70)
+     30.0,
+     3.0,
+     k9600},
+    {"ka3010p", "Korad KA3010P", {{{"KA3010P", kNoQuirk}, {}, {}, {}, {}, {}}}, 30.0, 10.0, k9600},
+    {"ka6003p",
+     "Korad KA6003P",
+     {{{"KA6003P", kNoQuirk}, {"72-2550", kNoQuirk}, {}, {}, {}, {}}},  // Tenma (api.c:72)
+     60.0,
+     3.0,
+     k9600},
+    {"kd3005p",
+     "Korad KD3005P",
+     {{{"KD3005P", kNoQuirk}, {}, {}, {}, {}, {}}},  // also "RND 320-KD3005P" (api.c:62,66-67)
+     30.0,
+     5.0,
+     k9600},
+    {"kd6005p", "Korad KD6005P", {{{"KD6005P", kNoQuirk}, {}, {}, {}, {}, {}}}, 60.0, 5.0, k9600},
+    {"tenma-72-2705",
+     "Tenma 72-2705",
+     {{{"72-2705", kNoQuirk}, {}, {}, {}, {}, {}}},  // api.c:73
+     30.0,
+     3.0,
+     k9600},
+    {"tenma-72-2710",
+     "Tenma 72-2710",
+     {{{"72-2710", kNoQuirk}, {}, {}, {}, {}, {}}},  // api.c:74
+     30.0,
+     5.0,
+     k9600},
+    {"s-ls-31",
+     "Stamos S-LS-31",
+     {{{"S-LS-31", kNoQuirk}, {}, {}, {}, {}, {}}},  // answers without a vendor (api.c:68-69)
+     30.0,
+     5.0,
+     k9600},
 };
+
+constexpr std::uint8_t kTrailers[] = {0x01, 0xBC};  // libsigrok api.c:183-186
 
 std::string_view trim_padding(std::string_view s) {
   while (!s.empty() &&
@@ -46,6 +91,10 @@ void require_setting(double value, const char* what) {
 
 std::span<const KoradModel> models() {
   return kModels;
+}
+
+Duration gap_after(unsigned quirks, bool long_command) {
+  return (quirks & kSlowProcessing) && long_command ? kCommandGap + kSlowExtraGap : kCommandGap;
 }
 
 double round_volts(double volts) {
@@ -94,29 +143,46 @@ double parse_number(std::span<const std::uint8_t> reply) {
   return value;
 }
 
+double parse_current_setting(std::span<const std::uint8_t> reply) {
+  return parse_number(reply.first(std::min(reply.size(), kNumberChars)));
+}
+
 bool output_on(std::span<const std::uint8_t> reply) {
-  if (reply.size() != 1)
-    throw serial::ProtocolError("status answer " + serial::to_hex(reply) + " should be 1 byte");
+  if (reply.empty()) throw serial::ProtocolError("empty status answer");
   return (reply[0] & kStatusOutputOn) != 0;
 }
 
-std::string parse_identity(std::span<const std::uint8_t> reply) {
-  const std::string raw(reply.begin(), reply.end());
-  const std::string text(trim_padding(raw));
-  if (text.empty()) throw serial::ProtocolError("empty identity");
-  for (char c : text)
+ParsedIdentity parse_identity(std::span<const std::uint8_t> reply) {
+  std::string raw(reply.begin(), reply.end());
+  // The stray byte comes after the text and before any NUL padding.
+  while (!raw.empty() && raw.back() == '\0') raw.pop_back();
+  ParsedIdentity out;
+  if (!raw.empty()) {
+    const auto last = static_cast<std::uint8_t>(raw.back());
+    if (std::find(std::begin(kTrailers), std::end(kTrailers), last) != std::end(kTrailers)) {
+      out.trailer = last;
+      raw.pop_back();
+    }
+  }
+  out.text = std::string(trim_padding(raw));
+  if (out.text.empty()) throw serial::ProtocolError("empty identity");
+  for (char c : out.text)
     if (!std::isprint(static_cast<unsigned char>(c)))
       throw serial::ProtocolError("identity is not text: " + serial::to_hex(reply));
-  return text;
+  return out;
 }
 
-bool identity_matches(const KoradModel& model, std::string_view identity) {
+std::optional<unsigned> identity_quirks(const KoradModel& model, std::string_view identity) {
   std::string squeezed;
   for (char c : identity)
     if (c != ' ') squeezed += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (std::string_view token : model.identity_tokens)
-    if (!token.empty() && squeezed.find(token) != std::string::npos) return true;
-  return false;
+  for (const KoradIdentity& row : model.identities)
+    if (!row.token.empty() && squeezed.find(row.token) != std::string::npos) return row.quirks;
+  return std::nullopt;
+}
+
+bool identity_matches(const KoradModel& model, std::string_view identity) {
+  return identity_quirks(model, identity).has_value();
 }
 
 }  // namespace lockrig::drivers::korad

@@ -1,6 +1,7 @@
 // Korad/Tenma KA-series supply driver (see korad_supply.hpp).
 #include "drivers/korad/korad_supply.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -60,50 +61,60 @@ KoradSupply::KoradSupply(const SupplySpec& spec, const KoradModel& model,
       port_(settings.port, model.framing, spec.id, std::string(model.title)),
       // Whoever had the port before us may have sent a command just now; pause before ours.
       last_exchange_(std::chrono::steady_clock::now()) {
-  const serial::Bytes reply = query(kIdentify, kMaxIdentityReply, "the identity (*IDN?)");
+  const serial::Bytes reply = query(kIdentify, kMaxIdentityReply, "the identity (*IDN?)", false);
+  ParsedIdentity parsed;
   try {
-    identity_ = parse_identity(reply);
+    parsed = parse_identity(reply);
   } catch (const serial::ProtocolError& e) {
     port_.fault(std::string("garbled answer to *IDN?: ") + e.what());
   }
-  if (!identity_matches(model_, identity_))
+  identity_ = parsed.text;
+  const std::optional<unsigned> quirks = identity_quirks(model_, identity_);
+  if (!quirks)
     port_.fault("answers *IDN? with " + quote(identity_) + ", which is not a " +
                 std::string(model_.title) + "; check `model:` and `port:`");
+  if (parsed.trailer && !(*quirks & kIdTrailer))
+    port_.fault("answers *IDN? with " + quote(identity_) + " followed by byte " +
+                serial::to_hex(std::array{*parsed.trailer}) +
+                ", which only some KA3005P firmware sends; is something else on `port:`?");
+  quirks_ = *quirks;
 }
 
 void KoradSupply::pace() {
   // A wall-clock wait, not the run's Clock: a stop request must not cut the gap short, or the
   // safe-state commands sent on the way out would merge and be dropped.
-  std::this_thread::sleep_until(last_exchange_ + model_.command_gap);
+  std::this_thread::sleep_until(last_exchange_ + next_gap_);
 }
 
-void KoradSupply::send(std::string_view command) {
+void KoradSupply::send(std::string_view command, bool long_command) {
   pace();
   port_.discard_input();
   port_.write(command, timeout_);
   port_.drain(timeout_);
   last_exchange_ = std::chrono::steady_clock::now();
+  next_gap_ = gap_after(quirks_, long_command);
 }
 
 serial::Bytes KoradSupply::query(std::string_view command, std::size_t max,
-                                 std::string_view waiting_for) {
-  send(command);
+                                 std::string_view waiting_for, bool long_command) {
+  send(command, long_command);
   serial::Bytes reply = port_.read_burst(max, timeout_, kReplyQuiet, waiting_for);
   last_exchange_ = std::chrono::steady_clock::now();
   return reply;
 }
 
 double KoradSupply::query_number(std::string_view command, std::string_view waiting_for) {
-  const serial::Bytes reply = query(command, kMaxNumberReply, waiting_for);
+  const serial::Bytes reply = query(command, kMaxNumberReply, waiting_for, false);
   try {
-    return parse_number(reply);
+    // Only ISET1? carries the sixth byte (see kNumberChars); elsewhere a sixth is garbage.
+    return command == kQuerySetCurrent ? parse_current_setting(reply) : parse_number(reply);
   } catch (const serial::ProtocolError& e) {
     port_.fault("garbled answer to " + std::string(command) + ": " + e.what());
   }
 }
 
 bool KoradSupply::query_output_on() {
-  const serial::Bytes reply = query(kStatus, kMaxStatusReply, "the status byte (STATUS?)");
+  const serial::Bytes reply = query(kStatus, kMaxStatusReply, "the status byte (STATUS?)", true);
   try {
     return output_on(reply);
   } catch (const serial::ProtocolError& e) {
@@ -114,7 +125,7 @@ bool KoradSupply::query_output_on() {
 void KoradSupply::set_voltage(double volts) {
   refuse_out_of_range(volts, model_.max_volts, "V", std::string(model_.title));
   std::lock_guard lock(mutex_);
-  send(encode_set_voltage(volts));
+  send(encode_set_voltage(volts), true);
   const double readback = query_number(kQuerySetVoltage, "the voltage setting (VSET1?)");
   if (!same_setting(readback, round_volts(volts), 0.01))
     port_.fault("voltage setting reads back " + number(readback, "V") + " after setting " +
@@ -124,7 +135,7 @@ void KoradSupply::set_voltage(double volts) {
 void KoradSupply::set_current_limit(double amps) {
   refuse_out_of_range(amps, model_.max_amps, "A", std::string(model_.title));
   std::lock_guard lock(mutex_);
-  send(encode_set_current(amps));
+  send(encode_set_current(amps), true);
   const double readback = query_number(kQuerySetCurrent, "the current limit (ISET1?)");
   if (!same_setting(readback, round_amps(amps), 0.001))
     port_.fault("current limit reads back " + number(readback, "A") + " after setting " +
@@ -133,7 +144,7 @@ void KoradSupply::set_current_limit(double amps) {
 
 void KoradSupply::set_output(bool on) {
   std::lock_guard lock(mutex_);
-  send(encode_output(on));
+  send(encode_output(on), true);
   if (query_output_on() != on)
     port_.fault(std::string("output reads back ") + (on ? "off" : "on") + " after switching it " +
                 (on ? "on" : "off"));

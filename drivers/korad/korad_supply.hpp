@@ -1,5 +1,5 @@
 // Korad/Tenma KA-series supply driver: the lifecycle on the serial transport. Identity checked
-// at open, every setting read back, commands paced by the model's gap.
+// at open, every setting read back, commands paced by the gap its identity needs.
 #pragma once
 
 #include <chrono>
@@ -28,8 +28,10 @@ class KoradSupply final : public PowerSupply {
   const std::string& identity() const { return identity_; }
 
  private:
-  void send(std::string_view command);
-  serial::Bytes query(std::string_view command, std::size_t max, std::string_view waiting_for);
+  // `long_command`: a setting or STATUS?, after which slow units need a longer pause.
+  void send(std::string_view command, bool long_command);
+  serial::Bytes query(std::string_view command, std::size_t max, std::string_view waiting_for,
+                      bool long_command);
   double query_number(std::string_view command, std::string_view waiting_for);
   bool query_output_on();
   void pace();
@@ -39,7 +41,9 @@ class KoradSupply final : public PowerSupply {
   std::mutex mutex_;
   serial::SerialPort port_;
   std::string identity_;
+  unsigned quirks_ = kNoQuirk;  // of the identity row the unit matched
   std::chrono::steady_clock::time_point last_exchange_;
+  Duration next_gap_ = kCommandGap;
 };
 
 // Registry entry `korad`.

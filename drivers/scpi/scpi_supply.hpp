@@ -1,24 +1,33 @@
-// SCPI bench supply driver over a serial line: the lifecycle on the serial transport. Identity
-// checked at open, every setting read back.
+// SCPI bench supply driver: the lifecycle on a serial line, a raw TCP socket or USBTMC. Identity
+// checked at open, over-voltage/over-current protection set from the fixture's limits where the
+// model can take a level, every setting read back, commands paced by the dialect's gap.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "drivers/power_supply.hpp"
 #include "drivers/registry.hpp"
+#include "drivers/scpi/scpi_link.hpp"
 #include "drivers/scpi/scpi_protocol.hpp"
-#include "drivers/serial/serial_settings.hpp"
-#include "drivers/serial/transport.hpp"
 
 namespace lockrig::drivers::scpi {
 
+struct ScpiSettings {
+  ScpiAddress address;
+  std::string model;
+  Duration timeout{};
+  std::optional<int> baud;  // serial only
+  bool protection = true;   // set OVP/OCP levels from the fixture's limits where supported
+};
+
 class ScpiSupply final : public PowerSupply {
  public:
-  ScpiSupply(const SupplySpec& spec, const ScpiModel& model,
-             const serial::SerialSettings& settings);
+  ScpiSupply(const SupplySpec& spec, const ScpiModel& model, const ScpiSettings& settings);
 
-  // Values outside the model's range are refused with ConfigError before anything is sent.
+  // Values outside the output's range are refused with ConfigError before anything is sent.
   void set_voltage(double volts) override;
   void set_current_limit(double amps) override;
   void set_output(bool on) override;
@@ -31,12 +40,18 @@ class ScpiSupply final : public PowerSupply {
   std::string query(const std::string& command);
   double query_number(const std::string& command);
   bool query_output_on();
+  void select();
+  // Sets a level with `set`, switches it on with `enable` and checks it with `query`.
+  void protect(std::string_view set, std::string_view enable, std::string_view query, double level,
+               double step, const char* what, const char* unit);
 
   const ScpiModel& model_;
+  const ScpiDialect& dialect_;
   int output_;
-  Duration timeout_;
+  const OutputRange& range_;
   std::mutex mutex_;
-  serial::SerialPort port_;
+  std::unique_ptr<ScpiLink> link_;
+  std::chrono::steady_clock::time_point last_exchange_;
   Identity identity_;
 };
 

@@ -10,6 +10,7 @@
 #include "drivers/numato/numato_board.hpp"
 #include "drivers/scpi/scpi_supply.hpp"
 #include "drivers/serial/transport.hpp"
+#include "drivers/usbhid/usbhid_board.hpp"
 
 namespace lockrig::drivers {
 
@@ -36,6 +37,7 @@ void register_serial_drivers(DriverRegistry& registry) {
   registry.add(numato::numato_driver());
   registry.add(kmtronic::kmtronic_driver());
   registry.add(devantech::devantech_driver());
+  registry.add(usbhid::usbhid_driver());
   registry.add(korad::korad_driver());
   registry.add(scpi::scpi_driver());
   registry.add(ProbeEntry{"serial",

@@ -5,8 +5,8 @@
 
 namespace lockrig::drivers {
 
-// Adds switch drivers lcus, numato, kmtronic, devantech and supply drivers korad, scpi, and the
-// serial part of `lockrig probe` (the ports, with their USB identities).
+// Adds switch drivers lcus, numato, kmtronic, devantech, usbhid and supply drivers korad, scpi,
+// and the serial part of `lockrig probe` (the ports, with their USB identities).
 void register_serial_drivers(DriverRegistry& registry);
 
 }  // namespace lockrig::drivers

@@ -18,26 +18,26 @@ std::string number(double v) {
 SerialSettings read_serial_settings(const Settings& settings, const Settings& shared,
                                     const std::string& driver, const std::string& default_model) {
   shared.require_known_keys({"timeout"}, "fixture-wide " + driver + " settings");
-  SerialSettings out;
+  PortLocator port;
   const bool has_port = settings.has("port");
   const bool has_usb = settings.has("usb");
   if (has_port && has_usb)
     throw ConfigError(settings.where("usb"),
                       "give either port or usb, not both (usb picks the port by USB identity)");
   if (has_port) {
-    out.port.path = settings.require_string("port");
-    out.port.where = settings.where("port");
-    if (out.port.path.empty() || out.port.path.front() != '/')
-      throw ConfigError(out.port.where,
+    port.path = settings.require_string("port");
+    port.where = settings.where("port");
+    if (port.path.empty() || port.path.front() != '/')
+      throw ConfigError(port.where,
                         "port must be a device path such as /dev/ttyUSB0 or "
                         "/dev/serial/by-id/..., got " +
-                            quote(out.port.path));
+                            quote(port.path));
   } else if (has_usb) {
     const std::string text = settings.require_string("usb");
-    out.port.where = settings.where("usb");
-    out.port.usb = parse_usb_id(text);
-    if (!out.port.usb)
-      throw ConfigError(out.port.where,
+    port.where = settings.where("usb");
+    port.usb = parse_usb_id(text);
+    if (!port.usb)
+      throw ConfigError(port.where,
                         "usb must be VID:PID or VID:PID:SERIAL in hex, e.g. "
                         "\"1a86:7523\", got " +
                             quote(text));
@@ -46,7 +46,16 @@ SerialSettings read_serial_settings(const Settings& settings, const Settings& sh
                                             " needs `port:` (a device path such as /dev/ttyUSB0 or "
                                             "/dev/serial/by-id/...) or `usb:` (VID:PID[:SERIAL])");
   }
+  SerialSettings out = read_settings_except_port(settings, shared, driver, default_model);
+  out.port = std::move(port);
+  return out;
+}
 
+SerialSettings read_settings_except_port(const Settings& settings, const Settings& shared,
+                                         const std::string& driver,
+                                         const std::string& default_model) {
+  shared.require_known_keys({"timeout"}, "fixture-wide " + driver + " settings");
+  SerialSettings out;
   out.model = default_model.empty() ? settings.require_string("model")
                                     : settings.get_string("model", default_model);
 

@@ -33,6 +33,12 @@ SerialSettings read_serial_settings(const Settings& settings, const Settings& sh
                                     const std::string& driver,
                                     const std::string& default_model = {});
 
+// The same without `port` | `usb`, for drivers that reach some parts by other means (the SCPI
+// driver's TCP and USBTMC addresses); `port` stays empty.
+SerialSettings read_settings_except_port(const Settings& settings, const Settings& shared,
+                                         const std::string& driver,
+                                         const std::string& default_model = {});
+
 // The table row named by `model:`, or a ConfigError listing the known models.
 template <class Model>
 const Model& find_model(std::span<const Model> models, const SerialSettings& s,

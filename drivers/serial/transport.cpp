@@ -300,6 +300,19 @@ Bytes SerialPort::read_exact(std::size_t count, Duration timeout, std::string_vi
   return out;
 }
 
+std::optional<Bytes> SerialPort::try_read_exact(std::size_t count, Duration timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (pending_.size() < count)
+    if (!fill(deadline)) return std::nullopt;
+  return read_exact(count, timeout, "");
+}
+
+void SerialPort::pause(Duration duration) {
+  const auto deadline = SteadyClock::now() + duration;
+  while (fill(deadline)) {
+  }
+}
+
 std::string SerialPort::read_until(std::string_view terminator, std::size_t max, Duration timeout,
                                    std::string_view waiting_for) {
   const auto deadline = SteadyClock::now() + timeout;

@@ -85,6 +85,12 @@ class SerialPort {
 
   // Exactly `count` bytes, or SerialError naming `waiting_for` when the deadline passes.
   Bytes read_exact(std::size_t count, Duration timeout, std::string_view waiting_for);
+  // Exactly `count` bytes, or nullopt when the deadline passes first (what did arrive stays
+  // buffered). A hang-up still throws.
+  std::optional<Bytes> try_read_exact(std::size_t count, Duration timeout);
+  // Waits `duration` while watching the port: bytes that arrive are kept for the next read, and a
+  // hang-up throws at once instead of surfacing as a write error after the pause.
+  void pause(Duration duration);
   // Everything up to and including `terminator` (at most `max` bytes).
   std::string read_until(std::string_view terminator, std::size_t max, Duration timeout,
                          std::string_view waiting_for);

@@ -94,5 +94,41 @@ TEST(DevantechBoardEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
   EXPECT_EQ(emulator_state("ttyS0")["energized"].as<std::vector<int>>(), std::vector<int>{2});
 }
 
+// q-depot/Cinder-USBRelay src/USBRelay.h:12,17: the USB-RLY16L reports module id 9. The first
+// driver required 15, which no source backs, and refused the board.
+TEST(DevantechBoardEndToEnd, OpensAUsbRly16lReportingModuleIdNine) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly16l"}});
+  ::testing::internal::CaptureStderr();
+  auto board =
+      open_board(board_spec("devantech", "{port: /dev/ttyS0, model: usb-rly16l, timeout: 1s}"));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  board->set(5, true);
+  EXPECT_EQ(board->get(5), true);
+}
+
+// Module ids are documented for few firmwares: one that no model reports is a warning naming it,
+// and the board is used.
+TEST(DevantechBoardEndToEnd, AnUnknownModuleIdIsAWarningThatNamesIt) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --module-id 42"}});
+  ::testing::internal::CaptureStderr();
+  auto board = open_board(board_spec("devantech", kRly08));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(mentions(err,
+                       "lockrig: warning: relays: Devantech USB-RLY08 on \"/dev/ttyS0\" "
+                       "reports module id 42 (unknown), not 8; carrying on"))
+      << err;
+  board->set(2, true);
+  EXPECT_EQ(emulator_state("ttyS0")["energized"].as<std::vector<int>>(), std::vector<int>{2});
+}
+
+// An id of a model with as many relays (9: USB-RLY16 and -16L) is a warning, not a refusal.
+TEST(DevantechBoardEndToEnd, TheIdOfAModelWithAsManyRelaysIsAWarning) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "devantech --model usb-rly08 --module-id 9"}});
+  ::testing::internal::CaptureStderr();
+  auto board = open_board(board_spec("devantech", kRly08));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(mentions(err, "reports module id 9 (a Devantech USB-RLY16), not 8")) << err;
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

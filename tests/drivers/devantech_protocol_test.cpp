@@ -52,5 +52,23 @@ TEST(DevantechProtocol, TellsModelsApartByModuleId) {
   EXPECT_EQ(model_for_module_id(99), nullptr);
 }
 
+// q-depot/Cinder-USBRelay src/USBRelay.h:12,17: "the Module ID which is 9" for the USB-RLY16L.
+TEST(DevantechProtocol, TheUsbRly16lReportsNineAndFifteenIsKeptUnverified) {
+  EXPECT_TRUE(reports_module_id(model("usb-rly16l"), 9));
+  EXPECT_TRUE(reports_module_id(model("usb-rly16l"), 15));
+  EXPECT_FALSE(reports_module_id(model("usb-rly16l"), 8));
+  EXPECT_EQ(module_id_list(model("usb-rly16l")), "9 or 15");
+  EXPECT_EQ(module_id_list(model("usb-rly08")), "8");
+}
+
+TEST(DevantechProtocol, OnlyAnIdOfAModelWithOtherRelaysRefusesTheBoard) {
+  EXPECT_EQ(judge_module_id(model("usb-rly08"), 8), ModuleIdVerdict::expected);
+  EXPECT_EQ(judge_module_id(model("usb-rly02"), 8), ModuleIdVerdict::other_model);
+  EXPECT_EQ(judge_module_id(model("usb-rly08"), 10), ModuleIdVerdict::other_model);
+  EXPECT_EQ(judge_module_id(model("usb-rly08"), 9), ModuleIdVerdict::unexpected);
+  EXPECT_EQ(judge_module_id(model("usb-rly08"), 42), ModuleIdVerdict::unexpected);
+  EXPECT_EQ(judge_module_id(model("usb-rly16"), 15), ModuleIdVerdict::unexpected);
+}
+
 }  // namespace
 }  // namespace lockrig::drivers::devantech

@@ -69,5 +69,14 @@ TEST(KmtronicProtocol, RejectsRelaysTheModelDoesNotHave) {
   EXPECT_THROW(encode_switch(model("kmtronic-2"), 3, true), std::invalid_argument);
 }
 
+// tiiuae/ci-test-automation Robot-Framework/lib/KMTronicLibrary.py:78 (0.1 s after a switch)
+// and :100-114 (a missing answer is asked for again).
+TEST(KmtronicProtocol, EveryModelPausesAfterASwitchAndAsksTwiceForItsStatus) {
+  for (const auto& m : models()) {
+    EXPECT_EQ(m.settle, std::chrono::milliseconds(100)) << m.name;
+    EXPECT_EQ(m.status_attempts, 2) << m.name;
+  }
+}
+
 }  // namespace
 }  // namespace lockrig::drivers::kmtronic

@@ -157,5 +157,98 @@ TEST(KoradSupplyEndToEnd, AnswerSlowerThanUsualButWithinTheTimeoutWorks) {
   EXPECT_EQ(state["gap_violations"].as<int>(), 0);
 }
 
+// Behaviours of real units that the first driver did not expect. Each emulator knob names its
+// source in tests/emulators/korad_emulator.py; the sources are libsigrok's korad-kaxxxxp driver
+// (sigrokproject/libsigrok 883c2ac) and starforgelabs/py-korad-serial (52b007b).
+
+// libsigrok api.c:60-61,178-194 (KORAD_QUIRK_ID_TRAILING on the KA3005P).
+TEST(KoradSupplyEndToEnd, OpensAKa3005pWhoseIdentityEndsInAStrayByte) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --id-trailer bc"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "KORAD KA3005P V5.8 SN:03379314");
+  supply->set_voltage(2.8);
+}
+
+TEST(KoradSupplyEndToEnd, OpensAKa3005pWhoseOldStyleIdentityEndsInByte01) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity old --id-trailer 01"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "KORADKA3005PV2.0");
+}
+
+// The trailer is a KA3005P quirk in libsigrok's table; a KA6003P row has none.
+TEST(KoradSupplyEndToEnd, AStrayByteAfterAnIdentityWithoutThatQuirkIsARigFault) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --model ka6003p --id-trailer bc"}});
+  const Fault fault = rig_fault_from(
+      [] { open_supply(supply_spec("korad", "{port: /dev/ttyS0, model: ka6003p}")); });
+  EXPECT_TRUE(mentions(fault.message, "followed by byte BC")) << fault.message;
+}
+
+// libsigrok protocol.c:387-389 and commit 8abdf006; koradserial.py:155-162. The sixth byte
+// follows *IDN?, which the driver always sends at open; with the old identity it is a letter.
+TEST(KoradSupplyEndToEnd, SetsTheCurrentLimitRightAfterTheIdentityDespiteTheSixthByte) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity old"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  supply->set_current_limit(0.5);
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.25);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_DOUBLE_EQ(state["iset"].as<double>(), 0.25);
+  EXPECT_EQ(state["garbled"].as<int>(), 0);
+}
+
+// koradserial.py:256-272 (NUL-terminated answers); libsigrok protocol.c:313-314,337 and
+// koradserial.py:358-364 read one status byte and ignore the rest.
+TEST(KoradSupplyEndToEnd, WorksWithNulTerminatedAnswers) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --nul-terminate --load-ohms 100"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "KORAD KA3005P V5.8 SN:03379314");
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  const SupplyReading r = supply->measure();
+  EXPECT_DOUBLE_EQ(r.volts, 2.8);
+  EXPECT_TRUE(r.output_on);
+  supply->set_output(false);
+}
+
+// libsigrok api.c:62 (Korad KD3005P), :66-67 (RND 320-KD3005P).
+TEST(KoradSupplyEndToEnd, DrivesAKd3005p) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --model kd3005p"}});
+  auto supply =
+      open_supply(supply_spec("korad", "{port: /dev/ttyS0, model: kd3005p, timeout: 1s}"));
+  EXPECT_EQ(identity_of(*supply), "KORAD KD3005P V5.8 SN:03379314");
+  supply->set_voltage(2.8);
+  supply->set_output(true);
+  EXPECT_TRUE(supply->measure().output_on);
+}
+
+TEST(KoradSupplyEndToEnd, AcceptsTheRndRebadgeOfTheKd3005p) {
+  LOCKRIG_UNDER_SERIAL_HARNESS(
+      {{"ttyS0", "korad --model kd3005p --identity 'RND 320-KD3005P V4.2'"}});
+  auto supply = open_supply(supply_spec("korad", "{port: /dev/ttyS0, model: kd3005p}"));
+  EXPECT_EQ(identity_of(*supply), "RND 320-KD3005P V4.2");
+}
+
+// libsigrok api.c:75-76 (Velleman LABPS3005D, a KA3005P rebadge).
+TEST(KoradSupplyEndToEnd, AcceptsTheVellemanRebadgeOfTheKa3005p) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "korad --identity VELLEMANLABPS3005DV2.0"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  EXPECT_EQ(identity_of(*supply), "VELLEMANLABPS3005DV2.0");
+}
+
+// libsigrok api.c:77-78 (PS3005D V1.3: trailer and slow processing), protocol.c:24-25,169-185
+// (450 ms more after a setting or STATUS?); PR #210: a command sent sooner is not executed.
+TEST(KoradSupplyEndToEnd, GivesASlowVellemanPs3005dTimeToProcess) {
+  LOCKRIG_UNDER_SERIAL_HARNESS(
+      {{"ttyS0", "korad --identity VELLEMANPS3005DV1.3 --id-trailer 01 --slow"}});
+  auto supply = open_supply(supply_spec("korad", kKa3005p));
+  supply->set_voltage(2.8);
+  supply->set_output(true);
+  EXPECT_TRUE(supply->measure().output_on);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_EQ(state["gap_violations"].as<int>(), 0);
+  EXPECT_DOUBLE_EQ(state["vset"].as<double>(), 2.8);
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "drivers/serial/protocol_error.hpp"
 
 namespace lockrig::drivers::lcus {
 namespace {
@@ -38,6 +42,36 @@ TEST(LcusProtocol, ModelTableListsOneTwoFourAndEightChannelModulesAt9600Baud) {
     EXPECT_EQ(models()[i].framing.baud, 9600);
   }
   EXPECT_EQ(models()[2].name, "lcus-4");
+}
+
+// Brasme/usb_ch340_4x_relay_control ch340_relay.py:83-88 ("CH1: OFF\r\n" / "CH1: ON\r\n");
+// Rzycki's LCUS class saw "CH1: ON \r\n", padded to the width of "OFF".
+TEST(LcusProtocol, ParsesStatusLinesWithOrWithoutThePaddedOn) {
+  EXPECT_TRUE(parse_status_line("CH1: ON \r\n").energized);
+  EXPECT_TRUE(parse_status_line("CH1: ON\r\n").energized);
+  EXPECT_FALSE(parse_status_line("CH8: OFF\r\n").energized);
+  EXPECT_EQ(parse_status_line("CH8: OFF").channel, 8);
+  EXPECT_THROW(parse_status_line("CH: ON"), serial::ProtocolError);
+  EXPECT_THROW(parse_status_line("CH1: MAYBE"), serial::ProtocolError);
+  EXPECT_THROW(parse_status_line("\x7f\xfe"), serial::ProtocolError);
+}
+
+TEST(LcusProtocol, ParsesAWholeStatusAnswerIntoOneStatePerRelay) {
+  const std::vector<std::string> lines = {"CH1: ON \r\n", "CH2: OFF\r\n"};
+  EXPECT_EQ(parse_status(models()[1], lines), (std::vector<bool>{true, false}));
+  const std::vector<std::string> missing = {"CH1: ON \r\n", "CH1: OFF\r\n"};
+  EXPECT_THROW(parse_status(models()[1], missing), serial::ProtocolError);
+  const std::vector<std::string> extra = {"CH1: ON \r\n", "CH3: OFF\r\n"};
+  EXPECT_THROW(parse_status(models()[1], extra), serial::ProtocolError);
+}
+
+TEST(LcusProtocol, OnlyTheLcus1HasNoStatusAndEveryModelPausesAfterASwitch) {
+  for (const auto& m : models()) {
+    EXPECT_EQ(m.answers_status, m.channels > 1) << m.name;
+    // Brasme ch340_relay.py:62-63,70-71.
+    EXPECT_EQ(m.switch_gap, std::chrono::milliseconds(100)) << m.name;
+  }
+  EXPECT_EQ(kStatusRequest, 0xFF);
 }
 
 }  // namespace

@@ -142,5 +142,38 @@ TEST(ScpiSupplyEndToEnd, VanishedSupplyIsARigFault) {
   EXPECT_LT(fault.elapsed, 5s) << "a hang-up is seen at once, not after the 10 s timeout";
 }
 
+// A Siglent ignores a command sent too soon after the previous one (libsigrok PR #75/#77;
+// python-spd3303x spd3303x/__init__.py:114-122,139-141 waits 100 ms; see scpi_emulator.py).
+TEST(ScpiSupplyEndToEnd, LeavesTheSiglentTimeBetweenCommands) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"ttyS0", "scpi --min-gap-ms 50"}});
+  auto supply = open_supply(supply_spec("scpi", kSpd));
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  EXPECT_TRUE(supply->measure().output_on);
+  const YAML::Node state = emulator_state("ttyS0");
+  EXPECT_EQ(state["too_soon"].as<int>(), 0);
+  EXPECT_GE(state["min_gap_ms"].as<double>(), 50.0);
+}
+
+// USBTMC (`port: usbtmc:/dev/usbtmc0`): each write() is one message and each read() returns the
+// answer. The stand-in is a pty over /dev/usbtmc0 (tests/support/pty_modem_shim.cpp lets the
+// usbtmc timeout ioctl succeed on it); a silent USBTMC instrument cannot be emulated this way.
+TEST(ScpiSupplyEndToEnd, DrivesASiglentOverUsbtmc) {
+  LOCKRIG_UNDER_SERIAL_HARNESS({{"usbtmc0", "scpi --load-ohms 100"}});
+  auto supply = open_supply(
+      supply_spec("scpi", "{port: \"usbtmc:/dev/usbtmc0\", model: spd3303x, timeout: 1s}"));
+  EXPECT_EQ(dynamic_cast<scpi::ScpiSupply&>(*supply).identity().model, "SPD3303X");
+  supply->set_voltage(2.8);
+  supply->set_current_limit(0.5);
+  supply->set_output(true);
+  const SupplyReading r = supply->measure();
+  EXPECT_DOUBLE_EQ(r.volts, 2.8);
+  EXPECT_TRUE(r.output_on);
+  const YAML::Node state = emulator_state("usbtmc0");
+  EXPECT_EQ(state["too_soon"].as<int>(), 0);
+  EXPECT_EQ(state["unknown"].as<int>(), 0);
+}
+
 }  // namespace
 }  // namespace lockrig::drivers

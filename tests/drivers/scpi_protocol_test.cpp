@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "drivers/serial/protocol_error.hpp"
@@ -83,6 +84,59 @@ TEST(ScpiProtocol, ReadsOutputStatesFromBitsFourAndFive) {
 TEST(ScpiProtocol, RoundsSettingsToTheModelsStep) {
   EXPECT_NEAR(round_to_step(2.8049, 0.01), 2.80, 1e-9);
   EXPECT_NEAR(round_to_step(2.8049, 0.001), 2.805, 1e-9);
+}
+
+// libsigrok profiles.c:760-791 (Rigol DP800), :1543-1566 (R&S HMC804x), :1255-1281 (Keysight
+// E36300): the output is selected first, then set without naming it.
+TEST(ScpiProtocol, RendersEachVendorsCommandsFromItsDialect) {
+  const ScpiDialect& rigol = *model("dp832").dialect;
+  EXPECT_EQ(render(rigol.select, 2), ":INST:NSEL 2\n");
+  EXPECT_EQ(render(rigol.set_volts, 2, 2.8), ":SOUR:VOLT 2.800\n");
+  EXPECT_EQ(render(rigol.set_ovp, 2, 3.3), ":OUTP:OVP:VAL 3.300\n");
+  EXPECT_EQ(render(rigol.set_ocp, 2, 1), ":OUTP:OCP:VAL 1.000\n");
+  const ScpiDialect& rs = *model("hmc8043").dialect;
+  EXPECT_EQ(render(rs.select, 3), "INST:NSEL 3\n");
+  EXPECT_EQ(render(rs.set_amps, 3, 0.25), "CURR 0.250\n");
+  EXPECT_EQ(render(rs.set_ovp, 3, 3.3), "VOLT:PROT:LEV 3.300\n");
+  EXPECT_TRUE(rs.set_ocp.empty());
+  const ScpiDialect& keysight = *model("e36312a").dialect;
+  EXPECT_EQ(render(keysight.output_on, 1), "OUTP:STAT ON\n");
+  EXPECT_EQ(render(keysight.set_ovp, 1, 6), ":VOLT:PROT 6.000\n");
+  EXPECT_TRUE(keysight.enable_ovp.empty());
+  const ScpiDialect& siglent = *model("spd3303x").dialect;
+  EXPECT_TRUE(siglent.select.empty());
+  EXPECT_TRUE(siglent.set_ovp.empty());
+  EXPECT_THROW(render(rigol.set_volts, 1, -1), std::invalid_argument);
+}
+
+// python-spd3303x spd3303x/__init__.py:114-122,139-141: 100 ms after every Siglent exchange.
+TEST(ScpiProtocol, OnlySiglentNeedsAPauseBetweenCommands) {
+  EXPECT_EQ(model("spd3303x").dialect->command_gap, std::chrono::milliseconds(100));
+  EXPECT_EQ(model("spd3303x-e").dialect->command_gap, std::chrono::milliseconds(100));
+  for (const char* name : {"dp832", "hmc8043", "e36312a"})
+    EXPECT_EQ(model(name).dialect->command_gap, std::chrono::milliseconds(0)) << name;
+}
+
+TEST(ScpiProtocol, ReadsOutputStatesAsOnOffOrOneZero) {
+  EXPECT_TRUE(parse_on_off("ON\n"));
+  EXPECT_TRUE(parse_on_off("1\r\n"));
+  EXPECT_FALSE(parse_on_off("OFF\n"));
+  EXPECT_FALSE(parse_on_off("0"));
+  EXPECT_THROW(parse_on_off("2\n"), ProtocolError);
+}
+
+TEST(ScpiProtocol, KnowsEachOutputsRange) {
+  EXPECT_DOUBLE_EQ(range(model("dp832"), 3).max_volts, 5.0);
+  EXPECT_DOUBLE_EQ(range(model("e36312a"), 1).max_amps, 5.15);
+  EXPECT_DOUBLE_EQ(range(model("e36312a"), 2).max_volts, 25.75);
+  EXPECT_THROW(range(model("spd3303x"), 3), std::invalid_argument);
+}
+
+TEST(ScpiProtocol, MatchesEveryIdentityAModelAccepts) {
+  EXPECT_TRUE(identity_matches(model("dp832"), Identity{"RIGOL TECHNOLOGIES", "DP832", "", ""}));
+  EXPECT_TRUE(identity_matches(model("dp832"), Identity{"RIGOL TECHNOLOGIES", "DP832A", "", ""}));
+  EXPECT_TRUE(identity_matches(model("hmc8043"), Identity{"Rohde&Schwarz", "HMC8043", "", ""}));
+  EXPECT_FALSE(identity_matches(model("hmc8043"), Identity{"Rohde&Schwarz", "HMC8042", "", ""}));
 }
 
 }  // namespace

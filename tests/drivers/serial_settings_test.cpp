@@ -167,6 +167,51 @@ TEST(SerialSettings, RejectsAnUnknownModelListingTheKnownOnes) {
   EXPECT_NE(e.find("lcus-1, lcus-2, lcus-4, lcus-8"), std::string::npos) << e;
 }
 
+TEST(SerialSettings, LcusReadBackCanBeTurnedOffButNotOnForTheLcus1) {
+  EXPECT_NO_THROW(
+      validate_board(board("lcus", "{port: /dev/ttyUSB0, model: lcus-4, readback: false}")));
+  EXPECT_NO_THROW(
+      validate_board(board("lcus", "{port: /dev/ttyUSB0, model: lcus-1, readback: false}")));
+  const std::string e =
+      board_error(board("lcus", "{port: /dev/ttyUSB0, model: lcus-1, readback: true}"));
+  EXPECT_EQ(e.rfind("bench.yaml:1:47: the LCUS-1 cannot read back", 0), 0u) << e;
+}
+
+TEST(SerialSettings, ScpiTakesATcpAddressOrAUsbtmcDevice) {
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"tcp://10.0.0.5:5025\"}")));
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"tcp://psu-3.lab\", model: dp832}")));
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"tcp://[fe80::1]:5025\"}")));
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"usbtmc:/dev/usbtmc0\"}")));
+  std::string e = supply_error(supply("scpi", "{port: \"tcp://10.0.0.5:99999\"}"));
+  EXPECT_EQ(e.rfind("bench.yaml:1:8: port must be tcp://HOST or tcp://HOST:PORT", 0), 0u) << e;
+  e = supply_error(supply("scpi", "{port: \"usbtmc:usbtmc0\"}"));
+  EXPECT_EQ(e.rfind("bench.yaml:1:8: port must be usbtmc:/dev/usbtmcN", 0), 0u) << e;
+  e = supply_error(supply("scpi", "{port: \"tcp://10.0.0.5\", baud: 115200}"));
+  EXPECT_NE(e.find("baud applies to a serial line, not to a TCP address"), std::string::npos) << e;
+  e = supply_error(supply("korad", "{port: \"tcp://10.0.0.5\"}"));
+  EXPECT_NE(e.find("port must be a device path"), std::string::npos) << e;
+}
+
+TEST(SerialSettings, ScpiProtectionIsRefusedWhereTheModelCannotTakeALevel) {
+  EXPECT_NO_THROW(
+      validate_supply(supply("scpi", "{port: /dev/ttyUSB0, model: dp832, protection: true}")));
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: /dev/ttyUSB0, protection: false}")));
+  const std::string e = supply_error(supply("scpi", "{port: /dev/ttyUSB0, protection: true}"));
+  EXPECT_NE(e.find("the Siglent SPD3303X cannot take protection levels over SCPI"),
+            std::string::npos)
+      << e;
+}
+
+TEST(SerialSettings, ScpiChecksTheFixturesLimitsAgainstTheOutputsOwnRange) {
+  SupplySpec spec = supply("scpi", "{port: /dev/ttyUSB0, model: e36312a}");
+  spec.output = 2;
+  spec.max_amps = 1.2;
+  const std::string e = supply_error(spec);
+  EXPECT_NE(e.find("max current 1.2 A is beyond the Keysight E36312A's range 0..1.03 A"),
+            std::string::npos)
+      << e;
+}
+
 TEST(SerialSettings, RejectsAChannelTheBoardDoesNotHaveAtTheChannel) {
   const std::string e =
       board_error(board("kmtronic", "{port: /dev/ttyUSB0, model: kmtronic-2}", {1, 3}));

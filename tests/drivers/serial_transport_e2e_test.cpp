@@ -22,6 +22,10 @@ constexpr std::array<std::uint8_t, 3> kRelayOneStatus{0xFF, 0x01, 0x03};
 
 void expect_relay_one_switches(SerialPort& port) {
   port.write(kRelayOneOn, 500ms);
+  // A KMTronic board does not answer a status request while it is still switching
+  // (tiiuae/ci-test-automation Robot-Framework/lib/KMTronicLibrary.py:78 waits 0.1 s); the
+  // emulator now does the same.
+  port.pause(100ms);
   port.write(kRelayOneStatus, 500ms);
   EXPECT_EQ(port.read_exact(3, 500ms, "status"), (Bytes{0xFF, 0x01, 0x01}));
 }

@@ -5,13 +5,18 @@ Wire: one-byte commands. 5A answers module id and firmware version; 5B answers o
 set when relay n+1 is energized; 5C takes the next byte as the new relay states; 5D answers the
 supply voltage in tenths of a volt; 64/6E switch every relay on/off; 65.. and 6F.. switch relay
 1.. on and off.
+
+Module ids (first byte of the 5A answer): 8 for the USB-RLY08 is reported by several sources;
+q-depot/Cinder-USBRelay 78c15fe src/USBRelay.h:12,17 quotes the USB-RLY16L documentation, "the
+Module ID which is 9". No source was found for the USB-RLY02's 10, kept from lockrig's first
+table; --module-id makes any module report another id.
 """
 
 import sys
 
 from serialemu import RelayEmulator
 
-MODULE_IDS = {"usb-rly02": 10, "usb-rly08": 8, "usb-rly16": 9, "usb-rly16l": 15}
+MODULE_IDS = {"usb-rly02": 10, "usb-rly08": 8, "usb-rly16": 9, "usb-rly16l": 9}
 FIRMWARE = 4
 
 

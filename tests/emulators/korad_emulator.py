@@ -9,6 +9,21 @@ from the end of the previous command or answer, and drops commands that come soo
 
 Understood: *IDN?, VSET1:<v>, VSET1?, ISET1:<a>, ISET1?, VOUT1?, IOUT1?, STATUS?, OUT1, OUT0.
 The output drives a resistive load (--load-ohms), limited by the current setting.
+
+Behaviours of real units, from code that has met them rather than from lockrig's driver:
+  - ISET1? answers a sixth byte once *IDN? has been sent (on by default; --no-sixth-byte):
+    libsigrok korad-kaxxxxp protocol.c:387-389 and its commit 8abdf006 ("To get the sixth byte,
+    the *IDN? command has to be issued before ISET?"); py-korad-serial koradserial.py:159-162
+    ("a 6th character of previous output"). Which character is not documented; the emulator
+    repeats one of its previous answer (see sixth_byte()).
+  - --id-trailer HEX: the identity ends in a stray 0x01 or 0xBC, as some KA3005P firmware does
+    (libsigrok api.c:60-61 KORAD_QUIRK_ID_TRAILING, api.c:178-194).
+  - --nul-terminate: every answer ends in a NUL, as py-korad-serial found
+    ("returns zero-terminated strings", koradserial.py:256-272).
+  - --slow: after a setting or STATUS? the unit needs 450 ms more before it executes the next
+    command, and drops one that comes sooner, as Velleman's PS3005D V1.3 does (libsigrok
+    api.c:77-78, protocol.c:24-25,169-185; libsigrok PR #210: "Failing to respect this delay
+    means the new command will NOT be executed").
 """
 
 import re
@@ -21,7 +36,8 @@ IDENTITIES = {
     "new": "KORAD {model} V5.8 SN:03379314",
 }
 LIMITS = {"ka3005p": (30.0, 5.0), "ka3003p": (30.0, 3.0), "ka3010p": (30.0, 10.0),
-          "ka6003p": (60.0, 3.0)}
+          "ka6003p": (60.0, 3.0), "kd3005p": (30.0, 5.0), "kd6005p": (60.0, 5.0)}
+SLOW_EXTRA_MS = 450.0  # libsigrok protocol.c:25 EXTRA_PROCESSING_TIME_MS
 
 
 class KoradEmulator(Emulator):
@@ -46,6 +62,15 @@ class KoradEmulator(Emulator):
                             help="resistance on the output, for VOUT1?/IOUT1?")
         parser.add_argument("--stuck-output", action="store_true",
                             help="OUT1/OUT0 are ignored (output relay failed)")
+        parser.add_argument("--no-sixth-byte", dest="sixth_byte", action="store_false",
+                            help="ISET1? answers five bytes even after *IDN? (as after a power "
+                                 "cycle with no *IDN?)")
+        parser.add_argument("--id-trailer", metavar="HEX",
+                            help="end the *IDN? answer with this byte (01 or bc on real units)")
+        parser.add_argument("--nul-terminate", action="store_true",
+                            help="end every answer with a NUL byte")
+        parser.add_argument("--slow", action="store_true",
+                            help="need 450 ms more after a setting or STATUS? (PS3005D V1.3)")
 
     def __init__(self, args):
         super().__init__(args)
@@ -55,12 +80,16 @@ class KoradEmulator(Emulator):
         self.previous_end = None  # end of the previous command or answer
         self.min_gap_ms = None
         self.gap_violations = 0
+        self.identified = False       # *IDN? answered since power-on: ISET1? grows a sixth byte
+        self.previous_answer = b""
+        self.previous_long = False    # the previous command was a setting or STATUS?
         self.vset = 0.0
         self.iset = 0.0
         self.output = False
         self.max_v, self.max_i = LIMITS[args.model]
         token = args.model.upper()
         self.identity = IDENTITIES.get(args.identity, args.identity).format(model=token)
+        self.id_trailer = bytes([int(args.id_trailer, 16)]) if args.id_trailer else b""
 
     def on_bytes(self, data, now):
         if not self.buffer:
@@ -84,7 +113,10 @@ class KoradEmulator(Emulator):
             gap_ms = (self.first_byte - previous) * 1000.0
             if self.min_gap_ms is None or gap_ms < self.min_gap_ms:
                 self.min_gap_ms = gap_ms
-            if gap_ms < self.args.min_gap_ms - self.args.gap_tolerance_ms:
+            needed = self.args.min_gap_ms
+            if self.args.slow and self.previous_long:
+                needed += SLOW_EXTRA_MS
+            if gap_ms < needed - self.args.gap_tolerance_ms:
                 self.gap_violations += 1
                 self.command(frame, now, shown=f"{frame!r} DROPPED after {gap_ms:.1f} ms")
                 return
@@ -100,6 +132,17 @@ class KoradEmulator(Emulator):
             return
         super().command(frame, now, shown)
 
+    def reply(self, data):
+        data = bytes(data) + (b"\0" if self.args.nul_terminate else b"")
+        self.previous_answer = data
+        self.answer(data)
+
+    def sixth_byte(self):
+        # "a 6th character of previous output" (koradserial.py:159): the sixth of the previous
+        # answer if it had one, else its last.
+        previous = self.previous_answer or b"0"
+        return previous[5:6] if len(previous) > 5 else previous[-1:]
+
     def reading(self):
         if not self.output:
             return 0.0, 0.0
@@ -110,6 +153,7 @@ class KoradEmulator(Emulator):
 
     def execute(self, frame, now):
         text = frame.decode("latin-1")
+        self.previous_long = text == "STATUS?" or ":" in text or text in ("OUT1", "OUT0")
         m = re.fullmatch(r"([VI])SET1:(\d+(?:\.\d*)?)", text)
         if m:
             value = float(m.group(2))
@@ -118,18 +162,20 @@ class KoradEmulator(Emulator):
             else:
                 self.iset = min(value, self.max_i)
         elif text == "*IDN?":
-            self.answer(self.identity.encode())
+            self.identified = True
+            self.reply(self.identity.encode() + self.id_trailer)
         elif text == "VSET1?":
-            self.answer(f"{self.vset:05.2f}".encode())
+            self.reply(f"{self.vset:05.2f}".encode())
         elif text == "ISET1?":
-            self.answer(f"{self.iset:.3f}".encode())
+            sixth = self.sixth_byte() if self.args.sixth_byte and self.identified else b""
+            self.reply(f"{self.iset:.3f}".encode() + sixth)
         elif text == "VOUT1?":
-            self.answer(f"{self.reading()[0]:05.2f}".encode())
+            self.reply(f"{self.reading()[0]:05.2f}".encode())
         elif text == "IOUT1?":
-            self.answer(f"{self.reading()[1]:.3f}".encode())
+            self.reply(f"{self.reading()[1]:.3f}".encode())
         elif text == "STATUS?":
             cv = self.reading()[1] < self.iset or not self.output
-            self.answer(bytes([(0x40 if self.output else 0) | (0x01 if cv else 0)]))
+            self.reply(bytes([(0x40 if self.output else 0) | (0x01 if cv else 0)]))
         elif text in ("OUT1", "OUT0"):
             if not self.args.stuck_output:
                 self.output = text == "OUT1"

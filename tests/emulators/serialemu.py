@@ -2,7 +2,8 @@
 
 Each emulator owns one pty pair, speaks one device's exact wire protocol on the master side and
 points a symlink (--link) at the slave side, which the test harness bind-mounts over a /dev/tty*
-node. Common fault knobs let a test turn the device silent, garbled, slow or unplugged after a
+node. With --tcp PORT it listens on 127.0.0.1 instead (a network instrument's raw socket), one
+client at a time; --port-file tells a test which port it got with --tcp 0. Common fault knobs let a test turn the device silent, garbled, slow or unplugged after a
 number of commands, and --state keeps a JSON picture of the emulated device that tests read.
 Standard library only; run with /usr/bin/python3.
 """
@@ -12,6 +13,8 @@ import json
 import os
 import select
 import signal
+import socket
+import struct
 import sys
 import time
 import tty
@@ -40,6 +43,9 @@ class Emulator:
         self.vanish_at = None      # monotonic time of the hang-up, once it is due
         self.started = time.monotonic()
         self.log = open(args.log, "a", buffering=1) if args.log else None
+        self.listener = None   # --tcp: the listening socket
+        self.conn = None       # --tcp: the connected client
+        self.connections = 0
 
     # ----- command line -------------------------------------------------------------------------
 
@@ -49,8 +55,14 @@ class Emulator:
             description=f"Emulates a {cls.name} on a pty, byte for byte.",
             epilog="Faults count complete commands: with --stop-after 3 the first three commands "
                    "work and the device is silent from the fourth on.")
-        p.add_argument("--link", required=True,
+        p.add_argument("--link",
                        help="symlink to create, pointing at the pty's slave side")
+        p.add_argument("--tcp", type=int, metavar="PORT",
+                       help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
+        p.add_argument("--port-file", help="with --tcp: file to write the port listened on to")
+        p.add_argument("--reset-on", type=int, metavar="N",
+                       help="with --tcp: reset the connection (RST) when command N arrives, "
+                            "instead of acting on it")
         p.add_argument("--model", default=cls.default_model, choices=cls.models)
         p.add_argument("--state", help="JSON file rewritten after every command")
         p.add_argument("--log", help="file to append one line per command to")
@@ -74,7 +86,10 @@ class Emulator:
 
     @classmethod
     def main(cls, argv=None):
-        args = cls.parser().parse_args(argv)
+        parser = cls.parser()
+        args = parser.parse_args(argv)
+        if (args.link is None) == (args.tcp is None):
+            parser.error("give exactly one of --link and --tcp")
         emulator = cls(args)
         emulator.run()
 
@@ -116,6 +131,11 @@ class Emulator:
         if self.log:
             text = shown if shown is not None else frame.hex(" ").upper()
             self.log.write(f"{now - self.started:.6f} {text}\n")
+        if self.conn is not None and self.args.reset_on == self.commands + 1:
+            self.commands += 1
+            self.reset_connection()
+            self.write_state()
+            return
         if self.silent():
             self.ignored += 1
         elif self.garbling():
@@ -138,11 +158,52 @@ class Emulator:
     # ----- machinery ----------------------------------------------------------------------------
 
     def write_all(self, data):
+        if self.master is None:
+            return
         view = memoryview(data)
-        while view:
-            n = os.write(self.master, view)
-            view = view[n:]
+        try:
+            while view:
+                n = os.write(self.master, view)
+                view = view[n:]
+        except (BrokenPipeError, ConnectionResetError):
+            self.drop_connection()
+            return
         self.last_sent = time.monotonic()
+
+    # ----- TCP mode -----------------------------------------------------------------------------
+
+    def open_listener(self):
+        # Loopback only: an emulator is never reachable from another machine.
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.args.tcp))
+        self.listener.listen(1)
+        if self.args.port_file:
+            tmp = self.args.port_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(f"{self.listener.getsockname()[1]}\n")
+            os.replace(tmp, self.args.port_file)
+
+    def accept(self):
+        self.conn, _ = self.listener.accept()
+        self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.master = self.conn.fileno()
+        self.connections += 1
+        self.outbox.clear()
+
+    def drop_connection(self):
+        """The client went away: wait for the next one, as an instrument does."""
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+        self.master = None
+        self.outbox.clear()
+
+    def reset_connection(self):
+        """Closes with RST, as an instrument that reboots mid-command does."""
+        if self.conn is not None:
+            self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.drop_connection()
 
     def open_pty(self):
         self.master, self.slave = os.openpty()
@@ -168,6 +229,8 @@ class Emulator:
             "answered_garbage": self.answered_garbage,
             "vanished": vanished,
         }
+        if self.args.tcp is not None:
+            data["connections"] = self.connections
         data.update(self.state())
         tmp = self.args.state + ".tmp"
         with open(tmp, "w") as f:
@@ -175,6 +238,12 @@ class Emulator:
         os.replace(tmp, self.args.state)
 
     def vanish(self):
+        if self.args.tcp is not None:
+            # Gone from the network: reset the connection and refuse new ones.
+            self.reset_connection()
+            self.listener.close()
+            self.write_state(vanished=True)
+            sys.exit(0)
         # Closing the master hangs the slave up, as unplugging a USB adapter does.
         os.close(self.master)
         os.close(self.slave)
@@ -212,18 +281,30 @@ class Emulator:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.prefer_cpu()
-        self.open_pty()
+        if self.args.tcp is not None:
+            self.open_listener()
+        else:
+            self.open_pty()
         self.write_state()
         while True:
             deadlines = [d for d in (self.next_deadline(), self.vanish_at,
                                      self.outbox[0][0] if self.outbox else None) if d is not None]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 0.5
-            ready, _, _ = select.select([self.master], [], [], timeout)
+            watch = self.master if self.master is not None else self.listener.fileno()
+            ready, _, _ = select.select([watch], [], [], timeout)
             now = time.monotonic()
-            if ready:
-                data = os.read(self.master, 4096)
+            if ready and self.master is None:
+                self.accept()
+                self.write_state()
+            elif ready:
+                try:
+                    data = os.read(self.master, 4096)
+                except ConnectionResetError:
+                    data = b""
                 if data:
                     self.on_bytes(data, now)
+                elif self.conn is not None:
+                    self.drop_connection()
             self.on_tick(time.monotonic())
             self.flush_outbox()
             if self.vanishing() and not self.outbox:

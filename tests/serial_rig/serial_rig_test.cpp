@@ -357,3 +357,61 @@ TEST(LockrigProbeSerial, ReportsPortsThatCannotBeListedOnStderr) {
       << r.describe();
   EXPECT_EQ(r.out.find("unavailable"), std::string::npos) << r.describe();
 }
+
+// `lockrig run` with its supply on the network: the SCPI emulator listens on 127.0.0.1 (a
+// Siglent on its raw socket), no root or harness needed. SIGTERM mid-run must leave the supply
+// at its nominal setting over TCP, as over a serial line.
+TEST(LockrigOnNetworkSupply, SigtermMidRunPutsTheTcpSupplyBackToNominal) {
+  TempDir dir;
+  const std::string port_file = dir.file("port");
+  const std::string state = dir.file("supply.json");
+  Spawn python;
+  python.program = "/usr/bin/python3";
+  python.timeout = std::chrono::seconds(200);
+  Process emulator({source_path("tests/emulators/scpi_emulator.py"), "--tcp", "0", "--port-file",
+                    port_file, "--state", state},
+                   python);
+  ASSERT_TRUE(
+      eventually([&] { return exists(port_file) && exists(state); }, std::chrono::seconds(10)));
+  const std::string port = read_file(port_file).substr(0, read_file(port_file).find('\n'));
+  const std::string fixture = dir.file("bench.yaml");
+  write_file(fixture, R"(rig: network-bench
+on_rig_fault: abort
+locks:
+  - {id: steel-1, material: steel, driver: sim, settings: {firmware: 2.4.1}}
+supplies:
+  - id: psu
+    name: vbat
+    driver: scpi
+    settings: {port: "tcp://127.0.0.1:)" +
+                          port + R"(", model: spd3303x, timeout: 1s}
+    nominal: {volts: 3.0, amps: 0.5}
+    limits: {volts: 3.6, amps: 1.0}
+    locks: [steel-1]
+)");
+  const std::string sc = dir.file("dip.yaml");
+  write_file(sc,
+             "name: dip\nrepeat: 1000\nsteps:\n  - supply: {name: vbat, volts: 2.2}\n"
+             "  - wait: 300ms\n  - supply: {name: vbat, volts: 3.0}\n  - unlock:\n");
+  Process run({"run", "--fixture", fixture, "--db", dir.file("journal.db"), "--progress", "off",
+               "--seed", "5", "--scenario", sc, "--clock", "real"},
+              Spawn{"", "", std::chrono::seconds(120)});
+  // Interrupt it while the supply is dipped.
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (!run.running()) return true;
+        const YAML::Node s = YAML::LoadFile(state);
+        return s["commands"].as<int>() > 12 && s["vset"][0].as<double>() < 2.5;
+      },
+      std::chrono::seconds(100)));
+  run.signal(SIGTERM);
+  const Result r = run.wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err << r.out;
+  const YAML::Node supply = YAML::LoadFile(state);
+  EXPECT_DOUBLE_EQ(supply["vset"][0].as<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(supply["iset"][0].as<double>(), 0.5);
+  EXPECT_TRUE(supply["output"][0].as<bool>());
+  EXPECT_EQ(supply["too_soon"].as<int>(), 0);
+  emulator.signal(SIGTERM);
+  emulator.wait();
+}

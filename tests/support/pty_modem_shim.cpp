@@ -3,8 +3,13 @@
 // This ioctl() lets exactly those requests succeed when the real call fails with ENOTTY
 // (reporting DTR, RTS, CTS and DSR up), so the real libserialport path runs against emulators.
 // Every other request, and every modem request a real serial port supports, is untouched.
+// Likewise USBTMC_IOCTL_SET_TIMEOUT succeeds on a pty, so a pty bind-mounted over /dev/usbtmc0
+// stands in for a USBTMC instrument whose answers come in time (a pty has no read timeout, so it
+// cannot stand in for a silent one).
 #include <dlfcn.h>
+#include <linux/usb/tmc.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -30,6 +35,10 @@ extern "C" int ioctl(int fd, unsigned long request, ...) noexcept {
   void* arg = va_arg(ap, void*);
   va_end(ap);
   const int rc = real_ioctl()(fd, request, arg);
+  if (rc == -1 && errno == ENOTTY && request == USBTMC_IOCTL_SET_TIMEOUT && isatty(fd)) {
+    errno = 0;
+    return 0;
+  }
   if (rc != -1 || errno != ENOTTY || !is_modem_request(request)) return rc;
   if (request == TIOCMGET && arg != nullptr)
     *static_cast<int*>(arg) = TIOCM_DTR | TIOCM_RTS | TIOCM_CTS | TIOCM_DSR;
