@@ -12,6 +12,7 @@ add_library(lockrig_stats STATIC
   ${LOCKRIG_ROOT}/reports/stats/detail.cpp
   ${LOCKRIG_ROOT}/reports/stats/latency.cpp
   ${LOCKRIG_ROOT}/reports/stats/multiplicity.cpp
+  ${LOCKRIG_ROOT}/reports/stats/noninferiority.cpp
   ${LOCKRIG_ROOT}/reports/stats/power.cpp
   ${LOCKRIG_ROOT}/reports/stats/proportion.cpp
   ${LOCKRIG_ROOT}/reports/stats/sequential.cpp
