@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/stats/gate_plan.hpp"
 #include "reports/stats/group_sequential.hpp"
 #include "reports/stats/noninferiority.hpp"
 #include "reports/stats/stratified.hpp"
@@ -212,8 +213,8 @@ void four_strata_one_look(const Args& a, std::mt19937_64& rng) {
       "\n2. Four strata (%s, %s, %s, %s), equal sessions, one look; %d simulated nights per "
       "cell (+- = 95%% Wilson half-width, up to)\n",
       kMaterials[0], kMaterials[1], kMaterials[2], kMaterials[3], reps);
-  std::printf("%8s %6s | %15s | %15s | %15s\n", "baseline", "n/ver", "size old score",
-              "power old score", "f.fail old score");
+  std::printf("%8s %6s | %15s | %22s | %15s\n", "baseline", "n/ver", "size old score",
+              "power old score (plan)", "f.fail old score");
   for (double pb : {0.995, 0.999}) {
     for (long n : {400L, 800L, 1600L, 3200L}) {
       int counts[2][3] = {};  // rule x (size pass, power pass, false fail)
@@ -230,10 +231,15 @@ void four_strata_one_look(const Args& a, std::mt19937_64& rng) {
         counts[1][2] += sc == Decision::fail;
       }
       auto f = [&](int rule, int what) { return double(counts[rule][what]) / reps; };
-      std::printf("%7.2f%% %6ld | %s %s | %s %s | %s %s   (+- %.2f)\n", 100 * pb, n,
+      st::GateDesign design;
+      for (const char* m : kMaterials) design.strata.push_back({m, 0.25, pb, pb});
+      design.margin = a.margin;
+      design.alpha = a.alpha;
+      const double planned = st::gate_power(double(n), design);
+      std::printf("%7.2f%% %6ld | %s %s | %s %s (%s) | %s %s   (+- %.2f)\n", 100 * pb, n,
                   pct(f(0, 0)).c_str(), pct(f(1, 0)).c_str(), pct(f(0, 1)).c_str(),
-                  pct(f(1, 1)).c_str(), pct(f(0, 2)).c_str(), pct(f(1, 2)).c_str(),
-                  100 * half_width(0.5, reps));
+                  pct(f(1, 1)).c_str(), pct(planned).c_str(), pct(f(0, 2)).c_str(),
+                  pct(f(1, 2)).c_str(), 100 * half_width(0.5, reps));
       std::fflush(stdout);
     }
   }
@@ -295,14 +301,22 @@ void repeated_looks(const Args& a, std::mt19937_64& rng) {
       }
     }
   }
-  std::printf("%5s | %28s | %20s\n", "looks", "P(ever PASS | drop = margin)",
+  // The planner's prediction of the GSD's P(PASS by look k) at no difference.
+  st::GateDesign design;
+  for (const char* m : kMaterials) design.strata.push_back({m, 0.25, pb, pb});
+  design.margin = a.margin;
+  design.alpha = a.alpha;
+  design.max_looks = looks;
+  const auto planned = st::gate_power_curve(4.0 * double(per_night) * looks, design);
+  std::printf("%5s | %28s | %30s\n", "looks", "P(ever PASS | drop = margin)",
               "GSD at no difference");
-  std::printf("%5s | %8s %8s %8s   | %9s %9s\n", "", "old", "score", "GSD", "P(PASS)", "P(FAIL)");
+  std::printf("%5s | %8s %8s %8s   | %9s %9s %9s\n", "", "old", "score", "GSD", "P(PASS)", "(plan)",
+              "P(FAIL)");
   for (int k = 0; k < looks; ++k) {
-    std::printf("%5d | %s   %s   %s     | %s    %s\n", k + 1,
+    std::printf("%5d | %s   %s   %s     | %s    %s    %s\n", k + 1,
                 pct(ever_old[k] / double(reps)).c_str(), pct(ever_naive[k] / double(reps)).c_str(),
                 pct(ever_gsd[k] / double(reps)).c_str(), pct(gsd_pass_eq[k] / double(reps)).c_str(),
-                pct(gsd_fail_eq[k] / double(reps)).c_str());
+                pct(planned[k]).c_str(), pct(gsd_fail_eq[k] / double(reps)).c_str());
   }
   std::printf("   (+- up to %.2f pts, 95%% Wilson; target for the GSD column: <= alpha + 1 pt)\n",
               100 * half_width(0.5, reps));
