@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "reports/stats/detail.hpp"
+#include "reports/stats/group_sequential.hpp"
 #include "reports/stats/multiplicity.hpp"
 
 namespace lockrig::stats {
@@ -450,6 +451,53 @@ NiDecision decide_non_inferiority(const std::vector<Stratum>& strata, double mar
   }
   out.pass = out.p_pass < alpha;
   out.fail = out.p_fail < alpha;
+  return out;
+}
+
+double comparison_information(const std::vector<Stratum>& strata) {
+  check_strata(strata, "comparison_information");
+  double w = 0.0;
+  for (const auto& s : strata)
+    if (usable(s)) w += weight(s);
+  return w;
+}
+
+SequentialLook sequential_non_inferiority_look(const std::vector<Stratum>& strata, double margin,
+                                               double alpha,
+                                               const std::vector<double>& previous_information,
+                                               int max_looks) {
+  if (!(alpha > 0.0 && alpha < 0.5)) {
+    throw std::invalid_argument(
+        "sequential_non_inferiority_look: alpha must be strictly between 0 and 0.5, got " +
+        detail::num(alpha));
+  }
+  SequentialLook out;
+  out.max_looks = max_looks;
+  out.look = static_cast<int>(previous_information.size()) + 1;
+  if (max_looks < 1 || out.look > max_looks) {
+    throw std::invalid_argument("look " + std::to_string(out.look) + " is beyond the " +
+                                std::to_string(max_looks) + " looks declared");
+  }
+  out.score = stratified_score_test(strata, margin);
+  if (!out.score.informative) {
+    throw std::invalid_argument(
+        "sequential_non_inferiority_look: no stratum has sessions of both versions");
+  }
+  const double info = comparison_information(strata);
+  if (!previous_information.empty() && !(info > previous_information.back())) {
+    throw std::invalid_argument("look " + std::to_string(out.look) +
+                                " has no more sessions than look " + std::to_string(out.look - 1) +
+                                " (information " + detail::num(info) + " after " +
+                                detail::num(previous_information.back()) + ")");
+  }
+  out.information = previous_information;
+  out.information.push_back(info);
+  const auto b = look_boundaries(out.information, max_looks, alpha);
+  out.critical = b.critical.back();
+  out.nominal_p = b.nominal_p.back();
+  out.cumulative_alpha = b.cumulative_alpha.back();
+  out.pass = out.score.z >= out.critical;
+  out.fail = out.score.z <= -out.critical;
   return out;
 }
 

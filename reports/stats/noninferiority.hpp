@@ -134,6 +134,30 @@ struct NiDecision {
 NiDecision decide_non_inferiority(const std::vector<Stratum>& strata, double margin, double alpha,
                                   bool exact_allowed = true);
 
+// One look of the group-sequential gate (reports/stats/group_sequential.hpp): the stratified score
+// statistic at -margin against the look's boundary c_k, with O'Brien-Fleming-type spending at
+// t_k = k / max_looks and correlations from the information (the sum of the MH weights, in
+// sessions) of this look and the ones before it. PASS when z >= c_k, FAIL when z <= -c_k. The
+// score test is used at every size here (the boundaries are on the z scale). Throws
+// std::invalid_argument when this look would be beyond max_looks, or its information is not above
+// the previous look's (no new sessions), or every stratum is dropped.
+struct SequentialLook {
+  int look = 1, max_looks = 1;
+  std::vector<double> information;  // every look so far, this one last
+  ScoreTestResult score;
+  double critical = 0.0;          // c_k
+  double nominal_p = 0.0;         // 1 - Phi(c_k)
+  double cumulative_alpha = 0.0;  // alpha spent by this look
+  bool pass = false, fail = false;
+};
+SequentialLook sequential_non_inferiority_look(const std::vector<Stratum>& strata, double margin,
+                                               double alpha,
+                                               const std::vector<double>& previous_information,
+                                               int max_looks);
+// The information of a comparison: the sum of the MH weights n1 n0 / (n1 + n0) of the strata with
+// both versions.
+double comparison_information(const std::vector<Stratum>& strata);
+
 // Per-stratum check that no stratum is shown worse than the margin: each contributing stratum's
 // one-sided score p-value for H0: d_k >= -margin, Holm-adjusted across the contributing strata.
 struct StratumWorse {

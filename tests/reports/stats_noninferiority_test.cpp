@@ -288,6 +288,41 @@ TEST(StrataWorse, HolmMultipliesBySurvivingStrata) {
   EXPECT_NEAR(r.strata[0].p_holm, std::min(1.0, 2 * r.strata[0].p), 1e-15);
 }
 
+TEST(SequentialLook, SpendsAlphaOverTheDeclaredLooks) {
+  // Night 1 of 10: 200 sessions per version per door, the candidate looking fine: the first
+  // O'Brien-Fleming boundary (6.09) is out of reach, though a single look would pass.
+  std::vector<st::Stratum> night = {s(1000, 1000, 999, 1000, "wood"),
+                                    s(1000, 1000, 998, 1000, "steel")};
+  const auto first = st::sequential_non_inferiority_look(night, 0.005, 0.05, {}, 10);
+  EXPECT_EQ(first.look, 1);
+  EXPECT_NEAR(first.critical, 6.08789287459, 2e-6);
+  EXPECT_FALSE(first.pass);
+  EXPECT_LT(first.score.p_pass, 0.05);
+  ASSERT_EQ(first.information.size(), 1u);
+  EXPECT_NEAR(first.information[0], 1000.0, 1e-9);
+  // A single declared look is the fixed-sample test.
+  const auto single = st::sequential_non_inferiority_look(night, 0.005, 0.05, {}, 1);
+  EXPECT_NEAR(single.critical, 1.6448536269514722, 1e-12);
+  EXPECT_TRUE(single.pass);
+  // The tenth look spends the rest.
+  std::vector<double> before;
+  for (int k = 1; k <= 9; ++k) before.push_back(100.0 * k);
+  const auto last = st::sequential_non_inferiority_look(night, 0.005, 0.05, before, 10);
+  EXPECT_EQ(last.look, 10);
+  EXPECT_NEAR(last.cumulative_alpha, 0.05, 1e-15);
+}
+
+TEST(SequentialLook, RefusesALookPlanTheJournalDisagreesWith) {
+  const std::vector<st::Stratum> night = {s(100, 100, 100, 100)};
+  EXPECT_THROW(st::sequential_non_inferiority_look(night, 0.005, 0.05, {10, 20, 30}, 3),
+               std::invalid_argument);  // a fourth look of three
+  EXPECT_THROW(st::sequential_non_inferiority_look(night, 0.005, 0.05, {50.0}, 3),
+               std::invalid_argument);  // no new sessions since the last look
+  EXPECT_THROW(st::sequential_non_inferiority_look(night, 0.005, 0.05, {}, 0),
+               std::invalid_argument);
+  EXPECT_NEAR(st::comparison_information(night), 50.0, 1e-12);
+}
+
 TEST(FailureRatio, AHalfPointMarginAtNinetyNinePointFiveDoublesTheFailures) {
   EXPECT_NEAR(*st::failure_ratio_allowed(0.995, 0.005), 2.0, 1e-9);
   EXPECT_NEAR(*st::failure_ratio_allowed(0.999, 0.005), 6.0, 1e-9);
