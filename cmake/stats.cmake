@@ -10,8 +10,11 @@ find_package(Boost 1.74 REQUIRED)
 add_library(lockrig_stats STATIC
   ${LOCKRIG_ROOT}/reports/stats/bayes.cpp
   ${LOCKRIG_ROOT}/reports/stats/detail.cpp
+  ${LOCKRIG_ROOT}/reports/stats/gate_plan.cpp
+  ${LOCKRIG_ROOT}/reports/stats/group_sequential.cpp
   ${LOCKRIG_ROOT}/reports/stats/latency.cpp
   ${LOCKRIG_ROOT}/reports/stats/multiplicity.cpp
+  ${LOCKRIG_ROOT}/reports/stats/noninferiority.cpp
   ${LOCKRIG_ROOT}/reports/stats/power.cpp
   ${LOCKRIG_ROOT}/reports/stats/proportion.cpp
   ${LOCKRIG_ROOT}/reports/stats/sequential.cpp

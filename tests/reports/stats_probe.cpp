@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/stats/group_sequential.hpp"
+#include "reports/stats/noninferiority.hpp"
 #include "reports/stats/stats.hpp"
 
 namespace st = lockrig::stats;
@@ -180,6 +182,74 @@ std::string answer(const std::string& id, const std::string& cmd, std::istringst
         .num("bdt_p", bdt.p_value);
     const auto ni = st::stratified_non_inferiority_test(strata, 0.01);
     return j.num("sni_z", ni.z).num("sni_p", ni.p_value).done();
+  }
+  // Issue 11: the gate's score test, its bounds, the exact test, the per-stratum Holm check and
+  // group-sequential boundaries.
+  if (cmd == "sscore") {
+    double margin = 0;
+    in >> margin;
+    const auto strata = read_strata(in);
+    const auto r = st::stratified_score_test(strata, margin);
+    std::vector<double> p1, p0;
+    for (const auto& s : r.strata) {
+      p1.push_back(s.candidate_rate_null);
+      p0.push_back(s.baseline_rate_null);
+    }
+    return j.flag("informative", r.informative)
+        .num("rd", r.difference)
+        .num("se", r.se_null)
+        .num("z", r.z)
+        .num("p_pass", r.p_pass)
+        .num("p_fail", r.p_fail)
+        .nums("p1_null", p1)
+        .nums("p0_null", p0)
+        .done();
+  }
+  if (cmd == "sz") {
+    double delta = 0;
+    in >> delta;
+    const auto strata = read_strata(in);
+    const auto z = st::stratified_score_z(strata, delta);
+    return j.opt("z", z).done();
+  }
+  if (cmd == "sbounds") {
+    double tail = 0;
+    in >> tail;
+    const auto strata = read_strata(in);
+    const auto b = st::stratified_score_bounds(strata, tail);
+    return j.opt("lower", b ? std::optional(b->lower) : std::nullopt)
+        .opt("upper", b ? std::optional(b->upper) : std::nullopt)
+        .done();
+  }
+  if (cmd == "exact") {
+    st::Counts a, b;
+    double margin = 0;
+    in >> a.successes >> a.trials >> b.successes >> b.trials >> margin;
+    const auto r = st::exact_unconditional_test(a, b, margin);
+    return j.num("z", r.z).num("p_pass", r.p_pass).num("p_fail", r.p_fail).done();
+  }
+  if (cmd == "worse") {
+    double margin = 0, alpha = 0;
+    in >> margin >> alpha;
+    const auto strata = read_strata(in);
+    const auto r = st::strata_worse_than_margin(strata, margin, alpha);
+    std::vector<double> p, holm;
+    for (const auto& s : r.strata) {
+      p.push_back(s.p);
+      holm.push_back(s.p_holm);
+    }
+    return j.nums("p", p).nums("holm", holm).flag("any", r.any_worse).done();
+  }
+  if (cmd == "gsd") {
+    // gsd <alpha> <of|p> <k> <info...> <k> <times...>
+    double alpha = 0;
+    std::string fn;
+    in >> alpha >> fn;
+    const auto info = read_vector(in);
+    const auto times = read_vector(in);
+    const auto f = fn == "p" ? st::SpendingFunction::pocock : st::SpendingFunction::obrien_fleming;
+    const auto b = st::one_sided_boundaries(info, times, alpha, f);
+    return j.nums("critical", b.critical).nums("cumulative", b.cumulative_alpha).done();
   }
   if (cmd == "padjust") {
     const auto p = read_vector(in);
