@@ -1,11 +1,11 @@
 #include "drivers/outcome.hpp"
 
-#include <array>
+#include "rig/base/name_table.hpp"
 
 namespace lockrig::drivers {
 
 namespace {
-constexpr std::array<std::pair<LockOutcome, std::string_view>, 6> kNames{{
+constexpr NameTable<LockOutcome, 6> kNames{{
     {LockOutcome::success, "success"},
     {LockOutcome::rejected, "rejected"},
     {LockOutcome::not_found, "not_found"},
@@ -16,15 +16,11 @@ constexpr std::array<std::pair<LockOutcome, std::string_view>, 6> kNames{{
 }  // namespace
 
 std::string_view outcome_name(LockOutcome o) {
-  for (const auto& [value, name] : kNames)
-    if (value == o) return name;
-  return "unknown";
+  return name_of(kNames, o, "unknown");
 }
 
 std::optional<LockOutcome> parse_outcome(std::string_view name) {
-  for (const auto& [value, n] : kNames)
-    if (n == name) return value;
-  return std::nullopt;
+  return value_of(kNames, name);
 }
 
 const std::vector<std::string>& outcome_names() {

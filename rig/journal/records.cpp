@@ -1,29 +1,31 @@
 #include "rig/journal/records.hpp"
 
+#include "rig/base/name_table.hpp"
+
 namespace lockrig {
 
+namespace {
+
+constexpr NameTable<AttemptClass, 3> kAttemptClasses{{
+    {AttemptClass::lock, "lock"},
+    {AttemptClass::expected, "expected"},
+    {AttemptClass::rig_fault, "rig_fault"},
+}};
+
+constexpr NameTable<SessionResult, 3> kSessionResults{{
+    {SessionResult::pass, "pass"},
+    {SessionResult::fail, "fail"},
+    {SessionResult::rig_fault, "rig_fault"},
+}};
+
+}  // namespace
+
 std::string_view class_name(AttemptClass c) {
-  switch (c) {
-    case AttemptClass::lock:
-      return "lock";
-    case AttemptClass::expected:
-      return "expected";
-    case AttemptClass::rig_fault:
-      return "rig_fault";
-  }
-  return "?";
+  return name_of(kAttemptClasses, c);
 }
 
 std::string_view result_name(SessionResult r) {
-  switch (r) {
-    case SessionResult::pass:
-      return "pass";
-    case SessionResult::fail:
-      return "fail";
-    case SessionResult::rig_fault:
-      return "rig_fault";
-  }
-  return "?";
+  return name_of(kSessionResults, r);
 }
 
 std::string labels_text(const std::map<std::string, std::string>& labels) {

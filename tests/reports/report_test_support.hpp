@@ -16,19 +16,12 @@
 #include <vector>
 
 #include "rig/journal/journal.hpp"
+#include "tests/support/scratch_dir.hpp"
 #include "rig/journal/sql.hpp"  // the raw handle, for VACUUM INTO
 
 namespace lockrig::reports::testing {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/lockrig-report-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = lockrig::testing::ScratchDir;
 
 struct LockSpec {
   std::string id, material, firmware;

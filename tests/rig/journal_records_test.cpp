@@ -7,21 +7,14 @@
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/resume.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace lockrig;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/lockrig-records-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = lockrig::testing::ScratchDir;
 
 RunRecord a_run() {
   RunRecord r;
