@@ -181,62 +181,50 @@ std::string sanitize_utf8(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// The markup characters both escapers replace with entities (valid in HTML, XML and Markdown).
+std::string_view entity(char c) {
+  switch (c) {
+    case '&':
+      return "&amp;";
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
 std::string escape_html(std::string_view s) {
   std::string out;
   for (char c : sanitize_utf8(s)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
+    if (const auto e = entity(c); !e.empty())
+      out += e;
+    else if (c == '"')
+      out += "&quot;";
+    else if (c == '\'')
+      out += "&#39;";
+    else
+      out += c;
   }
   return out;
 }
 
 std::string escape_markdown(std::string_view s) {
+  constexpr std::string_view kMarkdownSyntax = "\\`*_[]|#";  // escaped with a backslash
   std::string out;
   for (char c : sanitize_utf8(s)) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      case '\\':
-      case '`':
-      case '*':
-      case '_':
-      case '[':
-      case ']':
-      case '|':
-      case '#':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        out += c;
+    if (const auto e = entity(c); !e.empty()) {
+      out += e;
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';  // a table cell is one line
+    } else {
+      if (kMarkdownSyntax.find(c) != std::string_view::npos) out += '\\';
+      out += c;
     }
   }
   return out;
