@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "rig/journal/journal.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/journal_fixtures.hpp"
 #include "rig/journal/sql.hpp"  // the raw handle, for VACUUM INTO
 
 namespace lockrig::reports::testing {

@@ -7,7 +7,7 @@
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/resume.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/journal_fixtures.hpp"
 
 using namespace lockrig;
 namespace fs = std::filesystem;
@@ -17,18 +17,7 @@ namespace {
 using TempDir = lockrig::testing::ScratchDir;
 
 RunRecord a_run() {
-  RunRecord r;
-  r.uuid = "00000000-0000-4000-8000-0000000000aa";
-  r.host = "h";
-  r.rig = "r";
-  r.started_at = "2026-11-22T00:00:00.000Z";
-  r.clock = "virtual";
-  r.fixture_source = "f.yaml";
-  r.fixture_sha256 = "x";
-  r.scenarios_sha256 = "y";
-  r.controller_version = "0";
-  r.command_line = "lockrig run";
-  return r;
+  return lockrig::testing::sample_run("00000000-0000-4000-8000-0000000000aa");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #include "rig/journal/journal.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/journal_fixtures.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -40,17 +40,7 @@ long long count(sqlite3* db, const std::string& sql) {
 }
 
 RunRecord info() {
-  RunRecord i;
-  i.uuid = "00000000-0000-4000-8000-000000000001";
-  i.host = "h";
-  i.rig = "r";
-  i.started_at = "2026-11-22T00:00:00.000Z";
-  i.clock = "virtual";
-  i.fixture_source = "f.yaml";
-  i.fixture_sha256 = "x";
-  i.scenarios_sha256 = "y";
-  i.controller_version = "0";
-  i.command_line = "lockrig run";
+  RunRecord i = lockrig::testing::sample_run();
   i.labels = {{"app", "5.3.0"}};
   i.scenarios = {{"s", "s.yaml", "z", 1}};
   return i;

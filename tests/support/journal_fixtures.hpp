@@ -1,0 +1,44 @@
+// What unit tests that write journals share: a scratch directory, removed with everything in it
+// (the black-box tests have their own, with more helpers: tests/cli/cli_support.hpp), and a run
+// record with every field begin_run requires.
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include "rig/journal/records.hpp"
+
+namespace lockrig::testing {
+
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
+    char tmpl[] = "/tmp/lockrig-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// A run as begin_run takes it: fixed identity, host, rig, time and hashes, on the virtual clock.
+inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-000000000001") {
+  RunRecord r;
+  r.uuid = std::move(uuid);
+  r.host = "h";
+  r.rig = "r";
+  r.started_at = "2026-11-22T00:00:00.000Z";
+  r.clock = "virtual";
+  r.fixture_source = "f.yaml";
+  r.fixture_sha256 = "x";
+  r.scenarios_sha256 = "y";
+  r.controller_version = "0";
+  r.command_line = "lockrig run";
+  return r;
+}
+
+}  // namespace lockrig::testing
