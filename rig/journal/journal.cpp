@@ -13,6 +13,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -425,7 +426,6 @@ std::vector<RunRecord> Journal::list_runs() {
          "FROM v_run_summary v JOIN runs r ON r.id = v.run_id ORDER BY v.run_id");
   s.bind(1, name(EventKind::rig_fault)).bind(2, name(EventKind::wait_until));
   std::vector<RunRecord> out;
-  std::map<std::int64_t, std::size_t> index;
   while (s.step()) {
     RunRecord r;
     r.id = s.integer(0);
@@ -441,14 +441,9 @@ std::vector<RunRecord> Journal::list_runs() {
     r.rig_faults = s.integer(10);
     r.failed_assertions = s.integer(11);
     r.exit_code = static_cast<int>(s.integer(12));
-    index.emplace(r.id, out.size());
     out.push_back(std::move(r));
   }
-  Stmt l(db_, "SELECT run_id, key, value FROM run_labels ORDER BY run_id, key");
-  while (l.step()) {
-    auto it = index.find(l.integer(0));
-    if (it != index.end()) out[it->second].labels[l.text(1)] = l.text(2);
-  }
+  read_run_labels(*this, out);
   return out;
 }
 

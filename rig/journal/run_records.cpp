@@ -24,14 +24,18 @@ std::vector<RunRecord> read_runs(Journal& journal) {
       all.push_back(std::move(r));
     }
   }
+  read_run_labels(journal, all);
+  return all;
+}
+
+void read_run_labels(Journal& journal, std::vector<RunRecord>& runs) {
   std::unordered_map<std::int64_t, std::size_t> index;
-  for (std::size_t i = 0; i < all.size(); ++i) index[all[i].id] = i;
+  for (std::size_t i = 0; i < runs.size(); ++i) index[runs[i].id] = i;
   SqlStatement q(journal, "SELECT run_id, key, value FROM run_labels");
   while (q.step()) {
     auto it = index.find(q.integer(0));
-    if (it != index.end()) all[it->second].labels[q.text(1)] = q.text(2);
+    if (it != index.end()) runs[it->second].labels[q.text(1)] = q.text(2);
   }
-  return all;
 }
 
 std::map<std::string, std::string> run_lock_firmware(Journal& journal, const std::string& uuid) {

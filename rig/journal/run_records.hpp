@@ -15,6 +15,9 @@ namespace lockrig {
 // while running, status) and its labels; nothing else is filled.
 std::vector<RunRecord> read_runs(Journal& journal);
 
+// Fills the labels of `runs` (matched by id) from run_labels.
+void read_run_labels(Journal& journal, std::vector<RunRecord>& runs);
+
 // The firmware each lock reported in the run with this uuid (lock id → firmware, empty when it
 // could not be read); empty when the journal has no such run.
 std::map<std::string, std::string> run_lock_firmware(Journal& journal, const std::string& uuid);
