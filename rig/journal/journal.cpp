@@ -427,7 +427,13 @@ std::vector<RunRecord> Journal::list_runs() {
   s.bind(1, name(EventKind::rig_fault)).bind(2, name(EventKind::wait_until));
   std::vector<RunRecord> out;
   while (s.step()) {
-    RunRecord r = run_identity_columns(s);
+    RunRecord r;
+    r.id = s.integer(0);
+    r.uuid = s.text(1);
+    r.rig = s.text(2);
+    r.started_at = s.text(3);
+    r.ended_at = s.text(4);
+    r.status = s.text(5);
     r.clock = s.text(6);
     r.sessions = s.integer(7);
     r.sli_sessions = s.integer(8);

@@ -6,26 +6,21 @@
 
 namespace lockrig {
 
-RunRecord run_identity_columns(const SqlStatement& q) {
-  RunRecord r;
-  r.id = q.integer(0);
-  r.uuid = q.text(1);
-  r.rig = q.text(2);
-  r.started_at = q.text(3);
-  r.ended_at = q.text(4);
-  r.status = q.text(5);
-  return r;
-}
-
 std::vector<RunRecord> read_runs(Journal& journal) {
   std::vector<RunRecord> all;
   {
     SqlStatement q(journal,
-                   "SELECT id, uuid, rig, started_at, COALESCE(ended_at, ''), status, host FROM "
+                   "SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), status FROM "
                    "runs ORDER BY id");
     while (q.step()) {
-      RunRecord r = run_identity_columns(q);
-      r.host = q.text(6);
+      RunRecord r;
+      r.id = q.integer(0);
+      r.uuid = q.text(1);
+      r.host = q.text(2);
+      r.rig = q.text(3);
+      r.started_at = q.text(4);
+      r.ended_at = q.text(5);
+      r.status = q.text(6);
       all.push_back(std::move(r));
     }
   }

@@ -71,8 +71,4 @@ class SqlStatement {
   std::string what_;
 };
 
-// A run's identity from the current row's first six columns, in this order: id, uuid, rig,
-// started_at, ended_at ('' while running), status. (run_records.cpp)
-RunRecord run_identity_columns(const SqlStatement& q);
-
 }  // namespace lockrig
