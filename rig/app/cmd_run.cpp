@@ -23,6 +23,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/log.hpp"
+#include "rig/base/name_table.hpp"
 #include "rig/base/options.hpp"
 #include "rig/base/text.hpp"
 #include "rig/engine/decision_series.hpp"
@@ -38,6 +39,17 @@ namespace po = boost::program_options;
 namespace lockrig {
 
 namespace {
+
+// The value of a choice option, or a UsageError listing the words it takes:
+// "--clock must be auto, virtual or real, got "x"".
+template <typename Enum, std::size_t N>
+Enum option_choice(const NameTable<Enum, N>& table, const std::string& word, const char* option) {
+  if (const auto v = value_of(table, word)) return *v;
+  std::string words;
+  for (std::size_t i = 0; i < N; ++i)
+    words += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(table[i].second);
+  throw UsageError(std::string(option) + " must be " + words + ", got " + quote(word));
+}
 
 // ---- 1. the options ---------------------------------------------------------------------------
 
@@ -181,30 +193,18 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   }
   if (jobs < 0) throw UsageError("--jobs must not be negative");
   opt.jobs = jobs;
-  if (clock_name == "auto")
-    opt.clock = ClockMode::automatic;
-  else if (clock_name == "virtual")
-    opt.clock = ClockMode::virtual_time;
-  else if (clock_name == "real")
-    opt.clock = ClockMode::real_time;
-  else
-    throw UsageError("--clock must be auto, virtual or real, got " + quote(clock_name));
-  if (progress_name == "auto")
-    req.progress = ProgressMode::automatic;
-  else if (progress_name == "bar")
-    req.progress = ProgressMode::bar;
-  else if (progress_name == "lines")
-    req.progress = ProgressMode::lines;
-  else if (progress_name == "off")
-    req.progress = ProgressMode::off;
-  else
-    throw UsageError("--progress must be auto, bar, lines or off, got " + quote(progress_name));
-  if (sync_name == "normal")
-    req.sync = SyncMode::normal;
-  else if (sync_name == "full")
-    req.sync = SyncMode::full;
-  else
-    throw UsageError("--sync must be normal or full, got " + quote(sync_name));
+  static constexpr NameTable<ClockMode, 3> kClocks{{{ClockMode::automatic, "auto"},
+                                                    {ClockMode::virtual_time, "virtual"},
+                                                    {ClockMode::real_time, "real"}}};
+  static constexpr NameTable<ProgressMode, 4> kProgress{{{ProgressMode::automatic, "auto"},
+                                                         {ProgressMode::bar, "bar"},
+                                                         {ProgressMode::lines, "lines"},
+                                                         {ProgressMode::off, "off"}}};
+  static constexpr NameTable<SyncMode, 2> kSync{{{SyncMode::normal, "normal"},
+                                                 {SyncMode::full, "full"}}};
+  opt.clock = option_choice(kClocks, clock_name, "--clock");
+  req.progress = option_choice(kProgress, progress_name, "--progress");
+  req.sync = option_choice(kSync, sync_name, "--sync");
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
   opt.command_line = cl.text;
   opt.scenario_files = req.scenario_paths;
