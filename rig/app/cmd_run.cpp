@@ -45,10 +45,7 @@ namespace {
 template <typename Enum, std::size_t N>
 Enum option_choice(const NameTable<Enum, N>& table, const std::string& word, const char* option) {
   if (const auto v = value_of(table, word)) return *v;
-  std::string words;
-  for (std::size_t i = 0; i < N; ++i)
-    words += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(table[i].second);
-  throw UsageError(std::string(option) + " must be " + words + ", got " + quote(word));
+  throw UsageError(std::string(option) + " must be " + words_of(table) + ", got " + quote(word));
 }
 
 // ---- 1. the options ---------------------------------------------------------------------------

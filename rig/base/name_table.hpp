@@ -5,6 +5,7 @@
 
 #include <array>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -28,6 +29,15 @@ constexpr std::optional<Enum> value_of(const NameTable<Enum, N>& table, std::str
   for (const auto& [v, w] : table)
     if (w == word) return v;
   return std::nullopt;
+}
+
+// The words of the table as a message lists them: "a, b or c".
+template <typename Enum, std::size_t N>
+std::string words_of(const NameTable<Enum, N>& table) {
+  std::string words;
+  for (std::size_t i = 0; i < N; ++i)
+    words += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(table[i].second);
+  return words;
 }
 
 }  // namespace lockrig

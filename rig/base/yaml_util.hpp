@@ -8,6 +8,8 @@
 
 #include "rig/base/clock.hpp"
 #include "rig/base/errors.hpp"
+#include "rig/base/name_table.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::yaml {
 
@@ -31,5 +33,18 @@ bool as_on_off(const YAML::Node& node, const std::string& file, const std::strin
 Duration as_duration(const YAML::Node& node, const std::string& file, const std::string& what);
 std::vector<std::string> as_string_list(const YAML::Node& node, const std::string& file,
                                         const std::string& what);
+
+// One of the table's words: "connection must be per_session or keep, got "x"" (with a
+// did-you-mean) otherwise.
+template <typename Enum, std::size_t N>
+Enum as_choice(const YAML::Node& node, const std::string& file, const std::string& what,
+               const NameTable<Enum, N>& table) {
+  const std::string word = as_string(node, file, what);
+  if (const auto v = value_of(table, word)) return *v;
+  std::vector<std::string> words;
+  for (const auto& entry : table) words.emplace_back(entry.second);
+  throw ConfigError(location(node, file), what + " must be " + words_of(table) + ", got " +
+                                              quote(word) + did_you_mean(word, words));
+}
 
 }  // namespace lockrig::yaml

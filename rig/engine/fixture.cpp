@@ -141,14 +141,10 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
   f.rig = p.ident(root["rig"], "rig name");
   if (root["description"]) f.description = p.str(root["description"], "description");
   if (root["on_rig_fault"]) {
-    const std::string v = p.str(root["on_rig_fault"], "on_rig_fault");
-    if (v == "abort") f.on_rig_fault = RigFaultPolicy::abort;
-    else if (v == "quarantine") f.on_rig_fault = RigFaultPolicy::quarantine;
-    else if (v == "continue") f.on_rig_fault = RigFaultPolicy::carry_on;
-    else
-      throw ConfigError(p.at(root["on_rig_fault"]),
-                        "on_rig_fault must be abort, quarantine or continue, got " + quote(v) +
-                            did_you_mean(v, {"abort", "quarantine", "continue"}));
+    static constexpr NameTable<RigFaultPolicy, 3> kPolicies{{{RigFaultPolicy::abort, "abort"},
+                                                             {RigFaultPolicy::quarantine, "quarantine"},
+                                                             {RigFaultPolicy::carry_on, "continue"}}};
+    f.on_rig_fault = yaml::as_choice(root["on_rig_fault"], source, "on_rig_fault", kPolicies);
   }
 
   // Fixture-wide settings per driver name, handed to every part using that driver.

@@ -67,15 +67,9 @@ void parse(const YAML::Node& v, const std::string& file, Step& s) {
                             "assertions, not SLI events");
   }
   if (v["connection"]) {
-    const std::string c = yaml::as_string(v["connection"], file, "connection");
-    if (c == "per_session")
-      u.connection = ConnectionPolicy::per_session;
-    else if (c == "keep")
-      u.connection = ConnectionPolicy::keep;
-    else
-      throw ConfigError(at(v["connection"]), "connection must be per_session or keep, got " +
-                                                 quote(c) +
-                                                 did_you_mean(c, {"per_session", "keep"}));
+    static constexpr NameTable<ConnectionPolicy, 2> kPolicies{
+        {{ConnectionPolicy::per_session, "per_session"}, {ConnectionPolicy::keep, "keep"}}};
+    u.connection = yaml::as_choice(v["connection"], file, "connection", kPolicies);
   }
 }
 
