@@ -17,15 +17,9 @@ void parse(const YAML::Node& v, const std::string& file, Step& s) {
   auto at = [&](const YAML::Node& n) { return yaml::location(n, file); };
   yaml::check_mapping(v, file, {"condition", "timeout", "poll"}, "a wait_until step");
   yaml::require_keys(v, file, {"condition", "timeout"}, "a wait_until step");
-  const std::string c = yaml::as_string(v["condition"], file, "condition");
-  if (c == "advertising")
-    s.condition = Condition::advertising;
-  else if (c == "not_advertising")
-    s.condition = Condition::not_advertising;
-  else
-    throw ConfigError(at(v["condition"]), "unknown condition " + quote(c) +
-                                              did_you_mean(c, {"advertising", "not_advertising"}) +
-                                              "; known: advertising, not_advertising");
+  static constexpr NameTable<Condition, 2> kConditions{
+      {{Condition::advertising, "advertising"}, {Condition::not_advertising, "not_advertising"}}};
+  s.condition = yaml::as_choice(v["condition"], file, "condition", kConditions);
   s.duration = yaml::as_duration(v["timeout"], file, "timeout");
   if (v["poll"]) s.poll = yaml::as_duration(v["poll"], file, "poll");
   if (s.poll.count() <= 0) throw ConfigError(at(v["poll"]), "poll must be longer than zero");
