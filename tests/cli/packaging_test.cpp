@@ -106,5 +106,29 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   EXPECT_GT(read_file(exports + "/attempts-" + night + ".ndjson").size(), 0u);
 }
 
+// `lockrig runs --interrupted` failing (a locked or unreadable journal) is not "nothing to
+// resume": the script stops with its status instead of starting a new run beside a run that may
+// be waiting to be resumed.
+TEST(Packaging, NightlyScriptStartsNoRunWhenItCannotListTheInterruptedRuns) {
+  TempDir tmp;
+  const std::string db_path = tmp.write("lockrig.db", "");
+  const std::string calls = tmp.file("calls");
+  const std::string fake = tmp.write(
+      "lockrig",
+      "#!/bin/sh\n"
+      "echo \"$*\" >> '" + calls + "'\n"
+      "case $1 in runs) echo 'lockrig: error: database is locked' >&2; exit 2 ;; esac\n"
+      "exit 0\n");
+  fs::permissions(fake, fs::perms::owner_exec, fs::perm_options::add);
+  const std::string env = "LOCKRIG=" + fake + " LOCKRIG_DB=" + db_path +
+                          " LOCKRIG_JUNIT=" + tmp.file("junit.xml");
+  const Result r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+                           Spawn{tmp.path(), "/bin/sh", 60s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_EQ(read_file(calls), "runs --db " + db_path + " --interrupted\n") << r.describe();
+  EXPECT_NE(r.err.find("lockrig runs exited 2"), std::string::npos) << r.describe();
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test
