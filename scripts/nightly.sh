@@ -7,7 +7,8 @@
 #      OpenMetrics textfile (for node_exporter's textfile collector), if configured.
 # Configuration comes from the environment (packaging/lockrig.env.example). Exit status: that of
 # the run (0 ok, 1 assertions failed, 2 configuration error, 3 rig fault, 75 the rig is busy),
-# or the report's if the run succeeded and the report could not be written.
+# or the report's if the run succeeded and the report could not be written, or that of
+# `lockrig runs` if the journal could not be read (then nothing runs).
 set -eu
 
 LOCKRIG=${LOCKRIG:-lockrig}
@@ -35,7 +36,14 @@ lock_opt=""
 status=0
 interrupted=""
 if [ -e "$LOCKRIG_DB" ]; then
-  interrupted=$("$LOCKRIG" runs --db "$LOCKRIG_DB" --interrupted | tail -n 1)
+  # Not in a pipeline: a `lockrig runs` that fails (journal locked, unreadable...) must stop the
+  # night rather than read as "nothing to resume" and start a new run beside an interrupted one.
+  ids=$("$LOCKRIG" runs --db "$LOCKRIG_DB" --interrupted) || {
+    status=$?
+    log 3 "lockrig runs exited $status: cannot tell whether a run in $LOCKRIG_DB needs resuming; nothing started"
+    exit "$status"
+  }
+  interrupted=$(printf '%s\n' "$ids" | tail -n 1)
 fi
 if [ -n "$interrupted" ]; then
   log 5 "resuming interrupted run $interrupted in $LOCKRIG_DB"

@@ -38,13 +38,21 @@ TEST(Packaging, TheTimerFiresNightlyWithARandomDelayAndCatchesUpMissedNights) {
 
 TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   TempDir tmp;
-  const std::string db_path = tmp.file("lockrig.db");
-  // An interrupted night: killed after its first sessions.
-  Process p({"run", "--repeat", "5", "--seed", "9", "--db", db_path, "--progress", "off", "-q"});
-  ASSERT_TRUE(eventually([&] { return sessions_so_far(db_path) > 0 || !p.running(); }, 30s));
-  p.signal(SIGKILL);
-  const Result killed = p.wait();
-  if (killed.exited) GTEST_SKIP() << "the run finished before it could be killed";
+  // An interrupted night: killed after its first sessions. The whole run takes a fraction of a
+  // second, and on a loaded machine this poll may not get to look before the run is over: a
+  // kill that lands after the run was closed as completed (the process on its way out) leaves
+  // nothing to resume, and the nightly would rightly start a new run. Try again, on a fresh
+  // journal, until the kill leaves the run `running`.
+  std::string db_path;
+  for (int attempt = 1;; ++attempt) {
+    db_path = tmp.file("lockrig-" + std::to_string(attempt) + ".db");
+    Process p({"run", "--repeat", "5", "--seed", "9", "--db", db_path, "--progress", "off", "-q"});
+    ASSERT_TRUE(eventually([&] { return sessions_so_far(db_path) > 0 || !p.running(); }, 30s));
+    p.signal(SIGKILL);
+    const Result killed = p.wait();
+    if (!killed.exited && Db(db_path).text("SELECT status FROM runs") == "running") break;
+    if (attempt == 10) GTEST_SKIP() << "the run finished before it could be killed, 10 times";
+  }
 
   const std::string env =
       "LOCKRIG=" + binary() + " LOCKRIG_DB=" + db_path + " LOCKRIG_JUNIT=" + tmp.file("junit.xml") +
@@ -96,6 +104,30 @@ TEST(Packaging, NightlyScriptResumesAnInterruptedRunThenWritesTheJunitReport) {
   EXPECT_EQ(lines, db.integer("SELECT count(*) FROM sessions WHERE run_id = 2"));
   EXPECT_EQ(of_run2, lines) << "only the night's run is exported";
   EXPECT_GT(read_file(exports + "/attempts-" + night + ".ndjson").size(), 0u);
+}
+
+// `lockrig runs --interrupted` failing (a locked or unreadable journal) is not "nothing to
+// resume": the script stops with its status instead of starting a new run beside a run that may
+// be waiting to be resumed.
+TEST(Packaging, NightlyScriptStartsNoRunWhenItCannotListTheInterruptedRuns) {
+  TempDir tmp;
+  const std::string db_path = tmp.write("lockrig.db", "");
+  const std::string calls = tmp.file("calls");
+  const std::string fake = tmp.write(
+      "lockrig",
+      "#!/bin/sh\n"
+      "echo \"$*\" >> '" + calls + "'\n"
+      "case $1 in runs) echo 'lockrig: error: database is locked' >&2; exit 2 ;; esac\n"
+      "exit 0\n");
+  fs::permissions(fake, fs::perms::owner_exec, fs::perm_options::add);
+  const std::string env = "LOCKRIG=" + fake + " LOCKRIG_DB=" + db_path +
+                          " LOCKRIG_JUNIT=" + tmp.file("junit.xml");
+  const Result r = lockrig({"-c", env + " exec " + source_path("scripts/nightly.sh")},
+                           Spawn{tmp.path(), "/bin/sh", 60s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_EQ(read_file(calls), "runs --db " + db_path + " --interrupted\n") << r.describe();
+  EXPECT_NE(r.err.find("lockrig runs exited 2"), std::string::npos) << r.describe();
 }
 
 }  // namespace
