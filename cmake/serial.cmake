@@ -33,6 +33,7 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_board.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_probe.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
 target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT
@@ -54,6 +55,7 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/scpi_link_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/usbhid_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/usbhid_board_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_probe_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_settings_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_transport_test.cpp)
   target_link_libraries(lockrig_serial_tests PRIVATE lockrig_serial GTest::gtest_main)
