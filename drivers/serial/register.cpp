@@ -1,5 +1,5 @@
 // The serial (and USB HID, network) lab-hardware drivers' entries, in one explicit table, and
-// their parts of `lockrig probe`: serial ports, HID relay boards.
+// their parts of `lockrig probe`: serial ports, HID relay boards, configured network instruments.
 #include "drivers/serial/register.hpp"
 
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include "drivers/korad/korad_supply.hpp"
 #include "drivers/lcus/lcus_board.hpp"
 #include "drivers/numato/numato_board.hpp"
+#include "drivers/scpi/scpi_probe.hpp"
 #include "drivers/scpi/scpi_supply.hpp"
 #include "drivers/serial/transport.hpp"
 #include "drivers/usbhid/usbhid_board.hpp"
@@ -64,6 +65,18 @@ void register_serial_drivers(DriverRegistry& registry) {
                                                    stdout);
       },
       "its `usbhid` relay boards (opened as a run opens them, board id read, nothing switched)"});
+  registry.add(ProbeEntry{
+      "network instruments",
+      "",
+      {},
+      {"no-net", "skip network and USBTMC instruments (with --fixture)", false, {}},
+      {},
+      {},
+      [](const ConfiguredParts& parts) {
+        return scpi::print_configured_instruments(parts.supplies, stdout);
+      },
+      "its SCPI supplies reached by address (tcp://, usbtmc:), asked *IDN? with the model's "
+      "pacing (nothing is set)"});
 }
 
 }  // namespace lockrig::drivers
