@@ -31,8 +31,10 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_link.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/scpi/scpi_supply.cpp
+  ${LOCKRIG_ROOT}/drivers/scpi/scpi_probe.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_board.cpp
+  ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_probe.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
 target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT
@@ -54,6 +56,7 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/scpi_link_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/usbhid_protocol_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/usbhid_board_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/usbhid_probe_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_settings_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/serial_transport_test.cpp)
   target_link_libraries(lockrig_serial_tests PRIVATE lockrig_serial GTest::gtest_main)
@@ -76,7 +79,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/drivers/korad_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/drivers/scpi_e2e_test.cpp
     ${LOCKRIG_ROOT}/tests/support/tcp_emulator.cpp
-    ${LOCKRIG_ROOT}/tests/drivers/scpi_tcp_e2e_test.cpp)
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_tcp_e2e_test.cpp
+    ${LOCKRIG_ROOT}/tests/drivers/scpi_probe_tcp_e2e_test.cpp)
   target_link_libraries(lockrig_serial_e2e_tests PRIVATE lockrig_serial GTest::gtest_main)
   target_compile_definitions(lockrig_serial_e2e_tests PRIVATE
     LOCKRIG_SERIAL_HARNESS="${LOCKRIG_ROOT}/tests/support/serial_harness.py"

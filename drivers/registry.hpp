@@ -77,10 +77,19 @@ struct ProbeOption {
 // A family's options as given: name -> value, or the default; a switch only when given ("").
 using ProbeArgs = std::map<std::string, std::string>;
 
+// The parts a fixture configures, for `lockrig probe --fixture F` (the CLI loads and validates
+// the fixture; drivers never read files).
+struct ConfiguredParts {
+  std::string fixture;  // as given, for headings
+  std::vector<LockSpec> locks;
+  std::vector<SwitchBoardSpec> switches;
+  std::vector<SupplySpec> supplies;
+};
+
 struct ProbeEntry {
   std::string family;  // "BLE": "BLE: unavailable: <reason>" on stderr when its scan fails
-  // What it lists, completing "Lists what a new rig can reach: " in `lockrig probe --help`;
-  // line breaks included, as the text is shown.
+  // What it lists, completing "Lists what a new rig can reach: " in `lockrig probe --help`
+  // (which wraps the text). Empty for a family that only contacts.
   std::string lists;
   std::vector<ProbeOption> options;  // its own options, in --help order
   ProbeOption skip;                  // the switch that leaves the family out (--no-ble)
@@ -88,7 +97,14 @@ struct ProbeEntry {
   std::function<void(const ProbeArgs&)> check;
   // Prints what the family finds on stdout (progress on stderr). Throws RigFault when the
   // family's stack is unavailable, UsageError when an option names something it does not have.
+  // May be empty (a family that finds nothing by itself, such as network instruments).
   std::function<void(const ProbeArgs&)> scan;
+  // `lockrig probe --fixture F`: contacts each part of the fixture this family reaches, printing
+  // its identity, or the rig fault that names the part and its address, on stdout; returns how
+  // many parts failed. Empty: the family has nothing to contact.
+  std::function<int(const ConfiguredParts&)> contact;
+  // What `contact` reaches, completing "With --fixture F, contacts " in the help, as `lists`.
+  std::string contacts;
 };
 
 class DriverRegistry {

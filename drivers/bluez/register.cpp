@@ -55,7 +55,9 @@ void register_ble_drivers(DriverRegistry& registry) {
       [](const ProbeArgs& args) {
         const auto adapter = args.find("adapter");
         bluez::print_ble_probe(adapter == args.end() ? "" : adapter->second, scan_duration(args));
-      }});
+      },
+      {},
+      {}});
 }
 
 }  // namespace lockrig::drivers

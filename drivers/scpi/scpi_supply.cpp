@@ -232,6 +232,37 @@ SupplyReading ScpiSupply::measure() {
   return r;
 }
 
+bool reached_by_address(const SupplySpec& spec) {
+  if (spec.driver != "scpi" || !spec.settings.has("port")) return false;
+  const std::string port = spec.settings.get_string("port", "");
+  return starts_with(port, kTcpScheme) || starts_with(port, kUsbtmcScheme);
+}
+
+InstrumentIdentity identify_instrument(const SupplySpec& spec) {
+  const Parsed p = parse(spec);
+  const auto link = open_link(p.settings.address, framing_for(*p.model, p.settings),
+                              p.settings.timeout, spec.id, std::string(p.model->title));
+  InstrumentIdentity out;
+  out.address = link->address();
+  out.model = p.model;
+  // The model's pacing, as ScpiSupply::send: a Siglent ignores a command that comes too soon.
+  std::this_thread::sleep_for(p.model->dialect->command_gap);
+  link->discard_input();
+  const std::string command = encode_identify();
+  link->write(command);
+  const std::string line = link->read_line("the answer to " + printable(command));
+  try {
+    out.identity = parse_identity(line);
+  } catch (const serial::ProtocolError& e) {
+    link->fault("garbled answer to *IDN?: " + std::string(e.what()));
+  }
+  if (!identity_matches(*p.model, out.identity))
+    link->fault("answers *IDN? with " +
+                quote(out.identity.manufacturer + "," + out.identity.model) + ", which is not a " +
+                std::string(p.model->title) + "; check `model:` and `port:`");
+  return out;
+}
+
 SupplyDriver scpi_driver() {
   SupplyDriver d;
   d.name = "scpi";

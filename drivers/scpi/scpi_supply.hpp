@@ -55,6 +55,23 @@ class ScpiSupply final : public PowerSupply {
   Identity identity_;
 };
 
+// What `lockrig probe --fixture F` learns from a configured SCPI instrument.
+struct InstrumentIdentity {
+  std::string address;  // as messages quote it: "tcp://10.0.0.5:5025", "\"/dev/usbtmc0\""
+  const ScpiModel* model = nullptr;  // the fixture's `model:`
+  Identity identity;
+};
+
+// True when the supply is an `scpi` instrument reached by address (`port: tcp://...` or
+// `port: usbtmc:...`), not over a serial line.
+bool reached_by_address(const SupplySpec& spec);
+
+// Connects as the driver does, waits the model's pause, asks `*IDN?` and returns the answer.
+// Changes nothing on the instrument (no protection levels, no output). Throws ConfigError for
+// bad settings and a RigFault naming the part and its address when the instrument refuses,
+// resets, stays silent, garbles the answer or is not the model the fixture says.
+InstrumentIdentity identify_instrument(const SupplySpec& spec);
+
 // Registry entry `scpi`.
 SupplyDriver scpi_driver();
 

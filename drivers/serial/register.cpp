@@ -1,4 +1,5 @@
-// The serial drivers' entries, in one explicit table, and the serial part of `lockrig probe`.
+// The serial (and USB HID, network) lab-hardware drivers' entries, in one explicit table, and
+// their parts of `lockrig probe`: serial ports, HID relay boards, configured network instruments.
 #include "drivers/serial/register.hpp"
 
 #include <cstdio>
@@ -8,9 +9,11 @@
 #include "drivers/korad/korad_supply.hpp"
 #include "drivers/lcus/lcus_board.hpp"
 #include "drivers/numato/numato_board.hpp"
+#include "drivers/scpi/scpi_probe.hpp"
 #include "drivers/scpi/scpi_supply.hpp"
 #include "drivers/serial/transport.hpp"
 #include "drivers/usbhid/usbhid_board.hpp"
+#include "drivers/usbhid/usbhid_probe.hpp"
 
 namespace lockrig::drivers {
 
@@ -46,7 +49,34 @@ void register_serial_drivers(DriverRegistry& registry) {
                           {},
                           {"no-serial", "skip serial ports", false, {}},
                           {},
-                          [](const ProbeArgs&) { print_serial_ports(); }});
+                          [](const ProbeArgs&) { print_serial_ports(); },
+                          {},
+                          {}});
+  registry.add(ProbeEntry{
+      "HID relays",
+      "USB HID relay boards (dcttech USBRelayN, LCUS-HID) with their board ids and the fixture "
+      "line that selects each",
+      {},
+      {"no-hid", "skip HID relay boards", false, {}},
+      {},
+      [](const ProbeArgs&) { usbhid::print_hid_relays(usbhid::hidapi_backend(), stdout); },
+      [](const ConfiguredParts& parts) {
+        return usbhid::print_configured_hid_boards(parts.switches, usbhid::hidapi_backend(),
+                                                   stdout);
+      },
+      "its `usbhid` relay boards (opened as a run opens them, board id read, nothing switched)"});
+  registry.add(ProbeEntry{
+      "network instruments",
+      "",
+      {},
+      {"no-net", "skip network and USBTMC instruments (with --fixture)", false, {}},
+      {},
+      {},
+      [](const ConfiguredParts& parts) {
+        return scpi::print_configured_instruments(parts.supplies, stdout);
+      },
+      "its SCPI supplies reached by address (tcp://, usbtmc:), asked *IDN? with the model's "
+      "pacing (nothing is set)"});
 }
 
 }  // namespace lockrig::drivers

@@ -33,6 +33,8 @@ class UsbHidBoard final : public SwitchBoard {
   std::optional<bool> get(int channel) override;
 
   const std::string& board_serial() const { return serial_; }
+  const std::string& device_path() const { return path_; }
+  const UsbHidModel& model() const { return model_; }
 
  private:
   DcttechState read_state();

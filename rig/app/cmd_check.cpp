@@ -87,7 +87,9 @@ int check_command(const CommandLine& cl) {
         "scenario files (strictly: unknown keys, wrong types, bad durations,\nunknown "
         "channels) and reports the first mistake in each file with file:line:col.\n"
         "Scenarios are checked against --fixture, or else against the first fixture among\n"
-        "the FILEs, or else against the built-in simulated lab.\n\nWith --journal, "
+        "the FILEs, or else against the built-in simulated lab. Nothing is opened: to\n"
+        "contact the parts a fixture configures and see their identities, use\n"
+        "lockrig probe --fixture F.\n\nWith --journal, "
         "checks that the journal's aggregate tables (what reports read) equal\nthe same "
         "aggregates recomputed from its sessions and attempts rows.\n",
         desc);

@@ -32,17 +32,26 @@ TEST(DriverRegistry, RegisteringANameTwiceIsAProgrammingError) {
 
 TEST(DriverRegistry, ProbesAreTheFamiliesThatRegisteredOneInOrder) {
   const auto& probes = drivers::builtin_drivers().probes();
-  ASSERT_EQ(probes.size(), 2u);
+  ASSERT_EQ(probes.size(), 4u);
   EXPECT_EQ(probes[0].family, "BLE");
   EXPECT_EQ(probes[0].skip.name, "no-ble");
   EXPECT_EQ(probes[1].family, "serial");
   EXPECT_EQ(probes[1].skip.name, "no-serial");
-  for (const auto& p : probes) EXPECT_TRUE(p.scan) << p.family;
+  EXPECT_EQ(probes[2].family, "HID relays");
+  EXPECT_EQ(probes[2].skip.name, "no-hid");
+  EXPECT_EQ(probes[3].family, "network instruments");
+  EXPECT_EQ(probes[3].skip.name, "no-net");
+  // Each family scans, contacts a fixture's parts, or both, and says so in the help.
+  for (const auto& p : probes) {
+    EXPECT_TRUE(p.scan || p.contact) << p.family;
+    EXPECT_EQ(!p.scan, p.lists.empty()) << p.family;
+    EXPECT_EQ(!p.contact, p.contacts.empty()) << p.family;
+  }
 }
 
 TEST(DriverRegistry, AProbeFamilyRegisteredTwiceIsAProgrammingError) {
   drivers::DriverRegistry r;
-  r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr});
-  EXPECT_THROW(r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr}),
+  r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr, nullptr, ""});
+  EXPECT_THROW(r.add(drivers::ProbeEntry{"x", "x", {}, {"no-x", "skip x", false, {}}, {}, nullptr, nullptr, ""}),
                std::logic_error);
 }
