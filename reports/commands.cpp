@@ -75,7 +75,7 @@ void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
       "margin", po::value(&o.margin)->default_value(o.margin),
       "non-inferiority margin as a rate difference (0.005 = 0.5 percentage points; 0.5pts)")(
       "alpha", po::value(&o.alpha)->default_value(o.alpha),
-      "significance level (one-sided for the gate)")(
+      "significance level in (0, 0.5); one-sided for each of the gate's claims (PASS, FAIL)")(
       "power", po::value(&o.power)->default_value(o.power),
       "power for the detectable drop and the sessions still needed");
   if (!gate)
@@ -104,7 +104,7 @@ ReportOptions analysis_of(const CommonOptions& o) {
   r.confidence = parse_fraction(o.confidence, "--confidence");
   check_range(r.confidence, 0.0, 1.0, true, true, "--confidence", o.confidence);
   r.alpha = parse_fraction(o.alpha, "--alpha");
-  check_range(r.alpha, 0.0, 0.5, true, false, "--alpha", o.alpha);
+  check_range(r.alpha, 0.0, 0.5, true, true, "--alpha", o.alpha);
   r.margin = parse_fraction(o.margin, "--margin");
   check_range(r.margin, 0.0, 0.5, true, true, "--margin", o.margin);
   r.power = parse_fraction(o.power, "--power");
@@ -343,10 +343,13 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   if (vm.count("help")) {
     out << "Usage: lockrig gate --baseline KEY=VALUE --candidate KEY=VALUE [options]\n\n"
            "The release gate: is the candidate's session SLI at most --margin below the\n"
-           "baseline's, compared within each door material (Mantel-Haenszel risk difference,\n"
-           "Sato variance, one-sided test at --alpha)?\n"
-           "  PASS          the one-sided test rejects H0: difference <= -margin\n"
-           "  FAIL          the one-sided upper bound of the difference is below -margin\n"
+           "baseline's, compared within each door material (stratified Miettinen-Nurminen\n"
+           "score test; Chan's exact test for one stratum with few sessions)? --alpha is\n"
+           "one-sided for each claim; the bounds printed are one-sided 1 - alpha bounds, i.e.\n"
+           "the two-sided 1 - 2 alpha interval.\n"
+           "  PASS          the test rejects H0: difference <= -margin and no stratum is worse\n"
+           "  FAIL          the test rejects H0: difference >= -margin, or a stratum's own test\n"
+           "                (Holm-adjusted) shows it worse than -margin; the FAIL names it\n"
            "  INCONCLUSIVE  neither; prints how many more SLI sessions per version would settle "
            "it\n\n"
         << desc << "\n"
@@ -407,7 +410,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError("--drop must be above 0 and below the baseline rate " + pct(p) + ", got " +
                      quote(drop_text));
   const double alpha = parse_fraction(alpha_text, "--alpha");
-  check_range(alpha, 0.0, 0.5, true, false, "--alpha", alpha_text);
+  check_range(alpha, 0.0, 0.5, true, true, "--alpha", alpha_text);
   const double power = parse_fraction(power_text, "--power");
   check_range(power, 0.0, 1.0, true, true, "--power", power_text);
   if (power <= alpha)
