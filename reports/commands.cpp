@@ -73,7 +73,8 @@ void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
       "strata", po::value(&o.strata)->default_value(o.strata),
       "stratify by material | model | lock | rig | scenario | any attribute | none")(
       "margin", po::value(&o.margin)->default_value(o.margin),
-      "non-inferiority margin as a rate difference (0.005 = 0.5 percentage points; 0.5pts)")(
+      "non-inferiority margin, a difference of rates: 0.5pp (percentage points; also 0.5pts) "
+      "or the fraction 0.005; a bare number >= 0.1 is refused")(
       "alpha", po::value(&o.alpha)->default_value(o.alpha),
       "significance level in (0, 0.5); one-sided for each of the gate's claims (PASS, FAIL)")(
       "power", po::value(&o.power)->default_value(o.power),
@@ -105,8 +106,7 @@ ReportOptions analysis_of(const CommonOptions& o) {
   check_range(r.confidence, 0.0, 1.0, true, true, "--confidence", o.confidence);
   r.alpha = parse_fraction(o.alpha, "--alpha");
   check_range(r.alpha, 0.0, 0.5, true, true, "--alpha", o.alpha);
-  r.margin = parse_fraction(o.margin, "--margin");
-  check_range(r.margin, 0.0, 0.5, true, true, "--margin", o.margin);
+  r.margin = parse_difference(o.margin, "--margin");
   r.power = parse_fraction(o.power, "--power");
   check_range(r.power, 0.0, 1.0, true, true, "--power", o.power);
   if (r.power <= r.alpha)
@@ -162,6 +162,72 @@ double parse_fraction(const std::string& text, const std::string& option) {
   if (used == 0 || used != s.size() || !std::isfinite(v))
     throw UsageError(option + " wants a number such as 0.995 or 99.5%, got " + quote(text));
   return v * scale;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The number in `text` without its unit, or nullopt when it is not a finite number.
+std::optional<double> plain_number(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+double parse_difference(const std::string& text, const std::string& option) {
+  const std::string want = " wants a difference of rates such as 0.5pp (percentage points) or "
+                           "0.005 (a fraction), got " + quote(text);
+  for (const char* suffix : {"pts", "pt", "pp", "%"}) {
+    if (!ends_with(text, suffix)) continue;
+    const auto v = plain_number(text.substr(0, text.size() - std::strlen(suffix)));
+    if (!v) throw UsageError(option + want);
+    const double d = *v / 100.0;
+    if (!(d > 0.0 && d < 1.0))
+      throw UsageError(option + " must be above 0pp and below 100pp, got " + quote(text));
+    return d;
+  }
+  const auto v = plain_number(text);
+  if (!v) throw UsageError(option + want);
+  if (*v >= 0.1 && *v < 100.0)
+    throw UsageError(option + " " + quote(text) +
+                     " is ambiguous: a bare number is a fraction (0.005 = 0.5 points), so " +
+                     text + " would be " + num(*v * 100.0) + " points; did you mean " + text +
+                     "pp?");
+  if (!(*v > 0.0 && *v < 1.0))
+    throw UsageError(option + " must be above 0 and below 1 (0pp to 100pp), got " + quote(text));
+  return *v;
+}
+
+double parse_rate(const std::string& text, const std::string& option) {
+  const std::string want =
+      " wants a rate such as 0.995 (a fraction) or 99.5% (a percentage), got " + quote(text);
+  std::optional<double> v;
+  if (ends_with(text, "%")) {
+    v = plain_number(text.substr(0, text.size() - 1));
+    if (!v) throw UsageError(option + want);
+    *v /= 100.0;
+  } else {
+    v = plain_number(text);
+    if (!v) throw UsageError(option + want);
+    if (*v > 1.0 && *v < 100.0)
+      throw UsageError(option + " " + quote(text) +
+                       " is not a rate: a bare number is a fraction (0.995); did you mean " +
+                       text + "%?");
+  }
+  if (!(*v > 0.0 && *v <= 1.0))
+    throw UsageError(option + " must be above 0 and at most 1 (100%), got " + quote(text));
+  return *v;
 }
 
 void add_selection_options(po::options_description& desc, SelectionOptions& o) {
@@ -377,14 +443,15 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
                                         format_name = "text";
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
-      "baseline-rate", po::value(&baseline_text), "the baseline's session SLI (0.995 or 99.5%)")(
+      "baseline-rate", po::value(&baseline_text),
+      "the baseline's session SLI, a rate (0.995 or 99.5%)")(
       "drop", po::value(&drop_text),
-      "the drop to detect, as a rate difference (0.005, 0.5pts or 0.5%)")(
+      "the drop to detect, a difference of rates: 0.5pp (or 0.5pts) or the fraction 0.005")(
       "alpha", po::value(&alpha_text)->default_value(alpha_text),
       "significance level (two-sided for detecting the drop, one-sided for the gate)")(
       "power", po::value(&power_text)->default_value(power_text), "power")(
       "margin", po::value(&margin_text),
-      "also plan the release gate (non-inferiority) with this margin (0.005 or 0.5pts)")(
+      "also plan the release gate (non-inferiority) with this margin (0.5pp or 0.005)")(
       "format", po::value(&format_name)->default_value(format_name),
       format_choices(FormatCommand::plan).c_str());
   const po::variables_map vm = parse("plan", args, desc);
@@ -403,9 +470,8 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
         "lockrig plan needs --baseline-rate and --drop (e.g. --baseline-rate 0.995 "
         "--drop 0.005)");
   const OutputFormat& format = output_format(FormatCommand::plan, format_name);
-  const double p = parse_fraction(baseline_text, "--baseline-rate");
-  check_range(p, 0.0, 1.0, true, false, "--baseline-rate", baseline_text);
-  const double drop = parse_fraction(drop_text, "--drop");
+  const double p = parse_rate(baseline_text, "--baseline-rate");
+  const double drop = parse_difference(drop_text, "--drop");
   if (!(drop > 0.0) || !(drop < p))
     throw UsageError("--drop must be above 0 and below the baseline rate " + pct(p) + ", got " +
                      quote(drop_text));
@@ -418,8 +484,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
                      quote(alpha_text));
   std::optional<double> margin;
   if (vm.count("margin")) {
-    margin = parse_fraction(margin_text, "--margin");
-    check_range(*margin, 0.0, 0.5, true, true, "--margin", margin_text);
+    margin = parse_difference(margin_text, "--margin");
   }
   PlanFigures plan;
   plan.baseline_rate = p;
