@@ -24,6 +24,7 @@
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/gate_looks.hpp"
 #include "rig/journal/journal.hpp"
 
 namespace po = boost::program_options;
@@ -398,11 +399,59 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   return 0;
 }
 
+namespace {
+
+// Which looks belong together: the same versions, strata and session filters (not --last /
+// --since / --run, which move as nights accumulate).
+std::string look_selection(const ReportOptions& opts, const RunSelection& sel) {
+  std::string key = "baseline=" + filters_text(opts.baseline) +
+                    "; candidate=" + filters_text(opts.candidate) + "; strata=" + opts.strata;
+  std::vector<std::string> where;
+  for (const auto& w : sel.where) where.push_back(w.key + "=" + w.value);
+  if (!where.empty()) key += "; where=" + join(where, ",");
+  if (!sel.scenarios.empty()) key += "; scenario=" + join(sel.scenarios, ",");
+  return key;
+}
+
+// The looks already journaled must be the same design and still open; their information
+// becomes this look's history.
+std::vector<double> previous_looks(const std::vector<GateLookRecord>& looks, int max_looks,
+                                   const ReportOptions& opts, const std::string& key) {
+  std::vector<double> info;
+  for (const auto& l : looks) {
+    if (l.max_looks != max_looks || std::fabs(l.margin - opts.margin) > 1e-12 ||
+        std::fabs(l.alpha - opts.alpha) > 1e-12)
+      throw UsageError("--looks " + std::to_string(max_looks) + " --margin " +
+                       pts(opts.margin).substr(1) + " --alpha " + num(opts.alpha) +
+                       " disagrees with the look plan already journaled for " + quote(key) +
+                       ": look " + std::to_string(l.look) + " was --looks " +
+                       std::to_string(l.max_looks) + " --margin " + pts(l.margin).substr(1) +
+                       " --alpha " + num(l.alpha) + " (" + l.recorded_at +
+                       "); a group-sequential design cannot change between looks");
+    if (l.verdict != "inconclusive")
+      throw UsageError("look " + std::to_string(l.look) + " of " + std::to_string(l.max_looks) +
+                       " for " + quote(key) + " already decided " + l.verdict + " (" +
+                       l.recorded_at + "); a group-sequential gate stops at its first decision");
+    info.push_back(l.information);
+  }
+  if (static_cast<int>(info.size()) >= max_looks)
+    throw UsageError("all " + std::to_string(max_looks) + " declared looks for " + quote(key) +
+                     " are already journaled");
+  return info;
+}
+
+}  // namespace
+
 int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   CommonOptions o;
+  int looks = 0;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options");
   add_analysis(desc, o, true);
+  desc.add_options()("looks", po::value(&looks),
+                     "a group-sequential gate of at most N looks (O'Brien-Fleming-type alpha "
+                     "spending): each run is one look, recorded in the journal; without it the "
+                     "gate is a single look");
   add_selection(desc, o);
   add_output(desc, o, FormatCommand::gate);
   const po::variables_map vm = parse("gate", args, desc);
@@ -417,7 +466,9 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
            "  FAIL          the test rejects H0: difference >= -margin, or a stratum's own test\n"
            "                (Holm-adjusted) shows it worse than -margin; the FAIL names it\n"
            "  INCONCLUSIVE  neither; prints how many more SLI sessions per version would settle "
-           "it\n\n"
+           "it\n"
+           "With --looks N each run of the gate is one look of a group-sequential design,\n"
+           "recorded in the journal (table gate_looks) for the same versions and strata.\n\n"
         << desc << "\n"
         << kExitCodes;
     return 0;
@@ -426,9 +477,44 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError(
         "lockrig gate needs --baseline and --candidate (e.g. --baseline "
         "firmware=2.4.0 --candidate firmware=2.4.1)");
+  if (vm.count("looks") && (looks < 1 || looks > 100))
+    throw UsageError("--looks must be between 1 and 100, got " + std::to_string(looks));
   const OutputFormat& format = output_format(FormatCommand::gate, o.format);
   check_output_path(o.output);
-  const Report r = build(o, vm, "gate");
+  check_output_is_not_journal(o.output, o.db);
+  const RunSelection sel = selection_of(o, vm);
+  ReportOptions opts = analysis_of(o);
+  const std::string key = look_selection(opts, sel);
+  Report r;
+  {
+    Journal journal = Journal::open_readonly(o.db);
+    if (looks > 0) {
+      opts.previous_looks = previous_looks(gate_looks(journal, key), looks, opts, key);
+      opts.max_looks = looks;
+    }
+    const Dataset d = load_dataset(journal, sel);
+    r = compute_report(d, opts);
+  }
+  r.command = "gate";
+  if (looks > 0) {
+    const Gate& g = *r.gate;
+    GateLookRecord rec;
+    rec.selection = key;
+    rec.look = g.look->look;
+    rec.max_looks = g.look->max_looks;
+    rec.margin = g.margin;
+    rec.alpha = g.alpha;
+    rec.spending = g.look->spending;
+    rec.information = g.look->information.back();
+    rec.z = g.z;
+    rec.critical = g.look->critical;
+    rec.verdict = to_string(g.verdict);
+    rec.candidate_sessions = r.arms[1].sli_counts.trials;
+    rec.baseline_sessions = r.arms[0].sli_counts.trials;
+    rec.recorded_at = utc_now_iso();
+    Journal journal = Journal::open(o.db);
+    record_gate_look(journal, rec);
+  }
   RenderInput in;
   in.document = [&r] { return gate_document(r); };
   in.report = &r;
