@@ -24,6 +24,7 @@
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/gate_looks.hpp"
 #include "rig/journal/journal.hpp"
 
 namespace po = boost::program_options;
@@ -73,9 +74,10 @@ void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
       "strata", po::value(&o.strata)->default_value(o.strata),
       "stratify by material | model | lock | rig | scenario | any attribute | none")(
       "margin", po::value(&o.margin)->default_value(o.margin),
-      "non-inferiority margin as a rate difference (0.005 = 0.5 percentage points; 0.5pts)")(
+      "non-inferiority margin, a difference of rates: 0.5pp (percentage points; also 0.5pts) "
+      "or the fraction 0.005; a bare number >= 0.1 is refused")(
       "alpha", po::value(&o.alpha)->default_value(o.alpha),
-      "significance level (one-sided for the gate)")(
+      "significance level in (0, 0.5); one-sided for each of the gate's claims (PASS, FAIL)")(
       "power", po::value(&o.power)->default_value(o.power),
       "power for the detectable drop and the sessions still needed");
   if (!gate)
@@ -104,9 +106,8 @@ ReportOptions analysis_of(const CommonOptions& o) {
   r.confidence = parse_fraction(o.confidence, "--confidence");
   check_range(r.confidence, 0.0, 1.0, true, true, "--confidence", o.confidence);
   r.alpha = parse_fraction(o.alpha, "--alpha");
-  check_range(r.alpha, 0.0, 0.5, true, false, "--alpha", o.alpha);
-  r.margin = parse_fraction(o.margin, "--margin");
-  check_range(r.margin, 0.0, 0.5, true, true, "--margin", o.margin);
+  check_range(r.alpha, 0.0, 0.5, true, true, "--alpha", o.alpha);
+  r.margin = parse_difference(o.margin, "--margin");
   r.power = parse_fraction(o.power, "--power");
   check_range(r.power, 0.0, 1.0, true, true, "--power", o.power);
   if (r.power <= r.alpha)
@@ -162,6 +163,72 @@ double parse_fraction(const std::string& text, const std::string& option) {
   if (used == 0 || used != s.size() || !std::isfinite(v))
     throw UsageError(option + " wants a number such as 0.995 or 99.5%, got " + quote(text));
   return v * scale;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The number in `text` without its unit, or nullopt when it is not a finite number.
+std::optional<double> plain_number(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+double parse_difference(const std::string& text, const std::string& option) {
+  const std::string want = " wants a difference of rates such as 0.5pp (percentage points) or "
+                           "0.005 (a fraction), got " + quote(text);
+  for (const char* suffix : {"pts", "pt", "pp", "%"}) {
+    if (!ends_with(text, suffix)) continue;
+    const auto v = plain_number(text.substr(0, text.size() - std::strlen(suffix)));
+    if (!v) throw UsageError(option + want);
+    const double d = *v / 100.0;
+    if (!(d > 0.0 && d < 1.0))
+      throw UsageError(option + " must be above 0pp and below 100pp, got " + quote(text));
+    return d;
+  }
+  const auto v = plain_number(text);
+  if (!v) throw UsageError(option + want);
+  if (*v >= 0.1 && *v < 100.0)
+    throw UsageError(option + " " + quote(text) +
+                     " is ambiguous: a bare number is a fraction (0.005 = 0.5 points), so " +
+                     text + " would be " + num(*v * 100.0) + " points; did you mean " + text +
+                     "pp?");
+  if (!(*v > 0.0 && *v < 1.0))
+    throw UsageError(option + " must be above 0 and below 1 (0pp to 100pp), got " + quote(text));
+  return *v;
+}
+
+double parse_rate(const std::string& text, const std::string& option) {
+  const std::string want =
+      " wants a rate such as 0.995 (a fraction) or 99.5% (a percentage), got " + quote(text);
+  std::optional<double> v;
+  if (ends_with(text, "%")) {
+    v = plain_number(text.substr(0, text.size() - 1));
+    if (!v) throw UsageError(option + want);
+    *v /= 100.0;
+  } else {
+    v = plain_number(text);
+    if (!v) throw UsageError(option + want);
+    if (*v > 1.0 && *v < 100.0)
+      throw UsageError(option + " " + quote(text) +
+                       " is not a rate: a bare number is a fraction (0.995); did you mean " +
+                       text + "%?");
+  }
+  if (!(*v > 0.0 && *v <= 1.0))
+    throw UsageError(option + " must be above 0 and at most 1 (100%), got " + quote(text));
+  return *v;
 }
 
 void add_selection_options(po::options_description& desc, SelectionOptions& o) {
@@ -332,23 +399,76 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   return 0;
 }
 
+namespace {
+
+// Which looks belong together: the same versions, strata and session filters (not --last /
+// --since / --run, which move as nights accumulate).
+std::string look_selection(const ReportOptions& opts, const RunSelection& sel) {
+  std::string key = "baseline=" + filters_text(opts.baseline) +
+                    "; candidate=" + filters_text(opts.candidate) + "; strata=" + opts.strata;
+  std::vector<std::string> where;
+  for (const auto& w : sel.where) where.push_back(w.key + "=" + w.value);
+  if (!where.empty()) key += "; where=" + join(where, ",");
+  if (!sel.scenarios.empty()) key += "; scenario=" + join(sel.scenarios, ",");
+  return key;
+}
+
+// The looks already journaled must be the same design and still open; their information
+// becomes this look's history.
+std::vector<double> previous_looks(const std::vector<GateLookRecord>& looks, int max_looks,
+                                   const ReportOptions& opts, const std::string& key) {
+  std::vector<double> info;
+  for (const auto& l : looks) {
+    if (l.max_looks != max_looks || std::fabs(l.margin - opts.margin) > 1e-12 ||
+        std::fabs(l.alpha - opts.alpha) > 1e-12)
+      throw UsageError("--looks " + std::to_string(max_looks) + " --margin " +
+                       pts(opts.margin).substr(1) + " --alpha " + num(opts.alpha) +
+                       " disagrees with the look plan already journaled for " + quote(key) +
+                       ": look " + std::to_string(l.look) + " was --looks " +
+                       std::to_string(l.max_looks) + " --margin " + pts(l.margin).substr(1) +
+                       " --alpha " + num(l.alpha) + " (" + l.recorded_at +
+                       "); a group-sequential design cannot change between looks");
+    if (l.verdict != "inconclusive")
+      throw UsageError("look " + std::to_string(l.look) + " of " + std::to_string(l.max_looks) +
+                       " for " + quote(key) + " already decided " + l.verdict + " (" +
+                       l.recorded_at + "); a group-sequential gate stops at its first decision");
+    info.push_back(l.information);
+  }
+  if (static_cast<int>(info.size()) >= max_looks)
+    throw UsageError("all " + std::to_string(max_looks) + " declared looks for " + quote(key) +
+                     " are already journaled");
+  return info;
+}
+
+}  // namespace
+
 int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   CommonOptions o;
+  int looks = 0;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options");
   add_analysis(desc, o, true);
+  desc.add_options()("looks", po::value(&looks),
+                     "a group-sequential gate of at most N looks (O'Brien-Fleming-type alpha "
+                     "spending): each run is one look, recorded in the journal; without it the "
+                     "gate is a single look");
   add_selection(desc, o);
   add_output(desc, o, FormatCommand::gate);
   const po::variables_map vm = parse("gate", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig gate --baseline KEY=VALUE --candidate KEY=VALUE [options]\n\n"
            "The release gate: is the candidate's session SLI at most --margin below the\n"
-           "baseline's, compared within each door material (Mantel-Haenszel risk difference,\n"
-           "Sato variance, one-sided test at --alpha)?\n"
-           "  PASS          the one-sided test rejects H0: difference <= -margin\n"
-           "  FAIL          the one-sided upper bound of the difference is below -margin\n"
+           "baseline's, compared within each door material (stratified Miettinen-Nurminen\n"
+           "score test; Chan's exact test for one stratum with few sessions)? --alpha is\n"
+           "one-sided for each claim; the bounds printed are one-sided 1 - alpha bounds, i.e.\n"
+           "the two-sided 1 - 2 alpha interval.\n"
+           "  PASS          the test rejects H0: difference <= -margin and no stratum is worse\n"
+           "  FAIL          the test rejects H0: difference >= -margin, or a stratum's own test\n"
+           "                (Holm-adjusted) shows it worse than -margin; the FAIL names it\n"
            "  INCONCLUSIVE  neither; prints how many more SLI sessions per version would settle "
-           "it\n\n"
+           "it\n"
+           "With --looks N each run of the gate is one look of a group-sequential design,\n"
+           "recorded in the journal (table gate_looks) for the same versions and strata.\n\n"
         << desc << "\n"
         << kExitCodes;
     return 0;
@@ -357,9 +477,44 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError(
         "lockrig gate needs --baseline and --candidate (e.g. --baseline "
         "firmware=2.4.0 --candidate firmware=2.4.1)");
+  if (vm.count("looks") && (looks < 1 || looks > 100))
+    throw UsageError("--looks must be between 1 and 100, got " + std::to_string(looks));
   const OutputFormat& format = output_format(FormatCommand::gate, o.format);
   check_output_path(o.output);
-  const Report r = build(o, vm, "gate");
+  check_output_is_not_journal(o.output, o.db);
+  const RunSelection sel = selection_of(o, vm);
+  ReportOptions opts = analysis_of(o);
+  const std::string key = look_selection(opts, sel);
+  Report r;
+  {
+    Journal journal = Journal::open_readonly(o.db);
+    if (looks > 0) {
+      opts.previous_looks = previous_looks(gate_looks(journal, key), looks, opts, key);
+      opts.max_looks = looks;
+    }
+    const Dataset d = load_dataset(journal, sel);
+    r = compute_report(d, opts);
+  }
+  r.command = "gate";
+  if (looks > 0) {
+    const Gate& g = *r.gate;
+    GateLookRecord rec;
+    rec.selection = key;
+    rec.look = g.look->look;
+    rec.max_looks = g.look->max_looks;
+    rec.margin = g.margin;
+    rec.alpha = g.alpha;
+    rec.spending = g.look->spending;
+    rec.information = g.look->information.back();
+    rec.z = g.z;
+    rec.critical = g.look->critical;
+    rec.verdict = to_string(g.verdict);
+    rec.candidate_sessions = r.arms[1].sli_counts.trials;
+    rec.baseline_sessions = r.arms[0].sli_counts.trials;
+    rec.recorded_at = utc_now_iso();
+    Journal journal = Journal::open(o.db);
+    record_gate_look(journal, rec);
+  }
   RenderInput in;
   in.document = [&r] { return gate_document(r); };
   in.report = &r;
@@ -374,14 +529,15 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
                                         format_name = "text";
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
-      "baseline-rate", po::value(&baseline_text), "the baseline's session SLI (0.995 or 99.5%)")(
+      "baseline-rate", po::value(&baseline_text),
+      "the baseline's session SLI, a rate (0.995 or 99.5%)")(
       "drop", po::value(&drop_text),
-      "the drop to detect, as a rate difference (0.005, 0.5pts or 0.5%)")(
+      "the drop to detect, a difference of rates: 0.5pp (or 0.5pts) or the fraction 0.005")(
       "alpha", po::value(&alpha_text)->default_value(alpha_text),
       "significance level (two-sided for detecting the drop, one-sided for the gate)")(
       "power", po::value(&power_text)->default_value(power_text), "power")(
       "margin", po::value(&margin_text),
-      "also plan the release gate (non-inferiority) with this margin (0.005 or 0.5pts)")(
+      "also plan the release gate (non-inferiority) with this margin (0.5pp or 0.005)")(
       "format", po::value(&format_name)->default_value(format_name),
       format_choices(FormatCommand::plan).c_str());
   const po::variables_map vm = parse("plan", args, desc);
@@ -400,14 +556,13 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
         "lockrig plan needs --baseline-rate and --drop (e.g. --baseline-rate 0.995 "
         "--drop 0.005)");
   const OutputFormat& format = output_format(FormatCommand::plan, format_name);
-  const double p = parse_fraction(baseline_text, "--baseline-rate");
-  check_range(p, 0.0, 1.0, true, false, "--baseline-rate", baseline_text);
-  const double drop = parse_fraction(drop_text, "--drop");
+  const double p = parse_rate(baseline_text, "--baseline-rate");
+  const double drop = parse_difference(drop_text, "--drop");
   if (!(drop > 0.0) || !(drop < p))
     throw UsageError("--drop must be above 0 and below the baseline rate " + pct(p) + ", got " +
                      quote(drop_text));
   const double alpha = parse_fraction(alpha_text, "--alpha");
-  check_range(alpha, 0.0, 0.5, true, false, "--alpha", alpha_text);
+  check_range(alpha, 0.0, 0.5, true, true, "--alpha", alpha_text);
   const double power = parse_fraction(power_text, "--power");
   check_range(power, 0.0, 1.0, true, true, "--power", power_text);
   if (power <= alpha)
@@ -415,8 +570,7 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
                      quote(alpha_text));
   std::optional<double> margin;
   if (vm.count("margin")) {
-    margin = parse_fraction(margin_text, "--margin");
-    check_range(*margin, 0.0, 0.5, true, true, "--margin", margin_text);
+    margin = parse_difference(margin_text, "--margin");
   }
   PlanFigures plan;
   plan.baseline_rate = p;

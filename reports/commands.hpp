@@ -65,6 +65,15 @@ struct SelectionOptions {
 // "0.995", "99.5%" (percent) or, for differences, "0.5pts" / "0.5pp" (percentage points) as a
 // fraction; throws UsageError quoting the text and naming `option` otherwise. No range check.
 double parse_fraction(const std::string& text, const std::string& option);
+// The one syntax of a *difference* between two rates (--margin of gate, plan and run
+// --until-decided, plan's --drop): percentage points "0.5pp" (also "0.5pts", "0.5pt", "0.5%")
+// or a fraction "0.005". A bare number >= 0.1 is refused with a hint ("did you mean 0.3pp?"):
+// "--margin 0.3" would otherwise be read as 30 points. The result must be in (0, 1).
+double parse_difference(const std::string& text, const std::string& option);
+// The syntax of a *rate* (--baseline-rate of plan and run --until-decided): a fraction "0.995"
+// or a percentage "99.5%". A bare number above 1 is refused with a hint ("did you mean 99.5%?").
+// The result must be in (0, 1).
+double parse_rate(const std::string& text, const std::string& option);
 
 void add_selection_options(boost::program_options::options_description& desc, SelectionOptions& o);
 // Validates what add_selection_options parsed; throws UsageError naming the bad value.

@@ -10,6 +10,8 @@
 #include <unordered_map>
 
 #include "reports/format.hpp"
+#include "reports/stats/group_sequential.hpp"
+#include "reports/stats/noninferiority.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/journal.hpp"
@@ -203,6 +205,7 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
   g.margin = o.margin;
   g.alpha = o.alpha;
   g.power = o.power;
+  g.interval_level = 1.0 - 2.0 * o.alpha;
   stats::Counts cand, base;
   for (const auto& s : strata) {
     cand.successes += s.candidate.successes;
@@ -213,49 +216,92 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
   if (cand.trials == 0 || base.trials == 0)
     throw UsageError("the release gate needs SLI sessions in both versions");
   const double z1 = z_quantile(1.0 - o.alpha);
-  const auto ni = stats::stratified_non_inferiority_test(strata, o.margin);
-  const auto& rd = ni.risk_difference;
-  g.rule =
-      "PASS when the one-sided test of H0: RD <= -margin rejects at alpha (equivalently the "
-      "one-sided " +
-      pct(1.0 - o.alpha, 0) +
-      " lower bound RD - z*se is above -margin); FAIL when the one-sided upper bound RD + "
-      "z*se is below -margin; INCONCLUSIVE otherwise. RD is the Mantel-Haenszel risk "
-      "difference (candidate - baseline) across strata with Sato's variance.";
-  if (!rd.informative)
+  // The decision test of docs/gate-statistics.md: the stratified Miettinen-Nurminen score test
+  // (Chan's exact unconditional test for one stratum with few sessions), never a Wald test, whose
+  // variance collapses near 100% success.
+  const stats::NiDecision ni = stats::decide_non_inferiority(strata, o.margin, o.alpha);
+  if (!ni.score.informative)
     throw UsageError(
         "no stratum has SLI sessions of both versions, so they cannot be compared "
         "within strata (try --strata none, or versions that ran on the same doors)");
-  if (rd.se > 0.0) {
-    g.method = "mantel-haenszel-sato";
-    g.difference = rd.difference;
-    g.se = rd.se;
-    g.lower_bound = rd.difference - z1 * rd.se;
-    g.upper_bound = rd.difference + z1 * rd.se;
-    g.z = ni.z;
-    g.p_value = ni.p_value;
-    if (g.p_value < o.alpha)
-      g.verdict = Verdict::pass;
-    else if (*g.upper_bound < -o.margin)
-      g.verdict = Verdict::fail;
-    else
-      g.verdict = Verdict::inconclusive;
-    for (const auto& n : rd.notes) g.notes.push_back(n);
-  } else {
-    // No failure anywhere: Sato's variance is 0, so fall back to the pooled score test, which
-    // still has a variance on the null boundary. With no failures nothing can show "worse".
-    g.method = "farrington-manning-pooled";
-    const auto fm = stats::non_inferiority_test(cand, base, o.margin);
-    g.difference = fm.difference;
-    g.z = fm.z;
-    g.p_value = fm.p_value;
-    g.verdict = fm.p_value < o.alpha ? Verdict::pass : Verdict::inconclusive;
-    g.notes.push_back(
-        "no failures in any stratum: the stratified (Sato) variance is 0, so the gate used the "
-        "Farrington-Manning score test on the pooled counts " +
-        counts(cand) + " vs " + counts(base));
-    for (const auto& n : fm.notes) g.notes.push_back(n);
+  const stats::ScoreTestResult& score = ni.score;
+  g.difference = score.difference;
+  g.se = score.se_null;
+  g.z = score.z;
+  if (ni.bounds) {
+    g.lower_bound = ni.bounds->lower;
+    g.upper_bound = ni.bounds->upper;
   }
+  bool pass = false, fail = false;
+  if (o.max_looks > 0) {
+    const stats::SequentialLook look = [&] {
+      try {
+        return stats::sequential_non_inferiority_look(strata, o.margin, o.alpha, o.previous_looks,
+                                                      o.max_looks);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--looks ") + std::to_string(o.max_looks) + ": " + e.what());
+      }
+    }();
+    g.method = "group-sequential-stratified-score";
+    GateLook l;
+    l.look = look.look;
+    l.max_looks = look.max_looks;
+    l.spending = stats::to_string(stats::SpendingFunction::obrien_fleming);
+    l.information = look.information;
+    l.critical = look.critical;
+    l.nominal_p = look.nominal_p;
+    l.cumulative_alpha = look.cumulative_alpha;
+    g.look = l;
+    g.p_value = score.p_pass;
+    g.p_fail = score.p_fail;
+    pass = look.pass;
+    fail = look.fail;
+  } else {
+    g.method = stats::to_string(ni.method);
+    g.p_value = ni.p_pass;
+    g.p_fail = ni.p_fail;
+    pass = ni.pass;
+    fail = ni.fail;
+  }
+  for (const auto& n : ni.notes) g.notes.push_back(n);
+  // No silent pass of a regressed door: with two or more strata compared, each stratum's own
+  // score test of "worse than the margin", Holm-adjusted; any stratum shown worse fails the gate.
+  const stats::StrataWorseResult worse = stats::strata_worse_than_margin(strata, o.margin, o.alpha);
+  if (worse.strata.size() >= 2) {
+    for (const auto& w : worse.strata) {
+      g.strata_checks.push_back(
+          {w.label, w.candidate, w.baseline, w.difference, w.z, w.p, w.p_holm, w.worse});
+      if (w.worse) g.worse_strata.push_back(w.label);
+    }
+  }
+  g.baseline_rate = base.rate();
+  g.failure_ratio_allowed = stats::failure_ratio_allowed(g.baseline_rate, o.margin);
+  const std::string m = pts(o.margin).substr(1);
+  const std::string bound = pct(1.0 - o.alpha, 0) + " one-sided";
+  g.rule =
+      "alpha " + num(o.alpha) +
+      " is one-sided for each claim. PASS when the test of H0: RD <= -" + m +
+      " rejects at alpha (for the score test: the " + bound + " lower bound, the lower end of the "
+      "two-sided " + pct(1.0 - 2.0 * o.alpha, 0) +
+      " interval, is above -" + m +
+      ") and no stratum is shown worse; FAIL when the test of H0: RD >= -" + m +
+      " rejects at alpha (the " + bound + " upper bound is below -" + m +
+      "), or, with two or more strata, when a stratum's own score test (Holm-adjusted) shows it "
+      "worse than -" + m +
+      "; INCONCLUSIVE otherwise. RD is the Mantel-Haenszel risk difference (candidate - "
+      "baseline) across strata; the test is the stratified Miettinen-Nurminen score test "
+      "(Chan's exact unconditional test for one stratum with at most " +
+      with_commas(stats::kExactMaxTables) + " = n1 x n0 sessions)" +
+      (g.look ? "; with --looks, a group-sequential look: PASS when z >= c_k, FAIL when "
+                "z <= -c_k, O'Brien-Fleming-type alpha spending over the declared looks."
+              : "; a single look: re-running it on accumulating sessions and shipping on the "
+                "first PASS raises the false-PASS rate above alpha (use --looks).");
+  if (fail || !g.worse_strata.empty())
+    g.verdict = Verdict::fail;
+  else if (pass)
+    g.verdict = Verdict::pass;
+  else
+    g.verdict = Verdict::inconclusive;
   g.exit_code = g.verdict == Verdict::pass   ? gate_exit::pass
                 : g.verdict == Verdict::fail ? gate_exit::fail
                                              : gate_exit::inconclusive;
@@ -858,35 +904,81 @@ std::vector<std::string> warnings(const Dataset& d, const Report& r, bool compar
   return out;
 }
 
-// The plain-language verdict of a comparison, from the gate.
+// The plain-language verdict of a comparison, from the gate: the bound and the test it decides
+// on, the alpha convention, whether it is a single look, and the failure ratio the margin allows.
 std::string comparison_verdict(const Report& r, const ReportOptions& o) {
-  const Comparison& c = *r.comparison;
   const Gate& g = *r.gate;
   const std::string cand = quote(filters_text(o.candidate));
   const std::string base = quote(filters_text(o.baseline));
-  const std::string diff = g.method == "mantel-haenszel-sato"
-                               ? pts(g.difference) + ", " + pct(o.confidence, 0) + " CI " +
-                                     pts_interval(c.risk_difference.interval)
-                               : pts(g.difference) + " pooled, no failures in any stratum";
   const std::string m = pts(o.margin).substr(1);  // the margin without its sign
-  if (g.verdict == Verdict::pass)
-    return "PASS: the candidate " + cand + " is not worse than the baseline " + base +
-           " by more than " + m + " (stratified difference " + diff +
-           "; one-sided p = " + pval(g.p_value) + " < " + num(o.alpha) + ").";
-  if (g.verdict == Verdict::fail)
-    return "FAIL: the candidate " + cand + " is worse than the baseline " + base +
-           " by more than " + m + " (stratified difference " + diff +
-           "; even the one-sided upper bound " + pts(*g.upper_bound) + " is below -" + m + ").";
-  std::string v = "INCONCLUSIVE: the data cannot yet show whether the candidate " + cand +
-                  " is within " + m + " of the baseline " + base + " (stratified difference " +
-                  diff + "; one-sided p = " + pval(g.p_value) + ")";
-  if (g.needed && g.needed->achievable)
-    v += "; about " + with_commas(g.needed->more_per_version) +
-         " more SLI sessions per version would settle it" +
-         (g.needed->toward == "fail" ? " (the candidate looks worse than the margin)." : ".");
-  else
-    v += "; more sessions are unlikely to settle it.";
-  return v;
+  const std::string one_sided = pct(1.0 - o.alpha, 0) + " one-sided";
+  const std::string interval =
+      g.lower_bound && g.upper_bound
+          ? "; " + pct(g.interval_level, 0) + " two-sided interval " +
+                pts_interval({*g.lower_bound, *g.upper_bound})
+          : std::string();
+  const std::string test_name = g.method == "chan-exact-unconditional"
+                                    ? "Chan's exact unconditional test"
+                                : g.look ? "stratified score test, look " +
+                                               std::to_string(g.look->look) + " of " +
+                                               std::to_string(g.look->max_looks)
+                                         : "stratified score test";
+  const std::string convention = "alpha " + num(o.alpha) + " one-sided";
+  std::string ratio;
+  if (g.failure_ratio_allowed)
+    ratio = " The margin allows the candidate " + num(*g.failure_ratio_allowed, 3) +
+            "x the baseline's failure rate (" + pct(1.0 - g.baseline_rate, 3) + " -> " +
+            pct(1.0 - g.baseline_rate + o.margin, 3) + ").";
+  const std::string looks =
+      g.look ? " Look " + std::to_string(g.look->look) + " of " +
+                   std::to_string(g.look->max_looks) + " declared (critical z " +
+                   num(g.look->critical, 4) + ", alpha spent so far " +
+                   num(g.look->cumulative_alpha, 3) + ")."
+             : " A single look: re-running the gate as sessions accumulate raises the chance "
+               "of a false PASS (use --looks N).";
+  auto p_text = [&](double p) {
+    return g.look ? "z = " + num(g.z, 3) + " vs critical " + num(g.look->critical, 4)
+                  : "one-sided p = " + pval(p);
+  };
+  std::string v;
+  if (g.verdict == Verdict::fail && !g.worse_strata.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& c : g.strata_checks)
+      if (c.worse)
+        parts.push_back(c.label + ": " + pct(c.candidate.rate()) + " vs " + pct(c.baseline.rate()) +
+                        ", " + pts(c.difference) + ", Holm-adjusted one-sided p = " +
+                        pval(c.p_holm));
+    v = "FAIL: the candidate " + cand + " is worse than the baseline " + base +
+        " by more than " + m + " on " + o.strata + " " + join(g.worse_strata, ", ") + " (" +
+        join(parts, "; ") + " < " + num(o.alpha) + "), whatever the stratified difference " +
+        pts(g.difference) + " over all strata.";
+  } else if (g.verdict == Verdict::fail) {
+    v = "FAIL: the candidate " + cand + " is worse than the baseline " + base + " by more than " +
+        m + " (stratified difference " + pts(g.difference) +
+        (g.upper_bound ? ", " + one_sided + " upper bound " + pts(*g.upper_bound) + " < -" + m
+                       : std::string()) +
+        interval + "; " + test_name + ", " + p_text(g.p_fail) + ", " + convention + ").";
+  } else if (g.verdict == Verdict::pass) {
+    v = "PASS: the candidate " + cand + " is not worse than the baseline " + base +
+        " by more than " + m + " (stratified difference " + pts(g.difference) +
+        (g.lower_bound ? ", " + one_sided + " lower bound " + pts(*g.lower_bound) + " > -" + m
+                       : std::string()) +
+        interval + "; " + test_name + ", " + p_text(g.p_value) + " < " + num(o.alpha) + ", " +
+        convention + ").";
+  } else {
+    v = "INCONCLUSIVE: the data cannot yet show whether the candidate " + cand + " is within " +
+        m + " of the baseline " + base + " (stratified difference " + pts(g.difference) +
+        (g.lower_bound ? ", " + one_sided + " lower bound " + pts(*g.lower_bound)
+                       : std::string()) +
+        interval + "; " + test_name + ", " + p_text(g.p_value) + ", " + convention + ")";
+    if (g.needed && g.needed->achievable)
+      v += "; about " + with_commas(g.needed->more_per_version) +
+           " more SLI sessions per version would settle it" +
+           (g.needed->toward == "fail" ? " (the candidate looks worse than the margin)." : ".");
+    else
+      v += "; more sessions are unlikely to settle it.";
+  }
+  return v + ratio + looks;
 }
 
 // The sentences supporting a comparison's verdict: pooled, stratified, Simpson, homogeneity.

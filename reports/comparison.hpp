@@ -23,6 +23,10 @@ struct ReportOptions {
   double margin = 0.005;                    // non-inferiority margin, as a rate difference
   double power = 0.8;                       // for detectable drops and sessions needed
   double latency_slo_ms = 1500.0;
+  // gate --looks: the declared maximum number of looks (0: a single look) and the information
+  // (sum of the MH weights) of the looks already journaled for the same selection, in order.
+  int max_looks = 0;
+  std::vector<double> previous_looks;
 };
 
 struct AttemptsBucket {
@@ -125,16 +129,49 @@ struct SessionsNeeded {
   std::string basis;  // how the plan was made, in words
 };
 
-// The release gate: non-inferiority of candidate vs baseline, stratified (see docs/reports.md).
+// One stratum's own check "shown worse than the margin" (score test, Holm across strata).
+struct GateStratumCheck {
+  std::string label;
+  stats::Counts candidate, baseline;
+  double difference = 0.0;  // candidate - baseline in this stratum
+  double z = 0.0;           // the stratum's score statistic at -margin
+  double p = 1.0, p_holm = 1.0;
+  bool worse = false;  // p_holm < alpha
+};
+
+// The group-sequential look this gate decision is (gate --looks N); absent for a single look.
+struct GateLook {
+  int look = 1, max_looks = 1;
+  std::string spending = "obrien-fleming";
+  std::vector<double> information;  // every look so far (sum of the MH weights), this one last
+  double critical = 0.0;            // c_k: PASS when z >= c_k, FAIL when z <= -c_k
+  double nominal_p = 0.0;           // 1 - Phi(c_k)
+  double cumulative_alpha = 0.0;    // alpha spent by this look
+};
+
+// The release gate: non-inferiority of candidate vs baseline, stratified (see docs/reports.md
+// and docs/gate-statistics.md).
 struct Gate {
   Verdict verdict = Verdict::inconclusive;
-  std::string method;  // "mantel-haenszel-sato" or "farrington-manning-pooled" (fallback)
+  // "miettinen-nurminen-stratified-score" or "chan-exact-unconditional" (one stratum with few
+  // sessions), or "group-sequential-stratified-score" (gate --looks).
+  std::string method;
   double margin = 0.0, alpha = 0.05, power = 0.8;
-  double difference = 0.0;  // candidate - baseline
-  std::optional<double> se;
-  std::optional<double> lower_bound, upper_bound;  // one-sided 1 - alpha bounds
-  double z = 0.0, p_value = 1.0;                   // H0: difference <= -margin
-  std::optional<SessionsNeeded> needed;            // when inconclusive
+  double difference = 0.0;  // candidate - baseline (Mantel-Haenszel risk difference)
+  std::optional<double> se;  // of the score test, at the null boundary -margin
+  // One-sided 1 - alpha score bounds (together the two-sided 1 - 2 alpha interval).
+  std::optional<double> lower_bound, upper_bound;
+  double interval_level = 0.9;  // 1 - 2 alpha: the two-sided level of [lower, upper]
+  double z = 0.0;               // score statistic at -margin
+  double p_value = 1.0;         // H0: difference <= -margin (small: PASS), of the method used
+  double p_fail = 1.0;          // H0: difference >= -margin (small: FAIL), of the method used
+  // Per-stratum "worse than the margin" (Holm); applied with two or more strata compared.
+  std::vector<GateStratumCheck> strata_checks;
+  std::vector<std::string> worse_strata;  // labels shown worse (a FAIL names them)
+  double baseline_rate = 0.0;             // pooled baseline SLI
+  std::optional<double> failure_ratio_allowed;  // (f_base + margin) / f_base; none when f_base 0
+  std::optional<GateLook> look;                 // nullopt: a single look
+  std::optional<SessionsNeeded> needed;         // when inconclusive
   std::vector<std::string> notes;
   int exit_code = gate_exit::inconclusive;
   std::string rule;  // the decision rule, in words

@@ -361,18 +361,58 @@ Section gate_section(const Report& r) {
   defs.defs.push_back({"verdict", verdict + " (exit code " + std::to_string(g.exit_code) + ")"});
   defs.defs.push_back({"hypothesis", "H0: candidate - baseline <= -" + margin_text(g.margin) +
                                          " vs H1: > -" + margin_text(g.margin) +
-                                         ", one-sided alpha " + num(g.alpha)});
-  defs.defs.push_back(
-      {"method", g.method == "mantel-haenszel-sato"
-                     ? "Mantel-Haenszel risk difference by " + r.options.strata + ", Sato variance"
-                     : "Farrington-Manning score test on pooled counts (fallback)"});
-  defs.defs.push_back(
-      {"difference", pts(g.difference) + (g.se ? ", se " + num(100.0 * *g.se, 3) + " pts" : "")});
+                                         "; alpha " + num(g.alpha) +
+                                         " one-sided for each claim (PASS and FAIL)"});
+  const std::string method =
+      g.method == "chan-exact-unconditional"
+          ? "Chan's exact unconditional test (one " + r.options.strata +
+                " with few sessions; score statistic as the ordering)"
+      : g.method == "group-sequential-stratified-score"
+          ? "stratified Miettinen-Nurminen score test by " + r.options.strata +
+                ", group-sequential look"
+          : "stratified Miettinen-Nurminen score test by " + r.options.strata +
+                " (Mantel-Haenszel weights)";
+  defs.defs.push_back({"method", method});
+  defs.defs.push_back({"difference", pts(g.difference) +
+                                         (g.se ? ", null se " + num(100.0 * *g.se, 3) + " pts"
+                                               : "")});
   if (g.lower_bound && g.upper_bound)
-    defs.defs.push_back({"one-sided bounds", "lower " + pts(*g.lower_bound) + ", upper " +
-                                                 pts(*g.upper_bound) + " (each at " +
-                                                 conf_text(1.0 - g.alpha) + ")"});
-  defs.defs.push_back({"test", "z = " + num(g.z, 4) + ", p = " + pval(g.p_value)});
+    defs.defs.push_back(
+        {"bounds", "one-sided " + conf_text(1.0 - g.alpha) + " lower " + pts(*g.lower_bound) +
+                       ", upper " + pts(*g.upper_bound) + " (together the two-sided " +
+                       conf_text(g.interval_level) + " interval; score test inverted)"});
+  if (g.look)
+    defs.defs.push_back(
+        {"test", "score z = " + num(g.z, 4) + " at -margin; look " +
+                     std::to_string(g.look->look) + " of " +
+                     std::to_string(g.look->max_looks) + ": PASS when z >= " +
+                     num(g.look->critical, 4) + ", FAIL when z <= " + num(-g.look->critical, 4) +
+                     " (nominal p " + pval(g.look->nominal_p) + ", alpha spent " +
+                     num(g.look->cumulative_alpha, 3) + ", " + g.look->spending + ")"});
+  else if (g.method == "chan-exact-unconditional")
+    defs.defs.push_back({"test", "score z = " + num(g.z, 4) + "; exact p(pass) = " +
+                                     pval(g.p_value) + ", p(fail) = " + pval(g.p_fail)});
+  else
+    defs.defs.push_back({"test", "z = " + num(g.z, 4) + ", p(pass) = " + pval(g.p_value) +
+                                     ", p(fail) = " + pval(g.p_fail)});
+  defs.defs.push_back(
+      {"looks", g.look ? "look " + std::to_string(g.look->look) + " of " +
+                             std::to_string(g.look->max_looks) + " declared, journaled"
+                       : "a single look (fixed-sample test); repeated looks need --looks N"});
+  if (!g.strata_checks.empty()) {
+    std::vector<std::string> rows;
+    for (const auto& c : g.strata_checks)
+      rows.push_back(c.label + " " + pts(c.difference) + " (Holm p " + pval(c.p_holm) +
+                     (c.worse ? ", WORSE" : "") + ")");
+    defs.defs.push_back({"per " + r.options.strata + " (worse than -margin?)", join(rows, "; ")});
+  }
+  defs.defs.push_back(
+      {"failure ratio allowed",
+       g.failure_ratio_allowed
+           ? num(*g.failure_ratio_allowed, 3) + "x the baseline's failure rate (" +
+                 pct(1.0 - g.baseline_rate, 3) + " -> " +
+                 pct(1.0 - g.baseline_rate + g.margin, 3) + ")"
+           : "unbounded (the baseline never failed)"});
   if (g.needed) {
     const SessionsNeeded& n = *g.needed;
     defs.defs.push_back(

@@ -283,7 +283,39 @@ void gate(JsonWriter& j, const Gate& g) {
       .field("upper_bound", g.upper_bound)
       .field("z", g.z)
       .field("p_value", g.p_value)
+      .field("p_fail", g.p_fail)
+      .field("interval_level", g.interval_level)
+      .field("alpha_sided", "one-sided")
+      .field("baseline_rate", g.baseline_rate)
+      .field("failure_ratio_allowed", g.failure_ratio_allowed)
       .field("rule", g.rule);
+  j.strings("worse_strata", g.worse_strata);
+  j.key("strata_checks").begin_array();
+  for (const auto& c : g.strata_checks)
+    j.begin_object(JsonWriter::Layout::inline_)
+        .field("label", c.label)
+        .field("difference", c.difference)
+        .field("z", c.z)
+        .field("p", c.p)
+        .field("p_holm", c.p_holm)
+        .field("worse", c.worse)
+        .end_object();
+  j.end_array();
+  if (g.look) {
+    j.key("look")
+        .begin_object()
+        .field("look", g.look->look)
+        .field("max_looks", g.look->max_looks)
+        .field("spending", g.look->spending)
+        .field("critical", g.look->critical)
+        .field("nominal_p", g.look->nominal_p)
+        .field("cumulative_alpha", g.look->cumulative_alpha);
+    j.key("information").begin_array(JsonWriter::Layout::inline_);
+    for (double i : g.look->information) j.value(i);
+    j.end_array().end_object();
+  } else {
+    j.key("look").null();
+  }
   if (g.needed) {
     const SessionsNeeded& n = *g.needed;
     j.key("sessions_needed")

@@ -34,6 +34,10 @@ double parse_target(const std::string& text) {
   const auto res = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || res.ec != std::errc() || res.ptr != s.data() + s.size() || !std::isfinite(v))
     throw UsageError("--target wants the SLO as 0.995 or 99.5%, got " + quote(text));
+  if (scale == 1.0 && v > 1.0 && v < 100.0)  // the rates' syntax (docs/reports.md, Units)
+    throw UsageError("--target " + quote(text) +
+                     " is not a rate: a bare number is a fraction (0.995); did you mean " + text +
+                     "%?");
   v *= scale;
   if (!(v > 0.0 && v < 1.0))
     throw UsageError("--target must be above 0% and below 100%, got " + quote(text));

@@ -21,8 +21,8 @@ void add_until_decided_options(po::options_description& desc, UntilDecidedArgs& 
       "candidate", po::value(&a.candidate),
       "with --until-decided: the candidate build, firmware=Y")(
       "margin", po::value(&a.margin)->default_value(a.margin),
-      "with --until-decided: the regression to detect, as a rate difference (0.005, 0.5pts, "
-      "0.5pp or 0.5%)")("alpha", po::value(&a.alpha)->default_value(a.alpha),
+      "with --until-decided: the regression to detect, a difference of rates: 0.5pp (or "
+      "0.5pts) or the fraction 0.005; a bare number >= 0.1 is refused")("alpha", po::value(&a.alpha)->default_value(a.alpha),
                         "with --until-decided: false-fail rate, P(FAIL | no regression)")(
       "power", po::value(&a.power)->default_value(a.power),
       "with --until-decided: detection rate, P(FAIL | regression of the margin)")(
@@ -83,10 +83,12 @@ std::optional<UntilDecidedOptions> parse_until_decided(const UntilDecidedArgs& a
   UntilDecidedOptions o;
   o.baseline_build = firmware_of(a.baseline, "--baseline");
   o.candidate_build = firmware_of(a.candidate, "--candidate");
-  o.margin = parse_share(a.margin, "--margin");
+  o.margin = reports::parse_difference(a.margin, "--margin");
   o.alpha = parse_share(a.alpha, "--alpha");
   o.power = parse_share(a.power, "--power");
-  o.baseline_rate = parse_share(a.baseline_rate, "--baseline-rate");
+  o.baseline_rate = reports::parse_rate(a.baseline_rate, "--baseline-rate");
+  if (!(o.baseline_rate < 1.0))
+    throw UsageError("--baseline-rate must be below 1 (100%), got " + quote(a.baseline_rate));
   if (vm.count("max-sessions")) {
     if (a.max_sessions < 2)
       throw UsageError("--max-sessions must be at least 2, got " + std::to_string(a.max_sessions));

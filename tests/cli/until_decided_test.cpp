@@ -291,6 +291,13 @@ TEST(UntilDecided, BadOptionsAreRefusedBeforeAnythingIsJournaled) {
       {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
         "--margin", "half"},
        "\"half\""},
+      // One margin syntax with gate and plan (issue 11): a bare 0.3 would be 30 points.
+      {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
+        "--margin", "0.3"},
+       "did you mean 0.3pp?"},
+      {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",
+        "--baseline-rate", "99.5"},
+       "did you mean 99.5%?"},
       {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.0"},
        "same build"},
       {{"--until-decided", "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1",

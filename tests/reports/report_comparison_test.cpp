@@ -9,6 +9,7 @@
 #include "reports/dataset.hpp"
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
+#include "reports/stats/noninferiority.hpp"
 #include "reports/stats/stats.hpp"
 #include "rig/base/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
@@ -119,8 +120,10 @@ TEST(ReportFigures, SimpsonsMixLooksLikeARegressionPooledButNotWithinMaterials) 
   EXPECT_DOUBLE_EQ(c.cmh.p_value, cmh.p_value);
   const auto orr = st::mantel_haenszel_odds_ratio(table);
   EXPECT_DOUBLE_EQ(c.odds_ratio.odds_ratio, orr.odds_ratio);
-  const auto ni = st::stratified_non_inferiority_test(table, 0.005);
-  EXPECT_DOUBLE_EQ(r.gate->p_value, ni.p_value);
+  // The gate decides with the stratified score test (issue 11: the MH/Sato Wald test it used
+  // before does not keep its size near 100% success).
+  const auto ni = st::decide_non_inferiority(table, 0.005, 0.05);
+  EXPECT_DOUBLE_EQ(r.gate->p_value, ni.p_pass);
 }
 
 TEST(ReportFigures, AClearRegressionFailsTheGateWithTheDocumentedBounds) {
@@ -137,11 +140,15 @@ TEST(ReportFigures, AClearRegressionFailsTheGateWithTheDocumentedBounds) {
   const Gate& g = *r.gate;
   EXPECT_EQ(g.verdict, Verdict::fail);
   EXPECT_EQ(g.exit_code, 1);
-  EXPECT_EQ(g.method, "mantel-haenszel-sato");
+  // Issue 11: the stratified Miettinen-Nurminen score test (was the MH/Sato Wald test); its
+  // bounds invert the score test, so the upper bound is below -margin exactly when it FAILs.
+  EXPECT_EQ(g.method, "miettinen-nurminen-stratified-score");
   // Equal weights per stratum here, so RD is the mean of the two differences: -2 points.
   EXPECT_NEAR(g.difference, -0.02, 1e-12);
-  const double z95 = 1.6448536269514722;
-  EXPECT_NEAR(*g.upper_bound, g.difference + z95 * *g.se, 1e-12);
+  const auto bounds = st::stratified_score_bounds(
+      {{"steel", {2910, 3000}, {2970, 3000}}, {"wood", {2925, 3000}, {2985, 3000}}}, 0.05);
+  ASSERT_TRUE(bounds.has_value());
+  EXPECT_NEAR(*g.upper_bound, bounds->upper, 1e-12);
   EXPECT_LT(*g.upper_bound, -0.005);
   EXPECT_FALSE(g.needed.has_value());
   EXPECT_TRUE(r.comparison->significant);
@@ -198,11 +205,12 @@ TEST(ReportFigures, EqualVersionsWithEnoughDataPassTheGate) {
   EXPECT_GT(*r.gate->lower_bound, -0.02);
 }
 
+// Issue 11 changed the test (score, not Wald) and so the bounds: they now invert the stratified
+// score test, and the verdict still follows them.
 TEST(ReportGateRule, PassFailAndInconclusiveFollowTheOneSidedBounds) {
   ReportOptions o;
   o.margin = 0.01;
   o.alpha = 0.05;
-  const double z = 1.6448536269514722;
   const std::vector<std::vector<st::Stratum>> cases = {
       {{"wood", {4950, 5000}, {4955, 5000}}, {"steel", {4900, 5000}, {4890, 5000}}},  // pass
       {{"wood", {4700, 5000}, {4950, 5000}}, {"steel", {4600, 5000}, {4900, 5000}}},  // fail
@@ -212,9 +220,11 @@ TEST(ReportGateRule, PassFailAndInconclusiveFollowTheOneSidedBounds) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Gate g = decide_gate(cases[i], o);
     const auto rd = st::mantel_haenszel_risk_difference(cases[i]);
-    EXPECT_DOUBLE_EQ(g.difference, rd.difference);
-    EXPECT_NEAR(*g.lower_bound, rd.difference - z * rd.se, 1e-12);
-    EXPECT_NEAR(*g.upper_bound, rd.difference + z * rd.se, 1e-12);
+    EXPECT_NEAR(g.difference, rd.difference, 1e-15);
+    const auto bounds = st::stratified_score_bounds(cases[i], o.alpha);
+    ASSERT_TRUE(bounds.has_value());
+    EXPECT_NEAR(*g.lower_bound, bounds->lower, 1e-12);
+    EXPECT_NEAR(*g.upper_bound, bounds->upper, 1e-12);
     const bool pass = *g.lower_bound > -o.margin;
     const bool fail = *g.upper_bound < -o.margin;
     EXPECT_EQ(g.verdict, pass ? Verdict::pass : fail ? Verdict::fail : Verdict::inconclusive);
@@ -222,16 +232,19 @@ TEST(ReportGateRule, PassFailAndInconclusiveFollowTheOneSidedBounds) {
   }
 }
 
-TEST(ReportGateRule, NoFailuresAnywhereFallsBackToTheFarringtonManningTestOnPooledCounts) {
+// Issue 11: no fallback any more. A stratum without failures keeps a positive null variance in
+// the stratified score test, so the gate uses the same test (and prints its bounds) there too.
+TEST(ReportGateRule, NoFailuresAnywhereUsesTheSameStratifiedScoreTest) {
   ReportOptions o;
   const std::vector<st::Stratum> strata = {{"wood", {3000, 3000}, {3000, 3000}},
                                            {"steel", {2000, 2000}, {2000, 2000}}};
   const Gate g = decide_gate(strata, o);
-  EXPECT_EQ(g.method, "farrington-manning-pooled");
-  const auto fm = st::non_inferiority_test({5000, 5000}, {5000, 5000}, 0.005);
-  EXPECT_DOUBLE_EQ(g.p_value, fm.p_value);
-  EXPECT_EQ(g.verdict, fm.p_value < 0.05 ? Verdict::pass : Verdict::inconclusive);
-  EXPECT_FALSE(g.upper_bound.has_value());
+  EXPECT_EQ(g.method, "miettinen-nurminen-stratified-score");
+  const auto score = st::stratified_score_test(strata, 0.005);
+  EXPECT_DOUBLE_EQ(g.p_value, score.p_pass);
+  EXPECT_EQ(g.verdict, score.p_pass < 0.05 ? Verdict::pass : Verdict::inconclusive);
+  EXPECT_TRUE(g.upper_bound.has_value());
+  EXPECT_FALSE(g.failure_ratio_allowed.has_value());  // the baseline never failed
 }
 
 TEST(ReportGateRule, ACandidateObservedWorseThanTheMarginIsPlannedTowardsFail) {

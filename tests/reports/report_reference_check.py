@@ -23,6 +23,52 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 checked = 0
 
 
+def restricted_mle(x1, n1, x0, n0, d):
+    """argmax of the two-binomial likelihood with p1 - p0 = d, by brentq on the score."""
+    from scipy.optimize import brentq
+
+    def term(c, r):
+        return 0.0 if c == 0 else (math.inf if r <= 0 else c / r)
+
+    def score(p0):
+        p1 = p0 + d
+        return term(x1, p1) - term(n1 - x1, 1 - p1) + term(x0, p0) - term(n0 - x0, 1 - p0)
+    lo, hi = max(0.0, -d), min(1.0, 1.0 - d)
+    if score(lo) <= 0:
+        p0 = lo
+    elif score(hi) >= 0:
+        p0 = hi
+    else:
+        p0 = brentq(score, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return p0 + d, p0
+
+
+def mn_stratified(cells, d0):
+    """Stratified Miettinen-Nurminen (1985) score statistic at the null difference d0 with MH
+    weights n1 n0 / (n1 + n0); returns (RD, se, z, per-stratum (p1~, p0~, V, z_k))."""
+    w_sum = num = var = 0.0
+    parts = []
+    for x1, n1, x0, n0 in cells:
+        p1n, p0n = restricted_mle(x1, n1, x0, n0, d0)
+        n = n1 + n0
+        v = (p1n * (1 - p1n) / n1 + p0n * (1 - p0n) / n0) * n / (n - 1)
+        w = n1 * n0 / n
+        w_sum += w
+        num += w * (x1 / n1 - x0 / n0)
+        var += w * w * v
+        parts.append((p1n, p0n, v, (x1 / n1 - x0 / n0 - d0) / math.sqrt(v)))
+    rd = num / w_sum
+    se = math.sqrt(var) / w_sum
+    return rd, se, (rd - d0) / se, parts
+
+
+def invert(cells, zq):
+    """The difference d where the stratified score statistic equals zq (brentq)."""
+    from scipy.optimize import brentq
+    return brentq(lambda d: mn_stratified(cells, d)[2] - zq, -1 + 1e-9, 1 - 1e-9,
+                  xtol=1e-14, maxiter=500)
+
+
 def close(got, want, what, rel=1e-9, absolute=1e-12):
     global checked
     checked += 1
@@ -206,20 +252,54 @@ say("p1", power.prop.test(n = {power["n_per_version"]!r}, p2 = {power["baseline_
         close(bd["p_value"], res.pvalue, "Breslow-Day p", rel=1e-6)
         assert bd["degrees_of_freedom"] == len(informative) - 1
 
-    # The gate's rule, from its own figures.
+    # The gate (issue 11): the stratified Miettinen-Nurminen score test with Mantel-Haenszel
+    # weights, recomputed here with the restricted MLE solved by scipy's brentq (never a closed
+    # form), its bounds by inverting it, the per-stratum checks with statsmodels' Holm, and the
+    # verdict from those figures.
     gate = doc["gate"]
-    if gate["method"] == "mantel-haenszel-sato":
-        z = norm.ppf(1 - gate["alpha"])
-        close(gate["difference"], ref["rd"], "gate RD")
-        close(gate["se"], ref["rd_se"], "gate se", rel=1e-8)
-        close(gate["p_value"], norm.sf((ref["rd"] + gate["margin"]) / ref["rd_se"]), "gate p",
-              rel=1e-7)
-        close(gate["lower_bound"], ref["rd"] - z * ref["rd_se"], "gate lower", rel=1e-8)
-        close(gate["upper_bound"], ref["rd"] + z * ref["rd_se"], "gate upper", rel=1e-8)
-        want = ("pass" if gate["lower_bound"] > -gate["margin"] else
-                "fail" if gate["upper_bound"] < -gate["margin"] else "inconclusive")
-        assert gate["verdict"] == want, (gate["verdict"], want)
-        assert gate["exit_code"] == {"pass": 0, "fail": 1, "inconclusive": 4}[want]
+    margin, alpha = gate["margin"], gate["alpha"]
+    cells4 = [(s["candidate"]["successes"], s["candidate"]["trials"],
+               s["baseline"]["successes"], s["baseline"]["trials"]) for s in strata]
+    rd0, se0, z0, parts = mn_stratified(cells4, -margin)
+    close(gate["difference"], rd0, "gate RD", rel=1e-9, absolute=1e-13)
+    close(gate["se"], se0, "gate null se", rel=1e-7)
+    close(gate["z"], z0, "gate score z", rel=1e-7, absolute=1e-9)
+    zq = norm.ppf(1 - alpha)
+    lo = invert(cells4, zq)
+    hi = invert(cells4, -zq)
+    close(gate["lower_bound"], lo, "gate lower bound", rel=1e-6, absolute=1e-9)
+    close(gate["upper_bound"], hi, "gate upper bound", rel=1e-6, absolute=1e-9)
+    close(gate["interval_level"], 1 - 2 * alpha, "gate interval level")
+    exact = len(cells4) == 1 and cells4[0][1] * cells4[0][3] <= 250_000
+    if gate["method"] == "miettinen-nurminen-stratified-score":
+        assert not exact, gate["method"]
+        close(gate["p_value"], norm.sf(z0), "gate p(pass)", rel=1e-7, absolute=1e-12)
+        close(gate["p_fail"], norm.cdf(z0), "gate p(fail)", rel=1e-7, absolute=1e-12)
+    else:
+        assert gate["method"] == "chan-exact-unconditional" and exact, gate["method"]
+    worse = []
+    if len(cells4) >= 2:
+        ps = [norm.cdf(pz) for (_, _, _, pz) in parts]
+        holm = multipletests(ps, method="holm")[1]
+        for chk, s, p_raw, p_adj in zip(gate["strata_checks"], strata, ps, holm):
+            assert chk["label"] == s["stratum"], (chk["label"], s["stratum"])
+            close(chk["p"], p_raw, "stratum " + s["stratum"] + " p worse", rel=1e-6,
+                  absolute=1e-12)
+            close(chk["p_holm"], p_adj, "stratum " + s["stratum"] + " Holm", rel=1e-6,
+                  absolute=1e-12)
+            if p_adj < alpha:
+                worse.append(s["stratum"])
+    assert gate["worse_strata"] == worse, (gate["worse_strata"], worse)
+    p_pass, p_fail = gate["p_value"], gate["p_fail"]
+    want = ("fail" if p_fail < alpha or worse else "pass" if p_pass < alpha else "inconclusive")
+    assert gate["verdict"] == want, (gate["verdict"], want)
+    assert gate["exit_code"] == {"pass": 0, "fail": 1, "inconclusive": 4}[want]
+    if gate["method"] == "miettinen-nurminen-stratified-score":
+        # The printed bound is the one the verdict follows.
+        assert (want == "pass") == (lo > -margin) or worse, (want, lo)
+    fb = 1 - b["successes"] / b["trials"]
+    close(gate["failure_ratio_allowed"], (fb + margin) / fb if fb > 0 else None,
+          "failure ratio allowed")
     print(f"ok: {checked} figures (R: {', '.join(sorted(ref))})")
 
 

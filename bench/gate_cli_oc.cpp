@@ -1,0 +1,241 @@
+// Operating characteristics of `lockrig gate` itself (issue 11, phase B): simulated nights are
+// written to a real journal through lockrig::Journal (the writes `lockrig run` makes), and the
+// gate is run through cmd_gate, the function `lockrig gate` runs (options, journal reading,
+// aggregates, stratification, the decision, the exit code). Four door materials, equal sessions.
+//
+//   single  P(exit 0 PASS | candidate truly `margin` worse), one look per night   (size)
+//           P(PASS) and P(FAIL) when the versions are equal                        (power, f.fail)
+//   looks   nightly looks at the accumulated sessions, candidate truly `margin` worse:
+//           P(ever PASS) over --looks nights with `gate --looks N` (journaled looks), against
+//           the same nights gated without --looks (a single-look gate re-run every night)
+//
+// Usage: gate_cli_oc [--nights 1000] [--campaigns 200] [--per 200] [--baseline-rate 0.995]
+//                    [--margin 0.005] [--looks 10] [--seed 1] [--skip-single] [--skip-looks]
+// --per: SLI sessions per material and version per night (4 materials: 800 per version).
+// Binomial 95% intervals are Wilson's.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "reports/commands.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/journal/journal.hpp"
+
+using namespace lockrig;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kMaterials[] = {"wood", "glass", "aluminium", "steel"};
+
+struct Sim {
+  std::mt19937_64 rng;
+  explicit Sim(std::uint64_t seed) : rng(seed) {}
+  bool fails(double rate) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rate; }
+};
+
+// One night: a run with a baseline and a candidate lock per material, `per` SLI sessions each.
+void write_night(Journal& j, int night, long per, double base_fail, double cand_fail, Sim& sim) {
+  RunRecord info;
+  char uuid[64];
+  std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", night);
+  info.uuid = uuid;
+  info.host = "bench";
+  info.rig = "bench-rig";
+  char when[64];
+  std::snprintf(when, sizeof when, "2026-11-%02dT08:00:00.000Z", 1 + night % 28);
+  info.started_at = when;
+  info.clock = "virtual";
+  info.fixture_source = "fixture.yaml";
+  info.fixture_sha256 = info.scenarios_sha256 = "0";
+  info.controller_version = "bench";
+  info.command_line = "lockrig run";
+  const std::int64_t run = j.begin_run(info);
+  std::vector<LockRow> rows;
+  for (const char* m : kMaterials)
+    for (const char* fw : {"2.4.0", "2.4.1"})
+      rows.push_back(LockRow{std::string(m) + "-" + fw, "Acme Bolt 3", m, "A1", "sim", fw,
+                             "Acme Bolt 3", "acme"});
+  j.record_locks(run, rows);
+  for (const char* m : kMaterials)
+    for (const char* fw : {"2.4.0", "2.4.1"}) {
+      const double f = std::string(fw) == "2.4.0" ? base_fail : cand_fail;
+      for (long i = 0; i < per; ++i) {
+        SessionRecord s;
+        s.lock_id = std::string(m) + "-" + fw;
+        s.scenario = "daily-unlock";
+        s.repetition = static_cast<int>(i + 1);
+        s.expect = "success";
+        s.within = Duration(10'000'000'000);
+        s.started = Duration(static_cast<std::int64_t>(i + 1) * 20'000'000'000);
+        const bool ok = !sim.fails(f);
+        s.sli_eligible = true;
+        s.sli_success = ok;
+        s.first_attempt_success = ok;
+        s.result = ok ? SessionResult::pass : SessionResult::fail;
+        s.outcome = ok ? "success" : "timeout";
+        s.ended = s.started + Duration(800'000'000);
+        AttemptRecord at;
+        at.number = 1;
+        at.outcome = s.outcome;
+        at.phase = "unlock";
+        s.attempts.push_back(at);
+        j.commit(run, JournalBatch{{}, s});
+      }
+    }
+  j.finish_run(run, "completed", 0, "2026-11-30T00:00:00.000Z", 60.0);
+}
+
+int run_gate(const std::string& db, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--db", db, "--baseline", "firmware=2.4.0", "--candidate",
+                                   "firmware=2.4.1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::ostringstream out;
+  try {
+    return reports::cmd_gate(args, out);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "gate: %s\n", e.what());
+    return 2;
+  }
+}
+
+struct Wilson {
+  double lo, hi;
+};
+Wilson wilson(long k, long n) {
+  const double z = 1.959963984540054, p = static_cast<double>(k) / static_cast<double>(n);
+  const double d = 1.0 + z * z / static_cast<double>(n);
+  const double c = (p + z * z / (2.0 * static_cast<double>(n))) / d;
+  const double h =
+      z * std::sqrt(p * (1 - p) / static_cast<double>(n) + z * z / (4.0 * n * n)) / d;
+  return {c - h, c + h};
+}
+void line(const char* what, long k, long n) {
+  const Wilson w = wilson(k, n);
+  std::printf("  %-52s %6.2f%%  [%5.2f, %5.2f]  (%ld / %ld)\n", what, 100.0 * k / n, 100.0 * w.lo,
+              100.0 * w.hi, k, n);
+}
+
+fs::path temp_dir() {
+  // /dev/shm when there is one: the journal fsyncs each session, which a tmpfs makes free.
+  char tmpl[] = "/dev/shm/gate-cli-oc-XXXXXX";
+  if (!fs::is_directory("/dev/shm")) std::snprintf(tmpl, sizeof tmpl, "/tmp/gcoc-XXXXXX");
+  return fs::path(mkdtemp(tmpl));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long nights = 1000, campaigns = 200, per = 200;
+  double base_rate = 0.995, margin = 0.005;
+  int looks = 10;
+  std::uint64_t seed = 1;
+  bool single = true, sequential = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--nights") nights = std::stol(next());
+    else if (a == "--campaigns") campaigns = std::stol(next());
+    else if (a == "--per") per = std::stol(next());
+    else if (a == "--baseline-rate") base_rate = std::stod(next());
+    else if (a == "--margin") margin = std::stod(next());
+    else if (a == "--looks") looks = std::stoi(next());
+    else if (a == "--seed") seed = std::stoull(next());
+    else if (a == "--skip-single") single = false;
+    else if (a == "--skip-looks") sequential = false;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  const double f0 = 1.0 - base_rate;
+  const std::string margin_arg = std::to_string(margin);
+  const fs::path dir = temp_dir();
+  Sim sim(seed);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::printf("lockrig gate through cmd_gate on simulated journals: 4 materials x %ld SLI sessions "
+              "per version per night, baseline %.2f%%, margin %.2f pts, alpha 0.05, seed %llu\n",
+              per, 100.0 * base_rate, 100.0 * margin, static_cast<unsigned long long>(seed));
+  if (single) {
+    long pass_drop = 0, pass_eq = 0, fail_eq = 0, usage = 0;
+    for (long n = 0; n < nights; ++n) {
+      for (int eq = 0; eq < 2; ++eq) {
+        const fs::path db = dir / "night.db";
+        fs::remove(db);
+        fs::remove(dir / "night.db-wal");
+        fs::remove(dir / "night.db-shm");
+        {
+          Journal j = Journal::open(db.string());
+          write_night(j, 1, per, f0, eq ? f0 : f0 + margin, sim);
+        }
+        const int code = run_gate(db.string(), {"--margin", margin_arg});
+        if (code == 2) ++usage;
+        if (!eq && code == 0) ++pass_drop;
+        if (eq && code == 0) ++pass_eq;
+        if (eq && code == 1) ++fail_eq;
+      }
+    }
+    std::printf("one look per night, %ld nights each:\n", nights);
+    line("size: P(PASS | candidate truly margin worse)", pass_drop, nights);
+    line("power: P(PASS | equal)", pass_eq, nights);
+    line("false fail: P(FAIL | equal)", fail_eq, nights);
+    if (usage) std::printf("  (%ld gate runs ended in a usage error)\n", usage);
+  }
+  if (sequential) {
+    std::vector<long> ever_gsd(looks, 0), ever_naive(looks, 0);
+    long usage = 0;
+    for (long c = 0; c < campaigns; ++c) {
+      const fs::path db = dir / "campaign.db";
+      fs::remove(db);
+      fs::remove(dir / "campaign.db-wal");
+      fs::remove(dir / "campaign.db-shm");
+      bool passed_gsd = false, stopped_gsd = false, passed_naive = false;
+      for (int k = 1; k <= looks; ++k) {
+        {
+          Journal j = Journal::open(db.string());
+          write_night(j, k, per, f0, f0 + margin, sim);
+        }
+        const int naive = run_gate(db.string(), {"--margin", margin_arg});
+        passed_naive = passed_naive || naive == 0;
+        if (!stopped_gsd) {
+          const int code =
+              run_gate(db.string(), {"--margin", margin_arg, "--looks", std::to_string(looks)});
+          if (code == 2) ++usage;
+          if (code == 0) passed_gsd = true;
+          if (code == 0 || code == 1) stopped_gsd = true;  // the design stops at a decision
+        }
+        if (passed_gsd) ++ever_gsd[k - 1];
+        if (passed_naive) ++ever_naive[k - 1];
+      }
+    }
+    std::printf("nightly looks at the accumulated sessions, candidate truly margin worse, %ld "
+                "campaigns:\n  look | P(ever PASS) single-look gate re-run | gate --looks %d\n",
+                campaigns, looks);
+    for (int k = 0; k < looks; ++k) {
+      const Wilson a = wilson(ever_naive[k], campaigns), b = wilson(ever_gsd[k], campaigns);
+      std::printf("  %4d | %6.2f%% [%5.2f, %5.2f]              | %6.2f%% [%5.2f, %5.2f]\n", k + 1,
+                  100.0 * ever_naive[k] / campaigns, 100 * a.lo, 100 * a.hi,
+                  100.0 * ever_gsd[k] / campaigns, 100 * b.lo, 100 * b.hi);
+    }
+    if (usage) std::printf("  (%ld gate runs ended in a usage error)\n", usage);
+  }
+  fs::remove_all(dir);
+  std::printf("(%.0f s)\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return 0;
+}
