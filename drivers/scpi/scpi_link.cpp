@@ -6,9 +6,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "drivers/rig_fault.hpp"
 #include "drivers/serial/transport.hpp"
@@ -160,6 +164,53 @@ class UsbtmcLink final : public ScpiLink {
 
 }  // namespace
 
+namespace {
+
+// One line of a sysfs attribute ("f4ec\n" -> "f4ec"); empty when it cannot be read.
+std::string sysfs_line(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+// The kernel's usbtmc driver registers each instrument as usbmisc device "usbtmc%d" (Linux
+// drivers/usb/class/usbtmc.c: usb_register_dev with usbtmc_class; drivers/usb/core/file.c: the
+// "usbmisc" class), so /sys/class/usbmisc/usbtmcN/device is the USB interface and idVendor,
+// idProduct and serial sit on its parent, the USB device (the layout OpenWrt's umbim mbim.sh
+// resolves the same way for cdc-wdm nodes: readlink -f /sys/class/usbmisc/$dev/device).
+std::string find_usbtmc_node(const serial::UsbId& id, const std::string& component,
+                             const std::string& what, const std::string& sysfs) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> matches, present;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(sysfs, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("usbtmc", 0) != 0) continue;
+    const fs::path usb_device = fs::canonical(entry.path() / "device", ec).parent_path();
+    if (ec) continue;
+    const std::string vid = sysfs_line(usb_device / "idVendor");
+    const std::string pid = sysfs_line(usb_device / "idProduct");
+    const std::string serial = sysfs_line(usb_device / "serial");
+    present.push_back(name + " " + vid + ":" + pid + (serial.empty() ? "" : ":" + serial));
+    const auto parsed = serial::parse_usb_id(vid + ":" + pid);
+    if (parsed && id.matches(parsed->vid, parsed->pid, serial)) matches.push_back(name);
+  }
+  std::sort(present.begin(), present.end());
+  if (matches.size() == 1) return "/dev/" + matches.front();
+  const std::string listed = present.empty() ? "none" : join(present, ", ");
+  if (matches.empty())
+    throw RigFault(component, "cannot open " + what + " at USB " + id.str() +
+                                  ": no USBTMC instrument with that identity is present (present: " +
+                                  listed + "; is it plugged in and switched to USBTMC?)");
+  throw RigFault(component, "cannot open " + what + " at USB " + id.str() + ": " +
+                                std::to_string(matches.size()) +
+                                " USBTMC instruments match (present: " + listed +
+                                "); add the serial number: usbtmc:VID:PID:SERIAL");
+}
+
 std::unique_ptr<ScpiLink> open_link(const ScpiAddress& address, const serial::Framing& framing,
                                     Duration timeout, const std::string& component,
                                     const std::string& what) {
@@ -167,7 +218,10 @@ std::unique_ptr<ScpiLink> open_link(const ScpiAddress& address, const serial::Fr
     case ScpiAddress::Kind::tcp:
       return std::make_unique<TcpLink>(address.tcp, timeout, component, what);
     case ScpiAddress::Kind::usbtmc:
-      return std::make_unique<UsbtmcLink>(address.device, timeout, component, what);
+      return std::make_unique<UsbtmcLink>(
+          address.usbtmc_id ? find_usbtmc_node(*address.usbtmc_id, component, what)
+                            : address.device,
+          timeout, component, what);
     case ScpiAddress::Kind::serial:
       break;
   }

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,15 @@ struct ScpiAddress {
   serial::PortLocator port;  // serial: a device path or USB identity
   net::TcpAddress tcp;       // tcp: `port: tcp://HOST:PORT`
   std::string device;        // usbtmc: `port: usbtmc:/dev/usbtmc0`
+  std::optional<serial::UsbId> usbtmc_id;  // usbtmc: `port: usbtmc:f4ec:1430[:SERIAL]` instead
 };
+
+// The /dev node (e.g. "/dev/usbtmc0") of the one USBTMC instrument present with this USB
+// identity, found through sysfs (`sysfs`: the kernel's usbmisc class directory). A RigFault from
+// `component` naming the identity and listing what is present when none or several match.
+std::string find_usbtmc_node(const serial::UsbId& id, const std::string& component,
+                             const std::string& what,
+                             const std::string& sysfs = "/sys/class/usbmisc");
 
 class ScpiLink {
  public:

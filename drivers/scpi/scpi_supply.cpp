@@ -25,7 +25,8 @@ struct Parsed {
   const ScpiModel* model;
 };
 
-// `port:` may name a serial device, `tcp://HOST[:PORT]` or `usbtmc:/dev/usbtmcN`.
+// `port:` may name a serial device, `tcp://HOST[:PORT]`, `usbtmc:/dev/usbtmcN` or
+// `usbtmc:VID:PID[:SERIAL]`.
 Parsed parse(const SupplySpec& spec) {
   spec.settings.require_known_keys({"port", "usb", "model", "timeout", "baud", "protection"},
                                    "scpi settings");
@@ -56,11 +57,19 @@ Parsed parse(const SupplySpec& spec) {
       p.settings.address.tcp = *address;
     } else {
       const std::string device = port.substr(kUsbtmcScheme.size());
-      if (device.empty() || device.front() != '/')
-        throw ConfigError(spec.settings.where("port"),
-                          "port must be usbtmc:/dev/usbtmcN, got " + quote(port));
       p.settings.address.kind = ScpiAddress::Kind::usbtmc;
-      p.settings.address.device = device;
+      if (!device.empty() && device.front() == '/') {
+        p.settings.address.device = device;
+      } else if (const auto id = serial::parse_usb_id(device)) {
+        // By USB identity, found at open among the USBTMC instruments present (usbtmcN
+        // numbers follow plug order, like ttyUSBN).
+        p.settings.address.usbtmc_id = *id;
+      } else {
+        throw ConfigError(spec.settings.where("port"),
+                          "port must be usbtmc:/dev/usbtmcN or usbtmc:VID:PID[:SERIAL] (hex, e.g. "
+                          "usbtmc:f4ec:1430), got " +
+                              quote(port));
+      }
     }
   } else {
     common = serial::read_serial_settings(spec.settings, spec.shared, "scpi", "spd3303x");

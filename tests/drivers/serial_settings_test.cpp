@@ -182,6 +182,9 @@ TEST(SerialSettings, ScpiTakesATcpAddressOrAUsbtmcDevice) {
   EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"tcp://psu-3.lab\", model: dp832}")));
   EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"tcp://[fe80::1]:5025\"}")));
   EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"usbtmc:/dev/usbtmc0\"}")));
+  // By USB identity (usbtmcN numbers follow plug order), with or without the serial number.
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"usbtmc:f4ec:1430\"}")));
+  EXPECT_NO_THROW(validate_supply(supply("scpi", "{port: \"usbtmc:1AB1:0E11:DP8C1234\"}")));
   std::string e = supply_error(supply("scpi", "{port: \"tcp://10.0.0.5:99999\"}"));
   EXPECT_EQ(e.rfind("bench.yaml:1:8: port must be tcp://HOST or tcp://HOST:PORT", 0), 0u) << e;
   e = supply_error(supply("scpi", "{port: \"usbtmc:usbtmc0\"}"));
