@@ -768,8 +768,10 @@ void compare_arms(const ReportOptions& o, const Grouping& strata, const std::vec
 }
 
 // Lock flags: each lock against its peers, the other locks of the same version on the same door
-// material (RF conditions differ by material, so that is the fair comparison), or every other
-// lock of the version when it has no such peer; one-sided Fisher, Benjamini-Hochberg over all.
+// material (RF conditions differ by material, so that is the only fair comparison: a glass lock
+// measured against wood locks would be flagged for its door, not for itself). A lock with no
+// such peer is not compared, and says so (issue 11 item 9; the door-material strata of the
+// unlock SLI); one-sided Fisher, Benjamini-Hochberg over the locks compared.
 std::vector<LockSli> lock_figures(const std::map<std::pair<int, std::string>, LockAcc>& locks,
                                   const ArmNames& arm_name, const ReportOptions& o) {
   std::vector<LockSli> out;
@@ -784,22 +786,18 @@ std::vector<LockSli> lock_figures(const std::map<std::pair<int, std::string>, Lo
     row.firmware = joined(l.firmware);
     row.counts = l.counts;
     row.sli = wilson(l.counts, o.confidence);
-    stats::Counts same, all;
+    stats::Counts same;
     for (const auto& [k2, l2] : locks) {
-      if (k2.first != key.first || k2.second == key.second) continue;
-      all.successes += l2.counts.successes;
-      all.trials += l2.counts.trials;
-      if (l2.materials == l.materials) {
-        same.successes += l2.counts.successes;
-        same.trials += l2.counts.trials;
-      }
+      if (k2.first != key.first || k2.second == key.second || l2.materials != l.materials)
+        continue;
+      same.successes += l2.counts.successes;
+      same.trials += l2.counts.trials;
     }
     if (same.trials > 0) {
       row.peers = "other " + row.material + " locks";
       row.peer_counts = same;
-    } else if (all.trials > 0) {
-      row.peers = "all other locks";
-      row.peer_counts = all;
+    } else {
+      row.peers = "none (no other " + row.material + " lock of this version): not compared";
     }
     if (row.peer_counts.trials > 0) {
       row.p_worse = stats::fisher_exact(row.counts, row.peer_counts).p_less;

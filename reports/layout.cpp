@@ -457,8 +457,8 @@ Section locks_section(const Report& r) {
   Section s{"locks", "Locks", {}};
   s.blocks.push_back(paragraph(
       "Each lock against its peers (the other locks of the same version on the same door "
-      "material, or all other locks of the version when it has none): one-sided Fisher test "
-      "that the lock fails more, Benjamini-Hochberg adjusted over all locks; WORSE when the "
+      "material; a lock without one is not compared): one-sided Fisher test "
+      "that the lock fails more, Benjamini-Hochberg adjusted over the locks compared; WORSE when the "
       "adjusted p is below " +
       num(r.options.alpha) + "."));
   Table t;

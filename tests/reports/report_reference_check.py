@@ -137,10 +137,20 @@ def main():
         assert sum(a["sessions"] for a in attempts) == arm["sli"]["trials"]
         assert sum(a["successes"] for a in attempts) == arm["sli"]["successes"]
 
-    # Locks: one-sided Fisher against the peers, Benjamini-Hochberg over all locks.
+    # Locks: one-sided Fisher against the peers, Benjamini-Hochberg over the locks compared.
+    # Peers are recomputed here from the locks' own counts: the other locks of the same version
+    # on the same door material, and a lock without one is not compared (issue 11 item 9).
     raw, adjusted = [], []
     for lock in doc["locks"]:
         wilson(lock["sli"], "lock " + lock["lock"])
+        peers = [o for o in doc["locks"] if o["arm"] == lock["arm"] and
+                 o["material"] == lock["material"] and o["lock"] != lock["lock"]]
+        want_trials = sum(o["sli"]["trials"] for o in peers)
+        want_successes = sum(o["sli"]["successes"] for o in peers)
+        assert lock["peer_counts"]["trials"] == want_trials, ("peers of", lock["lock"])
+        assert lock["peer_counts"]["successes"] == want_successes, ("peers of", lock["lock"])
+        if want_trials == 0:
+            assert lock["p_worse"] is None and not lock["flagged"], ("no peers", lock["lock"])
         if lock["p_worse"] is None:
             continue
         p = fisher_exact(table(lock["sli"], lock["peer_counts"]), alternative="less")[1]
