@@ -20,6 +20,7 @@
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/plan.hpp"
+#include "reports/stats/gate_plan.hpp"
 #include "reports/stats/power.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
@@ -527,6 +528,8 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
 int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
   std::string baseline_text, drop_text, alpha_text = "0.05", power_text = "0.8", margin_text,
                                         format_name = "text";
+  int looks = 1;
+  std::vector<std::string> stratum_texts;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
       "baseline-rate", po::value(&baseline_text),
@@ -538,6 +541,13 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
       "power", po::value(&power_text)->default_value(power_text), "power")(
       "margin", po::value(&margin_text),
       "also plan the release gate (non-inferiority) with this margin (0.5pp or 0.005)")(
+      "looks", po::value(&looks)->default_value(1),
+      "with --margin: the gate's maximum number of looks, as `gate --looks N` (sessions at the "
+      "last look; each look at an equal share)")(
+      "stratum", po::value(&stratum_texts),
+      "with --margin: a door material of the gate's strata, NAME=RATE[:SHARE] (e.g. "
+      "steel=99.0%:0.25; shares default to equal; repeat for each); without it one stratum at "
+      "--baseline-rate")(
       "format", po::value(&format_name)->default_value(format_name),
       format_choices(FormatCommand::plan).c_str());
   const po::variables_map vm = parse("plan", args, desc);
@@ -580,10 +590,65 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
   plan.power = power;
   plan.sessions_exact = stats::sample_size_two_proportions(p, plan.candidate_rate, alpha, power);
   plan.sessions = static_cast<long>(std::ceil(plan.sessions_exact - 1e-9));
+  if (!margin && (!vm["looks"].defaulted() || !stratum_texts.empty()))
+    throw UsageError("--looks and --stratum plan the release gate: give --margin too");
+  if (looks < 1 || looks > 20)
+    throw UsageError("--looks must be 1 to 20, got " + std::to_string(looks));
   if (margin) {
+    // The gate's own test and design (reports/stats/gate_plan.hpp): the stratified score test
+    // over the strata, both versions truly at each stratum's rate, and its looks.
     plan.margin = margin;
-    plan.gate_sessions_exact = stats::sample_size_non_inferiority(p, p, *margin, alpha, power);
-    plan.gate_sessions = static_cast<long>(std::ceil(plan.gate_sessions_exact - 1e-9));
+    plan.looks = looks;
+    stats::GateDesign design;
+    design.margin = *margin;
+    design.alpha = alpha;
+    design.power = power;
+    design.max_looks = looks;
+    if (stratum_texts.empty()) {
+      plan.strata.push_back({"all", 1.0, p});
+    } else {
+      double given = 0.0;
+      int unshared = 0;
+      for (const auto& t : stratum_texts) {
+        const auto eq = t.find('=');
+        if (eq == std::string::npos || eq == 0)
+          throw UsageError("--stratum wants NAME=RATE[:SHARE] such as steel=99.0%:0.25, got " +
+                           quote(t));
+        const std::string rest = t.substr(eq + 1);
+        const auto colon = rest.find(':');
+        PlanFigures::Stratum st{t.substr(0, eq), 0.0,
+                                parse_rate(rest.substr(0, colon), "--stratum " + t.substr(0, eq))};
+        if (colon != std::string::npos) {
+          st.share = parse_fraction(rest.substr(colon + 1), "--stratum share");
+          check_range(st.share, 0.0, 1.0, true, false, "--stratum share", rest.substr(colon + 1));
+          given += st.share;
+        } else {
+          ++unshared;
+        }
+        plan.strata.push_back(st);
+      }
+      if (given > 1.0 + 1e-9 || (unshared == 0 && std::fabs(given - 1.0) > 1e-9))
+        throw UsageError("--stratum shares must add up to 1, they add up to " + num(given));
+      for (auto& st : plan.strata)
+        if (st.share == 0.0) st.share = (1.0 - given) / unshared;
+    }
+    for (const auto& st : plan.strata) {
+      if (!(st.rate > *margin))
+        throw UsageError("--stratum " + st.name + ": a rate of " + pct(st.rate) +
+                         " leaves no room for the margin");
+      design.strata.push_back({st.name, st.share, st.rate, st.rate});
+    }
+    stats::GatePlan g;
+    try {
+      g = stats::plan_gate(design);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("cannot plan the gate: ") + e.what());
+    }
+    plan.gate_sessions_exact = g.sessions;
+    plan.gate_sessions = static_cast<long>(std::ceil(g.sessions - 1e-9));
+    plan.fixed_sessions = static_cast<long>(std::ceil(g.fixed_sessions - 1e-9));
+    for (double n : g.look_sessions) plan.look_sessions.push_back(static_cast<long>(std::ceil(n - 1e-9)));
+    plan.expected_sessions = g.expected_sessions;
   }
   RenderInput in;
   in.plan = &plan;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace lockrig::reports {
 
@@ -12,8 +14,19 @@ struct PlanFigures {
   long sessions = 0;             // per version, to detect the drop (rounded up)
   double sessions_exact = 0.0;   // before rounding
   std::optional<double> margin;  // with --margin: the release gate's plan below
-  long gate_sessions = 0;
+  long gate_sessions = 0;        // per version at the last look
   double gate_sessions_exact = 0.0;
+  // The gate's design (reports/stats/gate_plan.hpp): its strata (--stratum; one at the baseline
+  // rate without) and looks (--looks, as `gate --looks`).
+  struct Stratum {
+    std::string name;
+    double share = 1.0, rate = 0.0;
+  };
+  std::vector<Stratum> strata;
+  int looks = 1;
+  std::vector<long> look_sessions;      // per version at each look (rounded up)
+  double expected_sessions = 0.0;       // per version, stopping at the first PASS
+  long fixed_sessions = 0;              // per version for one look, the same strata
 };
 
 }  // namespace lockrig::reports

@@ -583,12 +583,28 @@ std::string render_json(const PlanFigures& p) {
       .end_object();
   j.key("gate");
   if (p.margin)
+  {
     j.begin_object()
-        .field("test", "one-sided Farrington-Manning non-inferiority, equal true rates")
+        .field("test", "one-sided stratified score test of non-inferiority, equal true rates")
         .field("margin", *p.margin)
         .field("sessions_per_version", p.gate_sessions)
         .field("sessions_per_version_exact", p.gate_sessions_exact)
-        .end_object();
+        .field("looks", p.looks)
+        .field("one_look_sessions_per_version", p.fixed_sessions)
+        .field("expected_sessions_per_version", p.expected_sessions);
+    j.key("look_sessions_per_version").begin_array();
+    for (long n : p.look_sessions) j.value(static_cast<long long>(n));
+    j.end_array();
+    j.key("strata").begin_array();
+    for (const auto& st : p.strata)
+      j.begin_object(JsonWriter::Layout::inline_)
+          .field("name", st.name)
+          .field("share", st.share)
+          .field("rate", st.rate)
+          .end_object();
+    j.end_array();
+    j.end_object();
+  }
   else
     j.null();
   j.end_object();

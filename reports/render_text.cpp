@@ -2,6 +2,7 @@
 // sanitised so a hostile label cannot inject terminal escape sequences. Also the plan's text.
 #include <algorithm>
 #include <cstdio>
+#include <cmath>
 #include <sstream>
 
 #include "reports/format.hpp"
@@ -145,19 +146,41 @@ std::string render_text(const PlanFigures& p) {
   out << line;
   if (p.margin) {
     std::snprintf(line, sizeof line, "  %-52s %10s per version\n",
-                  ("release gate with margin " + pts(*p.margin).substr(1)).c_str(),
+                  ("release gate with margin " + pts(*p.margin).substr(1) +
+                   (p.looks > 1 ? ", " + std::to_string(p.looks) + " looks" : ""))
+                      .c_str(),
                   with_commas(p.gate_sessions).c_str());
     out << line;
+    if (p.looks > 1) {
+      std::string at;
+      for (std::size_t k = 0; k < p.look_sessions.size(); ++k)
+        at += (k ? ", " : "") + with_commas(p.look_sessions[k]);
+      out << "    looks at " << at << " sessions per version; expected "
+          << with_commas(static_cast<long long>(std::ceil(p.expected_sessions)))
+          << " when both versions are equal (one look: " << with_commas(p.fixed_sessions)
+          << ")\n";
+    }
   }
   out << "\nAssumptions:\n"
       << "  - detecting the drop: two-sided test of two proportions at alpha " << num(p.alpha)
       << " with power " << num(p.power) << "\n    (normal approximation, as R power.prop.test; "
       << num(p.sessions_exact, 7) << " rounded up)\n";
-  if (p.margin)
-    out << "  - release gate: one-sided non-inferiority test of H0: candidate - baseline <= -"
-        << pts(*p.margin).substr(1) << " at alpha " << num(p.alpha) << "\n    with power "
-        << num(p.power) << ", both versions truly at " << pct(p.baseline_rate)
-        << " (Farrington-Manning; a truly worse candidate needs more)\n";
+  if (p.margin) {
+    std::string strata;
+    if (p.strata.size() > 1)
+      for (std::size_t k = 0; k < p.strata.size(); ++k)
+        strata += (k ? ", " : "") + p.strata[k].name + " " + pct(p.strata[k].rate) + " (" +
+                  num(p.strata[k].share) + " of the sessions)";
+    out << "  - release gate: the gate's test, the stratified score test of H0: candidate - "
+           "baseline <= -"
+        << pts(*p.margin).substr(1) << "\n    at alpha " << num(p.alpha) << " with power "
+        << num(p.power) << ", both versions truly at "
+        << (strata.empty() ? pct(p.baseline_rate) : "each door's rate: " + strata)
+        << (p.looks > 1 ? "; " + std::to_string(p.looks) +
+                              " looks with O'Brien-Fleming-type spending, as gate --looks"
+                        : "; one look")
+        << "\n    (a truly worse candidate needs more)\n";
+  }
   out << "  - equal numbers of sessions per version, sessions independent of each other; the gate\n"
          "    compares within door materials, so spread the sessions over the same mix of doors\n";
   return out.str();

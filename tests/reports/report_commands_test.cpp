@@ -9,6 +9,7 @@
 
 #include "reports/commands.hpp"
 #include "reports/format.hpp"
+#include "reports/stats/gate_plan.hpp"
 #include "reports/stats/power.hpp"
 #include "rig/base/errors.hpp"
 #include "tests/reports/report_test_support.hpp"
@@ -402,6 +403,45 @@ TEST(PlanCommand, WithAMarginAlsoPlansTheGate) {
   const Result text = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005"});
   EXPECT_NE(text.out.find("release gate with margin 0.50 pts"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find(with_commas(gate_n) + " per version"), std::string::npos) << text.out;
+}
+
+// Planner = gate (issue 11 item 8): `plan --margin` plans for the test and design the gate runs
+// (the stratified score test over the door materials given, and `gate --looks`), through
+// reports/stats/gate_plan, whose looks are checked against rpact in the stats tests.
+TEST(PlanCommand, PlansTheGatesOwnDesignWithItsStrataAndLooks) {
+  namespace st = lockrig::stats;
+  st::GateDesign d;
+  d.margin = 0.005;
+  d.max_looks = 4;
+  d.strata = {{"wood", 0.5, 0.999, 0.999}, {"steel", 0.5, 0.99, 0.99}};
+  const st::GatePlan g = st::plan_gate(d);
+  const Result r = plan({"--baseline-rate", "99.5%", "--drop", "0.5pp", "--margin", "0.5pp",
+                         "--looks", "4", "--stratum", "wood=99.9%", "--stratum",
+                         "steel=99.0%:0.5", "--format", "text"});
+  ASSERT_EQ(r.code, 0) << r.error;
+  const long want = static_cast<long>(std::ceil(g.sessions - 1e-9));
+  EXPECT_NE(r.out.find("release gate with margin 0.50 pts, 4 looks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(with_commas(want) + " per version"), std::string::npos) << r.out;
+  // More looks cost sessions at the last look; one look is the fixed-sample size.
+  EXPECT_GT(g.sessions, g.fixed_sessions);
+  EXPECT_NE(r.out.find("(one look: " + with_commas(static_cast<long>(std::ceil(g.fixed_sessions - 1e-9))) + ")"),
+            std::string::npos)
+      << r.out;
+  // Without strata or looks: the one-stratum Farrington-Manning size, as before.
+  const Result one = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005"});
+  const long fm = static_cast<long>(
+      std::ceil(lockrig::stats::sample_size_non_inferiority(0.995, 0.995, 0.005, 0.05, 0.8) - 1e-9));
+  EXPECT_NE(one.out.find(with_commas(fm) + " per version"), std::string::npos) << one.out;
+  // Bad designs are usage errors naming what is wrong.
+  EXPECT_EQ(plan({"--baseline-rate", "0.995", "--drop", "0.005", "--looks", "3"}).code, 2);
+  EXPECT_EQ(plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005", "--stratum",
+                  "steel"})
+                .code,
+            2);
+  const Result shares = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005",
+                              "--stratum", "a=99%:0.7", "--stratum", "b=99%:0.7"});
+  EXPECT_EQ(shares.code, 2);
+  EXPECT_NE(shares.error.find("shares must add up to 1"), std::string::npos) << shares.error;
 }
 
 TEST(PlanCommand, RefusesImpossibleRates) {
