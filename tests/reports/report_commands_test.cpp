@@ -21,38 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string error;  // what() of a UsageError / JournalError
-};
-
-template <class F>
-Result call(F command, std::vector<std::string> args) {
-  Result r;
-  std::ostringstream out;
-  try {
-    r.code = command(args, out);
-  } catch (const UsageError& e) {
-    r.code = 2;
-    r.error = e.what();
-  } catch (const JournalError& e) {
-    r.code = 2;
-    r.error = e.what();
-  }
-  r.out = out.str();
-  return r;
-}
-
-Result report(std::vector<std::string> args) {
-  return call([](const auto& a, std::ostream& o) { return cmd_report(a, o); }, std::move(args));
-}
-Result gate(std::vector<std::string> args) {
-  return call([](const auto& a, std::ostream& o) { return cmd_gate(a, o); }, std::move(args));
-}
-Result plan(std::vector<std::string> args) {
-  return call([](const auto& a, std::ostream& o) { return cmd_plan(a, o); }, std::move(args));
-}
+using lockrig::reports::testing::gate;
+using lockrig::reports::testing::plan;
+using lockrig::reports::testing::report;
+using lockrig::reports::testing::Result;
 
 // Two firmware versions on wood and glass doors, one failed assertion, one rig fault, and labels
 // that try to break every output format.

@@ -18,30 +18,14 @@
 
 using namespace lockrig;
 using namespace lockrig::reports;
+using CliResult = lockrig::reports::testing::Result;
+using lockrig::reports::testing::gate;
 using lockrig::reports::testing::run_python;
 using lockrig::reports::testing::TempDir;
 using lockrig::reports::testing::TestJournal;
 using lockrig::reports::testing::write_temp;
 
 namespace {
-
-struct CliResult {
-  int code = -1;
-  std::string out, error;
-};
-
-CliResult gate(std::vector<std::string> args) {
-  CliResult r;
-  std::ostringstream out;
-  try {
-    r.code = cmd_gate(args, out);
-  } catch (const UsageError& e) {
-    r.code = 2;
-    r.error = e.what();
-  }
-  r.out = out.str();
-  return r;
-}
 
 // One night: both versions on a wood and a steel door, `per` SLI sessions each, 1 failure in 200.
 void night(TestJournal& tj, long per) {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "reports/commands.hpp"
+#include "rig/base/errors.hpp"
 #include "rig/journal/journal.hpp"
 #include "tests/support/journal_fixtures.hpp"
 #include "rig/journal/sql.hpp"  // the raw handle, for VACUUM INTO
@@ -183,5 +185,63 @@ inline std::string write_temp(const TempDir& d, const std::string& name, const s
   std::ofstream(p, std::ios::binary) << text;
   return p;
 }
+
+// A command (cmd_report, cmd_gate, cmd_plan) run in-process as `lockrig` would: its exit code,
+// what it wrote, and the message of a usage or journal error (exit 2, as main() maps them).
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string error;  // what() of a UsageError / JournalError
+};
+
+template <class F>
+Result call(F command, std::vector<std::string> args) {
+  Result r;
+  std::ostringstream out;
+  try {
+    r.code = command(args, out);
+  } catch (const UsageError& e) {
+    r.code = 2;
+    r.error = e.what();
+  } catch (const JournalError& e) {
+    r.code = 2;
+    r.error = e.what();
+  }
+  r.out = out.str();
+  return r;
+}
+
+inline Result report(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_report(a, o); }, std::move(args));
+}
+inline Result gate(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_gate(a, o); }, std::move(args));
+}
+inline Result plan(std::vector<std::string> args) {
+  return call([](const auto& a, std::ostream& o) { return cmd_plan(a, o); }, std::move(args));
+}
+
+// Steel regressed, three doors unchanged; `per` SLI sessions per material and version, and the
+// gate's arguments comparing the two firmware versions.
+struct RegressedSteel {
+  TestJournal tj;
+  std::vector<std::string> args;
+  RegressedSteel(long per, long steel_base_fail, long steel_cand_fail, long other_fail) {
+    const auto r = tj.run({{"wood-1", "wood", "2.4.0"},
+                           {"glass-1", "glass", "2.4.0"},
+                           {"alu-1", "aluminium", "2.4.0"},
+                           {"steel-1", "steel", "2.4.0"},
+                           {"wood-2", "wood", "2.4.1"},
+                           {"glass-2", "glass", "2.4.1"},
+                           {"alu-2", "aluminium", "2.4.1"},
+                           {"steel-2", "steel", "2.4.1"}});
+    for (const char* l : {"wood-1", "glass-1", "alu-1", "wood-2", "glass-2", "alu-2"})
+      tj.sli(r, l, per - other_fail, other_fail);
+    tj.sli(r, "steel-1", per - steel_base_fail, steel_base_fail);
+    tj.sli(r, "steel-2", per - steel_cand_fail, steel_cand_fail);
+    tj.finish(r);
+    args = {"--db", tj.path(), "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1"};
+  }
+};
 
 }  // namespace lockrig::reports::testing

@@ -18,67 +18,14 @@
 namespace st = lockrig::stats;
 using namespace lockrig;
 using namespace lockrig::reports;
+using CliResult = lockrig::reports::testing::Result;
+using lockrig::reports::testing::gate;
+using lockrig::reports::testing::plan;
+using lockrig::reports::testing::RegressedSteel;
 using lockrig::reports::testing::run_python;
 using lockrig::reports::testing::TempDir;
 using lockrig::reports::testing::TestJournal;
 using lockrig::reports::testing::write_temp;
-
-namespace {
-
-struct CliResult {
-  int code = -1;
-  std::string out, error;
-};
-
-CliResult gate(std::vector<std::string> args) {
-  CliResult r;
-  std::ostringstream out;
-  try {
-    r.code = cmd_gate(args, out);
-  } catch (const UsageError& e) {
-    r.code = 2;
-    r.error = e.what();
-  }
-  r.out = out.str();
-  return r;
-}
-
-CliResult plan(std::vector<std::string> args) {
-  CliResult r;
-  std::ostringstream out;
-  try {
-    r.code = cmd_plan(args, out);
-  } catch (const UsageError& e) {
-    r.code = 2;
-    r.error = e.what();
-  }
-  r.out = out.str();
-  return r;
-}
-
-// Steel regressed, three doors unchanged; `per` SLI sessions per material and version.
-struct RegressedSteel {
-  TestJournal tj;
-  std::vector<std::string> args;
-  RegressedSteel(long per, long steel_base_fail, long steel_cand_fail, long other_fail) {
-    const auto r = tj.run({{"wood-1", "wood", "2.4.0"},
-                           {"glass-1", "glass", "2.4.0"},
-                           {"alu-1", "aluminium", "2.4.0"},
-                           {"steel-1", "steel", "2.4.0"},
-                           {"wood-2", "wood", "2.4.1"},
-                           {"glass-2", "glass", "2.4.1"},
-                           {"alu-2", "aluminium", "2.4.1"},
-                           {"steel-2", "steel", "2.4.1"}});
-    for (const char* l : {"wood-1", "glass-1", "alu-1", "wood-2", "glass-2", "alu-2"})
-      tj.sli(r, l, per - other_fail, other_fail);
-    tj.sli(r, "steel-1", per - steel_base_fail, steel_base_fail);
-    tj.sli(r, "steel-2", per - steel_cand_fail, steel_cand_fail);
-    tj.finish(r);
-    args = {"--db", tj.path(), "--baseline", "firmware=2.4.0", "--candidate", "firmware=2.4.1"};
-  }
-};
-
-}  // namespace
 
 // Item 3: one margin syntax. A bare 0.3 would be 30 points; it is refused with the pp form.
 TEST(GateCommandUnits, ABareMarginOfPointThreeIsRefusedWithThePpHint) {
