@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
+#include <span>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -499,7 +503,24 @@ std::vector<EventRow> RunEngine::restore_safe_state(TimePoint t) {
   return events;
 }
 
+// For the crash tests only (tests/cli/resume_test.cpp): LOCKRIG_TEST_KILL_BEFORE_COMMIT=N kills
+// the process with SIGKILL inside the N-th group commit of two or more sessions, after its rows
+// are written and before COMMIT, saying on stderr how many sessions were committed before it.
+static void arm_kill_before_commit(Journal& journal, const RunCounters& committed) {
+  const char* v = std::getenv("LOCKRIG_TEST_KILL_BEFORE_COMMIT");
+  if (!v || !*v) return;
+  const long long at = std::atoll(v);
+  journal.set_before_commit_hook([at, &committed, seen = 0LL](std::size_t sessions) mutable {
+    if (sessions < 2 || ++seen < at) return;
+    std::fprintf(stderr, "lockrig: test hook: SIGKILL before committing %zu sessions after %lld\n",
+                 sessions, committed.sessions);
+    std::fflush(stderr);
+    ::raise(SIGKILL);
+  });
+}
+
 void RunEngine::writer_loop(std::vector<std::thread>& threads, std::atomic<int>& running) {
+  arm_kill_before_commit(journal_, counters_);
   std::vector<JournalBatch> batches;
   std::exception_ptr journal_error;
   auto last_progress = std::chrono::steady_clock::now();
@@ -508,10 +529,15 @@ void RunEngine::writer_loop(std::vector<std::thread>& threads, std::atomic<int>&
     const bool done = running.load() == 0;
     batches.clear();
     queue_.drain(batches, std::chrono::milliseconds(done ? 0 : 50));
-    for (const auto& b : batches) {
-      if (journal_error) break;  // the journal failed: what the workers still hand over is lost
+    // Group commit (issue 18): what was drained goes to the journal in transactions of at most
+    // kMaxGroupSessions sessions; a crash loses only the group not yet committed, which --resume
+    // runs again. The hook below sees each session once its group is committed.
+    for (std::size_t first = 0; first < batches.size() && !journal_error;) {
+      std::size_t end = first, sessions = 0;
+      while (end < batches.size() && sessions < kMaxGroupSessions)
+        sessions += batches[end++].session.has_value();
       try {
-        journal_.commit(run_id_, b);
+        journal_.commit_group(run_id_, std::span<const JournalBatch>(batches).subspan(first, end - first));
       } catch (...) {
         // Stop the workers and keep draining so none blocks on a full queue; the threads are
         // joined before the error goes up (a joinable std::thread would terminate the process).
@@ -519,15 +545,17 @@ void RunEngine::writer_loop(std::vector<std::thread>& threads, std::atomic<int>&
         halt_ = true;
         break;
       }
-      if (!b.session) continue;
-      const SessionRecord& s = *b.session;
-      ++counters_.sessions;
-      counters_.attempts += static_cast<long long>(s.attempts.size());
-      counters_.sli_sessions += s.sli_eligible;
-      counters_.sli_successes += s.sli_success;
-      counters_.rig_faults += s.result == SessionResult::rig_fault;
-      counters_.failed_assertions += !s.sli_eligible && s.result == SessionResult::fail;
-      if (options_.after_session && options_.after_session(s)) halt_ = true;
+      for (; first < end; ++first) {
+        if (!batches[first].session) continue;
+        const SessionRecord& s = *batches[first].session;
+        ++counters_.sessions;
+        counters_.attempts += static_cast<long long>(s.attempts.size());
+        counters_.sli_sessions += s.sli_eligible;
+        counters_.sli_successes += s.sli_success;
+        counters_.rig_faults += s.result == SessionResult::rig_fault;
+        counters_.failed_assertions += !s.sli_eligible && s.result == SessionResult::fail;
+        if (options_.after_session && options_.after_session(s)) halt_ = true;
+      }
     }
     const auto now = std::chrono::steady_clock::now();
     if (now - last_progress > std::chrono::milliseconds(100)) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
@@ -111,13 +112,20 @@ Journal::Journal(Journal&& o) noexcept
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
       begin_(o.begin_),
-      commit_(o.commit_) {
+      commit_(o.commit_),
+      up_agg_sessions_(o.up_agg_sessions_),
+      up_agg_latency_(o.up_agg_latency_),
+      up_agg_attempts_(o.up_agg_attempts_),
+      before_commit_(std::move(o.before_commit_)) {
   o.db_ = nullptr;
   o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.begin_ = o.commit_ = nullptr;
+  o.up_agg_sessions_ = o.up_agg_latency_ = o.up_agg_attempts_ = nullptr;
 }
 
 Journal::~Journal() {
-  for (auto* s : {ins_session_, ins_attempt_, ins_event_, begin_, commit_}) sqlite3_finalize(s);
+  for (auto* s : {ins_session_, ins_attempt_, ins_event_, begin_, commit_, up_agg_sessions_,
+                  up_agg_latency_, up_agg_attempts_})
+    sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
 }
 
@@ -148,6 +156,60 @@ JournalHeader read_header(sqlite3* db, const std::string& path) {
                        ", written by a newer lockrig; this lockrig understands up to version " +
                        std::to_string(kJournalSchemaVersion));
   return h;
+}
+
+// @@ issue 18: schema version 3. Versions 1 and 2 wrote CHECK (x IN ('a', 'b', 'c')); SQLite
+// evaluates an IN list of three or more constants through an ephemeral table it builds on every
+// execution of an insert (sqlite/sqlite src/expr.c, sqlite3FindInIndex: only "two or fewer terms"
+// get IN_INDEX_NOOP, otherwise IN_INDEX_EPH). Version 3 states the same rules as OR chains.
+// Each pair is (version-2 text, version-3 text) of one constraint in journal_schema.sql.
+const std::pair<const char*, const char*> kV3CheckRewrites[] = {
+    {"CHECK (status IN ('running', 'completed', 'aborted', 'rig_fault'))",
+     "CHECK (status = 'running' OR status = 'completed' OR status = 'aborted' OR status = 'rig_fault')"},
+    {"CHECK (clock IN ('virtual', 'real'))",
+     "CHECK (clock = 'virtual' OR clock = 'real')"},
+    {"CHECK (result IN ('pass', 'fail', 'rig_fault'))",
+     "CHECK (result = 'pass' OR result = 'fail' OR result = 'rig_fault')"},
+    {"CHECK (sli_eligible IN (0, 1))",
+     "CHECK (sli_eligible = 0 OR sli_eligible = 1)"},
+    {"CHECK (sli_success IN (0, 1))",
+     "CHECK (sli_success = 0 OR sli_success = 1)"},
+    {"CHECK (first_attempt_success IN (0, 1))",
+     "CHECK (first_attempt_success = 0 OR first_attempt_success = 1)"},
+    {"CHECK (class IN ('lock', 'expected', 'rig_fault'))",
+     "CHECK (class = 'lock' OR class = 'expected' OR class = 'rig_fault')"},
+};
+
+// Rewrites the constraints in place with SQLite's documented procedure for schema changes that
+// leave every stored row valid (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+// Schema Changes": writable_schema, UPDATE sqlite_schema, bump schema_version). The rows already
+// satisfy the rules, which are unchanged. Runs inside open()'s BEGIN IMMEDIATE.
+void upgrade_2_to_3(sqlite3* db) {
+  int defensive = 0;  // writable_schema is refused in defensive mode; restored below
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+  if (defensive) sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+  struct Restore {
+    sqlite3* db;
+    int defensive;
+    ~Restore() {
+      sqlite3_exec(db, "PRAGMA writable_schema = OFF", nullptr, nullptr, nullptr);
+      if (defensive) sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    }
+  } restore{db, defensive};
+  const long long schema_version = pragma_int(db, "PRAGMA schema_version");
+  exec(db, "PRAGMA writable_schema = ON", "upgrade to schema version 3");
+  for (const auto& [from, to] : kV3CheckRewrites) {
+    Stmt s(db,
+           "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE type = 'table' AND "
+           "name IN ('runs', 'sessions', 'attempts')",
+           "upgrade to schema version 3");
+    s.bind(1, std::string_view(from)).bind(2, std::string_view(to));
+    s.step();
+  }
+  exec(db, "PRAGMA schema_version = " + std::to_string(schema_version + 1),
+       "upgrade to schema version 3");
+  exec(db, "PRAGMA writable_schema = OFF", "upgrade to schema version 3");
+  exec(db, "PRAGMA user_version = 3", "upgrade to schema version 3");
 }
 
 }  // namespace
@@ -211,6 +273,8 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
            "PRAGMA user_version = 2;",
            "upgrade to schema version 2 (building the aggregates)");
     }
+    // @@ issue 18: schema version 3 (CHECK constraints without IN lists), same write lock.
+    if (pragma_int(db, "PRAGMA user_version") == 2) upgrade_2_to_3(db);
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
     const std::string hint = open_hint(db);
@@ -252,6 +316,21 @@ void Journal::prepare() {
       &ins_event_);
   prep("BEGIN", &begin_);
   prep("COMMIT", &commit_);
+  // The writer's own aggregate upserts (issue 18): the same rows the triggers would add up to.
+  prep(
+      "INSERT INTO agg_sessions (run_id, lock_id, scenario, step, expect, result, outcome, "
+      "attempts, sli_eligible, sli_success, first_attempt_success, sessions, duration_ns) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+      "sessions = sessions + excluded.sessions, duration_ns = duration_ns + excluded.duration_ns",
+      &up_agg_sessions_);
+  prep(
+      "INSERT INTO agg_latency (run_id, lock_id, scenario, bucket_ns, sessions) VALUES (?,?,?,?,?) "
+      "ON CONFLICT DO UPDATE SET sessions = sessions + excluded.sessions",
+      &up_agg_latency_);
+  prep(
+      "INSERT INTO agg_attempts (run_id, lock_id, scenario, class, outcome, attempts) "
+      "VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts",
+      &up_agg_attempts_);
 }
 
 std::int64_t Journal::begin_run(const RunRecord& info) {
@@ -330,66 +409,178 @@ void Journal::set_label(std::int64_t run, const std::string& key, const std::str
   s.step();
 }
 
-void Journal::commit(std::int64_t run, const JournalBatch& batch) {
-  auto run_stmt = [&](sqlite3_stmt* st, const char* what) {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    sqlite_check(rc, db_, what);
-  };
-  run_stmt(begin_, "begin");
-  try {
-    for (const auto& e : batch.events) {
-      sqlite3_bind_int64(ins_event_, 1, run);
-      if (e.lock_id.empty())
-        sqlite3_bind_null(ins_event_, 2);
-      else
-        bind_text(ins_event_, 2, e.lock_id);
-      sqlite3_bind_int64(ins_event_, 3, e.t.count());
-      bind_text(ins_event_, 4, e.kind);
-      bind_text(ins_event_, 5, e.target);
-      bind_text(ins_event_, 6, e.value);
-      bind_text(ins_event_, 7, e.detail);
-      run_stmt(ins_event_, "insert event");
+namespace {
+
+void step_reset(sqlite3* db, sqlite3_stmt* st, const char* what) {
+  const int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sqlite_check(rc, db, what);
+}
+
+// What one group commit adds to the aggregate tables, summed per aggregate row (issue 18). The
+// keys and sums are those of the triggers in journal_schema.sql and of the v_agg_*_recomputed
+// views `lockrig check --journal` compares with.
+struct GroupAggregates {
+  using SessionKey = std::tuple<std::string, std::string, int, std::string, std::string_view,
+                                std::string, int, int, int, int>;
+  std::map<SessionKey, std::pair<long long, long long>> sessions;  // key -> (sessions, duration)
+  std::map<std::tuple<std::string, std::string, std::int64_t>, long long> latency;
+  std::map<std::tuple<std::string, std::string, std::string_view, std::string>, long long>
+      attempts;
+
+  void add(const SessionRecord& s) {
+    const std::int64_t d = s.ended.count() - s.started.count();
+    auto& g = sessions[SessionKey{s.lock_id, s.scenario, s.step_index, s.expect,
+                                  result_name(s.result), s.outcome,
+                                  static_cast<int>(s.attempts.size()), s.sli_eligible,
+                                  s.sli_success, s.first_attempt_success}];
+    g.first += 1;
+    g.second += d;
+    if (s.sli_eligible && s.sli_success && s.result != SessionResult::rig_fault)
+      ++latency[{s.lock_id, s.scenario, latency_bucket_ns(d)}];
+    for (const auto& a : s.attempts) ++attempts[{s.lock_id, s.scenario, class_name(a.cls), a.outcome}];
+  }
+};
+
+void bind_view(sqlite3_stmt* s, int i, std::string_view v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+
+// Turns this connection's triggers off for its lifetime (SQLITE_DBCONFIG_ENABLE_TRIGGER is per
+// connection; changing it expires the prepared statements, which SQLite re-prepares on their
+// next step). Other connections to the same file keep the triggers.
+class TriggersOff {
+ public:
+  explicit TriggersOff(sqlite3* db) : db_(db) {
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &was_);
+  }
+  ~TriggersOff() {
+    if (was_) sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
+  }
+  TriggersOff(const TriggersOff&) = delete;
+  TriggersOff& operator=(const TriggersOff&) = delete;
+
+ private:
+  sqlite3* db_;
+  int was_ = 1;
+};
+
+}  // namespace
+
+void Journal::insert_batch(std::int64_t run, const JournalBatch& batch) {
+  auto run_stmt = [&](sqlite3_stmt* st, const char* what) { step_reset(db_, st, what); };
+  for (const auto& e : batch.events) {
+    sqlite3_bind_int64(ins_event_, 1, run);
+    if (e.lock_id.empty())
+      sqlite3_bind_null(ins_event_, 2);
+    else
+      bind_text(ins_event_, 2, e.lock_id);
+    sqlite3_bind_int64(ins_event_, 3, e.t.count());
+    bind_text(ins_event_, 4, e.kind);
+    bind_text(ins_event_, 5, e.target);
+    bind_text(ins_event_, 6, e.value);
+    bind_text(ins_event_, 7, e.detail);
+    run_stmt(ins_event_, "insert event");
+  }
+  if (batch.session) {
+    const SessionRecord& s = *batch.session;
+    sqlite3_stmt* st = ins_session_;
+    sqlite3_bind_int64(st, 1, run);
+    bind_text(st, 2, s.lock_id);
+    bind_text(st, 3, s.scenario);
+    sqlite3_bind_int(st, 4, s.repetition);
+    sqlite3_bind_int(st, 5, s.step_index);
+    bind_text(st, 6, s.expect);
+    sqlite3_bind_double(st, 7, to_ms(s.within));
+    sqlite3_bind_int64(st, 8, s.started.count());
+    sqlite3_bind_int64(st, 9, s.ended.count());
+    const std::string_view result = result_name(s.result);
+    sqlite3_bind_text(st, 10, result.data(), static_cast<int>(result.size()), SQLITE_STATIC);
+    bind_text(st, 11, s.outcome);
+    sqlite3_bind_int(st, 12, static_cast<int>(s.attempts.size()));
+    sqlite3_bind_int(st, 13, s.sli_eligible);
+    sqlite3_bind_int(st, 14, s.sli_success);
+    sqlite3_bind_int(st, 15, s.first_attempt_success);
+    run_stmt(st, "insert session");
+    const std::int64_t session_id = sqlite3_last_insert_rowid(db_);
+    for (const auto& a : s.attempts) {
+      sqlite3_stmt* at = ins_attempt_;
+      sqlite3_bind_int64(at, 1, session_id);
+      sqlite3_bind_int(at, 2, a.number);
+      sqlite3_bind_int64(at, 3, a.started.count());
+      sqlite3_bind_int64(at, 4, a.ended.count());
+      if (a.latency) sqlite3_bind_double(at, 5, to_ms(*a.latency));
+      if (a.rssi_dbm) sqlite3_bind_int(at, 6, *a.rssi_dbm);
+      bind_text(at, 7, a.outcome);
+      const std::string_view cls = class_name(a.cls);
+      sqlite3_bind_text(at, 8, cls.data(), static_cast<int>(cls.size()), SQLITE_STATIC);
+      bind_text(at, 9, a.phase);
+      bind_text(at, 10, a.detail);
+      run_stmt(at, "insert attempt");
     }
-    if (batch.session) {
-      const SessionRecord& s = *batch.session;
-      sqlite3_stmt* st = ins_session_;
-      sqlite3_bind_int64(st, 1, run);
-      bind_text(st, 2, s.lock_id);
-      bind_text(st, 3, s.scenario);
-      sqlite3_bind_int(st, 4, s.repetition);
-      sqlite3_bind_int(st, 5, s.step_index);
-      bind_text(st, 6, s.expect);
-      sqlite3_bind_double(st, 7, to_ms(s.within));
-      sqlite3_bind_int64(st, 8, s.started.count());
-      sqlite3_bind_int64(st, 9, s.ended.count());
-      const std::string_view result = result_name(s.result);
-      sqlite3_bind_text(st, 10, result.data(), static_cast<int>(result.size()), SQLITE_STATIC);
-      bind_text(st, 11, s.outcome);
-      sqlite3_bind_int(st, 12, static_cast<int>(s.attempts.size()));
-      sqlite3_bind_int(st, 13, s.sli_eligible);
-      sqlite3_bind_int(st, 14, s.sli_success);
-      sqlite3_bind_int(st, 15, s.first_attempt_success);
-      run_stmt(st, "insert session");
-      const std::int64_t session_id = sqlite3_last_insert_rowid(db_);
-      for (const auto& a : s.attempts) {
-        sqlite3_stmt* at = ins_attempt_;
-        sqlite3_bind_int64(at, 1, session_id);
-        sqlite3_bind_int(at, 2, a.number);
-        sqlite3_bind_int64(at, 3, a.started.count());
-        sqlite3_bind_int64(at, 4, a.ended.count());
-        if (a.latency) sqlite3_bind_double(at, 5, to_ms(*a.latency));
-        if (a.rssi_dbm) sqlite3_bind_int(at, 6, *a.rssi_dbm);
-        bind_text(at, 7, a.outcome);
-        const std::string_view cls = class_name(a.cls);
-        sqlite3_bind_text(at, 8, cls.data(), static_cast<int>(cls.size()), SQLITE_STATIC);
-        bind_text(at, 9, a.phase);
-        bind_text(at, 10, a.detail);
-        run_stmt(at, "insert attempt");
+  }
+}
+
+void Journal::commit(std::int64_t run, const JournalBatch& batch) {
+  commit_group(run, std::span<const JournalBatch>(&batch, 1));
+}
+
+void Journal::commit_group(std::int64_t run, std::span<const JournalBatch> batches) {
+  // A version-1 journal (opened for writing, so upgraded) always has the aggregates by now; the
+  // guard keeps the writer honest should that ever change.
+  const bool own_aggregates = has_aggregates();
+  std::optional<TriggersOff> off;
+  if (own_aggregates) off.emplace(db_);
+  step_reset(db_, begin_, "begin");
+  try {
+    GroupAggregates agg;
+    std::size_t sessions = 0;
+    for (const auto& b : batches) {
+      insert_batch(run, b);
+      if (b.session) {
+        ++sessions;
+        if (own_aggregates) agg.add(*b.session);
       }
     }
-    run_stmt(commit_, "commit");
+    for (const auto& [k, v] : agg.sessions) {
+      sqlite3_stmt* st = up_agg_sessions_;
+      sqlite3_bind_int64(st, 1, run);
+      bind_text(st, 2, std::get<0>(k));
+      bind_text(st, 3, std::get<1>(k));
+      sqlite3_bind_int(st, 4, std::get<2>(k));
+      bind_text(st, 5, std::get<3>(k));
+      bind_view(st, 6, std::get<4>(k));
+      bind_text(st, 7, std::get<5>(k));
+      sqlite3_bind_int(st, 8, std::get<6>(k));
+      sqlite3_bind_int(st, 9, std::get<7>(k));
+      sqlite3_bind_int(st, 10, std::get<8>(k));
+      sqlite3_bind_int(st, 11, std::get<9>(k));
+      sqlite3_bind_int64(st, 12, v.first);
+      sqlite3_bind_int64(st, 13, v.second);
+      step_reset(db_, st, "update agg_sessions");
+    }
+    for (const auto& [k, n] : agg.latency) {
+      sqlite3_stmt* st = up_agg_latency_;
+      sqlite3_bind_int64(st, 1, run);
+      bind_text(st, 2, std::get<0>(k));
+      bind_text(st, 3, std::get<1>(k));
+      sqlite3_bind_int64(st, 4, std::get<2>(k));
+      sqlite3_bind_int64(st, 5, n);
+      step_reset(db_, st, "update agg_latency");
+    }
+    for (const auto& [k, n] : agg.attempts) {
+      sqlite3_stmt* st = up_agg_attempts_;
+      sqlite3_bind_int64(st, 1, run);
+      bind_text(st, 2, std::get<0>(k));
+      bind_text(st, 3, std::get<1>(k));
+      bind_view(st, 4, std::get<2>(k));
+      bind_text(st, 5, std::get<3>(k));
+      sqlite3_bind_int64(st, 6, n);
+      step_reset(db_, st, "update agg_attempts");
+    }
+    if (before_commit_) before_commit_(sessions);
+    step_reset(db_, commit_, "commit");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
@@ -415,8 +606,23 @@ void Journal::finish_run(std::int64_t run, RunStatus status, int exit_code,
 }
 
 std::vector<RunRecord> Journal::list_runs() {
+  // Issue 18: the session counts from agg_sessions (rows are groups of identical sessions), the
+  // same numbers as v_run_summary counts over every raw session; that view stays for journals
+  // without aggregates (a version-1 journal opened read-only).
   Stmt s(db_,
-         "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, "
+         has_aggregates()
+             ? "SELECT r.id, r.uuid, r.rig, r.started_at, COALESCE(r.ended_at, ''), r.status, "
+               "r.clock, COALESCE(a.sessions, 0), COALESCE(a.sli_sessions, 0), "
+               "COALESCE(a.sli_successes, 0), "
+               "(SELECT count(*) FROM events e WHERE e.run_id = r.id AND e.kind = ?1), "
+               "COALESCE(a.failed_assertions, 0) + (SELECT count(*) FROM events e WHERE "
+               "e.run_id = r.id AND e.kind = ?2 AND e.value = 'timeout'), "
+               "COALESCE(r.exit_code, -1) FROM runs r LEFT JOIN (SELECT run_id, sum(sessions) "
+               "AS sessions, sum(sessions * sli_eligible) AS sli_sessions, sum(sessions * "
+               "sli_success) AS sli_successes, sum(sessions * (sli_eligible = 0 AND result = "
+               "'fail')) AS failed_assertions FROM agg_sessions GROUP BY run_id) a ON a.run_id = "
+               "r.id ORDER BY r.id"
+             : "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, "
          "r.clock, v.sessions, v.sli_sessions, v.sli_successes, "
          // Every rig fault the rig noticed (a voided session or the bench), and the waits that
          // timed out besides the failed assertion sessions, as the end-of-run summary counts them.

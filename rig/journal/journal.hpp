@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,9 +23,16 @@ struct sqlite3_stmt;
 
 namespace lockrig {
 
-// Version 2 added the aggregate tables (agg_*) kept by triggers; see docs/journal.md.
-inline constexpr int kJournalSchemaVersion = 2;
+// Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
+// CHECK constraints as OR chains (same rules); see docs/journal.md.
+inline constexpr int kJournalSchemaVersion = 3;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
+
+// The bound of one group commit by the run's journal writer (issue 18, docs/journal.md): at most
+// this many sessions per transaction. The writer never waits to fill a group: it commits whatever
+// it has drained at once, so on a real rig, where a session takes seconds, every group is one
+// session, and a session waits at most for the group before it to commit.
+inline constexpr std::size_t kMaxGroupSessions = 256;
 
 // What a worker hands the writer: the events since its last batch and, usually, one session.
 struct JournalBatch {
@@ -59,7 +68,8 @@ class Journal {
  public:
   // Opens or creates a journal. Refuses (JournalError) a file that is not a lockrig journal,
   // a schema from a newer lockrig, or a location that cannot be written. A version-1 journal is
-  // upgraded to version 2 in one transaction (the aggregates are built from its rows).
+  // upgraded to version 2 in one transaction (the aggregates are built from its rows), and a
+  // version-2 journal to version 3 (its CHECK constraints rewritten), in the same transaction.
   static Journal open(const std::string& path, SyncMode sync = SyncMode::normal);
   // Opens an existing journal read-only (for `lockrig runs`, reports). A version-1 journal is
   // not upgraded: schema_version() says so and reports compute the aggregates on the fly.
@@ -74,6 +84,17 @@ class Journal {
   void record_locks(std::int64_t run, const std::vector<LockRow>& locks);
   void set_label(std::int64_t run, const std::string& key, const std::string& value);
   void commit(std::int64_t run, const JournalBatch& batch);  // one transaction
+  // Group commit (issue 18): every batch in `batches` in one transaction, or none of them. The
+  // writer adds the group's sessions and attempts into the agg_* tables itself, one upsert per
+  // touched aggregate row (the triggers, which do one per raw row, are off on this connection for
+  // the transaction; they stay in the schema for every other writer). The caller bounds a group
+  // (the runner: kMaxGroupSessions).
+  void commit_group(std::int64_t run, std::span<const JournalBatch> batches);
+  // For tests of crash safety only: called inside commit_group after every row of the group is
+  // written and before COMMIT, with the number of sessions in the group.
+  void set_before_commit_hook(std::function<void(std::size_t sessions)> hook) {
+    before_commit_ = std::move(hook);
+  }
   void finish_run(std::int64_t run, const std::string& status, int exit_code,
                   const std::string& ended_at, double campaign_seconds);
   void finish_run(std::int64_t run, RunStatus status, int exit_code, const std::string& ended_at,
@@ -99,6 +120,7 @@ class Journal {
   // Opens the file with `flags` and a busy timeout; no lockrig checks yet.
   static Journal connect(const std::string& path, int flags);
   void prepare();
+  void insert_batch(std::int64_t run, const JournalBatch& batch);
   sqlite3* db_;
   std::string path_;
   int schema_version_ = kJournalSchemaVersion;
@@ -107,6 +129,10 @@ class Journal {
   sqlite3_stmt* ins_event_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* up_agg_sessions_ = nullptr;
+  sqlite3_stmt* up_agg_latency_ = nullptr;
+  sqlite3_stmt* up_agg_attempts_ = nullptr;
+  std::function<void(std::size_t)> before_commit_;
 };
 
 // A RAII transaction: rolls back in its destructor unless committed. A read transaction on a

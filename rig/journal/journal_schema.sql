@@ -1,6 +1,9 @@
--- lockrig journal, schema version 2 (PRAGMA user_version = 2, application_id = 0x4C4B5247).
+-- lockrig journal, schema version 3 (PRAGMA user_version = 3, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
 -- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
+-- Version 3 (issue 18) writes each CHECK (x IN (...)) of versions 1 and 2 as x = ... OR x = ...:
+-- the same rule, without the IN list SQLite builds for every single-row insert; a version-2
+-- journal is rewritten in place (kV3CheckRewrites in rig/journal/journal.cpp).
 -- Times: *_ns are monotonic nanoseconds since the run started on the run's clock (virtual or
 -- real); *_at are ISO 8601 UTC wall-clock strings.
 CREATE TABLE runs (
@@ -10,9 +13,9 @@ CREATE TABLE runs (
   rig                TEXT NOT NULL,
   started_at         TEXT NOT NULL,
   ended_at           TEXT,
-  status             TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'rig_fault')),
+  status             TEXT NOT NULL CHECK (status = 'running' OR status = 'completed' OR status = 'aborted' OR status = 'rig_fault'),
   exit_code          INTEGER,
-  clock              TEXT NOT NULL CHECK (clock IN ('virtual', 'real')),
+  clock              TEXT NOT NULL CHECK (clock = 'virtual' OR clock = 'real'),
   seed               INTEGER NOT NULL,
   fixture_source     TEXT NOT NULL,
   fixture_sha256     TEXT NOT NULL,
@@ -59,12 +62,12 @@ CREATE TABLE sessions (
   within_ms             REAL NOT NULL,
   started_ns            INTEGER NOT NULL,
   ended_ns              INTEGER NOT NULL,
-  result                TEXT NOT NULL CHECK (result IN ('pass', 'fail', 'rig_fault')),
+  result                TEXT NOT NULL CHECK (result = 'pass' OR result = 'fail' OR result = 'rig_fault'),
   outcome               TEXT NOT NULL,
   attempts              INTEGER NOT NULL,
-  sli_eligible          INTEGER NOT NULL CHECK (sli_eligible IN (0, 1)),
-  sli_success           INTEGER NOT NULL CHECK (sli_success IN (0, 1)),
-  first_attempt_success INTEGER NOT NULL CHECK (first_attempt_success IN (0, 1)),
+  sli_eligible          INTEGER NOT NULL CHECK (sli_eligible = 0 OR sli_eligible = 1),
+  sli_success           INTEGER NOT NULL CHECK (sli_success = 0 OR sli_success = 1),
+  first_attempt_success INTEGER NOT NULL CHECK (first_attempt_success = 0 OR first_attempt_success = 1),
   UNIQUE (run_id, lock_id, scenario, repetition, step)
 );
 CREATE TABLE attempts (
@@ -75,7 +78,7 @@ CREATE TABLE attempts (
   latency_ms REAL,
   rssi_dbm   INTEGER,
   outcome    TEXT NOT NULL,
-  class      TEXT NOT NULL CHECK (class IN ('lock', 'expected', 'rig_fault')),
+  class      TEXT NOT NULL CHECK (class = 'lock' OR class = 'expected' OR class = 'rig_fault'),
   phase      TEXT NOT NULL,
   detail     TEXT NOT NULL,
   PRIMARY KEY (session_id, attempt)
