@@ -153,10 +153,18 @@ void bind_scenarios(SqlStatement& q, const ReportScope& scope) {
 }
 
 // The FROM clause of the per-lock counts: sessions with their run and lock, in the scope.
-std::string sessions_from(const ReportScope& scope) {
-  return " FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
+// Issue 18: with aggregates, `s` is agg_sessions (a group of identical sessions per row, `count`
+// then reads sum(s.sessions)); a version-1 journal opened read-only has only the raw rows.
+std::string sessions_from(const Journal& journal, const ReportScope& scope) {
+  return std::string(" FROM ") + (journal.has_aggregates() ? "agg_sessions" : "sessions") +
+         " s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
          "s.run_id AND l.lock_id = s.lock_id" +
          session_filter(scope);
+}
+
+// How many sessions a row of sessions_from() stands for.
+std::string per_row(const Journal& journal) {
+  return journal.has_aggregates() ? "s.sessions" : "1";
 }
 
 LockKey key_of(const SqlStatement& q) { return LockKey{q.text(0), q.text(1), q.text(2)}; }
@@ -174,28 +182,51 @@ long long ExportRow::integer(int column) const { return q_.integer(column); }
 double ExportRow::real(int column) const { return q_.real(column); }
 std::string_view ExportRow::text(int column) const { return q_.view(column); }
 
-void read_export_rows(Journal& journal, ExportTable table, const ReportScope& scope,
-                      const std::function<void(const ExportRow&)>& row) {
+std::string export_rows_sql(Journal& journal, ExportTable table, const ReportScope& scope) {
+  // Issue 18: rows come out in rowid order (sessions.id; attempts by their primary key
+  // (session_id, attempt)) by scanning the table in that order between the first and last
+  // session id of the selected runs, instead of sorting the selection in a temporary B-tree.
+  // CROSS JOIN keeps the scanned table the outer loop; the unary + keeps the run filter from
+  // choosing the (run_id, ...) index, which would need the sort again.
+  long long lo = 0, hi = -1;
+  {
+    SqlStatement q(journal, "SELECT min(id), max(id) FROM sessions WHERE run_id IN " +
+                                in_list(scope));
+    if (q.step() && !q.null(0)) {
+      lo = q.integer(0);
+      hi = q.integer(1);
+    }
+  }
   const auto& cols = columns_of(table);
   std::string sql = "SELECT ";
   for (std::size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + std::string(cols[i].sql);
+  const std::string range = std::to_string(lo) + " AND " + std::to_string(hi);
+  std::string filter = session_filter(scope);
+  filter.replace(filter.find("s.run_id IN"), 11, "+s.run_id IN");
   if (table == ExportTable::sessions)
-    sql += " FROM sessions s";
+    sql += " FROM sessions s CROSS JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON "
+           "l.run_id = s.run_id AND l.lock_id = s.lock_id" +
+           filter + " AND s.id BETWEEN " + range + " ORDER BY s.id";
   else
-    sql += " FROM attempts a JOIN sessions s ON s.id = a.session_id";
-  sql +=
-      " JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
-      "l.lock_id = s.lock_id" +
-      session_filter(scope) +
-      (table == ExportTable::sessions ? " ORDER BY s.id" : " ORDER BY s.id, a.attempt");
-  SqlStatement q(journal, sql);
+    sql += " FROM attempts a CROSS JOIN sessions s ON s.id = a.session_id CROSS JOIN runs r ON "
+           "r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = "
+           "s.lock_id" +
+           filter + " AND a.session_id BETWEEN " + range + " ORDER BY a.session_id, a.attempt";
+  return sql;
+}
+
+void read_export_rows(Journal& journal, ExportTable table, const ReportScope& scope,
+                      const std::function<void(const ExportRow&)>& row) {
+  SqlStatement q(journal, export_rows_sql(journal, table, scope));
   bind_scenarios(q, scope);
   const ExportRow current(q);
   while (q.step()) row(current);
 }
 
 std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& scope) {
-  SqlStatement q(journal, "SELECT DISTINCT scenario FROM sessions s" + session_filter(scope));
+  SqlStatement q(journal, std::string("SELECT DISTINCT scenario FROM ") +
+                              (journal.has_aggregates() ? "agg_sessions" : "sessions") + " s" +
+                              session_filter(scope));
   bind_scenarios(q, scope);
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
@@ -204,10 +235,11 @@ std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& s
 
 std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope) {
   SqlStatement q(journal,
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, count(*), "
-                 "sum(s.sli_eligible AND s.result <> 'rig_fault'), "
-                 "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
-                     sessions_from(scope) + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, sum(" +
+                     per_row(journal) + "), sum(" + per_row(journal) +
+                     " * (s.sli_eligible AND s.result <> 'rig_fault')), sum(" + per_row(journal) +
+                     " * (s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'))" +
+                     sessions_from(journal, scope) + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
   bind_scenarios(q, scope);
   std::vector<ResultCount> out;
   while (q.step())
@@ -218,8 +250,8 @@ std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope&
 std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
                                                          const ReportScope& scope) {
   SqlStatement q(journal,
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, count(*)" +
-                     sessions_from(scope) +
+                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, sum(" +
+                     per_row(journal) + ")" + sessions_from(journal, scope) +
                      " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0 "
                      "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
   bind_scenarios(q, scope);
@@ -229,7 +261,16 @@ std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
 }
 
 std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& scope) {
-  SqlStatement q(journal,
+  // Issue 18: agg_attempts holds these counts per (run, lock, scenario, class, outcome).
+  const std::string from =
+      journal.has_aggregates()
+          ? "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.class, s.outcome, "
+            "sum(s.attempts) FROM agg_attempts s JOIN runs r ON r.id = s.run_id LEFT JOIN "
+            "run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id" +
+                session_filter(scope) +
+                " AND s.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+          : "";
+  SqlStatement q(journal, !from.empty() ? from :
                  "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), a.class, a.outcome, "
                  "count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id JOIN runs r ON "
                  "r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = "
@@ -260,7 +301,7 @@ std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& 
   SqlStatement q(journal,
                  "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
                  "(julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
-                     sessions_from(scope) + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+                     sessions_from(journal, scope) + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
   bind_scenarios(q, scope);
   std::vector<LockLastRun> out;
   while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(3)});

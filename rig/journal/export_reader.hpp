@@ -48,10 +48,15 @@ class ExportRow {
   const SqlStatement& q_;
 };
 
-// Every session (or attempt) of the scope's runs and scenarios, in the order they were journaled.
-// `scope.runs` must be set.
+// Every session (or attempt) of the scope's runs and scenarios, in the order they were journaled:
+// ascending sessions.id (attempts: then attempt number), which is rowid order, so the rows stream
+// without a sort pass (docs/exports.md). `scope.runs` must be set.
 void read_export_rows(Journal& journal, ExportTable table, const ReportScope& scope,
                       const std::function<void(const ExportRow&)>& row);
+
+// The query read_export_rows runs (for tests: its plan has no sort pass, issue 18); the scope's
+// scenarios are its parameters ?1, ?2, ...
+std::string export_rows_sql(Journal& journal, ExportTable table, const ReportScope& scope);
 
 // The scenarios with sessions in the scope's runs, restricted to `scope.scenarios` when given.
 std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& scope);

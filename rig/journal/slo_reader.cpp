@@ -27,14 +27,19 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
   sqlite3* db = journal_db(journal);
   std::string ids;
   for (const auto id : run_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  // Issue 18: from the aggregate rows (agg_sessions: one row per group of identical sessions,
+  // `sessions` of them) when the journal has them, the same sums as over the raw sessions; a
+  // version-1 journal opened read-only has only the raw rows.
+  const bool agg = journal.has_aggregates();
+  const std::string n = agg ? "s.sessions * " : "";
   std::string sql =
       "SELECT substr(r.started_at, 1, 10), r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
       "COALESCE(l.model, '(unknown)'), COALESCE(l.firmware, '(unknown)'), s.scenario, "
-      "sum(s.sli_eligible AND s.result <> 'rig_fault'), "
-      "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault') "
-      "FROM sessions s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
-      "s.run_id AND l.lock_id = s.lock_id WHERE s.run_id IN (" +
-      ids + ")";
+      "sum(" + n + "(s.sli_eligible AND s.result <> 'rig_fault')), "
+      "sum(" + n + "(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')) "
+      "FROM " + (agg ? "agg_sessions" : "sessions") + " s JOIN runs r ON r.id = s.run_id "
+      "LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id "
+      "WHERE s.run_id IN (" + ids + ")";
   if (!scenarios.empty()) {
     sql += " AND s.scenario IN (";
     for (std::size_t i = 0; i < scenarios.size(); ++i) sql += i ? ",?" : "?";
