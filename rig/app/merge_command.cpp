@@ -1,6 +1,7 @@
 #include "rig/app/merge_command.hpp"
 
 #include <boost/program_options.hpp>
+#include <cstdio>
 
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
@@ -28,9 +29,11 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
            "so merging the same journals again (or lab.db with A.db again) changes nothing.\n"
            "A run that continued since an earlier merge (more sessions, or finished since) is\n"
            "replaced by its longer state; copies that disagree are refused. Runs still running\n"
-           "are copied as they are and noted. Inputs are opened read-only; the output is written\n"
-           "in one transaction (a new output in a temporary file renamed into place), so a\n"
-           "failure leaves it as it was. Details: docs/merge.md.\n\n"
+           "are copied as they are and noted. Inputs are opened read-only; every run is compared\n"
+           "before anything is written, so a conflict leaves the output as it was. Rows are\n"
+           "copied in bulk in transactions of about 50 ms, so a run writing the output journal\n"
+           "meanwhile keeps going (a new output is built in a temporary file renamed into\n"
+           "place). Details: docs/merge.md.\n\n"
         << "  -o [ --output ] FILE  the merged journal (created if missing, else merged into)\n"
         << "  -h [ --help ]         explain the options\n"
         << "\nExit codes: 0 merged, 2 usage error, not a journal, or conflicting runs (nothing "
@@ -46,6 +49,11 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
       << " replaced by a longer state, " << s.runs_unchanged << " unchanged, " << s.runs_kept
       << " kept (the output's state was longer); " << s.sessions_copied << " sessions, "
       << s.attempts_copied << " attempts, " << s.events_copied << " events copied\n";
+  // What a run writing the same journal may have waited for at most (issue 18).
+  char longest[32];
+  std::snprintf(longest, sizeof longest, "%.0f", s.longest_transaction_ms);
+  out << output << ": " << s.transactions << " write transaction(s), the longest " << longest
+      << " ms\n";
   return 0;
 }
 

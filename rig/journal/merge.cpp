@@ -1,8 +1,11 @@
 #include "rig/journal/merge.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -99,7 +102,7 @@ struct RunState {
 };
 
 // What decides whether two copies of a run are the same run, the same state, or one continued.
-RunState read_state(sqlite3* db, long long id) {
+RunState read_state(sqlite3* db, long long id, bool with_sessions = true) {
   RunState st;
   st.id = id;
   {
@@ -119,6 +122,7 @@ RunState read_state(sqlite3* db, long long id) {
     st.events = s.integer(4);
     st.labels = s.text(5);
   }
+  if (!with_sessions) return st;
   Stmt s(db,
          "SELECT lock_id || '/' || scenario || '/' || repetition || '/' || step, result || '|' || "
          "outcome || '|' || attempts || '|' || started_ns || '|' || ended_ns || '|' || "
@@ -170,34 +174,211 @@ Verdict compare(const RunState& out, const std::string& out_path, const RunState
                      ", or different labels); refusing to merge");
 }
 
-void delete_run_children(sqlite3* dst, long long id) {
-  for (const char* sql :
-       {"DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE run_id = ?)",
-        "DELETE FROM sessions WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
-        "DELETE FROM run_locks WHERE run_id = ?", "DELETE FROM run_scenarios WHERE run_id = ?",
-        "DELETE FROM run_labels WHERE run_id = ?"}) {
-    Stmt s(dst, sql);
-    s.bind(1, id);
+// ---- Bulk copy in bounded transactions (issue 18; issue 17 item 4) ----
+// A run is copied with one INSERT ... SELECT per table and batch from the input ATTACHed to the
+// output connection as `src`, in write transactions sized to last about kTargetTransaction, so a
+// `lockrig run` writing the same output waits for the merge at most about that long (its busy
+// timeout is 5 s). The output's triggers keep the aggregates, batch by batch, as for any writer.
+constexpr std::chrono::milliseconds kTargetTransaction{50};
+
+// Times write transactions and sizes the next batch so it lasts about kTargetTransaction.
+struct Batcher {
+  long long rows = 2000;  // the next batch, in sessions (or events)
+  std::chrono::steady_clock::time_point t0;
+  MergeSummary* sum = nullptr;
+  void begin(sqlite3* dst) {
+    sqlite_check(sqlite3_exec(dst, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), dst,
+                 "begin a merge transaction");
+    t0 = std::chrono::steady_clock::now();  // the write lock is held from here
+  }
+  void commit(sqlite3* dst, long long done) {
+    sqlite_check(sqlite3_exec(dst, "COMMIT", nullptr, nullptr, nullptr), dst,
+                 "commit a merge transaction");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    const double ms = std::chrono::duration<double, std::milli>(took).count();
+    sum->longest_transaction_ms = std::max(sum->longest_transaction_ms, ms);
+    ++sum->transactions;
+    if (done > 0 && ms > 0) {
+      const double next = static_cast<double>(done) * kTargetTransaction.count() / ms;
+      rows = std::clamp(static_cast<long long>(next), 16LL, std::min(rows * 2, 200000LL));
+    }
+  }
+};
+
+// Rolls back an open transaction on any exit that did not commit it.
+struct RollbackGuard {
+  sqlite3* db;
+  ~RollbackGuard() {
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+};
+
+long long one_integer(sqlite3* db, const std::string& sql, std::initializer_list<long long> args,
+                      long long if_null = 0) {
+  Stmt s(db, sql);
+  int i = 1;
+  for (long long a : args) s.bind(i++, static_cast<std::int64_t>(a));
+  if (!s.step() || s.null(0)) return if_null;
+  return s.integer(0);
+}
+
+// A column list ("a, b, c") of `cols` without `skip`, each prefixed with `prefix`.
+std::string column_list(const std::vector<std::string>& cols,
+                        std::initializer_list<const char*> skip, const std::string& prefix = "") {
+  std::string out;
+  for (const auto& c : cols) {
+    if (std::find_if(skip.begin(), skip.end(), [&](const char* k) { return c == k; }) != skip.end())
+      continue;
+    out += (out.empty() ? "" : ", ") + prefix + c;
+  }
+  return out;
+}
+
+// Deletes a run's rows below `runs` in bounded transactions (the output's run row is first marked
+// `running`, so a merge killed half-way leaves a shorter running copy the next merge replaces).
+void delete_run_children(sqlite3* dst, long long id, Batcher& batch) {
+  {
+    Stmt s(dst,
+           "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, "
+           "campaign_seconds = NULL WHERE id = ?");
+    s.bind(1, static_cast<std::int64_t>(id));
     s.step();
+  }
+  for (;;) {
+    batch.begin(dst);
+    const long long hi = one_integer(
+        dst, "SELECT max(id) FROM (SELECT id FROM sessions WHERE run_id = ?1 ORDER BY id LIMIT ?2)",
+        {id, batch.rows}, -1);
+    if (hi < 0) {
+      batch.commit(dst, 0);
+      break;
+    }
+    for (const char* sql :
+         {"DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE run_id = ?1 "
+          "AND id <= ?2)",
+          "DELETE FROM sessions WHERE run_id = ?1 AND id <= ?2"}) {
+      Stmt s(dst, sql);
+      s.bind(1, static_cast<std::int64_t>(id)).bind(2, static_cast<std::int64_t>(hi));
+      s.step();
+    }
+    batch.commit(dst, batch.rows);
+  }
+  for (;;) {
+    batch.begin(dst);
+    Stmt s(dst,
+           "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE run_id = ?1 ORDER BY id "
+           "LIMIT ?2)");
+    s.bind(1, static_cast<std::int64_t>(id)).bind(2, static_cast<std::int64_t>(batch.rows * 4));
+    s.step();
+    const long long n = sqlite3_changes(dst);
+    batch.commit(dst, n / 4);
+    if (n == 0) break;
+  }
+  batch.begin(dst);
+  for (const char* sql : {"DELETE FROM run_locks WHERE run_id = ?", "DELETE FROM run_scenarios WHERE run_id = ?",
+                          "DELETE FROM run_labels WHERE run_id = ?"}) {
+    Stmt s(dst, sql);
+    s.bind(1, static_cast<std::int64_t>(id));
+    s.step();
+  }
+  batch.commit(dst, 0);
+}
+
+// When a bulk INSERT fails, finds the first input row that fails alone (in a transaction rolled
+// back right after) so the error names it.
+std::string failing_row(sqlite3* dst, const std::string& insert_one, long long run,
+                        const std::string& list_ids, const std::string& what) {
+  std::vector<long long> ids;
+  {
+    Stmt s(dst, list_ids);
+    s.bind(1, static_cast<std::int64_t>(run));
+    while (s.step()) ids.push_back(s.integer(0));
+  }
+  sqlite3_exec(dst, "SAVEPOINT find_row", nullptr, nullptr, nullptr);
+  std::string found;
+  for (long long id : ids) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(dst, insert_one.c_str(), -1, &st, nullptr) != SQLITE_OK) break;
+    sqlite3_bind_int64(st, 1, id);
+    const int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+      found = what + " id " + std::to_string(id) + ": " + sqlite3_errmsg(dst);
+      break;
+    }
+  }
+  sqlite3_exec(dst, "ROLLBACK TO find_row; RELEASE find_row", nullptr, nullptr, nullptr);
+  return found;
+}
+
+// Copies one run (with everything under it) from the input `src_db` (also attached to dst as
+// `src`) into dst. With `into` the run row `into` is overwritten in place (a longer state of a
+// run dst has), otherwise a new row is added. Rows are taken up to the input snapshot's last
+// session and event ids (`in`), so a run still being written is copied as that snapshot.
+void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
+                      std::optional<long long> into, const std::string& in_path,
+                      MergeSummary& sum, long long& added);
+
+void copy_run(sqlite3* src_db, sqlite3* dst, long long src_id, std::optional<long long> into,
+              const std::string& in_path, MergeSummary& sum) {
+  long long dst_id = 0;  // the run row this merge added, once committed
+  try {
+    copy_run_batches(src_db, dst, src_id, into, in_path, sum, dst_id);
+  } catch (...) {
+    // Nothing half-written of a run this merge was adding: what its earlier batches committed is
+    // removed again (best effort; if that fails too, the run stays marked `running` and the next
+    // merge replaces it). A run being replaced stays as the shorter running copy.
+    if (!into && dst_id != 0) {
+      try {
+        if (!sqlite3_get_autocommit(dst)) sqlite3_exec(dst, "ROLLBACK", nullptr, nullptr, nullptr);
+        Batcher batch;
+        MergeSummary scratch;
+        batch.sum = &scratch;
+        delete_run_children(dst, dst_id, batch);
+        Stmt del(dst, "DELETE FROM runs WHERE id = ?");
+        del.bind(1, static_cast<std::int64_t>(dst_id));
+        del.step();
+      } catch (...) {
+      }
+    }
+    throw;
   }
 }
 
-// Copies one run (with everything under it) from src into dst. With `into` the run row `into`
-// is overwritten in place (a longer state of a run dst has), otherwise a new row is added.
-void copy_run(sqlite3* src, sqlite3* dst, long long src_id, std::optional<long long> into,
-              MergeSummary& sum) {
+void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
+                      std::optional<long long> into, const std::string& in_path,
+                      MergeSummary& sum, long long& added) {
   long long dst_id = 0;
+  Batcher batch;
+  batch.sum = &sum;
+  RollbackGuard guard{dst};
+  const std::string uuid = [&] {
+    Stmt s(src_db, "SELECT uuid FROM runs WHERE id = ?");
+    s.bind(1, static_cast<std::int64_t>(src_id));
+    return s.step() ? s.text(0) : std::string();
+  }();
+  const std::string where = "run " + uuid + " (id " + std::to_string(src_id) + ") of " + quote(in_path);
+  // What the input's snapshot (its open read transaction) holds of the run.
+  const long long last_session = one_integer(
+      src_db, "SELECT max(id) FROM sessions WHERE run_id = ?", {src_id}, 0);
+  const long long last_event =
+      one_integer(src_db, "SELECT max(id) FROM events WHERE run_id = ?", {src_id}, 0);
+
   auto same = [&](long long) { return dst_id; };
   if (into) {
     dst_id = *into;
-    delete_run_children(dst, dst_id);
-    std::vector<std::string> cols = shared_columns(src, dst, "runs");
+    delete_run_children(dst, dst_id, batch);
+  }
+  // The run row (marked running until its last batch is in), labels, scenarios and locks.
+  batch.begin(dst);
+  if (into) {
+    std::vector<std::string> cols = shared_columns(src_db, dst, "runs");
     std::string set;
     for (const auto& c : cols)
       if (c != "id") set += (set.empty() ? "" : ", ") + c + " = ?";
-    Stmt sel(src, "SELECT * FROM runs WHERE id = ?");
-    sel.bind(1, src_id);
-    if (!sel.step()) throw JournalError("run vanished from its journal during the merge");
+    Stmt sel(src_db, "SELECT * FROM runs WHERE id = ?");
+    sel.bind(1, static_cast<std::int64_t>(src_id));
+    if (!sel.step()) throw JournalError(where + " vanished from its journal during the merge");
     Stmt upd(dst, "UPDATE runs SET " + set + " WHERE id = ?");
     int p = 1;
     for (int i = 0; i < sqlite3_column_count(sel.get()); ++i) {
@@ -205,40 +386,173 @@ void copy_run(sqlite3* src, sqlite3* dst, long long src_id, std::optional<long l
       if (name == "id" || std::find(cols.begin(), cols.end(), name) == cols.end()) continue;
       sqlite3_bind_value(upd.get(), p++, sqlite3_column_value(sel.get(), i));
     }
-    upd.bind(p, dst_id);
+    upd.bind(p, static_cast<std::int64_t>(dst_id));
     upd.step();
   } else {
-    copy_rows(src, dst, "runs", "id = ?1", src_id, "", same, "id",
+    copy_rows(src_db, dst, "runs", "id = ?1", src_id, "", same, "id",
               [&](long long, long long rowid) { dst_id = rowid; });
   }
+  // Marked running until the last batch is in, with the final status, end and exit code.
+  {
+    Stmt s(dst,
+           "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, "
+           "campaign_seconds = NULL WHERE id = ?");
+    s.bind(1, static_cast<std::int64_t>(dst_id));
+    s.step();
+  }
   for (const char* t : {"run_labels", "run_scenarios", "run_locks"})
-    copy_rows(src, dst, t, "run_id = ?1", src_id, "run_id", same, "", [](long long, long long) {});
-  std::unordered_map<long long, long long> session_ids;
-  sum.sessions_copied +=
-      copy_rows(src, dst, "sessions", "run_id = ?1 ORDER BY id", src_id, "run_id", same, "id",
-                [&](long long old_id, long long rowid) { session_ids.emplace(old_id, rowid); });
-  sum.attempts_copied += copy_rows(
-      src, dst, "attempts",
-      "session_id IN (SELECT id FROM sessions WHERE run_id = ?1) ORDER BY session_id, attempt",
-      src_id, "session_id",
-      [&](long long old_session) {
-        auto it = session_ids.find(old_session);
-        if (it == session_ids.end())
-          throw JournalError("an attempt refers to a session missing from its journal");
-        return it->second;
-      },
-      "", [](long long, long long) {});
-  sum.events_copied += copy_rows(src, dst, "events", "run_id = ?1 ORDER BY id", src_id, "run_id",
-                                 same, "id", [](long long, long long) {});
+    copy_rows(src_db, dst, t, "run_id = ?1", src_id, "run_id", same, "", [](long long, long long) {});
+  batch.commit(dst, 0);
+  if (!into) added = dst_id;
+
+  // Sessions and their attempts, a batch of input session ids per transaction. New session ids
+  // are the input's plus one offset per batch, chosen above every id in the output at that moment
+  // (no other writer can add one while the transaction holds the write lock), so attempts follow
+  // their sessions by the same offset.
+  const auto scols = shared_columns(src_db, dst, "sessions");
+  const auto acols = shared_columns(src_db, dst, "attempts");
+  const std::string s_insert = "INSERT INTO main.sessions (id, run_id, " +
+                               column_list(scols, {"id", "run_id"}) + ") SELECT id + ?3, ?4, " +
+                               column_list(scols, {"id", "run_id"}) + " FROM src.sessions ";
+  const std::string a_insert = "INSERT INTO main.attempts (session_id, " +
+                               column_list(acols, {"session_id"}) + ") SELECT session_id + ?3, " +
+                               column_list(acols, {"session_id"}) + " FROM src.attempts ";
+  for (long long lo = 0;;) {
+    batch.begin(dst);
+    const long long first = one_integer(
+        dst, "SELECT min(id) FROM src.sessions WHERE run_id = ?1 AND id > ?2 AND id <= ?3",
+        {src_id, lo, last_session}, -1);
+    if (first < 0) {
+      batch.commit(dst, 0);
+      break;
+    }
+    const long long hi = one_integer(
+        dst,
+        "SELECT max(id) FROM (SELECT id FROM src.sessions WHERE run_id = ?1 AND id >= ?2 AND "
+        "id <= ?3 ORDER BY id LIMIT ?4)",
+        {src_id, first, last_session, batch.rows});
+    const long long base = one_integer(dst, "SELECT COALESCE(max(id), 0) FROM main.sessions", {});
+    const long long offset = base + 1 - first;
+    try {
+      Stmt s(dst, s_insert + "WHERE run_id = ?1 AND id BETWEEN ?2 AND ?5 ORDER BY id",
+             "copy sessions");
+      s.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
+      s.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(dst_id));
+      s.bind(5, static_cast<std::int64_t>(hi));
+      s.step();
+      sum.sessions_copied += sqlite3_changes64(dst);
+      Stmt a(dst,
+             a_insert + "WHERE session_id IN (SELECT id FROM src.sessions WHERE run_id = ?1 AND "
+                        "id BETWEEN ?2 AND ?4)",
+             "copy attempts");
+      a.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
+      a.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(hi));
+      a.step();
+      sum.attempts_copied += sqlite3_changes64(dst);
+    } catch (const JournalError& e) {
+      const std::string msg = e.what();
+      sqlite3_exec(dst, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_exec(dst, "BEGIN", nullptr, nullptr, nullptr);
+      std::string one = s_insert + "WHERE id = ?1";
+      one.replace(one.find("?3"), 2, std::to_string(offset));
+      one.replace(one.find("?4"), 2, std::to_string(dst_id));
+      std::string row = failing_row(
+          dst, one, src_id,
+          "SELECT id FROM src.sessions WHERE run_id = ?1 AND id BETWEEN " + std::to_string(first) +
+              " AND " + std::to_string(hi) + " ORDER BY id",
+          "session");
+      throw JournalError("merging " + where + ": " + (row.empty() ? msg : row));
+    }
+    batch.commit(dst, hi - first + 1);
+    lo = hi;
+  }
+  // Events, in their input order (new ids follow it).
+  const auto ecols = shared_columns(src_db, dst, "events");
+  const std::string e_insert = "INSERT INTO main.events (run_id, " +
+                               column_list(ecols, {"id", "run_id"}) + ") SELECT ?4, " +
+                               column_list(ecols, {"id", "run_id"}) + " FROM src.events ";
+  for (long long lo = 0;;) {
+    batch.begin(dst);
+    const long long hi = one_integer(
+        dst,
+        "SELECT max(id) FROM (SELECT id FROM src.events WHERE run_id = ?1 AND id > ?2 AND id <= "
+        "?3 ORDER BY id LIMIT ?4)",
+        {src_id, lo, last_event, batch.rows * 4}, -1);
+    if (hi < 0) {
+      batch.commit(dst, 0);
+      break;
+    }
+    try {
+      Stmt s(dst, e_insert + "WHERE run_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id",
+             "copy events");
+      s.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(lo));
+      s.bind(3, static_cast<std::int64_t>(hi)).bind(4, static_cast<std::int64_t>(dst_id));
+      s.step();
+      sum.events_copied += sqlite3_changes64(dst);
+    } catch (const JournalError& e) {
+      throw JournalError("merging " + where + ": events with ids " + std::to_string(lo + 1) +
+                         ".." + std::to_string(hi) + ": " + e.what());
+    }
+    batch.commit(dst, sqlite3_changes64(dst) / 4);
+    lo = hi;
+  }
+  // The run's own status, end, exit code and campaign time, as the input snapshot has them.
+  batch.begin(dst);
+  {
+    Stmt sel(src_db, "SELECT status, ended_at, exit_code, campaign_seconds FROM runs WHERE id = ?");
+    sel.bind(1, static_cast<std::int64_t>(src_id));
+    if (!sel.step()) throw JournalError(where + " vanished from its journal during the merge");
+    Stmt upd(dst,
+             "UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, campaign_seconds = ? "
+             "WHERE id = ?");
+    for (int i = 0; i < 4; ++i) sqlite3_bind_value(upd.get(), i + 1, sqlite3_column_value(sel.get(), i));
+    upd.bind(5, static_cast<std::int64_t>(dst_id));
+    upd.step();
+  }
+  batch.commit(dst, 0);
+}
+
+// Leftovers of a merge that was killed while building a new output: `.NAME.merge-XXXXXX` next to
+// the output and its -wal, -shm and -journal files. A merge holds an flock on its temporary file
+// while it works, so only files nobody holds are removed.
+void remove_merge_leftovers(const std::string& output) {
+  const fs::path target(output);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  const std::string prefix = "." + target.filename().string() + ".merge-";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || name.size() != prefix.size() + 6) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    const bool free = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (free)
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        ::unlink((e.path().string() + suffix).c_str());
+    ::close(fd);
+  }
 }
 
 // A fresh output is built in a temporary file next to it and renamed into place at the end.
 struct TempJournal {
   std::string path;
+  int lock_fd = -1;  // flock held while the merge works, so remove_merge_leftovers skips it
   ~TempJournal() {
+    if (lock_fd >= 0) ::close(lock_fd);
     if (path.empty()) return;
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
   }
+};
+
+// ATTACHes an input to the output connection as `src` for the bulk copies; DETACHes it after.
+struct Attached {
+  sqlite3* db;
+  Attached(sqlite3* dst, const std::string& path) : db(dst) {
+    Stmt s(dst, "ATTACH DATABASE ? AS src", "attach " + quote(path));
+    s.bind(1, path);
+    s.step();
+  }
+  ~Attached() { sqlite3_exec(db, "DETACH DATABASE src", nullptr, nullptr, nullptr); }
 };
 
 }  // namespace
@@ -271,6 +585,7 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     paths.push_back(in);
   }
 
+  remove_merge_leftovers(output);
   TempJournal temp;
   std::string work = output;
   if (!output_exists) {
@@ -282,14 +597,13 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     std::string tmpl = (dir / ("." + target.filename().string() + ".merge-XXXXXX")).string();
     const int fd = ::mkstemp(tmpl.data());
     if (fd < 0) throw UsageError("cannot create a temporary file next to " + quote(output));
-    ::close(fd);
-    ::unlink(tmpl.c_str());  // Journal::open creates it, with the journal's schema
+    ::flock(fd, LOCK_EX | LOCK_NB);  // held until the merge ends (TempJournal closes it)
+    temp.lock_fd = fd;
     temp.path = work = tmpl;
   }
   {
     Journal out = Journal::open(work);  // refuses an output that is not a journal
     sqlite3* dst = journal_db(out);
-    Transaction tx(dst, "BEGIN IMMEDIATE");
 
     // Every run of every input, in the order they started, so merged ids follow time.
     struct Item {
@@ -308,40 +622,78 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
       return a.started_at != b.started_at ? a.started_at < b.started_at : a.uuid < b.uuid;
     });
-    Stmt find(dst, "SELECT id FROM runs WHERE uuid = ?");
-    for (const Item& it : items) {
-      sqlite3* src = journal_db(sources[it.source]);
-      const RunState in = read_state(src, it.id);
-      if (in.status == name(RunStatus::running))
-        sum.notes.push_back("run " + in.uuid + " in " + quote(paths[it.source]) +
-                            " is still running (or was killed): copied as it is now; merging "
-                            "again later takes its longer state");
-      find.reset();
-      find.bind(1, in.uuid);
-      if (!find.step()) {
-        copy_run(src, dst, it.id, std::nullopt, sum);
-        ++sum.runs_added;
-        continue;
+    // First decide for every run, copying nothing: a conflict anywhere refuses the merge before
+    // anything is written (one read transaction on the output). The same uuid twice among the
+    // inputs is compared against the state the earlier one will leave.
+    struct Step {
+      const Item* item;
+      std::optional<long long> into;  // replace this output run; nullopt: add
+    };
+    std::vector<Step> steps;
+    {
+      Transaction read(dst, "BEGIN");
+      std::map<std::string, std::pair<RunState, std::string>> planned;  // uuid -> state, file
+      Stmt find(dst, "SELECT id FROM runs WHERE uuid = ?");
+      for (const Item& it : items) {
+        sqlite3* src = journal_db(sources[it.source]);
+        const RunState head = read_state(src, it.id, false);
+        if (head.status == name(RunStatus::running))
+          sum.notes.push_back("run " + head.uuid + " in " + quote(paths[it.source]) +
+                              " is still running (or was killed): copied as it is now; merging "
+                              "again later takes its longer state");
+        find.reset();
+        find.bind(1, head.uuid);
+        const bool in_output = find.step();
+        const long long existing = in_output ? find.integer(0) : 0;
+        auto earlier = planned.find(head.uuid);
+        if (!in_output && earlier == planned.end()) {
+          steps.push_back({&it, std::nullopt});
+          planned.emplace(head.uuid, std::make_pair(read_state(src, it.id), paths[it.source]));
+          ++sum.runs_added;
+          continue;
+        }
+        RunState in = read_state(src, it.id);
+        const RunState have =
+            earlier != planned.end() ? earlier->second.first : read_state(dst, existing);
+        const std::string& have_path = earlier != planned.end() ? earlier->second.second : output;
+        switch (compare(have, have_path, in, paths[it.source])) {
+          case Verdict::same:
+            ++sum.runs_unchanged;
+            break;
+          case Verdict::output_newer:
+            ++sum.runs_kept;
+            break;
+          case Verdict::input_newer:
+            if (earlier != planned.end()) {
+              // A later input has a longer state of a run this merge adds: add that one instead.
+              for (auto& st : steps)
+                if (st.item->uuid == it.uuid) st.item = &it;
+            } else {
+              steps.push_back({&it, existing});
+              ++sum.runs_replaced;
+            }
+            planned[head.uuid] = std::make_pair(std::move(in), paths[it.source]);
+            break;
+        }
       }
-      const long long existing = find.integer(0);
-      const RunState have = read_state(dst, existing);
-      switch (compare(have, output, in, paths[it.source])) {
-        case Verdict::same:
-          ++sum.runs_unchanged;
-          break;
-        case Verdict::output_newer:
-          ++sum.runs_kept;
-          break;
-        case Verdict::input_newer:
-          copy_run(src, dst, it.id, existing, sum);
-          ++sum.runs_replaced;
-          break;
+      read.commit();
+    }
+    // Then copy, run by run, in bounded transactions (a live run on the output keeps writing).
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      bool attached = false;
+      std::optional<Attached> att;
+      for (const Step& st : steps) {
+        if (st.item->source != i) continue;
+        if (!attached) {
+          att.emplace(dst, paths[i]);
+          attached = true;
+        }
+        copy_run(journal_db(sources[i]), dst, st.item->id, st.into, paths[i], sum);
       }
     }
-    // The output is a schema-2 journal (Journal::open upgrades an older one): its triggers have
-    // kept the aggregate tables in step with every row inserted or deleted above, in this same
-    // transaction, so there is nothing derived to rebuild.
-    tx.commit();
+    // The output is a schema-2-or-later journal (Journal::open upgrades an older one): its
+    // triggers have kept the aggregate tables in step with every row inserted or deleted above,
+    // batch by batch, so there is nothing derived to rebuild.
   }
   if (!output_exists) {
     if (::rename(temp.path.c_str(), output.c_str()) != 0)

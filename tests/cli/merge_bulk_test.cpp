@@ -1,0 +1,148 @@
+// Issue 18 item 4 and issue 17 item 4: `lockrig merge` copies in bulk in bounded transactions,
+// so a `lockrig run` writing the output journal at the same time keeps going (its writes wait at
+// most about one merge transaction, well inside its 5 s busy timeout, instead of the whole
+// merge); a killed merge's temporary files are removed by the next merge; an input row the
+// output refuses is named with its file, run and id.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cli_support.hpp"
+
+namespace lockrig::cli_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+void exec_sql(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(h);
+  if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
+}
+
+std::string run_journal(const TempDir& tmp, const std::string& name, const std::string& repeat,
+                        const std::string& seed) {
+  const std::string db = tmp.file(name);
+  const Result r = lockrig({"run", "--repeat", repeat, "--seed", seed, "--db", db, "--progress",
+                            "off", "-q"});
+  if (!r.exited || (r.exit_code != 0 && r.exit_code != 1))
+    throw std::runtime_error("run failed:\n" + r.describe());
+  return db;
+}
+
+}  // namespace
+
+// Before issue 18 the merge held BEGIN IMMEDIATE for the whole merge, and a run writing the same
+// journal exited 3 "database is locked" once that outlasted its busy timeout (issue 17). Now the
+// run keeps going and the journal holds both, consistent.
+TEST(LockrigMergeBulk, AMergeIntoTheJournalOfALiveRunDoesNotStopTheRun) {
+  TempDir tmp;
+  // An input of 100,000 sessions: the old single-transaction merge held the write lock longer
+  // than the run's busy timeout on this machine.
+  const std::string unlock = tmp.write("unlock.yaml",
+                                       "name: unlock\nrepeat: 1\nsteps:\n  - unlock: {expect: "
+                                       "success, within: 8s, retry: {attempts: 3, backoff: "
+                                       "500ms}}\n");
+  const std::string input = tmp.file("rig-b.db");
+  const Result gen = lockrig({"run", "--scenario", unlock, "--repeat", "12500", "--seed", "21",
+                              "--db", input, "--progress", "off", "-q"},
+                             Spawn{"", "", 600s});
+  ASSERT_TRUE(gen.exited && (gen.exit_code == 0 || gen.exit_code == 1)) << gen.describe();
+  const long long input_sessions = Db(input).integer("SELECT count(*) FROM sessions");
+  ASSERT_GE(input_sessions, 90000);
+  // The live run on the real clock: it commits a session every few hundred ms while the merge
+  // runs, and would go on for far longer; it is interrupted (SIGINT) once the merge is done.
+  const std::string live = tmp.file("live.db");
+  Process run({"run", "--clock", "real", "--scenario", unlock, "--repeat", "100000", "--seed", "22",
+               "--db", live, "--progress", "off", "-q"},
+              Spawn{"", "", 600s});
+  ASSERT_TRUE(eventually([&] { return sessions_so_far(live) > 0 || !run.running(); }, 60s));
+  ASSERT_TRUE(run.running()) << "the run ended before the merge could start";
+  const Result merged = lockrig({"merge", input, "-o", live}, Spawn{"", "", 600s});
+  std::printf("[ merge ] %s", merged.out.c_str());
+  ASSERT_TRUE(run.running()) << "the run was stopped by the merge\n" << run.wait().describe();
+  const long long during = sessions_so_far(live);
+  // It keeps journaling after the merge, too.
+  EXPECT_TRUE(eventually([&] { return sessions_so_far(live) > during + 1; }, 60s));
+  run.signal(SIGINT);
+  const Result r = run.wait();
+  ASSERT_TRUE(merged.exited && merged.exit_code == 0) << merged.describe();
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 128 + SIGINT) << r.describe();
+  const Db db(live);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM runs"), 2);
+  EXPECT_EQ(db.column("SELECT status FROM runs ORDER BY id"),
+            (std::vector<std::string>{"aborted", "completed"}));
+  const std::string in_uuid = Db(input).text("SELECT uuid FROM runs");
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions s JOIN runs r ON r.id = s.run_id WHERE "
+                       "r.uuid = '" + in_uuid + "'"),
+            input_sessions);
+  expect_journal_invariants(db);
+  const Result check = lockrig({"check", "--journal", live});
+  EXPECT_TRUE(check.exited && check.exit_code == 0) << check.describe();
+}
+
+// A merge killed while building a new output leaves `.OUT.merge-XXXXXX` and its -wal/-shm next to
+// the output; the next merge to that output removes them, but not the file of a merge that is
+// still working (it holds an flock on it).
+TEST(LockrigMergeBulk, TheNextMergeRemovesAKilledMergesTemporaryFiles) {
+  TempDir tmp;
+  const std::string a = run_journal(tmp, "a.db", "1", "31");
+  const std::string lab = tmp.file("lab.db");
+  std::vector<std::string> leftovers;
+  for (const char* s : {"", "-wal", "-shm"}) {
+    leftovers.push_back(tmp.file(std::string(".lab.db.merge-Ab12Cd") + s));
+    write_file(leftovers.back(), "left by a killed merge");
+  }
+  const std::string busy = tmp.file(".lab.db.merge-Xy34Zw");
+  write_file(busy, "a merge still at work");
+  const int fd = ::open(busy.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const Result r = lockrig({"merge", a, "-o", lab});
+  ::close(fd);
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  for (const auto& f : leftovers) EXPECT_FALSE(exists(f)) << f;
+  EXPECT_TRUE(exists(busy));
+  EXPECT_EQ(Db(lab).integer("SELECT count(*) FROM sessions"),
+            Db(a).integer("SELECT count(*) FROM sessions"));
+}
+
+// A row the output refuses is named: the input file, the run and the session id.
+TEST(LockrigMergeBulk, ARefusedRowIsNamedWithItsInputFileRunAndId) {
+  TempDir tmp;
+  const std::string a = run_journal(tmp, "a.db", "1", "41");
+  const std::string lab = tmp.file("lab.db");
+  ASSERT_EQ(lockrig({"merge", run_journal(tmp, "b.db", "1", "42"), "-o", lab}).exit_code, 0);
+  // A session the journal's rules refuse (result 'bogus'), planted past the CHECK.
+  exec_sql(a,
+           "PRAGMA ignore_check_constraints = ON; INSERT INTO sessions (run_id, lock_id, "
+           "scenario, repetition, step, expect, within_ms, started_ns, ended_ns, result, "
+           "outcome, attempts, sli_eligible, sli_success, first_attempt_success) SELECT run_id, "
+           "lock_id, scenario, 999, step, expect, within_ms, started_ns, ended_ns, 'bogus', "
+           "outcome, attempts, sli_eligible, sli_success, first_attempt_success FROM sessions "
+           "ORDER BY id LIMIT 1");
+  const std::string bad_id = Db(a).text("SELECT max(id) FROM sessions");
+  const std::string uuid = Db(a).text("SELECT uuid FROM runs");
+  const long long before = Db(lab).integer("SELECT count(*) FROM sessions");
+  const Result r = lockrig({"merge", a, "-o", lab});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_NE(r.err.find(a), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find(uuid), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("session id " + bad_id), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("CHECK constraint failed"), std::string::npos) << r.describe();
+  // Nothing of the refused batch is kept; the next merge without the bad row completes.
+  const Db db(lab);
+  EXPECT_LE(db.integer("SELECT count(*) FROM sessions"),
+            before + Db(a).integer("SELECT count(*) FROM sessions") - 1);
+  const Result check = lockrig({"check", "--journal", lab});
+  EXPECT_TRUE(check.exited && check.exit_code == 0) << check.describe();
+}
+
+}  // namespace lockrig::cli_test
