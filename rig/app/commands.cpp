@@ -153,7 +153,8 @@ int lockrig_main(int argc, char** argv) {
       return cmd.empty() ? exit_code::usage : exit_code::ok;
     }
     if (cmd == "--version") {
-      std::printf("lockrig %s (journal schema %d)\n", LOCKRIG_VERSION, kJournalSchemaVersion);
+      std::printf("lockrig %s (journal schema %d, %s build)\n", LOCKRIG_VERSION,
+                  kJournalSchemaVersion, LOCKRIG_BUILD_TYPE);
       return exit_code::ok;
     }
     std::vector<std::string> names;
