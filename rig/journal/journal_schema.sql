@@ -1,4 +1,4 @@
--- lockrig journal, schema version 2 (PRAGMA user_version = 2, application_id = 0x4C4B5247).
+-- lockrig journal, schema version 3 (PRAGMA user_version = 3, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
 -- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
 -- Times: *_ns are monotonic nanoseconds since the run started on the run's clock (virtual or
@@ -304,3 +304,10 @@ END;
 CREATE TRIGGER agg_attempt_update BEFORE UPDATE ON attempts BEGIN
   SELECT RAISE(ABORT, 'attempts are the raw record and are not updated; delete and insert instead');
 END;
+
+-- @@ version 3 (issue 17: runs belong to their rig) -------------------------------------------
+-- The machine a run ran on: /etc/machine-id (else the host name), written when the run starts.
+-- A `running` run whose host_id is not this machine's is `running elsewhere` (a merged journal):
+-- `lockrig runs` does not call it interrupted and `run --resume` refuses it. NULL for runs
+-- journaled before version 3, which are told apart by `host` instead.
+ALTER TABLE runs ADD COLUMN host_id TEXT;
