@@ -1,6 +1,7 @@
 #include "reports/commands.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,16 +282,58 @@ void check_output_is_not_journal(const std::string& output, const std::string& d
                        "being read; choose another file");
 }
 
+namespace {
+
+// The `.OUT.tmp-XXXXXX` files of writers that were killed (SIGKILL, power loss) before renaming
+// or removing them: those nobody holds the flock of. Live writers' files are locked and stay.
+void remove_stale_temp_files(const fs::path& dir, const std::string& prefix) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string file = it->path().string();
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct stat locked {}, named {};
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &locked) == 0 &&
+        S_ISREG(locked.st_mode) && ::lstat(file.c_str(), &named) == 0 &&
+        named.st_ino == locked.st_ino && named.st_dev == locked.st_dev)
+      ::unlink(file.c_str());
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   check_output_path(path);
   const fs::path target(path);
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  tmp_ = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = mkstemp(tmp_.data());
-  if (fd < 0) {
-    const int err = errno;
-    tmp_.clear();
-    throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(err));
+  const std::string prefix = "." + target.filename().string() + ".tmp-";
+  remove_stale_temp_files(dir, prefix);
+  int fd = -1;
+  // issue 17, item 8: the temporary file is flock()ed for as long as this writer lives, so a
+  // later writer can tell a killed writer's leftover (unlocked) from a live one's (locked).
+  for (int tries = 0; fd < 0; ++tries) {
+    tmp_ = (dir / (prefix + "XXXXXX")).string();
+    fd = mkstemp(tmp_.data());
+    if (fd < 0) {
+      const int err = errno;
+      tmp_.clear();
+      throw UsageError("cannot write --output " + quote(path) + ": " + std::strerror(err));
+    }
+    struct stat mine {}, named {};
+    if (::flock(fd, LOCK_EX) == 0 && ::fstat(fd, &mine) == 0 &&
+        ::stat(tmp_.c_str(), &named) == 0 && mine.st_ino == named.st_ino &&
+        mine.st_dev == named.st_dev)
+      break;
+    // Another writer's sweep took it for a leftover between mkstemp and flock: take another.
+    ::close(fd);
+    fd = -1;
+    if (tries == 10) {
+      tmp_.clear();
+      throw UsageError("cannot write --output " + quote(path) + ": cannot keep a temporary file");
+    }
   }
   // mkstemp creates 0600; reports and exports are meant to be read by others (node_exporter
   // runs as its own user), so use what a plain create would, or the mode of the file replaced.
@@ -339,11 +382,12 @@ void AtomicFile::commit() {
   if (!f_) throw UsageError("cannot write --output " + quote(path_) + ": already closed");
   if (std::fflush(f_) != 0) fail("write", errno);
   if (::fsync(fileno(f_)) != 0) fail("fsync", errno);
+  // Renamed while still locked, so no other writer's sweep takes it for a leftover.
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("rename", errno);
+  tmp_.clear();
   const int rc = std::fclose(f_);
   f_ = nullptr;
   if (rc != 0) fail("close", errno);
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("rename", errno);
-  tmp_.clear();
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

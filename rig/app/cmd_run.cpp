@@ -319,13 +319,23 @@ bool prepare_resume(RunRequest& req, const drivers::DriverRegistry& registry, Pr
   struct stat st {};
   if (::stat(req.db_path.c_str(), &st) != 0)
     throw UsageError("--resume: journal " + quote(req.db_path) + " does not exist");
+  // issue 17, item 8: nothing to resume, and no schema written into it just to find that out.
+  if (Journal::has_no_schema(req.db_path))
+    throw UsageError("--resume: journal " + quote(req.db_path) + " is empty: " +
+                     kEmptyJournalNote);
   p.journal.emplace(Journal::open(req.db_path, req.sync));
   const RunRecord found = find_run_to_resume(*p.journal, req.resume_selector, run_lock_holder(req.db_path));
   p.run_lock = take_run_lock(req.db_path, found, "lockrig run --resume");
   if (!p.run_lock) return false;
   // Look again now that the run is ours: another resume may have finished it meanwhile.
-  p.stored = find_run_to_resume(*p.journal, std::to_string(found.id),
-                                run_lock_holder(req.db_path), true);
+  try {
+    p.stored = find_run_to_resume(*p.journal, std::to_string(found.id),
+                                  run_lock_holder(req.db_path), true);
+  } catch (const UsageError& e) {
+    // issue 17, item 8: the loser of two concurrent resumes finds the run finished by the
+    // winner: that is "busy, try again" (75), not a usage error.
+    throw BusyError(std::string(e.what()) + " (another lockrig resumed it meanwhile)");
+  }
   if (!p.stored->has_plan) {
     // Killed between journaling the run and its plan: nothing ran. Close it for good.
     p.journal->finish_run(p.stored->id, RunStatus::aborted, exit_code::usage, utc_now_iso8601(), 0);

@@ -1,5 +1,6 @@
 // lockrig runs: the runs in a journal, which of them were interrupted, and --abandon.
 #include <cstdio>
+#include <map>
 
 #include "rig/app/commands.hpp"
 #include "rig/app/run_lock.hpp"
@@ -9,6 +10,7 @@
 #include "rig/engine/runner.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/resume.hpp"
+#include "rig/journal/run_records.hpp"
 
 namespace po = boost::program_options;
 
@@ -30,7 +32,7 @@ int runs_command(const CommandLine& cl) {
         "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the "
         "journal but no "
         "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
-        "continue it with lockrig run --resume RUN.\n",
+        "continue it with lockrig run --resume RUN.\nA run shown as `running elsewhere` is `running` in a journal merged from another\nhost; only that host can resume it.\n",
         desc);
     return exit_code::ok;
   }
@@ -51,11 +53,25 @@ int runs_command(const CommandLine& cl) {
                 static_cast<long long>(found.id), found.uuid.c_str());
     return exit_code::ok;
   }
+  // issue 17, item 8: a file a run created but was cut off before writing the schema into.
+  if (Journal::has_no_schema(db_path)) {
+    if (!vm.count("interrupted"))
+      std::printf("no runs in %s (%s)\n", db_path.c_str(), kEmptyJournalNote);
+    return exit_code::ok;
+  }
   Journal j = Journal::open_readonly(db_path);
   auto runs = j.list_runs();
+  // issue 17: a `running` run of another host (a merged journal) is not interrupted here.
+  std::map<std::int64_t, std::string> elsewhere;
+  for (const auto& r : read_runs(j))
+    if (r.status == name(RunStatus::running))
+      if (const auto where = run_elsewhere(r)) elsewhere[r.id] = *where;
   std::vector<std::int64_t> interrupted;
   for (auto& r : runs)
-    if (r.status == name(RunStatus::running) && !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
+    if (elsewhere.count(r.id)) {
+      r.status = "running elsewhere";
+    } else if (r.status == name(RunStatus::running) &&
+               !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
       // The lock may have been released because the run just finished: look again.
       Journal again = Journal::open_readonly(db_path);
       for (const auto& now : again.list_runs())
@@ -65,7 +81,11 @@ int runs_command(const CommandLine& cl) {
         }
     }
   if (vm.count("interrupted")) {
-    for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
+    for (const auto& [id, where] : elsewhere)
+    std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
+                "can resume it\n",
+                static_cast<long long>(id), where.c_str());
+  for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
     return exit_code::ok;
   }
   if (runs.empty()) {
@@ -83,6 +103,10 @@ int runs_command(const CommandLine& cl) {
                 r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions,
                 labels_text(r.labels).c_str());
   }
+  for (const auto& [id, where] : elsewhere)
+    std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
+                "can resume it\n",
+                static_cast<long long>(id), where.c_str());
   for (auto id : interrupted)
     std::printf(
         "run %lld was interrupted (no lockrig process holds it); continue it with: "

@@ -12,6 +12,7 @@
 #include "rig/base/log.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/journal.hpp"
+#include "rig/journal/resume.hpp"  // BusyError
 
 namespace po = boost::program_options;
 
@@ -172,6 +173,9 @@ int lockrig_main(int argc, char** argv) {
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::usage;
+  } catch (const BusyError& e) {
+    std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
+    return exit_code::busy;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "%slockrig: error: %s\n", log_prefix(log_level::err), e.what());
     return exit_code::usage;

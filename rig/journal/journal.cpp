@@ -6,6 +6,7 @@
 #include <bit>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/open_guard.hpp"
 #include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
 
@@ -25,7 +27,8 @@ sqlite3* journal_db(const Journal& journal) {
 
 void sqlite_check(int rc, sqlite3* db, const std::string& what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
-  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string msg = journal_budget_message(rc);
+  if (msg.empty()) msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
   throw JournalError("journal " + quote(file && *file ? file : "?") + ": " + what + ": " + msg);
 }
@@ -41,7 +44,8 @@ void exec(sqlite3* db, const std::string& sql, const std::string& what) {
   char* err = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   if (rc != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errstr(rc);
+    std::string msg = journal_budget_message(rc);
+    if (msg.empty()) msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     const char* file = sqlite3_db_filename(db, "main");
     throw JournalError("journal " + quote(file ? file : "?") + ": " + what + ": " + msg);
@@ -108,6 +112,7 @@ Journal::Journal(Journal&& o) noexcept
     : db_(o.db_),
       path_(std::move(o.path_)),
       schema_version_(o.schema_version_),
+      immutable_(o.immutable_),
       ins_session_(o.ins_session_),
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
@@ -214,14 +219,16 @@ void upgrade_2_to_3(sqlite3* db) {
 
 }  // namespace
 
-Journal Journal::connect(const std::string& path, int flags) {
+Journal Journal::connect(const std::string& path, int flags, const std::string& uri) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &db,
+                           uri.empty() ? flags : flags | SQLITE_OPEN_URI, nullptr);
   Journal j(db, path);  // closes db on any throw below
   if (rc != SQLITE_OK)
     throw JournalError("cannot open journal " + quote(path) + ": " +
                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
   sqlite3_busy_timeout(db, static_cast<int>(kBusyTimeout.count()));
+  harden_journal_connection(db, path);  // issue 17: before anything of the file is read
   return j;
 }
 
@@ -233,6 +240,11 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
   if (header.tables > 0 && header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) +
                        " is an SQLite database but not a lockrig journal; refusing to touch it");
+  // issue 17: a foreign file's schema and counts are checked before any of it is used.
+  if (header.tables > 0) {
+    check_journal_schema(db, path, static_cast<int>(header.version));
+    check_journal_counts(db, path, static_cast<int>(header.version));
+  }
 
   exec(db, "PRAGMA foreign_keys = ON", "configure");
   try {
@@ -259,22 +271,37 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
       exec(db, read_source_file("<embedded>/rig/journal/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
       exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
-    } else if (pragma_int(db, "PRAGMA user_version") == 1) {
-      // Version 1 -> 2 under the same write lock: the aggregate tables, views and triggers, filled
-      // from the existing rows. One transaction, so a crash leaves a version-1 journal.
+    } else {
+      // Upgrades under the same write lock, one version at a time, in one transaction, so a
+      // crash leaves the journal at its old version. Each runs its part of the schema file.
       const std::string schema = read_source_file("<embedded>/rig/journal/journal_schema.sql");
-      const auto v2 = schema.find("-- @@ version 2");
-      if (v2 == std::string::npos) throw JournalError("embedded schema has no version 2 part");
-      exec(db, schema.substr(v2), "upgrade to schema version 2");
-      exec(db,
-           "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
-           "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
-           "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
-           "PRAGMA user_version = 2;",
-           "upgrade to schema version 2 (building the aggregates)");
+      auto part = [&](int v) {
+        const auto from = schema.find("-- @@ version " + std::to_string(v));
+        const auto to = schema.find("-- @@ version " + std::to_string(v + 1));
+        if (from == std::string::npos)
+          throw JournalError("embedded schema has no version " + std::to_string(v) + " part");
+        return schema.substr(from, to == std::string::npos ? std::string::npos : to - from);
+      };
+      long long version = pragma_int(db, "PRAGMA user_version");
+      if (version == 1) {
+        // 1 -> 2: the aggregate tables, views and triggers, filled from the existing rows.
+        exec(db, part(2), "upgrade to schema version 2");
+        exec(db,
+             "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
+             "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
+             "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
+             "PRAGMA user_version = 2;",
+             "upgrade to schema version 2 (building the aggregates)");
+        version = 2;
+      }
+      // 2 -> 3: the CHECK constraints without IN lists (issue 18), then runs.host_id (issue 17;
+      // older runs keep NULL), under the same write lock.
+      if (version == 2) {
+        upgrade_2_to_3(db);
+        exec(db, part(3) + ";PRAGMA user_version = 3;", "upgrade to schema version 3");
+        version = 3;
+      }
     }
-    // @@ issue 18: schema version 3 (CHECK constraints without IN lists), same write lock.
-    if (pragma_int(db, "PRAGMA user_version") == 2) upgrade_2_to_3(db);
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
     const std::string hint = open_hint(db);
@@ -286,12 +313,73 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
   return j;
 }
 
+namespace {
+
+// A file: URI for `path` with `query` (RFC 3986 percent-encoding of what SQLite's URI parser
+// would otherwise read as syntax: https://www.sqlite.org/uri.html).
+std::string file_uri(const std::string& path, const std::string& query) {
+  std::string out = "file:";
+  for (const unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "?" + query;
+}
+
+// SQLite's first read of the file, with its raw result code.
+int probe(sqlite3* db) {
+  return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+}
+
+}  // namespace
+
+bool Journal::has_no_schema(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (st.st_size == 0) return true;
+  try {
+    Journal j = open_readonly_file(path);
+    const JournalHeader h = read_header(j.db_, path);
+    return h.tables == 0 && h.application_id == 0 && h.version == 0;
+  } catch (const JournalError&) {
+    return false;
+  }
+}
+
+// issue 17, item 5: readers never write, not even the WAL index, where they cannot.
+Journal Journal::open_readonly_file(const std::string& path) {
+  Journal j = connect(path, SQLITE_OPEN_READONLY, file_uri(path, "mode=ro"));
+  const int rc = probe(j.db_) & 0xff;
+  if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN) return j;
+  // mode=ro needs the -shm WAL index; where this user cannot create it, read the file as
+  // immutable, which is safe only while there is no WAL content that it would skip.
+  struct stat st {};
+  if (::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0)
+    throw JournalError("cannot open journal " + quote(path) + " read-only: " +
+                       sqlite3_errmsg(j.db_) + " (its -wal file holds data that this user " +
+                       "cannot index; open it once as its owner, or copy the journal with its " +
+                       "-wal file to a writable directory)");
+  Journal ro = connect(path, SQLITE_OPEN_READONLY, file_uri(path, "immutable=1"));
+  ro.immutable_ = true;
+  return ro;
+}
+
 Journal Journal::open_readonly(const std::string& path) {
   precheck_path(path, true);
-  Journal j = connect(path, SQLITE_OPEN_READONLY);
+  Journal j = open_readonly_file(path);
   const JournalHeader header = read_header(j.db_, path);
+  if (header.tables == 0 && header.application_id == 0 && header.version == 0)
+    throw JournalError("journal " + quote(path) + " is empty: " + kEmptyJournalNote);
   if (header.application_id != kJournalApplicationId)
     throw JournalError("journal " + quote(path) + " is not a lockrig journal");
+  // issue 17: a foreign file's schema and counts are checked before any of it is used.
+  check_journal_schema(j.db_, path, static_cast<int>(header.version));
+  check_journal_counts(j.db_, path, static_cast<int>(header.version));
   j.schema_version_ = static_cast<int>(header.version);
   return j;
 }
@@ -337,8 +425,8 @@ std::int64_t Journal::begin_run(const RunRecord& info) {
   Transaction tx(db_);
   Stmt s(db_,
          "INSERT INTO runs (uuid, host, rig, started_at, status, clock, seed, fixture_source, "
-         "fixture_sha256, scenarios_sha256, controller_version, command_line, sessions_planned) "
-         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+         "fixture_sha256, scenarios_sha256, controller_version, command_line, sessions_planned, "
+         "host_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bind_text(s.get(), 1, info.uuid);
   bind_text(s.get(), 2, info.host);
   bind_text(s.get(), 3, info.rig);
@@ -352,6 +440,9 @@ std::int64_t Journal::begin_run(const RunRecord& info) {
   bind_text(s.get(), 11, info.controller_version);
   bind_text(s.get(), 12, info.command_line);
   sqlite3_bind_int64(s.get(), 13, info.sessions_planned);
+  // issue 17: the machine the run belongs to (this one unless the caller says otherwise).
+  const std::string host_id = info.host_id.empty() ? this_host_id() : info.host_id;
+  bind_text(s.get(), 14, host_id);
   s.step();
   const std::int64_t run = sqlite3_last_insert_rowid(db_);
   for (const auto& [k, v] : info.labels) {
@@ -691,10 +782,13 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
   std::vector<AggregateMismatch> out;
   // One read transaction, so a run writing meanwhile cannot make the two sides differ.
   Transaction tx(db_);
+  check_session_counts(db_, path_);  // issue 17: the raw rows' counts are in range too
   for (const auto& t : tables) {
     const std::string kept = std::string("SELECT ") + t.keys + ", " + t.values + " FROM " + t.name;
-    const std::string again =
-        std::string("SELECT ") + t.keys + ", " + t.values + " FROM v_" + t.name + "_recomputed";
+    // issue 17: lockrig's own SQL for the recomputation, never the views stored in the file.
+    const std::string again = std::string("SELECT ") + t.keys + ", " + t.values + " FROM (" +
+                              shipped_view_query(std::string("v_") + t.name + "_recomputed") +
+                              ")";
     // Rows only one side has, or with different values: the full outer difference.
     Stmt s(db_, ("SELECT 'kept', * FROM (" + kept + " EXCEPT " + again +
                  ") UNION ALL SELECT 'recomputed', * FROM (" + again + " EXCEPT " + kept + ")")

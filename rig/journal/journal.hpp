@@ -24,7 +24,7 @@ struct sqlite3_stmt;
 namespace lockrig {
 
 // Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
-// CHECK constraints as OR chains (same rules); see docs/journal.md.
+// CHECK constraints as OR chains (same rules) and adds runs.host_id (issue 17); see docs/journal.md.
 inline constexpr int kJournalSchemaVersion = 3;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
@@ -33,6 +33,12 @@ inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 // it has drained at once, so on a real rig, where a session takes seconds, every group is one
 // session, and a session waits at most for the group before it to commit.
 inline constexpr std::size_t kMaxGroupSessions = 256;
+
+
+// What `runs` and the readers say of a journal with no schema (Journal::has_no_schema).
+inline constexpr const char* kEmptyJournalNote =
+    "the file has no schema: it was created by a run interrupted before its first commit, and "
+    "holds no runs; a new lockrig run writes the schema into it, --resume has nothing to resume";
 
 // What a worker hands the writer: the events since its last batch and, usually, one session.
 struct JournalBatch {
@@ -73,7 +79,15 @@ class Journal {
   static Journal open(const std::string& path, SyncMode sync = SyncMode::normal);
   // Opens an existing journal read-only (for `lockrig runs`, reports). A version-1 journal is
   // not upgraded: schema_version() says so and reports compute the aggregates on the fly.
+  // It is opened with SQLite's mode=ro; when that cannot work because the WAL index cannot be
+  // created (a read-only directory, a 0444 file of another user) and there is no WAL file, it is
+  // opened immutable (docs/journal.md, "Read-only journals"; issue 17).
   static Journal open_readonly(const std::string& path);
+  // True for an existing file with no schema at all (0 bytes, or an SQLite file with no tables
+  // and no lockrig header): what a run leaves when it is cut off before its first commit.
+  static bool has_no_schema(const std::string& path);
+  // True when open_readonly had to fall back to immutable.
+  bool immutable() const { return immutable_; }
   Journal(Journal&&) noexcept;
   Journal& operator=(Journal&&) = delete;
   ~Journal();
@@ -118,12 +132,16 @@ class Journal {
   friend sqlite3* journal_db(const Journal& journal);
   Journal(sqlite3* db, std::string path);
   // Opens the file with `flags` and a busy timeout; no lockrig checks yet.
-  static Journal connect(const std::string& path, int flags);
+  // `uri`: open that URI (SQLITE_OPEN_URI) instead of the path.
+  // The read-only connection of open_readonly, before any lockrig check.
+  static Journal open_readonly_file(const std::string& path);
+  static Journal connect(const std::string& path, int flags, const std::string& uri = "");
   void prepare();
   void insert_batch(std::int64_t run, const JournalBatch& batch);
   sqlite3* db_;
   std::string path_;
   int schema_version_ = kJournalSchemaVersion;
+  bool immutable_ = false;
   sqlite3_stmt* ins_session_ = nullptr;
   sqlite3_stmt* ins_attempt_ = nullptr;
   sqlite3_stmt* ins_event_ = nullptr;

@@ -307,3 +307,10 @@ END;
 CREATE TRIGGER agg_attempt_update BEFORE UPDATE ON attempts BEGIN
   SELECT RAISE(ABORT, 'attempts are the raw record and are not updated; delete and insert instead');
 END;
+
+-- @@ version 3 (issue 17: runs belong to their rig) -------------------------------------------
+-- The machine a run ran on: /etc/machine-id (else the host name), written when the run starts.
+-- A `running` run whose host_id is not this machine's is `running elsewhere` (a merged journal):
+-- `lockrig runs` does not call it interrupted and `run --resume` refuses it. NULL for runs
+-- journaled before version 3, which are told apart by `host` instead.
+ALTER TABLE runs ADD COLUMN host_id TEXT;

@@ -105,6 +105,7 @@ struct RunRecord {
   std::string status;      // as stored: name(RunStatus) (rig/journal/events.hpp) for lockrig's own
   std::string ended_at;    // empty while running
   std::string host;        // not by list_runs
+  std::string host_id;     // machine id (schema 3, issue 17; empty: before version 3)
   std::map<std::string, std::string> labels;  // not by read_run (resume)
 
   // What the run was made of: begin_run's input; read back by read_run (resume).

@@ -5,6 +5,7 @@
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/events.hpp"
+#include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -13,11 +14,17 @@ namespace {
 
 using Query = SqlStatement;
 
-RunRecord load_run(sqlite3* db, std::int64_t id) {
+// runs.host_id, or '' before schema version 3 (issue 17).
+std::string host_id_column(const Journal& journal) {
+  return journal.schema_version() >= 3 ? "COALESCE(host_id, '')" : "''";
+}
+
+RunRecord load_run(const Journal& journal, sqlite3* db, std::int64_t id) {
   RunRecord r;
   Query q(db,
           "SELECT id, uuid, status, host, clock, started_at, seed, fixture_source, fixture_sha256, "
-          "scenarios_sha256, controller_version FROM runs WHERE id = ?");
+          "scenarios_sha256, controller_version, " + host_id_column(journal) +
+              " FROM runs WHERE id = ?");
   q.bind(1, id);
   if (!q.step()) throw UsageError("--resume: the journal has no run " + std::to_string(id));
   r.id = q.integer(0);
@@ -31,6 +38,7 @@ RunRecord load_run(sqlite3* db, std::int64_t id) {
   r.fixture_sha256 = q.text(8);
   r.scenarios_sha256 = q.text(9);
   r.controller_version = q.text(10);
+  r.host_id = q.text(11);
   Query s(db, "SELECT name, source, sha256, repeat FROM run_scenarios WHERE run_id = ?");
   s.bind(1, id);
   while (s.step())
@@ -70,13 +78,20 @@ RunRecord find_run_to_resume(Journal& journal, const std::string& selector,
   sqlite3* db = journal_db(journal);
   std::int64_t id = 0;
   if (selector.empty()) {
-    Query q(db, "SELECT id, uuid FROM runs WHERE status = ? ORDER BY id DESC");
+    Query q(db, "SELECT id, uuid, host, " + host_id_column(journal) +
+                    " FROM runs WHERE status = ? ORDER BY id DESC");
     q.bind(1, name(RunStatus::running));
-    while (q.step())
+    while (q.step()) {
+      RunRecord here;
+      here.host = q.text(2);
+      here.host_id = q.text(3);
+      // issue 17: another rig's run (a merged journal) is never this one's to resume.
+      if (run_elsewhere(here)) continue;
       if (!holder(q.text(1))) {
         id = q.integer(0);
         break;
       }
+    }
     if (id == 0)
       throw UsageError("--resume: journal " + quote(journal.path()) +
                        " has no interrupted run (see lockrig runs)");
@@ -98,12 +113,19 @@ RunRecord find_run_to_resume(Journal& journal, const std::string& selector,
                        " runs; give more of the uuid");
     id = ids.front();
   }
-  RunRecord r = load_run(db, id);
+  RunRecord r = load_run(journal, db, id);
   const std::string run_name = "run " + std::to_string(r.id) + " (" + r.uuid + ")";
   const auto status = parse_run_status(r.status);
+  if (status == RunStatus::running || status == RunStatus::aborted) {
+    // issue 17: its plan, lock files and hardware are on the machine that ran it.
+    if (const auto where = run_elsewhere(r))
+      throw UsageError("--resume: " + run_name + " ran on " + *where + ", not on this host (" +
+                       quote(this_host_name()) + "); only that rig can resume it");
+  }
   if (status == RunStatus::running) {
     const auto held_by = lock_is_ours ? std::nullopt : holder(r.uuid);
-    if (held_by) throw UsageError("--resume: " + run_name + " is still running: " + *held_by);
+    // Another lockrig is running or resuming it: exit 75, try again later (issue 17, item 8).
+    if (held_by) throw BusyError("--resume: " + run_name + " is still running: " + *held_by);
   } else if (status != RunStatus::aborted) {
     throw UsageError("--resume: " + run_name + " is " + r.status +
                      "; only interrupted (or aborted) runs can be resumed");

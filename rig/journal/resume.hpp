@@ -20,6 +20,13 @@
 
 namespace lockrig {
 
+// Something another lockrig holds right now (the run being resumed): try again later. lockrig
+// exits 75 (exit_code::busy) for it; a UsageError for callers that do not tell the two apart.
+class BusyError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
 // A plan item as the journal names it: (lock id, scenario name, repetition).
 using ItemKey = std::tuple<std::string, std::string, int>;
 // A session: the item plus the index of its unlock step.

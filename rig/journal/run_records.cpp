@@ -1,7 +1,11 @@
 #include "rig/journal/run_records.hpp"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <unordered_map>
 
+#include "rig/base/text.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -10,8 +14,10 @@ std::vector<RunRecord> read_runs(Journal& journal) {
   std::vector<RunRecord> all;
   {
     SqlStatement q(journal,
-                   "SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), status FROM "
-                   "runs ORDER BY id");
+                   std::string("SELECT id, uuid, host, rig, started_at, COALESCE(ended_at, ''), "
+                               "status, ") +
+                       (journal.schema_version() >= 3 ? "COALESCE(host_id, '')" : "''") +
+                       " FROM runs ORDER BY id");
     while (q.step()) {
       RunRecord r;
       r.id = q.integer(0);
@@ -21,6 +27,7 @@ std::vector<RunRecord> read_runs(Journal& journal) {
       r.started_at = q.text(4);
       r.ended_at = q.text(5);
       r.status = q.text(6);
+      r.host_id = q.text(7);
       all.push_back(std::move(r));
     }
   }
@@ -47,6 +54,33 @@ std::map<std::string, std::string> run_lock_firmware(Journal& journal, const std
   std::map<std::string, std::string> out;
   while (q.step()) out[q.text(0)] = q.text(1);
   return out;
+}
+
+std::string this_host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "unknown";
+  return buf;
+}
+
+std::string this_host_id() {
+  // machine-id(5): 32 hex digits, the same for the life of the installation.
+  for (const char* file : {"/etc/machine-id", "/var/lib/dbus/machine-id"}) {
+    std::ifstream in(file);
+    std::string id;
+    if (in >> id && id.size() == 32 &&
+        id.find_first_not_of("0123456789abcdef") == std::string::npos)
+      return id;
+  }
+  return "host:" + this_host_name();
+}
+
+std::optional<std::string> run_elsewhere(const RunRecord& run) {
+  const bool same_host = run.host == this_host_name();
+  const bool same_machine = run.host_id.empty() || run.host_id == this_host_id();
+  if (same_host && same_machine) return std::nullopt;
+  std::string where = "host " + quote(run.host);
+  if (!run.host_id.empty()) where += " (machine id " + run.host_id.substr(0, 12) + ")";
+  return where;
 }
 
 }  // namespace lockrig

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,16 @@ void read_run_labels(Journal& journal, std::vector<RunRecord>& runs);
 // The firmware each lock reported in the run with this uuid (lock id → firmware, empty when it
 // could not be read); empty when the journal has no such run.
 std::map<std::string, std::string> run_lock_firmware(Journal& journal, const std::string& uuid);
+
+// issue 17 (runs belong to their rig). This machine as runs.host and runs.host_id record it:
+// the host name, and /etc/machine-id (else /var/lib/dbus/machine-id, else the host name).
+std::string this_host_name();
+std::string this_host_id();
+
+// Where a run ran when that is not this machine ("host B (machine id 1234abcd...)"), nullopt
+// when it ran here. A run is this machine's when its host is this host name and its host_id,
+// if it has one (schema 3), is this machine's id: a merged journal's run from another rig is
+// never taken for one of ours, and a cloned image's host name alone does not make it ours.
+std::optional<std::string> run_elsewhere(const RunRecord& run);
 
 }  // namespace lockrig

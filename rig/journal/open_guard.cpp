@@ -1,0 +1,300 @@
+// Issue 17 (part A): see open_guard.hpp. The measures follow SQLite's own advice for
+// applications that read database files from untrusted sources ("Defense Against The Dark Arts",
+// https://www.sqlite.org/security.html, section 1.2: SQLITE_DBCONFIG_DEFENSIVE, trusted_schema
+// off, reduced sqlite3_limit() values, a progress handler bounding run time, and checking the
+// schema before use).
+#include "rig/journal/open_guard.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "rig/base/embedded.hpp"
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
+#include "rig/journal/sql.hpp"
+
+namespace lockrig {
+
+namespace {
+
+constexpr std::chrono::milliseconds kDefaultBudget{60'000};
+std::atomic<long long> g_budget_override_ms{0};
+
+// One per connection, freed when the connection closes (SQLITE_TRACE_CLOSE).
+struct BudgetGuard {
+  std::atomic<long long> since_ns{0};
+  long long budget_ns = 0;
+};
+
+long long now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every started statement (also a trigger's) and every row produced restarts the clock, so the
+// budget bounds one stretch of work, not a long export.
+int on_trace(unsigned kind, void* ctx, void*, void*) {
+  auto* g = static_cast<BudgetGuard*>(ctx);
+  if (kind == SQLITE_TRACE_CLOSE)
+    delete g;
+  else
+    g->since_ns.store(now_ns(), std::memory_order_relaxed);
+  return 0;
+}
+
+int on_progress(void* ctx) {
+  const auto* g = static_cast<const BudgetGuard*>(ctx);
+  return now_ns() - g->since_ns.load(std::memory_order_relaxed) > g->budget_ns ? 1 : 0;
+}
+
+[[noreturn]] void refuse(const std::string& path, const std::string& why) {
+  throw JournalError("journal " + quote(path) + " " + why +
+                     "; lockrig refuses to read it (a journal changed by hand or by another "
+                     "program; see docs/journal.md, \"Foreign journals\")");
+}
+
+struct SchemaObject {
+  std::string type, name, table, sql;
+  std::string columns;  // tables: one "name type notnull pk" line per column
+};
+
+std::string table_columns(sqlite3* db, const std::string& table) {
+  SqlStatement q(db, "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?)",
+                 "read the columns of " + table);
+  q.bind(1, table);
+  std::string out;
+  while (q.step())
+    out += q.text(0) + " " + q.text(1) + " " + q.text(2) + " " + q.text(3) + "\n";
+  return out;
+}
+
+std::map<std::string, SchemaObject> read_schema(sqlite3* db) {
+  std::map<std::string, SchemaObject> out;
+  {
+    SqlStatement q(db,
+                   "SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_schema "
+                   "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                   "read the schema");
+    while (q.step()) out[q.text(1)] = SchemaObject{q.text(0), q.text(1), q.text(2), q.text(3), {}};
+  }
+  for (auto& [name, o] : out)
+    if (o.type == "table") o.columns = table_columns(db, name);
+  return out;
+}
+
+// The schema lockrig ships for each version, read from an in-memory database made with it.
+const std::map<std::string, SchemaObject>& shipped_objects(int version) {
+  static std::mutex m;
+  static std::map<int, std::map<std::string, SchemaObject>> cache;
+  std::lock_guard<std::mutex> lock(m);
+  auto it = cache.find(version);
+  if (it != cache.end()) return it->second;
+  sqlite3* mem = nullptr;
+  if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
+    sqlite3_close(mem);
+    throw JournalError("cannot open an in-memory database to read the shipped journal schema");
+  }
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close(db); }
+  } closer{mem};
+  char* err = nullptr;
+  if (sqlite3_exec(mem, shipped_schema(version).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    throw JournalError("the journal schema lockrig ships does not load: " + msg);
+  }
+  return cache[version] = read_schema(mem);
+}
+
+// The SELECT of a `CREATE VIEW name AS SELECT ...` statement.
+std::string view_select(const SchemaObject& view) {
+  const auto at = view.sql.find(" AS", view.sql.find(view.name) + view.name.size());
+  if (at == std::string::npos) throw JournalError("shipped view " + view.name + " has no AS");
+  return view.sql.substr(at + 3);
+}
+
+std::string key_text(SqlStatement& q, int first, int n) {
+  std::string out;
+  for (int c = first; c < first + n; ++c) {
+    if (!out.empty()) out += ", ";
+    out += std::string(sqlite3_column_name(q.get(), c)) + "=";
+    if (sqlite3_column_type(q.get(), c) == SQLITE_TEXT)
+      out += quote(q.view(c).substr(0, 80));
+    else
+      out += q.text(c);
+  }
+  return out;
+}
+
+struct CountRule {
+  const char* table;
+  const char* keys;    // the row's key, for the message
+  const char* column;  // the count
+  long long max;       // its largest acceptable value
+};
+
+void check_rule(sqlite3* db, const std::string& path, const CountRule& r) {
+  const int nkeys = static_cast<int>(split_commas({r.keys}).size());
+  // typeof: a count stored as text or real is as wrong as a negative one.
+  SqlStatement q(db,
+                 std::string("SELECT ") + r.column + ", " + r.keys + " FROM " + r.table +
+                     " WHERE typeof(" + r.column + ") <> 'integer' OR " + r.column + " < 0 OR " +
+                     r.column + " > ?1 LIMIT 1",
+                 std::string("range-check ") + r.table + "." + r.column);
+  q.bind(1, static_cast<std::int64_t>(r.max));
+  if (q.step())
+    refuse(path, std::string("has ") + r.table + "." + r.column + " = " + quote(q.text(0)) +
+                     " in the row (" + key_text(q, 1, nkeys) + "), outside 0.." +
+                     std::to_string(r.max));
+  // total() sums in floating point, so a sum past 2^63 is seen instead of overflowing.
+  SqlStatement t(db,
+                 std::string("SELECT total(") + r.column + ") FROM " + r.table,
+                 std::string("sum ") + r.table + "." + r.column);
+  if (t.step() && !(t.real(0) < static_cast<double>(kJournalMaxTotal))) {
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.6g", t.real(0));
+    refuse(path, std::string("has ") + r.table + "." + r.column + " summing to " + sum +
+                     ", more than the 2^62 a total of counts may reach");
+  }
+}
+
+}  // namespace
+
+std::chrono::milliseconds journal_time_budget() {
+  if (const long long o = g_budget_override_ms.load(); o > 0) return std::chrono::milliseconds(o);
+  if (const char* env = std::getenv("LOCKRIG_JOURNAL_BUDGET_MS")) {
+    char* end = nullptr;
+    const long long ms = std::strtoll(env, &end, 10);
+    if (end != env && *end == '\0' && ms > 0) return std::chrono::milliseconds(ms);
+  }
+  return kDefaultBudget;
+}
+
+void set_journal_time_budget(std::chrono::milliseconds budget) {
+  g_budget_override_ms.store(budget.count());
+}
+
+std::string journal_budget_message(int rc) {
+  if ((rc & 0xff) != SQLITE_INTERRUPT) return "";
+  return "stopped after " + std::to_string(journal_time_budget().count()) +
+         " ms without progress (the journal time budget, LOCKRIG_JOURNAL_BUDGET_MS): a "
+         "damaged or hostile journal, or one too large for the budget";
+}
+
+void harden_journal_connection(sqlite3* db, const std::string& path) {
+  auto config = [&](int op, int on, const char* what) {
+    int now = -1;
+    if (sqlite3_db_config(db, op, on, &now) != SQLITE_OK || now != on)
+      throw JournalError("journal " + quote(path) + ": cannot set " + what);
+  };
+  // Forbids writing the schema table directly and other ways to corrupt the file by SQL.
+  config(SQLITE_DBCONFIG_DEFENSIVE, 1, "SQLITE_DBCONFIG_DEFENSIVE");
+  // Views and triggers stored in the file may call only functions marked innocuous.
+  config(SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "trusted_schema=OFF");
+  config(SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, "triggers on");  // lockrig's aggregates need them
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, kJournalMaxValueBytes);
+  sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, kJournalMaxSqlBytes);
+  sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, kJournalMaxExprDepth);
+  sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, kJournalMaxCompoundSelect);
+  sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, kJournalMaxTriggerDepth);
+  sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000);
+  auto* guard = new BudgetGuard;
+  guard->budget_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(journal_time_budget())
+                         .count();
+  guard->since_ns = now_ns();
+  if (sqlite3_trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_ROW | SQLITE_TRACE_CLOSE, on_trace,
+                       guard) != SQLITE_OK) {
+    delete guard;
+    throw JournalError("journal " + quote(path) + ": cannot install the time budget");
+  }
+  sqlite3_progress_handler(db, 1000, on_progress, guard);
+}
+
+std::string shipped_schema(int version) {
+  const std::string schema = read_source_file("<embedded>/rig/journal/journal_schema.sql");
+  const auto next = schema.find("-- @@ version " + std::to_string(version + 1));
+  return next == std::string::npos ? schema : schema.substr(0, next);
+}
+
+void check_journal_schema(sqlite3* db, const std::string& path, int version) {
+  const auto& want = shipped_objects(version);
+  const auto have = read_schema(db);
+  for (const auto& [name, w] : want) {
+    const auto it = have.find(name);
+    if (it == have.end()) refuse(path, "has no " + w.type + " " + quote(name));
+    const SchemaObject& h = it->second;
+    if (h.type != w.type)
+      refuse(path, "has " + quote(name) + " as a " + h.type + " where lockrig has a " + w.type);
+    if (w.type == "table") {
+      if (h.columns != w.columns)
+        refuse(path, "has table " + quote(name) + " with other columns than lockrig's");
+    } else if (h.sql != w.sql || h.table != w.table) {
+      refuse(path, "has " + w.type + " " + quote(name) + " with SQL that is not lockrig's");
+    }
+  }
+  // A trigger of someone else's would run inside lockrig's writes; the user's own tables,
+  // views and indexes are never read by lockrig and stay allowed.
+  for (const auto& [name, h] : have)
+    if (h.type == "trigger" && !want.count(name))
+      refuse(path, "has trigger " + quote(name) + " on " + quote(h.table) +
+                       ", which is not one of lockrig's");
+}
+
+void check_journal_counts(sqlite3* db, const std::string& path, int version) {
+  if (version < 2) return;
+  static const CountRule rules[] = {
+      {"agg_sessions",
+       "run_id, lock_id, scenario, step, expect, result, outcome, attempts, sli_eligible, "
+       "sli_success, first_attempt_success",
+       "sessions", kJournalMaxTotal},
+      {"agg_sessions", "run_id, lock_id, scenario, step, outcome, sessions", "attempts",
+       kJournalMaxAttemptsPerSession},
+      {"agg_sessions", "run_id, lock_id, scenario, step, outcome, attempts, sessions",
+       "duration_ns", kJournalMaxTotal},
+      {"agg_latency", "run_id, lock_id, scenario, bucket_ns", "sessions", kJournalMaxTotal},
+      {"agg_latency", "run_id, lock_id, scenario, sessions", "bucket_ns", kJournalMaxTotal},
+      {"agg_attempts", "run_id, lock_id, scenario, class, outcome", "attempts", kJournalMaxTotal},
+  };
+  for (const auto& r : rules) check_rule(db, path, r);
+  // Attempts per group as reports multiply them out: sessions × attempts.
+  SqlStatement t(db, "SELECT total(sessions * attempts) FROM agg_sessions",
+                 "sum agg_sessions.sessions * attempts");
+  if (t.step() && !(t.real(0) < static_cast<double>(kJournalMaxTotal)))
+    refuse(path, "has agg_sessions rows whose sessions × attempts sum past 2^62");
+}
+
+void check_session_counts(sqlite3* db, const std::string& path) {
+  check_rule(db, path,
+             {"sessions", "id, run_id, lock_id, scenario, repetition, step", "attempts",
+              kJournalMaxAttemptsPerSession});
+}
+
+std::string shipped_view_query(const std::string& view) {
+  const auto& objs = shipped_objects(kJournalSchemaVersion);
+  if (!objs.count(view) || objs.at(view).type != "view")
+    throw JournalError("lockrig ships no journal view " + quote(view));
+  // Inlined in the order the schema creates them, so each one sees those it reads.
+  const std::string schema = shipped_schema(kJournalSchemaVersion);
+  std::vector<std::pair<std::size_t, const SchemaObject*>> views;
+  for (const auto& [name, o] : objs)
+    if (o.type == "view") views.emplace_back(schema.find("CREATE VIEW " + name + " AS"), &o);
+  std::sort(views.begin(), views.end());
+  std::string with;
+  for (const auto& [pos, o] : views) {
+    with += with.empty() ? "WITH " : ",\n";
+    with += o->name + " AS (" + view_select(*o) + ")";
+  }
+  return with + "\nSELECT * FROM " + view;
+}
+
+}  // namespace lockrig

@@ -1,0 +1,73 @@
+// Issue 17 (part A): a journal file is data, not code. Every connection lockrig opens on a
+// journal is hardened here before anything of the file is read: SQLite's defensive mode, no
+// trusted schema, limits on value and statement sizes, and a time budget enforced by a progress
+// handler. Then the file's schema is compared with the schema this lockrig ships (tables must be
+// tables with the expected columns; views, triggers and indexes must be lockrig's exact SQL), and
+// the counts in the aggregate tables are range-checked. docs/journal.md ("Foreign journals").
+// Internal to rig/journal: other layers see only JournalError.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+struct sqlite3;
+
+namespace lockrig {
+
+// The largest string or blob a journal connection reads or writes (SQLITE_LIMIT_LENGTH). Longer
+// values in a foreign file fail the statement ("string or blob too big") instead of being copied
+// into every row a report or export builds from them.
+inline constexpr int kJournalMaxValueBytes = 64 * 1024;
+// The longest SQL statement (SQLITE_LIMIT_SQL_LENGTH); lockrig's longest is about 5 KB.
+inline constexpr int kJournalMaxSqlBytes = 100 * 1000;
+// Expression nesting (SQLITE_LIMIT_EXPR_DEPTH); lockrig's deepest is well under 20.
+inline constexpr int kJournalMaxExprDepth = 100;
+// Terms of a compound SELECT (SQLITE_LIMIT_COMPOUND_SELECT).
+inline constexpr int kJournalMaxCompoundSelect = 50;
+// Trigger recursion (SQLITE_LIMIT_TRIGGER_DEPTH); lockrig's triggers do not nest.
+inline constexpr int kJournalMaxTriggerDepth = 10;
+// The most attempts a session may have in an aggregate row. Scenarios allow at most 100
+// (rig/engine/steps/unlock.cpp); the journal accepts up to ten times that.
+inline constexpr long long kJournalMaxAttemptsPerSession = 1000;
+// What a count or a sum of counts may reach: 2^62, so that adding two of them still fits in the
+// 63 bits of a signed 64-bit integer.
+inline constexpr long long kJournalMaxTotal = 1LL << 62;
+
+// The time one piece of SQLite work may take without producing a row or starting a statement
+// (LOCKRIG_JOURNAL_BUDGET_MS in the environment, else 60 s). A query that runs longer is stopped
+// and its command fails with an error naming the journal.
+std::chrono::milliseconds journal_time_budget();
+// For tests: overrides the budget for connections opened from now on (0 ms: back to the default).
+void set_journal_time_budget(std::chrono::milliseconds budget);
+
+// Configures a freshly opened connection (before any read of the file). Throws JournalError.
+void harden_journal_connection(sqlite3* db, const std::string& path);
+// The message for an SQLite error code when it is the time budget that stopped the statement
+// (SQLITE_INTERRUPT); empty otherwise.
+std::string journal_budget_message(int rc);
+
+// Compares the file's schema with the one lockrig ships for `version` (1, 2, ...). Throws
+// JournalError naming the first object that differs: a lockrig table that is missing, is a view,
+// or has other columns; a lockrig view, trigger or index whose SQL is not lockrig's; a trigger
+// lockrig does not ship. Tables, views and indexes of the user's own are left alone.
+void check_journal_schema(sqlite3* db, const std::string& path, int version);
+
+// Range-checks the counts of the aggregate tables (version 2 and later): no negative count, at
+// most kJournalMaxAttemptsPerSession attempts per session, every column's total below
+// kJournalMaxTotal. Throws JournalError naming the table and the row's key.
+void check_journal_counts(sqlite3* db, const std::string& path, int version);
+
+// The raw sessions rows' attempts range-checked the same way (a full scan; for check --journal).
+void check_session_counts(sqlite3* db, const std::string& path);
+
+// lockrig's own SELECT for the view `view` of the shipped schema (e.g. "v_agg_sessions_recomputed"),
+// with every lockrig view it reads inlined as a common table expression, so that the query never
+// reads a view stored in the file.
+std::string shipped_view_query(const std::string& view);
+
+// The schema text lockrig ships for `version`: the part of journal_schema.sql above the
+// "@@ version N+1" line (all of it for the current version).
+std::string shipped_schema(int version);
+
+}  // namespace lockrig
