@@ -84,6 +84,7 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
 std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   RunRequest req;
   std::string clock_name, progress_name, sync_name, log_format_name;
+  std::string evidence_name;  // issue 15
   int quarantine_after = 2;
   std::vector<std::string> labels_raw, locks_raw;
   std::string seed_text;
@@ -120,6 +121,10 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
       ("log-format", po::value(&log_format_name)->default_value("auto"),
        "auto | plain | journal: journal prefixes lines with syslog priorities for journald; "
        "auto = journal when stderr is connected to the journal (JOURNAL_STREAM)")
+      ("keep-evidence", po::value(&evidence_name)->default_value("failures"),
+       "failures | all | none: which sessions keep their transcript (bytes, harness output, "
+       "bench events) in the journal; failures = failed, rig-faulted and expected-failure "
+       "sessions (docs/evidence.md)")
       ("quiet,q", "no summary at the end");
   // clang-format on
   UntilDecidedArgs until_decided_args;
@@ -200,6 +205,7 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   static constexpr NameTable<SyncMode, 2> kSync{{{SyncMode::normal, "normal"},
                                                  {SyncMode::full, "full"}}};
   opt.clock = option_choice(kClocks, clock_name, "--clock");
+  opt.keep_evidence = parse_evidence_policy(evidence_name);  // issue 15
   req.progress = option_choice(kProgress, progress_name, "--progress");
   req.sync = option_choice(kSync, sync_name, "--sync");
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
@@ -432,11 +438,15 @@ int finish_run(const RunRequest& req, Prepared& p, const RunOutcome& out) {
   if (!out.abort_reason.empty())
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
                  out.abort_reason.c_str());
-  if (out.counters.failed_assertions > 0)
+  if (out.counters.failed_assertions > 0) {
     std::fprintf(
         stderr,
         "%slockrig: %lld assertion(s) failed (expected-failure, recovery or wait_until checks)\n",
         log_prefix(log_level::warning), out.counters.failed_assertions);
+    // Issue 15, item 6: which ones, with what was expected and what happened.
+    for (const auto& line : reports::failed_assertion_lines(journal, out.run_id, 10))
+      std::fprintf(stderr, "%slockrig:   %s\n", log_prefix(log_level::warning), line.c_str());
+  }
   if (!out.safe_state_restored)
     std::fprintf(stderr,
                  "%slockrig: WARNING: the bench could not be returned to its safe state; "

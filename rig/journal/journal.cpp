@@ -110,14 +110,17 @@ Journal::Journal(Journal&& o) noexcept
       ins_session_(o.ins_session_),
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
+      ins_evidence_(o.ins_evidence_),
       begin_(o.begin_),
       commit_(o.commit_) {
   o.db_ = nullptr;
-  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.begin_ = o.commit_ = nullptr;
+  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.ins_evidence_ = o.begin_ = o.commit_ =
+      nullptr;
 }
 
 Journal::~Journal() {
-  for (auto* s : {ins_session_, ins_attempt_, ins_event_, begin_, commit_}) sqlite3_finalize(s);
+  for (auto* s : {ins_session_, ins_attempt_, ins_event_, ins_evidence_, begin_, commit_})
+    sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
 }
 
@@ -197,19 +200,27 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
       exec(db, read_source_file("<embedded>/rig/journal/journal_schema.sql"), "create schema");
       exec(db, "PRAGMA application_id = " + std::to_string(kJournalApplicationId), "create schema");
       exec(db, "PRAGMA user_version = " + std::to_string(kJournalSchemaVersion), "create schema");
-    } else if (pragma_int(db, "PRAGMA user_version") == 1) {
-      // Version 1 -> 2 under the same write lock: the aggregate tables, views and triggers, filled
-      // from the existing rows. One transaction, so a crash leaves a version-1 journal.
+    } else if (pragma_int(db, "PRAGMA user_version") < kJournalSchemaVersion) {
       const std::string schema = read_source_file("<embedded>/rig/journal/journal_schema.sql");
       const auto v2 = schema.find("-- @@ version 2");
-      if (v2 == std::string::npos) throw JournalError("embedded schema has no version 2 part");
-      exec(db, schema.substr(v2), "upgrade to schema version 2");
-      exec(db,
-           "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
-           "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
-           "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
-           "PRAGMA user_version = 2;",
-           "upgrade to schema version 2 (building the aggregates)");
+      const auto v3 = schema.find("-- @@ version 3");
+      if (v2 == std::string::npos || v3 == std::string::npos || v3 < v2)
+        throw JournalError("embedded schema has no version 2 and 3 parts");
+      if (pragma_int(db, "PRAGMA user_version") == 1) {
+        // Version 1 -> 2 under the same write lock: the aggregate tables, views and triggers,
+        // filled from the existing rows. One transaction (with 2 -> 3 below), so a crash leaves a
+        // version-1 journal.
+        exec(db, schema.substr(v2, v3 - v2), "upgrade to schema version 2");
+        exec(db,
+             "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
+             "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
+             "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
+             "PRAGMA user_version = 2;",
+             "upgrade to schema version 2 (building the aggregates)");
+      }
+      // Issue 15: version 2 -> 3 adds the session_evidence table (empty: older sessions kept no
+      // transcript).
+      exec(db, schema.substr(v3) + "PRAGMA user_version = 3;", "upgrade to schema version 3");
     }
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
@@ -250,6 +261,10 @@ void Journal::prepare() {
       "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
       "VALUES (?,?,?,?,?,?,?)",
       &ins_event_);
+  prep(
+      "INSERT INTO session_evidence (session_id, encoding, entries, dropped, raw_bytes, "
+      "transcript) VALUES (?,'zlib-lines-1',?,?,?,?)",
+      &ins_evidence_);
   prep("BEGIN", &begin_);
   prep("COMMIT", &commit_);
 }
@@ -387,6 +402,17 @@ void Journal::commit(std::int64_t run, const JournalBatch& batch) {
         bind_text(at, 9, a.phase);
         bind_text(at, 10, a.detail);
         run_stmt(at, "insert attempt");
+      }
+      // Issue 15: the session's transcript, in the session's own transaction.
+      if (s.evidence) {
+        sqlite3_stmt* ev = ins_evidence_;
+        sqlite3_bind_int64(ev, 1, session_id);
+        sqlite3_bind_int64(ev, 2, s.evidence->entries);
+        sqlite3_bind_int64(ev, 3, s.evidence->dropped);
+        sqlite3_bind_int64(ev, 4, s.evidence->raw_bytes);
+        sqlite3_bind_blob(ev, 5, s.evidence->data.data(),
+                          static_cast<int>(s.evidence->data.size()), SQLITE_STATIC);
+        run_stmt(ev, "insert session evidence");
       }
     }
     run_stmt(commit_, "commit");

@@ -21,8 +21,9 @@ struct sqlite3_stmt;
 
 namespace lockrig {
 
-// Version 2 added the aggregate tables (agg_*) kept by triggers; see docs/journal.md.
-inline constexpr int kJournalSchemaVersion = 2;
+// Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 session_evidence
+// (issue 15); see docs/journal.md.
+inline constexpr int kJournalSchemaVersion = 3;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
 // What a worker hands the writer: the events since its last batch and, usually, one session.
@@ -58,8 +59,9 @@ struct AggregateTotals {
 class Journal {
  public:
   // Opens or creates a journal. Refuses (JournalError) a file that is not a lockrig journal,
-  // a schema from a newer lockrig, or a location that cannot be written. A version-1 journal is
-  // upgraded to version 2 in one transaction (the aggregates are built from its rows).
+  // a schema from a newer lockrig, or a location that cannot be written. An older journal is
+  // upgraded in one transaction: 1 -> 2 builds the aggregates from its rows, 2 -> 3 adds the
+  // (empty) session_evidence table.
   static Journal open(const std::string& path, SyncMode sync = SyncMode::normal);
   // Opens an existing journal read-only (for `lockrig runs`, reports). A version-1 journal is
   // not upgraded: schema_version() says so and reports compute the aggregates on the fly.
@@ -90,6 +92,8 @@ class Journal {
   int schema_version() const { return schema_version_; }
   // True when the journal has the agg_* tables (schema version 2 or later).
   bool has_aggregates() const { return schema_version_ >= 2; }
+  // True when the journal has the session_evidence table (schema version 3 or later, issue 15).
+  bool has_evidence() const { return schema_version_ >= 3; }
   const std::string& path() const { return path_; }
 
 
@@ -105,6 +109,7 @@ class Journal {
   sqlite3_stmt* ins_session_ = nullptr;
   sqlite3_stmt* ins_attempt_ = nullptr;
   sqlite3_stmt* ins_event_ = nullptr;
+  sqlite3_stmt* ins_evidence_ = nullptr;  // issue 15
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
 };

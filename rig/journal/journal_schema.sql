@@ -1,4 +1,4 @@
--- lockrig journal, schema version 2 (PRAGMA user_version = 2, application_id = 0x4C4B5247).
+-- lockrig journal, schema version 3 (PRAGMA user_version = 3, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
 -- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
 -- Times: *_ns are monotonic nanoseconds since the run started on the run's clock (virtual or
@@ -304,3 +304,18 @@ END;
 CREATE TRIGGER agg_attempt_update BEFORE UPDATE ON attempts BEGIN
   SELECT RAISE(ABORT, 'attempts are the raw record and are not updated; delete and insert instead');
 END;
+
+-- @@ version 3: session evidence (issue 15) ------------------------------------------------------
+-- A session's transcript (what the drivers exchanged with boards, supplies and programs, and the
+-- bench events), kept per --keep-evidence and written in the session's own transaction.
+-- `transcript` is zlib-compressed text, one entry a line: t_ns TAB mark TAB who TAB text, with
+-- backslash, tab, CR and LF escaped as \\ \t \r \n; mark is '>' (to the device), '<' (from it)
+-- or '-' (a note). Lock secrets are redacted before anything is recorded. docs/evidence.md.
+CREATE TABLE session_evidence (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+  encoding   TEXT NOT NULL CHECK (encoding IN ('zlib-lines-1')),
+  entries    INTEGER NOT NULL,  -- lines kept
+  dropped    INTEGER NOT NULL,  -- older lines the bounded recorder dropped
+  raw_bytes  INTEGER NOT NULL,  -- size before compression
+  transcript BLOB NOT NULL
+);

@@ -170,7 +170,20 @@ Verdict compare(const RunState& out, const std::string& out_path, const RunState
                      ", or different labels); refusing to merge");
 }
 
+// Issue 15: whether `db` has session_evidence (schema version 3; older inputs have none).
+bool has_evidence_table(sqlite3* db) {
+  Stmt s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+             "'session_evidence'");
+  return s.step() && s.integer(0) > 0;
+}
+
 void delete_run_children(sqlite3* dst, long long id) {
+  if (has_evidence_table(dst)) {  // issue 15: evidence goes before the sessions it refers to
+    Stmt s(dst, "DELETE FROM session_evidence WHERE session_id IN (SELECT id FROM sessions WHERE "
+                "run_id = ?)");
+    s.bind(1, id);
+    s.step();
+  }
   for (const char* sql :
        {"DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE run_id = ?)",
         "DELETE FROM sessions WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
@@ -230,6 +243,19 @@ void copy_run(sqlite3* src, sqlite3* dst, long long src_id, std::optional<long l
       "", [](long long, long long) {});
   sum.events_copied += copy_rows(src, dst, "events", "run_id = ?1 ORDER BY id", src_id, "run_id",
                                  same, "id", [](long long, long long) {});
+  // Issue 15: session evidence, re-keyed to the copied sessions like the attempts.
+  if (has_evidence_table(src) && has_evidence_table(dst))
+    copy_rows(
+        src, dst, "session_evidence",
+        "session_id IN (SELECT id FROM sessions WHERE run_id = ?1) ORDER BY session_id", src_id,
+        "session_id",
+        [&](long long old_session) {
+          auto it = session_ids.find(old_session);
+          if (it == session_ids.end())
+            throw JournalError("session evidence refers to a session missing from its journal");
+          return it->second;
+        },
+        "", [](long long, long long) {});
 }
 
 // A fresh output is built in a temporary file next to it and renamed into place at the end.
