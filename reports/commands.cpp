@@ -17,6 +17,7 @@
 
 #include "reports/comparison.hpp"
 #include "reports/dataset.hpp"
+#include "reports/evidence_links.hpp"
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/plan.hpp"
@@ -392,7 +393,11 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   }
   const OutputFormat& format = output_format(FormatCommand::report, o.format);
   check_output_path(o.output);
-  const Report r = build(o, vm, "report");
+  Report r = build(o, vm, "report");
+  if (o.format == "junit") {  // issue 15: times, failed session ids and timelines, properties
+    Journal journal = Journal::open_readonly(o.db);
+    r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
+  }
   RenderInput in;
   in.document = [&r] { return report_document(r); };
   in.report = &r;
@@ -495,6 +500,8 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     }
     const Dataset d = load_dataset(journal, sel);
     r = compute_report(d, opts);
+    if (o.format == "junit")  // issue 15
+      r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
   r.command = "gate";
   if (looks > 0) {
