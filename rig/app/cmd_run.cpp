@@ -18,6 +18,7 @@
 #include "rig/app/commands.hpp"
 #include "rig/app/progress.hpp"
 #include "rig/app/run_lock.hpp"
+#include "rig/app/capture.hpp"
 #include "rig/app/until_decided_options.hpp"
 #include "rig/base/clock.hpp"
 #include "rig/base/embedded.hpp"
@@ -61,6 +62,8 @@ struct RunRequest {
   SyncMode sync = SyncMode::normal;
   bool quiet = false;
   RunOptions opt;  // what the runner takes from the command line (seed, labels, locks...)
+  std::vector<std::string> captures;  // issue 15: --capture commands
+  std::string evidence_dir;           // issue 15: --evidence-dir (default <db>.evidence)
 };
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
@@ -125,6 +128,12 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
        "failures | all | none: which sessions keep their transcript (bytes, harness output, "
        "bench events) in the journal; failures = failed, rig-faulted and expected-failure "
        "sessions (docs/evidence.md)")
+      ("capture", po::value(&req.captures)->composing(),
+       "a program to run beside the run, e.g. 'btmon -w {dir}/hci.log' (repeatable; no shell: "
+       "split on spaces; {dir} = the run's evidence directory); stopped with SIGINT after the "
+       "run; a failing one is a warning, never a lock outcome")
+      ("evidence-dir", po::value(&req.evidence_dir),
+       "where --capture files go, one directory per run (default: <db>.evidence)")
       ("quiet,q", "no summary at the end");
   // clang-format on
   UntilDecidedArgs until_decided_args;
@@ -167,6 +176,9 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
     throw UsageError("--log-format must be auto, plain or journal, got " + quote(log_format_name));
   // A stop-when-decided campaign needs SLI sessions: its default is the door-materials unlock.
   req.until_decided = parse_until_decided(until_decided_args, vm);
+  if (req.until_decided && !req.captures.empty())
+    throw UsageError("--capture runs beside one run; a --until-decided campaign is many runs "
+                     "(capture each block's run separately)");
   if (req.until_decided && req.resume)
     throw UsageError(
         "--resume continues one interrupted run; a --until-decided campaign is many "
@@ -393,9 +405,21 @@ Ended run_with_progress(RunRequest& req, Prepared& p, const drivers::DriverRegis
       ended.decided = run_until_decided(p.in.fixture, p.in.scenarios, registry, *p.journal, req.opt,
                                         *req.until_decided, progress, req.quiet ? nullptr : stdout,
                                         signals.stop);
-    else
+    else {
+      // Issue 15, item 2: external captures around the run (rig/app/capture.hpp).
+      std::optional<RunCaptures> captures;
+      if (!req.captures.empty())
+        captures.emplace(req.captures,
+                         (req.evidence_dir.empty() ? req.db_path + ".evidence" : req.evidence_dir) +
+                             "/" + (req.opt.uuid.empty() ? utc_now_iso8601() : req.opt.uuid));
       ended.out = run_plan(p.in.fixture, p.in.scenarios, registry, *p.journal, req.opt,
                                progress, signals.stop);
+      if (captures) {
+        for (const auto& w : captures->stop()) ended.out.warnings.push_back(w);
+        for (const auto& [key, value] : captures->labels())
+          p.journal->set_label(ended.out.run_id, key, value);
+      }
+    }
   } catch (...) {
     progress.finish();
     throw;

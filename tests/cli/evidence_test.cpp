@@ -171,5 +171,49 @@ TEST(LockrigEvidence, ShowAndRunsFailuresRefuseWhatTheyCannotFindNamingIt) {
   EXPECT_EQ(no_flag.exit_code, 2) << no_flag.describe();
 }
 
+// Issue 15, item 2: captures run beside the run, exec'd without a shell, stopped after it; the
+// journal names each with its log and start/stop times. A missing, failing or hanging capture is
+// a warning naming it, the run's outcome and exit code are its locks' own, and a hanging one is
+// killed with its process group.
+TEST(LockrigEvidence, CapturesRunBesideTheRunAndNeverBecomeALockOutcome) {
+  TempDir tmp;
+  const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
+  const std::string fx = tmp.write(
+      "ok.yaml", "rig: ok-lab\nlocks:\n  - id: phone-1\n    material: wood\n    driver: command\n"
+                 "    settings:\n      program: [" + fake + ", success]\n");
+  const std::string sc = tmp.write("one.yaml", "name: one\nrepeat: 2\nsteps:\n  - unlock:\n");
+  const std::string db = tmp.file("cap.db");
+  const std::string pid_file = tmp.file("stubborn.pid");
+  const Result r = lockrig({"run", "--fixture", fx, "--scenario", sc, "--db", db, "--progress",
+                            "off", "-q", "--evidence-dir", tmp.file("ev"), "--capture",
+                            fake + " capture-write {dir}/hci.txt", "--capture",
+                            "/no/such/btmon -w {dir}/x", "--capture",
+                            fake + " capture-stubborn " + pid_file},
+                           Spawn{"", "", 60s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 0) << r.describe();  // the locks unlocked: evidence does not change that
+  EXPECT_NE(r.err.find("capture \"/no/such/btmon -w {dir}/x\" could not be started"),
+            std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.err.find("capture-stubborn " + pid_file + "\" hung on SIGINT; its process group was "
+                       "killed"),
+            std::string::npos)
+      << r.describe();
+  Db j(db);
+  const std::string uuid = j.text("SELECT uuid FROM runs");
+  const std::string dir = tmp.file("ev") + "/" + uuid;
+  EXPECT_EQ(read_file(dir + "/hci.txt"), "capture started\ncapture stopped\n");
+  EXPECT_EQ(j.integer("SELECT count(*) FROM run_labels WHERE key LIKE 'capture.%'"), 3);
+  EXPECT_NE(j.text("SELECT value FROM run_labels WHERE key = 'capture.1'").find("stopped: exit code 0"),
+            std::string::npos);
+  EXPECT_NE(j.text("SELECT value FROM run_labels WHERE key = 'capture.1'").find("; started 20"),
+            std::string::npos);
+  // The stubborn one is gone, killed with its group.
+  pid_t pid = 0;
+  std::ifstream(pid_file) >> pid;
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; }, 5s));
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test
