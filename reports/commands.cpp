@@ -394,7 +394,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   const OutputFormat& format = output_format(FormatCommand::report, o.format);
   check_output_path(o.output);
   Report r = build(o, vm, "report");
-  if (o.format == "junit") {  // issue 15: times, failed session ids and timelines, properties
+  if (o.format == "junit" || o.format == "markdown-summary") {  // issue 15: evidence links
     Journal journal = Journal::open_readonly(o.db);
     r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
@@ -500,7 +500,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     }
     const Dataset d = load_dataset(journal, sel);
     r = compute_report(d, opts);
-    if (o.format == "junit")  // issue 15
+    if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
   r.command = "gate";

@@ -3,6 +3,7 @@
 // and scripts will read them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -208,6 +209,27 @@ assert float(cases["daily-unlock/wood-1"].get("time")) > 0
   }
   EXPECT_EQ(names_by_mode["compare"], names_by_mode["single"]);
   EXPECT_FALSE(names_by_mode["compare"].empty());
+}
+
+// Issue 15, item 5: the Markdown summary for a merge-request comment stays under ~40 lines,
+// with the verdict, one key table and the failures in <details> blocks naming session ids.
+TEST(ReportCommand, MarkdownSummaryIsShortWithFailuresInDetailsBlocksAndSessionIds) {
+  Lab lab;
+  for (const auto& result : {report(lab.compare({"--format", "markdown-summary"})),
+                             gate(lab.compare({"--format", "markdown-summary"}))}) {
+    ASSERT_FALSE(result.out.empty()) << result.error;
+    const auto lines = std::count(result.out.begin(), result.out.end(), '\n');
+    EXPECT_LE(lines, 40) << result.out;
+    EXPECT_EQ(result.out.rfind("### lockrig ", 0), 0u) << result.out;
+    EXPECT_NE(result.out.find("| candidate |"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("<details><summary>Failed assertions (1)</summary>"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("battery-pull/wood-2"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("(sessions 1/"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("1 run(s) on rig(s) r"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find("<script>"), std::string::npos) << result.out;
+  }
 }
 
 TEST(ReportCommand, JunitReportsAFailedGateAsAFailureAndAnInconclusiveOneAsSkipped) {
