@@ -232,6 +232,22 @@ TEST(ReportCommand, MarkdownSummaryIsShortWithFailuresInDetailsBlocksAndSessionI
   }
 }
 
+// Issue 15, item 4: `report --format html --evidence` embeds the failed sessions' timelines in
+// collapsed sections; without --evidence the report has none; --evidence needs html.
+TEST(ReportCommand, HtmlWithEvidenceEmbedsTheFailedSessionsTimelines) {
+  Lab lab;
+  const Result with = report(lab.compare({"--format", "html", "--evidence"}));
+  ASSERT_EQ(with.code, 0) << with.error;
+  EXPECT_NE(with.out.find("<h2>Evidence: failed sessions</h2>"), std::string::npos);
+  EXPECT_NE(with.out.find("<details><summary>battery-pull/wood-2: session 1/"), std::string::npos);
+  EXPECT_NE(with.out.find("result fail: success"), std::string::npos);
+  const Result without = report(lab.compare({"--format", "html"}));
+  EXPECT_EQ(without.out.find("Evidence: failed sessions"), std::string::npos);
+  const Result text = report(lab.compare({"--evidence"}));
+  EXPECT_EQ(text.code, 2);
+  EXPECT_NE(text.error.find("--format html"), std::string::npos) << text.error;
+}
+
 TEST(ReportCommand, JunitReportsAFailedGateAsAFailureAndAnInconclusiveOneAsSkipped) {
   for (long failures : {200L, 20L}) {
     Lab lab(failures);
