@@ -31,7 +31,7 @@ case "$mode" in
     ;;
   # Issue 15: stand-ins for --capture programs. capture-write FILE writes to FILE until stopped;
   # capture-stubborn PIDFILE ignores SIGINT and SIGTERM (a hanging capture).
-  capture-write) echo "capture started" > "$1"; trap 'echo "capture stopped" >> "$1"; exit 0' INT; while :; do sleep 0.1; done ;;
+  capture-write) trap 'echo "capture stopped" >> "$1"; exit 0' INT; echo "capture started" > "$1"; while :; do sleep 0.1; done ;;
   capture-stubborn) trap '' INT TERM; echo $$ > "$1"; while :; do sleep 0.1; done ;;
   present) exit 0 ;;
   absent) exit 1 ;;
