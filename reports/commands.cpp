@@ -18,6 +18,7 @@
 
 #include "reports/comparison.hpp"
 #include "reports/dataset.hpp"
+#include "reports/evidence_links.hpp"
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/plan.hpp"
@@ -413,6 +414,8 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   add_selection(desc, o);
   add_analysis(desc, o, false);
   add_output(desc, o, FormatCommand::report);
+  desc.add_options()("evidence",
+                     "html: embed the failed sessions' timelines in collapsed sections (issue 15)");
   const po::variables_map vm = parse("report", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig report [options]\n\n"
@@ -436,7 +439,14 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   }
   const OutputFormat& format = output_format(FormatCommand::report, o.format);
   check_output_path(o.output);
-  const Report r = build(o, vm, "report");
+  Report r = build(o, vm, "report");
+  if (vm.count("evidence") && o.format != "html")
+    throw UsageError("--evidence embeds timelines in the html report; give --format html");
+  if (o.format == "junit" || o.format == "markdown-summary" ||
+      vm.count("evidence")) {  // issue 15: evidence links
+    Journal journal = Journal::open_readonly(o.db);
+    r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
+  }
   RenderInput in;
   in.document = [&r] { return report_document(r); };
   in.report = &r;
@@ -539,6 +549,8 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
     }
     const Dataset d = load_dataset(journal, sel);
     r = compute_report(d, opts);
+    if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
+      r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
   r.command = "gate";
   if (looks > 0) {

@@ -6,6 +6,7 @@
 // sessions that are not SLI-eligible are assertions.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -213,6 +214,8 @@ struct RigFaults {
   std::vector<FaultEvent> events;
 };
 
+struct ReportEvidence;  // reports/evidence_links.hpp (issue 15)
+
 struct Report {
   std::string command = "report";  // or "gate"
   std::string journal, generated_at;
@@ -233,6 +236,9 @@ struct Report {
   std::vector<std::string> warnings;
   std::string verdict;                // one plain-language sentence
   std::vector<std::string> findings;  // supporting sentences
+  // Issue 15: the selected runs' evidence (times, failed session ids, timelines, properties),
+  // loaded by the commands for the formats that show it (reports/evidence_links.hpp); null if not.
+  std::shared_ptr<const ReportEvidence> evidence;
 };
 
 // Throws UsageError for an unknown attribute, overlapping arms, or an arm without SLI sessions

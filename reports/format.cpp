@@ -9,6 +9,7 @@
 
 #include "reports/export.hpp"
 #include "reports/layout.hpp"
+#include "reports/markdown_summary.hpp"  // issue 15
 #include "reports/plan.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
@@ -256,6 +257,7 @@ const OutputFormat kFormats[] = {
     {.name = "html", .document = render_html},
     {.name = "json", .report = render_json, .slo = render_json, .plan = render_json},
     {.name = "junit", .report = render_junit},
+    {.name = "markdown-summary", .report = render_markdown_summary},  // issue 15
     {.name = "ndjson", .rows = ndjson_rows},
     {.name = "csv", .rows = csv_rows},
     {.name = "openmetrics", .metrics = render_openmetrics},

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rig/journal/evidence.hpp"
 #include "rig/journal/summary_reader.hpp"
 
 namespace lockrig::reports {
@@ -66,7 +67,45 @@ std::string digest(const char* title, const EventDigest& d) {
   return out;
 }
 
+std::string ms_text(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  return buf;
+}
+
 }  // namespace
+
+std::vector<std::string> failed_assertion_lines(Journal& journal, std::int64_t run_id,
+                                                std::size_t max_listed, bool include_waits) {
+  std::vector<std::string> out;
+  const auto sessions = failed_assertion_sessions(journal, run_id);
+  const EventSample waits =
+      include_waits ? sample_events(journal, run_id, EventKind::wait_until,
+                                    std::string("timeout"), max_listed)
+                    : EventSample{};
+  for (const auto& s : sessions) {
+    if (out.size() >= max_listed) break;
+    const double took = static_cast<double>(s.ended_ns - s.started_ns) / 1e6;
+    std::string line = s.scenario + "#" + std::to_string(s.repetition) + " step " +
+                       std::to_string(s.step) + ", lock " + s.lock_id + ", session " +
+                       std::to_string(s.session_id) + ": expected " + s.expect + " within " +
+                       ms_text(s.within_ms) + "; happened: " + s.outcome + " after " +
+                       ms_text(took);
+    if (!s.last_detail.empty()) line += " (" + s.last_detail + ")";
+    line += " [lockrig show " + std::to_string(run_id) + "/" + std::to_string(s.session_id) + "]";
+    out.push_back(std::move(line));
+  }
+  for (const auto& e : waits.first) {
+    if (out.size() >= max_listed) break;
+    out.push_back("wait_until, lock " + (e.lock_id.empty() ? std::string("(rig)") : e.lock_id) +
+                  ": " + e.detail);
+  }
+  const long long total = static_cast<long long>(sessions.size()) + waits.count;
+  if (total > static_cast<long long>(out.size()))
+    out.push_back("... and " + std::to_string(total - static_cast<long long>(out.size())) +
+                  " more (lockrig runs " + std::to_string(run_id) + " --failures)");
+  return out;
+}
 
 std::string run_summary(Journal& journal, std::int64_t run_id) {
   std::string out;
@@ -79,6 +118,13 @@ std::string run_summary(Journal& journal, std::int64_t run_id) {
       "from both.\n";
   // What the session tables cannot show: waits that timed out (failed assertions outside any
   // session) and every rig fault the rig noticed, including those of the bench itself.
+  // Issue 15, item 6: each failed assertion session named, with the session that shows its
+  // evidence (the waits that timed out follow as before).
+  const auto failed = failed_assertion_lines(journal, run_id, 20, false);
+  if (!failed.empty()) {
+    out += "failed assertion sessions:\n";
+    for (const auto& line : failed) out += "  " + line + "\n";
+  }
   out += digest("wait_until timed out (failed assertions)",
                 events(journal, run_id, EventKind::wait_until, "timeout"));
   out += digest("rig faults (every one the rig noticed, bench included)",

@@ -10,6 +10,7 @@
 #include "drivers/command/process.hpp"
 #include "drivers/command/result_json.hpp"
 #include "drivers/rig_fault.hpp"
+#include "drivers/transcript.hpp"
 #include "rig/base/text.hpp"
 
 namespace lockrig::drivers::command {
@@ -85,17 +86,43 @@ Duration duration_from(const Settings& lock, const Settings& shared, const std::
 }
 
 std::string stderr_hint(const ProcessResult& r) {
-  std::string tail = r.err_tail;
+  std::string tail = redact(r.err_tail);  // issue 15: a lock key never reaches an error message
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
   if (tail.size() > 200) tail = tail.substr(tail.size() - 200);
   return tail.empty() ? "" : "; stderr ends: " + quote(sanitize_detail(tail, 200));
 }
 
 // The rig itself could not create a pipe or a process: a fault of the rig, not of the harness.
+// Evidence (issue 15): the program's argv, its stdout and stderr and how it ended go to the
+// calling thread's transcript (drivers/transcript.hpp), redacted there.
+void record(const std::vector<std::string>& argv, const ProcessResult& p,
+            const std::string& lock_id) {
+  if (!current_transcript()) return;
+  transcript_text(TranscriptDirection::to_device, lock_id + " exec", join(argv, " "));
+  if (!p.out.empty())
+    transcript_text(TranscriptDirection::from_device, lock_id + " stdout",
+                    p.out + (p.out_truncated ? " [cut]" : ""));
+  if (!p.err_tail.empty())
+    transcript_text(TranscriptDirection::from_device, lock_id + " stderr", p.err_tail);
+  std::string end;
+  if (!p.started)
+    end = std::string("not started: ") + std::strerror(p.exec_errno);
+  else if (p.timed_out)
+    end = "timed out; process group killed";
+  else if (p.signaled)
+    end = "killed by " + signal_name(p.signal);
+  else
+    end = "exit code " + std::to_string(p.exit_code);
+  transcript_text(TranscriptDirection::note, lock_id + " exec",
+                  end + " after " + format_duration(p.elapsed));
+}
+
 ProcessResult run_or_fault(const std::vector<std::string>& argv, const ProcessOptions& opts,
                            const std::string& lock_id) {
   try {
-    return run_process(argv, opts);
+    ProcessResult p = run_process(argv, opts);
+    record(argv, p, lock_id);
+    return p;
   } catch (const std::system_error& e) {
     throw RigFault("command", "lock " + lock_id + ": cannot start " +
                                   quote(argv.empty() ? "" : argv[0]) + ": " + e.what());
@@ -206,7 +233,7 @@ UnlockResult CommandLockLink::unlock(Duration timeout) {
   r.outcome = in.report->outcome;
   r.latency = in.report->latency.value_or(p.elapsed);
   r.rssi_dbm = in.report->rssi_dbm;
-  r.detail = in.report->detail;
+  r.detail = redact(in.report->detail);  // issue 15: the journal never gets a lock key
   if (p.exit_code != 0)
     r.detail += (r.detail.empty() ? "" : "; ") + std::string("harness exit code ") +
                 std::to_string(p.exit_code);

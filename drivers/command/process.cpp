@@ -2,6 +2,8 @@
 // the child only calls async-signal-safe functions (the caller may be multi-threaded).
 #include "drivers/command/process.hpp"
 
+#include "drivers/transcript.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -117,6 +120,8 @@ bool drain(int& fd, std::string& sink, std::size_t limit, bool keep_tail, bool* 
 void withhold_from_children(const std::string& variable) {
   std::lock_guard<std::mutex> lock(withheld_mutex);
   withheld().insert(variable);
+  // The variable holds a lock secret: no transcript may store its value (issue 15).
+  if (const char* value = std::getenv(variable.c_str())) register_secret(value);
 }
 
 std::string signal_name(int signal) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "drivers/transcript.hpp"
 #include "rig/base/text.hpp"
 
 namespace lockrig::drivers::serial {
@@ -224,6 +225,8 @@ void SerialPort::fault(const std::string& message) const {
 }
 
 void SerialPort::write(std::span<const std::uint8_t> bytes, Duration timeout) {
+  // Evidence (issue 15): what the rig sent, before it is sent, so a write that fails is shown too.
+  transcript_bytes(TranscriptDirection::to_device, component_, bytes);
   const int sent =
       check(sp_blocking_write(port_.get(), bytes.data(), bytes.size(), timeout_ms(timeout)),
             "cannot write to " + what_);
@@ -272,6 +275,9 @@ bool SerialPort::fill(SteadyClock::time_point deadline) {
       const int got =
           check(sp_nonblocking_read(port_.get(), buf, sizeof buf), "cannot read from " + what_);
       if (got > 0) {
+        // Evidence (issue 15): every chunk as it arrived, asked for or not.
+        transcript_bytes(TranscriptDirection::from_device, component_,
+                         std::span<const std::uint8_t>(buf, static_cast<std::size_t>(got)));
         pending_.insert(pending_.end(), buf, buf + got);
         return true;
       }

@@ -18,6 +18,7 @@
 #include "rig/app/commands.hpp"
 #include "rig/app/progress.hpp"
 #include "rig/app/run_lock.hpp"
+#include "rig/app/capture.hpp"
 #include "rig/app/until_decided_options.hpp"
 #include "rig/base/clock.hpp"
 #include "rig/base/embedded.hpp"
@@ -61,6 +62,8 @@ struct RunRequest {
   SyncMode sync = SyncMode::normal;
   bool quiet = false;
   RunOptions opt;  // what the runner takes from the command line (seed, labels, locks...)
+  std::vector<std::string> captures;  // issue 15: --capture commands
+  std::string evidence_dir;           // issue 15: --evidence-dir (default <db>.evidence)
 };
 
 std::map<std::string, std::string> parse_labels(const std::vector<std::string>& raw) {
@@ -84,6 +87,7 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
 std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   RunRequest req;
   std::string clock_name, progress_name, sync_name, log_format_name;
+  std::string evidence_name;  // issue 15
   int quarantine_after = 2;
   std::vector<std::string> labels_raw, locks_raw;
   std::string seed_text;
@@ -120,6 +124,16 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
       ("log-format", po::value(&log_format_name)->default_value("auto"),
        "auto | plain | journal: journal prefixes lines with syslog priorities for journald; "
        "auto = journal when stderr is connected to the journal (JOURNAL_STREAM)")
+      ("keep-evidence", po::value(&evidence_name)->default_value("failures"),
+       "failures | all | none: which sessions keep their transcript (bytes, harness output, "
+       "bench events) in the journal; failures = failed, rig-faulted and expected-failure "
+       "sessions (docs/evidence.md)")
+      ("capture", po::value(&req.captures)->composing(),
+       "a program to run beside the run, e.g. 'btmon -w {dir}/hci.log' (repeatable; no shell: "
+       "split on spaces; {dir} = the run's evidence directory); stopped with SIGINT after the "
+       "run; a failing one is a warning, never a lock outcome")
+      ("evidence-dir", po::value(&req.evidence_dir),
+       "where --capture files go, one directory per run (default: <db>.evidence)")
       ("quiet,q", "no summary at the end");
   // clang-format on
   UntilDecidedArgs until_decided_args;
@@ -162,6 +176,9 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
     throw UsageError("--log-format must be auto, plain or journal, got " + quote(log_format_name));
   // A stop-when-decided campaign needs SLI sessions: its default is the door-materials unlock.
   req.until_decided = parse_until_decided(until_decided_args, vm);
+  if (req.until_decided && !req.captures.empty())
+    throw UsageError("--capture runs beside one run; a --until-decided campaign is many runs "
+                     "(capture each block's run separately)");
   if (req.until_decided && req.resume)
     throw UsageError(
         "--resume continues one interrupted run; a --until-decided campaign is many "
@@ -200,6 +217,7 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   static constexpr NameTable<SyncMode, 2> kSync{{{SyncMode::normal, "normal"},
                                                  {SyncMode::full, "full"}}};
   opt.clock = option_choice(kClocks, clock_name, "--clock");
+  opt.keep_evidence = parse_evidence_policy(evidence_name);  // issue 15
   req.progress = option_choice(kProgress, progress_name, "--progress");
   req.sync = option_choice(kSync, sync_name, "--sync");
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
@@ -397,9 +415,21 @@ Ended run_with_progress(RunRequest& req, Prepared& p, const drivers::DriverRegis
       ended.decided = run_until_decided(p.in.fixture, p.in.scenarios, registry, *p.journal, req.opt,
                                         *req.until_decided, progress, req.quiet ? nullptr : stdout,
                                         signals.stop);
-    else
+    else {
+      // Issue 15, item 2: external captures around the run (rig/app/capture.hpp).
+      std::optional<RunCaptures> captures;
+      if (!req.captures.empty())
+        captures.emplace(req.captures,
+                         (req.evidence_dir.empty() ? req.db_path + ".evidence" : req.evidence_dir) +
+                             "/" + (req.opt.uuid.empty() ? utc_now_iso8601() : req.opt.uuid));
       ended.out = run_plan(p.in.fixture, p.in.scenarios, registry, *p.journal, req.opt,
                                progress, signals.stop);
+      if (captures) {
+        for (const auto& w : captures->stop()) ended.out.warnings.push_back(w);
+        for (const auto& [key, value] : captures->labels())
+          p.journal->set_label(ended.out.run_id, key, value);
+      }
+    }
   } catch (...) {
     progress.finish();
     throw;
@@ -442,11 +472,15 @@ int finish_run(const RunRequest& req, Prepared& p, const RunOutcome& out) {
   if (!out.abort_reason.empty())
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
                  out.abort_reason.c_str());
-  if (out.counters.failed_assertions > 0)
+  if (out.counters.failed_assertions > 0) {
     std::fprintf(
         stderr,
         "%slockrig: %lld assertion(s) failed (expected-failure, recovery or wait_until checks)\n",
         log_prefix(log_level::warning), out.counters.failed_assertions);
+    // Issue 15, item 6: which ones, with what was expected and what happened.
+    for (const auto& line : reports::failed_assertion_lines(journal, out.run_id, 10))
+      std::fprintf(stderr, "%slockrig:   %s\n", log_prefix(log_level::warning), line.c_str());
+  }
   if (!out.safe_state_restored)
     std::fprintf(stderr,
                  "%slockrig: WARNING: the bench could not be returned to its safe state; "

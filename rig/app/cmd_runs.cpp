@@ -3,6 +3,7 @@
 #include <map>
 
 #include "rig/app/commands.hpp"
+#include "reports/evidence_view.hpp"
 #include "rig/app/run_lock.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
@@ -24,16 +25,32 @@ int runs_command(const CommandLine& cl) {
       "interrupted", "print only the ids of interrupted runs, one per line (for scripts)")(
       "abandon", po::value<std::string>(),
       "close interrupted run RUN (id or uuid) as aborted instead of resuming it, e.g. when its "
-      "files are gone");
-  po::variables_map vm = parse_options("runs", cl.args, desc);
+      "files are gone")(
+      "failures", "with RUN: list the run's failed and rig-faulted sessions with their ids")(
+      "run", po::value<std::string>(), "RUN (id or uuid), for --failures");
+  po::positional_options_description pos;  // issue 15: lockrig runs RUN --failures
+  pos.add("run", 1);
+  po::variables_map vm = parse_options("runs", cl.args, desc, &pos);
   if (vm.count("help")) {
     print_help(
-        "Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN]\n\nLists the "
+        "Usage: lockrig runs [--db FILE] [--interrupted | --abandon RUN | RUN --failures]\n\nLists the "
         "runs in a journal, oldest first. A run shown as `interrupted` is `running`\nin the "
         "journal but no "
         "lockrig process holds its run lock any more (crash, kill -9,\npower loss): "
         "continue it with lockrig run --resume RUN.\nA run shown as `running elsewhere` is `running` in a journal merged from another\nhost; only that host can resume it.\n",
         desc);
+    return exit_code::ok;
+  }
+  if (vm.count("failures") || vm.count("run")) {  // issue 15
+    // A bare argument without --failures is still refused, never ignored (`lockrig runs a.db`).
+    if (!vm.count("failures"))
+      throw UsageError("unexpected argument " + quote(vm["run"].as<std::string>()) +
+                       ": lockrig runs takes a run only with --failures; the journal goes with "
+                       "--db FILE (see lockrig runs --help)");
+    if (!vm.count("run"))
+      throw UsageError("--failures wants a run: lockrig runs RUN --failures");
+    Journal j = Journal::open_readonly(db_path);
+    std::fputs(reports::failed_sessions_text(j, find_run(j, vm["run"].as<std::string>())).c_str(), stdout);
     return exit_code::ok;
   }
   if (vm.count("abandon")) {

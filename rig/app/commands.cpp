@@ -28,6 +28,8 @@ const std::vector<Command>& commands() {
       {"check", S::rig, "validate fixture and scenario files without running anything",
        check_command},
       {"runs", S::rig, "list the runs in a journal", runs_command},
+      {"show", S::rig, "a run's failed sessions, or one session's timeline with its evidence",
+       show_command},  // issue 15
       {"drivers", S::setup, "list the drivers this build knows", drivers_command},
       {"probe", S::setup, "list BLE adapters, visible locks and serial ports, to wire up a new rig",
        probe_command},

@@ -42,6 +42,7 @@ int lockrig_main(int argc, char** argv);
 int run_command(const CommandLine& cl);      // run
 int check_command(const CommandLine& cl);    // check
 int runs_command(const CommandLine& cl);     // runs
+int show_command(const CommandLine& cl);     // show (cmd_show.cpp, issue 15)
 int report_command(const CommandLine& cl);   // report     } cmd_reports.cpp: entries into
 int gate_command(const CommandLine& cl);     // gate       } reports/ and rig/journal/merge
 int plan_command(const CommandLine& cl);     // plan       }

@@ -22,6 +22,7 @@
 #include "rig/base/sha256.hpp"
 #include "rig/base/text.hpp"
 #include "rig/engine/bench.hpp"
+#include "rig/engine/evidence.hpp"
 #include "rig/engine/resume_policy.hpp"
 #include "rig/engine/steps/step_kind.hpp"
 #include "rig/journal/resume.hpp"
@@ -305,6 +306,7 @@ class RunEngine::ItemSink final : public StepSink {
   void event(EventKind kind, std::string target, std::string value, std::string detail) override {
     events_.push_back(EventRow{lock_id_, g_.clock->now(), kind, std::move(target),
                                std::move(value), std::move(detail)});
+    note_bench_event(events_.back());  // issue 15
   }
 
   void assertion_failed() override { ++engine_.wait_failures_; }
@@ -319,9 +321,12 @@ class RunEngine::ItemSink final : public StepSink {
     if (faulted) rig_fault(fault_detail);
     // Resume: a session an earlier part journaled is kept as it was, never written twice.
     if (engine_.resume_ && engine_.resume_->journaled(SessionKey{
-                               lock_id_, sc_.name, item_.repetition, static_cast<int>(si_)}))
+                               lock_id_, sc_.name, item_.repetition, static_cast<int>(si_)})) {
+      take_session_evidence(EvidencePolicy::none, session);  // empties the recorder (issue 15)
       return !faulted;
+    }
     if (faulted) abandon_rest();
+    session.evidence = take_session_evidence(engine_.options_.keep_evidence, session);  // issue 15
     engine_.queue_.push(JournalBatch{std::move(events_), std::move(session)});
     events_.clear();
     return !faulted;
@@ -377,6 +382,7 @@ void RunEngine::run_item(GroupState& g, const PlanItem& item, drivers::LockLink&
 
 void RunEngine::work(GroupState& g) {
   if (options_.items) options_.items->enter_group(static_cast<int>(g.index));
+  WorkerEvidence evidence(options_.keep_evidence, *g.clock);  // issue 15: this thread's transcript
   try {
     std::size_t last_scenario = SIZE_MAX;
     long long pos = -1;
@@ -409,6 +415,7 @@ void RunEngine::work(GroupState& g) {
       if (resuming_ && !started[item.lock]) restore_link(g, item, previous[item.lock], link);
       started[item.lock] = true;
       link.begin_item(name, item.repetition);
+      evidence.begin_item();
       run_item(g, item, link);
       return true;
     });

@@ -22,6 +22,15 @@ namespace lockrig {
 
 enum class ClockMode { automatic, virtual_time, real_time };
 
+// Issue 15: which sessions keep their transcript (session_evidence; docs/evidence.md).
+// `failures`: failed, rig-faulted and expected-failure sessions.
+enum class EvidencePolicy { none, failures, all };
+// "none", "failures", "all"; parse_evidence_policy throws UsageError naming any other word.
+std::string_view evidence_policy_name(EvidencePolicy p);
+EvidencePolicy parse_evidence_policy(const std::string& word);
+// Whether a session with this result and expectation keeps its transcript under `p`.
+bool keeps_evidence(EvidencePolicy p, const SessionRecord& s);
+
 
 struct RunOptions {
   PlanOptions plan;
@@ -55,6 +64,7 @@ struct RunOptions {
   // Builds selected for locks whose driver switches builds itself (the simulated flash), handed
   // to the lock drivers' create; null: every lock as configured.
   const drivers::SelectedBuilds* builds = nullptr;
+  EvidencePolicy keep_evidence = EvidencePolicy::failures;  // issue 15
 };
 
 // RunCounters: rig/journal/records.hpp (the journal reads them back on resume).

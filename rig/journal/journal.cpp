@@ -116,6 +116,7 @@ Journal::Journal(Journal&& o) noexcept
       ins_session_(o.ins_session_),
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
+      ins_evidence_(o.ins_evidence_),
       begin_(o.begin_),
       commit_(o.commit_),
       up_agg_sessions_(o.up_agg_sessions_),
@@ -123,12 +124,12 @@ Journal::Journal(Journal&& o) noexcept
       up_agg_attempts_(o.up_agg_attempts_),
       before_commit_(std::move(o.before_commit_)) {
   o.db_ = nullptr;
-  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.begin_ = o.commit_ = nullptr;
+  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.ins_evidence_ = o.begin_ = o.commit_ = nullptr;
   o.up_agg_sessions_ = o.up_agg_latency_ = o.up_agg_attempts_ = nullptr;
 }
 
 Journal::~Journal() {
-  for (auto* s : {ins_session_, ins_attempt_, ins_event_, begin_, commit_, up_agg_sessions_,
+  for (auto* s : {ins_session_, ins_attempt_, ins_event_, ins_evidence_, begin_, commit_, up_agg_sessions_,
                   up_agg_latency_, up_agg_attempts_})
     sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
@@ -402,6 +403,10 @@ void Journal::prepare() {
       "INSERT INTO events (run_id, lock_id, t_ns, kind, target, value, detail) "
       "VALUES (?,?,?,?,?,?,?)",
       &ins_event_);
+  prep(
+      "INSERT INTO session_evidence (session_id, encoding, entries, dropped, raw_bytes, "
+      "transcript) VALUES (?,'zlib-lines-1',?,?,?,?)",
+      &ins_evidence_);
   prep("BEGIN", &begin_);
   prep("COMMIT", &commit_);
   // The writer's own aggregate upserts (issue 18): the same rows the triggers would add up to.
@@ -609,6 +614,17 @@ void Journal::insert_batch(std::int64_t run, const JournalBatch& batch) {
       bind_text(at, 9, a.phase);
       bind_text(at, 10, a.detail);
       run_stmt(at, "insert attempt");
+    }
+    // Issue 15: the session's transcript, in the session's own transaction.
+    if (s.evidence) {
+      sqlite3_stmt* ev = ins_evidence_;
+      sqlite3_bind_int64(ev, 1, session_id);
+      sqlite3_bind_int64(ev, 2, s.evidence->entries);
+      sqlite3_bind_int64(ev, 3, s.evidence->dropped);
+      sqlite3_bind_int64(ev, 4, s.evidence->raw_bytes);
+      sqlite3_bind_blob(ev, 5, s.evidence->data.data(),
+                        static_cast<int>(s.evidence->data.size()), SQLITE_STATIC);
+      run_stmt(ev, "insert session evidence");
     }
   }
 }

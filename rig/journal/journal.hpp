@@ -24,7 +24,8 @@ struct sqlite3_stmt;
 namespace lockrig {
 
 // Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
-// CHECK constraints as OR chains (same rules) and adds runs.host_id (issue 17); see docs/journal.md.
+// CHECK constraints as OR chains (same rules) adds runs.host_id (issue 17)
+// and the session_evidence table (issue 15); see docs/journal.md.
 inline constexpr int kJournalSchemaVersion = 3;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
@@ -75,7 +76,8 @@ class Journal {
   // Opens or creates a journal. Refuses (JournalError) a file that is not a lockrig journal,
   // a schema from a newer lockrig, or a location that cannot be written. A version-1 journal is
   // upgraded to version 2 in one transaction (the aggregates are built from its rows), and a
-  // version-2 journal to version 3 (its CHECK constraints rewritten), in the same transaction.
+  // version-2 journal to version 3 (its CHECK constraints rewritten, runs.host_id and the empty
+  // session_evidence table added), in the same transaction.
   static Journal open(const std::string& path, SyncMode sync = SyncMode::normal);
   // Opens an existing journal read-only (for `lockrig runs`, reports). A version-1 journal is
   // not upgraded: schema_version() says so and reports compute the aggregates on the fly.
@@ -125,6 +127,8 @@ class Journal {
   int schema_version() const { return schema_version_; }
   // True when the journal has the agg_* tables (schema version 2 or later).
   bool has_aggregates() const { return schema_version_ >= 2; }
+  // True when the journal has the session_evidence table (schema version 3 or later, issue 15).
+  bool has_evidence() const { return schema_version_ >= 3; }
   const std::string& path() const { return path_; }
 
 
@@ -145,6 +149,7 @@ class Journal {
   sqlite3_stmt* ins_session_ = nullptr;
   sqlite3_stmt* ins_attempt_ = nullptr;
   sqlite3_stmt* ins_event_ = nullptr;
+  sqlite3_stmt* ins_evidence_ = nullptr;  // issue 15
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* up_agg_sessions_ = nullptr;

@@ -308,9 +308,26 @@ CREATE TRIGGER agg_attempt_update BEFORE UPDATE ON attempts BEGIN
   SELECT RAISE(ABORT, 'attempts are the raw record and are not updated; delete and insert instead');
 END;
 
--- @@ version 3 (issue 17: runs belong to their rig) -------------------------------------------
+-- @@ version 3 -------------------------------------------------------------------------------
+-- Issue 18 rewrote every CHECK (x IN (...)) above as an OR chain (see the top of this file).
+-- Issue 17: runs belong to their rig.
 -- The machine a run ran on: /etc/machine-id (else the host name), written when the run starts.
 -- A `running` run whose host_id is not this machine's is `running elsewhere` (a merged journal):
 -- `lockrig runs` does not call it interrupted and `run --resume` refuses it. NULL for runs
 -- journaled before version 3, which are told apart by `host` instead.
 ALTER TABLE runs ADD COLUMN host_id TEXT;
+
+-- Issue 15: session evidence.
+-- A session's transcript (what the drivers exchanged with boards, supplies and programs, and the
+-- bench events), kept per --keep-evidence and written in the session's own transaction.
+-- `transcript` is zlib-compressed text, one entry a line: t_ns TAB mark TAB who TAB text, with
+-- backslash, tab, CR and LF escaped as \\ \t \r \n; mark is '>' (to the device), '<' (from it)
+-- or '-' (a note). Lock secrets are redacted before anything is recorded. docs/evidence.md.
+CREATE TABLE session_evidence (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+  encoding   TEXT NOT NULL CHECK (encoding = 'zlib-lines-1'),
+  entries    INTEGER NOT NULL,  -- lines kept
+  dropped    INTEGER NOT NULL,  -- older lines the bounded recorder dropped
+  raw_bytes  INTEGER NOT NULL,  -- size before compression
+  transcript BLOB NOT NULL
+);

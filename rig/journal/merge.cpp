@@ -174,6 +174,13 @@ Verdict compare(const RunState& out, const std::string& out_path, const RunState
                      ", or different labels); refusing to merge");
 }
 
+// Issue 15: whether `db` has session_evidence (schema version 3; older inputs have none).
+bool has_evidence_table(sqlite3* db) {
+  Stmt s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+             "'session_evidence'");
+  return s.step() && s.integer(0) > 0;
+}
+
 // ---- Bulk copy in bounded transactions (issue 18; issue 17 item 4) ----
 // A run is copied with one INSERT ... SELECT per table and batch from the input ATTACHed to the
 // output connection as `src`, in write transactions sized to last about kTargetTransaction, so a
@@ -237,6 +244,7 @@ std::string column_list(const std::vector<std::string>& cols,
 // Deletes a run's rows below `runs` in bounded transactions (the output's run row is first marked
 // `running`, so a merge killed half-way leaves a shorter running copy the next merge replaces).
 void delete_run_children(sqlite3* dst, long long id, Batcher& batch) {
+  const bool has_evidence = has_evidence_table(dst);
   {
     Stmt s(dst,
            "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, "
@@ -252,6 +260,13 @@ void delete_run_children(sqlite3* dst, long long id, Batcher& batch) {
     if (hi < 0) {
       batch.commit(dst, 0);
       break;
+    }
+    // Issue 15: evidence goes before the sessions it refers to (none before schema version 3).
+    if (has_evidence) {
+      Stmt s(dst, "DELETE FROM session_evidence WHERE session_id IN (SELECT id FROM sessions "
+                  "WHERE run_id = ?1 AND id <= ?2)");
+      s.bind(1, static_cast<std::int64_t>(id)).bind(2, static_cast<std::int64_t>(hi));
+      s.step();
     }
     for (const char* sql :
          {"DELETE FROM attempts WHERE session_id IN (SELECT id FROM sessions WHERE run_id = ?1 "
@@ -417,6 +432,13 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
   const std::string a_insert = "INSERT INTO main.attempts (session_id, " +
                                column_list(acols, {"session_id"}) + ") SELECT session_id + ?3, " +
                                column_list(acols, {"session_id"}) + " FROM src.attempts ";
+  std::string ev_insert;
+  if (has_evidence_table(src_db) && has_evidence_table(dst)) {
+    const auto vcols = shared_columns(src_db, dst, "session_evidence");
+    ev_insert = "INSERT INTO main.session_evidence (session_id, " +
+                column_list(vcols, {"session_id"}) + ") SELECT session_id + ?3, " +
+                column_list(vcols, {"session_id"}) + " FROM src.session_evidence ";
+  }
   for (long long lo = 0;;) {
     batch.begin(dst);
     const long long first = one_integer(
@@ -449,6 +471,15 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
       a.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(hi));
       a.step();
       sum.attempts_copied += sqlite3_changes64(dst);
+      if (!ev_insert.empty()) {  // issue 15: evidence re-keyed with its sessions
+        Stmt e(dst,
+               ev_insert + "WHERE session_id IN (SELECT id FROM src.sessions WHERE run_id = ?1 "
+                           "AND id BETWEEN ?2 AND ?4)",
+               "copy session evidence");
+        e.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
+        e.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(hi));
+        e.step();
+      }
     } catch (const JournalError& e) {
       const std::string msg = e.what();
       sqlite3_exec(dst, "ROLLBACK", nullptr, nullptr, nullptr);

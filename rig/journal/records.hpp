@@ -37,6 +37,12 @@ struct AttemptRecord {
   std::string detail;
 };
 
+// Issue 15: a session's transcript as stored in session_evidence (rig/journal/evidence.hpp).
+struct EvidenceBlob {
+  std::string data;  // encode_evidence's output: zlib-compressed lines
+  long long entries = 0, dropped = 0, raw_bytes = 0;
+};
+
 struct SessionRecord {
   std::string lock_id;
   std::string scenario;
@@ -53,6 +59,11 @@ struct SessionRecord {
   bool sli_eligible = false;
   bool sli_success = false;
   bool first_attempt_success = false;
+
+  // Issue 15: the session's transcript when --keep-evidence kept it, already encoded and
+  // compressed by rig/journal/evidence.hpp (on the worker, not the writer thread); written in the
+  // session's own transaction.
+  std::optional<EvidenceBlob> evidence;
 };
 
 // A lock as seen in one run (run_locks).

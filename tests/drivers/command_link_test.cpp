@@ -11,6 +11,7 @@
 #include "drivers/command/command_link.hpp"
 #include "drivers/command/process.hpp"
 #include "drivers/rig_fault.hpp"
+#include "drivers/transcript.hpp"
 
 namespace lockrig::drivers::command {
 namespace {
@@ -272,6 +273,41 @@ TEST(Process, ReportsAnExecFailureSeparatelyFromTheProgramsExitCode) {
   auto r = run_process({"no-such-program-lockrig"}, {});
   EXPECT_FALSE(r.started);
   EXPECT_EQ(r.exec_errno, ENOENT);
+}
+
+// Issue 15: the harness's argv, stdout, stderr and exit status go to the session's transcript,
+// and a lock key (a key_env variable, registered when withheld) is redacted from all of them and
+// from the outcome's detail, which the journal stores as the attempt's detail.
+TEST(CommandLink, RecordsTheHarnessExchangeInTheTranscriptWithTheLockKeyRedacted) {
+  const std::string key = "7f3a9c01d2e4b658";
+  ::setenv("LOCKRIG_TEST_TRANSCRIPT_KEY", key.c_str(), 1);
+  withhold_from_children("LOCKRIG_TEST_TRANSCRIPT_KEY");
+  const std::string key_file = temp_path();
+  std::ofstream(key_file) << key;
+  VirtualClock clock;
+  TranscriptRecorder recorder(clock);
+  TranscriptScope scope(&recorder);
+  CommandLockLink link("wood-1", config({"leak-key", key_file}));
+  ASSERT_EQ(link.connect(1s).outcome, LockOutcome::success);
+  const UnlockResult r = link.unlock(5s);
+  EXPECT_EQ(r.outcome, LockOutcome::rejected);
+  EXPECT_EQ(r.detail, "bad key [redacted]");
+  const auto entries = recorder.take();
+  std::string all;
+  for (const auto& e : entries)
+    all += std::string(1, direction_mark(e.direction)) + " " + e.who + ": " + e.text + "\n";
+  EXPECT_EQ(all.find(key), std::string::npos) << all;
+  EXPECT_NE(all.find("> wood-1 exec: " + std::string(LOCKRIG_FAKE_APP) + " leak-key " + key_file),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("< wood-1 stdout: {\"outcome\": \"rejected\", \"latency_ms\": 120, "
+                     "\"detail\": \"bad key [redacted]\"}"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("< wood-1 stderr: debug: using session key [redacted]"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("- wood-1 exec: exit code 0 after "), std::string::npos) << all;
+  ::unlink(key_file.c_str());
 }
 
 }  // namespace

@@ -23,6 +23,16 @@ case "$mode" in
   fail-with-result) echo '{"outcome": "timeout", "detail": "app spinner never stopped"}'; exit 1 ;;
   version) echo "  4.12.0 (build 881)  "; echo "second line" ;;
   env-to) env > "$1"; echo '{"outcome": "success"}' ;;
+  # Issue 15: a harness that prints a lock key it read from a file, on stderr and in its detail.
+  leak-key)
+    key=$(cat "$1")
+    echo "debug: using session key $key" >&2
+    printf '{"outcome": "rejected", "latency_ms": 120, "detail": "bad key %s"}\n' "$key"
+    ;;
+  # Issue 15: stand-ins for --capture programs. capture-write FILE writes to FILE until stopped;
+  # capture-stubborn PIDFILE ignores SIGINT and SIGTERM (a hanging capture).
+  capture-write) trap 'echo "capture stopped" >> "$1"; exit 0' INT; echo "capture started" > "$1"; while :; do sleep 0.1; done ;;
+  capture-stubborn) trap '' INT TERM; echo $$ > "$1"; while :; do sleep 0.1; done ;;
   present) exit 0 ;;
   absent) exit 1 ;;
   *) echo "fake_unlock_app: unknown mode $mode" >&2; exit 64 ;;

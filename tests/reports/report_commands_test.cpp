@@ -3,8 +3,12 @@
 // and scripts will read them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "reports/commands.hpp"
@@ -61,6 +65,13 @@ struct Lab {
     return a;
   }
 };
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> names;
@@ -135,9 +146,10 @@ suites = {s.get("name"): s for s in root.findall("testsuite")}
 assert set(suites) == {"lockrig.gate", "lockrig.scenarios", "lockrig.locks"}, suites
 cases = suites["lockrig.scenarios"].findall("testcase")
 names = {(c.get("classname"), c.get("name")) for c in cases}
-assert ("lockrig.battery-pull", "wood-2 (candidate)") in names, names
+# Issue 15: stable `scenario/lock` names, whatever the report mode.
+assert ("lockrig.scenarios", "battery-pull/wood-2") in names, names
 failed = [c for c in cases if c.find("failure") is not None]
-assert len(failed) == 1 and failed[0].get("name") == "wood-2 (candidate)"
+assert len(failed) == 1 and failed[0].get("name") == "battery-pull/wood-2"
 assert "expected not_found, got success" in failed[0].find("failure").text
 assert int(suites["lockrig.scenarios"].get("failures")) == 1
 total = sum(int(s.get("tests")) for s in suites.values())
@@ -146,6 +158,94 @@ print("ok")
 )py",
                                         file);
   EXPECT_EQ(status, 0) << out;
+}
+
+// Issue 15: the JUnit report validates against the schema Jenkins' xUnit plugin uses
+// (jenkinsci/xunit-plugin src/main/resources/org/jenkinsci/plugins/xunit/types/model/xsd/
+// junit-10.xsd, vendored as tests/reports/junit-10.xsd: <testsuites> takes no `skipped` and no
+// `timestamp`), in both report modes and for the gate; every case and suite has a `time`; case
+// names do not depend on the mode; the suites carry the runs, rigs, seeds, firmware and app as
+// <properties>; the failed case's system-out names its failed session by run/session id.
+TEST(ReportCommand, JunitValidatesAgainstTheXunitPluginSchemaWithTimesPropertiesAndStableNames) {
+  Lab lab;
+  const std::string xsd = std::string(LOCKRIG_REPORT_TEST_DIR) + "/junit-10.xsd";
+  std::map<std::string, std::set<std::string>> names_by_mode;
+  for (const auto& [mode, result] : std::vector<std::pair<std::string, Result>>{
+           {"compare", report(lab.compare({"--format", "junit"}))},
+           {"single", report(lab.args({"--format", "junit"}))},
+           {"gate", gate(lab.compare({"--format", "junit"}))}}) {
+    ASSERT_TRUE(result.code == 0 || result.code == 1 || result.code == 4) << result.error;
+    TempDir d;
+    const std::string file = write_temp(d, mode + ".xml", result.out);
+    const std::string cmd =
+        "xmllint --noout --schema '" + xsd + "' '" + file + "' > '" + file + ".log' 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0)
+        << mode << ":\n" << read_text(file + ".log") << "\n" << result.out.substr(0, 3000);
+    const auto [status, out] = run_python(R"py(
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.get("time") is not None
+for s in root.findall("testsuite"):
+    assert s.get("time") is not None, s.get("name")
+    props = {p.get("name"): p.get("value") for p in s.findall("properties/property")}
+    assert props["lockrig.rigs"] == "r", props
+    assert props["lockrig.firmware"] == "2.4.0,2.4.1", props
+    assert props["lockrig.app"] == "5.3.0", props
+    assert len(props["lockrig.runs"]) == 36, props
+    for c in s.findall("testcase"):
+        assert c.get("time") is not None, c.get("name")
+cases = {c.get("name"): c for c in root.findall("testsuite[@name='lockrig.scenarios']/testcase")}
+for name in sorted(cases):
+    print("case", name)
+failed = cases["battery-pull/wood-2"]
+out = failed.find("system-out").text
+assert "failed sessions (lockrig show RUN/SESSION): 1/" in out, out
+assert float(cases["daily-unlock/wood-1"].get("time")) > 0
+)py",
+                                          file);
+    EXPECT_EQ(status, 0) << mode << ": " << out;
+    for (std::size_t at = out.find("case "); at != std::string::npos; at = out.find("case ", at + 1))
+      names_by_mode[mode].insert(out.substr(at + 5, out.find('\n', at) - at - 5));
+  }
+  EXPECT_EQ(names_by_mode["compare"], names_by_mode["single"]);
+  EXPECT_FALSE(names_by_mode["compare"].empty());
+}
+
+// Issue 15, item 5: the Markdown summary for a merge-request comment stays under ~40 lines,
+// with the verdict, one key table and the failures in <details> blocks naming session ids.
+TEST(ReportCommand, MarkdownSummaryIsShortWithFailuresInDetailsBlocksAndSessionIds) {
+  Lab lab;
+  for (const auto& result : {report(lab.compare({"--format", "markdown-summary"})),
+                             gate(lab.compare({"--format", "markdown-summary"}))}) {
+    ASSERT_FALSE(result.out.empty()) << result.error;
+    const auto lines = std::count(result.out.begin(), result.out.end(), '\n');
+    EXPECT_LE(lines, 40) << result.out;
+    EXPECT_EQ(result.out.rfind("### lockrig ", 0), 0u) << result.out;
+    EXPECT_NE(result.out.find("| candidate |"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("<details><summary>Failed assertions (1)</summary>"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("battery-pull/wood-2"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("(sessions 1/"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("1 run(s) on rig(s) r"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find("<script>"), std::string::npos) << result.out;
+  }
+}
+
+// Issue 15, item 4: `report --format html --evidence` embeds the failed sessions' timelines in
+// collapsed sections; without --evidence the report has none; --evidence needs html.
+TEST(ReportCommand, HtmlWithEvidenceEmbedsTheFailedSessionsTimelines) {
+  Lab lab;
+  const Result with = report(lab.compare({"--format", "html", "--evidence"}));
+  ASSERT_EQ(with.code, 0) << with.error;
+  EXPECT_NE(with.out.find("<h2>Evidence: failed sessions</h2>"), std::string::npos);
+  EXPECT_NE(with.out.find("<details><summary>battery-pull/wood-2: session 1/"), std::string::npos);
+  EXPECT_NE(with.out.find("result fail: success"), std::string::npos);
+  const Result without = report(lab.compare({"--format", "html"}));
+  EXPECT_EQ(without.out.find("Evidence: failed sessions"), std::string::npos);
+  const Result text = report(lab.compare({"--evidence"}));
+  EXPECT_EQ(text.code, 2);
+  EXPECT_NE(text.error.find("--format html"), std::string::npos) << text.error;
 }
 
 TEST(ReportCommand, JunitReportsAFailedGateAsAFailureAndAnInconclusiveOneAsSkipped) {
