@@ -233,6 +233,7 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
     g.upper_bound = ni.bounds->upper;
   }
   bool pass = false, fail = false;
+  std::vector<double> look_information;  // gate --looks: every look so far, this one last
   if (o.max_looks > 0) {
     const stats::SequentialLook look = [&] {
       try {
@@ -252,6 +253,7 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
     l.nominal_p = look.nominal_p;
     l.cumulative_alpha = look.cumulative_alpha;
     g.look = l;
+    look_information = look.information;
     g.p_value = score.p_pass;
     g.p_fail = score.p_fail;
     pass = look.pass;
@@ -266,11 +268,29 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
   for (const auto& n : ni.notes) g.notes.push_back(n);
   // No silent pass of a regressed door: with two or more strata compared, each stratum's own
   // score test of "worse than the margin", Holm-adjusted; any stratum shown worse fails the gate.
-  const stats::StrataWorseResult worse = stats::strata_worse_than_margin(strata, o.margin, o.alpha);
+  stats::StrataWorseResult worse = stats::strata_worse_than_margin(strata, o.margin, o.alpha);
+  std::vector<double> strata_critical;  // with --looks: this look's c_k at alpha / 1 .. alpha / m
+  if (!look_information.empty() && worse.strata.size() >= 2) {
+    // With --looks the check spends alpha across the looks like the PASS side (issue 11; at
+    // alpha on every look its false-FAIL rate grows with the looks, bench/gate_strata_looks.cpp):
+    // Holm with each look's group-sequential boundary at alpha / m.
+    for (std::size_t i = 0; i < worse.strata.size(); ++i)
+      strata_critical.push_back(
+          stats::look_boundaries(look_information, o.max_looks, o.alpha / static_cast<double>(i + 1))
+              .critical.back());
+    worse = stats::strata_worse_sequential(strata, o.margin, strata_critical);
+  }
   if (worse.strata.size() >= 2) {
-    for (const auto& w : worse.strata) {
-      g.strata_checks.push_back(
-          {w.label, w.candidate, w.baseline, w.difference, w.z, w.p, w.p_holm, w.worse});
+    std::vector<std::size_t> rank(worse.strata.size());  // Holm step of each stratum, by z
+    for (std::size_t i = 0; i < rank.size(); ++i)
+      for (const auto& other : worse.strata) rank[i] += other.z < worse.strata[i].z ? 1 : 0;
+    for (std::size_t i = 0; i < worse.strata.size(); ++i) {
+      const auto& w = worse.strata[i];
+      GateStratumCheck check{w.label, w.candidate, w.baseline, w.difference, w.z,
+                             w.p,     w.p_holm,    w.worse,    std::nullopt};
+      if (!strata_critical.empty())
+        check.critical = strata_critical[rank.size() - 1 - std::min(rank[i], rank.size() - 1)];
+      g.strata_checks.push_back(check);
       if (w.worse) g.worse_strata.push_back(w.label);
     }
   }
@@ -293,7 +313,8 @@ Gate decide_gate(const std::vector<stats::Stratum>& strata, const ReportOptions&
       "(Chan's exact unconditional test for one stratum with at most " +
       with_commas(stats::kExactMaxTables) + " = n1 x n0 sessions)" +
       (g.look ? "; with --looks, a group-sequential look: PASS when z >= c_k, FAIL when "
-                "z <= -c_k, O'Brien-Fleming-type alpha spending over the declared looks."
+                "z <= -c_k, O'Brien-Fleming-type alpha spending over the declared looks, and "
+                "the per-stratum check is Holm with this look's boundaries at alpha / m."
               : "; a single look: re-running it on accumulating sessions and shipping on the "
                 "first PASS raises the false-PASS rate above alpha (use --looks).");
   if (fail || !g.worse_strata.empty())
@@ -717,33 +738,27 @@ std::size_t stratum_figures(const std::vector<stats::Stratum>& table, const Arm&
   return ps.size();
 }
 
-// Is there a difference, in which direction, do the strata or the pooled view disagree, and, when
-// none is significant, what drop the sessions at hand could have detected.
-void significance(std::size_t strata_compared, const Arm& base, const Arm& cand,
-                  const ReportOptions& o, Comparison& c) {
-  c.homogeneity_warning = c.breslow_day.informative && c.breslow_day.p_value < o.alpha;
-  if (c.cmh.informative)
-    c.significant = c.cmh.p_value < o.alpha;
-  else
-    c.significant = c.fisher.p_two_sided < o.alpha;
-  const double strat_diff =
+// Simpson's paradox (issue 11 item 7): a warning about the mix, not a test, so it does not depend
+// on any significance. It fires when the versions' stratum mixes differ (compared exactly, as
+// session counts) and the pooled difference (Newcombe's point estimate) and the stratified one
+// (the MH risk difference) disagree: in sign, each at least kSimpsonSignFloor from 0, or by more
+// than max(margin / 5, |stratified| / 4). On identical mixes the MH weights are the mix shares,
+// so the two estimates coincide and it never fires.
+void simpson(const std::vector<stats::Stratum>& table, const Arm& base, const Arm& cand,
+             const ReportOptions& o, Comparison& c) {
+  for (const auto& s : table)
+    if (static_cast<long double>(s.candidate.trials) * base.sli_counts.trials !=
+        static_cast<long double>(s.baseline.trials) * cand.sli_counts.trials)
+      c.mixes_differ = true;
+  const double pooled = c.overall.difference;
+  c.stratified_difference =
       c.risk_difference.informative ? c.risk_difference.difference : c.overall.difference;
-  if (c.significant) c.direction = strat_diff < 0 ? -1 : 1;
-  const bool pooled_sig = !c.overall.interval.contains(0.0);
-  const int pooled_dir = c.overall.difference < 0 ? -1 : 1;
-  if (strata_compared >= 2 &&
-      (pooled_sig != c.significant || (pooled_sig && c.significant && pooled_dir != c.direction)))
-    c.simpson_warning = true;
-  if (!c.significant) {
-    PowerNote p;
-    p.n_per_version = 2.0 / (1.0 / static_cast<double>(base.sli_counts.trials) +
-                             1.0 / static_cast<double>(cand.sli_counts.trials));
-    p.baseline_rate = base.sli_counts.rate();
-    p.alpha = o.alpha;
-    p.power = o.power;
-    p.drop = stats::minimum_detectable_drop(p.n_per_version, p.baseline_rate, o.alpha, o.power);
-    c.power = p;
-  }
+  const double strat = c.stratified_difference;
+  c.simpson_tolerance = std::max(o.margin / 5.0, std::fabs(strat) / 4.0);
+  const bool opposite = (pooled >= kSimpsonSignFloor && strat <= -kSimpsonSignFloor) ||
+                        (pooled <= -kSimpsonSignFloor && strat >= kSimpsonSignFloor);
+  c.simpson_warning =
+      c.mixes_differ && (opposite || std::fabs(pooled - strat) > c.simpson_tolerance);
 }
 
 // The comparison, the gate and the latency shift of candidate vs baseline.
@@ -758,8 +773,8 @@ void compare_arms(const ReportOptions& o, const Grouping& strata, const std::vec
   c.risk_difference = stats::mantel_haenszel_risk_difference(table, o.confidence);
   c.odds_ratio = stats::mantel_haenszel_odds_ratio(table, o.confidence);
   c.breslow_day = stats::breslow_day(table);
-  const std::size_t compared = stratum_figures(table, base, cand, o, c);
-  significance(compared, base, cand, o, c);
+  stratum_figures(table, base, cand, o, c);
+  simpson(table, base, cand, o, c);
   r.comparison = std::move(c);
   r.gate = decide_gate(table, o);
   if (!arms[0].latency.empty() && !arms[1].latency.empty())
@@ -902,6 +917,90 @@ std::vector<std::string> warnings(const Dataset& d, const Report& r, bool compar
   return out;
 }
 
+// The headline family (issue 11 item 7): the tests whose "significant" outcome the findings state
+// (the stratified SLI difference, the latency shift, the strata's homogeneity, the lock flags),
+// Holm-adjusted across the family, so that on two equal versions any finding shows with
+// probability at most about alpha. The lock flags enter as one member, through Simes' global test
+// of their BH family (its p is the smallest BH-adjusted p); a lock is then flagged when its
+// BH-adjusted p times the family's Holm factor is below alpha (a gatekeeping of BH within Holm).
+// Holm rather than Bonferroni: as simple, never less powerful, valid under any dependence.
+void headline_family(const ReportOptions& o, Report& r) {
+  std::vector<HeadlineTest> fam;
+  if (r.comparison) {
+    const Comparison& c = *r.comparison;
+    fam.push_back({"sli",
+                   c.cmh.informative ? "stratified SLI difference, CMH"
+                                     : "SLI difference, Fisher (CMH not informative)",
+                   c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided});
+    if (r.latency_shift)
+      fam.push_back({"latency", "latency shift, Mann-Whitney", r.latency_shift->p_value});
+    if (c.breslow_day.informative)
+      fam.push_back({"homogeneity", "strata homogeneity, Breslow-Day", c.breslow_day.p_value});
+  }
+  std::optional<double> simes;
+  for (const auto& l : r.locks)
+    if (l.p_worse_adjusted) simes = std::min(simes.value_or(1.0), *l.p_worse_adjusted);
+  if (simes) fam.push_back({"locks", "locks worse than their peers, Fisher + BH (Simes)", *simes});
+  std::vector<double> ps;
+  for (const auto& t : fam) ps.push_back(t.p);
+  const std::vector<double> holm = stats::holm_adjust(ps);
+  std::vector<std::size_t> order(fam.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return ps[a] < ps[b]; });
+  for (std::size_t rank = 0; rank < order.size(); ++rank)
+    fam[order[rank]].multiplier = static_cast<double>(order.size() - rank);
+  for (std::size_t i = 0; i < fam.size(); ++i) {
+    fam[i].p_holm = holm[i];
+    fam[i].significant = holm[i] < o.alpha;
+  }
+  for (const auto& t : fam) {
+    if (t.name == "locks") {
+      for (auto& l : r.locks) {
+        if (!l.p_worse_adjusted) continue;
+        l.p_worse_family = std::min(1.0, std::max(*l.p_worse_adjusted * t.multiplier, t.p_holm));
+        l.flagged = *l.p_worse_family < o.alpha && l.counts.rate() < l.peer_counts.rate();
+      }
+    } else if (r.comparison) {
+      Comparison& c = *r.comparison;
+      if (t.name == "sli") {
+        c.significant = t.significant;
+        if (c.significant) c.direction = c.stratified_difference < 0 ? -1 : 1;
+      } else if (t.name == "homogeneity") {
+        c.homogeneity_warning = t.significant;
+      }
+    }
+  }
+  if (r.comparison && !r.comparison->significant) {
+    Comparison& c = *r.comparison;
+    const Arm& base = r.arms[0];
+    const Arm& cand = r.arms[1];
+    PowerNote p;
+    p.n_per_version = 2.0 / (1.0 / static_cast<double>(base.sli_counts.trials) +
+                             1.0 / static_cast<double>(cand.sli_counts.trials));
+    p.baseline_rate = base.sli_counts.rate();
+    p.alpha = o.alpha;
+    p.power = o.power;
+    p.drop = stats::minimum_detectable_drop(p.n_per_version, p.baseline_rate, o.alpha, o.power);
+    c.power = p;
+  }
+  r.headline = std::move(fam);
+}
+
+const HeadlineTest* headline_test(const Report& r, const std::string& name) {
+  for (const auto& t : r.headline)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+// ", Holm-adjusted p = X over the N headline tests" (nothing with a family of one).
+std::string holm_text(const Report& r, const std::string& name) {
+  const HeadlineTest* t = headline_test(r, name);
+  if (!t || r.headline.size() < 2) return "";
+  return "; Holm-adjusted over the " + std::to_string(r.headline.size()) +
+         " headline tests p = " + pval(t->p_holm);
+}
+
 // The plain-language verdict of a comparison, from the gate: the bound and the test it decides
 // on, the alpha convention, whether it is a single look, and the failure ratio the margin allows.
 std::string comparison_verdict(const Report& r, const ReportOptions& o) {
@@ -944,12 +1043,15 @@ std::string comparison_verdict(const Report& r, const ReportOptions& o) {
     for (const auto& c : g.strata_checks)
       if (c.worse)
         parts.push_back(c.label + ": " + pct(c.candidate.rate()) + " vs " + pct(c.baseline.rate()) +
-                        ", " + pts(c.difference) + ", Holm-adjusted one-sided p = " +
-                        pval(c.p_holm));
+                        ", " + pts(c.difference) +
+                        (c.critical ? ", z = " + num(c.z, 3) + " <= -" + num(*c.critical, 4) +
+                                          " (Holm with this look's boundary)"
+                                    : ", Holm-adjusted one-sided p = " + pval(c.p_holm) + " < " +
+                                          num(o.alpha)));
     v = "FAIL: the candidate " + cand + " is worse than the baseline " + base +
         " by more than " + m + " on " + o.strata + " " + join(g.worse_strata, ", ") + " (" +
-        join(parts, "; ") + " < " + num(o.alpha) + "), whatever the stratified difference " +
-        pts(g.difference) + " over all strata.";
+        join(parts, "; ") + "), whatever the stratified difference " + pts(g.difference) +
+        " over all strata.";
   } else if (g.verdict == Verdict::fail) {
     v = "FAIL: the candidate " + cand + " is worse than the baseline " + base + " by more than " +
         m + " (stratified difference " + pts(g.difference) +
@@ -986,20 +1088,17 @@ void comparison_findings(const Report& r, const ReportOptions& o, std::vector<st
                 ") vs baseline " + pct(r.arms[0].sli->rate) + " (" + counts(r.arms[0].sli_counts) +
                 "); pooled difference " +
                 pts_with_interval(c.overall.difference, c.overall.interval) +
-                ", Fisher p = " + pval(c.fisher.p_two_sided) + ", P(candidate worse) " +
-                [](const std::string& p) {
-                  return p[0] == '<' || p[0] == '>' ? p : "= " + p;
-                }(probability(c.bayes.probability_candidate_worse)) +
-                ".");
+                ", stratified (MH) " + pts(c.stratified_difference) + ".");
   if (c.significant) {
     out.push_back(std::string("Within strata the candidate is significantly ") +
                   (c.direction < 0 ? "worse" : "better") + " (CMH p = " +
-                  pval(c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided) + ").");
+                  pval(c.cmh.informative ? c.cmh.p_value : c.fisher.p_two_sided) +
+                  holm_text(r, "sli") + ").");
   } else if (c.power) {
     std::string s = "No significant difference (" +
                     std::string(c.cmh.informative ? "CMH p = " + pval(c.cmh.p_value)
                                                   : "Fisher p = " + pval(c.fisher.p_two_sided)) +
-                    ")";
+                    holm_text(r, "sli") + ")";
     if (c.power->drop)
       s += "; with about " + with_commas(std::lround(c.power->n_per_version)) +
            " SLI sessions per version a drop of " + pts(c.power->drop->drop).substr(1) + " (" +
@@ -1010,13 +1109,13 @@ void comparison_findings(const Report& r, const ReportOptions& o, std::vector<st
     out.push_back(s);
   }
   if (c.simpson_warning)
-    out.push_back(
-        "The pooled and the stratified comparisons disagree: the versions ran on a different "
-        "mix of " +
-        o.strata + " values (see the mix columns); trust the stratified figure.");
+    out.push_back("The pooled and the stratified comparisons disagree (pooled " +
+                  pts(c.overall.difference) + ", stratified " + pts(c.stratified_difference) +
+                  "): the versions ran on a different mix of " + o.strata +
+                  " values (see the mix columns); trust the stratified figure.");
   if (c.homogeneity_warning)
     out.push_back("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) +
-                  "): the difference depends on " + o.strata +
+                  holm_text(r, "homogeneity") + "): the difference depends on " + o.strata +
                   "; read the per-stratum rows, the common estimate can hide a local "
                   "regression.");
 }
@@ -1056,10 +1155,12 @@ void verdict_and_findings(const Dataset& d, const ReportOptions& o, bool compare
                          plural(static_cast<long>(r.rig_faults.events.size()), "rig-fault event",
                                 "rig-fault events") +
                          ", excluded from every figure.");
-  if (r.latency_shift && r.latency_shift->p_value < o.alpha)
+  const HeadlineTest* latency = headline_test(r, "latency");
+  if (r.latency_shift && latency && latency->significant)
     r.findings.push_back(std::string("Unlock latency shifted: the candidate is ") +
                          (r.latency_shift->probability_x_greater > 0.5 ? "slower" : "faster") +
-                         " (Mann-Whitney p = " + pval(r.latency_shift->p_value) + ").");
+                         " (Mann-Whitney p = " + pval(r.latency_shift->p_value) +
+                         holm_text(r, "latency") + ").");
 }
 
 }  // namespace
@@ -1090,6 +1191,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.scenario_locks = scenario_lock_rows(d, per_lock.scenario_locks, arm_name);
   rig_fault_figures(d, tally.rig_run_sessions, r);
   r.warnings = warnings(d, r, compare);
+  headline_family(o, r);
   verdict_and_findings(d, o, compare, r);
   return r;
 }

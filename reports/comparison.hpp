@@ -103,11 +103,33 @@ struct Comparison {
   stats::MhRiskDifferenceResult risk_difference;  // at options.confidence
   stats::MhOddsRatioResult odds_ratio;
   stats::BreslowDayResult breslow_day;
-  bool homogeneity_warning = false;  // Breslow-Day informative with p < alpha
-  bool simpson_warning = false;      // pooled and stratified disagree (direction or significance)
-  bool significant = false;          // stratified CMH p < alpha (Fisher when CMH is uninformative)
+  // Headline findings (issue 11 item 7): Holm-adjusted across Report::headline.
+  bool homogeneity_warning = false;  // Breslow-Day informative, Holm-adjusted p < alpha
+  bool significant = false;          // stratified CMH (Fisher when uninformative), Holm p < alpha
   int direction = 0;                 // sign of the stratified difference when significant
   std::optional<PowerNote> power;    // when no significant difference
+  // Simpson's paradox, not a test (whatever the significance): the versions' stratum mixes differ
+  // and the pooled and stratified (MH) differences disagree in sign (each at least
+  // kSimpsonSignFloor from 0) or by more than simpson_tolerance = max(margin / 5, a quarter of
+  // the stratified difference). Never on identical mixes, where the two estimates coincide.
+  bool mixes_differ = false;
+  double stratified_difference = 0.0;  // MH risk difference (pooled when not estimable)
+  double simpson_tolerance = 0.0;
+  bool simpson_warning = false;
+};
+
+inline constexpr double kSimpsonSignFloor = 1e-4;  // 0.01 pts
+
+// One test of the report's headline family (issue 11 item 7): every "significant" finding the
+// report states is one of these, Holm-adjusted across the family, so that on two equal versions
+// any of them shows with probability at most about alpha (measured by bench/findings_aa.cpp).
+struct HeadlineTest {
+  std::string name;  // "sli", "latency", "homogeneity", "locks"
+  std::string test;  // the test, in words
+  double p = 1.0;    // its own p-value; "locks": Simes' global p (the smallest BH-adjusted p)
+  double multiplier = 1.0;   // Holm's factor at its step (tests left, itself included)
+  double p_holm = 1.0;       // Holm-adjusted across the family
+  bool significant = false;  // p_holm < alpha
 };
 
 enum class Verdict { pass, fail, inconclusive };
@@ -137,7 +159,8 @@ struct GateStratumCheck {
   double difference = 0.0;  // candidate - baseline in this stratum
   double z = 0.0;           // the stratum's score statistic at -margin
   double p = 1.0, p_holm = 1.0;
-  bool worse = false;  // p_holm < alpha
+  bool worse = false;  // p_holm < alpha; with --looks: z <= -critical (Holm, spent)
+  std::optional<double> critical;  // --looks: this look's boundary at the stratum's Holm level
 };
 
 // The group-sequential look this gate decision is (gate --looks N); absent for a single look.
@@ -185,6 +208,9 @@ struct LockSli {
   std::string peers;  // which locks it is compared with
   stats::Counts peer_counts;
   std::optional<double> p_worse, p_worse_adjusted;  // one-sided Fisher, then BH over all locks
+  // BH-adjusted p times the lock family's Holm factor among the headline tests (at least the
+  // family's Holm-adjusted p): the lock is flagged when it is below alpha and it fails more.
+  std::optional<double> p_worse_family;
   bool flagged = false;
 };
 
@@ -230,6 +256,7 @@ struct Report {
   std::optional<Gate> gate;
   std::vector<LockSli> locks;
   std::optional<stats::MannWhitneyResult> latency_shift;  // candidate (x) vs baseline (y)
+  std::vector<HeadlineTest> headline;  // the tests behind the findings, Holm across them
   std::vector<AssertionRow> assertions;
   std::vector<ScenarioLock> scenario_locks;
   RigFaults rig_faults;

@@ -265,9 +265,12 @@ Section comparison_section(const Report& r) {
       "fails more), with Newcombe " +
       conf +
       " intervals; Fisher's exact test is two-sided; "
-      "P(candidate worse) is the posterior probability under Jeffreys priors."));
+      "P(worse), pooled, is the posterior probability under Jeffreys priors that the candidate's "
+      "pooled rate is below the baseline's: pooled over " +
+      r.options.strata +
+      ", so not adjusted for the mix (the stratified figures below are)."));
   Table o;
-  o.header = {"measure", "candidate", "baseline", "difference [CI]", "Fisher p", "P(cand. worse)"};
+  o.header = {"measure", "candidate", "baseline", "difference [CI]", "Fisher p", "P(worse), pooled"};
   o.numeric = {false, true, true, true, true, true};
   const Arm& cand = r.arms[1];
   const Arm& base = r.arms[0];
@@ -316,18 +319,30 @@ Section comparison_section(const Report& r) {
                                 std::to_string(c.breslow_day.degrees_of_freedom) +
                                 " df, p = " + pval(c.breslow_day.p_value)
                           : "not informative (fewer than two strata with failures)"});
+  if (!r.headline.empty()) {
+    std::vector<std::string> tests;
+    for (const auto& t : r.headline)
+      tests.push_back(t.test + " p = " + pval(t.p) + " -> " + pval(t.p_holm) +
+                      (t.significant ? " (significant)" : ""));
+    defs.defs.push_back(
+        {"Headline tests", "Holm-adjusted across the " + std::to_string(r.headline.size()) +
+                               " tests the findings state, so that two equal versions show any "
+                               "finding with probability at most about alpha " +
+                               num(r.options.alpha) + ": " + join(tests, "; ")});
+  }
   s.blocks.push_back(defs);
   if (c.homogeneity_warning)
     s.blocks.push_back(
-        warning("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) + " < " +
-                num(r.options.alpha) + "): the difference depends on " + r.options.strata +
+        warning("The strata disagree (Breslow-Day p = " + pval(c.breslow_day.p_value) +
+                ", Holm-adjusted over the headline tests below " + num(r.options.alpha) +
+                "): the difference depends on " + r.options.strata +
                 ". Read the per-stratum rows before the common estimate."));
   if (c.simpson_warning)
     s.blocks.push_back(warning(
         "The pooled comparison (" + pts_with_interval(c.overall.difference, c.overall.interval) +
-        ") and the stratified one disagree: the versions ran "
-        "on a different mix of " +
-        r.options.strata +
+        ") and the stratified one (MH " + pts(c.stratified_difference) +
+        ") disagree by more than " + pts(c.simpson_tolerance).substr(1) +
+        " or in sign: the versions ran on a different mix of " + r.options.strata +
         " (compare the mix columns). The stratified figure compares like with like."));
 
   const std::vector<std::string> explained = strata_explanations(c);
@@ -458,13 +473,14 @@ Section locks_section(const Report& r) {
   s.blocks.push_back(paragraph(
       "Each lock against its peers (the other locks of the same version on the same door "
       "material; a lock without one is not compared): one-sided Fisher test "
-      "that the lock fails more, Benjamini-Hochberg adjusted over the locks compared; WORSE when the "
-      "adjusted p is below " +
+      "that the lock fails more, Benjamini-Hochberg adjusted over the locks compared, then "
+      "times the lock family's Holm factor among the report's headline tests (family p); WORSE "
+      "when the family p is below " +
       num(r.options.alpha) + "."));
   Table t;
-  t.header = {"lock",         "version", "material",       "model", "firmware", "SLI [CI]",
-              "unlocked/SLI", "peers",   "peers unlocked", "p",     "BH p",     "flag"};
-  t.numeric = {false, false, false, false, false, true, true, false, true, true, true, false};
+  t.header = {"lock",  "version",        "material", "model", "firmware", "SLI [CI]", "unlocked/SLI",
+              "peers", "peers unlocked", "p",        "BH p",  "family p", "flag"};
+  t.numeric = {false, false, false, false, false, true, true, false, true, true, true, true, false};
   for (const auto& l : r.locks) {
     t.rows.push_back(
         {l.lock_id, l.arm, l.material, l.model, l.firmware, estimate(l.sli), counts(l.counts),
@@ -472,7 +488,7 @@ Section locks_section(const Report& r) {
          l.peer_counts.trials ? counts(l.peer_counts) + " (" + pct(l.peer_counts.rate()) + ")"
                               : "-",
          l.p_worse ? pval(*l.p_worse) : "-", l.p_worse_adjusted ? pval(*l.p_worse_adjusted) : "-",
-         l.flagged ? "WORSE" : ""});
+         l.p_worse_family ? pval(*l.p_worse_family) : "-", l.flagged ? "WORSE" : ""});
     t.highlight.push_back(l.flagged);
   }
   if (t.rows.empty()) {

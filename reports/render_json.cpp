@@ -250,6 +250,9 @@ void comparison(JsonWriter& j, const Report& r) {
   j.field("significant", c.significant)
       .field("direction", c.direction)
       .field("homogeneity_warning", c.homogeneity_warning)
+      .field("mixes_differ", c.mixes_differ)
+      .field("stratified_difference", c.stratified_difference)
+      .field("simpson_tolerance", c.simpson_tolerance)
       .field("simpson_warning", c.simpson_warning);
   if (c.power) {
     j.key("power").begin_object();
@@ -480,6 +483,7 @@ std::string render_json(const Report& r) {
     counts_object(j, "peer_counts", l.peer_counts);
     j.field("p_worse", l.p_worse)
         .field("p_worse_bh", l.p_worse_adjusted)
+        .field("p_worse_family", l.p_worse_family)
         .field("flagged", l.flagged)
         .end_object();
   }
@@ -536,8 +540,19 @@ std::string render_json(const Report& r) {
       .begin_object()
       .field("status", r.gate ? to_string(r.gate->verdict) : "none")
       .field("summary", r.verdict)
-      .strings("findings", r.findings)
-      .end_object();
+      .strings("findings", r.findings);
+  // issue 11 item 7: the tests behind the findings, Holm-adjusted across them.
+  j.key("headline").begin_array();
+  for (const auto& t : r.headline)
+    j.begin_object()
+        .field("name", t.name)
+        .field("test", t.test)
+        .field("p", t.p)
+        .field("holm_multiplier", t.multiplier)
+        .field("p_holm", t.p_holm)
+        .field("significant", t.significant)
+        .end_object();
+  j.end_array().end_object();
   j.end_object();
   return j.str();
 }

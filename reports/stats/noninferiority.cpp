@@ -528,6 +528,32 @@ StrataWorseResult strata_worse_than_margin(const std::vector<Stratum>& strata, d
   return out;
 }
 
+StrataWorseResult strata_worse_sequential(const std::vector<Stratum>& strata, double margin,
+                                          const std::vector<double>& critical) {
+  // Holm's p-values are still reported; only the rejection rule changes (alpha 0.25 is a dummy:
+  // every `worse` is recomputed below).
+  StrataWorseResult out = strata_worse_than_margin(strata, margin, 0.25);
+  const std::size_t m = out.strata.size();
+  if (critical.size() < m)
+    throw std::invalid_argument("strata_worse_sequential: " + std::to_string(m) +
+                                " strata need critical values for alpha / 1 .. alpha / " +
+                                std::to_string(m) + ", got " + std::to_string(critical.size()));
+  std::vector<std::size_t> order(m);
+  for (std::size_t i = 0; i < m; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return out.strata[a].z < out.strata[b].z;  // most negative (smallest p) first
+  });
+  for (auto& w : out.strata) w.worse = false;
+  out.any_worse = false;
+  for (std::size_t j = 0; j < m; ++j) {
+    StratumWorse& w = out.strata[order[j]];
+    if (!(w.z <= -critical[m - j - 1])) break;  // Holm: stop at the first that is not rejected
+    w.worse = true;
+    out.any_worse = true;
+  }
+  return out;
+}
+
 std::optional<double> failure_ratio_allowed(double baseline_rate, double margin) {
   detail::check_probability(baseline_rate, "failure_ratio_allowed: baseline_rate");
   check_margin(margin, "failure_ratio_allowed");

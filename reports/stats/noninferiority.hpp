@@ -175,6 +175,19 @@ struct StrataWorseResult {
 StrataWorseResult strata_worse_than_margin(const std::vector<Stratum>& strata, double margin,
                                            double alpha);
 
+// The same check at one look of a group-sequential gate (gate --looks; issue 11): Holm's
+// step-down with group-sequential boundaries instead of a fixed alpha at every look. The stratum
+// with the j-th most negative z (of m contributing strata) is shown worse when
+// z <= -critical[m - j] and all before it were; critical[i] is this look's boundary c_k of the
+// design spending alpha / (i + 1) (look_boundaries(information, max_looks, alpha / (i + 1))).
+// Holm's procedure with each hypothesis tested by a group-sequential design at the level it holds
+// keeps the family-wise error over looks and strata (Maurer and Bretz 2013, "Multiple testing in
+// group sequential trials using graphical approaches", Stat Biopharm Res 5:311-320). The strata's
+// information is taken to grow in proportion to the comparison's (a stable mix).
+// Throws std::invalid_argument when critical has fewer values than contributing strata.
+StrataWorseResult strata_worse_sequential(const std::vector<Stratum>& strata, double margin,
+                                          const std::vector<double>& critical);
+
 // The failure-rate ratio an absolute margin allows: (f_base + margin) / f_base with f_base =
 // 1 - baseline_rate; nullopt when the baseline never fails (any candidate failure is an infinite
 // ratio). 99.5% and 0.5 pts: 2.0 (the candidate may fail twice as often).

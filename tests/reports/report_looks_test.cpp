@@ -97,18 +97,29 @@ TEST(GateLooks, EachLookIsJournaledAndSpendsAlphaKnowingTheLooksBefore) {
   EXPECT_NEAR(looks[1].critical, b.critical[1], 1e-9);
   EXPECT_LT(looks[1].critical, looks[0].critical);
 
-  // A look plan that disagrees with the journaled looks: usage error naming it, nothing recorded.
+  // A look plan that disagrees with the journaled looks (issue 11 "Bad input"): usage error (exit
+  // 2) naming the value given and the one journaled, nothing recorded. Each of the three design
+  // values in turn: --looks, --margin, --alpha.
   night(tj, 400);
-  for (const std::vector<std::string>& extra :
-       std::vector<std::vector<std::string>>{{"--looks", "5"}, {"--looks", "3", "--margin", "1pp"}}) {
+  struct Bad {
+    std::vector<std::string> extra;
+    std::string given, journaled;
+  };
+  for (const Bad& b : std::vector<Bad>{{{"--looks", "5"}, "--looks 5", "was --looks 3"},
+                                       {{"--looks", "3", "--margin", "1pp"}, "--margin 1.00",
+                                        "--margin 0.50"},
+                                       {{"--looks", "3", "--alpha", "0.025"}, "--alpha 0.025",
+                                        "--alpha 0.05"}}) {
     std::vector<std::string> bad = {"--db", tj.path(), "--baseline", "firmware=2.4.0",
                                     "--candidate", "firmware=2.4.1"};
-    bad.insert(bad.end(), extra.begin(), extra.end());
+    bad.insert(bad.end(), b.extra.begin(), b.extra.end());
     const CliResult r = gate(bad);
-    EXPECT_EQ(r.code, 2) << extra[0];
+    EXPECT_EQ(r.code, 2) << b.given;
     EXPECT_NE(r.error.find("disagrees with the look plan already journaled"), std::string::npos)
         << r.error;
-    EXPECT_EQ(journaled(tj).size(), 2u);
+    EXPECT_NE(r.error.find(b.given), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find(b.journaled), std::string::npos) << r.error;
+    EXPECT_EQ(journaled(tj).size(), 2u) << b.given;
   }
 }
 
