@@ -9,6 +9,7 @@ endif()
 find_package(sdbus-c++ REQUIRED)
 
 add_library(lockrig_ble STATIC
+  ${LOCKRIG_ROOT}/drivers/bluez/adapter_gate.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_bus.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_config.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_lock.cpp
