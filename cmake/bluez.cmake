@@ -50,7 +50,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/ble/private_bus_main.cpp
     ${LOCKRIG_ROOT}/tests/ble/bluez_lock_test.cpp
     ${LOCKRIG_ROOT}/tests/ble/bluez_probe_test.cpp
-    ${LOCKRIG_ROOT}/tests/ble/bluez_latency_test.cpp)
+    ${LOCKRIG_ROOT}/tests/ble/bluez_latency_test.cpp
+    ${LOCKRIG_ROOT}/tests/ble/bluez_reality_test.cpp)
   target_link_libraries(lockrig_ble_mock_tests PRIVATE lockrig_ble SDBusCpp::sdbus-c++ GTest::gtest)
   target_compile_definitions(lockrig_ble_mock_tests PRIVATE
     LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble")

@@ -345,9 +345,8 @@ void BluezLockLink::open_bus() {
             seen_->rssi_at = Clock::now();
             seen_->advert_seen = true;
           }
-          // Invalidated when the discovery session that saw it ended: no longer evidence.
-          if (std::find(invalidated.begin(), invalidated.end(), "RSSI") != invalidated.end())
-            seen_->rssi.reset();
+          // An RSSI invalidated when the discovery session ended stays as the last advertised
+          // value (journaled with the attempt); only signals during a session count as on air.
           if (auto v = prop_bool(changed, "Paired")) seen_->paired = *v;
           if (auto v = prop_bool(changed, "Bonded")) seen_->bonded = *v;
         } else if (iface == kAdapterIface && path == adapter_path_) {
@@ -751,18 +750,24 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
           case Verdict::retry_once:
           case Verdict::retry_connect: {
             ++local_aborts;
-            // The half-open link: BlueZ may have shown Connected=true; wait for it to close.
-            bus_->wait_until(std::min(deadline, Clock::now() + kAbortTeardownLimit),
-                             [this] { return faulted() || !seen_->connected; });
-            raise_if_faulted();
-            const bool closed = !seen_->connected;
+            // The half-open link: BlueZ may have shown Connected=true (its signal can still be
+            // queued behind the error reply); wait for it to close, back off, and look again.
+            auto wait_closed = [&] {
+              bus_->dispatch();
+              bus_->wait_until(std::min(deadline, Clock::now() + kAbortTeardownLimit),
+                               [this] { return faulted() || !seen_->connected; });
+              raise_if_faulted();
+              return !seen_->connected;
+            };
+            bool closed = wait_closed();
             release_slot();
             const bool out_of_attempts = local_aborts >= config_.connect_attempts;
             const SteadyTime retry_at = Clock::now() + config_.connect_backoff * local_aborts;
             if (!out_of_attempts && closed && retry_at < deadline) {
               bus_->wait_until(retry_at, [this] { return faulted(); });
               raise_if_faulted();
-              continue;
+              closed = wait_closed();
+              if (closed) continue;
             }
             // Persistent: the rig's side answers for itself first.
             check_adapter_health(a.reason);
