@@ -598,7 +598,7 @@ void BluezLockLink::check_bluetoothd_answers(const std::string& what) {
   }
 }
 
-std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
+std::optional<ConnectResult> BluezLockLink::enumerate_gatt(bool reread) {
   ManagedObjects objects;
   try {
     objects = bus_->managed_objects(config_.bus_timeout);
@@ -628,6 +628,16 @@ std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
   for (const auto& [path, uuid] : services) {
     offered.push_back(display_uuid(uuid));
     if (uuid == profile_->service_uuid() && service_path.empty()) service_path = path;
+  }
+  if (service_path.empty() && !reread) {
+    // ServicesResolved can be true before (or without) the tree being exported: BlueZ sets it
+    // even when GATT discovery failed (src/device.c, gatt_client_ready_cb / bluez#1489).
+    // bleak-retry-connector re-reads (and clears the cache) when services are missing
+    // (src/bleak_retry_connector/__init__.py:507-526). Re-read once before blaming the lock.
+    bus_->wait_until(std::min(Clock::now() + kLinkDropGrace, Clock::now() + config_.bus_timeout),
+                     [this] { return faulted() || !seen_->connected; });
+    raise_if_faulted();
+    return enumerate_gatt(true);
   }
   if (service_path.empty()) {
     disconnect_quietly();

@@ -71,7 +71,8 @@ class BluezLockLink final : public LockLink {
   void release_slot();
   void cancel_connect();
   void recover_stale_device();
-  std::optional<ConnectResult> enumerate_gatt();
+  // `reread`: the second look, after a missing service (the tree can lag ServicesResolved).
+  std::optional<ConnectResult> enumerate_gatt(bool reread = false);
   std::optional<ConnectResult> start_notify(std::chrono::steady_clock::time_point deadline);
   void forget_link();
   void disconnect_quietly();

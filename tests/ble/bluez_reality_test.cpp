@@ -246,6 +246,15 @@ TEST_F(BluezReality, KeepsTheDBusExchangeOfASessionForEvidence) {
   EXPECT_TRUE(bluez->take_exchange_log().empty()) << "taking the log clears it";
 }
 
+// Issue 12 item 4: ServicesResolved can come before the tree is exported (bluez#1489); the
+// missing service is looked for once more before it is the lock's protocol_error.
+TEST_F(BluezReality, LooksForAMissingServiceOnceMoreBeforeBlamingTheLock) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict({{"resolved_early_ms", sdbus::Variant(100)}}));
+  auto link = make_bluez_link(settings());
+  auto r = link->connect(3s);
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+}
+
 // The strict double itself refuses error strings BlueZ never sends (src/error.h:49-66).
 TEST_F(BluezReality, StrictDoubleRefusesConnectErrorsBlueZNeverSends) {
   EXPECT_ANY_THROW(mock().add_lock(

@@ -76,6 +76,9 @@ DEFAULT_KNOBS = {
     'abort_teardown_ms': 300,
     'bonded': False,              # Paired/Bonded of the device; GATT answers 'Not paired' if
     'requires_bond': False,       # requires_bond and not bonded (src/gatt-client.c:276-279)
+    # ServicesResolved=true this long before the GATT objects are exported (bluez#1489; BlueZ
+    # also sets it when discovery failed): 0 = objects first, as normally
+    'resolved_early_ms': 0,
 }
 
 # The Failed messages Device1.Connect sends in BlueZ >= 5.62 (src/error.h:49-66), plus the error
@@ -221,6 +224,12 @@ def _resolve(lock):
     if lock.gatt:  # strict: the cached GATT tree was kept; resolving again only sets the flag
         mockobject.objects[lock.path].UpdateProperties(DEVICE, {
             'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+        return
+    if lock.knobs['resolved_early_ms'] > 0 and not getattr(lock, 'resolved_early_done', False):
+        lock.resolved_early_done = True
+        mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+            'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+        _later(lock.knobs['resolved_early_ms'], lambda: _resolve(lock))
         return
     service = lock.path + '/service0010'
     _service(lock, service, LOCK_SERVICE)
