@@ -700,9 +700,11 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
   // One link of this process at a time discovers and connects through an adapter (item 3).
   struct RadioTurn {
     AdapterGate* gate = nullptr;
-    ~RadioTurn() {
+    void release() {
       if (gate) gate->give_radio();
+      gate = nullptr;
     }
+    ~RadioTurn() { release(); }
   } turn;
   if (gate_) {
     if (!gate_->take_radio(deadline))
@@ -769,6 +771,9 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
               raise_if_faulted();
               return !seen_->connected;
             };
+            // The other links on the adapter may use it while this one waits and backs off.
+            AdapterGate* const gate = turn.gate;
+            turn.release();
             bool closed = wait_closed();
             release_slot();
             const bool out_of_attempts = local_aborts >= config_.connect_attempts;
@@ -777,7 +782,10 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
               bus_->wait_until(retry_at, [this] { return faulted(); });
               raise_if_faulted();
               closed = wait_closed();
-              if (closed) continue;
+              if (closed && (!gate || gate->take_radio(deadline))) {
+                turn.gate = gate;
+                continue;
+              }
             }
             // Persistent: the rig's side answers for itself first.
             check_adapter_health(a.reason);
