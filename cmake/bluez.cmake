@@ -9,6 +9,7 @@ endif()
 find_package(sdbus-c++ REQUIRED)
 
 add_library(lockrig_ble STATIC
+  ${LOCKRIG_ROOT}/drivers/bluez/adapter_gate.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_bus.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_config.cpp
   ${LOCKRIG_ROOT}/drivers/bluez/bluez_lock.cpp
@@ -49,7 +50,8 @@ if(LOCKRIG_BUILD_TESTS)
     ${LOCKRIG_ROOT}/tests/ble/private_bus_main.cpp
     ${LOCKRIG_ROOT}/tests/ble/bluez_lock_test.cpp
     ${LOCKRIG_ROOT}/tests/ble/bluez_probe_test.cpp
-    ${LOCKRIG_ROOT}/tests/ble/bluez_latency_test.cpp)
+    ${LOCKRIG_ROOT}/tests/ble/bluez_latency_test.cpp
+    ${LOCKRIG_ROOT}/tests/ble/bluez_reality_test.cpp)
   target_link_libraries(lockrig_ble_mock_tests PRIVATE lockrig_ble SDBusCpp::sdbus-c++ GTest::gtest)
   target_compile_definitions(lockrig_ble_mock_tests PRIVATE
     LOCKRIG_BLE_MOCK_DIR="${LOCKRIG_ROOT}/tests/ble")

@@ -67,6 +67,39 @@ std::optional<Bytes> prop_bytes(const Properties& p, const std::string& key) {
   return get_as<std::vector<std::uint8_t>>(p, key);
 }
 
+const char* exchange_kind_name(ExchangeEntry::Kind kind) {
+  switch (kind) {
+    case ExchangeEntry::Kind::call:
+      return "call";
+    case ExchangeEntry::Kind::reply:
+      return "reply";
+    case ExchangeEntry::Kind::error:
+      return "error";
+    case ExchangeEntry::Kind::signal:
+      return "signal";
+  }
+  return "?";
+}
+
+void BluezBus::note(ExchangeEntry::Kind kind, std::string path, std::string member,
+                    std::string detail) {
+  if (log_.size() >= kExchangeLogLimit) {
+    log_.pop_front();
+    ++log_dropped_;
+  }
+  log_.push_back({std::chrono::steady_clock::now(), kind, std::move(path), std::move(member),
+                  std::move(detail)});
+}
+
+std::vector<ExchangeEntry> BluezBus::take_exchange_log(std::size_t* dropped) {
+  std::vector<ExchangeEntry> out(std::make_move_iterator(log_.begin()),
+                                 std::make_move_iterator(log_.end()));
+  if (dropped) *dropped = log_dropped_;
+  log_.clear();
+  log_dropped_ = 0;
+  return out;
+}
+
 BluezBus::BluezBus() {
   try {
     connection_ = sdbus::createSystemBusConnection();
@@ -94,13 +127,19 @@ sdbus::MethodReply BluezBus::invoke(const char* destination, const std::string& 
                                     const char* iface, const char* method, Duration timeout,
                                     const Append& append) {
   const SteadyTime started = std::chrono::steady_clock::now();
+  const std::string member = std::string(iface) + "." + method;
+  note(ExchangeEntry::Kind::call, path, member, "");
   try {
     sdbus::IProxy& p = proxy(destination, path);
     auto call = p.createMethodCall(iface, method);
     append(call);
-    return p.callMethod(call, to_usec(timeout));
+    auto reply = p.callMethod(call, to_usec(timeout));
+    note(ExchangeEntry::Kind::reply, path, member, "");
+    return reply;
   } catch (const sdbus::Error& e) {
-    throw BluezCallError(to_bluez_error(e, started, timeout));
+    BluezError err = to_bluez_error(e, started, timeout);
+    note(ExchangeEntry::Kind::error, path, member, err.name + ": " + err.message);
+    throw BluezCallError(std::move(err));
   }
 }
 
@@ -108,22 +147,30 @@ sdbus::PendingAsyncCall BluezBus::invoke_async(const std::string& path, const ch
                                                const char* method, Duration timeout,
                                                DoneHandler on_done, const Append& append) {
   const SteadyTime started = std::chrono::steady_clock::now();
+  const std::string member = std::string(iface) + "." + method;
+  note(ExchangeEntry::Kind::call, path, member, "async");
   try {
     sdbus::IProxy& p = proxy(kBluezService, path);
     auto call = p.createMethodCall(iface, method);
     append(call);
     return p.callMethod(
         call,
-        [on_done = std::move(on_done), started, timeout](sdbus::MethodReply&,
-                                                         const sdbus::Error* error) {
-          if (error)
-            on_done(to_bluez_error(*error, started, timeout));
-          else
+        [this, path, member, on_done = std::move(on_done), started, timeout](
+            sdbus::MethodReply&, const sdbus::Error* error) {
+          if (error) {
+            BluezError err = to_bluez_error(*error, started, timeout);
+            note(ExchangeEntry::Kind::error, path, member, err.name + ": " + err.message);
+            on_done(std::move(err));
+          } else {
+            note(ExchangeEntry::Kind::reply, path, member, "");
             on_done(std::nullopt);
+          }
         },
         to_usec(timeout));
   } catch (const sdbus::Error& e) {
-    throw BluezCallError(to_bluez_error(e, started, timeout));
+    BluezError err = to_bluez_error(e, started, timeout);
+    note(ExchangeEntry::Kind::error, path, member, err.name + ": " + err.message);
+    throw BluezCallError(std::move(err));
   }
 }
 

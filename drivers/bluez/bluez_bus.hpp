@@ -9,6 +9,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,8 +55,23 @@ std::optional<int> prop_int(const Properties& p, const std::string& key);  // in
 std::vector<std::string> prop_strings(const Properties& p, const std::string& key);
 std::optional<Bytes> prop_bytes(const Properties& p, const std::string& key);
 
+// One line of the D-Bus exchange with BlueZ (issue 12, item 8): what the driver sent, what came
+// back and which signals it acted on, with the time it happened on the steady clock.
+struct ExchangeEntry {
+  enum class Kind { call, reply, error, signal };
+  SteadyTime at{};
+  Kind kind = Kind::call;
+  std::string path;
+  std::string member;  // "org.bluez.Device1.Connect", "PropertiesChanged"
+  std::string detail;  // error name and message; a signal's interface and changed keys
+};
+const char* exchange_kind_name(ExchangeEntry::Kind kind);
+
 class BluezBus {
  public:
+  // The bounded exchange log keeps the last kExchangeLogLimit entries.
+  static constexpr std::size_t kExchangeLogLimit = 512;
+
   // Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS if set). RigFault("dbus") if impossible.
   BluezBus();
   ~BluezBus();
@@ -88,6 +104,10 @@ class BluezBus {
   // life of this object. Exceptions from decoding a malformed signal are contained.
   void subscribe(const std::string& match_rule, std::function<void(sdbus::Message&)> handler);
 
+  // The exchange since the last take (oldest first); `dropped` counts entries the bound pushed out.
+  std::vector<ExchangeEntry> take_exchange_log(std::size_t* dropped = nullptr);
+  void note(ExchangeEntry::Kind kind, std::string path, std::string member, std::string detail);
+
   // Processes everything already received, without blocking. RigFault("dbus") if the bus broke.
   void dispatch();
   // Processes incoming messages until done() holds or the deadline passes; returns done().
@@ -105,6 +125,8 @@ class BluezBus {
   std::unique_ptr<sdbus::IConnection> connection_;
   std::vector<sdbus::Slot> slots_;
   std::map<std::string, std::unique_ptr<sdbus::IProxy>> proxies_;
+  std::deque<ExchangeEntry> log_;
+  std::size_t log_dropped_ = 0;
 };
 
 }  // namespace lockrig::drivers::bluez

@@ -50,14 +50,32 @@ Duration read_bus_timeout(const Settings& s, Duration fallback) {
 BluezLockConfig parse_bluez_config(const LockSpec& spec) {
   const Settings& shared = spec.shared;
   const Settings& s = spec.settings;
-  shared.require_known_keys({"adapter", "bus_timeout"}, "the fixture's drivers.bluez block");
-  s.require_known_keys({"address", "name", "match_service", "adapter", "bus_timeout", "profile"},
+  shared.require_known_keys({"adapter", "bus_timeout", "connect_attempts", "max_connections"},
+                            "the fixture's drivers.bluez block");
+  s.require_known_keys({"address", "name", "match_service", "adapter", "bus_timeout", "profile",
+                        "bonded", "connect_attempts", "max_connections"},
                        "the settings of bluez lock " + quote(spec.id));
   BluezLockConfig c;
   if (shared.has("adapter")) c.adapter = read_adapter(shared);
   if (s.has("adapter")) c.adapter = read_adapter(s);
   if (shared.has("bus_timeout")) c.bus_timeout = read_bus_timeout(shared, c.bus_timeout);
   if (s.has("bus_timeout")) c.bus_timeout = read_bus_timeout(s, c.bus_timeout);
+
+  auto read_int = [](const Settings& from, const char* key, long long lo, long long hi,
+                     int fallback) {
+    if (!from.has(key)) return fallback;
+    const long long v = from.get_int(key, fallback);
+    if (v < lo || v > hi)
+      throw ConfigError(from.where(key), std::string(key) + " must be between " +
+                                             std::to_string(lo) + " and " + std::to_string(hi) +
+                                             ", got " + std::to_string(v));
+    return static_cast<int>(v);
+  };
+  c.connect_attempts = read_int(shared, "connect_attempts", 1, 20, c.connect_attempts);
+  c.connect_attempts = read_int(s, "connect_attempts", 1, 20, c.connect_attempts);
+  c.max_connections = read_int(shared, "max_connections", 0, 32, c.max_connections);
+  c.max_connections = read_int(s, "max_connections", 0, 32, c.max_connections);
+  c.bonded = s.get_bool("bonded", false);
 
   if (s.has("address")) {
     const std::string text = s.require_string("address");

@@ -18,6 +18,17 @@ struct BluezLockConfig {
   // How long bluetoothd gets to answer a local call (enumeration, discovery control, disconnect)
   // before it is declared not answering: a rig fault.
   Duration bus_timeout = std::chrono::seconds(5);
+  // Issue 12. The lock is bonded to the rig's adapter: Paired/Bonded is checked before an unlock
+  // (a missing bond is its own cause, RigFault "ble-bond") and the device is never removed from
+  // BlueZ (RemoveDevice deletes the bond).
+  bool bonded = false;
+  // Device1.Connect attempts after le-connection-abort-by-local, each after the half-open link
+  // closed and a back-off (bleak-retry-connector: MAX_CONNECT_ATTEMPTS = 4, 0.25 s).
+  int connect_attempts = 4;
+  Duration connect_backoff = std::chrono::milliseconds(250);
+  // At most this many links of this process connected through the adapter at once (0 = no
+  // limit); a further connect waits for a slot within its budget.
+  int max_connections = 0;
 };
 
 // Reads the lock's `settings:` (address, name, match_service, adapter, bus_timeout, profile) over

@@ -3,7 +3,10 @@
 #include "drivers/bluez/bluez_lock.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 
+#include "drivers/bluez/adapter_gate.hpp"
 #include "drivers/bluez/bluez_bus.hpp"
 #include "drivers/bluez/gatt_uuid.hpp"
 #include "drivers/rig_fault.hpp"
@@ -45,6 +48,21 @@ RigFault enumeration_fault(const BluezCallError& e, const std::string& lock_id) 
 
 constexpr char kRecoveredStale[] = "recovered stale BlueZ device: RemoveDevice + rediscovery";
 
+// BlueZ keeps an idle link DISCONNECT_TIMER = 2 s after Disconnect (src/device.c:68,1785 in 5.66);
+// bleak waits up to 10 s for Connected=false. A new Connect before then finds a closing link.
+constexpr Duration kDisconnectTimer = std::chrono::milliseconds(2000);
+constexpr Duration kDisconnectSlack = std::chrono::milliseconds(1500);
+// A half-open link after le-connection-abort-by-local is closed by the same path.
+constexpr Duration kAbortTeardownLimit = kDisconnectTimer + kDisconnectSlack;
+// After a GATT error that may mean the link died (ATT 0x0e), how long to look for Connected=false.
+constexpr Duration kLinkDropGrace = std::chrono::milliseconds(500);
+
+std::string keys_of(const Properties& p) {
+  std::string out;
+  for (const auto& [k, v] : p) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
+
 ConnectResult failed(LockOutcome o, std::string detail) {
   ConnectResult r;
   r.outcome = o;
@@ -72,6 +90,9 @@ struct BluezLockLink::Observed {
   bool gatt_lost = false;
   bool advert_seen = false;  // an advertisement of the lock since the current discovery started
   std::optional<int> rssi;
+  SteadyTime rssi_at{};  // when the RSSI last came with an advertisement
+  bool paired = false;   // Device1.Paired / Bonded of the lock's device (src/device.c:2972-2973)
+  bool bonded = false;
   std::map<std::string, DeviceInfo> devices;  // every device under the adapter, to match by name
 
   // The unlock waiter: armed before the write, so a notification that beats the write's reply
@@ -126,6 +147,7 @@ class BluezLockLink::Port final : public GattPort {
 
   void record(const BluezCallError& e, BluezStep step, GattIo& io) {
     Attribution a = attribute_bluez_error(e.error(), step);
+    if (a.verdict == Verdict::bond_problem) link_.bond_fault(a.reason);
     if (a.verdict == Verdict::rig_fault)
       throw RigFault(a.component, "lock " + link_.lock_id_ + ": " + a.reason);
     if (a.verdict == Verdict::lock_outcome && a.outcome == LockOutcome::timeout)
@@ -149,6 +171,45 @@ BluezLockLink::BluezLockLink(std::string lock_id, BluezLockConfig config,
 // Leaves the bench as a run expects to find it: a lock left connected stops advertising.
 BluezLockLink::~BluezLockLink() {
   disconnect();
+  release_slot();
+}
+
+void BluezLockLink::release_slot() {
+  if (slot_held_ && gate_) gate_->give_slot();
+  slot_held_ = false;
+}
+
+void BluezLockLink::bond_fault(const std::string& reason) {
+  throw RigFault("ble-bond", "lock " + lock_id_ + " via " + adapter_label_ + ": " + reason);
+}
+
+std::vector<std::string> BluezLockLink::take_exchange_log() {
+  std::vector<std::string> out;
+  if (!bus_) return out;
+  std::size_t dropped = 0;
+  auto entries = bus_->take_exchange_log(&dropped);
+  if (dropped > 0)
+    out.push_back("(" + std::to_string(dropped) + " older entries dropped; the log keeps " +
+                  std::to_string(BluezBus::kExchangeLogLimit) + ")");
+  const auto steady_now = Clock::now();
+  const auto wall_now = std::chrono::system_clock::now();
+  for (const auto& e : entries) {
+    const auto wall = wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                     steady_now - e.at);
+    const std::time_t secs = std::chrono::system_clock::to_time_t(wall);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        wall.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char stamp[96];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::string line = std::string(stamp) + " " + exchange_kind_name(e.kind) + " " + e.path + " " +
+                       e.member;
+    if (!e.detail.empty()) line += " " + e.detail;
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 // ---- bus state -------------------------------------------------------------------------------
@@ -166,7 +227,10 @@ void BluezLockLink::open_bus() {
         std::string name, old_owner, new_owner;
         m >> name >> old_owner >> new_owner;
         // Any change of owner (exit, crash, restart) invalidates every object path we hold.
-        if (name == kBluezService && new_owner != seen_->bluez_owner) seen_->bluez_lost = true;
+        if (name != kBluezService) return;
+        bus_->note(ExchangeEntry::Kind::signal, "/org/freedesktop/DBus", "NameOwnerChanged",
+                   "org.bluez " + old_owner + " -> " + new_owner);
+        if (new_owner != seen_->bluez_owner) seen_->bluez_lost = true;
       });
 
   bus_->subscribe(
@@ -181,6 +245,7 @@ void BluezLockLink::open_bus() {
         if (dev == ifaces.end() || adapter_path_.empty() || path.rfind(adapter_path_ + "/", 0) != 0)
           return;
         const Properties& p = dev->second;
+        bus_->note(ExchangeEntry::Kind::signal, path, "InterfacesAdded", "Device1 " + keys_of(p));
         Observed::DeviceInfo info{
             prop_string(p, "Address").value_or(""),
             prop_string(p, "Name").value_or(prop_string(p, "Alias").value_or("")),
@@ -191,8 +256,11 @@ void BluezLockLink::open_bus() {
         seen_->device_present = true;
         seen_->connected = prop_bool(p, "Connected").value_or(false);
         seen_->services_resolved = prop_bool(p, "ServicesResolved").value_or(false);
+        seen_->paired = prop_bool(p, "Paired").value_or(false);
+        seen_->bonded = prop_bool(p, "Bonded").value_or(false);
         if (auto rssi = prop_int(p, "RSSI")) {
           seen_->rssi = rssi;
+          seen_->rssi_at = Clock::now();
           seen_->advert_seen = true;
         }
       });
@@ -208,6 +276,8 @@ void BluezLockLink::open_bus() {
         auto has = [&](const char* i) {
           return std::find(ifaces.begin(), ifaces.end(), i) != ifaces.end();
         };
+        if (path.rfind(adapter_path_, 0) == 0 || path == device_path_)
+          bus_->note(ExchangeEntry::Kind::signal, path, "InterfacesRemoved", join(ifaces, ","));
         if (path == adapter_path_ && has(kAdapterIface)) seen_->adapter_lost = true;
         if (has(kDeviceIface)) seen_->devices.erase(path);
         if (path == device_path_ && has(kDeviceIface)) {
@@ -231,6 +301,10 @@ void BluezLockLink::open_bus() {
         Properties changed;
         std::vector<std::string> invalidated;
         m >> iface >> changed >> invalidated;
+        if (path == device_path_ || path == status_path_ || path == adapter_path_)
+          bus_->note(ExchangeEntry::Kind::signal, path, "PropertiesChanged",
+                     iface + " " + keys_of(changed) +
+                         (invalidated.empty() ? "" : " invalidated " + join(invalidated, ",")));
         if (iface == kGattCharIface) {
           if (path != status_path_ || !seen_->armed || seen_->verdict) return;
           auto value = prop_bytes(changed, "Value");
@@ -245,9 +319,16 @@ void BluezLockLink::open_bus() {
           auto known = seen_->devices.find(path);
           if (known != seen_->devices.end()) {
             if (auto name = prop_string(changed, "Name")) known->second.name = *name;
+            else if (auto alias = prop_string(changed, "Alias"); alias && known->second.name.empty())
+              known->second.name = *alias;
             if (changed.count("UUIDs")) known->second.uuids = prop_strings(changed, "UUIDs");
           }
-          if (path != device_path_ && changed.count("RSSI") && may_adopt(path)) {
+          // Adopted on an advertisement, or when the name that identifies it arrives later than
+          // the advertisement did (BlueZ emits RSSI only on moves of 8 dB or more without a
+          // filter, src/device.c; the name may come in a later signal).
+          if (path != device_path_ &&
+              (changed.count("RSSI") || changed.count("Name") || changed.count("Alias")) &&
+              may_adopt(path)) {
             device_path_ = path;
             seen_->device_present = true;
             seen_->connected = false;
@@ -261,8 +342,13 @@ void BluezLockLink::open_bus() {
           if (auto r = prop_bool(changed, "ServicesResolved")) seen_->services_resolved = *r;
           if (auto rssi = prop_int(changed, "RSSI")) {
             seen_->rssi = rssi;
+            seen_->rssi_at = Clock::now();
             seen_->advert_seen = true;
           }
+          // An RSSI invalidated when the discovery session ended stays as the last advertised
+          // value (journaled with the attempt); only signals during a session count as on air.
+          if (auto v = prop_bool(changed, "Paired")) seen_->paired = *v;
+          if (auto v = prop_bool(changed, "Bonded")) seen_->bonded = *v;
         } else if (iface == kAdapterIface && path == adapter_path_) {
           if (auto powered = prop_bool(changed, "Powered"); powered && !*powered)
             seen_->adapter_off = true;
@@ -309,6 +395,7 @@ void BluezLockLink::raise_if_faulted() const {
 }
 
 void BluezLockLink::forget_link() {
+  release_slot();
   link_ready_ = false;
   command_path_.clear();
   status_path_.clear();
@@ -366,6 +453,7 @@ void BluezLockLink::resync() {
     throw RigFault("ble-adapter", "BlueZ has no adapter " + quote(config_.adapter) + "; it has: " +
                                       (available.empty() ? "none" : join(available, ", ")));
   adapter_path_ = adapter_path;
+  gate_ = AdapterGate::for_adapter(adapter_path_);
 
   for (const auto& [path, ifaces] : objects) {
     auto d = ifaces.find(kDeviceIface);
@@ -379,6 +467,8 @@ void BluezLockLink::resync() {
     seen_->device_present = true;
     seen_->connected = prop_bool(p, "Connected").value_or(false);
     seen_->services_resolved = prop_bool(p, "ServicesResolved").value_or(false);
+    seen_->paired = prop_bool(p, "Paired").value_or(false);
+    seen_->bonded = prop_bool(p, "Bonded").value_or(false);
     seen_->rssi = prop_int(p, "RSSI");
   }
 }
@@ -407,8 +497,11 @@ bool BluezLockLink::find_lock(SteadyTime deadline) {
   adapter_call("SetDiscoveryFilter", filter);
   adapter_call("StartDiscovery");
 
-  // BlueZ keeps RSSI only for devices seen in the running discovery session, so a device that
-  // already carries one is on air now.
+  // The device's state now. Its RSSI is not evidence of being on air: BlueZ keeps RSSI while any
+  // client of the adapter discovers (src/adapter.c discovery_cleanup runs only when the last
+  // session ends), so a lock switched off during another client's scan still shows one. Only an
+  // advertisement reported during this session counts (with a filter set, BlueZ reports every
+  // advert: src/adapter.c:7184-7185, device_set_rssi_with_delta(dev, rssi, 0)).
   if (seen_->device_present && !device_path_.empty()) {
     try {
       auto reply = bus_->call(device_path_, kPropertiesIface, "GetAll", config_.bus_timeout,
@@ -416,10 +509,8 @@ bool BluezLockLink::find_lock(SteadyTime deadline) {
       Properties p;
       reply >> p;
       seen_->connected = prop_bool(p, "Connected").value_or(seen_->connected);
-      if (auto rssi = prop_int(p, "RSSI")) {
-        seen_->rssi = rssi;
-        seen_->advert_seen = true;
-      }
+      seen_->paired = prop_bool(p, "Paired").value_or(seen_->paired);
+      seen_->bonded = prop_bool(p, "Bonded").value_or(seen_->bonded);
     } catch (const BluezCallError&) {
       // The device went away between the snapshot and now; discovery will tell.
     }
@@ -464,6 +555,13 @@ void BluezLockLink::disconnect_quietly() {
 void BluezLockLink::recover_stale_device() {
   const std::string path = device_path_;
   disconnect_quietly();
+  // RemoveDevice deletes the bond with the device (doc/org.bluez.Adapter.rst, RemoveDevice): a
+  // bonded lock is only disconnected, and the retry then finds it again or reports why not.
+  if (config_.bonded) {
+    seen_->connected = false;
+    seen_->services_resolved = false;
+    return;
+  }
   try {
     bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
                sdbus::ObjectPath(path));
@@ -500,7 +598,7 @@ void BluezLockLink::check_bluetoothd_answers(const std::string& what) {
   }
 }
 
-std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
+std::optional<ConnectResult> BluezLockLink::enumerate_gatt(bool reread) {
   ManagedObjects objects;
   try {
     objects = bus_->managed_objects(config_.bus_timeout);
@@ -530,6 +628,16 @@ std::optional<ConnectResult> BluezLockLink::enumerate_gatt() {
   for (const auto& [path, uuid] : services) {
     offered.push_back(display_uuid(uuid));
     if (uuid == profile_->service_uuid() && service_path.empty()) service_path = path;
+  }
+  if (service_path.empty() && !reread) {
+    // ServicesResolved can be true before (or without) the tree being exported: BlueZ sets it
+    // even when GATT discovery failed (src/device.c, gatt_client_ready_cb / bluez#1489).
+    // bleak-retry-connector re-reads (and clears the cache) when services are missing
+    // (src/bleak_retry_connector/__init__.py:507-526). Re-read once before blaming the lock.
+    bus_->wait_until(std::min(Clock::now() + kLinkDropGrace, Clock::now() + config_.bus_timeout),
+                     [this] { return faulted() || !seen_->connected; });
+    raise_if_faulted();
+    return enumerate_gatt(true);
   }
   if (service_path.empty()) {
     disconnect_quietly();
@@ -561,6 +669,10 @@ std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
     } catch (const BluezCallError& e) {
       Attribution a = attribute_bluez_error(e.error(), BluezStep::notify_setup);
       if (a.verdict == Verdict::already_done) return std::nullopt;
+      if (a.verdict == Verdict::bond_problem) {
+        disconnect_quietly();
+        bond_fault(a.reason);
+      }
       if (a.verdict == Verdict::rig_fault)
         throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
       if ((a.verdict == Verdict::retry_once || a.verdict == Verdict::recover_stale) &&
@@ -575,8 +687,32 @@ std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
   }
 }
 
+// Issue 12, item 2: after le-connection-abort-by-local, wait (bounded) for the half-open link to
+// report Connected=false before anything else, as bleak does (bleak/backends/bluezdbus/client.py:
+// 279-299 at 58d2a65), then back off and retry, as bleak-retry-connector does (0.25 s back-off,
+// MAX_CONNECT_ATTEMPTS = 4: src/bleak_retry_connector/__init__.py:49,101,139-140 at cce9119).
+// BlueZ reports every failed LE connect this way (src/device.c:5353-5370,5402-5404 in 5.66), so a
+// persistent abort on a lock that advertised every time is the lock's failure to accept a
+// connection, unless the adapter health check says the rig's side is broken.
 ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered) {
   int local_aborts = 0;
+  last_connect_attempts_ = 0;
+  // One link of this process at a time discovers and connects through an adapter (item 3).
+  struct RadioTurn {
+    AdapterGate* gate = nullptr;
+    void release() {
+      if (gate) gate->give_radio();
+      gate = nullptr;
+    }
+    ~RadioTurn() { release(); }
+  } turn;
+  if (gate_) {
+    if (!gate_->take_radio(deadline))
+      return failed(LockOutcome::timeout, "adapter " + adapter_label_ +
+                                              " stayed busy with another lock's discovery or "
+                                              "connection for the whole budget");
+    turn.gate = gate_.get();
+  }
   for (;;) {
     raise_if_faulted();
     if (!(seen_->device_present && seen_->connected)) {
@@ -589,6 +725,15 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
       if (Clock::now() >= deadline)
         return failed(LockOutcome::timeout,
                       "found the lock, but the budget ran out before connecting");
+      check_bond();
+      if (!slot_held_ && gate_) {
+        if (!gate_->take_slot(config_.max_connections, deadline))
+          return failed(LockOutcome::timeout,
+                        "no free connection slot on " + adapter_label_ + " (max_connections " +
+                            std::to_string(config_.max_connections) + ") within the budget");
+        slot_held_ = true;
+      }
+      ++last_connect_attempts_;
       try {
         bus_->call(device_path_, kDeviceIface, "Connect", left(deadline));
       } catch (const BluezCallError& e) {
@@ -600,6 +745,9 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
             if (a.outcome == LockOutcome::timeout) check_bluetoothd_answers("Device1.Connect");
             cancel_connect();
             return failed(a.outcome, a.reason);
+          case Verdict::bond_problem:
+            cancel_connect();
+            bond_fault(a.reason);
           case Verdict::rig_fault:
             cancel_connect();
             throw RigFault(a.component,
@@ -612,12 +760,42 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
             recover_stale_device();
             continue;
           case Verdict::retry_once:
-            // The retry runs a fresh discovery first, so reaching the second abort means the lock
-            // was advertising both times: the local stack is what gives up.
-            if (++local_aborts < 2) continue;
-            throw RigFault("ble-adapter", "lock " + lock_id_ + " via " + adapter_label_ + ": " +
-                                              a.reason +
-                                              ", twice in a row while the lock was advertising");
+          case Verdict::retry_connect: {
+            ++local_aborts;
+            // The half-open link: BlueZ may have shown Connected=true (its signal can still be
+            // queued behind the error reply); wait for it to close, back off, and look again.
+            auto wait_closed = [&] {
+              bus_->dispatch();
+              bus_->wait_until(std::min(deadline, Clock::now() + kAbortTeardownLimit),
+                               [this] { return faulted() || !seen_->connected; });
+              raise_if_faulted();
+              return !seen_->connected;
+            };
+            // The other links on the adapter may use it while this one waits and backs off.
+            AdapterGate* const gate = turn.gate;
+            turn.release();
+            bool closed = wait_closed();
+            release_slot();
+            const bool out_of_attempts = local_aborts >= config_.connect_attempts;
+            const SteadyTime retry_at = Clock::now() + config_.connect_backoff * local_aborts;
+            if (!out_of_attempts && closed && retry_at < deadline) {
+              bus_->wait_until(retry_at, [this] { return faulted(); });
+              raise_if_faulted();
+              closed = wait_closed();
+              if (closed && (!gate || gate->take_radio(deadline))) {
+                turn.gate = gate;
+                continue;
+              }
+            }
+            // Persistent: the rig's side answers for itself first.
+            check_adapter_health(a.reason);
+            cancel_connect();
+            return failed(a.outcome,
+                          a.reason + "; " + std::to_string(local_aborts) +
+                              " connection attempt(s), each after the lock was seen advertising" +
+                              (closed ? "" : ", the last half-open link did not close") +
+                              "; the adapter is powered and bluetoothd answers");
+          }
         }
       }
       seen_->connected = true;  // Connect returned: BlueZ's own signal may still be queued
@@ -649,6 +827,36 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
     ok.outcome = LockOutcome::success;
     ok.rssi_dbm = seen_->rssi;
     return ok;
+  }
+}
+
+// A `bonded: true` lock without a bond in BlueZ cannot be unlocked: its own cause, found before
+// the lock is asked anything (issue 12, item 4). Paired/Bonded are Device1 properties
+// (src/device.c:2972-2973 in 5.66).
+void BluezLockLink::check_bond() {
+  if (!config_.bonded || seen_->paired || seen_->bonded) return;
+  bond_fault("the fixture says `bonded: true`, but BlueZ holds no bond for the lock (Paired and "
+             "Bonded are false); pair it once on this adapter (bluetoothctl: pair " +
+             (config_.address ? *config_.address : std::string("<address>")) +
+             ", trust) or re-pair after a firmware flash that erased its bonds");
+}
+
+// The adapter side of a persistent connect failure: powered, present and answering. RigFault
+// "ble-adapter" when not; returns when the rig's side looks sound.
+void BluezLockLink::check_adapter_health(const std::string& what) {
+  check_bluetoothd_answers(what);
+  try {
+    auto reply = bus_->call(adapter_path_, kPropertiesIface, "Get", config_.bus_timeout,
+                            std::string(kAdapterIface), std::string("Powered"));
+    sdbus::Variant v;
+    reply >> v;
+    if (!v.containsValueOfType<bool>() || !v.get<bool>())
+      throw RigFault("ble-adapter", "lock " + lock_id_ + ": " + what + ", and adapter " +
+                                        adapter_label_ + " is not powered");
+  } catch (const BluezCallError& e) {
+    throw RigFault("ble-adapter", "lock " + lock_id_ + ": " + what + ", and adapter " +
+                                      adapter_label_ + " does not answer (" + e.error().name +
+                                      ")");
   }
 }
 
@@ -698,8 +906,10 @@ void BluezLockLink::disconnect() {
     bus_->dispatch();
     const bool up = seen_->connected || link_ready_;
     disconnect_quietly();
+    // BlueZ closes the link DISCONNECT_TIMER (2 s) after Disconnect; a Connect before then gets
+    // the closing link back. Wait for Connected=false past that timer, whatever bus_timeout is.
     if (up && !faulted())
-      bus_->wait_until(Clock::now() + config_.bus_timeout,
+      bus_->wait_until(Clock::now() + std::max(config_.bus_timeout, kDisconnectTimer + kDisconnectSlack),
                        [this] { return !seen_->connected || faulted(); });
   } catch (const std::exception&) {
     forget_link();
@@ -763,6 +973,19 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
     r.detail = seen_->verdict->meaning;
   } else if (write_error) {
     Attribution a = attribute_bluez_error(*write_error, BluezStep::command_write);
+    if (a.verdict == Verdict::bond_problem) bond_fault(a.reason);
+    // BlueZ fails a pending request with ATT 0x0e when the link dies and signals Connected=false
+    // after that reply (src/shared/att.c:1864): look at the link before blaming the lock.
+    if (a.link_may_drop && !(!seen_->connected || seen_->gatt_lost)) {
+      bus_->wait_until(std::min(deadline + kLinkDropGrace, Clock::now() + kLinkDropGrace),
+                       [this] { return !seen_->connected || seen_->gatt_lost || faulted(); });
+      raise_if_faulted();
+    }
+    if (a.link_may_drop && (!seen_->connected || seen_->gatt_lost)) {
+      a = Attribution{Verdict::lock_outcome, LockOutcome::disconnected, "",
+                      "the link dropped while the unlock command was written (" +
+                          write_error->name + ": " + write_error->message + ")"};
+    }
     if (a.verdict == Verdict::rig_fault)
       throw RigFault(a.component, "lock " + lock_id_ + ": " + a.reason);
     if (a.verdict == Verdict::lock_outcome && a.outcome == LockOutcome::timeout)

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "drivers/bluez/bluez_config.hpp"
 #include "drivers/bluez/lock_profile.hpp"
@@ -16,6 +17,7 @@
 namespace lockrig::drivers::bluez {
 
 class BluezBus;
+class AdapterGate;
 
 class BluezLockLink final : public LockLink {
  public:
@@ -36,6 +38,16 @@ class BluezLockLink final : public LockLink {
   std::optional<LockIdentity> identity(Duration timeout) override;
   bool advertising(Duration window) override;
 
+  // Issue 12, item 8: the D-Bus exchange with BlueZ since the last take (calls, replies, errors
+  // and the signals the link acted on), one line each, oldest first:
+  // "2026-12-03T15:30:01.123Z call /org/bluez/hci0/dev_.. org.bluez.Device1.Connect". Bounded
+  // (BluezBus::kExchangeLogLimit lines; a first line says how many older ones were dropped).
+  // Taking it clears it, so a caller that takes it after each session gets that session's.
+  std::vector<std::string> take_exchange_log();
+
+  // How many connect attempts the last connect() made (for tests and the session detail).
+  int last_connect_attempts() const { return last_connect_attempts_; }
+
  private:
   struct Observed;
   class Port;
@@ -53,9 +65,14 @@ class BluezLockLink final : public LockLink {
   // `recovered`: a stale BlueZ device was removed and rediscovered on the way.
   ConnectResult connect_until(std::chrono::steady_clock::time_point deadline, bool& recovered);
   void check_bluetoothd_answers(const std::string& what);
+  void check_adapter_health(const std::string& what);
+  void check_bond();
+  [[noreturn]] void bond_fault(const std::string& reason);
+  void release_slot();
   void cancel_connect();
   void recover_stale_device();
-  std::optional<ConnectResult> enumerate_gatt();
+  // `reread`: the second look, after a missing service (the tree can lag ServicesResolved).
+  std::optional<ConnectResult> enumerate_gatt(bool reread = false);
   std::optional<ConnectResult> start_notify(std::chrono::steady_clock::time_point deadline);
   void forget_link();
   void disconnect_quietly();
@@ -77,6 +94,9 @@ class BluezLockLink final : public LockLink {
   bool link_ready_ = false;
   std::string recovery_note_;  // for the detail of the first unlock on a recovered connection
   std::uint32_t sequence_ = 0;
+  std::shared_ptr<AdapterGate> gate_;  // shared with the other links on the same adapter
+  bool slot_held_ = false;
+  int last_connect_attempts_ = 0;
 };
 
 }  // namespace lockrig::drivers::bluez

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "drivers/outcome.hpp"
 
@@ -37,16 +38,44 @@ enum class Verdict {
   already_done,   // e.g. AlreadyConnected on Connect: carry on as if it succeeded
   recover_stale,  // BlueZ holds a stuck operation for the device: remove it and rediscover
   retry_once,     // a transient of the local stack: retry once, then decide on the evidence
+  // Connect failed in the way BlueZ reports every failed LE connection (abort-by-local): wait for
+  // Connected=false, back off, retry; if it persists, a lock outcome (`outcome`) unless the adapter
+  // health check fails (issue 12, item 2).
+  retry_connect,
+  // The lock wants a bond (encryption/authentication) the rig does not hold: neither the lock's
+  // failure nor a broken BLE stack, its own cause (RigFault component "ble-bond").
+  bond_problem,
 };
 
 struct Attribution {
   Verdict verdict = Verdict::rig_fault;
-  LockOutcome outcome = LockOutcome::protocol_error;  // meaningful for lock_outcome
+  LockOutcome outcome = LockOutcome::protocol_error;  // lock_outcome; retry_connect when it persists
   std::string component;  // meaningful for rig_fault: "bluetoothd", "ble-adapter", "dbus"
   std::string reason;     // one sentence for the result detail or the fault message
+  // The error is in no row of the table: `reason` carries it verbatim and the attribution is the
+  // conservative default of the step (a lock outcome over the air, never a silent rig fault).
+  bool unrecognised = false;
+  // BlueZ answers a GATT request that died with the link before it signals Connected=false
+  // (ATT 0x0e "unlikely error"): look at the link before believing the lock failed the request.
+  bool link_may_drop = false;
 };
 
 Attribution attribute_bluez_error(const BluezError& error, BluezStep step);
+
+// The table's rows that come from BlueZ's source, for documentation and for the tests that pin
+// them: every `Failed` message Device1.Connect sends (BlueZ >= 5.62 and the strerror() form before)
+// and every GATT error name/message gatt-client.c builds from an ATT error code.
+struct KnownBluezError {
+  BluezStep step;
+  const char* name;
+  const char* message;          // as BlueZ >= 5.62 sends it
+  const char* before_5_62;      // the same failure before 5.62 ("" when unchanged)
+  const char* bluez_source;     // file:line in BlueZ 5.66
+  Verdict verdict;
+  LockOutcome outcome;          // for lock_outcome / retry_connect
+  const char* component;        // for rig_fault
+};
+const std::vector<KnownBluezError>& known_bluez_errors();
 
 const char* step_name(BluezStep step);
 

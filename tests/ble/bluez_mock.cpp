@@ -106,7 +106,9 @@ BluezMock::BluezMock() {
       {"SetKnobs", "sa{sv}", "", delegate("set_knobs")},
       {"Vanish", "s", "", delegate("vanish")},
       {"Reappear", "s", "", delegate("reappear")},
+      {"PowerOff", "s", "", delegate("power_off")},
       {"Stats", "s", "a{sv}", delegate("stats")},
+      {"AdapterStats", "s", "a{sv}", delegate("adapter_stats")},
   };
   control("org.freedesktop.DBus.Mock", "AddMethods",
           [&](sdbus::MethodCall& m) { m << std::string("org.lockrig.LockMock") << methods; });
@@ -150,6 +152,10 @@ void BluezMock::vanish(const std::string& address) {
   control("org.lockrig.LockMock", "Vanish", [&](sdbus::MethodCall& m) { m << address; });
 }
 
+void BluezMock::power_off(const std::string& address) {
+  control("org.lockrig.LockMock", "PowerOff", [&](sdbus::MethodCall& m) { m << address; });
+}
+
 void BluezMock::reappear(const std::string& address) {
   control("org.lockrig.LockMock", "Reappear", [&](sdbus::MethodCall& m) { m << address; });
 }
@@ -157,6 +163,16 @@ void BluezMock::reappear(const std::string& address) {
 std::map<std::string, std::int64_t> BluezMock::stats(const std::string& address) {
   auto reply =
       control("org.lockrig.LockMock", "Stats", [&](sdbus::MethodCall& m) { m << address; });
+  std::map<std::string, sdbus::Variant> raw;
+  reply >> raw;
+  std::map<std::string, std::int64_t> out;
+  for (auto& [k, v] : raw) out[k] = v.get<std::int64_t>();
+  return out;
+}
+
+std::map<std::string, std::int64_t> BluezMock::adapter_stats(const std::string& name) {
+  auto reply =
+      control("org.lockrig.LockMock", "AdapterStats", [&](sdbus::MethodCall& m) { m << name; });
   std::map<std::string, sdbus::Variant> raw;
   reply >> raw;
   std::map<std::string, std::int64_t> out;

@@ -35,7 +35,12 @@ class BluezMock {
   void set_knobs(const std::string& address, const Knobs& knobs);
   void vanish(const std::string& address);
   void reappear(const std::string& address);
+  // Off air but still cached by BlueZ (device object and, while anyone discovers, its RSSI kept).
+  void power_off(const std::string& address);
   std::map<std::string, std::int64_t> stats(const std::string& address);
+  // Per adapter: max_discovery_sessions (clients discovering at once), discovery_sessions (now),
+  // max_connected (links up at once).
+  std::map<std::string, std::int64_t> adapter_stats(const std::string& name = "hci0");
   void remove_adapter(const std::string& name = "hci0");
   void power_adapter(bool on, const std::string& name = "hci0");
   void kill_bluetoothd();  // SIGKILL, as a crash would

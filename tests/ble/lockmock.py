@@ -61,6 +61,36 @@ DEFAULT_KNOBS = {
     'firmware': '2.4.1',
     'model': 'LR-100',
     'manufacturer': 'Lockrig Test Locks',
+    # ---- strict mode (issue 12, item 6): follow BlueZ 5.66, not the driver -------------------
+    # strict: Connect replies before Connected=true is signalled (src/device.c:5402-5408 sends the
+    # reply, the property change is coalesced after it by gdbus/object.c); GATT objects survive a
+    # disconnect (Cache=always, src/main.conf; src/device.c) and StartNotify is re-armed; a
+    # Disconnect takes DISCONNECT_TIMER = 2 s (src/device.c:68,1785); a write that dies with the
+    # link is answered 'Failed: Operation failed with ATT error: 0x0e' before Connected=false
+    # (src/shared/att.c:1864, src/gatt-client.c:290-292); RSSI appears only from adverts of a
+    # running discovery; connect errors must be strings BlueZ sends (src/error.h:49-66).
+    'strict': False,
+    'disconnect_delay_ms': 2000,  # strict only
+    # strict, with connect_error le-connection-abort-by-local: the half-open link shows
+    # Connected=true before the error and Connected=false this long after it
+    'abort_teardown_ms': 300,
+    'bonded': False,              # Paired/Bonded of the device; GATT answers 'Not paired' if
+    'requires_bond': False,       # requires_bond and not bonded (src/gatt-client.c:276-279)
+    # ServicesResolved=true this long before the GATT objects are exported (bluez#1489; BlueZ
+    # also sets it when discovery failed): 0 = objects first, as normally
+    'resolved_early_ms': 0,
+}
+
+# The Failed messages Device1.Connect sends in BlueZ >= 5.62 (src/error.h:49-66), plus the error
+# names of src/error.c; strict mode refuses any other connect_error.
+BLUEZ_CONNECT_FAILURES = {
+    'le-connection-invalid-arguments', 'le-connection-adapter-not-powered',
+    'le-connection-not-supported', 'le-connection-already-connected', 'le-connection-bad-socket',
+    'le-connection-memory-allocation', 'le-connection-busy', 'le-connection-refused',
+    'le-connection-create-socket', 'le-connection-timeout',
+    'le-connection-concurrent-connection-limit', 'le-connection-abort-by-remote',
+    'le-connection-abort-by-local', 'le-connection-link-layer-protocol-error',
+    'le-connection-gatt-browsing', 'le-connection-unknown',
 }
 
 
@@ -107,15 +137,31 @@ class Lock:
         self.stuck = self.knobs['stuck_in_progress']
         self.connect_errors_left = self.knobs['connect_error_count']
         self.stats = {k: 0 for k in ('connect', 'disconnect', 'remove', 'start_notify', 'write', 'read',
-                                     'last_reply_delay_us')}
+                                     'last_reply_delay_us', 'connect_while_closing',
+                                     'connect_in_flight_max')}
+        self.closing = False  # strict: Connected=true still shown for a link that is going away
         self.write_at = 0.0
 
     def set_knobs(self, knobs):
+        _check_strict(dict(self.knobs, **knobs))
         self.knobs.update(knobs)
+        device = mockobject.objects.get(self.path)
+        if 'bonded' in knobs and self.present and device is not None:
+            device.UpdateProperties(DEVICE, {
+                'Paired': dbus.Boolean(knobs['bonded'], variant_level=1),
+                'Bonded': dbus.Boolean(knobs['bonded'], variant_level=1)})
         if 'stuck_in_progress' in knobs:
             self.stuck = knobs['stuck_in_progress']
         if 'connect_error_count' in knobs:
             self.connect_errors_left = knobs['connect_error_count']
+
+
+def _check_strict(knobs):
+    if not knobs.get('strict') or not knobs.get('connect_error'):
+        return
+    name, _, message = knobs['connect_error'].partition(':')
+    if name.strip() == 'org.bluez.Error.Failed' and message.strip() not in BLUEZ_CONNECT_FAILURES:
+        raise ValueError(f'strict mock: BlueZ never answers Connect with {knobs["connect_error"]!r}')
 
 
 def _root():
@@ -173,7 +219,17 @@ def _characteristic(lock, path, service_path, uuid, flags, value=b''):
 
 
 def _resolve(lock):
-    if not lock.connected or lock.gatt:
+    if not lock.connected:
+        return
+    if lock.gatt:  # strict: the cached GATT tree was kept; resolving again only sets the flag
+        mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+            'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+        return
+    if lock.knobs['resolved_early_ms'] > 0 and not getattr(lock, 'resolved_early_done', False):
+        lock.resolved_early_done = True
+        mockobject.objects[lock.path].UpdateProperties(DEVICE, {
+            'ServicesResolved': dbus.Boolean(True, variant_level=1)})
+        _later(lock.knobs['resolved_early_ms'], lambda: _resolve(lock))
         return
     service = lock.path + '/service0010'
     _service(lock, service, LOCK_SERVICE)
@@ -204,14 +260,17 @@ def _drop_link(lock):
     if not lock.connected:
         return
     lock.connected = False
-    lock.notifying = False
+    _count_connected(lock, -1)
+    if not lock.knobs['strict']:
+        lock.notifying = False  # strict: BlueZ re-arms the sender's notify session on reconnect
     device = mockobject.objects.get(lock.path)
     if device is not None:
         device.connected = False
         device.UpdateProperties(DEVICE, {
             'ServicesResolved': dbus.Boolean(False, variant_level=1),
             'Connected': dbus.Boolean(False, variant_level=1)})
-    _remove_gatt(lock)
+    if not lock.knobs['strict']:
+        _remove_gatt(lock)
 
 
 # ---- methods that replace or extend the template's ------------------------------------------
@@ -219,12 +278,20 @@ def _drop_link(lock):
 def _connect(device):
     lock = _lock_at(device.path)
     lock.stats['connect'] += 1
+    if lock.closing:
+        lock.stats['connect_while_closing'] += 1
     if lock.stats['connect'] == lock.knobs['stuck_from_connect']:
         lock.stuck = True
     if lock.knobs['always_in_progress'] or lock.stuck:
         raise dbus.exceptions.DBusException('Operation already in progress', name='org.bluez.Error.InProgress')
-    if lock.connect_errors_left > 0:
-        lock.connect_errors_left -= 1
+    if lock.knobs['strict'] and not lock.in_range:
+        # Nobody answers the connection request: BlueZ turns the failed LE connect into
+        # ECONNABORTED (src/device.c:5353-5370).
+        raise dbus.exceptions.DBusException('le-connection-abort-by-local', name='org.bluez.Error.Failed')
+    if lock.connect_errors_left > 0 or (lock.closing and lock.knobs['connect_error']):
+        lock.connect_errors_left = max(0, lock.connect_errors_left - 1)
+        if lock.knobs['strict'] and 'abort-by-local' in lock.knobs['connect_error']:
+            _half_open(lock, device)
         raise _error(lock.knobs['connect_error'])
     if lock.connected:
         raise dbus.exceptions.DBusException('Already Connected', name='org.bluez.Error.AlreadyConnected')
@@ -232,9 +299,38 @@ def _connect(device):
         time.sleep(lock.knobs['connect_delay_ms'] / 1000.0)
     lock.connected = True
     device.connected = True
-    device.UpdateProperties(DEVICE, {'Connected': dbus.Boolean(True, variant_level=1)})
+    _count_connected(lock, +1)
+    if lock.knobs['strict']:
+        # BlueZ sends the Connect reply first; the property change follows from the main loop.
+        _later(0, lambda: lock.connected and device.UpdateProperties(
+            DEVICE, {'Connected': dbus.Boolean(True, variant_level=1)}))
+    else:
+        device.UpdateProperties(DEVICE, {'Connected': dbus.Boolean(True, variant_level=1)})
     if not lock.knobs['never_resolve']:
         _later(lock.knobs['resolve_delay_ms'], lambda: _resolve(lock))
+
+
+def _count_connected(lock, delta):
+    adapter = mockobject.objects.get(f'/org/bluez/{lock.adapter}')
+    if adapter is None:
+        return
+    adapter.lockrig_connected = getattr(adapter, 'lockrig_connected', 0) + delta
+    adapter.lockrig_max_connected = max(getattr(adapter, 'lockrig_max_connected', 0),
+                                        adapter.lockrig_connected)
+
+
+def _half_open(lock, device):
+    """le-connection-abort-by-local as seen on air (BLE_GATT#9: Connected yes, abort, no): the
+    controller had the link for a moment; Connected=false follows the error after a teardown."""
+    if lock.closing:
+        return
+    lock.closing = True
+    device.UpdateProperties(DEVICE, {'Connected': dbus.Boolean(True, variant_level=1)})
+
+    def closed():
+        lock.closing = False
+        device.UpdateProperties(DEVICE, {'Connected': dbus.Boolean(False, variant_level=1)})
+    _later(lock.knobs['abort_teardown_ms'], closed)
 
 
 def _disconnect(device):
@@ -242,6 +338,15 @@ def _disconnect(device):
     lock.stats['disconnect'] += 1
     if not lock.connected:
         raise dbus.exceptions.DBusException('Not Connected', name='org.bluez.Error.NotConnected')
+    if lock.knobs['strict']:
+        # DISCONNECT_TIMER: the link stays up 2 s after the last user let go (src/device.c:1785)
+        lock.closing = True
+
+        def gone():
+            lock.closing = False
+            _drop_link(lock)
+        _later(lock.knobs['disconnect_delay_ms'], gone)
+        return
     _drop_link(lock)
 
 
@@ -273,10 +378,17 @@ def _write_value(char, value, _options):
         raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
     if not char.path.endswith('/char0011'):
         raise dbus.exceptions.DBusException('Write not permitted', name='org.bluez.Error.NotPermitted')
+    if lock.knobs['requires_bond'] and not lock.knobs['bonded']:
+        raise dbus.exceptions.DBusException('Not paired', name='org.bluez.Error.NotPermitted')
     if lock.knobs['write_error']:
         raise _error(lock.knobs['write_error'])
     seq = int(value[1]) if len(value) > 1 else 0
     if lock.knobs['disconnect_on_write']:
+        if lock.knobs['strict']:
+            # The request dies with the link: its error reply goes out first, Connected=false after.
+            _later(1, lambda: _drop_link(lock))
+            raise dbus.exceptions.DBusException('Operation failed with ATT error: 0x0e',
+                                                name='org.bluez.Error.Failed')
         _later(1, lambda: _drop_link(lock))
         return
     reply = lock.knobs['reply']
@@ -324,6 +436,14 @@ def _appear(lock):
         lock.present = True
     uuids = [LOCK_SERVICE] if lock.knobs['advertise_service'] else []
     device = mockobject.objects[lock.path]
+    device.props[DEVICE]['Paired'] = dbus.Boolean(lock.knobs['bonded'], variant_level=1)
+    device.props[DEVICE]['Bonded'] = dbus.Boolean(lock.knobs['bonded'], variant_level=1)
+    adapter = mockobject.objects.get(f'/org/bluez/{lock.adapter}')
+    if lock.knobs['strict'] and not (adapter is not None and _sessions(adapter)):
+        # A cached device: BlueZ shows RSSI only for adverts of a running discovery.
+        device.props[DEVICE].pop('RSSI', None)
+        device.UpdateProperties(DEVICE, {'UUIDs': dbus.Array(uuids, signature='s', variant_level=1)})
+        return
     # A fresh advertisement brings RSSI back after a discovery session dropped it; the mock's
     # UpdateProperties only changes properties that exist.
     device.props[DEVICE].setdefault('RSSI', dbus.Int16(0, variant_level=1))
@@ -333,18 +453,42 @@ def _appear(lock):
     })
 
 
-def _start_discovery(adapter):
-    bluez5.StartDiscovery(adapter)  # keeps the template's behaviour, quirks included
+def _sessions(adapter):
+    if not hasattr(adapter, 'lockrig_sessions'):
+        adapter.lockrig_sessions = set()
+        adapter.lockrig_max_sessions = 0
+    return adapter.lockrig_sessions
+
+
+def _start_discovery(adapter, sender=None):
+    """Per-client discovery sessions as in src/adapter.c:2474-2537: one per sender (a second from
+    the same sender is InProgress 'Operation already in progress', btd_error_busy), the shared
+    procedure runs while any session does."""
+    sessions = _sessions(adapter)
+    if sender in sessions:
+        raise dbus.exceptions.DBusException('Operation already in progress',
+                                            name='org.bluez.Error.InProgress')
+    sessions.add(sender)
+    adapter.lockrig_max_sessions = max(adapter.lockrig_max_sessions, len(sessions))
+    if len(sessions) == 1:
+        bluez5.StartDiscovery(adapter)  # keeps the template's behaviour, quirks included
     name = adapter.path.rsplit('/', 1)[-1]
     for lock in _locks().values():
         if lock.adapter == name and lock.in_range:
             _later(lock.knobs['discover_delay_ms'], lambda lock=lock: _appear(lock))
 
 
-def _stop_discovery(adapter):
+def _stop_discovery(adapter, sender=None):
     """As BlueZ does when a discovery session ends (src/adapter.c, discovery_cleanup): the RSSI
     and TxPower of the devices it found are invalidated, so the object tree after StopDiscovery
-    no longer says what was on air."""
+    no longer says what was on air. Only the caller's session ends (src/adapter.c:2831-2860); the
+    procedure and the RSSI stay while another client discovers."""
+    sessions = _sessions(adapter)
+    if sender not in sessions:
+        raise dbus.exceptions.DBusException('No discovery started', name='org.bluez.Error.Failed')
+    sessions.discard(sender)
+    if sessions:
+        return
     bluez5.StopDiscovery(adapter)
     prefix = adapter.path + '/'
     for path, obj in list(mockobject.objects.items()):
@@ -374,18 +518,38 @@ def _remove_device(adapter, path):
 
 # ---- control methods (org.lockrig.LockMock on /) ---------------------------------------------
 
+def _with_sender(name, fn):
+    """A method of ours that sees the caller's unique name, which dbusmock's AddMethod hides."""
+    def method(self, sender=None):
+        return fn(self, str(sender))
+    dbus_method = dbus.service.method(ADAPTER, in_signature='', out_signature='',
+                                      sender_keyword='sender')(method)
+    dbus_method.__name__ = name
+    return ('', '', '', dbus_method)
+
+
 def add_adapter(root, name):
     path = root.AddAdapter(name, 'lockrig-rig')
-    mockobject.objects[path].AddMethods(ADAPTER, [
-        ('StartDiscovery', '', '', _start_discovery),
-        ('StopDiscovery', '', '', _stop_discovery),
+    adapter = mockobject.objects[path]
+    adapter.AddMethods(ADAPTER, [
         ('RemoveDevice', 'o', '', _remove_device),
     ])
+    adapter.methods[ADAPTER]['StartDiscovery'] = _with_sender('StartDiscovery', _start_discovery)
+    adapter.methods[ADAPTER]['StopDiscovery'] = _with_sender('StopDiscovery', _stop_discovery)
     return path
+
+
+def adapter_stats(_root_obj, name):
+    adapter = mockobject.objects[f'/org/bluez/{name}']
+    _sessions(adapter)
+    return {'max_discovery_sessions': dbus.Int64(adapter.lockrig_max_sessions, variant_level=1),
+            'discovery_sessions': dbus.Int64(len(adapter.lockrig_sessions), variant_level=1),
+            'max_connected': dbus.Int64(getattr(adapter, 'lockrig_max_connected', 0), variant_level=1)}
 
 
 def add_lock(_root_obj, adapter, address, name, knobs):
     lock = Lock(str(adapter), str(address), str(name), {str(k): _py(v) for k, v in knobs.items()})
+    _check_strict(lock.knobs)
     _locks()[lock.address] = lock
     if lock.knobs['present']:
         _appear(lock)
@@ -404,6 +568,14 @@ def vanish(_root_obj, address):
     if lock.present:
         lock.present = False
         bluez5.RemoveDevice(mockobject.objects[f'/org/bluez/{lock.adapter}'], lock.path)
+
+
+def power_off(_root_obj, address):
+    """Switched off (or its radio died) but still cached: no more adverts, the link drops, and
+    BlueZ keeps the device object, with its RSSI while any client still discovers."""
+    lock = _locks()[str(address)]
+    lock.in_range = False
+    _drop_link(lock)
 
 
 def reappear(_root_obj, address):

@@ -185,5 +185,30 @@ TEST(BluezReadme, ExampleLockEntryValidates) {
   EXPECT_GE(checked, 2);
 }
 
+// Issue 12: bonded, connect_attempts and max_connections (lock settings, or the fixture's
+// drivers.bluez block for the last two), each out-of-range value named with its location.
+TEST(BluezConfig, ReadsTheBondAndConnectionSettingsOfIssue12) {
+  auto c = bluez::parse_bluez_config(
+      spec("bluez", std::string("address: c4:7c:8d:6a:12:0f\nbonded: true\nconnect_attempts: 6") +
+                        kProfile,
+           "adapter: hci0\nmax_connections: 2"));
+  EXPECT_TRUE(c.bonded);
+  EXPECT_EQ(c.connect_attempts, 6);
+  EXPECT_EQ(c.max_connections, 2);
+  auto d = bluez::parse_bluez_config(
+      spec("bluez", std::string("address: c4:7c:8d:6a:12:0f") + kProfile));
+  EXPECT_FALSE(d.bonded);
+  EXPECT_EQ(d.connect_attempts, 4);
+  EXPECT_EQ(d.max_connections, 0);
+
+  const std::string e = validate_error(
+      "bluez", std::string("address: c4:7c:8d:6a:12:0f\nconnect_attempts: 0") + kProfile);
+  EXPECT_NE(e.find("lab.yaml:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("connect_attempts must be between 1 and 20, got 0"), std::string::npos) << e;
+  const std::string m = validate_error("bluez", std::string("address: c4:7c:8d:6a:12:0f") + kProfile,
+                                       "max_connections: 99");
+  EXPECT_NE(m.find("max_connections must be between 0 and 32, got 99"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace lockrig::drivers
