@@ -23,6 +23,9 @@ case "$mode" in
   fail-with-result) echo '{"outcome": "timeout", "detail": "app spinner never stopped"}'; exit 1 ;;
   version) echo "  4.12.0 (build 881)  "; echo "second line" ;;
   env-to) env > "$1"; echo '{"outcome": "success"}' ;;
+  # What a harness of the same user could read of the rig that started it (issue 17 item 6).
+  parent-env-to) tr '\0' '\n' < /proc/$PPID/environ > "$1" 2>/dev/null; echo '{"outcome": "success"}' ;;
+  abort-parent) kill -ABRT $PPID; sleep 2; echo '{"outcome": "success"}' ;;
   present) exit 0 ;;
   absent) exit 1 ;;
   *) echo "fake_unlock_app: unknown mode $mode" >&2; exit 64 ;;
