@@ -1,5 +1,6 @@
 // `lockrig export --format csv`: RFC 4180, a header line of the column names, CRLF line ends,
-// NULL as an empty field, text quoted only when it must be.
+// NULL as an empty field, text quoted only when it must be. A text cell a spreadsheet would run
+// as a formula is neutralised (issue 17 item 7, see formula_trigger).
 #include "reports/export.hpp"
 #include "reports/format.hpp"
 
@@ -7,8 +8,16 @@ namespace lockrig::reports {
 
 namespace {
 
+// OWASP, "CSV Injection" (owasp.org/www-community/attacks/CSV_Injection): a cell that begins
+// with = + - @, a tab (0x09) or a carriage return (0x0D) may be evaluated as a formula by Excel,
+// LibreOffice or Sheets ("=2+5|cmd"); prefix it with a single quote and wrap it in double quotes,
+// doubling the quotes inside. Applied to text cells only: numbers are written as numbers.
+bool formula_trigger(std::string_view s) {
+  return !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
+}
+
 void append_csv_field(std::string& out, std::string_view s) {
-  if (is_plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos)
+  if (is_plain_ascii(s) && s.find_first_of(",\"") == std::string_view::npos && !formula_trigger(s))
     out += s;
   else
     out += csv_field(s);
@@ -56,9 +65,10 @@ std::unique_ptr<RowWriter> csv_rows() {
 }
 
 std::string csv_field(std::string_view s) {
+  const bool formula = formula_trigger(s);
   const std::string clean = sanitize_utf8(s);
-  if (clean.find_first_of(",\"\r\n") == std::string::npos) return clean;
-  std::string out = "\"";
+  if (!formula && clean.find_first_of(",\"\r\n") == std::string::npos) return clean;
+  std::string out = formula ? "\"'" : "\"";
   for (char c : clean) {
     if (c == '"') out += '"';
     out += c;

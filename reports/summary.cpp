@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rig/base/text.hpp"
 #include "rig/journal/evidence.hpp"
 #include "rig/journal/summary_reader.hpp"
 
@@ -33,9 +34,10 @@ std::string table(const char* title, const std::vector<Row>& rows) {
                                  ? "-"
                                  : std::to_string(r.assertions - r.failed_assertions) + "/" +
                                        std::to_string(r.assertions) + " ok";
-    std::snprintf(buf, sizeof buf, "  %-20s %8lld %8lld %8s %9s %11s %10lld\n", r.key.c_str(),
-                  r.sessions, r.sli, pct(r.sli_ok, r.sli).c_str(), pct(r.first_ok, r.sli).c_str(),
-                  assertions.c_str(), r.rig_faults);
+    // Keys are journal strings (firmware as the lock reported it): printable() (issue 17 item 7).
+    std::snprintf(buf, sizeof buf, "  %-20s %8lld %8lld %8s %9s %11s %10lld\n",
+                  printable(r.key).c_str(), r.sessions, r.sli, pct(r.sli_ok, r.sli).c_str(),
+                  pct(r.first_ok, r.sli).c_str(), assertions.c_str(), r.rig_faults);
     out += buf;
   }
   return out;
@@ -53,7 +55,7 @@ EventDigest events(Journal& journal, std::int64_t run, EventKind kind,
   EventDigest d;
   d.count = sample.count;
   for (const auto& e : sample.first)
-    d.first.push_back((e.lock_id.empty() ? "" : e.lock_id + ": ") + e.detail);
+    d.first.push_back(printable((e.lock_id.empty() ? "" : e.lock_id + ": ") + e.detail));
   return d;
 }
 
@@ -93,12 +95,13 @@ std::vector<std::string> failed_assertion_lines(Journal& journal, std::int64_t r
                        ms_text(took);
     if (!s.last_detail.empty()) line += " (" + s.last_detail + ")";
     line += " [lockrig show " + std::to_string(run_id) + "/" + std::to_string(s.session_id) + "]";
-    out.push_back(std::move(line));
+    out.push_back(printable(line));  // journal strings (issue 17 item 7)
   }
   for (const auto& e : waits.first) {
     if (out.size() >= max_listed) break;
-    out.push_back("wait_until, lock " + (e.lock_id.empty() ? std::string("(rig)") : e.lock_id) +
-                  ": " + e.detail);
+    out.push_back(printable("wait_until, lock " +
+                            (e.lock_id.empty() ? std::string("(rig)") : e.lock_id) + ": " +
+                            e.detail));
   }
   const long long total = static_cast<long long>(sessions.size()) + waits.count;
   if (total > static_cast<long long>(out.size()))
@@ -129,6 +132,8 @@ std::string run_summary(Journal& journal, std::int64_t run_id) {
                 events(journal, run_id, EventKind::wait_until, "timeout"));
   out += digest("rig faults (every one the rig noticed, bench included)",
                 events(journal, run_id, EventKind::rig_fault, std::nullopt));
+  out += digest("controller stalls (sessions the controller did not run through, run again)",
+                events(journal, run_id, EventKind::controller_stall, std::nullopt));
   return out;
 }
 

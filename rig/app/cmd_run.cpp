@@ -76,6 +76,10 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
     if (!is_identifier(key))
       throw UsageError("--label key " + quote(key) +
                        " may only contain letters, digits, '-', '_', '.'");
+    if (l.size() - eq - 1 > kMaxNameLength)  // issue 17 item 8: bounded like fixture names
+      throw UsageError("--label " + quote(key) + " value must be at most " +
+                       std::to_string(kMaxNameLength) + " bytes, got " +
+                       std::to_string(l.size() - eq - 1));
     if (!labels.emplace(key, l.substr(eq + 1)).second)
       throw UsageError("--label " + quote(key) + " given twice");
   }
@@ -453,7 +457,8 @@ int finish_run(const RunRequest& req, Prepared& p, const RunOutcome& out) {
   for (const auto& n : out.resume_notes)
     std::fprintf(stderr, "%slockrig: resume: %s\n", log_prefix(log_level::warning), n.c_str());
   for (const auto& w : out.warnings)
-    std::fprintf(stderr, "%slockrig: warning: %s\n", log_prefix(log_level::warning), w.c_str());
+    std::fprintf(stderr, "%slockrig: warning: %s\n", log_prefix(log_level::warning),
+                 printable(w).c_str());  // may quote what a lock reported (issue 17 item 7)
 
   if (!req.quiet) {
     if (out.part > 1)
@@ -471,7 +476,7 @@ int finish_run(const RunRequest& req, Prepared& p, const RunOutcome& out) {
   }
   if (!out.abort_reason.empty())
     std::fprintf(stderr, "%slockrig: run %s: %s\n", log_prefix(log_level::err), out.status.c_str(),
-                 out.abort_reason.c_str());
+                 printable(out.abort_reason).c_str());
   if (out.counters.failed_assertions > 0) {
     std::fprintf(
         stderr,

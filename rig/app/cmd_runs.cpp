@@ -115,10 +115,11 @@ int runs_command(const CommandLine& cl) {
     char sli[16] = "-";
     if (r.sli_sessions > 0)
       std::snprintf(sli, sizeof sli, "%.2f%%", 100.0 * r.sli_success / r.sli_sessions);
+    // Journal strings (a merged or foreign journal's too) through printable() (issue 17 item 7).
     std::printf("%-4lld %-36s %-12s %-24s %-10s %8lld %8s %5lld %7lld  %s\n",
-                static_cast<long long>(r.id), r.uuid.c_str(), r.rig.c_str(), r.started_at.c_str(),
-                r.status.c_str(), r.sessions, sli, r.rig_faults, r.failed_assertions,
-                labels_text(r.labels).c_str());
+                static_cast<long long>(r.id), printable(r.uuid).c_str(), printable(r.rig).c_str(),
+                printable(r.started_at).c_str(), printable(r.status).c_str(), r.sessions, sli,
+                r.rig_faults, r.failed_assertions, printable(labels_text(r.labels)).c_str());
   }
   for (const auto& [id, where] : elsewhere)
     std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "

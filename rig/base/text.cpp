@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace lockrig {
@@ -118,6 +119,91 @@ std::optional<Duration> parse_duration(std::string_view text) {
   double ns = value * ns_per_unit;
   if (ns > 1e18) return std::nullopt;  // beyond a sane scenario, and beyond int64 nanoseconds soon
   return Duration(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+bool is_bidi_control(std::uint32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// The code point at s[i] and its length, or length 0 for malformed UTF-8 (stray or missing
+// continuation bytes, overlong forms, surrogates, beyond U+10FFFF, the non-characters FFFE/FFFF).
+std::pair<std::uint32_t, std::size_t> decode_utf8(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return {c, 1};
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  if ((c & 0xE0) == 0xC0)
+    len = 2, cp = c & 0x1F;
+  else if ((c & 0xF0) == 0xE0)
+    len = 3, cp = c & 0x0F;
+  else if ((c & 0xF8) == 0xF0)
+    len = 4, cp = c & 0x07;
+  if (len == 0 || i + len > s.size()) return {0, 0};
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+      (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || cp == 0xFFFE || cp == 0xFFFF)
+    return {0, 0};
+  return {cp, len};
+}
+
+}  // namespace
+
+std::string printable(std::string_view s, bool keep_line_breaks) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto [cp, len] = decode_utf8(s, i);
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    const bool line_break = cp == '\t' || cp == '\n' || cp == '\r';
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    if (is_bidi_control(cp)) {
+      // Visible where it was, in text and HTML alike (an attribute cannot hold markup).
+      char mark[16];
+      std::snprintf(mark, sizeof mark, "[U+%04X]", static_cast<unsigned>(cp));
+      out += mark;
+    } else if (control && !(line_break && keep_line_breaks))
+      out += kReplacement;
+    else
+      out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+bool has_bidi_control(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto [cp, len] = decode_utf8(s, i);
+    if (len && is_bidi_control(cp)) return true;
+    i += len ? len : 1;
+  }
+  return false;
+}
+
+bool duration_too_long(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
+  if (i == 0) return false;
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
+  const bool huge = ec == std::errc::result_out_of_range || ec == std::errc();
+  if (!huge || ptr != text.data() + i) return false;
+  static const std::string_view units[] = {"us", "ms", "s", "m", "min", "h"};
+  for (auto u : units)
+    if (text.substr(i) == u) return true;
+  return false;
 }
 
 std::string format_number(double v) {

@@ -25,8 +25,26 @@ std::string quote(std::string_view s);
 // file names (lock ids, rig and scenario names, label keys).
 bool is_identifier(std::string_view s);  // "s" with quotes and control characters escaped
 
+// Journal strings (labels, firmware, models, details) as any output may show them (issue 17
+// item 7): the one place that decides what is unsafe. Replaced by U+FFFD: C0 controls (ESC
+// among them), DEL, C1 controls (U+0080-U+009F, which a terminal may take as CSI/OSC) and
+// malformed UTF-8. The bidirectional embedding/override/isolate controls U+202A-U+202E and
+// U+2066-U+2069 (which reorder what is shown: "Trojan Source", CVE-2021-42574) become a visible
+// mark such as "[U+202E]". Tab, newline and CR are kept only with `keep_line_breaks` (documents
+// that lay out text themselves).
+std::string printable(std::string_view s, bool keep_line_breaks = false);
+// True if `s` holds one of the bidirectional controls printable() replaces.
+bool has_bidi_control(std::string_view s);
+
 // "250ms", "1.5s", "2m", "1h", "30us"; nullopt on anything else (no unit, negative, garbage).
 std::optional<Duration> parse_duration(std::string_view text);
+// A well-formed duration parse_duration refuses only for its size (beyond ~277777h).
+bool duration_too_long(std::string_view text);
+
+// Bounds on free text in fixtures and scenarios and on run labels (issue 17 item 8): whatever
+// is journaled is read back by every report, so its size is bounded where it enters.
+inline constexpr std::size_t kMaxNameLength = 256;          // model, slot, label values, ids
+inline constexpr std::size_t kMaxDescriptionLength = 4096;  // descriptions
 std::string format_duration(Duration d);  // "1.5s", "250ms", "2m30s"
 // A number as a person would write it in a message: 3.6, 1, 0.005, 1e+07 (%g).
 std::string format_number(double v);

@@ -117,10 +117,24 @@ bool as_on_off(const YAML::Node& node, const std::string& file, const std::strin
 Duration as_duration(const YAML::Node& node, const std::string& file, const std::string& what) {
   std::string s = scalar_text(node, file, what);
   auto d = parse_duration(s);
-  if (!d)
+  if (!d && !duration_too_long(s))
     throw ConfigError(location(node, file),
                       what + " must be a duration such as 500ms, 2s, 1.5m or 1h, got " + quote(s));
+  if (!d || *d > kMaxDuration)
+    throw ConfigError(
+        location(node, file),
+        what + " must be at most " + format_duration(kMaxDuration) + " (30 days), got " + quote(s));
   return *d;
+}
+
+std::string as_bounded_string(const YAML::Node& node, const std::string& file,
+                              const std::string& what, std::size_t max) {
+  std::string s = as_string(node, file, what);
+  if (s.size() > max)
+    throw ConfigError(location(node, file), what + " must be at most " + std::to_string(max) +
+                                                " bytes, got " + std::to_string(s.size()) +
+                                                " bytes starting " + quote(s.substr(0, 40)));
+  return s;
 }
 
 std::vector<std::string> as_string_list(const YAML::Node& node, const std::string& file,

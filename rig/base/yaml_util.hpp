@@ -13,6 +13,11 @@
 
 namespace lockrig::yaml {
 
+// The longest duration a fixture or scenario may give (a wait, within, a timeout): 30 days.
+// Far beyond any step of a nightly or soak campaign, and far inside the clocks' range (292
+// years of nanoseconds), so a plan's steps cannot add up past it (docs/operations.md).
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 30);
+
 SourceLocation location(const YAML::Node& node, const std::string& file);
 // Parses text; syntax errors become ConfigError at the parser's position.
 YAML::Node parse(const std::string& text, const std::string& file);
@@ -30,7 +35,11 @@ long long as_int(const YAML::Node& node, const std::string& file, const std::str
 bool as_bool(const YAML::Node& node, const std::string& file, const std::string& what);
 // on/off, true/false, yes/no
 bool as_on_off(const YAML::Node& node, const std::string& file, const std::string& what);
+// At most kMaxDuration: longer is refused naming the value and the maximum (issue 17 item 8).
 Duration as_duration(const YAML::Node& node, const std::string& file, const std::string& what);
+// A string of at most `max` bytes (kMaxNameLength, kMaxDescriptionLength in text.hpp).
+std::string as_bounded_string(const YAML::Node& node, const std::string& file,
+                              const std::string& what, std::size_t max);
 std::vector<std::string> as_string_list(const YAML::Node& node, const std::string& file,
                                         const std::string& what);
 

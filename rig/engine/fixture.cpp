@@ -95,8 +95,13 @@ struct Parser {
   }
 
   // Identifiers show up in SQL, file names and reports: keep them simple.
+  // Free text that every report reads back is bounded where it enters (issue 17 item 8).
+  std::string name(const YAML::Node& n, const std::string& what) const {
+    return yaml::as_bounded_string(n, file, what, kMaxNameLength);
+  }
+
   std::string ident(const YAML::Node& n, const std::string& what) const {
-    std::string s = str(n, what);
+    std::string s = name(n, what);
     if (!is_identifier(s))
       throw ConfigError(at(n), what + " " + quote(s) +
                                    " may only contain letters, digits, '-', '_' and '.'");
@@ -139,7 +144,9 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
   f.source = source;
   f.sha256 = sha256_hex(text);
   f.rig = p.ident(root["rig"], "rig name");
-  if (root["description"]) f.description = p.str(root["description"], "description");
+  if (root["description"])
+    f.description =
+        yaml::as_bounded_string(root["description"], source, "description", kMaxDescriptionLength);
   if (root["on_rig_fault"]) {
     static constexpr NameTable<RigFaultPolicy, 3> kPolicies{{{RigFaultPolicy::abort, "abort"},
                                                              {RigFaultPolicy::quarantine, "quarantine"},
@@ -171,14 +178,14 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
     l.id = p.ident(n["id"], "lock id");
     if (!ids.insert(l.id).second)
       throw ConfigError(p.at(n["id"]), "duplicate lock id " + quote(l.id));
-    if (n["model"]) l.model = p.str(n["model"], "model");
+    if (n["model"]) l.model = p.name(n["model"], "model");
     l.material = p.str(n["material"], "material");
     const auto& mats = known_materials();
     if (std::find(mats.begin(), mats.end(), l.material) == mats.end())
       throw ConfigError(p.at(n["material"]), "unknown door material " + quote(l.material) +
                                                  did_you_mean(l.material, mats) +
                                                  "; known: " + join(mats, ", "));
-    if (n["slot"]) l.slot = p.str(n["slot"], "slot");
+    if (n["slot"]) l.slot = p.name(n["slot"], "slot");
     l.driver = p.str(n["driver"], "driver");
     l.settings = p.settings_of(n);
     l.shared = shared_for(l.driver);

@@ -74,11 +74,13 @@ struct ScenarioParser {
     sc.where = at(n);
     sc.source = file;
     sc.sha256 = sha;
-    sc.name = yaml::as_string(n["name"], file, "scenario name");
+    sc.name = yaml::as_bounded_string(n["name"], file, "scenario name", kMaxNameLength);
     if (!is_identifier(sc.name))
       throw ConfigError(at(n["name"]), "scenario name " + quote(sc.name) +
                                            " may only contain letters, digits, '-', '_' and '.'");
-    if (n["description"]) sc.description = yaml::as_string(n["description"], file, "description");
+    if (n["description"])
+      sc.description =
+          yaml::as_bounded_string(n["description"], file, "description", kMaxDescriptionLength);
     if (n["repeat"]) {
       long long r = yaml::as_int(n["repeat"], file, "repeat");
       if (r < 1 || r > 10'000'000)

@@ -109,4 +109,34 @@ std::optional<SessionRecord> run_session(drivers::LockLink& link, Clock& clock,
   return s;
 }
 
+std::optional<Duration> session_stall(const SessionRecord& session, const Clock& clock) {
+  return clock.stall_between(session.started, session.ended);
+}
+
+std::string stall_detail(const SessionRecord& session, Duration gap) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(gap).count();
+  return "controller_stall: the controller did not run for " + std::to_string(ms) +
+         " ms during this session (the lock's answer: " + session.outcome + ")";
+}
+
+void mark_stalled(SessionRecord& session, Duration gap) {
+  std::string detail = stall_detail(session, gap);
+  if (session.attempts.empty()) {  // the stall left no time for an attempt
+    AttemptRecord a;
+    a.started = session.started;
+    a.ended = session.ended;
+    a.phase = "connect";
+    session.attempts.push_back(std::move(a));
+  }
+  AttemptRecord& last = session.attempts.back();
+  last.outcome = "rig_fault";
+  last.cls = AttemptClass::rig_fault;
+  last.detail = std::move(detail);
+  last.latency.reset();
+  session.outcome = "rig_fault";
+  session.result = SessionResult::rig_fault;
+  session.sli_eligible = false;
+  session.sli_success = false;
+}
+
 }  // namespace lockrig

@@ -29,4 +29,17 @@ void classify(SessionRecord& session, const UnlockStep& step);
 std::optional<SessionRecord> run_session(drivers::LockLink& link, Clock& clock,
                                          const UnlockStep& step, const std::atomic<bool>& stop);
 
+// A session the controller stalled in (issue 17 item 1): the longest stall the clock saw
+// between the session's start and end, if any. A deadline that ran out, or a latency that grew,
+// while the controller was stopped says nothing about the lock.
+std::optional<Duration> session_stall(const SessionRecord& session, const Clock& clock);
+// How often a stalled session is run again before it is journaled as a rig fault.
+inline constexpr int kStallReruns = 2;
+// "controller_stall: the controller did not run for 1234 ms during this session (the lock's
+// answer: timeout)": the detail of the stall's event and of a stalled session.
+std::string stall_detail(const SessionRecord& session, Duration gap);
+// Turns a stalled session into a rig fault (`controller_stall`): excluded from the SLI and the
+// latency figures, handled per on_rig_fault.
+void mark_stalled(SessionRecord& session, Duration gap);
+
 }  // namespace lockrig

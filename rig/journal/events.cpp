@@ -6,7 +6,7 @@ namespace lockrig {
 
 namespace {
 
-constexpr NameTable<EventKind, 20> kEventKinds{{
+constexpr NameTable<EventKind, 21> kEventKinds{{
     {EventKind::set_switch, "switch"},
     {EventKind::set_supply, "supply"},
     {EventKind::wait, "wait"},
@@ -16,6 +16,7 @@ constexpr NameTable<EventKind, 20> kEventKinds{{
     {EventKind::rig_fault, "rig_fault"},
     {EventKind::quarantine, "quarantine"},
     {EventKind::item_abandoned, "item_abandoned"},
+    {EventKind::controller_stall, "controller_stall"},
     {EventKind::identity, "identity"},
     {EventKind::client_version, "client_version"},
     {EventKind::plan, "plan"},

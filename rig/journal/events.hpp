@@ -21,6 +21,7 @@ enum class EventKind {
   rig_fault,
   quarantine,
   item_abandoned,
+  controller_stall,  // issue 17: the controller did not run during a session
   // What a lock said about itself.
   identity,
   client_version,

@@ -1,8 +1,10 @@
 // The pure part of the BLE driver: UUID spellings, hex templates and patterns, the template
 // profile's encode/decode and its fixture validation, and lock secrets.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
@@ -201,10 +203,46 @@ key_env: LOCKRIG_TEST_LOCK_KEY
             (Bytes{0x02, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x01}));
 }
 
+// Issue 17 item 6: a key file others may read is refused, as OpenSSH refuses a private key
+// (openssh-portable authfile.c, sshkey_perm_ok(): owned by the user and any 077 bit set), naming
+// the file and its mode; the key itself is never quoted.
+TEST(LockSecret, RefusesAKeyFileThatGroupOrOthersMayRead) {
+  char dir[] = "/tmp/lockrig-key-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string key = std::string(dir) + "/wood-1.key";
+  std::ofstream(key) << "a1:b2\n";
+  const std::string profile =
+      "service: fff0\ncommand: fff1\nstatus: fff2\nunlock: \"{key}\"\nsuccess: \"81\"\n"
+      "key_file: wood-1.key\n";
+  const std::string fixture = std::string(dir) + "/lab.yaml";
+  for (const mode_t mode : {0644, 0640, 0604, 0660}) {
+    ::chmod(key.c_str(), mode);
+    std::string e;
+    try {
+      (void)make_lock_profile(block(profile, fixture));
+    } catch (const ConfigError& err) {
+      e = err.what();
+    }
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+    EXPECT_NE(e.find("has permissions " + std::string(octal) + ", too open"), std::string::npos)
+        << octal << ": " << e;
+    EXPECT_NE(e.find(key), std::string::npos) << e;
+    EXPECT_EQ(e.find("a1:b2"), std::string::npos) << e;
+  }
+  for (const mode_t mode : {0600, 0400}) {
+    ::chmod(key.c_str(), mode);
+    EXPECT_NO_THROW((void)make_lock_profile(block(profile, fixture))) << mode;
+  }
+  std::remove(key.c_str());
+  ::rmdir(dir);
+}
+
 TEST(LockSecret, ReadsAKeyFileRelativeToTheFixture) {
   char dir[] = "/tmp/lockrig-key-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
   std::ofstream(std::string(dir) + "/wood-1.key") << "a1:b2\n";
+  ::chmod((std::string(dir) + "/wood-1.key").c_str(), 0600);  // others may not read a key
   auto p =
       make_lock_profile(block("service: fff0\ncommand: fff1\nstatus: fff2\nunlock: "
                               "\"{key}\"\nsuccess: \"81\"\nkey_file: wood-1.key\n",

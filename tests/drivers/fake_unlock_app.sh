@@ -33,6 +33,9 @@ case "$mode" in
   # capture-stubborn PIDFILE ignores SIGINT and SIGTERM (a hanging capture).
   capture-write) trap 'echo "capture stopped" >> "$1"; exit 0' INT; echo "capture started" > "$1"; while :; do sleep 0.1; done ;;
   capture-stubborn) trap '' INT TERM; echo $$ > "$1"; while :; do sleep 0.1; done ;;
+  # What a harness of the same user could read of the rig that started it (issue 17 item 6).
+  parent-env-to) tr '\0' '\n' < /proc/$PPID/environ > "$1" 2>/dev/null; echo '{"outcome": "success"}' ;;
+  abort-parent) kill -ABRT $PPID; sleep 2; echo '{"outcome": "success"}' ;;
   present) exit 0 ;;
   absent) exit 1 ;;
   *) echo "fake_unlock_app: unknown mode $mode" >&2; exit 64 ;;

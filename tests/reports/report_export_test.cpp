@@ -24,6 +24,21 @@ TEST(ExportEscaping, CsvQuotesOnlyWhatRfc4180Requires) {
   EXPECT_EQ(csv_field("cr\r"), "\"cr\r\"");
 }
 
+// OWASP "CSV Injection": a text cell starting with = + - @, tab or CR is prefixed with a single
+// quote and quoted, so no spreadsheet evaluates it (issue 17 item 7).
+TEST(ExportEscaping, CsvCellsThatWouldRunAsFormulasAreNeutralised) {
+  EXPECT_EQ(csv_field("=2+5|cmd"), "\"'=2+5|cmd\"");
+  EXPECT_EQ(csv_field("+1"), "\"'+1\"");
+  EXPECT_EQ(csv_field("-2"), "\"'-2\"");
+  EXPECT_EQ(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+  EXPECT_EQ(csv_field("\t=1"), "\"'\t=1\"");
+  EXPECT_EQ(csv_field("\r=1"), "\"'\r=1\"");
+  EXPECT_EQ(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+  // Not at the start: ordinary text.
+  EXPECT_EQ(csv_field("a=b"), "a=b");
+  EXPECT_EQ(csv_field("2.4.0-rc1"), "2.4.0-rc1");
+}
+
 TEST(ExportEscaping, OpenMetricsLabelValuesEscapeBackslashQuoteAndNewline) {
   EXPECT_EQ(openmetrics_label_value("steel"), "steel");
   EXPECT_EQ(openmetrics_label_value("we\"ird\\mat\nx"), "we\\\"ird\\\\mat\\nx");

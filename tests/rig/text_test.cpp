@@ -54,3 +54,41 @@ TEST(SplitCommas, ReadsRepeatedCommaSeparatedOptionsAndDropsEmptyItems) {
   EXPECT_EQ(split_commas({"a,b", "c", ",d,,"}), (std::vector<std::string>{"a", "b", "c", "d"}));
   EXPECT_TRUE(split_commas({""}).empty());
 }
+
+// Issue 17 item 7: the one rule every output applies to journal strings.
+TEST(Printable, ReplacesC0AndC1ControlsEscAndDelButKeepsOrdinaryText) {
+  EXPECT_EQ(printable("2.4.0 caf\xC3\xA9"), "2.4.0 caf\xC3\xA9");
+  EXPECT_EQ(printable("a\x1b[2Jb"), "a\xEF\xBF\xBD[2Jb");
+  EXPECT_EQ(printable("bell\x07"), "bell\xEF\xBF\xBD");
+  EXPECT_EQ(printable("del\x7f"), "del\xEF\xBF\xBD");
+  // U+009B is CSI in one code point: as dangerous as ESC [ on a terminal honouring C1.
+  EXPECT_EQ(printable("x\xC2\x9B"
+                      "31m"),
+            "x\xEF\xBF\xBD"
+            "31m");
+  EXPECT_EQ(printable("bad\xFF"), "bad\xEF\xBF\xBD");
+  // Line breaks: replaced on one-line outputs, kept for documents that lay them out.
+  EXPECT_EQ(printable("a\nb\tc\rd"),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD"
+            "c\xEF\xBF\xBD"
+            "d");
+  EXPECT_EQ(printable("a\nb\tc\rd", true), "a\nb\tc\rd");
+  EXPECT_EQ(printable("a\x1b"
+                      "b",
+                      true),
+            "a\xEF\xBF\xBD"
+            "b");
+}
+
+TEST(Printable, MarksEveryBidiOverrideAndIsolateVisibly) {
+  // U+202A..U+202E (embeddings, overrides) and U+2066..U+2069 (isolates): CVE-2021-42574.
+  EXPECT_EQ(printable("fw \xE2\x80\xAE"
+                      "0.3.5"),
+            "fw [U+202E]0.3.5");
+  EXPECT_EQ(printable("\xE2\x80\xAA|\xE2\x81\xA6|\xE2\x81\xA9"), "[U+202A]|[U+2066]|[U+2069]");
+  // Neighbours that reorder nothing pass: U+2029 (paragraph separator), U+206A.
+  EXPECT_EQ(printable("\xE2\x80\xA9"), "\xE2\x80\xA9");
+  EXPECT_TRUE(has_bidi_control("x\xE2\x80\xAE"));
+  EXPECT_FALSE(has_bidi_control("plain \xC3\xA9"));
+}

@@ -78,9 +78,24 @@ std::string describe(const Step& s) {
 }
 
 StepEnd execute(const Step& s, StepContext& ctx) {
-  auto session = run_session(ctx.link, ctx.clock, s.unlock, ctx.halt);
-  if (!session) return StepEnd::end_item;  // interrupted: the session in flight is discarded
-  return ctx.sink.session(std::move(*session)) ? StepEnd::next : StepEnd::end_item;
+  for (int stalls = 0;; ++stalls) {
+    auto session = run_session(ctx.link, ctx.clock, s.unlock, ctx.halt);
+    if (!session) return StepEnd::end_item;  // interrupted: the session in flight is discarded
+    // A session the controller stalled in is the rig's doing, never the lock's (issue 17 item
+    // 1): noted and run again; one that keeps stalling is journaled as a rig fault.
+    if (auto gap = session_stall(*session, ctx.clock)) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*gap).count();
+      if (stalls < kStallReruns) {
+        ctx.sink.event(EventKind::controller_stall, "session", std::to_string(ms),
+                       stall_detail(*session, *gap) + "; session run again");
+        continue;
+      }
+      ctx.sink.event(EventKind::controller_stall, "session", std::to_string(ms),
+                     stall_detail(*session, *gap) + "; journaled as a rig fault");
+      mark_stalled(*session, *gap);
+    }
+    return ctx.sink.session(std::move(*session)) ? StepEnd::next : StepEnd::end_item;
+  }
 }
 
 }  // namespace
