@@ -8,12 +8,13 @@ namespace lockrig::web {
 const std::string& live_js() {
   static const std::string js = R"JS("use strict";
 (function () {
-  var updates = 0;
+  var updates = 0, progressed = 0;
   function set(id, text) {
     var e = document.getElementById(id);
     if (e && e.textContent !== text) {
       e.textContent = text;
       updates += 1;
+      if (/-done$/.test(id)) progressed += 1;
     }
   }
   function tick() {
@@ -39,6 +40,7 @@ const std::string& live_js() {
         // For tests and curious readers: how often the page was refreshed and cells changed.
         document.body.setAttribute("data-refreshed", String(Date.now()));
         document.body.setAttribute("data-updates", String(updates));
+        document.body.setAttribute("data-progressed", String(progressed));
         if (missing && !sessionStorage.getItem("lockrig-reloaded")) {
           sessionStorage.setItem("lockrig-reloaded", "1");
           location.reload();
