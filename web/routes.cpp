@@ -50,8 +50,8 @@ Params parse_query(std::string_view query) {
     const auto key = url_decode(part.substr(0, eq));
     const auto value = url_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
     if (!key || !value)
-      throw HttpError{400, "malformed percent-escape in the query parameter " +
-                               quote(std::string(part))};
+      throw HttpError{
+          400, "malformed percent-escape in the query parameter " + quote(std::string(part))};
     if (!out.emplace(*key, *value).second)
       throw HttpError{400, "parameter " + quote(*key) + " given twice"};
   }
@@ -76,12 +76,13 @@ std::string text_param(const Params& p, const std::string& key) {
   if (it == p.end()) throw HttpError{400, "missing parameter " + quote(key)};
   const std::string& v = it->second;
   if (v.empty() || v.size() > 200)
-    throw HttpError{400, "parameter " + key + " must be 1 to 200 characters, got " +
-                             std::to_string(v.size())};
+    throw HttpError{
+        400, "parameter " + key + " must be 1 to 200 characters, got " + std::to_string(v.size())};
   if (v.find("..") != std::string::npos || v.find_first_of("/\\") != std::string::npos)
-    throw HttpError{400, "parameter " + key + " " + quote(v) +
-                             ": path separators and '..' are refused"};
-  if (v.front() == '-') throw HttpError{400, "parameter " + key + " " + quote(v) + " starts with '-'"};
+    throw HttpError{400,
+                    "parameter " + key + " " + quote(v) + ": path separators and '..' are refused"};
+  if (v.front() == '-')
+    throw HttpError{400, "parameter " + key + " " + quote(v) + " starts with '-'"};
   for (unsigned char c : v)
     if (c < 0x20 || c == 0x7f)
       throw HttpError{400, "parameter " + key + " contains a control character"};
@@ -111,8 +112,8 @@ std::string name_param(const Params& p, const std::string& key, const std::strin
                     return std::islower(c) || std::isdigit(c) || c == '_' || c == ',';
                   });
   if (!ok)
-    throw HttpError{400, "parameter " + key + " must be an attribute name such as firmware, got " +
-                             quote(v)};
+    throw HttpError{
+        400, "parameter " + key + " must be an attribute name such as firmware, got " + quote(v)};
   return v;
 }
 
@@ -139,7 +140,9 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-std::string h(std::string_view s) { return escape_html(s); }
+std::string h(std::string_view s) {
+  return escape_html(s);
+}
 
 std::string link(const std::string& href, std::string_view text) {
   return "<a href=\"" + h(href) + "\">" + h(text) + "</a>";
@@ -160,16 +163,21 @@ std::string page(const std::string& title, const std::string& body, bool live = 
   std::string s =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" + h(title) + " - lockrig</title><style>" + kStyle + "</style>";
+      "<title>" +
+      h(title) + " - lockrig</title><style>" + kStyle + "</style>";
   if (live) s += "<script src=\"/static/live.js\" defer></script>";
   s += "</head><body><nav><a href=\"/\">Runs</a><a href=\"/slo\">SLO</a>"
-       "<a href=\"/report\">Report</a></nav>\n<h1>" + h(title) + "</h1>\n" + body +
-       "<footer>lockrig " LOCKRIG_VERSION " serve: read-only (docs/serve.md)</footer>"
+       "<a href=\"/report\">Report</a></nav>\n<h1>" +
+       h(title) + "</h1>\n" + body +
+       "<footer>lockrig " LOCKRIG_VERSION
+       " serve: read-only (docs/serve.md)</footer>"
        "</body></html>\n";
   return s;
 }
 
-std::string rate(long long ok, long long n) { return n > 0 ? pct(static_cast<double>(ok) / n) : "-"; }
+std::string rate(long long ok, long long n) {
+  return n > 0 ? pct(static_cast<double>(ok) / n) : "-";
+}
 
 // Seconds since the epoch of an ISO 8601 UTC time ("2026-11-22T08:00:00Z", fractions ignored).
 std::optional<std::time_t> parse_utc(const std::string& iso) {
@@ -190,8 +198,8 @@ std::optional<std::time_t> parse_utc(const std::string& iso) {
 struct RunView {
   std::size_t db = 0;
   RunProgress p;
-  std::string status;                // the journal's, or "interrupted"
-  std::optional<long long> eta_s;    // running runs with sessions done
+  std::string status;              // the journal's, or "interrupted"
+  std::optional<long long> eta_s;  // running runs with sessions done
   long long sli_failures = 0;
 };
 
@@ -207,9 +215,9 @@ RunView view_of(const Journals& j, std::size_t db, RunProgress p, std::time_t no
       p.run.sessions_planned > p.done.sessions) {
     if (const auto t0 = parse_utc(p.run.started_at)) {
       const double elapsed = std::max<double>(0, static_cast<double>(now - *t0));
-      v.eta_s = static_cast<long long>(elapsed * static_cast<double>(p.run.sessions_planned -
-                                                                   p.done.sessions) /
-                                       static_cast<double>(p.done.sessions));
+      v.eta_s = static_cast<long long>(
+          elapsed * static_cast<double>(p.run.sessions_planned - p.done.sessions) /
+          static_cast<double>(p.done.sessions));
     }
   }
   v.p = std::move(p);
@@ -288,11 +296,11 @@ Response runs_page(const Journals& j, const Params& p) {
          "</td><td>" + h(r.rig) + "</td><td>" + h(r.started_at) + "</td><td id=\"" + id +
          "-status\" class=\"st-" + h(v.status) + "\">" + h(v.status) + "</td><td><progress id=\"" +
          id + "-bar\" max=\"" + std::to_string(std::max<long long>(r.sessions_planned, 1)) +
-         "\" value=\"" + std::to_string(v.p.done.sessions) + "\"></progress></td><td class=\"n\" id=\"" +
-         id + "-done\">" + with_commas(v.p.done.sessions) + " / " +
-         with_commas(r.sessions_planned) + "</td>" + totals_cells(v.p.done, id) +
-         "<td class=\"n\" id=\"" + id + "-eta\">" + eta_text(v.eta_s) + "</td><td>" +
-         labels_html(r.labels) + "</td></tr>\n";
+         "\" value=\"" + std::to_string(v.p.done.sessions) +
+         "\"></progress></td><td class=\"n\" id=\"" + id + "-done\">" +
+         with_commas(v.p.done.sessions) + " / " + with_commas(r.sessions_planned) + "</td>" +
+         totals_cells(v.p.done, id) + "<td class=\"n\" id=\"" + id + "-eta\">" + eta_text(v.eta_s) +
+         "</td><td>" + labels_html(r.labels) + "</td></tr>\n";
   }
   b += "</table>\n";
   if (runs.empty()) b += "<p>No runs yet.</p>\n";
@@ -320,7 +328,8 @@ Response runs_json(const Journals& j, const Params& p) {
         .field("failed", v.p.done.failed)
         .field("rig_fault_sessions", v.p.done.rig_fault_sessions)
         .field("eta_s", v.eta_s)
-        .field("done_text", with_commas(v.p.done.sessions) + " / " + with_commas(r.sessions_planned))
+        .field("done_text",
+               with_commas(v.p.done.sessions) + " / " + with_commas(r.sessions_planned))
         .field("sli_text", rate(v.p.done.sli_success, v.p.done.sli_sessions))
         .field("eta_text", eta_text(v.eta_s))
         .end_object();
@@ -358,7 +367,8 @@ std::string session_table(std::size_t db, const std::vector<SessionRow>& rows) {
          "</td><td class=\"n\">" + std::to_string(s.repetition) + "</td><td>" + h(s.expect) +
          "</td><td>" + h(s.result) + "</td><td>" + h(s.outcome) + "</td><td class=\"n\">" +
          std::to_string(s.attempts) + "</td><td>" +
-         (s.sli_eligible ? (s.sli_success ? "success" : "failure") : "not counted") + "</td></tr>\n";
+         (s.sli_eligible ? (s.sli_success ? "success" : "failure") : "not counted") +
+         "</td></tr>\n";
   return b + "</table>\n";
 }
 
@@ -373,25 +383,26 @@ Response run_page(const Journals& j, const Params& p) {
     throw HttpError{404, "journal " + j.paths[db] + " has no run " + std::to_string(id)};
   const RunView v = view_of(j, db, std::move(*progress), std::time(nullptr));
   const auto& r = v.p.run;
-  std::string b = "<dl><dt>uuid</dt><dd>" + h(r.uuid) + "</dd><dt>journal</dt><dd>" +
-                  h(j.paths[db]) + "</dd><dt>rig</dt><dd>" + h(r.rig) + " on " + h(r.host) +
-                  "</dd><dt>started</dt><dd>" + h(r.started_at) + "</dd><dt>ended</dt><dd>" +
-                  h(r.ended_at.empty() ? "-" : r.ended_at) + "</dd><dt>status</dt><dd class=\"st-" +
-                  h(v.status) + "\">" + h(v.status) + "</dd><dt>clock</dt><dd>" + h(r.clock) +
-                  "</dd><dt>sessions</dt><dd>" + with_commas(v.p.done.sessions) + " of " +
-                  with_commas(r.sessions_planned) + " planned; ETA " + eta_text(v.eta_s) +
-                  "</dd><dt>SLI</dt><dd>" + rate(v.p.done.sli_success, v.p.done.sli_sessions) +
-                  " (" + with_commas(v.sli_failures) + " SLI failures, " +
-                  with_commas(v.p.done.failed) + " failed sessions, " +
-                  with_commas(v.p.done.rig_fault_sessions) +
-                  " voided by rig faults)</dd><dt>labels</dt><dd>" + labels_html(r.labels) +
-                  "</dd></dl>\n<p>" +
-                  link("/report?db=" + std::to_string(db) + "&run=" + url_encode(r.uuid),
-                       "The report of this night") +
-                  "</p>\n<h2>Locks</h2>\n" + lock_table(db, read_run_lock_totals(journal, id), false) +
-                  "<h2>Sessions that did not pass (latest 100)</h2>\n" +
-                  session_table(db, read_unpassed_sessions(journal, id, std::nullopt, 100));
-  return {200, "text/html; charset=utf-8", page("Run " + std::to_string(id) + " (" + r.rig + ")", b),
+  std::string b =
+      "<dl><dt>uuid</dt><dd>" + h(r.uuid) + "</dd><dt>journal</dt><dd>" + h(j.paths[db]) +
+      "</dd><dt>rig</dt><dd>" + h(r.rig) + " on " + h(r.host) + "</dd><dt>started</dt><dd>" +
+      h(r.started_at) + "</dd><dt>ended</dt><dd>" + h(r.ended_at.empty() ? "-" : r.ended_at) +
+      "</dd><dt>status</dt><dd class=\"st-" + h(v.status) + "\">" + h(v.status) +
+      "</dd><dt>clock</dt><dd>" + h(r.clock) + "</dd><dt>sessions</dt><dd>" +
+      with_commas(v.p.done.sessions) + " of " + with_commas(r.sessions_planned) + " planned; ETA " +
+      eta_text(v.eta_s) + "</dd><dt>SLI</dt><dd>" +
+      rate(v.p.done.sli_success, v.p.done.sli_sessions) + " (" + with_commas(v.sli_failures) +
+      " SLI failures, " + with_commas(v.p.done.failed) + " failed sessions, " +
+      with_commas(v.p.done.rig_fault_sessions) + " voided by rig faults)</dd><dt>labels</dt><dd>" +
+      labels_html(r.labels) + "</dd></dl>\n<p>" +
+      link("/report?db=" + std::to_string(db) + "&run=" + url_encode(r.uuid),
+           "The report of this night") +
+      "</p>\n<h2>Locks</h2>\n" + lock_table(db, read_run_lock_totals(journal, id), false) +
+      "<h2>Sessions that did not pass (latest 100)</h2>\n" +
+      session_table(db, read_unpassed_sessions(journal, id, std::nullopt, 100));
+  return {200,
+          "text/html; charset=utf-8",
+          page("Run " + std::to_string(id) + " (" + r.rig + ")", b),
           {{"Cache-Control", "no-store"}}};
 }
 
@@ -410,7 +421,9 @@ Response lock_page(const Journals& j, const Params& p) {
   return {200, "text/html; charset=utf-8", page("Lock " + lock, b), {}};
 }
 
-std::string ns_ms(std::int64_t ns) { return reports::num(static_cast<double>(ns) / 1e6, 6) + " ms"; }
+std::string ns_ms(std::int64_t ns) {
+  return reports::num(static_cast<double>(ns) / 1e6, 6) + " ms";
+}
 
 Response session_page(const Journals& j, const Params& p) {
   only(p, {"db", "id"});
@@ -432,17 +445,20 @@ Response session_page(const Journals& j, const Params& p) {
       (s.sli_eligible ? (s.sli_success ? "success" : "failure") : "not counted") +
       "</dd><dt>time in run</dt><dd>" + ns_ms(s.started_ns) + " to " + ns_ms(s.ended_ns) +
       "</dd></dl>\n<h2>Attempts</h2>\n<table><tr><th>#</th><th>start</th><th>end</th>"
-      "<th>latency</th><th>RSSI</th><th>outcome</th><th>class</th><th>phase</th><th>detail</th></tr>\n";
+      "<th>latency</th><th>RSSI</th><th>outcome</th><th>class</th><th>phase</th><th>detail</th></"
+      "tr>\n";
   for (const auto& a : d->attempts)
-    b += std::string("<tr") + (a.outcome == "success" ? "" : " class=\"bad\"") + "><td class=\"n\">" +
-         std::to_string(a.number) + "</td><td class=\"n\">" + ns_ms(a.started.count()) +
-         "</td><td class=\"n\">" + ns_ms(a.ended.count()) + "</td><td class=\"n\">" +
+    b += std::string("<tr") + (a.outcome == "success" ? "" : " class=\"bad\"") +
+         "><td class=\"n\">" + std::to_string(a.number) + "</td><td class=\"n\">" +
+         ns_ms(a.started.count()) + "</td><td class=\"n\">" + ns_ms(a.ended.count()) +
+         "</td><td class=\"n\">" +
          (a.latency ? reports::ms(static_cast<double>(a.latency->count()) / 1e6) : "-") +
          "</td><td class=\"n\">" + (a.rssi_dbm ? std::to_string(*a.rssi_dbm) + " dBm" : "-") +
          "</td><td>" + h(a.outcome) + "</td><td>" + h(class_name(a.cls)) + "</td><td>" +
          h(a.phase) + "</td><td>" + h(a.detail) + "</td></tr>\n";
   b += "</table>\n<h2>Events while it ran (the lock's and the rig's)</h2>\n";
-  if (d->events.empty()) b += "<p>None.</p>\n";
+  if (d->events.empty())
+    b += "<p>None.</p>\n";
   else {
     b += "<table><tr><th>time in run</th><th>lock</th><th>kind</th><th>target</th><th>value</th>"
          "<th>detail</th></tr>\n";
@@ -506,8 +522,10 @@ Response error_page(int status, const std::string& message) {
                       : status == 405 ? "Method not allowed"
                       : status == 500 ? "Journal error"
                                       : "Bad request";
-  return {status, "text/html; charset=utf-8",
-          page(title, "<p class=\"err\">" + h(message) + "</p>\n"), {}};
+  return {status,
+          "text/html; charset=utf-8",
+          page(title, "<p class=\"err\">" + h(message) + "</p>\n"),
+          {}};
 }
 
 }  // namespace
@@ -558,8 +576,9 @@ Response handle(const Journals& journals, const Request& request) {
       only(params, {});
       return {200, "text/javascript; charset=utf-8", live_js(), {{"Cache-Control", "max-age=300"}}};
     }
-    throw HttpError{404, "no page " + quote(*path) + "; the pages are /, /run, /lock, /session, "
-                                                      "/report, /slo and /api/runs"};
+    throw HttpError{404, "no page " + quote(*path) +
+                             "; the pages are /, /run, /lock, /session, "
+                             "/report, /slo and /api/runs"};
   } catch (const HttpError& e) {
     return error_page(e.status, e.message);
   } catch (const JournalError& e) {

@@ -122,18 +122,18 @@ void session(tcp::socket socket, const Journals& journals, const ServerOptions& 
         set_cookie = true;
       }
       if (!same_secret(given, options.token)) {
-        r = {401, "text/plain; charset=utf-8",
+        r = {401,
+             "text/plain; charset=utf-8",
              "lockrig serve: this server wants its token (Authorization: Bearer TOKEN, or open "
              "any page once with ?token=TOKEN)\n",
              {{"WWW-Authenticate", "Bearer"}}};
         set_cookie = false;
       }
     }
-    if (r.status != 401)
-      r = handle(journals, {std::string(req.method_string()), target});
+    if (r.status != 401) r = handle(journals, {std::string(req.method_string()), target});
     if (set_cookie)
-      r.headers["Set-Cookie"] = "lockrig_token=" + options.token +
-                                "; HttpOnly; SameSite=Strict; Path=/";
+      r.headers["Set-Cookie"] =
+          "lockrig_token=" + options.token + "; HttpOnly; SameSite=Strict; Path=/";
     auto res = to_http(r, req.version(), req.keep_alive(), head);
     if (head) {
       http::response_serializer<Body> sr{res};

@@ -33,7 +33,10 @@ const std::string& live_js() {
           set(p + "-rigf", r.rig_fault_sessions.toLocaleString("en-US"));
           set(p + "-eta", r.eta_text);
           var st = document.getElementById(p + "-status");
-          if (st && st.textContent !== r.status) { st.textContent = r.status; st.className = "st-" + r.status; }
+          if (st && st.textContent !== r.status) {
+            st.textContent = r.status;
+            st.className = "st-" + r.status;
+          }
           var bar = document.getElementById(p + "-bar");
           if (bar) { bar.max = Math.max(r.planned, 1); bar.value = r.done; }
         });

@@ -25,8 +25,8 @@ int serve_command(const CommandLine& cl) {
       "db", po::value(&dbs)->composing(),
       "journal to show (read-only); repeatable, pages name them db=0, db=1, ... "
       "(default lockrig.db)")("listen", po::value(&listen)->default_value(listen),
-                             "HOST:PORT to listen on; port 0 picks a free one (printed). An "
-                             "address other hosts can reach needs --token")(
+                              "HOST:PORT to listen on; port 0 picks a free one (printed). An "
+                              "address other hosts can reach needs --token")(
       "token", po::value(&token),
       "require this secret (Authorization: Bearer TOKEN, or ?token=TOKEN once, kept in a "
       "cookie); default $LOCKRIG_SERVE_TOKEN")(

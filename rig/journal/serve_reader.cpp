@@ -177,13 +177,13 @@ std::optional<SessionDetail> read_session_detail(Journal& journal, std::int64_t 
       a.number = static_cast<int>(q.integer(0));
       a.started = TimePoint(q.integer(1));
       a.ended = TimePoint(q.integer(2));
-      if (!q.null(3))
-        a.latency = Duration(static_cast<std::int64_t>(q.real(3) * 1e6));
+      if (!q.null(3)) a.latency = Duration(static_cast<std::int64_t>(q.real(3) * 1e6));
       if (!q.null(4)) a.rssi_dbm = static_cast<int>(q.integer(4));
       a.outcome = q.text(5);
       const auto cls = q.view(6);
-      a.cls = cls == "expected" ? AttemptClass::expected
-                                : cls == "rig_fault" ? AttemptClass::rig_fault : AttemptClass::lock;
+      a.cls = cls == "expected"    ? AttemptClass::expected
+              : cls == "rig_fault" ? AttemptClass::rig_fault
+                                   : AttemptClass::lock;
       a.phase = q.text(7);
       a.detail = q.text(8);
       d.attempts.push_back(std::move(a));
