@@ -1,11 +1,15 @@
 #include "web/routes.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <future>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -471,18 +475,69 @@ Response session_page(const Journals& j, const Params& p) {
   return {200, "text/html; charset=utf-8", page("Session " + std::to_string(id), b), {}};
 }
 
+// What a journal file and its WAL look like from outside (size and modification time): a
+// committed session changes it, so a page computed for one state is valid while it holds.
+std::string journal_state(const std::string& path) {
+  std::string state;
+  for (const char* suffix : {"", "-wal"}) {
+    struct stat st {};
+    if (::stat((path + suffix).c_str(), &st) == 0)
+      state += std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec) + ";";
+    else
+      state += "-;";
+  }
+  return state;
+}
+
 // A command of reports/ run in-process on the chosen journal, rendered as HTML: the same options,
-// document model and renderer as on the command line, so the figures are the same.
-Response command_page(int (*cmd)(const std::vector<std::string>&, std::ostream&),
+// document model and renderer as on the command line, so the figures are the same. The page is
+// kept while the journal is unchanged, and concurrent requests for the same page wait for one
+// computation instead of each computing it (a report of a large journal takes a good fraction
+// of a second of CPU; twenty viewers of a finished night need it once).
+Response command_page(const char* name, int (*cmd)(const std::vector<std::string>&, std::ostream&),
                       const std::string& db_path, std::vector<std::string> args) {
   args.insert(args.begin(), {"--db=" + db_path, "--format=html"});
-  std::ostringstream out;
+  std::string key = name;
+  for (const auto& a : args) key += '\n' + a;
+  struct Entry {
+    std::string state;
+    std::shared_future<std::string> page;
+  };
+  static std::mutex mutex;
+  static std::map<std::string, Entry> cache;
+  const std::string state = journal_state(db_path);
+  std::shared_future<std::string> page;
+  std::promise<std::string> mine;
+  bool compute = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.state == state) {
+      page = it->second.page;
+    } else {
+      if (cache.size() >= 64) cache.clear();
+      page = mine.get_future().share();
+      cache[key] = {state, page};
+      compute = true;
+    }
+  }
+  if (compute) {
+    try {
+      std::ostringstream out;
+      cmd(args, out);
+      mine.set_value(out.str());
+    } catch (...) {
+      mine.set_exception(std::current_exception());
+      std::lock_guard<std::mutex> lock(mutex);
+      cache.erase(key);  // an error is not kept: the next request tries again
+    }
+  }
   try {
-    cmd(args, out);
+    return {200, "text/html; charset=utf-8", page.get(), {{"Cache-Control", "no-store"}}};
   } catch (const UsageError& e) {
     throw HttpError{400, e.what()};
   }
-  return {200, "text/html; charset=utf-8", out.str(), {{"Cache-Control", "no-store"}}};
 }
 
 // /report: `lockrig report` with by=ATTRIBUTE&baseline=X&candidate=Y (a version comparison),
@@ -502,7 +557,7 @@ Response report_page(const Journals& j, const Params& p) {
   if (const auto run = optional_text(p, "run")) args.push_back("--run=" + *run);
   if (p.count("last")) args.push_back("--last=" + std::to_string(int_param(p, "last", 1, 100000)));
   if (p.count("strata")) args.push_back("--strata=" + name_param(p, "strata", ""));
-  return command_page(&reports::cmd_report, j.paths[db], std::move(args));
+  return command_page("report", &reports::cmd_report, j.paths[db], std::move(args));
 }
 
 // /slo: `lockrig slo` with target=99.5%, window=28d, by=material,lock, last=N.
@@ -514,7 +569,7 @@ Response slo_page(const Journals& j, const Params& p) {
   if (const auto w = optional_text(p, "window")) args.push_back("--window=" + *w);
   if (p.count("by")) args.push_back("--by=" + name_param(p, "by", ""));
   if (p.count("last")) args.push_back("--last=" + std::to_string(int_param(p, "last", 1, 100000)));
-  return command_page(&reports::cmd_slo, j.paths[db], std::move(args));
+  return command_page("slo", &reports::cmd_slo, j.paths[db], std::move(args));
 }
 
 Response error_page(int status, const std::string& message) {

@@ -12,6 +12,7 @@ journals of the simulated lab and check every route with http.client.
     POST/PUT/DELETE 405;
   - the journal file is byte-identical after every route was hit (and serve works on a file
     without write permission);
+  - a report page kept for an unchanged journal is recomputed once a run wrote it;
   - /api/runs counts what the journal holds (counted here with Python's sqlite3) and advances
     while a real-clock run writes the journal, which is not blocked by the readers;
   - --listen on a non-loopback address without --token is refused (exit 2); with --token, a
@@ -214,6 +215,8 @@ def main():
 
         check(sha256(a) == before, "the journal file is byte-identical after every route")
 
+        check(srv.get("/report?db=1")[0] == 200, "the report of the second journal (kept)")
+
         # --- live: a real-clock run appends to b.db while serve reads it
         live = subprocess.Popen([lockrig, "run", "--db", b, "--clock", "real", "--locks", "wood-1",
                                  "--repeat", "1000", "--progress", "off", "--quiet",
@@ -241,6 +244,12 @@ def main():
         doc = json.loads(srv.get("/api/runs")[1])
         mine = [r for r in doc["runs"] if r["db"] == 1 and r["id"] == 2][0]
         check(mine["status"] == "aborted", f"after SIGINT the night is {mine['status']}")
+        # The report page of b.db was computed (and kept) before the live run; after it, the
+        # page must be the CLI's again, not the kept one.
+        p = subprocess.run([lockrig, "report", "--db", b, "--format", "html"], capture_output=True,
+                           text=True, timeout=60, cwd=work)
+        check(mask_time(srv.get("/report?db=1")[1]) == mask_time(p.stdout),
+              "a kept report page is recomputed once the journal changed")
         check(srv.stop() == 0, "serve stops on SIGTERM with exit 0")
 
         # --- listening beyond loopback
