@@ -135,10 +135,14 @@ std::vector<LockTotals> read_lock_history(Journal& journal, const std::string& l
 std::vector<SessionRow> read_unpassed_sessions(Journal& journal, std::optional<std::int64_t> run_id,
                                                const std::optional<std::string>& lock_id,
                                                int limit) {
+  // Only the conditions given, so SQLite can use the (run_id, lock_id, ...) unique index; an
+  // "?1 IS NULL OR ..." form would scan every session of the journal.
+  std::string where = "s.result <> 'pass'";
+  if (run_id) where += " AND s.run_id = ?1";
+  if (lock_id) where += " AND s.lock_id = ?2";
   SqlStatement q(journal,
-                 std::string("SELECT ") + kSessionColumns +
-                     " FROM sessions s WHERE s.result <> 'pass' AND (?1 IS NULL OR s.run_id = ?1) "
-                     "AND (?2 IS NULL OR s.lock_id = ?2) ORDER BY s.id DESC LIMIT ?3",
+                 std::string("SELECT ") + kSessionColumns + " FROM sessions s WHERE " + where +
+                     " ORDER BY s.id DESC LIMIT ?3",
                  "read the sessions that did not pass");
   if (run_id) q.bind(1, *run_id);
   if (lock_id) q.bind(2, std::string_view(*lock_id));
