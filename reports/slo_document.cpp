@@ -52,6 +52,25 @@ std::string status_sentence(const SloFigures& f, const SloReport& r) {
   return s + ".";
 }
 
+// Issue 16 item 3, headlines that do not hide: the strata (material, lock, rig, ...) whose status
+// is `status`, worst first (least budget remaining), as "material steel (SLI 98.60%, -133% of
+// its budget remains)". The overall figure pools every stratum, so an ample overall budget can
+// sit on top of an exhausted material or lock; these go first, in red.
+std::string worst_groups(const SloReport& r, const std::string& status) {
+  std::vector<const SloFigures*> hit;
+  for (const auto& [dimension, groups] : r.groups)
+    for (const auto& g : groups)
+      if (g.status == status) hit.push_back(&g);
+  std::stable_sort(hit.begin(), hit.end(), [](const SloFigures* a, const SloFigures* b) {
+    return a->budget_remaining_share.value_or(0.0) < b->budget_remaining_share.value_or(0.0);
+  });
+  std::string s;
+  for (const SloFigures* g : hit)
+    s += (s.empty() ? "" : ", ") + g->dimension + " " + g->value + " (SLI " + sli_text(g->window) +
+         ", " + opt_pct(g->budget_remaining_share) + " of its budget remains)";
+  return s;
+}
+
 const char* verdict_class(const std::string& status) {
   if (status == "ok") return "pass";
   if (status == "exhausted") return "fail";
@@ -219,6 +238,20 @@ Document slo_document(const SloReport& r) {
   const SloFigures& f = r.overall;
   {
     Section s{"budget", "Error budget", {}};
+    // The worst strata first (issue 16 item 3): exhausted ones in red, else burning ones.
+    if (const std::string exhausted = worst_groups(r, "exhausted"); !exhausted.empty()) {
+      Block w;
+      w.kind = Block::Kind::verdict;
+      w.verdict_class = "fail";
+      w.text = "Error budget exhausted: " + exhausted + ".";
+      s.blocks.push_back(w);
+    } else if (const std::string burning = worst_groups(r, "burning"); !burning.empty()) {
+      Block w;
+      w.kind = Block::Kind::verdict;
+      w.verdict_class = "inconclusive";
+      w.text = "Burning faster than the SLO allows: " + burning + ".";
+      s.blocks.push_back(w);
+    }
     Block v;
     v.kind = Block::Kind::verdict;
     v.verdict_class = verdict_class(f.status);

@@ -59,6 +59,7 @@ struct RunRequest {
   std::string resume_selector;  // --resume[=RUN]; empty: the latest interrupted run
   std::optional<UntilDecidedOptions> until_decided;
   ProgressMode progress = ProgressMode::automatic;
+  ColorMode color = ColorMode::automatic;  // --color (issue 16)
   SyncMode sync = SyncMode::normal;
   bool quiet = false;
   RunOptions opt;  // what the runner takes from the command line (seed, labels, locks...)
@@ -90,7 +91,7 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
 // format. nullopt: --help was asked for, and printed.
 std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   RunRequest req;
-  std::string clock_name, progress_name, sync_name, log_format_name;
+  std::string clock_name, progress_name, sync_name, log_format_name, color_name;
   std::string evidence_name;  // issue 15
   int quarantine_after = 2;
   std::vector<std::string> labels_raw, locks_raw;
@@ -116,6 +117,8 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
       ("jobs,j", po::value(&jobs)->default_value(0), "parallel lock groups (0 = automatic)")
       ("progress", po::value(&progress_name)->default_value("auto"),
        "auto | bar | lines | off (auto: a bar on a terminal, periodic lines otherwise)")
+      ("color", po::value(&color_name)->default_value("auto"),
+       "never | auto | always: colour in the progress bar (auto: on a terminal, unless NO_COLOR)")
       ("sync", po::value(&sync_name)->default_value("normal"),
        "normal | full: full also survives power loss at some speed cost")
       ("resume", po::value(&req.resume_selector)->implicit_value(""),
@@ -223,6 +226,10 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   opt.clock = option_choice(kClocks, clock_name, "--clock");
   opt.keep_evidence = parse_evidence_policy(evidence_name);  // issue 15
   req.progress = option_choice(kProgress, progress_name, "--progress");
+  static constexpr NameTable<ColorMode, 3> kColor{{{ColorMode::never, "never"},
+                                                   {ColorMode::automatic, "auto"},
+                                                   {ColorMode::always, "always"}}};
+  req.color = option_choice(kColor, color_name, "--color");
   req.sync = option_choice(kSync, sync_name, "--sync");
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
   opt.command_line = cl.text;
@@ -412,7 +419,7 @@ struct Ended {
 Ended run_with_progress(RunRequest& req, Prepared& p, const drivers::DriverRegistry& registry,
                         const StopSignals& signals) {
   req.opt.stop_signal = &signals.signal;
-  ProgressPrinter progress(stderr, req.progress);
+  ProgressPrinter progress(stderr, req.progress, req.color);
   Ended ended;
   try {
     if (req.until_decided)

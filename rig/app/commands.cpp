@@ -44,6 +44,8 @@ const std::vector<Command>& commands() {
        export_command},
       {"merge", S::journals, "combine the journals of several rigs into one (idempotent)",
        merge_command},
+      {"serve", S::journals, "read-only web view of journals: live runs, nights, locks, reports, SLO",
+       serve_command},
   };
   return table;
 }

@@ -49,6 +49,7 @@ int plan_command(const CommandLine& cl);     // plan       }
 int slo_command(const CommandLine& cl);      // slo        }
 int export_command(const CommandLine& cl);   // export     }
 int merge_command(const CommandLine& cl);    // merge      }
+int serve_command(const CommandLine& cl);    // serve (issue 16)
 int drivers_command(const CommandLine& cl);  // drivers
 int probe_command(const CommandLine& cl);    // probe
 

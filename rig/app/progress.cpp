@@ -1,16 +1,25 @@
 #include "rig/app/progress.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "rig/base/log.hpp"
 
 namespace lockrig {
 
-ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressMode mode)
+ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressMode mode, ColorMode color)
     : out_(out), start_(std::chrono::steady_clock::now()), last_line_(start_) {
   const bool tty = isatty(fileno(out)) != 0;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  color_ = color == ColorMode::always ||
+           (color == ColorMode::automatic && tty && !(no_color && *no_color) &&
+            !(term && std::strcmp(term, "dumb") == 0));
   enabled_ = mode != ProgressMode::off;
   // Logging for journald: plain lines with priorities, never a redrawn bar.
   journal_ = log_format() == LogFormat::journal;
@@ -58,12 +67,73 @@ std::string ProgressPrinter::format_bar(const RunCounters& c, long long planned,
   return buf;
 }
 
+int ProgressPrinter::terminal_columns(int fd) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* env = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0 && n < 10000) return static_cast<int>(n);
+  }
+  return 80;
+}
+
+// Sized after GNU Wget's bar, which "don't use the last column on the screen" (Wget's
+// src/ChangeLog, 2001-12-06, progress.c bar_create) and takes the width from TIOCGWINSZ
+// (determine_screen_width in Wget's utils.c).
+std::string ProgressPrinter::fit_bar(const RunCounters& c, long long planned, double elapsed_s,
+                                     int columns, bool red) {
+  const int limit = std::max(columns, 2) - 1;
+  // The parts beside the bar, as format_bar writes them.
+  const std::string full = format_bar(c, planned, elapsed_s, 10);
+  const auto part = [&](const char* from, const char* to) {
+    const auto at = full.find(from);
+    const auto end = to ? full.find(to, at) : std::string::npos;
+    return full.substr(at, end == std::string::npos ? end : end - at);
+  };
+  const auto after_bar = full.find("] ") + 2;
+  // "250/1000 sessions"
+  std::string counts = full.substr(after_bar, full.find("  SLI") - after_bar);
+  std::string sli = part("SLI", "  rig faults");
+  std::string rigf = part("rig faults", "  ETA");
+  const std::string eta = part("ETA", nullptr);
+  const auto text_of = [&] {
+    std::string t;
+    using Parts = std::initializer_list<const std::string*>;
+    for (const std::string* p : Parts{&counts, &sli, &rigf, &eta})
+      if (!p->empty()) t += (t.empty() ? "" : "  ") + *p;
+    return t;
+  };
+  // Drop optional parts until the text and a bar of at least 10 fit.
+  const auto fits = [&] { return static_cast<int>(text_of().size()) + 1 + 12 <= limit; };
+  if (!fits() && c.rig_faults == 0) rigf.clear();
+  if (!fits()) counts = counts.substr(0, counts.find(' '));
+  if (!fits()) sli.clear();
+  const std::string text = text_of();
+  std::string line;
+  const int bar_width = limit - static_cast<int>(text.size()) - 3;  // "[", "]", " "
+  if (bar_width >= 10) {
+    const int w = std::min(bar_width, 40);
+    line = format_bar(c, planned, elapsed_s, w).substr(0, static_cast<std::size_t>(w) + 2) + " " +
+           text;
+  } else {
+    line = text.substr(0, static_cast<std::size_t>(limit));
+  }
+  if (red && c.rig_faults > 0 && !rigf.empty()) {
+    const auto at = line.find(rigf);
+    if (at != std::string::npos)
+      line = line.substr(0, at) + "\033[31m" + rigf + "\033[0m" + line.substr(at + rigf.size());
+  }
+  return line;
+}
+
 void ProgressPrinter::progress(const RunCounters& c, long long planned) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   if (bar_) {
-    std::string line = format_bar(c, planned, elapsed, 30);
+    // Fitted to the terminal's width now (it may have been resized), so \r\033[K redraws in place.
+    std::string line = fit_bar(c, planned, elapsed, terminal_columns(fileno(out_)), color_);
     if (line == last_printed_) return;
     std::fprintf(out_, "\r\033[K%s", line.c_str());
     last_printed_ = std::move(line);

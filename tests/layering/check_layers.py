@@ -9,6 +9,7 @@ layer or a layer below it:
     rig/journal     -> rig/base
     drivers         -> rig/base, drivers
     reports         -> rig/base, rig/journal, reports/stats
+    web             -> rig/base, rig/journal, reports/stats, reports   (lockrig serve, issue 16)
     rig/engine      -> rig/base, rig/journal, drivers, reports/stats
     rig/app         -> anything
 
@@ -23,13 +24,15 @@ import re
 import sys
 import tempfile
 
-LAYERS = ["rig/base", "reports/stats", "rig/journal", "drivers", "reports", "rig/engine", "rig/app"]
+LAYERS = ["rig/base", "reports/stats", "rig/journal", "drivers", "reports", "web", "rig/engine",
+          "rig/app"]
 ALLOWED = {
     "rig/base": set(),
     "reports/stats": set(),
     "rig/journal": {"rig/base"},
     "drivers": {"rig/base"},
     "reports": {"rig/base", "rig/journal", "reports/stats"},
+    "web": {"rig/base", "rig/journal", "reports/stats", "reports"},
     "rig/engine": {"rig/base", "rig/journal", "drivers", "reports/stats"},
     "rig/app": set(LAYERS),
 }
@@ -51,7 +54,7 @@ def layer_of(path):
 def violations(root):
     found = []
     edges = {}
-    for top in ("rig", "drivers", "reports"):
+    for top in ("rig", "drivers", "reports", "web"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for name in sorted(files):
                 if not SOURCE.search(name):
@@ -113,6 +116,8 @@ def self_test():
         "rig/engine/e.cpp": '#include "rig/app/run_lock.hpp"\n#include "reports/layout.hpp"\n',
         "rig/journal/f.cpp": '#include "drivers/lock_link.hpp"\n',
         "rig/stray.cpp": "\n",
+        "reports/g.cpp": '#include "web/server.hpp"\n',
+        "web/h.cpp": '#include "rig/engine/runner.hpp"\n#include <sqlite3.h>\n',
     }
     ok_files = {
         "rig/app/ok.cpp": '#include "rig/engine/runner.hpp"\n#include "reports/layout.hpp"\n',
@@ -129,6 +134,9 @@ def self_test():
         ("rig/engine/e.cpp:2", "rig/engine may not include reports/layout.hpp"),
         ("rig/journal/f.cpp:1", "rig/journal may not include drivers/lock_link.hpp"),
         ("rig/stray.cpp", "not in any layer"),
+        ("reports/g.cpp:1", "reports may not include web/server.hpp"),
+        ("web/h.cpp:1", "web may not include rig/engine/runner.hpp"),
+        ("web/h.cpp:2", "<sqlite3.h>"),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for rel, text in {**cases, **ok_files}.items():
