@@ -549,7 +549,9 @@ void bind_view(sqlite3_stmt* s, int i, std::string_view v) {
 class TriggersOff {
  public:
   explicit TriggersOff(sqlite3* db) : db_(db) {
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &was_);
+    // The out-parameter reports the state after the call, so ask first (-1 leaves it as is).
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &was_);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
   }
   ~TriggersOff() {
     if (was_) sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);

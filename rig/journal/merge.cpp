@@ -326,6 +326,9 @@ std::string failing_row(sqlite3* dst, const std::string& insert_one, long long r
   return found;
 }
 
+// The unary + on run_id below keeps SQLite from answering "the run's sessions after id X" through
+// the (run_id, lock_id, ...) index, which would read all of the run's sessions for every batch;
+// the rowid range is what bounds a batch.
 // Copies one run (with everything under it) from the input `src_db` (also attached to dst as
 // `src`) into dst. With `into` the run row `into` is overwritten in place (a longer state of a
 // run dst has), otherwise a new row is added. Rows are taken up to the input snapshot's last
@@ -442,7 +445,7 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
   for (long long lo = 0;;) {
     batch.begin(dst);
     const long long first = one_integer(
-        dst, "SELECT min(id) FROM src.sessions WHERE run_id = ?1 AND id > ?2 AND id <= ?3",
+        dst, "SELECT min(id) FROM src.sessions WHERE +run_id = ?1 AND id > ?2 AND id <= ?3",
         {src_id, lo, last_session}, -1);
     if (first < 0) {
       batch.commit(dst, 0);
@@ -450,13 +453,13 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
     }
     const long long hi = one_integer(
         dst,
-        "SELECT max(id) FROM (SELECT id FROM src.sessions WHERE run_id = ?1 AND id >= ?2 AND "
+        "SELECT max(id) FROM (SELECT id FROM src.sessions WHERE +run_id = ?1 AND id >= ?2 AND "
         "id <= ?3 ORDER BY id LIMIT ?4)",
         {src_id, first, last_session, batch.rows});
     const long long base = one_integer(dst, "SELECT COALESCE(max(id), 0) FROM main.sessions", {});
     const long long offset = base + 1 - first;
     try {
-      Stmt s(dst, s_insert + "WHERE run_id = ?1 AND id BETWEEN ?2 AND ?5 ORDER BY id",
+      Stmt s(dst, s_insert + "WHERE +run_id = ?1 AND id BETWEEN ?2 AND ?5 ORDER BY id",
              "copy sessions");
       s.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
       s.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(dst_id));
@@ -464,7 +467,8 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
       s.step();
       sum.sessions_copied += sqlite3_changes64(dst);
       Stmt a(dst,
-             a_insert + "WHERE session_id IN (SELECT id FROM src.sessions WHERE run_id = ?1 AND "
+             a_insert + "WHERE session_id BETWEEN ?2 AND ?4 AND session_id IN (SELECT id FROM "
+                        "src.sessions WHERE +run_id = ?1 AND "
                         "id BETWEEN ?2 AND ?4)",
              "copy attempts");
       a.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
