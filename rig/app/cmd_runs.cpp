@@ -98,11 +98,7 @@ int runs_command(const CommandLine& cl) {
         }
     }
   if (vm.count("interrupted")) {
-    for (const auto& [id, where] : elsewhere)
-    std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
-                "can resume it\n",
-                static_cast<long long>(id), where.c_str());
-  for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
+    for (auto id : interrupted) std::printf("%lld\n", static_cast<long long>(id));
     return exit_code::ok;
   }
   if (runs.empty()) {
@@ -121,6 +117,10 @@ int runs_command(const CommandLine& cl) {
                 printable(r.started_at).c_str(), printable(r.status).c_str(), r.sessions, sli,
                 r.rig_faults, r.failed_assertions, printable(labels_text(r.labels)).c_str());
   }
+  for (const auto& [id, where] : elsewhere)
+    std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
+                "can resume it\n",
+                static_cast<long long>(id), where.c_str());
   for (const auto& [id, where] : elsewhere)
     std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
                 "can resume it\n",

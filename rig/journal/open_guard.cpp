@@ -229,7 +229,11 @@ std::string shipped_schema(int version) {
 void check_journal_schema(sqlite3* db, const std::string& path, int version) {
   const auto& want = shipped_objects(version);
   const auto have = read_schema(db);
+  // Tables first, so that a table replaced by a view is named as such, not by the triggers
+  // its DROP took with it.
+  for (const bool tables : {true, false})
   for (const auto& [name, w] : want) {
+    if ((w.type == "table") != tables) continue;
     const auto it = have.find(name);
     if (it == have.end()) refuse(path, "has no " + w.type + " " + quote(name));
     const SchemaObject& h = it->second;
