@@ -5,7 +5,7 @@
 
 #include "cli_support.hpp"
 
-using namespace lockrig::cli_test;
+namespace lockrig::cli_test {
 
 namespace {
 
@@ -31,8 +31,9 @@ struct HostileRun {
   HostileRun() {
     std::string fixture = read_file(source_path("fixtures/sim-lab.yaml"));
     // The lock reports this firmware (DIS 0x2A26 on a real lock: whatever the lock says).
-    fixture = replace_once(fixture, "settings: {firmware: 2.4.0}",
-                           "settings: {firmware: \"2.4.0\\e[2J\\u009B31m\\u202Eevil\"}");
+    fixture = replace_once(fixture, "slot: A1, driver: sim, settings: {firmware: 2.4.0}",
+                           "slot: A1, driver: sim, settings: {firmware: "
+                           "\"2.4.0\\e[2J\\u009B31m\\u202Eevil\"}");
     const std::string fx = tmp.write("hostile.yaml", fixture);
     db = tmp.file("j.db");
     run = lockrig({"run", "--fixture", fx, "--locks", "wood-1,wood-2", "--repeat", "1", "--seed",
@@ -65,8 +66,10 @@ TEST(OutputHygiene, EveryReportFormatDefusesThemAndHtmlMarksTheOverride) {
     const Result r = lockrig({"report", "--db", h.db, "--format", format});
     ASSERT_TRUE(r.exited && r.exit_code <= 1) << format << "\n" << r.describe();
     expect_clean("report --format " + format, r.out);
-    if (format != "json" && format != "junit")
-      EXPECT_NE(r.out.find("[U+202E]"), std::string::npos) << format << " hides the override";
+    if (format != "json" && format != "junit") {
+      // Markdown escapes the brackets: \[U+202E\] renders as [U+202E].
+      EXPECT_NE(r.out.find("U+202E"), std::string::npos) << format << " hides the override";
+    }
   }
 }
 
@@ -83,3 +86,5 @@ TEST(OutputHygiene, CsvExportNeutralisesFormulaCells) {
   EXPECT_EQ(csv.find(",=2+5"), std::string::npos) << "a cell starts with '='";
   EXPECT_NE(csv.find(",\"'=2+5|cmd "), std::string::npos) << csv.substr(0, 600);
 }
+
+}  // namespace lockrig::cli_test

@@ -7,7 +7,7 @@
 
 #include "cli_support.hpp"
 
-using namespace lockrig::cli_test;
+namespace lockrig::cli_test {
 
 namespace {
 
@@ -94,3 +94,5 @@ TEST(LockKey, ACoreDumpOfTheRigHoldsNoKey) {
   // The rig is not dumpable while it holds a key (PR_SET_DUMPABLE 0): no core at all.
   EXPECT_EQ(files, 0);
 }
+
+}  // namespace lockrig::cli_test

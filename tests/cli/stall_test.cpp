@@ -8,7 +8,7 @@
 
 #include "cli_support.hpp"
 
-using namespace lockrig::cli_test;
+namespace lockrig::cli_test {
 
 namespace {
 
@@ -98,3 +98,5 @@ TEST(ControllerStall, SigstopLongerThanTheBudgetLeavesTheSliAsTheReferenceRun) {
   EXPECT_LT(db.integer("SELECT max(ended_ns - started_ns) FROM sessions WHERE sli_success = 1"),
             1'000'000'000LL);
 }
+
+}  // namespace lockrig::cli_test

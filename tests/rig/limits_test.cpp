@@ -122,7 +122,7 @@ TEST(StallWatch, AVirtualClockNeverStallsAndARealOneSeesNoStallWhenRunning) {
   EXPECT_FALSE(v.stall_between(TimePoint(0), TimePoint(std::chrono::hours(1))));
   RealClock r;
   const TimePoint a = r.now();
-  std::this_thread::sleep_for(100ms);  // a sleeping thread is not a stalled controller
+  std::this_thread::sleep_for(500ms);  // a sleeping thread is not a stalled controller
   EXPECT_FALSE(r.stall_between(a, r.now()));
 }
 
