@@ -706,13 +706,6 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
     }
     ~RadioTurn() { release(); }
   } turn;
-  if (gate_) {
-    if (!gate_->take_radio(deadline))
-      return failed(LockOutcome::timeout, "adapter " + adapter_label_ +
-                                              " stayed busy with another lock's discovery or "
-                                              "connection for the whole budget");
-    turn.gate = gate_.get();
-  }
   for (;;) {
     raise_if_faulted();
     if (!(seen_->device_present && seen_->connected)) {
@@ -726,6 +719,15 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
         return failed(LockOutcome::timeout,
                       "found the lock, but the budget ran out before connecting");
       check_bond();
+      // The turn is taken once the lock is found: a link searching for a vanished lock would
+      // otherwise keep its neighbours from finding theirs (their not_found became a timeout).
+      if (gate_ && !turn.gate) {
+        if (!gate_->take_radio(deadline))
+          return failed(LockOutcome::timeout, "adapter " + adapter_label_ +
+                                                  " stayed busy with another lock's connection "
+                                                  "for the whole budget");
+        turn.gate = gate_.get();
+      }
       if (!slot_held_ && gate_) {
         if (!gate_->take_slot(config_.max_connections, deadline))
           return failed(LockOutcome::timeout,
@@ -782,10 +784,8 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
               bus_->wait_until(retry_at, [this] { return faulted(); });
               raise_if_faulted();
               closed = wait_closed();
-              if (closed && (!gate || gate->take_radio(deadline))) {
-                turn.gate = gate;
-                continue;
-              }
+              (void)gate;
+              if (closed) continue;
             }
             // Persistent: the rig's side answers for itself first.
             check_adapter_health(a.reason);
