@@ -17,6 +17,7 @@ add_library(lockrig_stats STATIC
   ${LOCKRIG_ROOT}/reports/stats/noninferiority.cpp
   ${LOCKRIG_ROOT}/reports/stats/power.cpp
   ${LOCKRIG_ROOT}/reports/stats/proportion.cpp
+  ${LOCKRIG_ROOT}/reports/stats/range.cpp
   ${LOCKRIG_ROOT}/reports/stats/sequential.cpp
   ${LOCKRIG_ROOT}/reports/stats/stratified.cpp
   ${LOCKRIG_ROOT}/reports/stats/two_sample.cpp)
@@ -33,6 +34,9 @@ if(LOCKRIG_BUILD_TESTS)
        ${LOCKRIG_ROOT}/tests/reports/stats_*_test.cpp)
   add_executable(lockrig_stats_tests ${lockrig_stats_test_sources})
   target_link_libraries(lockrig_stats_tests PRIVATE lockrig_stats GTest::gtest_main)
+  # stats_range_test runs tests/reports/range_reference.R (issue 14).
+  target_compile_definitions(lockrig_stats_tests PRIVATE
+                             LOCKRIG_STATS_TESTS_DIR="${LOCKRIG_ROOT}/tests/reports")
   # The prefix keeps these names apart from other suites (e.g. a power-supply "Power" suite).
   gtest_discover_tests(lockrig_stats_tests DISCOVERY_TIMEOUT 60 TEST_PREFIX "stats." PROPERTIES
                        LABELS unit)

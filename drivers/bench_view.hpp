@@ -17,6 +17,11 @@ class BenchView {
   virtual std::optional<bool> channel_state(std::string_view lock_id, std::string_view name) const = 0;
   // The supply feeding `lock_id` as last commanded; nullopt if the lock runs on its battery.
   virtual std::optional<SupplyReading> supply_state(std::string_view lock_id) const = 0;
+  // Attenuation (dB) of the RF attenuators in front of `lock_id`, summed, as last set; nullopt
+  // when none sits in front of it (issue 14).
+  virtual std::optional<double> attenuation_db(std::string_view /*lock_id*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace lockrig::drivers

@@ -57,6 +57,7 @@ std::optional<std::string> SelectedBuilds::build_of(const std::string& lock_id) 
 void DriverRegistry::add(LockDriver d) { insert(locks_, std::move(d)); }
 void DriverRegistry::add(SwitchDriver d) { insert(switches_, std::move(d)); }
 void DriverRegistry::add(SupplyDriver d) { insert(supplies_, std::move(d)); }
+void DriverRegistry::add(AttenuatorDriver d) { insert(attenuators_, std::move(d)); }
 void DriverRegistry::add(ProbeEntry p) {
   auto same = [&](const ProbeEntry& x) { return x.family == p.family; };
   if (std::any_of(probes_.begin(), probes_.end(), same))
@@ -77,8 +78,16 @@ const SupplyDriver& DriverRegistry::supply_driver(const std::string& name,
   return find(supplies_, name, where, "supply");
 }
 
+const AttenuatorDriver& DriverRegistry::attenuator_driver(const std::string& name,
+                                                          const SourceLocation& where) const {
+  return find(attenuators_, name, where, "attenuator");
+}
+
 std::vector<std::string> DriverRegistry::lock_driver_names() const { return names_of(locks_); }
 std::vector<std::string> DriverRegistry::switch_driver_names() const { return names_of(switches_); }
 std::vector<std::string> DriverRegistry::supply_driver_names() const { return names_of(supplies_); }
+std::vector<std::string> DriverRegistry::attenuator_driver_names() const {
+  return names_of(attenuators_);
+}
 
 }  // namespace lockrig::drivers

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "drivers/attenuator.hpp"
 #include "drivers/bench_view.hpp"
 #include "drivers/lock_link.hpp"
 #include "drivers/power_supply.hpp"
@@ -64,6 +65,7 @@ struct LockDriver : DriverEntry<LockLink, LockSpec> {
 };
 using SwitchDriver = DriverEntry<SwitchBoard, SwitchBoardSpec>;
 using SupplyDriver = DriverEntry<PowerSupply, SupplySpec>;
+using AttenuatorDriver = DriverEntry<Attenuator, AttenuatorSpec>;  // issue 14
 
 // `lockrig probe`: what one driver family can find around a new rig (BLE adapters and the locks
 // on air, serial ports with their USB identities...), so a fixture can be written without
@@ -112,16 +114,20 @@ class DriverRegistry {
   void add(LockDriver d);
   void add(SwitchDriver d);
   void add(SupplyDriver d);
+  void add(AttenuatorDriver d);
   void add(ProbeEntry p);
 
   // Throw ConfigError at `where` naming the closest known driver and listing all of them.
   const LockDriver& lock_driver(const std::string& name, const SourceLocation& where) const;
   const SwitchDriver& switch_driver(const std::string& name, const SourceLocation& where) const;
   const SupplyDriver& supply_driver(const std::string& name, const SourceLocation& where) const;
+  const AttenuatorDriver& attenuator_driver(const std::string& name,
+                                            const SourceLocation& where) const;
 
   std::vector<std::string> lock_driver_names() const;
   std::vector<std::string> switch_driver_names() const;
   std::vector<std::string> supply_driver_names() const;
+  std::vector<std::string> attenuator_driver_names() const;
 
   // The families `lockrig probe` asks to scan, in registration order.
   const std::vector<ProbeEntry>& probes() const { return probes_; }
@@ -130,6 +136,7 @@ class DriverRegistry {
   std::vector<LockDriver> locks_;
   std::vector<SwitchDriver> switches_;
   std::vector<SupplyDriver> supplies_;
+  std::vector<AttenuatorDriver> attenuators_;
   std::vector<ProbeEntry> probes_;
 };
 

@@ -57,4 +57,21 @@ struct SupplySpec {
   SourceLocation where;
 };
 
+// A programmable RF attenuator named by purpose (`rf_path`) in front of one or more locks
+// (issue 14). Levels must lie in [min_db, max_db] on the grid min_db + k * step_db; the rig
+// returns it to safe_db at start, end, abort and SIGTERM, like relays.
+struct AttenuatorSpec {
+  std::string id;
+  std::string name;  // purpose name scenarios use, e.g. "rf_path"
+  std::string driver;
+  double min_db = 0;
+  double max_db = 0;
+  double step_db = 0;
+  double safe_db = 0;
+  std::vector<std::string> locks;
+  Settings settings;
+  Settings shared;
+  SourceLocation where;
+};
+
 }  // namespace lockrig::drivers

@@ -11,7 +11,7 @@ packages=(
   # tests
   libgtest-dev sqlite3 e2fsprogs python3 util-linux mount
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
-  r-base-core r-cran-metafor r-cran-rpact python3-statsmodels python3-scipy  # statistics references
+  r-base-core r-cran-metafor r-cran-rpact r-cran-mass python3-statsmodels python3-scipy  # statistics references
   chromium fonts-liberation        # the HTML report opened in headless Chromium
   python3-prometheus-client        # parses `lockrig export --format openmetrics` in the tests
   systemd                          # systemd-analyze verify of packaging/systemd (no running systemd needed)

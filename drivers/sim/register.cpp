@@ -17,6 +17,12 @@ void register_sim_drivers(DriverRegistry& registry) {
       "sim", "simulated bench supply (fault knob: stop_answering_after)", true,
       [](const SupplySpec& spec) { validate_sim_supply(spec); },
       [](const SupplySpec& spec, const DriverContext& ctx) { return make_sim_supply(spec, ctx); }});
+  registry.add(AttenuatorDriver{
+      "sim", "simulated RF attenuator (fault knobs: stop_answering_after, readback_offset_db)", true,
+      [](const AttenuatorSpec& spec) { validate_sim_attenuator(spec); },
+      [](const AttenuatorSpec& spec, const DriverContext& ctx) {
+        return make_sim_attenuator(spec, ctx);
+      }});
 }
 
 }  // namespace lockrig::drivers::sim

@@ -332,8 +332,10 @@ class SimLock final : public LockLink {
       r.weak = s->volts < model_.weak_volts;
     }
     r.powered = r.powered && battery;
+    // An RF attenuator in front of the lock (issue 14) adds its loss to the path.
+    const double attenuation = bench_->attenuation_db(id_).value_or(0.0);
     const double mean = model_.tx_dbm - model_.path_loss_db - model_.material_loss_db -
-                        (shielded ? model_.shield_loss_db : 0);
+                        (shielded ? model_.shield_loss_db : 0) - attenuation;
     const double rssi = mean + model_.rssi_sigma_db * rng_.normal();
     r.rssi = static_cast<int>(std::lround(rssi));
     const double margin = rssi - model_.sensitivity_dbm;
@@ -343,9 +345,10 @@ class SimLock final : public LockLink {
       r.why = battery ? "not advertising (supply below brown-out or output off)"
                       : "not advertising (battery disconnected)";
     } else if (!r.visible) {
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "not found: RSSI %d dBm below sensitivity%s", r.rssi,
-                    shielded ? " (RF shield closed)" : "");
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "not found: RSSI %d dBm below sensitivity%s%s", r.rssi,
+                    shielded ? " (RF shield closed)" : "",
+                    attenuation > 0 ? " (RF attenuator in the path)" : "");
       r.why = buf;
     }
     return r;

@@ -12,5 +12,7 @@ std::unique_ptr<SwitchBoard> make_sim_switch(const SwitchBoardSpec& spec, const 
 std::unique_ptr<PowerSupply> make_sim_supply(const SupplySpec& spec, const DriverContext& ctx);
 void validate_sim_switch(const SwitchBoardSpec& spec);
 void validate_sim_supply(const SupplySpec& spec);
+std::unique_ptr<Attenuator> make_sim_attenuator(const AttenuatorSpec& spec, const DriverContext& ctx);
+void validate_sim_attenuator(const AttenuatorSpec& spec);
 
 }  // namespace lockrig::drivers::sim

@@ -1,11 +1,13 @@
 #include "rig/engine/bench.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <set>
 
 #include "drivers/rig_fault.hpp"
+#include "rig/engine/attenuators.hpp"
 #include "rig/base/text.hpp"
 
 namespace lockrig {
@@ -59,6 +61,22 @@ Bench::Bench(const Fixture& fixture, const drivers::DriverRegistry& registry, Cl
       for (const auto& l : s.locks) supply_by_lock_[l] = supplies_.size();
       supplies_.push_back(std::move(sup));
     }
+    // RF attenuators (issue 14): the device must cover the fixture's range and step.
+    for (const auto& a : fixture.attenuators) {
+      auto att = std::make_unique<Atten>();
+      att->spec = &a;
+      att->driver = registry.attenuator_driver(a.driver, a.where).create(a, ctx);
+      att->commanded_db = a.safe_db;
+      attenuators_.push_back(std::move(att));
+      const drivers::AttenuatorLimits lim = attenuators_.back()->driver->limits();
+      attenuators_.back()->tolerance_db = std::max(1e-6, lim.step_db / 2);
+      if (a.min_db < lim.min_db - 1e-9 || a.max_db > lim.max_db + 1e-9)
+        throw ConfigError(a.where, "attenuator " + quote(a.id) + " covers " +
+                                       format_number(lim.min_db) + "dB.." +
+                                       format_number(lim.max_db) + "dB; the fixture's range " +
+                                       format_number(a.min_db) + "dB.." +
+                                       format_number(a.max_db) + "dB does not fit");
+    }
   } catch (const drivers::RigFault& e) {
     // What a board left behind (a battery cut by a run killed with -9) must not stay that way
     // because another part of the rig is missing.
@@ -78,10 +96,12 @@ std::string Bench::make_opened_parts_safe() {
   // Over nothing opened this is vacuously safe, so a configuration mistake in the first part
   // stays a configuration error (exit 2), not a rig fault.
   const std::vector<BenchEvent> events = restore_safe_state();
-  if (boards_.empty() && supplies_.empty()) return "; nothing had been opened before it";
+  if (boards_.empty() && supplies_.empty() && attenuators_.empty())
+    return "; nothing had been opened before it";
   std::vector<std::string> opened, failed;
   for (const auto& b : boards_) opened.push_back("board " + quote(b->spec->id));
   for (const auto& s : supplies_) opened.push_back("supply " + quote(s->spec->id));
+  for (const auto& a : attenuators_) opened.push_back("attenuator " + quote(a->spec->id));
   for (const auto& e : events)
     if (e.detail.rfind("FAILED", 0) == 0) failed.push_back(e.target + " (" + e.detail + ")");
   if (failed.empty())
@@ -149,6 +169,43 @@ BenchEvent Bench::set_supply(const std::string& lock_id, const std::string& name
   return BenchEvent{EventKind::set_supply, s.spec->id + "/out" + std::to_string(s.spec->output) + " " + name,
                     value,
                     "measured " + volts_text(measured.volts) + " " + amps_text(measured.amps)};
+}
+
+BenchEvent Bench::apply_attenuation(Atten& a, double db) {
+  const auto& spec = *a.spec;
+  const std::string part = "attenuator " + spec.id + " (" + spec.name + ")";
+  std::optional<double> read;
+  {
+    std::lock_guard io(a.io);
+    a.driver->set_db(db);
+    read = a.driver->read_db();
+  }
+  {
+    // The lock sees what was set even when the device then disagrees: the fault stops the item.
+    std::lock_guard lk(state_);
+    a.commanded_db = db;
+  }
+  if (read && std::abs(*read - db) > a.tolerance_db)
+    throw drivers::RigFault(part, "read back " + format_number(*read) + "dB after setting " +
+                                      format_number(db) + "dB");
+  return BenchEvent{EventKind::set_attenuator, spec.id + " " + spec.name, format_number(db) + "dB",
+                    read ? "read back " + format_number(*read) + "dB" : "no read-back"};
+}
+
+BenchEvent Bench::set_attenuation(const std::string& lock_id, const std::string& name, double db) {
+  for (auto& a : attenuators_) {
+    const auto& spec = *a->spec;
+    if (spec.name != name ||
+        std::find(spec.locks.begin(), spec.locks.end(), lock_id) == spec.locks.end())
+      continue;
+    // The scenario parser checks levels against every attenuator of that name; this guards the
+    // hardware against any other caller.
+    if (!attenuation_level_allowed(spec, db))
+      throw ConfigError(spec.where, "refusing " + format_number(db) + "dB on attenuator " +
+                                        quote(spec.id) + ": allowed " + attenuation_range_text(spec));
+    return apply_attenuation(*a, db);
+  }
+  throw std::logic_error("lock " + lock_id + " has no attenuator " + name);  // planner filters these
 }
 
 template <typename Pred>
@@ -222,6 +279,21 @@ bool Bench::restore(Pred wanted, std::vector<BenchEvent>& events) {
                                   std::string("FAILED: ") + ex.what()});
     }
   }
+  for (auto& a : attenuators_) {
+    if (!wanted(a->spec->locks)) continue;
+    try {
+      BenchEvent e;
+      const auto first = attempt(a.get(), [&] { e = apply_attenuation(*a, a->spec->safe_db); });
+      e.kind = EventKind::safe_state;
+      e.detail += retried(first);
+      events.push_back(std::move(e));
+    } catch (const std::exception& ex) {
+      all_ok = false;
+      events.push_back(BenchEvent{EventKind::safe_state, a->spec->id + " " + a->spec->name,
+                                  format_number(a->spec->safe_db) + "dB",
+                                  std::string("FAILED: ") + ex.what()});
+    }
+  }
   return all_ok;
 }
 
@@ -264,6 +336,17 @@ std::optional<drivers::SupplyReading> Bench::supply_state(std::string_view lock_
   if (it == supply_by_lock_.end()) return std::nullopt;
   std::lock_guard lk(state_);
   return supplies_[it->second]->commanded;
+}
+
+std::optional<double> Bench::attenuation_db(std::string_view lock_id) const {
+  std::optional<double> total;
+  std::lock_guard lk(state_);
+  for (const auto& a : attenuators_) {
+    const auto& locks = a->spec->locks;
+    if (std::find(locks.begin(), locks.end(), lock_id) != locks.end())
+      total = total.value_or(0.0) + a->commanded_db;
+  }
+  return total;
 }
 
 }  // namespace lockrig

@@ -41,7 +41,12 @@ class Bench final : public drivers::BenchView {
   BenchEvent set_supply(const std::string& lock_id, const std::string& name,
                         std::optional<double> volts, std::optional<double> amps,
                         std::optional<bool> output);
-  // Every channel to its safe state, every supply to nominal with output on. Keeps going past
+  // Sets the attenuator named `name` in front of `lock_id` to `db` (issue 14). The level must be
+  // in the fixture's range and on its step (ConfigError otherwise, nothing sent); a read-back
+  // that differs from the level set is a RigFault naming the part.
+  BenchEvent set_attenuation(const std::string& lock_id, const std::string& name, double db);
+  // Every channel to its safe state, every supply to nominal with output on, every attenuator to
+  // its safe level. Keeps going past
   // failures (each reported in its event) so one dead board does not leave the others unsafe.
   std::vector<BenchEvent> restore_safe_state();
   // The same for the channels and supplies wired to any of `lock_ids` only (a quarantined
@@ -52,6 +57,7 @@ class Bench final : public drivers::BenchView {
 
   std::optional<bool> channel_state(std::string_view lock_id, std::string_view name) const override;
   std::optional<drivers::SupplyReading> supply_state(std::string_view lock_id) const override;
+  std::optional<double> attenuation_db(std::string_view lock_id) const override;
 
  private:
   struct Channel {
@@ -71,7 +77,16 @@ class Bench final : public drivers::BenchView {
     drivers::SupplyReading commanded;
   };
 
+  struct Atten {
+    const drivers::AttenuatorSpec* spec;
+    std::unique_ptr<drivers::Attenuator> driver;
+    std::mutex io;
+    double tolerance_db = 0;  // read-back may differ by this much (half the device's step)
+    double commanded_db = 0;  // starts at the safe level: what the bench assumes before a command
+  };
+
   BenchEvent switch_channel(Channel& ch, bool on);
+  BenchEvent apply_attenuation(Atten& a, double db);
   // Restores the channels and supplies `wanted` accepts; false if any of them failed.
   template <typename Pred>
   bool restore(Pred wanted, std::vector<BenchEvent>& events);
@@ -83,6 +98,7 @@ class Bench final : public drivers::BenchView {
   std::vector<std::unique_ptr<Supply>> supplies_;
   std::map<std::string, std::size_t, std::less<>> channel_index_;  // "lock\0name" → channels_
   std::map<std::string, std::size_t, std::less<>> supply_by_lock_;
+  std::vector<std::unique_ptr<Atten>> attenuators_;
   mutable std::mutex state_;
   bool safe_ = false;
 };

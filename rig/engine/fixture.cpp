@@ -5,6 +5,7 @@
 #include <set>
 
 #include "rig/base/embedded.hpp"
+#include "rig/engine/attenuators.hpp"
 #include "rig/base/sha256.hpp"
 #include "rig/base/text.hpp"
 #include "rig/base/yaml_util.hpp"
@@ -60,6 +61,14 @@ const SupplySpec* Fixture::supply_for(const std::string& lock_id, const std::str
   for (const auto& s : supplies)
     if ((name.empty() || s.name == name) && std::count(s.locks.begin(), s.locks.end(), lock_id))
       return &s;
+  return nullptr;
+}
+
+const drivers::AttenuatorSpec* Fixture::attenuator_for(const std::string& lock_id,
+                                                       const std::string& name) const {
+  for (const auto& a : attenuators)
+    if (a.name == name && std::find(a.locks.begin(), a.locks.end(), lock_id) != a.locks.end())
+      return &a;
   return nullptr;
 }
 
@@ -136,7 +145,7 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
   Parser p{source};
   yaml::check_mapping(root, source,
                       {"rig", "description", "on_rig_fault", "drivers", "locks", "switches",
-                       "supplies", "select_build"},
+                       "supplies", "attenuators", "select_build"},
                       "the fixture");
   yaml::require_keys(root, source, {"rig", "locks"}, "the fixture");
 
@@ -277,6 +286,8 @@ Fixture parse_fixture(const std::string& text, const std::string& source) {
       f.supplies.push_back(std::move(s));
     }
   }
+  if (const YAML::Node att = root["attenuators"])
+    f.attenuators = parse_attenuators(att, source, lock_ids, part_ids, shared_for);
   if (const YAML::Node sb = root["select_build"]) {
     yaml::check_mapping(sb, source, {"command", "timeout"}, "select_build");
     yaml::require_keys(sb, source, {"command"}, "select_build");
@@ -337,6 +348,10 @@ void validate_fixture_drivers(const Fixture& fixture, const drivers::DriverRegis
   for (const auto& s : fixture.supplies) {
     const auto& d = registry.supply_driver(s.driver, s.where);
     if (d.validate) d.validate(s);
+  }
+  for (const auto& a : fixture.attenuators) {
+    const auto& d = registry.attenuator_driver(a.driver, a.where);
+    if (d.validate) d.validate(a);
   }
 }
 

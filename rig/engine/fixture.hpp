@@ -38,6 +38,7 @@ struct Fixture {
   std::vector<drivers::LockSpec> locks;
   std::vector<drivers::SwitchBoardSpec> switches;
   std::vector<drivers::SupplySpec> supplies;
+  std::vector<drivers::AttenuatorSpec> attenuators;  // issue 14: rig/engine/attenuators.hpp
   std::optional<BuildSelectHook> select_build;
 
   std::string source;  // file name as given (or "<embedded>/fixtures/...")
@@ -49,6 +50,9 @@ struct Fixture {
   std::vector<std::string> supply_names() const;
   bool lock_has_channel(const std::string& lock_id, const std::string& name) const;
   const drivers::SupplySpec* supply_for(const std::string& lock_id, const std::string& name) const;
+  // The attenuator named `name` in front of `lock_id`, or null.
+  const drivers::AttenuatorSpec* attenuator_for(const std::string& lock_id,
+                                                const std::string& name) const;
 };
 
 // Door materials lockrig knows as strata. A typo ("steal") is an error suggesting the right one.

@@ -34,6 +34,7 @@ std::vector<std::vector<std::size_t>> shared_resource_groups(const Fixture& f,
   for (const auto& b : f.switches)
     for (const auto& c : b.channels) unite_all(c.locks);
   for (const auto& s : f.supplies) unite_all(s.locks);
+  for (const auto& a : f.attenuators) unite_all(a.locks);  // one level at a time (issue 14)
 
   std::vector<std::vector<std::size_t>> groups;
   std::vector<std::size_t> root_of_group;
@@ -60,6 +61,11 @@ bool lock_can_run(const Fixture& f, const drivers::LockSpec& lock, const Scenari
   for (const auto& sup : s.supplies_used())
     if (!f.supply_for(lock.id, sup)) {
       *why = "no supply " + quote(sup);
+      return false;
+    }
+  for (const auto& att : s.attenuators_used())
+    if (!f.attenuator_for(lock.id, att)) {
+      *why = "no attenuator " + quote(att);
       return false;
     }
   return true;

@@ -6,6 +6,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/sha256.hpp"
 #include "rig/base/text.hpp"
+#include "rig/engine/attenuators.hpp"
 #include "rig/base/yaml_util.hpp"
 #include "rig/engine/steps/step_kind.hpp"
 
@@ -31,6 +32,14 @@ std::vector<std::string> Scenario::supplies_used() const {
   std::vector<std::string> out;
   for (const auto& s : steps)
     if (s.kind == Step::Kind::set_supply && std::find(out.begin(), out.end(), s.target) == out.end())
+      out.push_back(s.target);
+  return out;
+}
+
+std::vector<std::string> Scenario::attenuators_used() const {
+  std::vector<std::string> out;
+  for (const auto& s : steps)
+    if (s.kind == Step::Kind::attenuate && std::find(out.begin(), out.end(), s.target) == out.end())
       out.push_back(s.target);
   return out;
 }
@@ -140,6 +149,7 @@ void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) 
       throw ConfigError(s.where, "unknown supply " + quote(s.target) + did_you_mean(s.target, supplies) +
                                      "; rig " + quote(fixture.rig) + " has: " +
                                      (supplies.empty() ? "(no supplies)" : join(supplies, ", ")));
+    if (s.kind == Step::Kind::attenuate) validate_attenuate_step(s, fixture);
     if (s.kind == Step::Kind::set_supply) {
       for (const auto& sup : fixture.supplies) {
         if (sup.name != s.target) continue;

@@ -57,6 +57,7 @@ struct Step {
     static const StepKind* const wait_until;
     static const StepKind* const unlock;
     static const StepKind* const disconnect;
+    static const StepKind* const attenuate;  // issue 14
   };
   const StepKind* kind = Kind::wait;
   SourceLocation where;
@@ -74,6 +75,8 @@ struct Step {
   UnlockStep unlock;                               // unlock
   // supply: where volts, amps and ramp_to were written, for an error about the value itself.
   SourceLocation volts_where, amps_where, ramp_to_where;
+  std::optional<double> db;  // attenuate: the level; db_where: where it was written
+  SourceLocation db_where;
 
   std::string describe() const;  // "switch battery off", "unlock expect success within 5s"
 };
@@ -89,6 +92,7 @@ struct Scenario {
 
   std::vector<std::string> channels_used() const;
   std::vector<std::string> supplies_used() const;
+  std::vector<std::string> attenuators_used() const;
   int unlock_steps() const;
 };
 

@@ -6,7 +6,7 @@ namespace lockrig {
 
 namespace {
 
-constexpr NameTable<EventKind, 21> kEventKinds{{
+constexpr NameTable<EventKind, 22> kEventKinds{{
     {EventKind::set_switch, "switch"},
     {EventKind::set_supply, "supply"},
     {EventKind::wait, "wait"},
@@ -28,6 +28,7 @@ constexpr NameTable<EventKind, 21> kEventKinds{{
     {EventKind::sequential_design, "sequential_design"},
     {EventKind::sequential_evidence, "sequential_evidence"},
     {EventKind::sequential_verdict, "sequential_verdict"},
+    {EventKind::set_attenuator, "attenuate"},
 }};
 
 constexpr NameTable<RunStatus, 4> kRunStatuses{{

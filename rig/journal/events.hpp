@@ -36,6 +36,8 @@ enum class EventKind {
   sequential_design,
   sequential_evidence,
   sequential_verdict,
+  // An RF attenuator set to a level (issue 14; docs/range.md).
+  set_attenuator,  // "attenuate"
 };
 
 enum class RunStatus { running, completed, aborted, rig_fault };

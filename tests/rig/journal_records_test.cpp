@@ -46,7 +46,8 @@ TEST(JournalWords, EveryEventKindAndRunStatusReadsBackAsItself) {
                              EventKind::select_build,
                              EventKind::sequential_design,
                              EventKind::sequential_evidence,
-                             EventKind::sequential_verdict};
+                             EventKind::sequential_verdict,
+                             EventKind::set_attenuator};
   for (EventKind k : kinds) {
     EXPECT_NE(name(k), "?");
     EXPECT_EQ(parse_event_kind(name(k)), k) << name(k);

@@ -14,7 +14,7 @@ namespace lockrig {
 
 namespace steps {
 extern const StepKind kSwitchStep, kSupplyStep, kWaitStep, kWaitUntilStep, kUnlockStep,
-    kDisconnectStep;
+    kDisconnectStep, kAttenuateStep;
 }  // namespace steps
 
 namespace {
@@ -26,6 +26,7 @@ const StepKind* const kTable[] = {
     &steps::kWaitUntilStep,   // wait_until: the lock (not) advertising (wait_until.cpp)
     &steps::kUnlockStep,      // unlock: one unlock session             (unlock.cpp)
     &steps::kDisconnectStep,  // disconnect: drop the lock's link       (disconnect.cpp)
+    &steps::kAttenuateStep,   // attenuate: an RF attenuator's level    (attenuate.cpp)
 };
 
 }  // namespace
@@ -36,6 +37,7 @@ const StepKind* const Step::Kind::wait = &steps::kWaitStep;
 const StepKind* const Step::Kind::wait_until = &steps::kWaitUntilStep;
 const StepKind* const Step::Kind::unlock = &steps::kUnlockStep;
 const StepKind* const Step::Kind::disconnect = &steps::kDisconnectStep;
+const StepKind* const Step::Kind::attenuate = &steps::kAttenuateStep;
 
 std::span<const StepKind* const> step_kinds() {
   return kTable;
