@@ -36,6 +36,7 @@ TEST(JournalWords, EveryEventKindAndRunStatusReadsBackAsItself) {
                              EventKind::rig_fault,
                              EventKind::quarantine,
                              EventKind::item_abandoned,
+                             EventKind::controller_stall,
                              EventKind::identity,
                              EventKind::client_version,
                              EventKind::plan,
