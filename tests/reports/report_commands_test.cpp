@@ -188,7 +188,7 @@ assert root.get("time") is not None
 for s in root.findall("testsuite"):
     assert s.get("time") is not None, s.get("name")
     props = {p.get("name"): p.get("value") for p in s.findall("properties/property")}
-    assert props["lockrig.rigs"] == "r", props
+    assert props["lockrig.rigs"] == "test-rig", props
     assert props["lockrig.firmware"] == "2.4.0,2.4.1", props
     assert props["lockrig.app"] == "5.3.0", props
     assert len(props["lockrig.runs"]) == 36, props
@@ -227,7 +227,7 @@ TEST(ReportCommand, MarkdownSummaryIsShortWithFailuresInDetailsBlocksAndSessionI
         << result.out;
     EXPECT_NE(result.out.find("battery-pull/wood-2"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("(sessions 1/"), std::string::npos) << result.out;
-    EXPECT_NE(result.out.find("1 run(s) on rig(s) r"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("1 run(s) on rig(s) test-rig"), std::string::npos) << result.out;
     EXPECT_EQ(result.out.find("<script>"), std::string::npos) << result.out;
   }
 }
