@@ -54,11 +54,4 @@ if(LOCKRIG_BUILD_TESTS)
            COMMAND ${LOCKRIG_REFERENCE_PYTHON} ${LOCKRIG_ROOT}/tests/reports/reference_check.py
                    --probe $<TARGET_FILE:stats_probe>)
   set_tests_properties(stats_reference_check PROPERTIES LABELS reference TIMEOUT 600)
-
-  # P(candidate worse) against a 30-digit mpmath oracle written in the test (issue 11 item 7); the
-  # python on PATH (it needs mpmath; missing, the test fails).
-  add_test(NAME stats_bayes_oracle
-           COMMAND python3 ${LOCKRIG_ROOT}/tests/reports/bayes_oracle_check.py
-                   --probe $<TARGET_FILE:stats_probe>)
-  set_tests_properties(stats_bayes_oracle PROPERTIES LABELS reference TIMEOUT 900)
 endif()

@@ -1,6 +1,5 @@
 // Bayesian comparison of two success rates: the posterior probability that the candidate's rate
-// is below the baseline's, with independent Beta priors, by deterministic quadrature (no Monte
-// Carlo).
+// is below the baseline's, with independent Beta priors, computed exactly (no Monte Carlo).
 #pragma once
 
 #include "reports/stats/types.hpp"
@@ -26,15 +25,13 @@ struct BayesComparison {
 };
 
 // P(p_cand < p_base) for p_cand ~ Beta(a + x_c, b + n_c - x_c), p_base ~ Beta(a + x_b, b + n_b -
-// x_b), any prior a, b > 0. One-dimensional adaptive Gauss-Kronrod quadrature of the incomplete
-// beta function over the failure rates (see bayes.cpp), with the smaller of the probability and
-// its complement computed directly: relative error below 1e-9 for probabilities down to ~1e-18
-// (checked against a 30-digit mpmath oracle in tests/reports/bayes_oracle_check.py), absolute error
-// below 1e-27 beneath that. The cost does not grow with the counts (issue 11 item 7; the exact
-// sums used before lost relative precision, 2.4e-5 at 600/600 vs 576/600, and grew with the
-// failure counts).
-// Throws std::invalid_argument for invalid counts (trials may be 0: the prior alone) or a prior
-// parameter <= 0 or not finite.
+// x_b). Exact: a finite sum of Beta-function ratios when a posterior parameter is a whole number
+// (e.g. the uniform prior), or Cook's recurrences from the symmetric point h(f,f,f,f) = 1/2 when
+// all four share the fractional part f (e.g. Jeffreys). Terms are formed in log space, so tens of
+// thousands of sessions are fine; absolute error stays around 1e-12.
+// Throws std::invalid_argument for invalid counts (trials may be 0: the prior alone), a prior
+// parameter <= 0, or a prior for which neither exact form applies (a and b with different
+// non-zero fractional parts, e.g. Beta(0.3, 0.7)).
 BayesComparison probability_candidate_worse(Counts candidate, Counts baseline,
                                             BetaPrior prior = BetaPrior::jeffreys());
 
