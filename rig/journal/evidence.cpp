@@ -6,6 +6,7 @@
 
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/open_guard.hpp"
 #include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
 
@@ -49,9 +50,13 @@ std::string unescape(std::string_view s) {
 
 }  // namespace
 
-EvidenceBlob encode_evidence(const std::vector<TranscriptLine>& lines, long long dropped) {
+namespace {
+
+EvidenceBlob encode_lines(const std::vector<TranscriptLine>& all, std::size_t first,
+                          long long dropped) {
   std::string raw;
-  for (const auto& l : lines) {
+  for (std::size_t i = first; i < all.size(); ++i) {
+    const auto& l = all[i];
     raw += std::to_string(l.t_ns);
     raw += '\t';
     raw += l.mark;
@@ -70,14 +75,32 @@ EvidenceBlob encode_evidence(const std::vector<TranscriptLine>& lines, long long
   if (rc != Z_OK) throw JournalError("cannot compress a session transcript (zlib error " +
                                      std::to_string(rc) + ")");
   blob.data.resize(size);
-  blob.entries = static_cast<long long>(lines.size());
-  blob.dropped = dropped;
+  blob.entries = static_cast<long long>(all.size() - first);
+  blob.dropped = dropped + static_cast<long long>(first);
   blob.raw_bytes = static_cast<long long>(raw.size());
   return blob;
 }
 
+}  // namespace
+
+EvidenceBlob encode_evidence(const std::vector<TranscriptLine>& lines, long long dropped) {
+  // Every journal connection refuses values over kJournalMaxValueBytes (issue 17's limit on
+  // hostile files), so a blob above it would fail the session's whole transaction. An
+  // incompressible transcript drops its oldest lines (counted in `dropped`, like the recorder's
+  // own bound) until it fits, keeping the newest: those nearest the failure.
+  constexpr std::size_t kMaxBlob = kJournalMaxValueBytes - 4096;
+  std::size_t first = 0;
+  for (;;) {
+    EvidenceBlob blob = encode_lines(lines, first, dropped);
+    if (blob.data.size() <= kMaxBlob || first == lines.size()) return blob;
+    first += std::max<std::size_t>(1, (lines.size() - first) / 4);
+  }
+}
+
 std::vector<TranscriptLine> decode_evidence(const std::string& data, long long raw_bytes) {
-  if (raw_bytes < 0 || raw_bytes > (1LL << 30))
+  // The recorder keeps at most 256 KiB a session (drivers/transcript.hpp); 4 MiB leaves room
+  // and keeps a hostile raw_bytes from allocating gigabytes.
+  if (raw_bytes < 0 || raw_bytes > (4LL << 20))
     throw JournalError("session transcript claims " + std::to_string(raw_bytes) +
                        " bytes; the journal is damaged");
   std::string raw(static_cast<std::size_t>(raw_bytes), '\0');

@@ -39,9 +39,25 @@ void exec_sql(const std::string& db, const std::string& sql) {
 // Rewrites history in a test's journal. Journals never update sessions or attempts (triggers that
 // keep the aggregate tables refuse it), so the guards are dropped first; the tests that use this
 // read the raw rows (exports, SLO), which is what they fake.
+// The guards are put back afterwards with their own SQL: lockrig refuses a journal whose triggers
+// are not its own (issue 17), so a forged journal must still look like lockrig's.
 void forge_sql(const std::string& db, const std::string& sql) {
+  std::string guards;
+  {
+    sqlite3* h = nullptr;
+    if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(h,
+                       "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                       "('agg_session_update', 'agg_attempt_update')",
+                       -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW)
+      guards += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + ";\n";
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
   exec_sql(db, "DROP TRIGGER IF EXISTS agg_session_update; DROP TRIGGER IF EXISTS "
-               "agg_attempt_update; " + sql);
+               "agg_attempt_update; " + sql + ";\n" + guards);
 }
 
 // Everything a merge must preserve, without the integer ids it re-keys.
@@ -400,7 +416,15 @@ Nights three_nights(const TempDir& tmp) {
            // Every SLI session succeeds except two on the last night (one per lock).
            "UPDATE sessions SET sli_success = 1, result = 'pass' WHERE sli_eligible = 1;"
            "UPDATE sessions SET sli_success = 0, result = 'fail' WHERE id IN (SELECT min(id) FROM "
-           "sessions WHERE run_id = 3 AND sli_eligible = 1 GROUP BY lock_id);");
+           "sessions WHERE run_id = 3 AND sli_eligible = 1 GROUP BY lock_id);"
+           // slo reads the aggregate tables (issue 18): rebuilt from the forged rows with the
+           // journal's own recomputing views, as `check --journal` would compare them.
+           "DELETE FROM agg_sessions; INSERT INTO agg_sessions SELECT * FROM "
+           "v_agg_sessions_recomputed;"
+           "DELETE FROM agg_latency; INSERT INTO agg_latency SELECT * FROM "
+           "v_agg_latency_recomputed;"
+           "DELETE FROM agg_attempts; INSERT INTO agg_attempts SELECT * FROM "
+           "v_agg_attempts_recomputed;");
   return n;
 }
 

@@ -2,6 +2,8 @@
 // statistics library (itself checked against R and statsmodels) and against hand calculations.
 #include <gtest/gtest.h>
 
+#include "tests/support/journal_fixtures.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -512,6 +514,8 @@ TEST(ReportFigures, AVersion1JournalReadSessionBySessionGivesTheSameReport) {
                      " " + reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
     sqlite3_finalize(st);
     for (const auto& sql : drop) ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    ASSERT_EQ(sqlite3_exec(db, lockrig::testing::kBackToVersion2Sql, nullptr, nullptr, nullptr),
+              SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }

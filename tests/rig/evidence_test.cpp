@@ -12,6 +12,7 @@
 #include "rig/engine/evidence.hpp"
 #include "rig/journal/evidence.hpp"
 #include "rig/journal/journal.hpp"
+#include "rig/journal/open_guard.hpp"
 #include "tests/support/journal_fixtures.hpp"
 
 using namespace lockrig;
@@ -188,6 +189,44 @@ TEST(Evidence, IsWrittenInTheSessionsTransactionAndReadBackWithItsAttempts) {
   EXPECT_EQ(find_run(j, "00000000-0000-4000").id, run);
 }
 
+// Every journal connection refuses values over kJournalMaxValueBytes (64 KiB, issue 17), and
+// the recorder keeps up to 256 KiB a session: a transcript of incompressible bytes (a serial
+// board's noise as hex) must still commit with its session, keeping its newest lines. Before the
+// encoder bounded its blob this commit failed with "string or blob too big".
+TEST(Evidence, AnIncompressibleFullTranscriptStillCommitsWithItsSession) {
+  lockrig::testing::ScratchDir d;
+  Journal j = Journal::open(d.file("j.db"));
+  const auto run = j.begin_run(lockrig::testing::sample_run());
+  j.record_locks(run, {LockRow{"wood-1", "m", "wood", "A1", "command", "", "", ""}});
+  SessionRecord s = failed_session(1);
+  std::vector<TranscriptLine> lines;
+  std::uint64_t x = 88172645463325252ULL;  // xorshift64: bytes zlib cannot shrink
+  std::size_t raw = 0;
+  for (int i = 0; raw < 256 * 1024; ++i) {
+    std::string hex;
+    for (int k = 0; k < 64; ++k) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      static const char* digits = "0123456789abcdef";
+      hex += digits[x & 15];
+      hex += digits[(x >> 4) & 15];
+    }
+    raw += hex.size();
+    lines.push_back({s.started.count() + i, '<', "board", hex});
+  }
+  s.evidence = encode_evidence(lines, 3);
+  EXPECT_LE(s.evidence->data.size(), static_cast<std::size_t>(kJournalMaxValueBytes));
+  EXPECT_GT(s.evidence->dropped, 3);
+  EXPECT_EQ(s.evidence->entries + s.evidence->dropped, static_cast<long long>(lines.size()) + 3);
+  ASSERT_NO_THROW(j.commit(run, JournalBatch{{}, s}));
+  const auto failed = failed_sessions(j, run);
+  ASSERT_EQ(failed.size(), 1u);
+  const SessionEvidence e = read_session_evidence(j, run, failed[0].session_id);
+  ASSERT_FALSE(e.transcript.empty());
+  EXPECT_EQ(e.transcript.back().text, lines.back().text);  // the newest line is kept
+}
+
 TEST(Evidence, AVersion2JournalIsUpgradedToVersion3WithAnEmptyEvidenceTable) {
   lockrig::testing::ScratchDir d;
   const std::string path = d.file("v2.db");
@@ -197,7 +236,7 @@ TEST(Evidence, AVersion2JournalIsUpgradedToVersion3WithAnEmptyEvidenceTable) {
     j.record_locks(run, {LockRow{"wood-1", "m", "wood", "A1", "sim", "", "", ""}});
     j.commit(run, JournalBatch{{}, failed_session(1)});
     // What lockrig with schema version 2 wrote: no session_evidence.
-    ASSERT_EQ(sqlite3_exec(journal_db(j), "DROP TABLE session_evidence; PRAGMA user_version = 2",
+    ASSERT_EQ(sqlite3_exec(journal_db(j), lockrig::testing::kBackToVersion2Sql,
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
   }

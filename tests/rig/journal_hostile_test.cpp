@@ -8,6 +8,8 @@
 // PRAGMA trusted_schema=OFF, smaller sqlite3_limit() values, a progress handler that bounds run
 // time, and a schema checked before use.
 #include <gtest/gtest.h>
+
+#include "tests/support/journal_fixtures.hpp"
 #include <grp.h>
 #include <pwd.h>
 #include <sqlite3.h>
@@ -415,7 +417,7 @@ TEST(RunOwnership, AVersion2JournalIsUpgradedWithHostIdAndItsRunsKeepTheirHost) 
     j.begin_run(run_on("rig-b", "", "00000000-0000-4000-8000-000000000002"));
   }
   // Back to version 2 as an older lockrig wrote it: no host_id column.
-  tamper(path, "ALTER TABLE runs DROP COLUMN host_id; PRAGMA user_version = 2;");
+  tamper(path, lockrig::testing::kBackToVersion2Sql);
   {
     Journal ro = Journal::open_readonly(path);
     EXPECT_EQ(ro.schema_version(), 2);

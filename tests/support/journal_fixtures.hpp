@@ -41,4 +41,11 @@ inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-00000000
   return r;
 }
 
+// SQL that turns a journal this lockrig wrote into the version-2 journal an older lockrig wrote:
+// without what version 3 added (session_evidence, issue 15; runs.host_id, issue 17). The CHECK
+// constraints keep their version-3 text, which reads the same (issue 18).
+inline constexpr const char* kBackToVersion2Sql =
+    "DROP TABLE IF EXISTS session_evidence; ALTER TABLE runs DROP COLUMN host_id; "
+    "PRAGMA user_version = 2;";
+
 }  // namespace lockrig::testing
