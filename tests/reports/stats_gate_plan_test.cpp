@@ -52,7 +52,7 @@ TEST(GatePlan, OneLookPowerIsTheGatesExactPowerOverTwoStrata) {
     return std::exp(std::lgamma(nn + 1.0) - std::lgamma(x + 1.0) - std::lgamma(nn - x + 1.0) +
                     x * std::log(f) + (nn - x) * std::log1p(-f));
   };
-  const long top = 7;  // P(more than 7 failures of 100 at 0.2%) < 1e-13
+  const long top = 7;  // P(more than 7 failures of 100 at 0.2%) < 1e-10
   double want = 0.0;
   for (long a1 = 0; a1 <= top; ++a1)
     for (long a0 = 0; a0 <= top; ++a0)
