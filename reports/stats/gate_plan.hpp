@@ -20,6 +20,7 @@
 // (alpha, 1), looks < 1.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,20 +46,33 @@ struct GateDesign {
 
 struct GatePlan {
   double effect = 0.0, sd_null = 0.0, sd_alt = 0.0;  // per session, see above
-  double fixed_sessions = 0.0;                       // per version, one look (not rounded)
-  double sessions = 0.0;   // per version at the last look (not rounded); = fixed for K = 1
-  double inflation = 1.0;  // sessions / fixed_sessions
+  double fixed_sessions = 0.0;  // per version, one look, normal approximation (not rounded)
+  double sessions = 0.0;   // per version at the last look; K = 1: exact when power_exact
+  double inflation = 1.0;  // K > 1: sessions / fixed_sessions (both normal); 1 for K = 1
   std::vector<double> look_sessions;     // per version at each look (equally spaced)
   std::vector<double> critical;          // the looks' boundaries c_k
   std::vector<double> cumulative_power;  // P(PASS by look k) at the planned rates
   double expected_sessions = 0.0;        // per version, when stopping at the first PASS
+  // One look: `sessions` is the fewest whole sessions per version whose exact (enumerated) power
+  // reaches the target, and cumulative_power that exact power (issue 11 item 8); false where
+  // the normal approximation was used (K looks, or too many outcomes to enumerate).
+  bool power_exact = false;
 };
 
 GatePlan plan_gate(const GateDesign& design);
 
 // P(PASS by the last look) with `sessions` per version at the last look (looks equally spaced).
+// One look: exactly, by enumerating the failure counts of every stratum through the gate's own
+// statistic and rule (gate_power_exact), when that is tractable; otherwise, and for K looks,
+// the normal approximation above (gate_power_curve_normal). Stratum k gets round(s_k sessions).
 double gate_power(double sessions, const GateDesign& design);
 // P(PASS by look k), k = 1..max_looks, likewise.
 std::vector<double> gate_power_curve(double sessions, const GateDesign& design);
+// The normal approximation alone (the Farrington-Manning power for one stratum and one look).
+std::vector<double> gate_power_curve_normal(double sessions, const GateDesign& design);
+// One look's power by enumeration (issue 11 item 8, see gate_plan.cpp); nullopt for K > 1 looks
+// or when the strata's outcomes are too many to enumerate (many expected failures, where the
+// normal approximation holds).
+std::optional<double> gate_power_exact(double sessions, const GateDesign& design);
 
 }  // namespace lockrig::stats

@@ -460,8 +460,13 @@ TEST(PlanCommand, WithAMarginAlsoPlansTheGate) {
   const Result r = plan(
       {"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.error;
-  const long gate_n = static_cast<long>(
-      std::ceil(stats::sample_size_non_inferiority(0.995, 0.995, 0.005, 0.05, 0.8)));
+  // One look is planned by the gate's exact power (issue 11 item 8), near Farrington-Manning's
+  // normal-approximation size.
+  stats::GateDesign one_look;
+  one_look.strata = {{"all", 1.0, 0.995, 0.995}};
+  const long gate_n = static_cast<long>(std::ceil(stats::plan_gate(one_look).sessions - 1e-9));
+  const double fm = stats::sample_size_non_inferiority(0.995, 0.995, 0.005, 0.05, 0.8);
+  EXPECT_NEAR(static_cast<double>(gate_n), fm, 0.1 * fm);
   TempDir d;
   const auto [status, out] = run_python(
       "import json, sys\n"
@@ -499,11 +504,12 @@ TEST(PlanCommand, PlansTheGatesOwnDesignWithItsStrataAndLooks) {
   EXPECT_NE(r.out.find("(one look: " + with_commas(static_cast<long>(std::ceil(g.fixed_sessions - 1e-9))) + ")"),
             std::string::npos)
       << r.out;
-  // Without strata or looks: the one-stratum Farrington-Manning size, as before.
+  // Without strata or looks: one stratum at the baseline rate, one look (its exact size).
   const Result one = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005"});
-  const long fm = static_cast<long>(
-      std::ceil(lockrig::stats::sample_size_non_inferiority(0.995, 0.995, 0.005, 0.05, 0.8) - 1e-9));
-  EXPECT_NE(one.out.find(with_commas(fm) + " per version"), std::string::npos) << one.out;
+  st::GateDesign one_look;
+  one_look.strata = {{"all", 1.0, 0.995, 0.995}};
+  const long exact = static_cast<long>(std::ceil(st::plan_gate(one_look).sessions - 1e-9));
+  EXPECT_NE(one.out.find(with_commas(exact) + " per version"), std::string::npos) << one.out;
   // Bad designs are usage errors naming what is wrong.
   EXPECT_EQ(plan({"--baseline-rate", "0.995", "--drop", "0.005", "--looks", "3"}).code, 2);
   EXPECT_EQ(plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005", "--stratum",
