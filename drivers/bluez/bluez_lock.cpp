@@ -722,17 +722,22 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
       // The turn is taken once the lock is found: a link searching for a vanished lock would
       // otherwise keep its neighbours from finding theirs (their not_found became a timeout).
       if (gate_ && !turn.gate) {
+        // The lock never got its turn on the shared adapter: the rig's limit, not the lock's
+        // (a hung bluetoothd holding another lock's Connect is the usual cause), so a rig fault
+        // rather than a lock timeout that would count against this lock's SLI.
         if (!gate_->take_radio(deadline))
-          return failed(LockOutcome::timeout, "adapter " + adapter_label_ +
-                                                  " stayed busy with another lock's connection "
-                                                  "for the whole budget");
+          throw RigFault("ble-adapter",
+                         "lock " + lock_id_ + ": adapter " + adapter_label_ +
+                             " stayed busy with another lock's connection for the whole budget "
+                             "(bluetoothd did not finish it); this lock never got its turn");
         turn.gate = gate_.get();
       }
       if (!slot_held_ && gate_) {
         if (!gate_->take_slot(config_.max_connections, deadline))
-          return failed(LockOutcome::timeout,
-                        "no free connection slot on " + adapter_label_ + " (max_connections " +
-                            std::to_string(config_.max_connections) + ") within the budget");
+          throw RigFault("ble-adapter",
+                         "lock " + lock_id_ + ": no free connection slot on " + adapter_label_ +
+                             " (max_connections " + std::to_string(config_.max_connections) +
+                             ") within the budget; this lock never got its turn");
         slot_held_ = true;
       }
       ++last_connect_attempts_;
