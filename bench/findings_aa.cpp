@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/stats/proportion.hpp"
 #include "reports/commands.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/journal/journal.hpp"
@@ -95,22 +96,11 @@ void write_night(Journal& j, long per, double fail, std::mt19937_64& rng) {
   j.finish_run(run, "completed", 0, "2026-11-01T09:00:00.000Z", 60.0);
 }
 
-struct Wilson {
-  double lo, hi;
-};
-Wilson wilson(long k, long n) {
-  const double z = 1.959963984540054, p = static_cast<double>(k) / static_cast<double>(n);
-  const double nn = static_cast<double>(n);
-  const double d = 1.0 + z * z / nn;
-  const double c = (p + z * z / (2.0 * nn)) / d;
-  const double h = z * std::sqrt(p * (1 - p) / nn + z * z / (4.0 * nn * nn)) / d;
-  return {c - h, c + h};
-}
 
 void line(const char* what, long k, long n) {
-  const Wilson w = wilson(k, n);
-  std::printf("  %-44s %6.2f%%  [%5.2f, %5.2f]  (%ld / %ld)\n", what, 100.0 * k / n, 100.0 * w.lo,
-              100.0 * w.hi, k, n);
+  const lockrig::stats::Interval w = lockrig::stats::wilson_interval({k, n});
+  std::printf("  %-44s %6.2f%%  [%5.2f, %5.2f]  (%ld / %ld)\n", what, 100.0 * k / n, 100.0 * w.lower,
+              100.0 * w.upper, k, n);
 }
 
 fs::path temp_dir() {

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/stats/proportion.hpp"
 #include "reports/commands.hpp"
 #include "reports/stats/gate_plan.hpp"
 #include "rig/base/errors.hpp"
@@ -116,21 +117,10 @@ int run_gate(const std::string& db, const std::vector<std::string>& extra) {
   }
 }
 
-struct Wilson {
-  double lo, hi;
-};
-Wilson wilson(long k, long n) {
-  const double z = 1.959963984540054, p = static_cast<double>(k) / static_cast<double>(n);
-  const double d = 1.0 + z * z / static_cast<double>(n);
-  const double c = (p + z * z / (2.0 * static_cast<double>(n))) / d;
-  const double h =
-      z * std::sqrt(p * (1 - p) / static_cast<double>(n) + z * z / (4.0 * n * n)) / d;
-  return {c - h, c + h};
-}
 void line(const char* what, long k, long n) {
-  const Wilson w = wilson(k, n);
-  std::printf("  %-52s %6.2f%%  [%5.2f, %5.2f]  (%ld / %ld)\n", what, 100.0 * k / n, 100.0 * w.lo,
-              100.0 * w.hi, k, n);
+  const lockrig::stats::Interval w = lockrig::stats::wilson_interval({k, n});
+  std::printf("  %-52s %6.2f%%  [%5.2f, %5.2f]  (%ld / %ld)\n", what, 100.0 * k / n, 100.0 * w.lower,
+              100.0 * w.upper, k, n);
 }
 
 fs::path temp_dir() {
@@ -311,11 +301,11 @@ int calibrate(long nights, int only, std::uint64_t seed) {
         if (code == 0 || code == 1) break;  // the design stops at a decision
       }
     }
-    const Wilson w = wilson(pass, nights);
+    const lockrig::stats::Interval w = lockrig::stats::wilson_interval({pass, nights});
     const double sim_p = static_cast<double>(pass) / nights;
     std::printf("  %-3zu %-78s %6ld | %7.2f%% %7.2f%% | %6.2f%% [%5.2f, %5.2f] | %+6.2f  (%.0f s%s)\n",
-                g, plan_command(d).c_str(), total, 100 * normal, 100 * planned, 100 * sim_p, 100 * w.lo,
-                100 * w.hi, 100 * (planned - sim_p),
+                g, plan_command(d).c_str(), total, 100 * normal, 100 * planned, 100 * sim_p, 100 * w.lower,
+                100 * w.upper, 100 * (planned - sim_p),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                 usage ? ", usage errors!" : "");
     std::fflush(stdout);
@@ -423,10 +413,11 @@ int main(int argc, char** argv) {
                 "campaigns:\n  look | P(ever PASS) single-look gate re-run | gate --looks %d\n",
                 campaigns, looks);
     for (int k = 0; k < looks; ++k) {
-      const Wilson a = wilson(ever_naive[k], campaigns), b = wilson(ever_gsd[k], campaigns);
+      const lockrig::stats::Interval a = lockrig::stats::wilson_interval({ever_naive[k], campaigns}),
+                                       b = lockrig::stats::wilson_interval({ever_gsd[k], campaigns});
       std::printf("  %4d | %6.2f%% [%5.2f, %5.2f]              | %6.2f%% [%5.2f, %5.2f]\n", k + 1,
-                  100.0 * ever_naive[k] / campaigns, 100 * a.lo, 100 * a.hi,
-                  100.0 * ever_gsd[k] / campaigns, 100 * b.lo, 100 * b.hi);
+                  100.0 * ever_naive[k] / campaigns, 100 * a.lower, 100 * a.upper,
+                  100.0 * ever_gsd[k] / campaigns, 100 * b.lower, 100 * b.upper);
     }
     if (usage) std::printf("  (%ld gate runs ended in a usage error)\n", usage);
   }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/stats/proportion.hpp"
 #include "reports/stats/group_sequential.hpp"
 #include "reports/stats/noninferiority.hpp"
 
@@ -29,22 +30,11 @@ namespace {
 
 const char* kMaterials[] = {"aluminium", "glass", "steel", "wood"};
 
-struct Wilson {
-  double lo, hi;
-};
-Wilson wilson(long k, long n) {
-  const double z = 1.959963984540054, nn = static_cast<double>(n);
-  const double p = static_cast<double>(k) / nn;
-  const double d = 1.0 + z * z / nn;
-  const double c = (p + z * z / (2.0 * nn)) / d;
-  const double h = z * std::sqrt(p * (1 - p) / nn + z * z / (4.0 * nn * nn)) / d;
-  return {c - h, c + h};
-}
 
 std::string rate(long k, long n) {
-  const Wilson w = wilson(k, n);
+  const lockrig::stats::Interval w = lockrig::stats::wilson_interval({k, n});
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%5.2f%% [%5.2f, %5.2f]", 100.0 * k / n, 100 * w.lo, 100 * w.hi);
+  std::snprintf(buf, sizeof buf, "%5.2f%% [%5.2f, %5.2f]", 100.0 * k / n, 100 * w.lower, 100 * w.upper);
   return buf;
 }
 
