@@ -90,4 +90,8 @@ if(LOCKRIG_BUILD_TESTS)
   add_dependencies(lockrig_serial_e2e_tests lockrig_pty_modem_shim)
   gtest_discover_tests(lockrig_serial_e2e_tests DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS serial TIMEOUT 90)
+  # The Korad emulator's pause rule on synthetic timestamps: robust to its own late wake-ups.
+  add_test(NAME korad_emulator_selftest
+           COMMAND /usr/bin/python3 ${LOCKRIG_ROOT}/tests/emulators/korad_emulator_selftest.py)
+  set_tests_properties(korad_emulator_selftest PROPERTIES LABELS serial)
 endif()

@@ -70,8 +70,10 @@ TEST(KoradSupplyEndToEnd, KeepsEightyMillisecondsBetweenCommands) {
   // *IDN?, 4 x (VSET1:, VSET1?), VOUT1?, IOUT1?, STATUS?
   EXPECT_EQ(state["commands"].as<int>(), 12);
   EXPECT_EQ(state["gap_violations"].as<int>(), 0);
-  // The emulator's clock reads late by its scheduling delay; see --gap-tolerance-ms.
-  EXPECT_GE(state["min_gap_ms"].as<double>(), 70.0);
+  // The emulator's clock reads late by its wake-up delay, which shortens the odd measured pause
+  // (see --gap-tolerance-ms); the median of the eleven pauses is not moved by one late wake-up.
+  EXPECT_GE(state["median_gap_ms"].as<double>(), 78.0);
+  EXPECT_GE(state["min_gap_ms"].as<double>(), 50.0);
 }
 
 TEST(KoradSupplyEndToEnd, TheEmulatorDropsCommandsSentWithoutTheGap) {
