@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -141,8 +142,15 @@ int main(int argc, char** argv) {
 
   RunOutcome out;
   double secs = 0;
+  long long transactions = 0;
+  std::size_t largest_group = 0;
   {
     Journal journal = Journal::open(db, sync);
+    // Counts the writer's real transactions (issue 18's group commit) and their sizes.
+    journal.set_before_commit_hook([&](std::size_t sessions) {
+      ++transactions;
+      largest_group = std::max(largest_group, sessions);
+    });
     Quiet quiet;
     std::atomic<bool> stop{false};
     const auto t0 = std::chrono::steady_clock::now();
@@ -151,13 +159,16 @@ int main(int argc, char** argv) {
   }  // closed: the WAL is checkpointed into the file
   const long long bytes = file_size(db) + file_size(db + "-wal");
 
-  std::printf("campaign_bench: %lld attempts in %lld sessions (%lld transactions), %.2f s wall, "
-              "%.1f h of simulated lab time\n",
-              out.counters.attempts, out.counters.sessions, out.counters.sessions, secs,
-              out.campaign_seconds / 3600);
-  std::printf("campaign_bench: %.0f attempts/s, %.0f sessions/s (target >= 100000 attempts/s: %s)\n",
+  std::printf("campaign_bench: %lld attempts in %lld sessions (%lld transactions, %.1f sessions "
+              "each on average, largest %zu), %.2f s wall, %.1f h of simulated lab time\n",
+              out.counters.attempts, out.counters.sessions, transactions,
+              transactions ? static_cast<double>(out.counters.sessions) / transactions : 0.0,
+              largest_group, secs, out.campaign_seconds / 3600);
+  // Issue 18's target for this benchmark: 50k attempts/s with the crash guarantee (group commit).
+  std::printf("campaign_bench: %.0f attempts/s, %.0f sessions/s (issue 18 target >= 50000 "
+              "attempts/s: %s)\n",
               out.counters.attempts / secs, out.counters.sessions / secs,
-              out.counters.attempts / secs >= 100000 ? "met" : "NOT met");
+              out.counters.attempts / secs >= 50000 ? "met" : "NOT met");
   std::printf("campaign_bench: --keep-evidence %s, transcript %s: journal %.1f MB, %.1f MB per 1M "
               "sessions\n",
               std::string(evidence_policy_name(evidence)).c_str(), transcript ? "on" : "off",
