@@ -115,3 +115,33 @@ TEST(ResumeSelection, AskTheCallerWhoHoldsARunsLock) {
         << e.what();
   }
 }
+
+// `runs` counts each run's rig faults and timed-out waits from one pass over the events (issue
+// 18); each run gets its own events' counts, a run without any gets zeros, and other kinds and
+// waits that ended in time do not count.
+TEST(JournalRunsList, CountsEachRunsRigFaultsAndTimedOutWaits) {
+  TempDir d;
+  Journal j = Journal::open(d.file("j.db"));
+  RunRecord second = a_run();
+  second.uuid = "00000000-0000-4000-8000-0000000000bb";
+  const auto quiet = j.begin_run(a_run());
+  const auto busy = j.begin_run(second);
+  j.commit(quiet, JournalBatch{{EventRow{"a", TimePoint{1}, EventKind::wait_until, "x", "met"},
+                                EventRow{"a", TimePoint{2}, EventKind::quarantine, "s#1"}},
+                               std::nullopt});
+  j.commit(busy, JournalBatch{{EventRow{"a", TimePoint{1}, EventKind::rig_fault, "relay"},
+                               EventRow{"b", TimePoint{2}, EventKind::rig_fault, "supply"},
+                               EventRow{"", TimePoint{3}, EventKind::rig_fault, "bench"},
+                               EventRow{"a", TimePoint{4}, EventKind::wait_until, "x", "timeout"},
+                               EventRow{"a", TimePoint{5}, EventKind::wait_until, "x", "met"},
+                               EventRow{"b", TimePoint{6}, EventKind::wait, "x", "timeout"}},
+                              std::nullopt});
+  const auto runs = j.list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, quiet);
+  EXPECT_EQ(runs[0].rig_faults, 0);
+  EXPECT_EQ(runs[0].failed_assertions, 0);
+  EXPECT_EQ(runs[1].id, busy);
+  EXPECT_EQ(runs[1].rig_faults, 3);
+  EXPECT_EQ(runs[1].failed_assertions, 1);
+}
