@@ -103,8 +103,8 @@ struct ProbeEntry {
   std::function<void(const ProbeArgs&)> scan;
   // `lockrig probe --fixture F`: contacts each part of the fixture this family reaches, printing
   // its identity, or the rig fault that names the part and its address, on stdout; returns how
-  // many parts failed. Empty: the family has nothing to contact.
-  std::function<int(const ConfiguredParts&)> contact;
+  // many parts failed. Gets the family's own options. Empty: the family has nothing to contact.
+  std::function<int(const ConfiguredParts&, const ProbeArgs&)> contact;
   // What `contact` reaches, completing "With --fixture F, contacts " in the help, as `lists`.
   std::string contacts;
 };

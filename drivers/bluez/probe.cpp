@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 
@@ -166,6 +167,8 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
     dev.rssi_dbm = prop_int(p, "RSSI");
     if (!dev.rssi_dbm && during) dev.rssi_dbm = during->rssi;
     dev.connected = prop_bool(p, "Connected").value_or(false);
+    dev.paired = prop_bool(p, "Paired").value_or(false);
+    dev.bonded = prop_bool(p, "Bonded").value_or(dev.paired);
     std::vector<std::string> advertised = prop_strings(p, "UUIDs");
     if (advertised.empty() && during && during->uuids) advertised = *during->uuids;
     for (const auto& u : advertised) dev.service_uuids.push_back(normalize_uuid(u).value_or(u));
@@ -214,6 +217,113 @@ void print_ble_probe(const std::string& adapter, Duration scan) {
                   d.rssi_dbm ? std::to_string(*d.rssi_dbm).c_str() : "?",
                   join(d.service_uuids, " ").c_str(), d.connected ? "  (connected)" : "");
   }
+}
+
+std::string bluez_gatt_cache_setting(const std::string& main_conf) {
+  // BlueZ's src/main.conf documents "#Cache = always" under [GATT] as the default, and
+  // src/main.c parses it as always / yes / no.
+  std::ifstream in(main_conf);
+  std::string line, section, value = "always";
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    line = line.substr(first);
+    if (line[0] == '[') {
+      section = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (section != "GATT" || eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq), v = line.substr(eq + 1);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t\r") + 1);
+    if (key == "Cache" && !v.empty()) value = v;
+  }
+  return value;
+}
+
+int print_configured_ble_locks(const std::vector<LockSpec>& locks, Duration scan, std::FILE* out,
+                               const std::string& main_conf) {
+  struct Wanted {
+    const LockSpec* spec;
+    BluezLockConfig config;
+  };
+  std::map<std::string, std::vector<Wanted>> by_adapter;  // as the fixture names the adapter
+  for (const auto& spec : locks) {
+    if (spec.driver != "bluez") continue;
+    BluezLockConfig config = parse_bluez_config(spec);
+    by_adapter[config.adapter].push_back({&spec, std::move(config)});
+  }
+  if (by_adapter.empty()) return 0;
+  std::size_t total = 0;
+  for (const auto& [name, wanted] : by_adapter) total += wanted.size();
+  std::fprintf(out, "BLE locks in the fixture (%zu):\n", total);
+  const std::string cache = bluez_gatt_cache_setting(main_conf);
+  std::fprintf(out, "  BlueZ GATT cache: %s (%s [GATT] Cache)%s\n", cache.c_str(),
+               main_conf.c_str(),
+               cache == "no" ? ""
+                             : ": after flashing firmware that changes the GATT layout, clear "
+                               "the lock's cache (`bluetoothctl remove ADDR` for an unbonded "
+                               "lock) or set Cache = no");
+  const auto adapters = list_ble_adapters();
+  std::vector<std::string> have;
+  for (const auto& a : adapters) have.push_back(a.name + " (" + a.address + ")");
+  int not_ready = 0;
+  auto problem = [&](const Wanted& w, const std::string& what, const std::string& fix) {
+    ++not_ready;
+    std::fprintf(out, "  %-10s NOT READY: %s; fix: %s\n", w.spec->id.c_str(), what.c_str(),
+                 fix.c_str());
+  };
+  for (const auto& [name, wanted] : by_adapter) {
+    const auto adapter = std::find_if(adapters.begin(), adapters.end(),
+                                      [&](const BleAdapterInfo& a) { return names_adapter(a, name); });
+    if (adapter == adapters.end()) {
+      for (const auto& w : wanted)
+        problem(w, "BlueZ has no adapter " + quote(name) + " (it has: " +
+                       (have.empty() ? "none" : join(have, ", ")) + ")",
+                "plug the adapter in, or name one BlueZ has in drivers.bluez.adapter");
+      continue;
+    }
+    if (wanted.size() > 1)
+      std::fprintf(out, "  %s serves %zu locks: they take turns on it (one discovery and connect "
+                        "at a time); give locks their own adapter to run them in parallel\n",
+                   adapter->name.c_str(), wanted.size());
+    if (!adapter->powered) {
+      for (const auto& w : wanted)
+        problem(w, adapter->name + " is powered off",
+                "`bluetoothctl power on` (or `rfkill unblock bluetooth` if it is blocked)");
+      continue;
+    }
+    std::fprintf(stderr, "scanning with %s for %s...\n", adapter->name.c_str(),
+                 format_duration(scan).c_str());
+    const auto devices = scan_ble_devices(adapter->name, scan);
+    for (const auto& w : wanted) {
+      const auto d = std::find_if(devices.begin(), devices.end(), [&](const VisibleBleDevice& v) {
+        return w.config.address ? v.address == *w.config.address
+                                : w.config.name && v.name == *w.config.name;
+      });
+      const std::string who = w.config.address ? *w.config.address
+                                               : "name " + quote(w.config.name.value_or(""));
+      if (d == devices.end()) {
+        problem(w, who + " not heard advertising in " + format_duration(scan) + " on " +
+                       adapter->name,
+                "check the lock is powered (battery relay on, supply output on), outside the RF "
+                "shield, and that `address:`/`name:` match `lockrig probe --scan 10s`");
+        continue;
+      }
+      if (w.config.bonded && !d->bonded) {
+        problem(w, d->address + " is `bonded: true` but BlueZ holds no bond with it",
+                "pair it once on this rig (`bluetoothctl pair " + d->address + "`, then `trust`)");
+        continue;
+      }
+      std::fprintf(out, "  %-10s ready: %s on %s, RSSI %s dBm%s%s\n", w.spec->id.c_str(),
+                   d->address.c_str(), adapter->name.c_str(),
+                   d->rssi_dbm ? std::to_string(*d->rssi_dbm).c_str() : "?",
+                   d->bonded ? ", bonded" : "", d->connected ? ", connected" : "");
+    }
+  }
+  return not_ready;
 }
 
 }  // namespace lockrig::drivers::bluez

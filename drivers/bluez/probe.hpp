@@ -3,10 +3,12 @@
 // D-Bus API; RigFault when the system bus or bluetoothd is not usable.
 #pragma once
 
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "drivers/specs.hpp"
 #include "rig/base/clock.hpp"
 
 namespace lockrig::drivers::bluez {
@@ -25,6 +27,8 @@ struct VisibleBleDevice {
   std::optional<int> rssi_dbm;
   std::vector<std::string> service_uuids;  // lowercase 128-bit
   bool connected = false;
+  bool paired = false;  // Device1.Paired
+  bool bonded = false;  // Device1.Bonded (BlueZ 5.59+; older BlueZ: Paired stands for it)
 };
 
 // Adapters in BlueZ's object tree, sorted by name.
@@ -45,5 +49,19 @@ std::vector<VisibleBleDevice> scan_ble_devices(const std::string& adapter, Durat
 // announced on stderr. UsageError when `adapter` names no adapter BlueZ has; RigFault when the
 // system bus or bluetoothd is not usable.
 void print_ble_probe(const std::string& adapter, Duration scan);
+
+// `lockrig probe --fixture F`'s BLE half (issue 12 item 7, the rig's preflight): for the
+// fixture's `bluez` locks, one line each on `out` saying whether its adapter exists and is
+// powered, whether the lock was heard advertising during one `scan` per adapter (with its RSSI),
+// and, for a `bonded: true` lock, whether BlueZ holds the bond; every problem line says how to
+// fix it. Also says how many locks share each adapter (they take turns) and BlueZ's GATT cache
+// setting read from `main_conf`. Returns how many locks are not ready; RigFault when the system
+// bus or bluetoothd is not usable.
+int print_configured_ble_locks(const std::vector<LockSpec>& locks, Duration scan, std::FILE* out,
+                               const std::string& main_conf = "/etc/bluetooth/main.conf");
+
+// BlueZ's [GATT] Cache setting in a main.conf ("always", "yes", "no"); "always" (BlueZ's
+// default, src/main.conf) when the file or the key is absent.
+std::string bluez_gatt_cache_setting(const std::string& main_conf);
 
 }  // namespace lockrig::drivers::bluez

@@ -56,8 +56,16 @@ void register_ble_drivers(DriverRegistry& registry) {
         const auto adapter = args.find("adapter");
         bluez::print_ble_probe(adapter == args.end() ? "" : adapter->second, scan_duration(args));
       },
-      {},
-      {}});
+      [](const ConfiguredParts& parts, const ProbeArgs& args) {
+        // One scan per adapter; with --scan 0s the locks still need a look, so 5 s.
+        const Duration scan = scan_duration(args);
+        return bluez::print_configured_ble_locks(parts.locks,
+                                                 scan.count() ? scan : std::chrono::seconds(5),
+                                                 stdout);
+      },
+      "its `bluez` locks (adapter present and powered, lock heard advertising with its RSSI, "
+      "bond held for `bonded: true`; locks sharing an adapter and BlueZ's GATT cache setting are "
+      "noted)"});
 }
 
 }  // namespace lockrig::drivers

@@ -60,7 +60,7 @@ void register_serial_drivers(DriverRegistry& registry) {
       {"no-hid", "skip HID relay boards", false, {}},
       {},
       [](const ProbeArgs&) { usbhid::print_hid_relays(usbhid::hidapi_backend(), stdout); },
-      [](const ConfiguredParts& parts) {
+      [](const ConfiguredParts& parts, const ProbeArgs&) {
         return usbhid::print_configured_hid_boards(parts.switches, usbhid::hidapi_backend(),
                                                    stdout);
       },
@@ -72,7 +72,7 @@ void register_serial_drivers(DriverRegistry& registry) {
       {"no-net", "skip network and USBTMC instruments (with --fixture)", false, {}},
       {},
       {},
-      [](const ConfiguredParts& parts) {
+      [](const ConfiguredParts& parts, const ProbeArgs&) {
         return scpi::print_configured_instruments(parts.supplies, stdout);
       },
       "its SCPI supplies reached by address (tcp://, usbtmc:), asked *IDN? with the model's "

@@ -126,7 +126,7 @@ int probe_command(const CommandLine& cl) {
     for (std::size_t i = 0; i < probes.size(); ++i) {
       if (vm.count(probes[i].skip.name) || !probes[i].contact) continue;
       try {
-        if (probes[i].contact(*parts) > 0) failed = true;
+        if (probes[i].contact(*parts, args[i]) > 0) failed = true;
       } catch (const drivers::RigFault& e) {
         failed = true;
         std::fprintf(stderr, "%s: unavailable: %s\n", probes[i].family.c_str(), e.what());

@@ -40,7 +40,8 @@ TEST(Probe, HelpNamesTheFamiliesTheirSwitchesAndWhatTheFixtureAdds) {
   std::replace(flat.begin(), flat.end(), '\n', ' ');
   for (const char* text :
        {"--fixture", "--no-hid", "--no-net", "--no-serial", "--no-ble", "USB HID relay boards",
-        "With --fixture F, then contacts its `usbhid` relay boards",
+        "With --fixture F, then contacts its `bluez` locks (adapter present and powered",
+        "its `usbhid` relay boards",
         "SCPI supplies reached by address (tcp://, usbtmc:), asked *IDN?", "lockrig check"})
     EXPECT_NE(flat.find(text), std::string::npos) << text << "\n" << r.describe();
 }
