@@ -1,7 +1,10 @@
 // BLE probing for `lockrig probe`.
 #include "drivers/bluez/probe.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -10,6 +13,7 @@
 #include "drivers/bluez/bluez_bus.hpp"
 #include "drivers/bluez/bluez_config.hpp"
 #include "drivers/bluez/gatt_uuid.hpp"
+#include "drivers/command/process.hpp"
 #include "drivers/rig_fault.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
@@ -219,6 +223,33 @@ void print_ble_probe(const std::string& adapter, Duration scan) {
   }
 }
 
+namespace {
+// "5.55" -> true, "5.66" / "5.100" -> false; false when it is not a version at all.
+bool older_than_5_62(const std::string& version) {
+  int major = 0, minor = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  return major < 5 || (major == 5 && minor < 62);
+}
+}  // namespace
+
+BluetoothdVersion find_bluetoothd_version() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("LOCKRIG_BLUETOOTHD"); env && *env) candidates.push_back(env);
+  candidates.push_back("/usr/libexec/bluetooth/bluetoothd");  // Debian 12, BlueZ 5.66
+  candidates.push_back("/usr/lib/bluetooth/bluetoothd");      // older Debian and Ubuntu
+  for (const auto& path : candidates) {
+    if (::access(path.c_str(), X_OK) != 0) continue;
+    command::ProcessOptions options;
+    options.timeout = std::chrono::seconds(2);
+    options.max_stdout = 256;
+    const auto r = command::run_process({path, "--version"}, options);
+    std::string v = r.exited && r.exit_code == 0 ? r.out : "";
+    v.erase(v.find_last_not_of(" \t\r\n") + 1);
+    return {path, printable(v)};
+  }
+  return {};
+}
+
 std::string bluez_gatt_cache_setting(const std::string& main_conf) {
   // BlueZ's src/main.conf documents "#Cache = always" under [GATT] as the default, and
   // src/main.c parses it as always / yes / no.
@@ -259,6 +290,18 @@ int print_configured_ble_locks(const std::vector<LockSpec>& locks, Duration scan
   std::size_t total = 0;
   for (const auto& [name, wanted] : by_adapter) total += wanted.size();
   std::fprintf(out, "BLE locks in the fixture (%zu):\n", total);
+  const BluetoothdVersion daemon = find_bluetoothd_version();
+  if (daemon.path.empty())
+    std::fprintf(out, "  bluetoothd: not found (/usr/libexec/bluetooth/bluetoothd); version "
+                      "unknown\n");
+  else
+    std::fprintf(out, "  bluetoothd %s (%s)%s\n",
+                 daemon.version.empty() ? "(no answer to --version)" : daemon.version.c_str(),
+                 daemon.path.c_str(),
+                 older_than_5_62(daemon.version)
+                     ? ": older than 5.62; lockrig's error table is written for the connect "
+                       "error names of 5.62 and later (drivers/bluez/README.md, Error attribution)"
+                     : "");
   const std::string cache = bluez_gatt_cache_setting(main_conf);
   std::fprintf(out, "  BlueZ GATT cache: %s (%s [GATT] Cache)%s\n", cache.c_str(),
                main_conf.c_str(),

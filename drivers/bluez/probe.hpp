@@ -60,6 +60,15 @@ void print_ble_probe(const std::string& adapter, Duration scan);
 int print_configured_ble_locks(const std::vector<LockSpec>& locks, Duration scan, std::FILE* out,
                                const std::string& main_conf = "/etc/bluetooth/main.conf");
 
+// The bluetoothd this machine would run and its version ("5.66"), from `bluetoothd --version`:
+// $LOCKRIG_BLUETOOTHD, else Debian's /usr/libexec/bluetooth/bluetoothd or the older
+// /usr/lib/bluetooth/bluetoothd. Empty version when none is found or it does not answer in 2 s.
+struct BluetoothdVersion {
+  std::string path;
+  std::string version;
+};
+BluetoothdVersion find_bluetoothd_version();
+
 // BlueZ's [GATT] Cache setting in a main.conf ("always", "yes", "no"); "always" (BlueZ's
 // default, src/main.conf) when the file or the key is absent.
 std::string bluez_gatt_cache_setting(const std::string& main_conf);

@@ -1,6 +1,7 @@
 // `lockrig probe`'s BLE half against the mock: adapters, and the devices on air.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -192,6 +193,28 @@ TEST(BluezDoctor, AMissingOrPoweredOffAdapterIsNamedWithItsFix) {
       contact({bluez_lock("wood-1", "{address: C4:7C:8D:6A:12:0F, adapter: hci1}")});
   EXPECT_EQ(missing.not_ready, 1) << missing.text;
   EXPECT_TRUE(has(missing.text, "BlueZ has no adapter \"hci1\" (it has: hci0 (")) << missing.text;
+}
+
+TEST(BluezDoctor, NamesTheBluetoothdVersionOrSaysItIsUnknown) {
+  BluezMock mock;
+  mock.add_adapter("hci0");
+  mock.add_lock("C4:7C:8D:6A:12:0F", "LR-100 wood-1");
+  const auto lock = bluez_lock("wood-1", "address: C4:7C:8D:6A:12:0F");
+  char dir[] = "/tmp/lockrig-bluetoothd-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string daemon = std::string(dir) + "/bluetoothd";
+  std::ofstream(daemon) << "#!/bin/sh\n[ \"$1\" = --version ] && echo 5.66\n";
+  ::chmod(daemon.c_str(), 0755);
+  ::setenv("LOCKRIG_BLUETOOTHD", daemon.c_str(), 1);
+  const Printed p = contact({lock});
+  EXPECT_TRUE(has(p.text, "bluetoothd 5.66 (" + daemon + ")\n")) << p.text;
+  std::ofstream(daemon) << "#!/bin/sh\necho 5.55\n";
+  const Printed old = contact({lock});
+  EXPECT_TRUE(has(old.text, "bluetoothd 5.55 (" + daemon + "): older than 5.62")) << old.text;
+  ::unsetenv("LOCKRIG_BLUETOOTHD");
+  ::unlink(daemon.c_str());
+  ::rmdir(dir);
+  EXPECT_EQ(p.not_ready, 0) << "the version is information, not a failed part";
 }
 
 // BlueZ's src/main.conf: "[GATT] ... #Cache = always"; src/main.c reads always/yes/no.
