@@ -52,8 +52,8 @@ struct Sim {
   bool fails(double rate) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rate; }
 };
 
-// One night: a run with a baseline and a candidate lock per material, `per` SLI sessions each.
-void write_night(Journal& j, int night, long per, double base_fail, double cand_fail, Sim& sim) {
+// The run record of simulated night `night` (its uuid and start date come from the number).
+RunRecord night_run(int night) {
   RunRecord info;
   char uuid[64];
   std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", night);
@@ -68,7 +68,12 @@ void write_night(Journal& j, int night, long per, double base_fail, double cand_
   info.fixture_sha256 = info.scenarios_sha256 = "0";
   info.controller_version = "bench";
   info.command_line = "lockrig run";
-  const std::int64_t run = j.begin_run(info);
+  return info;
+}
+
+// One night: a run with a baseline and a candidate lock per material, `per` SLI sessions each.
+void write_night(Journal& j, int night, long per, double base_fail, double cand_fail, Sim& sim) {
+  const std::int64_t run = j.begin_run(night_run(night));
   std::vector<LockRow> rows;
   for (const char* m : kMaterials)
     for (const char* fw : {"2.4.0", "2.4.1"})
@@ -190,21 +195,7 @@ std::vector<long> per_night(const CalDesign& d) {
 // One night of the design: one baseline and one candidate lock per stratum, written in groups
 // of at most kMaxGroupSessions sessions per transaction (the run's journal writer, issue 18).
 void write_design_night(Journal& j, int night, const CalDesign& d, Sim& sim) {
-  RunRecord info;
-  char uuid[64];
-  std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", night);
-  info.uuid = uuid;
-  info.host = "bench";
-  info.rig = "bench-rig";
-  char when[64];
-  std::snprintf(when, sizeof when, "2026-11-%02dT08:00:00.000Z", 1 + night % 28);
-  info.started_at = when;
-  info.clock = "virtual";
-  info.fixture_source = "fixture.yaml";
-  info.fixture_sha256 = info.scenarios_sha256 = "0";
-  info.controller_version = "bench";
-  info.command_line = "lockrig run";
-  const std::int64_t run = j.begin_run(info);
+  const std::int64_t run = j.begin_run(night_run(night));
   std::vector<LockRow> rows;
   for (const auto& st : d.strata)
     for (const char* fw : {"2.4.0", "2.4.1"})
