@@ -392,7 +392,9 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
            "firmware, app, scenario, UTC and monotonic times, result) so a warehouse such as\n"
            "BigQuery loads the file as is; columns and types: docs/exports.md. openmetrics: a\n"
            "textfile for node_exporter's textfile collector (SLI, sessions, failures by class,\n"
-           "rig faults, last run time per rig/lock/material), all gauges over the selected runs.\n"
+           "rig faults, last run time per rig/lock/material/firmware/app, gauges over the\n"
+           "selected runs; an unlock latency histogram with the latency SLO as a bucket\n"
+           "boundary). Grafana dashboard: packaging/grafana/lockrig-dashboard.json.\n"
            "Rows are streamed: memory does not grow with the journal.\n\n"
         << desc
         << "\nExamples:\n"
