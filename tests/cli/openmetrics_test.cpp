@@ -240,6 +240,28 @@ TEST(LockrigExportOpenMetrics, AVersion1JournalGivesTheSameTextfile) {
   EXPECT_EQ(r.out, from_aggregates);
 }
 
+// Issue 18: the export reads the aggregate tables, never the raw rows. With every session and
+// attempt deleted behind the triggers' back (the triggers put back afterwards, as lockrig wants
+// its own), the textfile, histogram included, is byte-identical.
+TEST(LockrigExportOpenMetrics, ReadsTheAggregatesNotTheRawRows) {
+  TempDir tmp;
+  const std::string gutted = tmp.file("gutted.db");
+  exec_sql(nightly().db, "VACUUM INTO " + sql_quote(gutted));
+  std::string drop, restore;
+  for (const auto& row : Db(gutted).table("SELECT name, sql FROM sqlite_master WHERE type = "
+                                          "'trigger' AND tbl_name IN ('sessions', 'attempts')")) {
+    drop += "DROP TRIGGER " + row[0] + "; ";
+    restore += row[1] + "; ";
+  }
+  exec_sql(gutted, drop + "DELETE FROM attempts; DELETE FROM sessions; " + restore);
+  ASSERT_EQ(Db(gutted).integer("SELECT count(*) FROM sessions"), 0);
+  const std::string whole = read_file(export_openmetrics(tmp.file("whole.prom")));
+  const Result r = lockrig({"export", "--db", gutted, "--format", "openmetrics"});
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_NE(whole.find("lockrig_unlock_latency_seconds_sum{"), std::string::npos);
+  EXPECT_EQ(r.out, whole);
+}
+
 // The dashboard reads only what the export writes: every lockrig_* name in it (queries,
 // variables, descriptions) is a family or sample the export emits on the simulated nightly
 // journal, every label it groups or matches by is one the export writes, and histogram_quantile
