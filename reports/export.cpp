@@ -165,11 +165,78 @@ std::string labels_text(const std::vector<std::pair<std::string, std::string>>& 
   return s + "}";
 }
 
+}  // namespace
+
+std::vector<double> latency_bucket_bounds_ms(double slo_ms) {
+  // Fixed (docs/exports.md): the lab's 1.5 s latency SLO (report --latency-slo's default) and the
+  // nightly scenarios' session budgets (5 s, 8 s, 30 s) are boundaries, so a dashboard reads the
+  // share within each of them exactly. A --latency-slo that is not one of them is added.
+  std::vector<double> b{100,  250,  500,   750,   1000,  1500,  2000, 3000,
+                        5000, 8000, 10000, 15000, 20000, 30000, 60000};
+  if (std::find(b.begin(), b.end(), slo_ms) == b.end()) {
+    b.push_back(slo_ms);
+    std::sort(b.begin(), b.end());
+  }
+  return b;
+}
+
+std::string openmetrics_le(double bound_ms) {
+  // Seconds; integers as "1.0", as Prometheus 3 normalizes a classic histogram's `le` (a
+  // dashboard's le="1.0" then matches the file whichever Prometheus reads it).
+  std::string s = shortest_number(bound_ms / 1000.0);
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s;
+}
+
+namespace {
+
+MetricFamily latency_family(const std::vector<LatencyHistogram>& histograms, double slo_ms) {
+  // An OpenMetrics histogram (OpenMetrics 1.0, "Histogram": cumulative `_bucket{le}` samples in
+  // increasing `le` ending with "+Inf", then `_count` (= the +Inf bucket) and `_sum`). An
+  // agg_latency bucket counts toward `le` when the value it stands for (latency_bucket_ms,
+  // within 0.39 % of each duration in it) is <= le: the rule of the report's "within SLO" share
+  // (stats::share_within_weighted), so the SLO bucket equals the report's figure.
+  MetricFamily f{"lockrig_unlock_latency_seconds",
+                 "histogram",
+                 "seconds",
+                 "Unlock latency of successful SLI sessions (request to unlocked), by lock and "
+                 "scenario",
+                 {}};
+  const std::vector<double> bounds = latency_bucket_bounds_ms(slo_ms);
+  for (const LatencyHistogram& h : histograms) {
+    const std::string labels =
+        labels_text({{"rig", h.key.rig},
+                     {"lock", h.key.lock},
+                     {"material", h.key.material},
+                     {"firmware", h.key.firmware},
+                     {"app", h.key.app},
+                     {"scenario", h.scenario}});
+    const std::string head = labels.substr(0, labels.size() - 1);  // without the closing brace
+    std::size_t next = 0;
+    long long cumulative = 0;
+    for (double bound : bounds) {
+      while (next < h.buckets.size() && latency_bucket_ms(h.buckets[next].first) <= bound)
+        cumulative += h.buckets[next++].second;
+      f.samples.push_back("_bucket" + head + ",le=\"" + openmetrics_le(bound) + "\"} " +
+                          std::to_string(cumulative));
+    }
+    f.samples.push_back("_bucket" + head + ",le=\"+Inf\"} " + std::to_string(h.sessions));
+    f.samples.push_back("_count" + labels + " " + std::to_string(h.sessions));
+    f.samples.push_back("_sum" + labels + " " +
+                        number(static_cast<double>(h.duration_ns) / 1e9));
+  }
+  return f;
+}
+
 std::vector<MetricFamily> openmetrics(Journal& journal, const std::vector<RunRecord>& runs,
-                                      const ReportScope& scope) {
+                                      const ReportScope& scope, double slo_ms) {
   using Labels = std::vector<std::pair<std::string, std::string>>;
   auto key = [](const LockKey& k) {
-    return Labels{{"rig", k.rig}, {"lock", k.lock}, {"material", k.material}};
+    return Labels{{"rig", k.rig},
+                  {"lock", k.lock},
+                  {"material", k.material},
+                  {"firmware", k.firmware},
+                  {"app", k.app}};
   };
 
   Family sessions{"lockrig_sessions",
@@ -277,10 +344,18 @@ std::vector<MetricFamily> openmetrics(Journal& journal, const std::vector<RunRec
     }
   }
 
-  return {std::move(sli),          std::move(sli_sessions), std::move(sli_successes),
-          std::move(sessions),     std::move(failures),     std::move(failed_attempts),
-          std::move(fault_events), std::move(last_lock),    std::move(runs_family),
-          std::move(rig_last),     std::move(rig_exit)};
+  return {std::move(sli),
+          std::move(sli_sessions),
+          std::move(sli_successes),
+          std::move(sessions),
+          std::move(failures),
+          std::move(failed_attempts),
+          latency_family(latency_histograms(journal, scope), slo_ms),
+          std::move(fault_events),
+          std::move(last_lock),
+          std::move(runs_family),
+          std::move(rig_last),
+          std::move(rig_exit)};
 }
 
 }  // namespace
@@ -293,13 +368,16 @@ int cmd_export(const std::vector<std::string>& args) {
 
 int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   SelectionOptions sel_opts;
-  std::string format_name, table = "sessions", output, schema;
+  std::string format_name, table = "sessions", output, schema, latency_slo = "1.5s";
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options")(
       "format", po::value(&format_name),
       (format_choices(FormatCommand::export_) + " (required)").c_str())(
       "table", po::value(&table)->default_value(table),
-      "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)");
+      "ndjson/csv: sessions (one row per unlock session) or attempts (one row per attempt)")(
+      "latency-slo", po::value(&latency_slo)->default_value(latency_slo),
+      "openmetrics: the latency threshold, a bucket boundary of lockrig_unlock_latency_seconds "
+      "(as report --latency-slo)");
   add_selection_options(desc, sel_opts);
   desc.add_options()("output,o", po::value(&output),
                      "write to FILE instead of stdout, atomically (temporary file, fsync, rename)")(
@@ -314,7 +392,9 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
            "firmware, app, scenario, UTC and monotonic times, result) so a warehouse such as\n"
            "BigQuery loads the file as is; columns and types: docs/exports.md. openmetrics: a\n"
            "textfile for node_exporter's textfile collector (SLI, sessions, failures by class,\n"
-           "rig faults, last run time per rig/lock/material), all gauges over the selected runs.\n"
+           "rig faults, last run time per rig/lock/material/firmware/app, gauges over the\n"
+           "selected runs; an unlock latency histogram with the latency SLO as a bucket\n"
+           "boundary). Grafana dashboard: packaging/grafana/lockrig-dashboard.json.\n"
            "Rows are streamed: memory does not grow with the journal.\n\n"
         << desc
         << "\nExamples:\n"
@@ -342,6 +422,13 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError(
         "--table applies to ndjson and csv; openmetrics covers sessions, attempts "
         "and events together");
+  const auto slo = parse_duration(latency_slo);
+  if (!slo || slo->count() <= 0)
+    throw UsageError("--latency-slo wants a positive duration such as 1.5s or 800ms, got " +
+                     quote(latency_slo));
+  if (!format.metrics && !vm["latency-slo"].defaulted())
+    throw UsageError("--latency-slo applies to openmetrics (the latency histogram), not " +
+                     format_name);
   check_output_path(output);
   check_output_is_not_journal(output, sel_opts.db);
   const RunSelection sel = run_selection_of(sel_opts, vm);
@@ -359,7 +446,8 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   }
   Sink sink(output, out);
   if (format.metrics)
-    sink.write(format.metrics(openmetrics(journal, runs, scope)));
+    sink.write(format.metrics(
+        openmetrics(journal, runs, scope, static_cast<double>(slo->count()) / 1e6)));
   else
     export_rows(journal, scope, table, *format.rows(), sink);
   sink.finish();

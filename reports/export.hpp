@@ -51,6 +51,12 @@ struct MetricFamily {
 // The OpenMetrics text of `families` in order, ending with "# EOF".
 std::string render_openmetrics(const std::vector<MetricFamily>& families);
 
+// The `le` boundaries (in ms, as the report's latency_slo_ms) of lockrig_unlock_latency_seconds:
+// the fixed list in docs/exports.md, with the latency SLO `slo_ms` added when not one of them.
+std::vector<double> latency_bucket_bounds_ms(double slo_ms);
+// A boundary as the `le` label value, in seconds: shortest round-trip form, integers as "1.0".
+std::string openmetrics_le(double bound_ms);
+
 // Text escaping for the export formats (exposed for tests; json_string: reports/json_writer.hpp).
 std::string csv_field(std::string_view s);                // RFC 4180: quoted when needed
 std::string openmetrics_label_value(std::string_view s);  // \\, \", \n escaped, valid UTF-8

@@ -1,5 +1,8 @@
 #include "rig/journal/export_reader.hpp"
 
+#include <array>
+#include <map>
+
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -152,14 +155,26 @@ void bind_scenarios(SqlStatement& q, const ReportScope& scope) {
     q.bind(static_cast<int>(i + 1), scope.scenarios[i]);
 }
 
+// The lock key's columns (LockKey, read back by key_of) as the first kKeyColumns of a query
+// over sessions_from() or keyed_from(); `a` is the run's app label.
+constexpr int kKeyColumns = 5;
+const char* const kKeySelect =
+    "r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), COALESCE(l.firmware, '(unknown)'), "
+    "COALESCE(a.value, '(none)')";
+
+// The joins that give a row of `table s` its lock key, in the scope.
+std::string keyed_from(const std::string& table, const ReportScope& scope) {
+  return " FROM " + table +
+         " s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
+         "l.lock_id = s.lock_id LEFT JOIN run_labels a ON a.run_id = s.run_id AND a.key = 'app'" +
+         session_filter(scope);
+}
+
 // The FROM clause of the per-lock counts: sessions with their run and lock, in the scope.
 // Issue 18: with aggregates, `s` is agg_sessions (a group of identical sessions per row, `count`
 // then reads sum(s.sessions)); a version-1 journal opened read-only has only the raw rows.
 std::string sessions_from(const Journal& journal, const ReportScope& scope) {
-  return std::string(" FROM ") + (journal.has_aggregates() ? "agg_sessions" : "sessions") +
-         " s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = "
-         "s.run_id AND l.lock_id = s.lock_id" +
-         session_filter(scope);
+  return keyed_from(journal.has_aggregates() ? "agg_sessions" : "sessions", scope);
 }
 
 // How many sessions a row of sessions_from() stands for.
@@ -167,7 +182,19 @@ std::string per_row(const Journal& journal) {
   return journal.has_aggregates() ? "s.sessions" : "1";
 }
 
-LockKey key_of(const SqlStatement& q) { return LockKey{q.text(0), q.text(1), q.text(2)}; }
+LockKey key_of(const SqlStatement& q) {
+  return LockKey{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4)};
+}
+
+// The GROUP BY / ORDER BY list of the key columns and `extra` more.
+std::string key_columns(int extra) {
+  std::string s;
+  for (int i = 1; i <= kKeyColumns + extra; ++i) s += (i > 1 ? ", " : "") + std::to_string(i);
+  return s;
+}
+std::string grouped(int extra) {
+  return " GROUP BY " + key_columns(extra) + " ORDER BY " + key_columns(extra);
+}
 
 }  // namespace
 
@@ -235,51 +262,46 @@ std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& s
 
 std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope) {
   SqlStatement q(journal,
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.result, sum(" +
-                     per_row(journal) + "), sum(" + per_row(journal) +
+                 std::string("SELECT ") + kKeySelect + ", s.result, sum(" + per_row(journal) +
+                     "), sum(" + per_row(journal) +
                      " * (s.sli_eligible AND s.result <> 'rig_fault')), sum(" + per_row(journal) +
                      " * (s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'))" +
-                     sessions_from(journal, scope) + " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+                     sessions_from(journal, scope) + grouped(1));
   bind_scenarios(q, scope);
   std::vector<ResultCount> out;
   while (q.step())
-    out.push_back(ResultCount{key_of(q), q.text(3), q.integer(4), q.integer(5), q.integer(6)});
+    out.push_back(ResultCount{key_of(q), q.text(5), q.integer(6), q.integer(7), q.integer(8)});
   return out;
 }
 
 std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
                                                          const ReportScope& scope) {
   SqlStatement q(journal,
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.outcome, sum(" +
-                     per_row(journal) + ")" + sessions_from(journal, scope) +
-                     " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0 "
-                     "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+                 std::string("SELECT ") + kKeySelect + ", s.outcome, sum(" + per_row(journal) +
+                     ")" + sessions_from(journal, scope) +
+                     " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0" +
+                     grouped(1));
   bind_scenarios(q, scope);
   std::vector<OutcomeCount> out;
-  while (q.step()) out.push_back(OutcomeCount{key_of(q), q.text(3), q.integer(4)});
+  while (q.step()) out.push_back(OutcomeCount{key_of(q), q.text(5), q.integer(6)});
   return out;
 }
 
 std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& scope) {
   // Issue 18: agg_attempts holds these counts per (run, lock, scenario, class, outcome).
-  const std::string from =
-      journal.has_aggregates()
-          ? "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), s.class, s.outcome, "
-            "sum(s.attempts) FROM agg_attempts s JOIN runs r ON r.id = s.run_id LEFT JOIN "
-            "run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id" +
-                session_filter(scope) +
-                " AND s.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
-          : "";
-  SqlStatement q(journal, !from.empty() ? from :
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), a.class, a.outcome, "
-                 "count(*) FROM attempts a JOIN sessions s ON s.id = a.session_id JOIN runs r ON "
-                 "r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = "
-                 "s.lock_id" +
-                     session_filter(scope) +
-                     " AND a.outcome <> 'success' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
+  // A version-1 journal: the raw attempts joined to their sessions (`t` the attempt).
+  SqlStatement q(journal, std::string("SELECT ") + kKeySelect +
+                              (journal.has_aggregates()
+                                   ? ", s.class, s.outcome, sum(s.attempts)" +
+                                         keyed_from("agg_attempts", scope) +
+                                         " AND s.outcome <> 'success'"
+                                   : ", t.class, t.outcome, count(*)" +
+                                         keyed_from("attempts t JOIN sessions", scope) +
+                                         " AND t.session_id = s.id AND t.outcome <> 'success'") +
+                              grouped(2));
   bind_scenarios(q, scope);
   std::vector<AttemptCount> out;
-  while (q.step()) out.push_back(AttemptCount{key_of(q), q.text(3), q.text(4), q.integer(5)});
+  while (q.step()) out.push_back(AttemptCount{key_of(q), q.text(5), q.text(6), q.integer(7)});
   return out;
 }
 
@@ -299,12 +321,12 @@ std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope
 
 std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope) {
   SqlStatement q(journal,
-                 "SELECT r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
-                 "(julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
-                     sessions_from(journal, scope) + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+                 std::string("SELECT ") + kKeySelect +
+                     ", (julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
+                     sessions_from(journal, scope) + grouped(0));
   bind_scenarios(q, scope);
   std::vector<LockLastRun> out;
-  while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(3)});
+  while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(5)});
   return out;
 }
 
@@ -315,6 +337,99 @@ std::optional<RunStartExit> run_start_exit(Journal& journal, std::int64_t run) {
                      std::to_string(run));
   if (!q.step()) return std::nullopt;
   return RunStartExit{q.real(0), static_cast<int>(q.integer(1))};
+}
+
+std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportScope& scope) {
+  // The report's latency population (report_reader.cpp): successful SLI sessions, rig faults
+  // excluded; the same rows agg_latency keeps (journal_schema.sql, v_session_latency).
+  const char* const successful =
+      " AND s.sli_eligible = 1 AND s.sli_success = 1 AND s.result <> 'rig_fault'";
+  // agg_latency has a row per run, lock, scenario and bucket (530,870 in the 40-run 10 M-attempt
+  // bench journal): joining each row to its lock key and grouping in SQL sorted them all (1.3 s).
+  // Instead the rows are read in primary-key order without a join, and the lock key of each
+  // (run, lock) is looked up here: one pass, no sort.
+  std::map<std::int64_t, std::pair<std::string, std::string>> run_rig_app;
+  {
+    SqlStatement q(journal,
+                   "SELECT r.id, r.rig, COALESCE(a.value, '(none)') FROM runs r LEFT JOIN "
+                   "run_labels a ON a.run_id = r.id AND a.key = 'app' WHERE r.id IN " +
+                       in_list(scope));
+    while (q.step()) run_rig_app[q.integer(0)] = {q.text(1), q.text(2)};
+  }
+  std::map<std::pair<std::int64_t, std::string>, std::pair<std::string, std::string>> mounted;
+  {
+    SqlStatement q(journal,
+                   "SELECT run_id, lock_id, material, COALESCE(firmware, '(unknown)') FROM "
+                   "run_locks WHERE run_id IN " +
+                       in_list(scope));
+    while (q.step()) mounted[{q.integer(0), q.text(1)}] = {q.text(2), q.text(3)};
+  }
+  struct Series {
+    std::map<std::int64_t, long long> buckets;
+    long long sessions = 0;
+    std::int64_t duration_ns = 0;
+  };
+  using SeriesKey = std::array<std::string, 6>;  // the lock key's five labels, then scenario
+  std::map<SeriesKey, Series> series;
+  // The rows come grouped by run, lock and scenario: the series is looked up when those change.
+  struct Cursor {
+    std::int64_t run = -1;
+    std::string lock, scenario;
+    Series* series = nullptr;
+  } at;
+  auto series_of = [&](const SqlStatement& q) -> Series& {
+    const std::int64_t run = q.integer(0);
+    const std::string_view lock = q.view(1), scenario = q.view(2);
+    if (at.series && at.run == run && at.lock == lock && at.scenario == scenario)
+      return *at.series;
+    at.run = run;
+    at.lock = lock;
+    at.scenario = scenario;
+    const auto& [rig, app] = run_rig_app[run];
+    const auto m = mounted.find({run, at.lock});
+    const std::string material = m != mounted.end() ? m->second.first : "(unknown)";
+    const std::string firmware = m != mounted.end() ? m->second.second : "(unknown)";
+    at.series = &series[SeriesKey{rig, at.lock, material, firmware, app, at.scenario}];
+    return *at.series;
+  };
+  if (journal.has_aggregates()) {
+    SqlStatement q(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.bucket_ns, s.sessions FROM "
+                            "agg_latency s" +
+                                session_filter(scope));
+    bind_scenarios(q, scope);
+    while (q.step()) {
+      Series& h = series_of(q);
+      h.buckets[q.integer(3)] += q.integer(4);
+      h.sessions += q.integer(4);
+    }
+    // The exact sum of the durations, from the session groups (`duration_ns` is their sum).
+    at = Cursor{};
+    SqlStatement d(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.duration_ns FROM "
+                            "agg_sessions s" +
+                                session_filter(scope) + successful);
+    bind_scenarios(d, scope);
+    while (d.step()) series_of(d).duration_ns += d.integer(3);
+  } else {
+    // A version-1 journal has no aggregates: its sessions, bucketed here by the same rule.
+    SqlStatement q(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.ended_ns - s.started_ns "
+                            "FROM sessions s" +
+                                session_filter(scope) + successful);
+    bind_scenarios(q, scope);
+    while (q.step()) {
+      Series& h = series_of(q);
+      ++h.buckets[latency_bucket_ns(q.integer(3))];
+      ++h.sessions;
+      h.duration_ns += q.integer(3);
+    }
+  }
+  std::vector<LatencyHistogram> out;
+  for (auto& [k, h] : series) {
+    if (h.sessions == 0) continue;  // only a duration row (cannot happen: the same population)
+    out.push_back(LatencyHistogram{LockKey{k[0], k[1], k[2], k[3], k[4]}, k[5],
+                                   {h.buckets.begin(), h.buckets.end()}, h.sessions,
+                                   h.duration_ns});
+  }
+  return out;
 }
 
 }  // namespace lockrig

@@ -1,8 +1,10 @@
 // What `lockrig export` (reports/export.cpp) reads from the journal. The row exports: the
 // sessions or attempts of the selected runs, denormalized into stable columns (names, types and
 // meanings in docs/exports.md; new columns are only ever appended), streamed one row at a time
-// so memory does not grow with the journal. The OpenMetrics export: its counts per rig, lock and
-// door material. The journal knows how each column is computed; the export formats the values.
+// so memory does not grow with the journal. The OpenMetrics export: its counts per rig, lock, door
+// material, firmware and app, read from the aggregate tables (agg_sessions, agg_attempts,
+// agg_latency; issue 18), never the raw rows of a journal that has them. The journal knows how
+// each column is computed; the export formats the values.
 #pragma once
 
 #include <cstdint>
@@ -63,9 +65,11 @@ std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& s
 
 // ---- OpenMetrics ----
 
-// Where a count belongs: rig, lock and door material ("(unknown)" without a run_locks row).
+// Where a count belongs: rig, lock, door material ("(unknown)" without a run_locks row), the
+// firmware read from the lock in that run ("(unknown)" when unreadable) and the run's `app` label
+// ("(none)" without one). Never a run or session id: the label budget in docs/exports.md.
 struct LockKey {
-  std::string rig, lock, material;
+  std::string rig, lock, material, firmware, app;
 };
 
 // Sessions by result, with the SLI sessions and successes among them.
@@ -112,5 +116,19 @@ std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope
                                       const std::vector<EventKind>& kinds);
 std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope);
 std::optional<RunStartExit> run_start_exit(Journal& journal, std::int64_t run);
+
+// The unlock latency of successful SLI sessions (the report's latency population) per lock key
+// and scenario: sessions per agg_latency bucket (latency_bucket_ns in journal.hpp), and the exact
+// sum of their durations from agg_sessions. A version-1 journal (no aggregates) is bucketed from
+// its raw rows with the same rule.
+struct LatencyHistogram {
+  LockKey key;
+  std::string scenario;
+  std::vector<std::pair<std::int64_t, long long>> buckets;  // bucket_ns ascending, sessions
+  long long sessions = 0;        // sum of the buckets' sessions
+  std::int64_t duration_ns = 0;  // sum of the sessions' durations
+};
+// Sorted by key and scenario. `scope.runs` must be set.
+std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportScope& scope);
 
 }  // namespace lockrig
