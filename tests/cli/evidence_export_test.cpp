@@ -243,5 +243,33 @@ TEST(LockrigEvidenceExport, SessionsWithoutEvidenceExportNullAndMergeKeepsTheTra
   EXPECT_EQ(transcripts(a.out), transcripts(b.out));
 }
 
+// Bad input: a damaged transcript (here: its blob is not zlib) fails the export with exit 2 naming
+// the problem, and `-o` leaves no file (nothing half-written).
+TEST(LockrigEvidenceExport, ADamagedTranscriptFailsTheExportNamingItAndWritesNothing) {
+  TempDir tmp;
+  const Rig k = key_rig(tmp);
+  const std::string db = tmp.file("damaged.db");
+  const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
+                            "phone-1", "--db", db, "--progress", "off", "-q"});
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.describe();
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h,
+                           "UPDATE session_evidence SET transcript = x'00112233' WHERE session_id "
+                           "= (SELECT max(session_id) FROM session_evidence)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(h);
+    sqlite3_close(h);
+  }
+  const std::string out = tmp.file("sessions.ndjson");
+  const Result bad = lockrig({"export", "--db", db, "--format", "ndjson", "-o", out});
+  EXPECT_EQ(bad.exit_code, 2) << bad.describe();
+  EXPECT_NE(bad.err.find("session transcript cannot be decompressed"), std::string::npos)
+      << bad.describe();
+  EXPECT_FALSE(exists(out));
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test
