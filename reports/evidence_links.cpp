@@ -1,6 +1,8 @@
 #include "reports/evidence_links.hpp"
 
+#include <filesystem>
 #include <set>
+#include <system_error>
 
 #include "reports/evidence_view.hpp"
 #include "rig/base/text.hpp"
@@ -8,6 +10,25 @@
 #include "rig/journal/run_records.hpp"
 
 namespace lockrig::reports {
+
+std::vector<std::string> capture_files(const RunRecord& run) {
+  namespace fs = std::filesystem;
+  std::set<std::string> files;
+  for (const auto& [key, value] : run.labels) {
+    if (key.rfind("capture.", 0) != 0) continue;
+    // "argv; log PATH; started ...": the log sits in the run's capture directory.
+    const auto at = value.find("; log ");
+    if (at == std::string::npos) continue;
+    const auto end = value.find("; ", at + 6);
+    const fs::path log = value.substr(at + 6, end == std::string::npos ? end : end - at - 6);
+    std::error_code ec;
+    const fs::path dir = fs::absolute(log, ec).parent_path();
+    if (ec) continue;
+    for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec))
+      if (it->is_regular_file(ec)) files.insert(it->path().lexically_normal().string());
+  }
+  return std::vector<std::string>(files.begin(), files.end());
+}
 
 ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecord>& runs,
                                     std::size_t timelines_per_case) {
@@ -18,6 +39,7 @@ ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecor
     uuids.push_back(run.uuid);
     seeds.push_back(std::to_string(run_seed(journal, run.id)));
     rigs.insert(run.rig);
+    if (auto files = capture_files(run); !files.empty()) ev.attachments[run.id] = std::move(files);
     if (auto it = run.labels.find("app"); it != run.labels.end()) apps.insert(it->second);
     for (const auto& [lock, fw] : run_lock_firmware(journal, run.uuid))
       if (!fw.empty()) firmware.insert(fw);
@@ -28,7 +50,8 @@ ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecor
       ev.seconds += secs;
       ++c.sessions;
       if (s.result == "pass") continue;
-      FailedSessionRef f{run.id, s.session_id, run.uuid, s.result, s.expect, s.outcome, ""};
+      FailedSessionRef f{run.id,   s.session_id, run.uuid, s.result,
+                         s.expect, s.outcome,    "",       s.sli_eligible};
       if (c.failed.size() < timelines_per_case)
         f.timeline = session_timeline_text(read_session_evidence(journal, run.id, s.session_id));
       c.failed.push_back(std::move(f));
@@ -41,6 +64,22 @@ ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecor
                    {"lockrig.seeds", list(seeds)},      {"lockrig.firmware", list(firmware)},
                    {"lockrig.app", list(apps)}};
   return ev;
+}
+
+ReportEvidence load_failed_session_refs(
+    Journal& journal, const std::vector<RunRecord>& runs,
+    const std::set<std::pair<std::string, std::string>>& cases) {
+  ReportEvidence ev;
+  for (const auto& run : runs)
+    for (const auto& [scenario, lock] : cases)
+      for (const auto& s : failed_sessions(journal, run.id, lock, scenario))
+        ev.cases[{s.scenario, s.lock_id}].failed.push_back(FailedSessionRef{
+            run.id, s.session_id, run.uuid, s.result, s.expect, s.outcome, "", s.sli_eligible});
+  return ev;
+}
+
+std::string session_ref(const FailedSessionRef& f) {
+  return std::to_string(f.run_id) + "/" + std::to_string(f.session_id);
 }
 
 }  // namespace lockrig::reports

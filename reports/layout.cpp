@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
+#include "reports/evidence_links.hpp"
 #include "reports/format.hpp"
 #include "rig/base/text.hpp"
 
@@ -37,6 +39,64 @@ std::string margin_text(double margin) {
 std::string conf_text(double c) {
   const double p = 100.0 * c;
   return (std::fabs(p - std::round(p)) < 1e-9 ? pct(c, 0) : pct(c, 1));
+}
+
+// Issue 15 item 4: what the report covers, for its header: the rig(s) with their hosts, the
+// nights (UTC dates the runs started on) and the runs (journal ids, as `lockrig show` takes them).
+std::string covers_text(const Report& r) {
+  if (r.runs.empty()) return "no runs";
+  std::map<std::string, std::set<std::string>> hosts;  // rig -> hosts
+  std::set<std::string> nights;
+  std::vector<std::int64_t> ids;
+  for (const auto& run : r.runs) {
+    auto& h = hosts[run.rig];
+    if (!run.host.empty()) h.insert(run.host);
+    nights.insert(run.started_at.substr(0, 10));
+    ids.push_back(run.id);
+  }
+  std::vector<std::string> rigs;
+  for (const auto& [rig, h] : hosts)
+    rigs.push_back(rig + (h.empty() ? "" : " on " + join(std::vector<std::string>(h.begin(), h.end()),
+                                                          ", ")));
+  std::string text = (hosts.size() == 1 ? "rig " : "rigs ") + join(rigs, "; ");
+  text += nights.size() == 1 ? "; night " + *nights.begin()
+                             : "; " + std::to_string(nights.size()) + " nights " +
+                                   *nights.begin() + " to " + *nights.rbegin();
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::string> ranges;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    ranges.push_back(j == i ? std::to_string(ids[i])
+                            : std::to_string(ids[i]) + "-" + std::to_string(ids[j]));
+    i = j + 1;
+  }
+  text += ids.size() == 1 ? "; run " + ranges.front() + " (" + r.runs.front().uuid + ")"
+                          : "; " + std::to_string(ids.size()) + " runs " + join(ranges, ", ");
+  return text;
+}
+
+// The ids of `refs` as `lockrig show` takes them, at most `shown`, then how many more.
+std::string refs_text(const std::vector<const FailedSessionRef*>& refs, std::size_t shown = 5) {
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < refs.size() && i < shown; ++i) ids.push_back(session_ref(*refs[i]));
+  std::string text = join(ids, ", ");
+  if (refs.size() > shown) text += " (+" + std::to_string(refs.size() - shown) + " more)";
+  return text;
+}
+
+// The failed sessions of the report's evidence that `keep` selects, oldest first.
+template <typename Keep>
+std::vector<const FailedSessionRef*> failed_refs(const Report& r, Keep keep) {
+  std::vector<const FailedSessionRef*> out;
+  if (!r.evidence) return out;
+  for (const auto& [key, c] : r.evidence->cases)
+    for (const auto& f : c.failed)
+      if (keep(key.first, key.second, f)) out.push_back(&f);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    return std::pair(a->run_id, a->session_id) < std::pair(b->run_id, b->session_id);
+  });
+  return out;
 }
 
 Block paragraph(std::string text) {
@@ -497,6 +557,31 @@ Section locks_section(const Report& r) {
   }
   s.blocks.push_back(table_block(std::move(t)));
   s.blocks.push_back(chart(ChartKind::lock_dots));
+  // Issue 15 item 4: each lock's failed SLI sessions by id, flagged locks first, so a failure
+  // leads to its attempts and transcript (`lockrig show RUN/SESSION`).
+  if (r.evidence) {
+    std::vector<std::string> items;
+    std::set<std::string> listed;
+    for (const bool flagged : {true, false})
+      for (const auto& l : r.locks) {
+        if (l.flagged != flagged || listed.count(l.lock_id)) continue;
+        const auto refs = failed_refs(r, [&](const std::string&, const std::string& lock,
+                                             const FailedSessionRef& f) {
+          return lock == l.lock_id && f.sli && f.result == "fail";
+        });
+        if (refs.empty()) continue;
+        listed.insert(l.lock_id);
+        items.push_back(l.lock_id + (flagged ? " (WORSE)" : "") + ": " +
+                        std::to_string(refs.size()) + " failed SLI session(s): " +
+                        refs_text(refs));
+      }
+    if (!items.empty()) {
+      s.blocks.push_back(paragraph(
+          "Failed sessions by lock, as RUN/SESSION ids (`lockrig show RUN/SESSION` prints a "
+          "session's attempts and transcript; `lockrig runs RUN --failures` lists them all):"));
+      s.blocks.push_back(bullets(std::move(items)));
+    }
+  }
   return s;
 }
 
@@ -588,11 +673,20 @@ Section assertions_section(const Report& r) {
     return s;
   }
   Table t;
-  t.header = {"scenario", "expect", "version", "passed", "failed", "failures (lock: outcome)"};
-  t.numeric = {false, false, false, true, true, false};
+  t.header = {"scenario", "expect",  "version", "passed", "failed", "failures (lock: outcome)",
+              "failed sessions (RUN/SESSION)"};
+  t.numeric = {false, false, false, true, true, false, false};
   for (const auto& a : r.assertions) {
+    // Issue 15 item 4: the failed assertion sessions by id (every version's: an id's run says
+    // which version it ran).
+    const auto refs = a.failed > 0 ? failed_refs(r, [&](const std::string& scenario,
+                                                        const std::string&,
+                                                        const FailedSessionRef& f) {
+      return scenario == a.scenario && !f.sli && f.result == "fail" && f.expect == a.expect;
+    })
+                                   : std::vector<const FailedSessionRef*>{};
     t.rows.push_back({a.scenario, a.expect, a.arm, with_commas(a.passed), with_commas(a.failed),
-                      join(a.failures, "; ")});
+                      join(a.failures, "; "), refs_text(refs)});
     t.highlight.push_back(a.failed > 0);
   }
   s.blocks.push_back(table_block(std::move(t)));
@@ -644,6 +738,7 @@ Document report_document(const Report& r) {
   doc.subtitle = r.comparison ? "candidate " + filters_text(r.options.candidate) + " vs baseline " +
                                     filters_text(r.options.baseline)
                               : "single population";
+  doc.subtitle += "; " + covers_text(r);  // issue 15 item 4
   doc.sections.push_back(verdict_section(r));
   doc.sections.push_back(sli_section(r));
   if (r.comparison) {

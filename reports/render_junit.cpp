@@ -13,6 +13,7 @@
 // its failed sessions' ids and timelines (`lockrig show RUN/SESSION`).
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "reports/evidence_links.hpp"
@@ -83,6 +84,24 @@ void write_suite(std::ostringstream& out, const Suite& s, const std::string& tim
     out << "    </testcase>\n";
   }
   out << "  </testsuite>\n";
+}
+
+// Issue 15 item 5: the capture files of the runs `failed` sessions belong to, one
+// `[[ATTACHMENT|/abs/path]]` line each, on a line of its own as the Jenkins junit-attachments
+// plugin requires (https://github.com/jenkinsci/junit-attachments-plugin, README "By printing out
+// the file name"; GitLab reads the same syntax in system-out). Each file once per case.
+std::string attachment_lines(const ReportEvidence& ev, const std::vector<FailedSessionRef>& failed) {
+  std::set<std::int64_t> runs;
+  for (const auto& f : failed) runs.insert(f.run_id);
+  std::set<std::string> seen;
+  std::string out;
+  for (const auto run : runs) {
+    const auto it = ev.attachments.find(run);
+    if (it == ev.attachments.end()) continue;
+    for (const auto& path : it->second)
+      if (seen.insert(path).second) out += "[[ATTACHMENT|" + path + "]]\n";
+  }
+  return out.empty() ? out : "\n" + out;
 }
 
 }  // namespace
@@ -156,6 +175,7 @@ std::string render_junit(const Report& r) {
       c.system_out += "failed sessions (lockrig show RUN/SESSION): " + ids + "\n";
       for (const auto& f : e->second.failed)
         if (!f.timeline.empty()) c.system_out += "\n" + f.timeline;
+      c.system_out += attachment_lines(*r.evidence, e->second.failed);
     }
   suites.push_back(std::move(scenarios));
   Suite locks{"lockrig.locks", {}};
@@ -195,6 +215,12 @@ std::string render_junit(const Report& r) {
       c.seconds = seconds;
       if (l.flagged && !ids.empty() && c.failure_body.find("failed sessions") == std::string::npos)
         c.failure_body += "failed sessions (lockrig show RUN/SESSION): " + ids + "\n";
+      if (l.flagged && c.system_out.find("[[ATTACHMENT|") == std::string::npos) {
+        std::vector<FailedSessionRef> failed;
+        for (const auto& [key, e] : r.evidence->cases)
+          if (key.second == l.lock_id) failed.insert(failed.end(), e.failed.begin(), e.failed.end());
+        c.system_out += attachment_lines(*r.evidence, failed);
+      }
     }
   }
   suites.push_back(std::move(locks));

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "drivers/rig_fault.hpp"
+#include "drivers/transcript.hpp"
 
 namespace lockrig::drivers::bluez {
 
@@ -81,8 +82,19 @@ const char* exchange_kind_name(ExchangeEntry::Kind kind) {
   return "?";
 }
 
+std::string BluezBus::bytes_text(const Bytes& bytes) {
+  return hex_and_ascii(std::span<const std::uint8_t>(bytes.data(), bytes.size()));
+}
+
 void BluezBus::note(ExchangeEntry::Kind kind, std::string path, std::string member,
                     std::string detail) {
+  // Issue 15: the session transcript (a no-op on a thread without a recorder, e.g. lockrig probe).
+  if (!transcript_who_.empty())
+    transcript_text(kind == ExchangeEntry::Kind::call ? TranscriptDirection::to_device
+                                                      : TranscriptDirection::from_device,
+                    transcript_who_,
+                    std::string(exchange_kind_name(kind)) + " " + member + " " + path +
+                        (detail.empty() ? "" : " " + detail));
   if (log_.size() >= kExchangeLogLimit) {
     log_.pop_front();
     ++log_dropped_;
@@ -125,10 +137,10 @@ sdbus::IProxy& BluezBus::proxy(const char* destination, const std::string& path)
 
 sdbus::MethodReply BluezBus::invoke(const char* destination, const std::string& path,
                                     const char* iface, const char* method, Duration timeout,
-                                    const Append& append) {
+                                    const Append& append, const std::string& args_detail) {
   const SteadyTime started = std::chrono::steady_clock::now();
   const std::string member = std::string(iface) + "." + method;
-  note(ExchangeEntry::Kind::call, path, member, "");
+  note(ExchangeEntry::Kind::call, path, member, args_detail);
   try {
     sdbus::IProxy& p = proxy(destination, path);
     auto call = p.createMethodCall(iface, method);
@@ -145,10 +157,12 @@ sdbus::MethodReply BluezBus::invoke(const char* destination, const std::string& 
 
 sdbus::PendingAsyncCall BluezBus::invoke_async(const std::string& path, const char* iface,
                                                const char* method, Duration timeout,
-                                               DoneHandler on_done, const Append& append) {
+                                               DoneHandler on_done, const Append& append,
+                                               const std::string& args_detail) {
   const SteadyTime started = std::chrono::steady_clock::now();
   const std::string member = std::string(iface) + "." + method;
-  note(ExchangeEntry::Kind::call, path, member, "async");
+  note(ExchangeEntry::Kind::call, path, member,
+       args_detail.empty() ? "async" : "async " + args_detail);
   try {
     sdbus::IProxy& p = proxy(kBluezService, path);
     auto call = p.createMethodCall(iface, method);

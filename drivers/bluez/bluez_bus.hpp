@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "drivers/bluez/error_attribution.hpp"
@@ -83,7 +84,7 @@ class BluezBus {
   sdbus::MethodReply call(const std::string& path, const char* iface, const char* method,
                           Duration timeout, const Args&... args) {
     return invoke(kBluezService, path, iface, method, timeout,
-                  [&](sdbus::MethodCall& m) { ((m << args), ...); });
+                  [&](sdbus::MethodCall& m) { ((m << args), ...); }, describe_args(args...));
   }
 
   // Sends a call whose outcome is handed to `on_done` (nullopt = success) from dispatch() or
@@ -93,7 +94,7 @@ class BluezBus {
   sdbus::PendingAsyncCall call_async(const std::string& path, const char* iface, const char* method,
                                      Duration timeout, DoneHandler on_done, const Args&... args) {
     return invoke_async(path, iface, method, timeout, std::move(on_done),
-                        [&](sdbus::MethodCall& m) { ((m << args), ...); });
+                        [&](sdbus::MethodCall& m) { ((m << args), ...); }, describe_args(args...));
   }
 
   ManagedObjects managed_objects(Duration timeout);
@@ -107,6 +108,12 @@ class BluezBus {
   // The exchange since the last take (oldest first); `dropped` counts entries the bound pushed out.
   std::vector<ExchangeEntry> take_exchange_log(std::size_t* dropped = nullptr);
   void note(ExchangeEntry::Kind kind, std::string path, std::string member, std::string detail);
+  // Issue 15: from now on every note() also goes to the calling thread's session transcript
+  // (drivers/transcript.hpp) as `who` ("<lock id> dbus"): calls as sent ('>'), replies, errors and
+  // signals as received ('<'). The transcript redacts registered secrets (the lock key).
+  void set_transcript_who(std::string who) { transcript_who_ = std::move(who); }
+  // Bytes as a log entry shows them: hex, then ASCII (drivers::hex_and_ascii).
+  static std::string bytes_text(const Bytes& bytes);
 
   // Processes everything already received, without blocking. RigFault("dbus") if the bus broke.
   void dispatch();
@@ -115,11 +122,24 @@ class BluezBus {
 
  private:
   using Append = std::function<void(sdbus::MethodCall&)>;
+  // What a call's log entry shows of its arguments: the byte arrays (a GATT WriteValue's value)
+  // in hex and ASCII.
+  template <class... Args>
+  static std::string describe_args(const Args&... args) {
+    std::string out;
+    (describe_arg(out, args), ...);
+    return out;
+  }
+  template <class T>
+  static void describe_arg(std::string& out, const T& arg) {
+    if constexpr (std::is_same_v<T, Bytes>) out += (out.empty() ? "" : " ") + bytes_text(arg);
+  }
   sdbus::MethodReply invoke(const char* destination, const std::string& path, const char* iface,
-                            const char* method, Duration timeout, const Append& append);
+                            const char* method, Duration timeout, const Append& append,
+                            const std::string& args_detail = "");
   sdbus::PendingAsyncCall invoke_async(const std::string& path, const char* iface,
                                        const char* method, Duration timeout, DoneHandler on_done,
-                                       const Append& append);
+                                       const Append& append, const std::string& args_detail = "");
   sdbus::IProxy& proxy(const char* destination, const std::string& path);
 
   std::unique_ptr<sdbus::IConnection> connection_;
@@ -127,6 +147,7 @@ class BluezBus {
   std::map<std::string, std::unique_ptr<sdbus::IProxy>> proxies_;
   std::deque<ExchangeEntry> log_;
   std::size_t log_dropped_ = 0;
+  std::string transcript_who_;
 };
 
 }  // namespace lockrig::drivers::bluez

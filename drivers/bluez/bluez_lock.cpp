@@ -216,6 +216,7 @@ std::vector<std::string> BluezLockLink::take_exchange_log() {
 
 void BluezLockLink::open_bus() {
   bus_ = std::make_unique<BluezBus>();
+  bus_->set_transcript_who(lock_id_ + " dbus");  // issue 15: the session transcript
   auto from_bluez = [this](sdbus::Message& m) {
     return !seen_->bluez_owner.empty() && m.getSender() == seen_->bluez_owner;
   };
@@ -304,7 +305,11 @@ void BluezLockLink::open_bus() {
         if (path == device_path_ || path == status_path_ || path == adapter_path_)
           bus_->note(ExchangeEntry::Kind::signal, path, "PropertiesChanged",
                      iface + " " + keys_of(changed) +
-                         (invalidated.empty() ? "" : " invalidated " + join(invalidated, ",")));
+                         (invalidated.empty() ? "" : " invalidated " + join(invalidated, ",")) +
+                         // issue 15: a characteristic's notified bytes (the lock's answer)
+                         (iface == kGattCharIface && prop_bytes(changed, "Value")
+                              ? " Value " + BluezBus::bytes_text(*prop_bytes(changed, "Value"))
+                              : ""));
         if (iface == kGattCharIface) {
           if (path != status_path_ || !seen_->armed || seen_->verdict) return;
           auto value = prop_bytes(changed, "Value");

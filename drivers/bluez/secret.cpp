@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "drivers/command/process.hpp"
+#include "drivers/transcript.hpp"
 #include "rig/base/embedded.hpp"
 #include "rig/base/text.hpp"
 
@@ -164,6 +165,18 @@ std::optional<Secret> Secret::from_settings(const Settings& block) {
     throw ConfigError(where,
                       "the lock key in " + source +
                           " must be an even number of hex digits (spaces and colons allowed)");
+  // Issue 15: the key never reaches a session transcript (drivers/transcript.hpp redacts every
+  // registered secret, also as raw bytes and in upper-case and spaced hex). key_env keys are
+  // registered by withhold_from_children; a key_file key is registered here.
+  {
+    static const char* hex = "0123456789abcdef";
+    std::string canonical;
+    for (const std::uint8_t b : *bytes) {
+      canonical += hex[b >> 4];
+      canonical += hex[b & 15];
+    }
+    register_secret(canonical);
+  }
   return Secret(std::move(*bytes), source);
 }
 

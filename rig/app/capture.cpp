@@ -42,6 +42,13 @@ std::string how_it_ended(int status) {
 RunCaptures::RunCaptures(const std::vector<std::string>& commands, std::string dir,
                          std::chrono::milliseconds stop_timeout)
     : dir_(std::move(dir)), stop_timeout_(stop_timeout) {
+  // Absolute, so the journal's capture.N labels name files a report made elsewhere (JUnit's
+  // [[ATTACHMENT|path]] lines) can find whatever the current directory.
+  {
+    std::error_code abs_ec;
+    const auto abs = std::filesystem::absolute(dir_, abs_ec);
+    if (!abs_ec) dir_ = abs.lexically_normal().string();
+  }
   if (commands.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);

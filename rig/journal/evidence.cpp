@@ -212,6 +212,21 @@ std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
   return out;
 }
 
+std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
+                                             const std::string& lock_id,
+                                             const std::string& scenario) {
+  sqlite3* db = journal_db(journal);
+  SqlStatement q(db,
+                 session_columns(journal.has_evidence()) +
+                     "WHERE s.run_id = ?1 AND s.lock_id = ?2 AND s.scenario = ?3 AND s.result <> "
+                     "'pass' ORDER BY s.id",
+                 "read failed sessions");
+  q.bind(1, run).bind(2, lock_id).bind(3, scenario);
+  std::vector<SessionEvidence> out;
+  while (q.step()) out.push_back(session_row(q));
+  return out;
+}
+
 std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::int64_t run) {
   sqlite3* db = journal_db(journal);
   SqlStatement q(db,

@@ -53,6 +53,12 @@ struct SessionEvidence {
 // events or transcript. has_transcript says whether evidence was kept.
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                                              bool with_expected = false);
+// The same for one lock's sessions of one scenario in `run` (failed and rig-faulted), read through
+// the sessions' (run, lock, scenario, ...) index: what the reports name by id for the lock and
+// scenario pairs their aggregates say failed, without reading every session of the run.
+std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
+                                             const std::string& lock_id,
+                                             const std::string& scenario);
 // The failed assertions among them: failed sessions that are not SLI sessions (an expected
 // failure that did not happen, a recovery check), oldest first (the end-of-run summary).
 std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::int64_t run);

@@ -3,6 +3,8 @@
 #include <array>
 #include <map>
 
+#include "rig/base/text.hpp"
+#include "rig/journal/evidence.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -87,6 +89,16 @@ const std::vector<Column>& session_columns() {
        "An SLI session that unlocked within its budget"},
       {"first_attempt_success", Type::boolean, false, "s.first_attempt_success",
        "The first attempt unlocked"},
+      // Issue 15: the session's evidence (session_evidence, docs/evidence.md), decoded.
+      {"transcript_entries", Type::integer, true, "e.entries",
+       "Transcript entries kept for the session (NULL: no transcript kept, see --keep-evidence)"},
+      {"transcript_dropped", Type::integer, true, "e.dropped",
+       "Older transcript entries the bounded recorder dropped (NULL: no transcript kept)"},
+      {"transcript", Type::string, true,
+       "CASE WHEN e.session_id IS NULL THEN NULL ELSE lockrig_transcript_json(e.encoding, "
+       "e.raw_bytes, e.transcript) END",
+       "The session's transcript as a JSON array text of {t_ns, mark, who, text} (NULL: none "
+       "kept)"},
   };
   return cols;
 }
@@ -196,6 +208,88 @@ std::string grouped(int extra) {
   return " GROUP BY " + key_columns(extra) + " ORDER BY " + key_columns(extra);
 }
 
+// A JSON string literal of `s` (RFC 8259 section 7: quote, backslash and the controls below
+// U+0020 escaped). Bytes that are not UTF-8 pass through; the row writers make the row valid
+// UTF-8 as they do for every text column.
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+// SQL function lockrig_transcript_json(encoding, raw_bytes, blob): a session_evidence row's
+// transcript as a JSON array text, [{"t_ns":..,"mark":">","who":"..","text":".."},...], in the
+// recorder's order. A damaged or unknown-encoding row fails the query with the reason (the export
+// then exits 2 leaving its -o file untouched).
+void transcript_json(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* enc = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  if (!enc || std::string_view(enc) != "zlib-lines-1") {
+    const std::string msg = "session evidence in encoding " + quote(enc ? enc : "NULL") +
+                            ", which this lockrig cannot read";
+    sqlite3_result_error(ctx, msg.c_str(), -1);
+    return;
+  }
+  const auto* blob = static_cast<const char*>(sqlite3_value_blob(argv[2]));
+  const std::string data(blob ? blob : "", static_cast<std::size_t>(sqlite3_value_bytes(argv[2])));
+  try {
+    const auto lines = decode_evidence(data, sqlite3_value_int64(argv[1]));
+    std::string out = "[";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& l = lines[i];
+      out += i ? ",{\"t_ns\":" : "{\"t_ns\":";
+      out += std::to_string(l.t_ns);
+      out += ",\"mark\":";
+      append_json_string(out, std::string_view(&l.mark, 1));
+      out += ",\"who\":";
+      append_json_string(out, l.who);
+      out += ",\"text\":";
+      append_json_string(out, l.text);
+      out += '}';
+    }
+    out += ']';
+    sqlite3_result_text64(ctx, out.data(), out.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+// Makes lockrig_transcript_json known to the journal's connection (idempotent).
+void register_transcript_json(Journal& journal) {
+  sqlite3* db = journal_db(journal);
+  sqlite_check(sqlite3_create_function_v2(db, "lockrig_transcript_json", 3,
+                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                          &transcript_json, nullptr, nullptr, nullptr),
+               db, "register lockrig_transcript_json");
+}
+
 }  // namespace
 
 const std::vector<ExportColumn>& export_columns(ExportTable table) {
@@ -230,10 +324,18 @@ std::string export_rows_sql(Journal& journal, ExportTable table, const ReportSco
   const std::string range = std::to_string(lo) + " AND " + std::to_string(hi);
   std::string filter = session_filter(scope);
   filter.replace(filter.find("s.run_id IN"), 11, "+s.run_id IN");
-  if (table == ExportTable::sessions)
+  if (table == ExportTable::sessions) {
+    // Issue 15: a journal before version 3 has no session_evidence; its rows read as none kept.
+    register_transcript_json(journal);
+    const std::string evidence =
+        journal.has_evidence()
+            ? " LEFT JOIN session_evidence e ON e.session_id = s.id"
+            : " LEFT JOIN (SELECT NULL AS session_id, NULL AS encoding, NULL AS entries, NULL AS "
+              "dropped, NULL AS raw_bytes, NULL AS transcript) e ON 0";
     sql += " FROM sessions s CROSS JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON "
            "l.run_id = s.run_id AND l.lock_id = s.lock_id" +
-           filter + " AND s.id BETWEEN " + range + " ORDER BY s.id";
+           evidence + filter + " AND s.id BETWEEN " + range + " ORDER BY s.id";
+  }
   else
     sql += " FROM attempts a CROSS JOIN sessions s ON s.id = a.session_id CROSS JOIN runs r ON "
            "r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = "

@@ -7,7 +7,10 @@
 // mock bluetoothd on that bus, and the lockrig child inherits the environment.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -704,6 +707,98 @@ TEST_F(LockrigRunBle, ProbeReportsAnUnavailableBleStackOnStderr) {
   EXPECT_EQ(r.exit_code, 3) << r.describe();
   EXPECT_NE(r.err.find("BLE: unavailable"), std::string::npos) << r.describe();
   EXPECT_EQ(r.out.find("unavailable"), std::string::npos) << r.describe();
+}
+
+}  // namespace
+}  // namespace lockrig::ble_run_test
+
+// ---- issue 15: the D-Bus exchange in the session's evidence ------------------------------------
+
+namespace lockrig::ble_run_test {
+namespace {
+
+// The lock key of the evidence test (in a key_file); the unlock command carries it.
+const std::string kEvidenceKey = "c0ffee5eed4242abcdef";
+
+std::string upper_hex(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string key_bytes(const std::string& hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+std::string spaced_hex(const std::string& hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += (i ? " " : "") + hex.substr(i, 2);
+  return out;
+}
+
+// Issue 15 item 1 for the bluez driver: a failed BLE session keeps the driver's D-Bus calls,
+// replies and signals (through the hook in drivers/transcript.hpp) in its evidence, so
+// `lockrig show` prints the WriteValue that carried the command and the notification that
+// rejected it; the lock key that command carries (a key_file key) is redacted before it is
+// stored, in every spelling, and appears nowhere in the journal's files.
+TEST_F(LockrigRunBle, FailedSessionsKeepTheDbusExchangeWithTheKeyFileKeyRedacted) {
+  add_lock(kWood, dis_knobs(kWoodDis, reply("reject")));
+  const std::string key_file = tmp_.write("lock.key", kEvidenceKey + "\n");
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  const std::string fx = tmp_.write(
+      "ble-key.yaml",
+      "rig: ble-e2e\n"
+      "drivers:\n"
+      "  bluez:\n"
+      "    adapter: hci0\n"
+      "    bus_timeout: 2s\n"
+      "locks:\n"
+      "  - id: " + kWood.id + "\n"
+      "    material: wood\n"
+      "    driver: bluez\n"
+      "    settings:\n"
+      "      address: \"" + kWood.address + "\"\n"
+      "      profile:\n"
+      "        service: fff0\n"
+      "        command: fff1\n"
+      "        status: fff2\n"
+      "        unlock: \"01 {seq} {key}\"\n"
+      "        success: \"81 {seq} 00\"\n"
+      "        failures:\n"
+      "          \"81 {seq} 01\": rejected\n"
+      "        key_file: " + key_file + "\n");
+  const std::string sc = write_scenario(
+      "everyday", "name: everyday\nrepeat: 2\nsteps:\n  - unlock: {expect: success, within: 3s}\n");
+  const Result r = run(fx, sc, db_path());
+  ASSERT_TRUE(r.exited) << r.describe();
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+
+  const auto ids = Db(db_path()).column(
+      "SELECT s.id FROM sessions s JOIN session_evidence e ON e.session_id = s.id WHERE "
+      "s.result = 'fail' AND s.outcome = 'rejected' ORDER BY s.id");
+  ASSERT_EQ(ids.size(), 2u) << r.describe();
+
+  const Result show = cli_test::lockrig({"show", "1/" + ids[0], "--db", db_path()});
+  ASSERT_EQ(show.exit_code, 0) << show.describe();
+  for (const std::string& want : std::vector<std::string>{
+           kWood.id + " dbus", "call org.bluez.Device1.Connect", "reply org.bluez.Device1.Connect",
+           "call org.bluez.GattCharacteristic1.WriteValue", "[redacted]",
+           "signal PropertiesChanged", "Value 81"})
+    EXPECT_NE(show.out.find(want), std::string::npos) << want << "\n" << show.out;
+
+  // No spelling of the key anywhere in the journal's files (the transcript is compressed, so
+  // also look at what `show` decoded from it).
+  for (const std::string& form : {kEvidenceKey, upper_hex(kEvidenceKey), spaced_hex(kEvidenceKey),
+                                  key_bytes(kEvidenceKey)}) {
+    EXPECT_EQ(show.out.find(form), std::string::npos) << form;
+    for (const std::string suffix : {"", "-wal"}) {
+      if (!cli_test::exists(db_path() + suffix)) continue;
+      EXPECT_EQ(cli_test::read_file(db_path() + suffix).find(form), std::string::npos)
+          << db_path() + suffix;
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "drivers/transcript.hpp"
 #include "rig/engine/evidence.hpp"
 #include "rig/journal/evidence.hpp"
+#include "rig/journal/export_reader.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/open_guard.hpp"
 #include "tests/support/journal_fixtures.hpp"
@@ -248,6 +249,18 @@ TEST(Evidence, AVersion2JournalIsUpgradedToVersion3WithAnEmptyEvidenceTable) {
     const auto failed = failed_sessions(ro, 1);
     ASSERT_EQ(failed.size(), 1u);
     EXPECT_FALSE(read_session_evidence(ro, 1, failed[0].session_id).has_transcript);
+    // The export's evidence columns read as none kept (NULL), without a session_evidence table.
+    ReportScope scope;
+    scope.runs = std::vector<std::int64_t>{1};
+    const auto& cols = export_columns(ExportTable::sessions);
+    ASSERT_EQ(std::string(cols.back().name), "transcript");
+    const int last = static_cast<int>(cols.size()) - 1;
+    int rows = 0;
+    read_export_rows(ro, ExportTable::sessions, scope, [&](const ExportRow& r) {
+      ++rows;
+      for (int c = last - 2; c <= last; ++c) EXPECT_TRUE(r.null(c)) << cols[c].name;
+    });
+    EXPECT_EQ(rows, 1);
   }
   Journal j = Journal::open(path);
   EXPECT_EQ(j.schema_version(), 3);
