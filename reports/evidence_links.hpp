@@ -21,6 +21,9 @@ struct FailedSessionRef {
   std::string run_uuid, result, expect, outcome;
   std::string timeline;  // `lockrig show RUN/SESSION` text; empty past the first few per case
   bool sli = false;      // an SLI session (else an assertion: expected failure, recovery check)
+  // 1 for a session named by its id; a ref with session_id 0 stands for `count` more sessions of
+  // its kind that the report counts but does not name (load_failed_session_refs).
+  long long count = 1;
 };
 
 struct CaseEvidence {
@@ -54,7 +57,7 @@ ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecor
 // or rig-faulted session for); each is read through the sessions' (run, lock, scenario) index.
 ReportEvidence load_failed_session_refs(
     Journal& journal, const std::vector<RunRecord>& runs,
-    const std::set<std::pair<std::string, std::string>>& cases);
+    const std::set<std::pair<std::string, std::string>>& cases, std::size_t ids_per_kind = 5);
 
 // "RUN/SESSION" as `lockrig show` takes it.
 std::string session_ref(const FailedSessionRef& f);

@@ -77,11 +77,21 @@ std::string covers_text(const Report& r) {
 }
 
 // The ids of `refs` as `lockrig show` takes them, at most `shown`, then how many more.
+// How many sessions `refs` stand for (a ref with session id 0 counts several, unnamed).
+long long refs_count(const std::vector<const FailedSessionRef*>& refs) {
+  long long n = 0;
+  for (const auto* f : refs) n += f->count;
+  return n;
+}
+
+// A ref with session id 0 stands for sessions counted but not named (its `count`).
 std::string refs_text(const std::vector<const FailedSessionRef*>& refs, std::size_t shown = 5) {
   std::vector<std::string> ids;
-  for (std::size_t i = 0; i < refs.size() && i < shown; ++i) ids.push_back(session_ref(*refs[i]));
+  for (const auto* f : refs)
+    if (f->session_id != 0 && ids.size() < shown) ids.push_back(session_ref(*f));
   std::string text = join(ids, ", ");
-  if (refs.size() > shown) text += " (+" + std::to_string(refs.size() - shown) + " more)";
+  const long long more = refs_count(refs) - static_cast<long long>(ids.size());
+  if (more > 0) text += (ids.empty() ? "" : " ") + std::string("(+") + std::to_string(more) + " more)";
   return text;
 }
 
@@ -572,7 +582,7 @@ Section locks_section(const Report& r) {
         if (refs.empty()) continue;
         listed.insert(l.lock_id);
         items.push_back(l.lock_id + (flagged ? " (WORSE)" : "") + ": " +
-                        std::to_string(refs.size()) + " failed SLI session(s): " +
+                        std::to_string(refs_count(refs)) + " failed SLI session(s): " +
                         refs_text(refs));
       }
     if (!items.empty()) {

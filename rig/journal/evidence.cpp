@@ -227,6 +227,42 @@ std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
   return out;
 }
 
+std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
+                                             const std::string& lock_id,
+                                             const std::string& scenario, bool sli,
+                                             const std::string& result, const std::string& expect,
+                                             std::size_t limit) {
+  sqlite3* db = journal_db(journal);
+  SqlStatement q(db,
+                 session_columns(journal.has_evidence()) +
+                     "WHERE s.run_id = ?1 AND s.lock_id = ?2 AND s.scenario = ?3 AND "
+                     "s.sli_eligible = ?4 AND s.result = ?5 AND s.expect = ?6 ORDER BY s.id "
+                     "LIMIT ?7",
+                 "read failed sessions");
+  q.bind(1, run).bind(2, lock_id).bind(3, scenario).bind(4, sli ? 1 : 0).bind(5, result);
+  q.bind(6, expect).bind(7, static_cast<std::int64_t>(limit));
+  std::vector<SessionEvidence> out;
+  while (q.step()) out.push_back(session_row(q));
+  return out;
+}
+
+std::vector<FailedSessionCount> failed_session_counts(Journal& journal, std::int64_t run,
+                                                      const std::string& lock_id,
+                                                      const std::string& scenario) {
+  sqlite3* db = journal_db(journal);
+  SqlStatement q(db,
+                 std::string("SELECT sli_eligible, result, expect, ") +
+                     (journal.has_aggregates() ? "sum(sessions) FROM agg_sessions"
+                                               : "count(*) FROM sessions") +
+                     " WHERE run_id = ?1 AND lock_id = ?2 AND scenario = ?3 AND result <> 'pass' "
+                     "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                 "count failed sessions");
+  q.bind(1, run).bind(2, lock_id).bind(3, scenario);
+  std::vector<FailedSessionCount> out;
+  while (q.step()) out.push_back({q.integer(0) != 0, q.text(1), q.text(2), q.integer(3)});
+  return out;
+}
+
 std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::int64_t run) {
   sqlite3* db = journal_db(journal);
   SqlStatement q(db,

@@ -59,6 +59,24 @@ std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                                              const std::string& lock_id,
                                              const std::string& scenario);
+// Issue 18 (report speed): at most `limit` of them, oldest first, of one kind only: SLI or not,
+// with this result and expected outcome. The walk stops at the limit instead of reading every
+// session of the lock and scenario.
+std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
+                                             const std::string& lock_id,
+                                             const std::string& scenario, bool sli,
+                                             const std::string& result, const std::string& expect,
+                                             std::size_t limit);
+// How many sessions of one lock and scenario in `run` did not pass, per kind (SLI or not, result,
+// expected outcome), from the aggregates when the journal has them.
+struct FailedSessionCount {
+  bool sli = false;
+  std::string result, expect;
+  long long sessions = 0;
+};
+std::vector<FailedSessionCount> failed_session_counts(Journal& journal, std::int64_t run,
+                                                      const std::string& lock_id,
+                                                      const std::string& scenario);
 // The failed assertions among them: failed sessions that are not SLI sessions (an expected
 // failure that did not happen, a recovery check), oldest first (the end-of-run summary).
 std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::int64_t run);
