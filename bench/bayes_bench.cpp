@@ -66,7 +66,6 @@ double less_by_recurrence(double f, long steps_a1, long steps_b1, long steps_a2,
   return std::clamp(p, 0.0, 1.0);
 }
 
-
 double probability(st::Counts c, st::Counts b) {  // Jeffreys prior, f = 0.5
   return less_by_recurrence(0.5, c.successes, c.failures(), b.successes, b.failures());
 }
@@ -119,7 +118,9 @@ int main(int argc, char** argv) {
       {"10M: 9950000/1e7 vs 9950100/1e7", {9950000, 10000000}, {9950100, 10000000}},
       // The SLI counts of `lockrig report` on /work/bench-data/j10m-40.db (10M attempts in 40
       // runs, firmware 2.4.1 vs 2.4.0), read from its JSON (comparison.overall.bayes).
-      {"report j10m-40: 4848510/4849280 vs 4848710/4849280", {4848510, 4849280}, {4848710, 4849280}},
+      {"report j10m-40: 4848510/4849280 vs 4848710/4849280",
+       {4848510, 4849280},
+       {4848710, 4849280}},
   };
   std::printf("%-58s %14s %14s %9s  %-22s %-22s\n", "case (Jeffreys prior)", "recurrence ns",
               "quadrature ns", "speed-up", "recurrence p", "quadrature p");

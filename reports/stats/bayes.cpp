@@ -3,8 +3,8 @@
 #include "reports/stats/bayes.hpp"
 
 #include <algorithm>
-#include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/policies/policy.hpp>
+#include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/special_functions/beta.hpp>
 #include <cmath>
 #include <limits>
@@ -118,31 +118,36 @@ double less_by_quadrature(const Posteriors& p) {
   const double log_peak =
       std::log(logit_density(p.a2, p.b2, r_star)) + std::log(cdf(p.a1, p.b1, r_star));
   if (!std::isfinite(log_peak)) return 0.0;  // the peak itself is below the smallest double
-  // The integrand relative to its value at t_star, on one side, in widths u >= 0.
-  auto side = [&](double sign) {
-    return [&p, t_star, width, log_peak, sign](double u) {
-      const Rate r = logistic(t_star + sign * width * u);
-      const double d = logit_density(p.a2, p.b2, r);
-      const double c = cdf(p.a1, p.b1, r);
-      if (!(d > 0.0) || !(c > 0.0)) return 0.0;
-      return std::exp(std::log(d) + std::log(c) - log_peak);
-    };
+  // The integrand relative to its value at t_star.
+  auto relative = [&p, log_peak](double t) {
+    const Rate r = logistic(t);
+    const double d = logit_density(p.a2, p.b2, r);
+    const double c = cdf(p.a1, p.b1, r);
+    if (!(d > 0.0) || !(c > 0.0)) return 0.0;
+    return std::exp(std::log(d) + std::log(c) - log_peak);
   };
-  // Where to stop, from log-concavity: log h is concave with h(0) ~ 1, so h(u) <= h(u0)^(u/u0)
-  // beyond u0, and past U = u0 * 42 / -log h(u0) the rest of the side is below e^-42 (4e-19)
-  // of what [0, u0] already holds. Each side is then integrated by adaptive Gauss-Kronrod
-  // (31 points per panel) to 1e-12 relative.
+  // Each side in steps u >= 0 of its own width w. Where to stop, from log-concavity: log h is
+  // concave with h(0) = 1, so h(u) <= h(u0)^(u/u0) beyond u0, and past U = u0 * 42 / -log h(u0)
+  // the rest of the side is below e^-42 / (1 - 1/e) (1e-18) of what [0, u0] holds. A side that has
+  // not fallen to 1/e by u0 (a heavy tail, e.g. a prior well below 1) gets a wider w first, so
+  // [0, U] stays a few dozen widths. Each side is then integrated by adaptive Gauss-Kronrod.
   constexpr double kU0 = 3.0;
   constexpr double kTailExponent = 42.0;
   double total = 0.0;
   for (const double sign : {-1.0, 1.0}) {
-    const auto h = side(sign);
-    const double h0 = h(kU0);
+    double w = width;
+    auto h = [&](double u) { return relative(t_star + sign * w * u); };
+    double h0 = h(kU0);
+    for (int i = 0; i < 40 && h0 > std::exp(-1.0); ++i) {
+      w *= 2.0;
+      h0 = h(kU0);
+    }
     const double decay = h0 > 0.0 ? -std::log(h0) : kTailExponent;
     const double end = kU0 * std::max(1.0, kTailExponent / std::max(decay, 1e-3));
-    total += boost::math::quadrature::gauss_kronrod<double, 61>::integrate(h, 0.0, end, 15, 1e-10);
+    total +=
+        w * boost::math::quadrature::gauss_kronrod<double, 61>::integrate(h, 0.0, end, 15, 1e-10);
   }
-  return std::exp(log_peak) * width * total;
+  return std::exp(log_peak) * total;
 }
 
 }  // namespace

@@ -331,7 +331,8 @@ def main():
     passed = failed = 0
     worst = (0.0, None)
     cross_checked = 0
-    print(f"{'case (x1 n1 x2 n2 a b)':46} {'lockrig':>24} {'mpmath (50 digits)':>24} {'rel err':>9}")
+    print(f"{'case (x1 n1 x2 n2 a b)':46} {'lockrig':>24} {'mpmath (50 digits)':>24} "
+          f"{'rel err':>9}")
     for line, (x1, n1, x2, n2, a, b) in zip(lines, todo):
         cid = line.split()[0]
         label = " ".join(line.split()[2:])
@@ -366,7 +367,8 @@ def main():
         print(f"{'' if ok else 'FAIL '}{label:46} {p:24.17g} {mpmath.nstr(ref, 17):>24} "
               f"{rel:9.2e}  ({' = '.join(how)}; {time.time() - t_case:.1f} s)")
     print(f"bayes mpmath check: {len(todo)} cases ({cross_checked} with two or more "
-          f"methods agreeing to 1e-20), {time.time() - t0:.1f} s; worst relative error {worst[0]:.3g}"
+          f"methods agreeing to 1e-20), {time.time() - t0:.1f} s; "
+          f"worst relative error {worst[0]:.3g}"
           f" ({worst[1]})")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -63,9 +63,9 @@ double relative_error(double got, double want) {
 }
 
 TEST(Bayes, TinyProbabilitiesKeepTheirRelativePrecision) {
-  EXPECT_LE(relative_error(st::probability_candidate_worse({600, 600}, {576, 600})
-                               .probability_candidate_worse,
-                           5.1423742864338790325e-9),
+  EXPECT_LE(relative_error(
+                st::probability_candidate_worse({600, 600}, {576, 600}).probability_candidate_worse,
+                5.1423742864338790325e-9),
             1e-9);
   EXPECT_LE(relative_error(st::probability_candidate_worse({20000, 20000}, {19900, 20000})
                                .probability_candidate_worse,
@@ -85,10 +85,11 @@ TEST(Bayes, UniformPriorAtFiveMillionSessionsIsAccurate) {
 
 TEST(Bayes, AnyPositivePriorIsAccepted) {
   // No exact finite form exists for Beta(0.3, 0.7); the quadrature does not need one.
-  EXPECT_LE(relative_error(st::probability_candidate_worse({7, 10}, {6, 10}, {0.3, 0.7})
-                               .probability_candidate_worse,
-                           0.32265702169021147212),
-            1e-9);
+  EXPECT_LE(
+      relative_error(
+          st::probability_candidate_worse({7, 10}, {6, 10}, {0.3, 0.7}).probability_candidate_worse,
+          0.32265702169021147212),
+      1e-9);
   EXPECT_LE(relative_error(st::probability_candidate_worse({600, 600}, {576, 600}, {0.3, 0.7})
                                .probability_candidate_worse,
                            1.0147568571600205693e-8),
@@ -105,8 +106,10 @@ TEST(Bayes, SwappingTheVersionsGivesTheComplement) {
   for (const auto& pr : pairs) {
     for (const st::BetaPrior prior : {st::BetaPrior::jeffreys(), st::BetaPrior::uniform(),
                                       st::BetaPrior{0.25, 0.25}, st::BetaPrior{2.0, 0.5}}) {
-      const double p = st::probability_candidate_worse(pr[0], pr[1], prior).probability_candidate_worse;
-      const double q = st::probability_candidate_worse(pr[1], pr[0], prior).probability_candidate_worse;
+      const double p =
+          st::probability_candidate_worse(pr[0], pr[1], prior).probability_candidate_worse;
+      const double q =
+          st::probability_candidate_worse(pr[1], pr[0], prior).probability_candidate_worse;
       EXPECT_NEAR(p + q, 1.0, 1e-14) << pr[0].successes << "/" << pr[0].trials << " vs "
                                      << pr[1].successes << "/" << pr[1].trials;
     }
