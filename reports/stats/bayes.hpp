@@ -32,15 +32,14 @@ struct BayesComparison {
 // log-concave (one peak), and Boost's ibeta/ibetac give the candidate's CDF to full relative
 // precision in its tails. The peak is located, each side is integrated by adaptive
 // Gauss-Kronrod over a range bounded by log-concavity, and the smaller of P and 1 - P is the
-// one integrated. The cost does not grow with the counts (about 0.3 to 0.8 ms a call, from 10
-// to 10 million sessions: bench/bayes_bench.cpp); the previous exact recurrence took one step
-// per session and lost relative precision on small probabilities (2.4e-5 at 600/600 vs
-// 576/600). Checked against 50-digit mpmath (tests/reports/bayes_mpmath_check.py: series,
-// exact sums, Cook's recurrences, quadrature; 1e-9 relative, or 1e-15 absolute below 1e-300,
-// where a double runs out of relative precision) and R's integrate (reference_check.py).
-// Identical posteriors give exactly 1/2.
-// Throws std::invalid_argument for invalid counts (trials may be 0: the prior alone) or a prior
-// parameter that is not positive and finite.
+// one integrated. The cost does not grow with the counts (0.15 to 0.45 ms a call on a shared 2-core
+// machine, from 10 to 10 million sessions: bench/bayes_bench.cpp); the previous exact recurrence
+// took one step per session and lost relative precision on small probabilities (2.4e-5 at 600/600
+// vs 576/600). Checked against 50-digit mpmath (tests/reports/bayes_mpmath_check.py: series, exact
+// sums, Cook's recurrences, quadrature; 1e-9 relative, or 1e-15 absolute below 1e-300, where a
+// double runs out of relative precision) and R's integrate (reference_check.py). Identical
+// posteriors give exactly 1/2. Throws std::invalid_argument for invalid counts (trials may be 0:
+// the prior alone) or a prior parameter that is not positive and finite.
 BayesComparison probability_candidate_worse(Counts candidate, Counts baseline,
                                             BetaPrior prior = BetaPrior::jeffreys());
 
