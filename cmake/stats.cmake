@@ -54,4 +54,10 @@ if(LOCKRIG_BUILD_TESTS)
            COMMAND ${LOCKRIG_REFERENCE_PYTHON} ${LOCKRIG_ROOT}/tests/reports/reference_check.py
                    --probe $<TARGET_FILE:stats_probe>)
   set_tests_properties(stats_reference_check PROPERTIES LABELS reference TIMEOUT 600)
+  # P(candidate worse) against 50-digit mpmath (series, exact sums, Cook's recurrences,
+  # quadrature): 1e-9 relative, tiny probabilities included (issues 11 item 7, 18 item 3).
+  add_test(NAME stats_bayes_mpmath_check
+           COMMAND ${LOCKRIG_REFERENCE_PYTHON} ${LOCKRIG_ROOT}/tests/reports/bayes_mpmath_check.py
+                   --probe $<TARGET_FILE:stats_probe>)
+  set_tests_properties(stats_bayes_mpmath_check PROPERTIES LABELS reference TIMEOUT 600)
 endif()

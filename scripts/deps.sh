@@ -12,6 +12,7 @@ packages=(
   libgtest-dev sqlite3 e2fsprogs python3 util-linux mount
   dbus python3-dbusmock            # BlueZ mocked on a private D-Bus
   r-base-core r-cran-metafor r-cran-rpact r-cran-mass python3-statsmodels python3-scipy  # statistics references
+  python3-mpmath                   # 50-digit reference for P(candidate worse) (tests/reports/bayes_mpmath_check.py)
   chromium fonts-liberation        # the HTML report opened in headless Chromium
   python3-prometheus-client        # parses `lockrig export --format openmetrics` in the tests
   systemd                          # systemd-analyze verify of packaging/systemd (no running systemd needed)
