@@ -54,7 +54,9 @@ ReportEvidence load_report_evidence(Journal& journal, const std::vector<RunRecor
 // text, Markdown and HTML reports name beside each failure, read from the failed sessions alone
 // so a report over millions of passing sessions does not read them.
 // `cases` names the (scenario, lock) pairs to read (those the report's aggregates counted a failed
-// or rig-faulted session for); each is read through the sessions' (run, lock, scenario) index.
+// or rig-faulted session for). Per kind (SLI or not, result, expected outcome) only the oldest
+// `ids_per_kind` sessions are named; the rest are counted from the aggregates, as one ref with
+// session_id 0 per run and kind.
 ReportEvidence load_failed_session_refs(
     Journal& journal, const std::vector<RunRecord>& runs,
     const std::set<std::pair<std::string, std::string>>& cases, std::size_t ids_per_kind = 5);

@@ -196,6 +196,13 @@ SessionEvidence session_row(SqlStatement& q) {
   return s;
 }
 
+// Every row of a session_columns() query, in its order.
+std::vector<SessionEvidence> session_rows(SqlStatement& q) {
+  std::vector<SessionEvidence> out;
+  while (q.step()) out.push_back(session_row(q));
+  return out;
+}
+
 }  // namespace
 
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
@@ -207,24 +214,7 @@ std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                      "'success')) ORDER BY s.id",
                  "read failed sessions");
   q.bind(1, run).bind(2, with_expected ? 1 : 0);
-  std::vector<SessionEvidence> out;
-  while (q.step()) out.push_back(session_row(q));
-  return out;
-}
-
-std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
-                                             const std::string& lock_id,
-                                             const std::string& scenario) {
-  sqlite3* db = journal_db(journal);
-  SqlStatement q(db,
-                 session_columns(journal.has_evidence()) +
-                     "WHERE s.run_id = ?1 AND s.lock_id = ?2 AND s.scenario = ?3 AND s.result <> "
-                     "'pass' ORDER BY s.id",
-                 "read failed sessions");
-  q.bind(1, run).bind(2, lock_id).bind(3, scenario);
-  std::vector<SessionEvidence> out;
-  while (q.step()) out.push_back(session_row(q));
-  return out;
+  return session_rows(q);
 }
 
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
@@ -241,9 +231,7 @@ std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                  "read failed sessions");
   q.bind(1, run).bind(2, lock_id).bind(3, scenario).bind(4, sli ? 1 : 0).bind(5, result);
   q.bind(6, expect).bind(7, static_cast<std::int64_t>(limit));
-  std::vector<SessionEvidence> out;
-  while (q.step()) out.push_back(session_row(q));
-  return out;
+  return session_rows(q);
 }
 
 std::vector<FailedSessionCount> failed_session_counts(Journal& journal, std::int64_t run,
@@ -271,9 +259,7 @@ std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::in
                      "ORDER BY s.id",
                  "read failed assertions");
   q.bind(1, run);
-  std::vector<SessionEvidence> out;
-  while (q.step()) out.push_back(session_row(q));
-  return out;
+  return session_rows(q);
 }
 
 std::vector<SessionEvidence> run_sessions(Journal& journal, std::int64_t run) {
@@ -281,9 +267,7 @@ std::vector<SessionEvidence> run_sessions(Journal& journal, std::int64_t run) {
   SqlStatement q(db, session_columns(journal.has_evidence()) + "WHERE s.run_id = ?1 ORDER BY s.id",
                  "read sessions");
   q.bind(1, run);
-  std::vector<SessionEvidence> out;
-  while (q.step()) out.push_back(session_row(q));
-  return out;
+  return session_rows(q);
 }
 
 SessionEvidence read_session_evidence(Journal& journal, std::int64_t run, std::int64_t session) {

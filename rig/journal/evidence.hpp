@@ -53,14 +53,10 @@ struct SessionEvidence {
 // events or transcript. has_transcript says whether evidence was kept.
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                                              bool with_expected = false);
-// The same for one lock's sessions of one scenario in `run` (failed and rig-faulted), read through
-// the sessions' (run, lock, scenario, ...) index: what the reports name by id for the lock and
-// scenario pairs their aggregates say failed, without reading every session of the run.
-std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
-                                             const std::string& lock_id,
-                                             const std::string& scenario);
-// Issue 18 (report speed): at most `limit` of them, oldest first, of one kind only: SLI or not,
-// with this result and expected outcome. The walk stops at the limit instead of reading every
+// Issue 18 (report speed): one lock's sessions of one scenario in `run` of one kind (SLI or not,
+// with this result and expected outcome), at most `limit`, oldest first, read through the
+// sessions' (run, lock, scenario, ...) index: what the reports name by id for the lock and
+// scenario pairs their aggregates say failed. The walk stops at the limit instead of reading every
 // session of the lock and scenario.
 std::vector<SessionEvidence> failed_sessions(Journal& journal, std::int64_t run,
                                              const std::string& lock_id,
