@@ -52,6 +52,30 @@ struct Sim {
   bool fails(double rate) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rate; }
 };
 
+// The i-th (0-based) SLI unlock session of a simulated lock: one attempt, 800 ms long, that
+// succeeded or timed out.
+SessionRecord sim_session(std::string lock_id, long i, bool ok) {
+  SessionRecord s;
+  s.lock_id = std::move(lock_id);
+  s.scenario = "daily-unlock";
+  s.repetition = static_cast<int>(i + 1);
+  s.expect = "success";
+  s.within = Duration(10'000'000'000);
+  s.started = Duration(static_cast<std::int64_t>(i + 1) * 20'000'000'000);
+  s.sli_eligible = true;
+  s.sli_success = ok;
+  s.first_attempt_success = ok;
+  s.result = ok ? SessionResult::pass : SessionResult::fail;
+  s.outcome = ok ? "success" : "timeout";
+  s.ended = s.started + Duration(800'000'000);
+  AttemptRecord at;
+  at.number = 1;
+  at.outcome = s.outcome;
+  at.phase = "unlock";
+  s.attempts.push_back(at);
+  return s;
+}
+
 // The run record of simulated night `night` (its uuid and start date come from the number).
 RunRecord night_run(int night) {
   RunRecord info;
@@ -84,25 +108,7 @@ void write_night(Journal& j, int night, long per, double base_fail, double cand_
     for (const char* fw : {"2.4.0", "2.4.1"}) {
       const double f = std::string(fw) == "2.4.0" ? base_fail : cand_fail;
       for (long i = 0; i < per; ++i) {
-        SessionRecord s;
-        s.lock_id = std::string(m) + "-" + fw;
-        s.scenario = "daily-unlock";
-        s.repetition = static_cast<int>(i + 1);
-        s.expect = "success";
-        s.within = Duration(10'000'000'000);
-        s.started = Duration(static_cast<std::int64_t>(i + 1) * 20'000'000'000);
-        const bool ok = !sim.fails(f);
-        s.sli_eligible = true;
-        s.sli_success = ok;
-        s.first_attempt_success = ok;
-        s.result = ok ? SessionResult::pass : SessionResult::fail;
-        s.outcome = ok ? "success" : "timeout";
-        s.ended = s.started + Duration(800'000'000);
-        AttemptRecord at;
-        at.number = 1;
-        at.outcome = s.outcome;
-        at.phase = "unlock";
-        s.attempts.push_back(at);
+        const SessionRecord s = sim_session(std::string(m) + "-" + fw, i, !sim.fails(f));
         j.commit(run, JournalBatch{{}, s});
       }
     }
@@ -207,25 +213,8 @@ void write_design_night(Journal& j, int night, const CalDesign& d, Sim& sim) {
   for (std::size_t k = 0; k < d.strata.size(); ++k)
     for (const char* fw : {"2.4.0", "2.4.1"}) {
       for (long i = 0; i < per[k]; ++i) {
-        SessionRecord s;
-        s.lock_id = std::string(d.strata[k].name) + "-" + fw;
-        s.scenario = "daily-unlock";
-        s.repetition = static_cast<int>(i + 1);
-        s.expect = "success";
-        s.within = Duration(10'000'000'000);
-        s.started = Duration(static_cast<std::int64_t>(i + 1) * 20'000'000'000);
         const bool ok = !sim.fails(1.0 - d.strata[k].rate);
-        s.sli_eligible = true;
-        s.sli_success = ok;
-        s.first_attempt_success = ok;
-        s.result = ok ? SessionResult::pass : SessionResult::fail;
-        s.outcome = ok ? "success" : "timeout";
-        s.ended = s.started + Duration(800'000'000);
-        AttemptRecord at;
-        at.number = 1;
-        at.outcome = s.outcome;
-        at.phase = "unlock";
-        s.attempts.push_back(at);
+        const SessionRecord s = sim_session(std::string(d.strata[k].name) + "-" + fw, i, ok);
         group.push_back(JournalBatch{{}, s});
         if (group.size() == kMaxGroupSessions) {
           j.commit_group(run, group);
