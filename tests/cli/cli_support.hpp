@@ -285,6 +285,19 @@ inline bool eventually(const std::function<bool()>& done, std::chrono::milliseco
   }
 }
 
+// Runs `sql` (several statements allowed) on the journal at `db` read-write, as a test that
+// forges or damages a journal must; std::runtime_error with SQLite's message and the SQL.
+inline void exec_sql(const std::string& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(h);
+  if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
+}
+
 // A read-only connection to a journal. Query errors throw std::runtime_error with the SQL.
 class Db {
  public:

@@ -10,6 +10,7 @@
 #include "rig/journal/evidence.hpp"
 #include "rig/journal/journal.hpp"
 #include "tests/cli/cli_support.hpp"
+#include "tests/cli/key_rig.hpp"
 
 namespace lockrig::cli_test {
 namespace {
@@ -17,54 +18,6 @@ namespace {
 using boost::property_tree::ptree;
 
 const char* kKey = "5eed00c0ffee4242abcd";
-
-struct Rig {
-  std::string fixture, scenario, key_file;
-};
-
-// A command lock whose careless harness prints the key (stderr and its detail); the key is a
-// registered secret because the BLE lock of the same fixture references it with key_env.
-Rig key_rig(const TempDir& tmp) {
-  ::setenv("LOCKRIG_TEST_EXPORT_KEY", kKey, 1);
-  Rig k;
-  k.key_file = tmp.write("key.txt", kKey);
-  const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
-  k.fixture = tmp.write("keys.yaml",
-                        "rig: export-lab\n"
-                        "locks:\n"
-                        "  - id: phone-1\n"
-                        "    material: wood\n"
-                        "    driver: command\n"
-                        "    settings:\n"
-                        "      program: [" + fake + ", leak-key, " + k.key_file + "]\n"
-                        "  - id: ble-1\n"
-                        "    material: steel\n"
-                        "    driver: bluez\n"
-                        "    settings:\n"
-                        "      address: \"C4:7C:8D:6A:12:0F\"\n"
-                        "      profile:\n"
-                        "        service: fff0\n"
-                        "        command: fff1\n"
-                        "        status: fff2\n"
-                        "        unlock: \"01 {key}\"\n"
-                        "        success: \"81\"\n"
-                        "        key_env: LOCKRIG_TEST_EXPORT_KEY\n");
-  k.scenario = tmp.write("one.yaml", "name: one\nrepeat: 2\nsteps:\n  - unlock:\n");
-  return k;
-}
-
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::vector<std::string> key_spellings() {
-  std::string raw;
-  const std::string hex = kKey;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return {hex, upper(hex), raw};
-}
 
 // RFC 4180 records (a field may hold CRLF, commas and doubled quotes inside quotes).
 std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
@@ -137,7 +90,7 @@ int column_of(const std::vector<std::string>& header, const std::string& name) {
 
 TEST(LockrigEvidenceExport, AFailedSessionsTranscriptRoundTripsThroughNdjsonAndCsvWithoutTheKey) {
   TempDir tmp;
-  const Rig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EXPORT_KEY", "export-lab");
   const std::string db = tmp.file("keys.db");
   // Two failed sessions (the harness rejects): both keep their transcript by default.
   const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
@@ -196,14 +149,14 @@ TEST(LockrigEvidenceExport, AFailedSessionsTranscriptRoundTripsThroughNdjsonAndC
   const Result to_stdout = lockrig({"export", "--db", db, "--format", "ndjson"});
   ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout.describe();
   EXPECT_EQ(to_stdout.out, nd_text);
-  for (const std::string& form : key_spellings())
+  for (const std::string& form : key_spellings(kKey))
     for (const std::string* text : {&nd_text, &csv_text})
       EXPECT_EQ(text->find(form), std::string::npos) << "the key is in an export";
 }
 
 TEST(LockrigEvidenceExport, SessionsWithoutEvidenceExportNullAndMergeKeepsTheTranscript) {
   TempDir tmp;
-  const Rig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EXPORT_KEY", "export-lab");
   const std::string db = tmp.file("none.db");
   const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
                             "phone-1", "--db", db, "--progress", "off", "-q", "--keep-evidence",
@@ -247,7 +200,7 @@ TEST(LockrigEvidenceExport, SessionsWithoutEvidenceExportNullAndMergeKeepsTheTra
 // the problem, and `-o` leaves no file (nothing half-written).
 TEST(LockrigEvidenceExport, ADamagedTranscriptFailsTheExportNamingItAndWritesNothing) {
   TempDir tmp;
-  const Rig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EXPORT_KEY", "export-lab");
   const std::string db = tmp.file("damaged.db");
   const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
                             "phone-1", "--db", db, "--progress", "off", "-q"});

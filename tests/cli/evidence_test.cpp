@@ -3,6 +3,7 @@
 // `lockrig show` prints a session's timeline, `lockrig runs RUN --failures` lists the failed
 // sessions with their ids, and `merge` carries the evidence.
 #include "tests/cli/cli_support.hpp"
+#include "tests/cli/key_rig.hpp"
 
 namespace lockrig::cli_test {
 namespace {
@@ -11,57 +12,12 @@ namespace {
 // reads it from a file and prints it (a careless harness), on stderr and in its result detail.
 const char* kKey = "c0ffee00deadbeef4242";
 
-struct KeyRig {
-  std::string fixture, scenario, key_file;
-};
-
-KeyRig key_rig(const TempDir& tmp) {
-  ::setenv("LOCKRIG_TEST_EVIDENCE_KEY", kKey, 1);
-  KeyRig k;
-  k.key_file = tmp.write("key.txt", kKey);
-  const std::string fake = source_path("tests/drivers/fake_unlock_app.sh");
-  k.fixture = tmp.write("keys.yaml",
-                        "rig: key-lab\n"
-                        "locks:\n"
-                        "  - id: phone-1\n"
-                        "    material: wood\n"
-                        "    driver: command\n"
-                        "    settings:\n"
-                        "      program: [" + fake + ", leak-key, " + k.key_file + "]\n"
-                        "  - id: ble-1\n"
-                        "    material: steel\n"
-                        "    driver: bluez\n"
-                        "    settings:\n"
-                        "      address: \"C4:7C:8D:6A:12:0F\"\n"
-                        "      profile:\n"
-                        "        service: fff0\n"
-                        "        command: fff1\n"
-                        "        status: fff2\n"
-                        "        unlock: \"01 {key}\"\n"
-                        "        success: \"81\"\n"
-                        "        key_env: LOCKRIG_TEST_EVIDENCE_KEY\n");
-  k.scenario = tmp.write("one.yaml", "name: one\nrepeat: 2\nsteps:\n  - unlock:\n");
-  return k;
-}
-
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string raw_bytes(const std::string& hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return out;
-}
-
 // The acceptance test of issue 15's secrets rule: the harness printed the key on stderr and in
 // its detail, the failed sessions kept their transcript, and no spelling of the key is anywhere
 // in the journal's files, while the transcript shows where it was cut out.
 TEST(LockrigEvidence, ALockKeyNeverReachesTheJournalWhileTheFailedSessionsKeepTheirTranscript) {
   TempDir tmp;
-  const KeyRig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EVIDENCE_KEY", "key-lab");
   const std::string db = tmp.file("keys.db");
   const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
                             "phone-1", "--db", db, "--progress", "off", "-q"});
@@ -76,7 +32,7 @@ TEST(LockrigEvidence, ALockKeyNeverReachesTheJournalWhileTheFailedSessionsKeepTh
   for (const std::string suffix : {"", "-wal"}) {
     if (!exists(db + suffix)) continue;
     const std::string bytes = read_file(db + suffix);
-    for (const std::string& form : {std::string(kKey), upper(kKey), raw_bytes(kKey)})
+    for (const std::string& form : key_spellings(kKey))
       EXPECT_EQ(bytes.find(form), std::string::npos) << db + suffix;
   }
   const Result failures = lockrig({"runs", "1", "--failures", "--db", db});
@@ -117,7 +73,7 @@ TEST(LockrigEvidence, ALockKeyNeverReachesTheJournalWhileTheFailedSessionsKeepTh
 
 TEST(LockrigEvidence, KeepEvidenceChoosesWhichSessionsKeepATranscript) {
   TempDir tmp;
-  const KeyRig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EVIDENCE_KEY", "key-lab");
   auto run = [&](const std::string& policy) {
     const std::string db = tmp.file(policy + ".db");
     const Result r = lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
@@ -150,7 +106,7 @@ TEST(LockrigEvidence, KeepEvidenceChoosesWhichSessionsKeepATranscript) {
 
 TEST(LockrigEvidence, ShowAndRunsFailuresRefuseWhatTheyCannotFindNamingIt) {
   TempDir tmp;
-  const KeyRig k = key_rig(tmp);
+  const KeyRig k = key_rig(tmp, kKey, "LOCKRIG_TEST_EVIDENCE_KEY", "key-lab");
   const std::string db = tmp.file("j.db");
   ASSERT_TRUE(lockrig({"run", "--fixture", k.fixture, "--scenario", k.scenario, "--locks",
                        "phone-1", "--db", db, "--progress", "off", "-q"})

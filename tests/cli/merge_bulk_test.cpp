@@ -15,17 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void exec_sql(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-  const std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(h);
-  if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
-}
-
 std::string run_journal(const TempDir& tmp, const std::string& name, const std::string& repeat,
                         const std::string& seed) {
   const std::string db = tmp.file(name);

@@ -209,17 +209,6 @@ TEST(LockrigExportOpenMetrics, BadLatencySloIsRefusedNamingItAndLeavesTheFileAlo
   }
 }
 
-void exec_sql(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-  const std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(h);
-  if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
-}
-
 // A version-1 journal (no aggregate tables, opened read-only) is read from its raw rows and
 // bucketed by the same rule: the textfile is byte-identical to the one from the aggregates.
 TEST(LockrigExportOpenMetrics, AVersion1JournalGivesTheSameTextfile) {

@@ -25,17 +25,6 @@ std::string make_journal(const TempDir& tmp, const std::string& name, const std:
   return db;
 }
 
-void exec_sql(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) throw std::runtime_error("open " + db);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
-  const std::string msg = err ? err : "";
-  sqlite3_free(err);
-  sqlite3_close(h);
-  if (rc != SQLITE_OK) throw std::runtime_error("sql failed: " + msg + "\n" + sql);
-}
-
 // Rewrites history in a test's journal. Journals never update sessions or attempts (triggers that
 // keep the aggregate tables refuse it), so the guards are dropped first; the tests that use this
 // read the raw rows (exports, SLO), which is what they fake.
