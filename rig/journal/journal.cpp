@@ -15,6 +15,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/latency_hist.hpp"
 #include "rig/journal/open_guard.hpp"
 #include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
@@ -301,6 +302,21 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
         upgrade_2_to_3(db);
         exec(db, part(3) + ";PRAGMA user_version = 3;", "upgrade to schema version 3");
         version = 3;
+      }
+      // 3 -> 4: packed latency histograms and the events(run_id) index (issue 18). Every run
+      // that is over is packed; a `running` one (being written, interrupted, or merged from a
+      // rig where it runs) is packed when it ends.
+      if (version == 3) {
+        exec(db, part(4), "upgrade to schema version 4");
+        std::vector<std::int64_t> over;
+        {
+          Stmt s(db, "SELECT id FROM runs WHERE status <> 'running' ORDER BY id",
+                 "upgrade to schema version 4");
+          while (s.step()) over.push_back(s.integer(0));
+        }
+        for (const auto run : over) pack_run_latency(db, run);
+        exec(db, "PRAGMA user_version = 4", "upgrade to schema version 4");
+        version = 4;
       }
     }
     exec(db, "COMMIT", "check writability");
@@ -688,6 +704,13 @@ void Journal::commit_group(std::int64_t run, std::span<const JournalBatch> batch
       sqlite3_bind_int64(st, 6, n);
       step_reset(db_, st, "update agg_attempts");
     }
+    // This connection runs without triggers: the run's packed latency histograms, now stale,
+    // go as agg_latency_hist_stale_* would drop them (journal_schema.sql, version 4).
+    if (own_aggregates && !agg.latency.empty() && schema_version_ >= 4) {
+      SqlStatement stale(db_, "DELETE FROM agg_latency_hist WHERE run_id = ?1", "unpack latency");
+      stale.bind(1, run);
+      stale.step();
+    }
     if (before_commit_) before_commit_(sessions);
     step_reset(db_, commit_, "commit");
   } catch (...) {
@@ -698,6 +721,7 @@ void Journal::commit_group(std::int64_t run, std::span<const JournalBatch> batch
 
 void Journal::finish_run(std::int64_t run, const std::string& status, int exit_code,
                          const std::string& ended_at, double campaign_seconds) {
+  Transaction tx(db_);
   Stmt s(
       db_,
       "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, campaign_seconds = ? WHERE id = ?");
@@ -707,6 +731,10 @@ void Journal::finish_run(std::int64_t run, const std::string& status, int exit_c
   sqlite3_bind_double(s.get(), 4, campaign_seconds);
   sqlite3_bind_int64(s.get(), 5, run);
   s.step();
+  // The run is over: its latency histograms packed for readers (schema version 4), in the same
+  // transaction. A histogram lockrig would not write leaves the run unpacked, never unfinished.
+  if (schema_version_ >= 4 && status != name(RunStatus::running)) pack_run_latency(db_, run);
+  tx.commit();
 }
 
 void Journal::finish_run(std::int64_t run, RunStatus status, int exit_code,
@@ -830,6 +858,10 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
       out.push_back({t.name, s.text(0) + " only: " + row});
     }
   }
+  // Version 4: the packed histograms are copies of agg_latency (itself just compared).
+  if (schema_version_ >= 4 && out.size() < max_listed)
+    for (auto& m : latency_hist_mismatches(db_, max_listed - out.size()))
+      out.push_back({"agg_latency_hist", std::move(m)});
   tx.commit();
   return out;
 }

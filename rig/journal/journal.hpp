@@ -25,8 +25,9 @@ namespace lockrig {
 
 // Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
 // CHECK constraints as OR chains (same rules) adds runs.host_id (issue 17)
-// and the session_evidence table (issue 15); see docs/journal.md.
-inline constexpr int kJournalSchemaVersion = 3;
+// and the session_evidence table (issue 15); version 4 (issue 18) keeps a finished run's latency
+// histograms packed (agg_latency_hist) and indexes events by run; see docs/journal.md.
+inline constexpr int kJournalSchemaVersion = 4;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
 // The bound of one group commit by the run's journal writer (issue 18, docs/journal.md): at most
@@ -60,7 +61,7 @@ double latency_bucket_ms(std::int64_t bucket_ns);
 
 // One disagreement between an aggregate table and the same aggregate recomputed from the raw rows.
 struct AggregateMismatch {
-  std::string table;   // "agg_sessions", "agg_latency" or "agg_attempts"
+  std::string table;   // "agg_sessions", "agg_latency", "agg_attempts" or "agg_latency_hist"
   std::string detail;  // the group and both values
 };
 

@@ -19,6 +19,7 @@
 #include "rig/base/text.hpp"
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
+#include "rig/journal/latency_hist.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace fs = std::filesystem;
@@ -175,11 +176,13 @@ Verdict compare(const RunState& out, const std::string& out_path, const RunState
 }
 
 // Issue 15: whether `db` has session_evidence (schema version 3; older inputs have none).
-bool has_evidence_table(sqlite3* db) {
-  Stmt s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
-             "'session_evidence'");
+bool has_table(sqlite3* db, const char* table) {
+  Stmt s(db, "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = ?1");
+  s.bind(1, std::string_view(table));
   return s.step() && s.integer(0) > 0;
 }
+
+bool has_evidence_table(sqlite3* db) { return has_table(db, "session_evidence"); }
 
 // ---- Bulk copy in bounded transactions (issue 18; issue 17 item 4) ----
 // A run is copied with one INSERT ... SELECT per table and batch from the input ATTACHed to the
@@ -543,6 +546,10 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
     for (int i = 0; i < 4; ++i) sqlite3_bind_value(upd.get(), i + 1, sqlite3_column_value(sel.get(), i));
     upd.bind(5, static_cast<std::int64_t>(dst_id));
     upd.step();
+    // Its latency histograms packed as the run's own writer packs them when it ends (schema
+    // version 4); a run still running on its rig is packed by a later merge.
+    if (sel.view(0) != "running" && has_table(dst, "agg_latency_hist"))
+      pack_run_latency(dst, static_cast<std::int64_t>(dst_id));
   }
   batch.commit(dst, 0);
 }

@@ -19,6 +19,7 @@
 #include "rig/base/embedded.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/latency_hist.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -294,7 +295,19 @@ void check_journal_counts(sqlite3* db, const std::string& path, int version) {
     if (sessions_table) sql += ", total(sessions * attempts)";
     bool broken = false, product_too_large = false;
     try {
-      SqlStatement q(db, sql + " FROM " + table, std::string("range-check ") + table);
+      // Version 4: readers take a packed run's histograms from agg_latency_hist (checked below,
+      // 2,560 rows at 10 M attempts in 40 runs) and never read its agg_latency rows, so those
+      // are range-checked only for the runs without packed rows (issue 18: the scan of all
+      // 530,870 was 29% of `lockrig report`). The detailed rules below, run only when something
+      // is broken, still look at every row.
+      const bool unpacked_only = version >= 4 && std::string_view(table) == "agg_latency";
+      SqlStatement q(db,
+                     sql + (unpacked_only
+                                ? " FROM runs r CROSS JOIN agg_latency a ON a.run_id = r.id WHERE "
+                                  "NOT EXISTS (SELECT 1 FROM agg_latency_hist h WHERE h.run_id = "
+                                  "r.id)"
+                                : std::string(" FROM ") + table),
+                     std::string("range-check ") + table);
       if (q.step()) {
         for (int i = 0; i < columns; i += 2) {
           const int type = sqlite3_column_type(q.get(), i);
@@ -315,6 +328,7 @@ void check_journal_counts(sqlite3* db, const std::string& path, int version) {
     if (product_too_large)
       refuse(path, "has agg_sessions rows whose sessions × attempts sum past 2^62");
   }
+  if (version >= 4) check_latency_hists(db, path);
 }
 
 void check_session_counts(sqlite3* db, const std::string& path) {

@@ -25,7 +25,8 @@ inline constexpr int kJournalMaxSqlBytes = 100 * 1000;
 inline constexpr int kJournalMaxExprDepth = 100;
 // Terms of a compound SELECT (SQLITE_LIMIT_COMPOUND_SELECT).
 inline constexpr int kJournalMaxCompoundSelect = 50;
-// Trigger recursion (SQLITE_LIMIT_TRIGGER_DEPTH); lockrig's triggers do not nest.
+// Trigger recursion (SQLITE_LIMIT_TRIGGER_DEPTH); lockrig's nest two deep (a session's
+// aggregate trigger writes agg_latency, whose triggers drop stale packed histograms).
 inline constexpr int kJournalMaxTriggerDepth = 10;
 // The most attempts a session may have in an aggregate row. Scenarios allow at most 100
 // (rig/engine/steps/unlock.cpp); the journal accepts up to ten times that.
