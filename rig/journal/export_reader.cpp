@@ -5,6 +5,7 @@
 
 #include "rig/base/text.hpp"
 #include "rig/journal/evidence.hpp"
+#include "rig/journal/latency_hist.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -479,9 +480,8 @@ std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportS
     std::string lock, scenario;
     Series* series = nullptr;
   } at;
-  auto series_of = [&](const SqlStatement& q) -> Series& {
-    const std::int64_t run = q.integer(0);
-    const std::string_view lock = q.view(1), scenario = q.view(2);
+  auto series_for = [&](std::int64_t run, std::string_view lock,
+                        std::string_view scenario) -> Series& {
     if (at.series && at.run == run && at.lock == lock && at.scenario == scenario)
       return *at.series;
     at.run = run;
@@ -494,16 +494,20 @@ std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportS
     at.series = &series[SeriesKey{rig, at.lock, material, firmware, app, at.scenario}];
     return *at.series;
   };
+  auto series_of = [&](const SqlStatement& q) -> Series& {
+    return series_for(q.integer(0), q.view(1), q.view(2));
+  };
   if (journal.has_aggregates()) {
-    SqlStatement q(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.bucket_ns, s.sessions FROM "
-                            "agg_latency s" +
-                                session_filter(scope));
-    bind_scenarios(q, scope);
-    while (q.step()) {
-      Series& h = series_of(q);
-      h.buckets[q.integer(3)] += q.integer(4);
-      h.sessions += q.integer(4);
-    }
+    // Packed per (run, lock, scenario) where the run has them (schema version 4), else
+    // agg_latency's rows: the same buckets (latency_hist.hpp).
+    read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
+                       [&](const LatencyHistRow& row) {
+                         Series& h = series_for(row.run_id, row.lock_id, row.scenario);
+                         for (const auto& p : row.pairs) {
+                           h.buckets[p.bucket_ns] += p.sessions;
+                           h.sessions += p.sessions;
+                         }
+                       });
     // The exact sum of the durations, from the session groups (`duration_ns` is their sum).
     at = Cursor{};
     SqlStatement d(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.duration_ns FROM "

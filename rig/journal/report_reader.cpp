@@ -1,5 +1,6 @@
 #include "rig/journal/report_reader.hpp"
 
+#include "rig/journal/latency_hist.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -91,18 +92,20 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
 
 void read_latency_bins(Journal& journal, const ReportScope& scope,
                        const std::function<void(const LatencyBinRow&)>& row) {
-  SqlStatement q(journal, "SELECT run_id, lock_id, scenario, bucket_ns, sessions FROM agg_latency" +
-                              where_clause(scope) + " ORDER BY run_id, lock_id");
-  bind_scenarios(q, scope);
+  // Packed per (run, lock, scenario) where the run has them (schema version 4, issue 18): at
+  // 10 M attempts in 40 runs, 2,560 rows instead of agg_latency's 530,870.
   LatencyBinRow r;
-  while (q.step()) {
-    r.run_id = q.integer(0);
-    r.lock_id = q.view(1);
-    r.scenario = q.view(2);
-    r.bucket_ns = q.integer(3);
-    r.sessions = q.integer(4);
-    row(r);
-  }
+  read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
+                     [&](const LatencyHistRow& h) {
+                       r.run_id = h.run_id;
+                       r.lock_id = h.lock_id;
+                       r.scenario = h.scenario;
+                       for (const auto& p : h.pairs) {
+                         r.bucket_ns = p.bucket_ns;
+                         r.sessions = p.sessions;
+                         row(r);
+                       }
+                     });
 }
 
 long long session_id_span(Journal& journal) {
