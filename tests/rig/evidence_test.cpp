@@ -263,8 +263,8 @@ TEST(Evidence, AVersion2JournalIsUpgradedToVersion3WithAnEmptyEvidenceTable) {
     EXPECT_EQ(rows, 1);
   }
   Journal j = Journal::open(path);
-  EXPECT_EQ(j.schema_version(), 3);
-  EXPECT_EQ(count(j, "PRAGMA user_version"), 3);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);
+  EXPECT_EQ(count(j, "PRAGMA user_version"), kJournalSchemaVersion);
   EXPECT_EQ(count(j, "SELECT count(*) FROM session_evidence"), 0);
   EXPECT_EQ(count(j, "SELECT count(*) FROM sessions"), 1);
   EXPECT_TRUE(j.check_aggregates().empty());

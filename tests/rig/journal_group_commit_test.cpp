@@ -166,7 +166,7 @@ TEST(JournalSchemaV3, InsertsBuildNoEphemeralTableAndTheRulesHold) {
   TempDir d;
   Journal j = Journal::open(d.file("j.db"));
   sqlite3* db = journal_db(j);
-  EXPECT_EQ(j.schema_version(), 3);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);
   for (const char* insert :
        {"INSERT INTO runs (uuid, host, rig, started_at, status, clock, seed, fixture_source, "
         "fixture_sha256, scenarios_sha256, controller_version, command_line, sessions_planned) "
@@ -211,10 +211,7 @@ TEST(JournalSchemaV3, InsertsBuildNoEphemeralTableAndTheRulesHold) {
 
 namespace {
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using lockrig::testing::file_text;
 
 // The CREATE TABLE text of runs, sessions and attempts as stored in the file.
 std::vector<std::string> base_table_sql(const std::string& path) {
@@ -264,8 +261,9 @@ TEST(JournalSchemaV3, AVersion2JournalIsUpgradedInPlace) {
   const auto v2_tables = base_table_sql(path);
   ASSERT_NE(v2_tables.at(1).find("IN ("), std::string::npos) << v2_tables.at(1);
   Journal j = Journal::open(path);
-  EXPECT_EQ(j.schema_version(), 3);
-  EXPECT_EQ(count(journal_db(j), "PRAGMA user_version"), 3);
+  // Upgraded through version 3 to the current version (4: packed latency histograms).
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);
+  EXPECT_EQ(count(journal_db(j), "PRAGMA user_version"), kJournalSchemaVersion);
   EXPECT_EQ(count(journal_db(j), "SELECT count(*) FROM sessions"), 20);
   EXPECT_EQ(count(journal_db(j), "SELECT sum(sessions) FROM agg_sessions"), 20);
   EXPECT_TRUE(j.check_aggregates().empty());

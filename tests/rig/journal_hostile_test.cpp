@@ -427,7 +427,7 @@ TEST(RunOwnership, AVersion2JournalIsUpgradedWithHostIdAndItsRunsKeepTheirHost) 
     EXPECT_TRUE(run_elsewhere(runs[0]));  // told apart by its host name
   }
   Journal j = Journal::open(path);
-  EXPECT_EQ(j.schema_version(), 3);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);
   EXPECT_EQ(read_runs(j).at(0).host_id, "");  // NULL for runs before version 3
 }
 

@@ -178,10 +178,7 @@ void exec_sql(sqlite3* db, const std::string& sql) {
   }
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using lockrig::testing::file_text;
 
 // A version-1 journal made from the version-1 DDL (tests/rig/journal_schema_v1.sql, as in git
 // history) and plain SQL inserts, the way lockrig 1 wrote it: two runs, three locks.

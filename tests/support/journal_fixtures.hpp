@@ -1,11 +1,13 @@
 // What unit tests that write journals share: a scratch directory, removed with everything in it
 // (the black-box tests have their own, with more helpers: tests/cli/cli_support.hpp), and a run
-// record with every field begin_run requires.
+// record with every field begin_run requires, and a file's text.
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -24,6 +26,12 @@ struct ScratchDir {
   ScratchDir& operator=(const ScratchDir&) = delete;
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+// The whole text of a file (empty when it cannot be read), e.g. a frozen schema fixture.
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // A run as begin_run takes it: fixed identity, host, rig, time and hashes, on the virtual clock.
 inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-000000000001") {
@@ -45,6 +53,10 @@ inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-00000000
 // without what version 3 added (session_evidence, issue 15; runs.host_id, issue 17). The CHECK
 // constraints keep their version-3 text, which reads the same (issue 18).
 inline constexpr const char* kBackToVersion2Sql =
+    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_insert; "
+    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; "
+    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_delete; "
+    "DROP TABLE IF EXISTS agg_latency_hist; DROP INDEX IF EXISTS events_run; "
     "DROP TABLE IF EXISTS session_evidence; ALTER TABLE runs DROP COLUMN host_id; "
     "PRAGMA user_version = 2;";
 
