@@ -33,14 +33,7 @@ std::vector<std::string> column(sqlite3* db, const std::string& sql) {
   return out;
 }
 
-void exec_sql(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "?";
-    sqlite3_free(err);
-    throw std::runtime_error(msg + " in: " + sql.substr(0, 200));
-  }
-}
+using lockrig::testing::exec_sql;
 
 // A session with `attempts` attempts; outcomes vary with `rep` so a group touches several
 // aggregate rows of each table (pass/fail, one or two attempts, two latency buckets).

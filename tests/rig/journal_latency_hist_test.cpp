@@ -28,14 +28,7 @@ long long count(sqlite3* db, const std::string& sql) {
   return s.step() ? s.integer(0) : -1;
 }
 
-void exec_sql(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "?";
-    sqlite3_free(err);
-    throw std::runtime_error(msg + " in: " + sql.substr(0, 200));
-  }
-}
+using lockrig::testing::exec_sql;
 
 // A plain SQLite connection (triggers on, as the sqlite3 shell has them): what a hand edit uses.
 struct Plain {

@@ -169,14 +169,7 @@ SessionRecord session(const std::string& lock, const std::string& scenario, int 
   return s;
 }
 
-void exec_sql(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err ? err : "?";
-    sqlite3_free(err);
-    throw std::runtime_error(msg + " in: " + sql.substr(0, 200));
-  }
-}
+using lockrig::testing::exec_sql;
 
 using lockrig::testing::file_text;
 

@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <utility>
+
+#include <sqlite3.h>
 
 #include "rig/journal/records.hpp"
 
@@ -59,5 +62,15 @@ inline constexpr const char* kBackToVersion2Sql =
     "DROP TABLE IF EXISTS agg_latency_hist; DROP INDEX IF EXISTS events_run; "
     "DROP TABLE IF EXISTS session_evidence; ALTER TABLE runs DROP COLUMN host_id; "
     "PRAGMA user_version = 2;";
+
+// Runs `sql` on a raw connection; throws with SQLite's message and the start of the SQL.
+inline void exec_sql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    throw std::runtime_error(msg + " in: " + sql.substr(0, 200));
+  }
+}
 
 }  // namespace lockrig::testing
