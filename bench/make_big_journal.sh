@@ -13,6 +13,8 @@
 # The copies are inserted with the aggregate triggers dropped, the aggregates are then rebuilt
 # from the rows with the journal's own v_agg_*_recomputed views, and the triggers recreated from
 # the file's own definitions; `lockrig check --journal BIG.db` confirms the result.
+# Session evidence (session_evidence) is not copied; the copies have none. sqlite3 runs with
+# -bail, so a schema this script does not know stops it instead of leaving a half-made journal.
 set -euo pipefail
 from=""; to=""; times=10; mode=runs
 while [ $# -gt 0 ]; do
@@ -32,6 +34,9 @@ case "$mode" in runs|sessions) ;; *) echo "make_big_journal: --mode runs|session
 
 sqlite3 "$from" ".backup '$to'"
 triggers="$(sqlite3 "$to" "SELECT sql || ';' FROM sqlite_master WHERE type = 'trigger'")"
+# The runs columns other than id and uuid, read from the journal (they grow with the schema).
+run_cols="$(sqlite3 "$to" "SELECT group_concat(name, ', ') FROM pragma_table_info('runs') WHERE name NOT IN ('id', 'uuid')")"
+run_vals="$(sqlite3 "$to" "SELECT group_concat('r.' || name, ', ') FROM pragma_table_info('runs') WHERE name NOT IN ('id', 'uuid')")"
 drops="$(sqlite3 "$to" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger'")"
 {
   echo "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN;"
@@ -40,7 +45,7 @@ drops="$(sqlite3 "$to" "SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master
     if [ "$mode" = runs ]; then
       cat <<EOF
 CREATE TEMP TABLE run_map AS SELECT id AS old, id + (SELECT max(id) FROM runs) AS new FROM runs WHERE id <= (SELECT max(id) FROM runs) AND uuid NOT LIKE '%-copy';
-INSERT INTO runs SELECT m.new, r.uuid || '-$k-copy', r.host, r.rig, r.started_at, r.ended_at, r.status, r.exit_code, r.clock, r.seed, r.fixture_source, r.fixture_sha256, r.scenarios_sha256, r.controller_version, r.command_line, r.sessions_planned, r.campaign_seconds FROM runs r JOIN temp.run_map m ON m.old = r.id;
+INSERT INTO runs (id, uuid, $run_cols) SELECT m.new, r.uuid || '-$k-copy', $run_vals FROM runs r JOIN temp.run_map m ON m.old = r.id;
 INSERT INTO run_labels SELECT m.new, key, value FROM run_labels JOIN temp.run_map m ON m.old = run_id;
 INSERT INTO run_scenarios SELECT m.new, name, source, sha256, repeat FROM run_scenarios JOIN temp.run_map m ON m.old = run_id;
 INSERT INTO run_locks SELECT m.new, lock_id, model, material, slot, driver, firmware, reported_model, manufacturer FROM run_locks JOIN temp.run_map m ON m.old = run_id;
@@ -65,5 +70,5 @@ EOF
   echo "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
   echo "$triggers"
   echo "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
-} | sqlite3 "$to"
+} | sqlite3 -bail "$to"
 sqlite3 "$to" "SELECT 'make_big_journal: ' || (SELECT count(*) FROM runs) || ' runs, ' || (SELECT count(*) FROM sessions) || ' sessions, ' || (SELECT count(*) FROM attempts) || ' attempts'"
