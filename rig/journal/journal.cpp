@@ -221,10 +221,30 @@ void upgrade_2_to_3(sqlite3* db) {
 
 }  // namespace
 
+// A file: URI for `path` with `query` (RFC 3986 percent-encoding of what SQLite's URI parser
+// would otherwise read as syntax: https://www.sqlite.org/uri.html). An absolute path gets the
+// empty authority ("file:///tmp/x.db"), so a path starting with "//" is not read as a host.
+std::string journal_file_uri(const std::string& path, const std::string& query) {
+  std::string out = path.starts_with('/') ? "file://" : "file:";
+  for (const unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return query.empty() ? out : out + "?" + query;
+}
+
 Journal Journal::connect(const std::string& path, int flags, const std::string& uri) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(uri.empty() ? path.c_str() : uri.c_str(), &db,
-                           uri.empty() ? flags : flags | SQLITE_OPEN_URI, nullptr);
+  // Always through a URI, so that the connection reads ATTACH file names as URIs too (merge
+  // attaches its inputs with mode=ro; SQLite parses an ATTACH name as a URI only on a connection
+  // opened with SQLITE_OPEN_URI: https://www.sqlite.org/uri.html, "URI filenames in ATTACH").
+  const std::string name = uri.empty() ? journal_file_uri(path, "") : uri;
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_URI, nullptr);
   Journal j(db, path);  // closes db on any throw below
   if (rc != SQLITE_OK)
     throw JournalError("cannot open journal " + quote(path) + ": " +
@@ -332,22 +352,6 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
 
 namespace {
 
-// A file: URI for `path` with `query` (RFC 3986 percent-encoding of what SQLite's URI parser
-// would otherwise read as syntax: https://www.sqlite.org/uri.html).
-std::string file_uri(const std::string& path, const std::string& query) {
-  std::string out = "file:";
-  for (const unsigned char c : path) {
-    if (c == '%' || c == '?' || c == '#' || c < 0x20 || c >= 0x7f) {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "?" + query;
-}
-
 // SQLite's first read of the file, with its raw result code.
 int probe(sqlite3* db) {
   return sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
@@ -370,7 +374,7 @@ bool Journal::has_no_schema(const std::string& path) {
 
 // issue 17, item 5: readers never write, not even the WAL index, where they cannot.
 Journal Journal::open_readonly_file(const std::string& path) {
-  Journal j = connect(path, SQLITE_OPEN_READONLY, file_uri(path, "mode=ro"));
+  Journal j = connect(path, SQLITE_OPEN_READONLY, journal_file_uri(path, "mode=ro"));
   const int rc = probe(j.db_) & 0xff;
   if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN) return j;
   // mode=ro needs the -shm WAL index; where this user cannot create it, read the file as
@@ -381,7 +385,7 @@ Journal Journal::open_readonly_file(const std::string& path) {
                        sqlite3_errmsg(j.db_) + " (its -wal file holds data that this user " +
                        "cannot index; open it once as its owner, or copy the journal with its " +
                        "-wal file to a writable directory)");
-  Journal ro = connect(path, SQLITE_OPEN_READONLY, file_uri(path, "immutable=1"));
+  Journal ro = connect(path, SQLITE_OPEN_READONLY, journal_file_uri(path, "immutable=1"));
   ro.immutable_ = true;
   return ro;
 }

@@ -23,6 +23,10 @@ struct sqlite3_stmt;
 
 namespace lockrig {
 
+// A SQLite file: URI for a journal path with an optional query ("mode=ro", "immutable=1").
+std::string journal_file_uri(const std::string& path, const std::string& query);
+
+
 // Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
 // CHECK constraints as OR chains (same rules) adds runs.host_id (issue 17)
 // and the session_evidence table (issue 15); version 4 (issue 18) keeps a finished run's latency

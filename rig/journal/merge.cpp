@@ -587,11 +587,16 @@ struct TempJournal {
 };
 
 // ATTACHes an input to the output connection as `src` for the bulk copies; DETACHes it after.
+// Read-only (mode=ro, or immutable=1 where the input had to be opened so): the merge's
+// BEGIN IMMEDIATE starts a write transaction on every attached database
+// (https://www.sqlite.org/lang_transaction.html; SQLite 3.40's sqlite3BeginTransaction), so a
+// read-write attach took the input's write lock for every batch: the rig writing that journal
+// waited on the merge, and a second merge of the same input failed "database is locked".
 struct Attached {
   sqlite3* db;
-  Attached(sqlite3* dst, const std::string& path) : db(dst) {
+  Attached(sqlite3* dst, const std::string& path, bool immutable) : db(dst) {
     Stmt s(dst, "ATTACH DATABASE ? AS src", "attach " + quote(path));
-    s.bind(1, path);
+    s.bind(1, journal_file_uri(path, immutable ? "immutable=1" : "mode=ro"));
     s.step();
   }
   ~Attached() { sqlite3_exec(db, "DETACH DATABASE src", nullptr, nullptr, nullptr); }
@@ -727,7 +732,7 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
       for (const Step& st : steps) {
         if (st.item->source != i) continue;
         if (!attached) {
-          att.emplace(dst, paths[i]);
+          att.emplace(dst, paths[i], sources[i].immutable());
           attached = true;
         }
         copy_run(journal_db(sources[i]), dst, st.item->id, st.into, paths[i], sum);

@@ -134,4 +134,31 @@ TEST(LockrigMergeBulk, ARefusedRowIsNamedWithItsInputFileRunAndId) {
   EXPECT_TRUE(check.exited && check.exit_code == 0) << check.describe();
 }
 
+// A merge takes no lock on its inputs. The rig whose journal is being merged holds its write
+// lock while it commits a group of sessions; here another connection holds it for the whole
+// merge. Before, the inputs were ATTACHed read-write and the merge's BEGIN IMMEDIATE starts a
+// write transaction on every attached database (https://www.sqlite.org/lang_transaction.html,
+// checked with Debian 12's SQLite 3.40.1): the merge waited out its 5 s busy timeout and failed
+// "database is locked", and a rig writing the input waited on every merge batch.
+TEST(LockrigMergeBulk, AMergeTakesNoWriteLockOnItsInputs) {
+  TempDir tmp;
+  const std::string a = run_journal(tmp, "a.db", "2", "51");
+  const std::string lab = tmp.file("lab.db");
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(a.c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(writer);
+  const Result r = lockrig({"merge", a, "-o", lab}, Spawn{"", "", 120s});
+  // The input's writer can still commit after the merge.
+  EXPECT_EQ(sqlite3_exec(writer, "UPDATE runs SET host = host; COMMIT", nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(writer);
+  sqlite3_close(writer);
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_EQ(Db(lab).integer("SELECT count(*) FROM sessions"),
+            Db(a).integer("SELECT count(*) FROM sessions"));
+  const Result check = lockrig({"check", "--journal", lab});
+  EXPECT_TRUE(check.exited && check.exit_code == 0) << check.describe();
+}
+
 }  // namespace lockrig::cli_test
