@@ -55,6 +55,9 @@ class TcpStream {
   // Everything up to and including `terminator` (at most `max` bytes).
   std::string read_until(std::string_view terminator, std::size_t max, Duration timeout,
                          std::string_view waiting_for);
+  // Everything until the peer closes the connection (at most `max` bytes): an HTTP/1.0 answer,
+  // whose end is the close.
+  std::string read_until_closed(std::size_t max, Duration timeout, std::string_view waiting_for);
   // Drops what arrived unasked (a late answer).
   void discard_input();
 
