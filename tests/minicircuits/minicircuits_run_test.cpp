@@ -104,5 +104,13 @@ TEST(MiniCircuitsRun, ABadPortIsAnErrorAtTheValueAndNothingRuns) {
       << r.describe();
 }
 
+// docs/range.md sends readers to `lockrig drivers` for the attenuator drivers.
+TEST(MiniCircuitsRun, LockrigDriversListsTheAttenuatorDrivers) {
+  const Result r = lockrig({"drivers"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("attenuator drivers: sim, minicircuits\n"), std::string::npos)
+      << r.describe();
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test
