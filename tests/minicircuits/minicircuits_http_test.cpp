@@ -143,6 +143,19 @@ TEST(MiniCircuitsHttpDriver, AnUnreachableOrSilentDeviceIsARigFaultNamingThePart
       << e;
 }
 
+// A single-channel unit does not know the CHAN commands: its "-99 Unrecognized Command" answer
+// is quoted, not read as a level.
+TEST(MiniCircuitsHttpDriver, AnUnrecognizedCommandAnswerIsARigFaultQuotingIt) {
+  TcpEmulator emu("minicircuits");
+  auto att = open("{port: " + http_of(emu) + ", channel: 3}");
+  const std::string e = fault_of([&] { att->set_db(6); });
+  EXPECT_NE(e.find(": does not know the command \"CHAN:3:SETATT:6\": \"-99 Unrecognized "
+                   "Command. MN:RCDAT-6000-90\""),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(emu.state()["unknown"].as<int>(), 1);
+}
+
 TEST(MiniCircuitsHttpDriver, AFixtureNamingAnotherModelIsARigFault) {
   TcpEmulator emu("minicircuits --model RUDAT-6000-30");
   const std::string e = fault_of([&] { open("{port: " + http_of(emu) + ", model: RCDAT-6000-90}"); });

@@ -104,6 +104,35 @@ TEST(MiniCircuitsRun, ABadPortIsAnErrorAtTheValueAndNothingRuns) {
       << r.describe();
 }
 
+// SIGTERM mid-run: the bench puts the attenuator back to its safe level before lockrig exits,
+// as it does relays (docs/range.md).
+TEST(MiniCircuitsRun, SigtermMidRunLeavesTheAttenuatorAtItsSafeLevel) {
+  TempDir dir;
+  TcpEmulator emu("minicircuits");
+  const std::string fx = dir.write("rig.yaml", fixture(http_of(emu)));
+  const std::string sc = dir.write("range.yaml",
+                                   "name: slow-range\n"
+                                   "steps:\n"
+                                   "  - attenuate: {part: rf_path, db: 35}\n"
+                                   "  - unlock: {within: 20s}\n"
+                                   "  - wait: 300ms\n");
+  const std::string db = dir.path() + "/j.db";
+  Process p({"run", "--clock", "real", "--fixture", fx, "--scenario", sc, "--repeat", "200",
+             "--db", db, "--progress", "off"},
+            Spawn{"", "", 60s});
+  const bool started =
+      eventually([&] { return sessions_so_far(db) > 0 || !p.running(); }, 30s);
+  ASSERT_TRUE(started) << "no session journaled within 30 s";
+  ASSERT_TRUE(p.running()) << "the run ended before it could be interrupted";
+  EXPECT_EQ(emu.state()["attenuation"].as<double>(), 35);
+  p.signal(SIGTERM);
+  const Result r = p.wait();
+  EXPECT_TRUE(r.exited && r.exit_code == 128 + SIGTERM) << r.describe();
+  EXPECT_EQ(emu.state()["attenuation"].as<double>(), 10) << emu.log();
+  const auto history = emu.state()["history"];
+  EXPECT_EQ(history[history.size() - 1].as<std::string>(), "1:10") << emu.log();
+}
+
 // docs/range.md sends readers to `lockrig drivers` for the attenuator drivers.
 TEST(MiniCircuitsRun, LockrigDriversListsTheAttenuatorDrivers) {
   const Result r = lockrig({"drivers"});
