@@ -55,7 +55,8 @@ MiniCircuitsSettings parse_settings(const AttenuatorSpec& spec) {
   } else {
     throw ConfigError(s.where("port"),
                       "port must be usb or http://HOST[:PORT] (the attenuator's address on the "
-                      "network), got " + quote(port));
+                      "network), got " +
+                          quote(port));
   }
   out.serial = s.get_string("serial", "");
   if (!out.serial.empty() && !out.usb)
@@ -76,10 +77,12 @@ MiniCircuitsSettings parse_settings(const AttenuatorSpec& spec) {
   // Levels the device can take: 0.25 dB steps from 0 (the HID report's quarter field).
   const std::string id = quote(spec.id);
   if (spec.min_db < 0 || !on_quarter_grid(spec.min_db) || !on_quarter_grid(spec.step_db))
-    throw ConfigError(spec.where,
-                      "attenuator " + id + ": a Mini-Circuits attenuator sets levels from 0dB in "
-                      "0.25dB steps; range start " + format_number(spec.min_db) + "dB and step " +
-                          format_number(spec.step_db) + "dB must be multiples of 0.25dB");
+    throw ConfigError(spec.where, "attenuator " + id +
+                                      ": a Mini-Circuits attenuator sets levels from 0dB in "
+                                      "0.25dB steps; range start " +
+                                      format_number(spec.min_db) + "dB and step " +
+                                      format_number(spec.step_db) +
+                                      "dB must be multiples of 0.25dB");
   if (!out.model.empty()) {
     const auto max = max_db_of_model(out.model);
     if (!max)
@@ -138,9 +141,9 @@ MiniCircuitsAttenuator::MiniCircuitsAttenuator(const AttenuatorSpec& spec,
     where_ = d.path;
     std::string serial;
     try {
-      serial = decode_hid_text(hid_exchange(encode_hid_query(HidCode::serial_number),
-                                            HidCode::serial_number),
-                               HidCode::serial_number);
+      serial = decode_hid_text(
+          hid_exchange(encode_hid_query(HidCode::serial_number), HidCode::serial_number),
+          HidCode::serial_number);
     } catch (const RigFault& e) {
       seen.push_back(d.path + " (" + e.message() + ")");
       continue;
@@ -166,9 +169,9 @@ MiniCircuitsAttenuator::MiniCircuitsAttenuator(const AttenuatorSpec& spec,
   hid_ = std::move(found.front().handle);
   std::string model;
   try {
-    model = decode_hid_text(
-        hid_exchange(encode_hid_query(HidCode::model_name), HidCode::model_name),
-        HidCode::model_name);
+    model =
+        decode_hid_text(hid_exchange(encode_hid_query(HidCode::model_name), HidCode::model_name),
+                        HidCode::model_name);
   } catch (const serial::ProtocolError& e) {
     fault(std::string("garbled model name: ") + e.what());
   }

@@ -19,11 +19,11 @@
 namespace lockrig::drivers::minicircuits {
 
 struct MiniCircuitsSettings {
-  bool usb = false;           // `port: usb`; otherwise `port: http://HOST[:PORT]`
-  HttpAddress http;           // with http://
-  std::string serial;         // usb: the serial number that picks one of several devices
-  std::string model;          // expected model name ("RCDAT-6000-90"); empty: any
-  int channel = 0;            // 0: a single-channel model; 1..4: a channel of an RC4DAT
+  bool usb = false;    // `port: usb`; otherwise `port: http://HOST[:PORT]`
+  HttpAddress http;    // with http://
+  std::string serial;  // usb: the serial number that picks one of several devices
+  std::string model;   // expected model name ("RCDAT-6000-90"); empty: any
+  int channel = 0;     // 0: a single-channel model; 1..4: a channel of an RC4DAT
   Duration timeout{};
 };
 

@@ -37,8 +37,9 @@ void require_answer(std::span<const std::uint8_t> answer, HidCode code, std::siz
 std::pair<int, int> quarters(double db) {
   const double q = db * 4;
   if (!std::isfinite(db) || db < 0 || db > 255.75 || std::abs(q - std::round(q)) > 1e-6)
-    throw std::invalid_argument("attenuation " + format_number(db) +
-                                "dB cannot be sent: the report takes 0..255.75 dB in 0.25 dB steps");
+    throw std::invalid_argument(
+        "attenuation " + format_number(db) +
+        "dB cannot be sent: the report takes 0..255.75 dB in 0.25 dB steps");
   const long n = std::lround(q);
   return {static_cast<int>(n / 4), static_cast<int>(n % 4)};
 }
@@ -91,8 +92,8 @@ double decode_hid_attenuation(std::span<const std::uint8_t> answer, int channel)
   const std::size_t at = static_cast<std::size_t>(2 * channel - 1);
   require_answer(answer, HidCode::read_attenuation, at + 2);
   if (answer[at + 1] > 3)
-    throw ProtocolError("quarter-dB field " + std::to_string(answer[at + 1]) +
-                        " of channel " + std::to_string(channel) + " is not 0..3");
+    throw ProtocolError("quarter-dB field " + std::to_string(answer[at + 1]) + " of channel " +
+                        std::to_string(channel) + " is not 0..3");
   return answer[at] + answer[at + 1] * kStepDb;
 }
 
@@ -202,7 +203,8 @@ std::optional<double> max_db_of_model(std::string_view model) {
   if (second == std::string_view::npos) return std::nullopt;
   std::string_view field = model.substr(second + 1);
   std::size_t n = 0;
-  while (n < field.size() && (std::isdigit(static_cast<unsigned char>(field[n])) || field[n] == '.'))
+  while (n < field.size() &&
+         (std::isdigit(static_cast<unsigned char>(field[n])) || field[n] == '.'))
     ++n;
   // A suffix after the number ("-90-USB") is not part of the range.
   if (n == 0 || (n < field.size() && field[n] != '-')) return std::nullopt;
@@ -222,6 +224,8 @@ double parse_attenuation(std::string_view body) {
   return v;
 }
 
-bool set_accepted(std::string_view body) { return trim(body) == "1"; }
+bool set_accepted(std::string_view body) {
+  return trim(body) == "1";
+}
 
 }  // namespace lockrig::drivers::minicircuits

@@ -17,7 +17,8 @@
 // `/:MN?` "MN=<model>", `/:SN?` "SN=<serial>"; channel n of a multi-channel model is
 // `/CHAN:n:SETATT:<dB>` and `/CHAN:n:ATT?`. The model name's third dash-separated field is the
 // maximum attenuation ("RCDAT-6000-90": 90 dB). msft-mirror-aosp/platform.tools.test.connectivity
-// 01b83b8f3 acts/framework/acts/controllers/attenuator_lib/minicircuits/http.py:45,61-69,113,117,139;
+// 01b83b8f3
+// acts/framework/acts/controllers/attenuator_lib/minicircuits/http.py:45,61-69,113,117,139;
 // analogdevicesinc/msdk 473919f Tools/Bluetooth/mini_RCDAT_USB.py:36-37,90-95,118-129 (the same
 // commands over USB as "*:SETATT=<dB>;", answered "1"); microsoft/Qcodes 19fae2b
 // src/qcodes/instrument_drivers/Minicircuits/_minicircuits_rudat_13g_90.py:26,30,38,76-77.

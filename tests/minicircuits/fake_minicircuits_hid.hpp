@@ -27,8 +27,8 @@ struct FakeAttenuator {
   int readback_offset_quarters = 0;                    // 18 answers the level plus this
   bool silent = false;                                 // takes reports, never answers
   bool unplugged = false;
-  std::vector<std::vector<std::uint8_t>> written;      // as given to hid_write
-  std::deque<std::vector<std::uint8_t>> answers;       // queued for hid_read
+  std::vector<std::vector<std::uint8_t>> written;  // as given to hid_write
+  std::deque<std::vector<std::uint8_t>> answers;   // queued for hid_read
 };
 
 class FakeHandle final : public usbhid::HidHandle {

@@ -19,7 +19,9 @@ namespace {
 
 using lockrig::testing::TcpEmulator;
 
-std::string http_of(const TcpEmulator& emu) { return "http://127.0.0.1:" + std::to_string(emu.port()); }
+std::string http_of(const TcpEmulator& emu) {
+  return "http://127.0.0.1:" + std::to_string(emu.port());
+}
 
 std::string fixture_text(const std::string& settings, const std::string& range = "0dB..80dB",
                          const std::string& step = "0.5dB", const std::string& safe = "0dB") {
@@ -30,11 +32,18 @@ std::string fixture_text(const std::string& settings, const std::string& range =
          "  - id: att1\n"
          "    name: rf_path\n"
          "    driver: minicircuits\n"
-         "    range: " + range + "\n"
-         "    step: " + step + "\n"
-         "    safe: " + safe + "\n"
+         "    range: " +
+         range +
+         "\n"
+         "    step: " +
+         step +
+         "\n"
+         "    safe: " +
+         safe +
+         "\n"
          "    locks: [a]\n"
-         "    settings: " + settings + "\n";
+         "    settings: " +
+         settings + "\n";
 }
 
 std::unique_ptr<Attenuator> open(const std::string& settings) {
@@ -158,7 +167,8 @@ TEST(MiniCircuitsHttpDriver, AnUnrecognizedCommandAnswerIsARigFaultQuotingIt) {
 
 TEST(MiniCircuitsHttpDriver, AFixtureNamingAnotherModelIsARigFault) {
   TcpEmulator emu("minicircuits --model RUDAT-6000-30");
-  const std::string e = fault_of([&] { open("{port: " + http_of(emu) + ", model: RCDAT-6000-90}"); });
+  const std::string e =
+      fault_of([&] { open("{port: " + http_of(emu) + ", model: RCDAT-6000-90}"); });
   EXPECT_NE(e.find("the device is a RUDAT-6000-30, the fixture names a RCDAT-6000-90"),
             std::string::npos)
       << e;
@@ -168,9 +178,8 @@ TEST(MiniCircuitsHttpDriver, AFixtureNamingAnotherModelIsARigFault) {
 // the safe level on the way out.
 TEST(MiniCircuitsHttpDriver, TheBenchTurnsAReadBackMismatchIntoARigFaultNamingThePart) {
   TcpEmulator emu("minicircuits --readback-offset 3");
-  const Fixture f =
-      parse_fixture(fixture_text("{port: " + http_of(emu) + "}", "0dB..80dB", "0.5dB", "10dB"),
-                    "rig.yaml");
+  const Fixture f = parse_fixture(
+      fixture_text("{port: " + http_of(emu) + "}", "0dB..80dB", "0.5dB", "10dB"), "rig.yaml");
   VirtualClock clock;
   try {
     Bench bench(f, builtin_drivers(), clock, 1);
@@ -211,25 +220,25 @@ TEST(MiniCircuitsFixture, BadPortSerialChannelAndModelAreErrorsAtTheValue) {
   EXPECT_NE(e.find("prot"), std::string::npos) << e;
   text = fixture_text("{}");
   e = config_error_of(text);
-  EXPECT_NE(e.find(at(text, "id: att1") + ": attenuator \"att1\" needs `port:`"),
-            std::string::npos)
+  EXPECT_NE(e.find(at(text, "id: att1") + ": attenuator \"att1\" needs `port:`"), std::string::npos)
       << e;
 }
 
 TEST(MiniCircuitsFixture, LevelsOffTheQuarterDbGridOrBeyondTheModelAreErrors) {
   const std::string text = fixture_text("{port: usb}", "0dB..80dB", "0.1dB");
   std::string e = config_error_of(text);
-  EXPECT_NE(e.find(at(text, "id: att1") + ": attenuator \"att1\": a Mini-Circuits attenuator sets levels "
-                   "from 0dB in 0.25dB steps; range start 0dB and step 0.1dB"),
-            std::string::npos)
+  EXPECT_NE(
+      e.find(at(text, "id: att1") + ": attenuator \"att1\": a Mini-Circuits attenuator sets levels "
+                                    "from 0dB in 0.25dB steps; range start 0dB and step 0.1dB"),
+      std::string::npos)
       << e;
   e = config_error_of(fixture_text("{port: usb, model: RCDAT-6000-60}", "0dB..80dB"));
   EXPECT_NE(e.find(at(text, "id: att1") + ": attenuator \"att1\" range 0dB..80dB exceeds the "
-                   "RCDAT-6000-60's 0dB..60dB"),
+                                          "RCDAT-6000-60's 0dB..60dB"),
             std::string::npos)
       << e;
-  EXPECT_EQ(config_error_of(fixture_text("{port: usb, model: RCDAT-6000-90}", "20dB..80dB",
-                                         "0.25dB", "20dB")),
+  EXPECT_EQ(config_error_of(
+                fixture_text("{port: usb, model: RCDAT-6000-90}", "20dB..80dB", "0.25dB", "20dB")),
             "(no error)");
 }
 

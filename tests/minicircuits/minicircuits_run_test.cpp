@@ -19,11 +19,14 @@ std::string fixture(const std::string& port, const std::string& range = "0dB..60
          "  - id: rcdat\n"
          "    name: rf_path\n"
          "    driver: minicircuits\n"
-         "    range: " + range + "\n"
+         "    range: " +
+         range +
+         "\n"
          "    step: 0.5dB\n"
          "    safe: 10dB\n"
          "    locks: [wood-1]\n"
-         "    settings: {port: \"" + port + "\", timeout: 2s}\n";
+         "    settings: {port: \"" +
+         port + "\", timeout: 2s}\n";
 }
 
 const std::string kScenario =
@@ -61,8 +64,8 @@ TEST(MiniCircuitsRun, SetsEachLevelJournalsItAndLeavesTheAttenuatorAtItsSafeLeve
   EXPECT_EQ(emu.state()["unknown"].as<int>(), 0);
 
   const Db j(db);
-  const auto sets = j.table(
-      "SELECT target, value, detail FROM events WHERE kind = 'attenuate' ORDER BY id");
+  const auto sets =
+      j.table("SELECT target, value, detail FROM events WHERE kind = 'attenuate' ORDER BY id");
   ASSERT_EQ(sets.size(), 4u);
   EXPECT_EQ(sets[0], (std::vector<std::string>{"rcdat rf_path", "22.5dB", "read back 22.5dB"}));
   EXPECT_EQ(sets[1], (std::vector<std::string>{"rcdat rf_path", "30dB", "read back 30dB"}));
@@ -79,9 +82,9 @@ TEST(MiniCircuitsRun, AReadBackMismatchIsARigFaultNamingTheAttenuatorAndTheRunEn
   const std::string fx = dir.write("rig.yaml", fixture(http_of(emu)));
   const std::string sc = dir.write("range.yaml", kScenario);
   const std::string db = dir.path() + "/j.db";
-  const Result r = lockrig({"run", "--fixture", fx, "--scenario", sc, "--repeat", "1", "--db", db,
-                            "--progress", "off"},
-                           {"", "", 120s});
+  const Result r = lockrig(
+      {"run", "--fixture", fx, "--scenario", sc, "--repeat", "1", "--db", db, "--progress", "off"},
+      {"", "", 120s});
   EXPECT_NE(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.exit_code, 2) << r.describe();
   EXPECT_NE((r.out + r.err).find("attenuator rcdat (rf_path)"), std::string::npos) << r.describe();
@@ -117,11 +120,10 @@ TEST(MiniCircuitsRun, SigtermMidRunLeavesTheAttenuatorAtItsSafeLevel) {
                                    "  - unlock: {within: 20s}\n"
                                    "  - wait: 300ms\n");
   const std::string db = dir.path() + "/j.db";
-  Process p({"run", "--clock", "real", "--fixture", fx, "--scenario", sc, "--repeat", "200",
-             "--db", db, "--progress", "off"},
+  Process p({"run", "--clock", "real", "--fixture", fx, "--scenario", sc, "--repeat", "200", "--db",
+             db, "--progress", "off"},
             Spawn{"", "", 60s});
-  const bool started =
-      eventually([&] { return sessions_so_far(db) > 0 || !p.running(); }, 30s);
+  const bool started = eventually([&] { return sessions_so_far(db) > 0 || !p.running(); }, 30s);
   ASSERT_TRUE(started) << "no session journaled within 30 s";
   ASSERT_TRUE(p.running()) << "the run ended before it could be interrupted";
   EXPECT_EQ(emu.state()["attenuation"].as<double>(), 35);
