@@ -206,7 +206,8 @@ std::string MiniCircuitsAttenuator::http_get(const std::string& command,
     net::TcpStream stream(tcp, settings_.timeout, component_,
                           "Mini-Circuits " + (model_.empty() ? "attenuator" : model_));
     stream.write(http_request(command, settings_.http), settings_.timeout);
-    raw = stream.read_until_closed(kMaxHttpAnswer, settings_.timeout, waiting_for);
+    raw = stream.read_until_closed(kMaxHttpAnswer, settings_.timeout, waiting_for,
+                                   http_response_complete);
   } catch (const net::NetError& e) {
     // Name the address as the fixture writes it.
     std::string message = e.message();

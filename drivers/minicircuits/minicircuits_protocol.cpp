@@ -149,6 +149,42 @@ std::string http_request(std::string_view command, const HttpAddress& address) {
   return "GET /" + std::string(command) + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n";
 }
 
+namespace {
+
+// The Content-Length header's value; nullopt when there is none. Throws on a bad value.
+std::optional<std::size_t> content_length(std::string_view headers) {
+  while (!headers.empty()) {
+    const std::size_t eol = headers.find("\r\n");
+    const std::string_view h = headers.substr(0, eol);
+    headers = eol == std::string_view::npos ? std::string_view{} : headers.substr(eol + 2);
+    const std::size_t colon = h.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name(h.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name != "content-length") continue;
+    const std::string_view v = trim(h.substr(colon + 1));
+    std::size_t length = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+    if (ec != std::errc() || end != v.data() + v.size())
+      throw ProtocolError("bad Content-Length " + quote(v));
+    return length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool http_response_complete(std::string_view raw) {
+  const std::size_t head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string_view::npos) return false;
+  try {
+    const auto length = content_length(raw.substr(0, head_end));
+    return length && raw.size() - head_end - 4 >= *length;
+  } catch (const ProtocolError&) {
+    return false;  // parse_http_response says what is wrong once the answer ends
+  }
+}
+
 HttpAnswer parse_http_response(std::string_view raw) {
   const std::size_t line_end = raw.find("\r\n");
   const std::string_view status_line = raw.substr(0, line_end);
@@ -164,25 +200,11 @@ HttpAnswer parse_http_response(std::string_view raw) {
     throw ProtocolError("HTTP answer ends inside its headers: " + quote(raw.substr(0, 200)));
   std::string_view body = raw.substr(head_end + 4);
   // Content-Length, where the device sends one, bounds the body.
-  std::string_view headers = raw.substr(line_end + 2, head_end - line_end - 2);
-  while (!headers.empty()) {
-    const std::size_t eol = headers.find("\r\n");
-    const std::string_view h = headers.substr(0, eol);
-    headers = eol == std::string_view::npos ? std::string_view{} : headers.substr(eol + 2);
-    const std::size_t colon = h.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(h.substr(0, colon));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name != "content-length") continue;
-    const std::string_view v = trim(h.substr(colon + 1));
-    std::size_t length = 0;
-    auto [e2, ec2] = std::from_chars(v.data(), v.data() + v.size(), length);
-    if (ec2 != std::errc() || e2 != v.data() + v.size())
-      throw ProtocolError("bad Content-Length " + quote(v));
-    if (length > body.size())
+  if (const auto length = content_length(raw.substr(0, head_end))) {
+    if (*length > body.size())
       throw ProtocolError("HTTP body of " + std::to_string(body.size()) +
-                          " bytes, Content-Length says " + std::to_string(length));
-    body = body.substr(0, length);
+                          " bytes, Content-Length says " + std::to_string(*length));
+    body = body.substr(0, *length);
   }
   out.body = std::string(trim(body));
   return out;

@@ -93,6 +93,10 @@ struct HttpAnswer {
 // serial::ProtocolError when it is not HTTP.
 HttpAnswer parse_http_response(std::string_view raw);
 
+// True once `raw` holds the whole header and as many body bytes as its Content-Length says; an
+// answer without Content-Length ends only when the device closes the connection.
+bool http_response_complete(std::string_view raw);
+
 // "MN=RCDAT-6000-90" with key "MN" → "RCDAT-6000-90"; throws serial::ProtocolError otherwise.
 std::string value_of(std::string_view body, std::string_view key);
 // The maximum attenuation a model name states in its third field: "RCDAT-6000-90" → 90,

@@ -233,7 +233,8 @@ std::string TcpStream::read_until(std::string_view terminator, std::size_t max, 
 }
 
 std::string TcpStream::read_until_closed(std::size_t max, Duration timeout,
-                                         std::string_view waiting_for) {
+                                         std::string_view waiting_for,
+                                         const std::function<bool(std::string_view)>& complete) {
   const auto deadline = SteadyClock::now() + timeout;
   for (;;) {
     if (pending_.size() > max)
@@ -257,6 +258,7 @@ std::string TcpStream::read_until_closed(std::size_t max, Duration timeout,
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
       pending_.append(buf, static_cast<std::size_t>(n));
+      if (complete && complete(pending_)) return std::exchange(pending_, {});
       continue;
     }
     if (n == 0) return std::exchange(pending_, {});

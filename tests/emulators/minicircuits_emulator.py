@@ -27,7 +27,9 @@ range is refused with "0": no source says what a real one answers then.
 
 Which HTTP headers a real unit sends is in none of these sources (urllib and requests accept any);
 by default the emulator sends a status line, Content-Type and no Content-Length, so the end of
-the answer is the close; --content-length adds the header.
+the answer is the close; --content-length adds the header, and --keep-open keeps the connection
+open after the answer until the client closes it (as an HTTP/1.1 server that ignores the client's
+HTTP/1.0 might).
 
 Fault knobs: --readback-offset DB (ATT? answers the level plus DB, as a unit whose level another
 controller changed), --refuse-set (SETATT answers "0"), --stop-after N (from request N+1 on, the
@@ -145,6 +147,10 @@ class Attenuator:
         head += "Connection: close\r\n\r\n"
         conn.sendall(head.encode("ascii") + body)
         self.write_state()
+        if self.args.keep_open:
+            conn.settimeout(30)
+            while conn.recv(1024):
+                pass
 
 
 def main():
@@ -162,6 +168,8 @@ def main():
     p.add_argument("--stop-after", type=int, metavar="N")
     p.add_argument("--content-length", action="store_true")
     p.add_argument("--crlf", action="store_true", help="end every answer in CR LF")
+    p.add_argument("--keep-open", action="store_true",
+                   help="after answering, keep the connection until the client closes it")
     args = p.parse_args()
 
     device = Attenuator(args)

@@ -112,6 +112,26 @@ TEST(MiniCircuitsHttpDriver, TakesAnswersWithLineEndsAndContentLengthAlike) {
   EXPECT_EQ(att->read_db(), 7.5);
 }
 
+// A device that keeps the connection open after an answer with Content-Length is answered at
+// once; without a length, only the close can end an answer, and the timeout says so (next test).
+TEST(MiniCircuitsHttpDriver, AnAnswerWithItsLengthEndsWithoutWaitingForTheClose) {
+  TcpEmulator emu("minicircuits --keep-open --content-length");
+  // Waiting for the close would run into the timeout, a rig fault.
+  auto att = open("{port: " + http_of(emu) + ", timeout: 1s}");
+  att->set_db(12.5);
+  EXPECT_EQ(att->read_db(), 12.5);
+}
+
+// (One emulator per test: an emulator's files live in a directory named after the test.)
+TEST(MiniCircuitsHttpDriver, AnAnswerWithoutLengthFromADeviceThatKeepsTheConnectionTimesOut) {
+  TcpEmulator open_ended("minicircuits --keep-open");
+  const std::string e =
+      fault_of([&] { open("{port: " + http_of(open_ended) + ", timeout: 200ms}"); });
+  EXPECT_NE(e.find("the answer did not end within 200ms (waiting for the model name (MN?)"),
+            std::string::npos)
+      << e;
+}
+
 TEST(MiniCircuitsHttpDriver, AChannelOfAFourChannelModelUsesTheChanCommands) {
   TcpEmulator emu("minicircuits --model RC4DAT-6G-60 --channels 4");
   auto att = open("{port: " + http_of(emu) + ", channel: 2}");

@@ -131,6 +131,15 @@ TEST(MiniCircuitsHttp, ReadsTheBodyUpToContentLengthOrTheEndWithoutLineEnds) {
                serial::ProtocolError);
 }
 
+TEST(MiniCircuitsHttp, AnAnswerIsCompleteEarlyOnlyWhenItSaysItsLength) {
+  EXPECT_FALSE(http_response_complete("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"));
+  EXPECT_FALSE(http_response_complete("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n1\r"));
+  EXPECT_TRUE(http_response_complete("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n1\r\n"));
+  // Without a length, only the close ends it.
+  EXPECT_FALSE(http_response_complete("HTTP/1.1 200 OK\r\n\r\n1\r\n"));
+  EXPECT_FALSE(http_response_complete("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n1"));
+}
+
 // ACTS http.py:61-69: "MN=" prefix, and the name's third field is the maximum attenuation.
 TEST(MiniCircuitsHttp, TakesTheRangeFromTheModelName) {
   EXPECT_EQ(value_of("MN=RCDAT-6000-90", "MN"), "RCDAT-6000-90");
