@@ -45,8 +45,8 @@ MiniCircuitsSettings parse_settings(const AttenuatorSpec& spec) {
   if (!s.has("port"))
     throw ConfigError(s.has("serial") ? s.where("serial") : spec.where,
                       "attenuator " + quote(spec.id) +
-                          " needs `port:` in its settings: usb, or http://HOST[:PORT] for an "
-                          "Ethernet model");
+                          " needs `port:` in its settings: usb, or http://HOST[:PORT] or "
+                          "telnet://HOST[:PORT] for an Ethernet model");
   const std::string port = s.require_string("port");
   if (port == "usb") {
     out.usb = true;
@@ -54,8 +54,8 @@ MiniCircuitsSettings parse_settings(const AttenuatorSpec& spec) {
     out.http = *address;
   } else {
     throw ConfigError(s.where("port"),
-                      "port must be usb or http://HOST[:PORT] (the attenuator's address on the "
-                      "network), got " +
+                      "port must be usb, http://HOST[:PORT] or telnet://HOST[:PORT] (the "
+                      "attenuator's address on the network), got " +
                           quote(port));
   }
   out.serial = s.get_string("serial", "");
@@ -102,8 +102,8 @@ MiniCircuitsAttenuator::MiniCircuitsAttenuator(const AttenuatorSpec& spec,
     : component_(component_of(spec)), settings_(settings), where_(settings.http.str()) {
   std::string model;
   try {
-    model = value_of(http_get(":MN?", "the model name (MN?)"), "MN");
-    serial_ = value_of(http_get(":SN?", "the serial number (SN?)"), "SN");
+    model = value_of(ask(":MN?", "the model name (MN?)"), "MN");
+    serial_ = value_of(ask(":SN?", "the serial number (SN?)"), "SN");
   } catch (const serial::ProtocolError& e) {
     fault(std::string("not a Mini-Circuits attenuator? ") + e.what());
   }
@@ -198,6 +198,39 @@ void MiniCircuitsAttenuator::fault(const std::string& message) const {
                                  ": " + message);
 }
 
+std::string MiniCircuitsAttenuator::ask(const std::string& command, std::string_view waiting_for) {
+  const std::string body =
+      settings_.http.telnet ? telnet_ask(command, waiting_for) : http_get(command, waiting_for);
+  // An unknown command is answered "-99 Unrecognized Command" (acidbourbon/lab_bench
+  // workdir/python_modules/mini_circuits_rcdat.py checks for it).
+  if (body.rfind("-99", 0) == 0)
+    fault("does not know the command " + quote(command) + ": " + quote(body));
+  return body;
+}
+
+std::string MiniCircuitsAttenuator::telnet_ask(const std::string& command,
+                                               std::string_view waiting_for) {
+  const net::TcpAddress tcp{settings_.http.host, settings_.http.port};
+  try {
+    if (!telnet_)
+      telnet_ = std::make_unique<net::TcpStream>(
+          tcp, settings_.timeout, component_,
+          "Mini-Circuits " + (model_.empty() ? "attenuator" : model_));
+    telnet_->discard_input();
+    telnet_->write(telnet_line(command), settings_.timeout);
+    std::string line = telnet_->read_until("\r\n", 4096, settings_.timeout, waiting_for);
+    line.resize(line.size() - 2);
+    const std::size_t b = line.find_first_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : line.substr(b);
+  } catch (const net::NetError& e) {
+    telnet_.reset();  // the next command connects again
+    std::string message = e.message();
+    for (std::size_t at; (at = message.find(tcp.str())) != std::string::npos;)
+      message.replace(at, tcp.str().size(), where_);
+    throw RigFault(component_, message);
+  }
+}
+
 std::string MiniCircuitsAttenuator::http_get(const std::string& command,
                                              std::string_view waiting_for) {
   const net::TcpAddress tcp{settings_.http.host, settings_.http.port};
@@ -226,10 +259,6 @@ std::string MiniCircuitsAttenuator::http_get(const std::string& command,
   }
   if (answer.status != 200)
     fault("GET /" + command + " answered HTTP status " + std::to_string(answer.status));
-  // An unknown command is answered "-99 Unrecognized Command" (acidbourbon/lab_bench
-  // workdir/python_modules/mini_circuits_rcdat.py checks for it).
-  if (answer.body.rfind("-99", 0) == 0)
-    fault("does not know the command " + quote(command) + ": " + quote(answer.body));
   return answer.body;
 }
 
@@ -274,10 +303,10 @@ void MiniCircuitsAttenuator::set_db(double db) {
     return;
   }
   const std::string command = set_command(db, settings_.channel);
-  const std::string body = http_get(command, "the answer to " + command);
+  const std::string body = ask(command, "the answer to " + command);
   if (!set_accepted(body))
-    fault("refused " + format_db(db) + "dB: GET /" + command + " answered " + quote(body) +
-          " (1 means done)");
+    fault("refused " + format_db(db) + "dB: " + (settings_.http.telnet ? "" : "GET /") + command +
+          " answered " + quote(body) + " (1 means done)");
 }
 
 std::optional<double> MiniCircuitsAttenuator::read_db() {
@@ -290,7 +319,7 @@ std::optional<double> MiniCircuitsAttenuator::read_db() {
           channel);
     }
     const std::string command = read_command(settings_.channel);
-    return parse_attenuation(http_get(command, "the answer to " + command));
+    return parse_attenuation(ask(command, "the answer to " + command));
   } catch (const serial::ProtocolError& e) {
     fault(std::string("garbled attenuation read-back: ") + e.what());
   }
@@ -301,7 +330,7 @@ AttenuatorDriver minicircuits_driver(usbhid::HidBackend& backend) {
   d.name = "minicircuits";
   d.summary =
       "Mini-Circuits RCDAT/RUDAT/RC4DAT programmable attenuator over USB HID (port: usb) or "
-      "Ethernet HTTP (port: http://HOST); read back after every level";
+      "Ethernet (port: http://HOST or telnet://HOST); read back after every level";
   d.simulated = false;
   d.validate = [](const AttenuatorSpec& spec) { parse_settings(spec); };
   d.create = [&backend](const AttenuatorSpec& spec,

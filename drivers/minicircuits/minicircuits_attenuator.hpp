@@ -16,11 +16,15 @@
 #include "drivers/usbhid/hid_backend.hpp"
 #include "rig/base/clock.hpp"
 
+namespace lockrig::drivers::net {
+class TcpStream;
+}
+
 namespace lockrig::drivers::minicircuits {
 
 struct MiniCircuitsSettings {
-  bool usb = false;    // `port: usb`; otherwise `port: http://HOST[:PORT]`
-  HttpAddress http;    // with http://
+  bool usb = false;    // `port: usb`; otherwise `port: http://HOST[:PORT]` or telnet://
+  HttpAddress http;    // with http:// or telnet://
   std::string serial;  // usb: the serial number that picks one of several devices
   std::string model;   // expected model name ("RCDAT-6000-90"); empty: any
   int channel = 0;     // 0: a single-channel model; 1..4: a channel of an RC4DAT
@@ -51,7 +55,10 @@ class MiniCircuitsAttenuator final : public Attenuator {
   const std::string& where() const { return where_; }  // "http://..." or the hidraw path
 
  private:
+  // One command over the network, its answer's text (HTTP or Telnet).
+  std::string ask(const std::string& command, std::string_view waiting_for);
   std::string http_get(const std::string& command, std::string_view waiting_for);
+  std::string telnet_ask(const std::string& command, std::string_view waiting_for);
   std::vector<std::uint8_t> hid_exchange(const HidReport& report, HidCode code);
   void identify(const std::string& model);
   [[noreturn]] void fault(const std::string& message) const;
@@ -60,6 +67,7 @@ class MiniCircuitsAttenuator final : public Attenuator {
   MiniCircuitsSettings settings_;
   std::mutex mutex_;
   std::unique_ptr<usbhid::HidHandle> hid_;
+  std::unique_ptr<net::TcpStream> telnet_;  // telnet://: opened on first use, dropped on a fault
   std::string model_;
   std::string serial_;
   std::string where_;

@@ -98,15 +98,24 @@ double decode_hid_attenuation(std::span<const std::uint8_t> answer, int channel)
 }
 
 std::string HttpAddress::str() const {
-  return "http://" + host + (port == kHttpPort ? "" : ":" + std::to_string(port));
+  const std::uint16_t standard = telnet ? kTelnetPort : kHttpPort;
+  return std::string(telnet ? "telnet://" : "http://") + host +
+         (port == standard ? "" : ":" + std::to_string(port));
 }
 
 std::optional<HttpAddress> parse_http_address(std::string_view text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.substr(0, kScheme.size()) != kScheme) return std::nullopt;
-  std::string_view rest = text.substr(kScheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   HttpAddress out;
+  std::string_view rest;
+  if (text.substr(0, 7) == "http://") {
+    rest = text.substr(7);
+  } else if (text.substr(0, 9) == "telnet://") {
+    rest = text.substr(9);
+    out.telnet = true;
+    out.port = kTelnetPort;
+  } else {
+    return std::nullopt;
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   const std::size_t colon = rest.find(':');
   out.host = std::string(rest.substr(0, colon));
   if (out.host.empty()) return std::nullopt;
@@ -141,6 +150,10 @@ std::string set_command(double db, int channel) {
 std::string read_command(int channel) {
   if (channel == 0) return ":ATT?";
   return "CHAN:" + std::to_string(channel) + ":ATT?";
+}
+
+std::string telnet_line(std::string_view command) {
+  return std::string(command) + "\r\n";
 }
 
 std::string http_request(std::string_view command, const HttpAddress& address) {

@@ -39,6 +39,7 @@ inline constexpr std::size_t kReportSize = 64;
 // The quarter-dB field of the HID set report; the Ethernet models take the same levels.
 inline constexpr double kStepDb = 0.25;
 inline constexpr std::uint16_t kHttpPort = 80;
+inline constexpr std::uint16_t kTelnetPort = 23;
 
 enum class HidCode : std::uint8_t {
   read_attenuation = 18,
@@ -69,10 +70,16 @@ bool hid_answers(std::span<const std::uint8_t> answer, HidCode code);
 struct HttpAddress {
   std::string host;
   std::uint16_t port = kHttpPort;
-  std::string str() const;  // "http://10.0.0.7" or "http://127.0.0.1:8080"
+  bool telnet = false;      // telnet://: one connection, commands and answers ending in CR LF
+  std::string str() const;  // "http://10.0.0.7", "http://127.0.0.1:8080", "telnet://10.0.0.7"
 };
-// "http://HOST", "http://HOST:PORT", with or without a trailing "/"; nullopt on anything else.
+// "http://HOST" or "telnet://HOST", with ":PORT" (default 80, 23) and an optional trailing "/";
+// nullopt on anything else.
 std::optional<HttpAddress> parse_http_address(std::string_view text);
+
+// Telnet (ACTS telnet.py:44 sends and reads CR LF lines; meta's RC4DAT driver the same commands):
+// the command line as sent, e.g. ":SETATT=42.25\r\n".
+std::string telnet_line(std::string_view command);
 
 // A level as the device takes it: "42", "42.5", "42.25".
 std::string format_db(double db);

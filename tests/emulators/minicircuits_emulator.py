@@ -31,6 +31,11 @@ the answer is the close; --content-length adds the header, and --keep-open keeps
 open after the answer until the client closes it (as an HTTP/1.1 server that ignores the client's
 HTTP/1.0 might).
 
+With --telnet the same commands come as lines on one connection (the device's Telnet port, 23):
+each command ends in CR LF and is answered with one line ending in CR LF (ACTS
+acts/framework/acts/controllers/attenuator_lib/minicircuits/telnet.py:44 sends and expects CR LF;
+_tnhelper.py:102-135 reads one line per command).
+
 Fault knobs: --readback-offset DB (ATT? answers the level plus DB, as a unit whose level another
 controller changed), --refuse-set (SETATT answers "0"), --stop-after N (from request N+1 on, the
 connection is accepted and closed without an answer).
@@ -120,7 +125,30 @@ class Attenuator:
             json.dump(data, f)
         os.replace(tmp, self.args.state)
 
+    def serve_telnet(self, conn):
+        conn.settimeout(30)
+        data = b""
+        while True:
+            while b"\r\n" not in data:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    return
+                data += chunk
+            line, data = data.split(b"\r\n", 1)
+            self.requests += 1
+            text = line.decode("latin-1")
+            if self.log:
+                self.log.write(f"{text}\n")
+            if self.args.stop_after is not None and self.requests > self.args.stop_after:
+                self.write_state()
+                return
+            answer = self.answer(text)
+            self.write_state()  # before answering: a test reads it as soon as the answer is in
+            conn.sendall((answer + "\r\n").encode("ascii"))
+
     def serve(self, conn):
+        if self.args.telnet:
+            return self.serve_telnet(conn)
         conn.settimeout(5)
         data = b""
         while b"\r\n\r\n" not in data and len(data) < 8192:
@@ -145,8 +173,8 @@ class Attenuator:
         if self.args.content_length:
             head += f"Content-Length: {len(body)}\r\n"
         head += "Connection: close\r\n\r\n"
+        self.write_state()  # before answering: a test reads it as soon as the answer is in
         conn.sendall(head.encode("ascii") + body)
-        self.write_state()
         if self.args.keep_open:
             conn.settimeout(30)
             while conn.recv(1024):
@@ -168,6 +196,8 @@ def main():
     p.add_argument("--stop-after", type=int, metavar="N")
     p.add_argument("--content-length", action="store_true")
     p.add_argument("--crlf", action="store_true", help="end every answer in CR LF")
+    p.add_argument("--telnet", action="store_true",
+                   help="the Telnet interface: CR LF lines on one connection instead of HTTP")
     p.add_argument("--keep-open", action="store_true",
                    help="after answering, keep the connection until the client closes it")
     args = p.parse_args()

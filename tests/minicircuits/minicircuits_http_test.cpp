@@ -104,6 +104,28 @@ TEST(MiniCircuitsHttpDriver, SetsWithSetattAndReadsBackWithAttQuery) {
   EXPECT_EQ(emu.state()["unknown"].as<int>(), 0);
 }
 
+// The Telnet port: the same commands as CR LF lines on one connection (ACTS telnet.py:44).
+TEST(MiniCircuitsTelnetDriver, SendsTheCommandsAsLinesOnOneConnection) {
+  TcpEmulator emu("minicircuits --telnet --model RCDAT-6000-110");
+  auto att = open("{port: \"telnet://127.0.0.1:" + std::to_string(emu.port()) + "\"}");
+  EXPECT_EQ(att->limits().max_db, 110);
+  att->set_db(33.75);
+  EXPECT_EQ(emu.state()["attenuation"].as<double>(), 33.75);
+  EXPECT_EQ(att->read_db(), 33.75);
+  EXPECT_EQ(emu.log(), ":MN?\n:SN?\n:SETATT=33.75\n:ATT?\n");
+}
+
+TEST(MiniCircuitsTelnetDriver, ADroppedConnectionIsARigFaultNamingTheTelnetAddress) {
+  TcpEmulator emu("minicircuits --telnet --stop-after 3");
+  const std::string where = "telnet://127.0.0.1:" + std::to_string(emu.port());
+  auto att = open("{port: \"" + where + "\", timeout: 300ms}");
+  att->set_db(1);
+  const std::string e = fault_of([&] { att->read_db(); });
+  EXPECT_NE(e.find("attenuator att1 (rf_path): "), std::string::npos) << e;
+  EXPECT_NE(e.find(" at " + where + ": "), std::string::npos) << e;
+  EXPECT_NE(e.find("closed the connection"), std::string::npos) << e;
+}
+
 // Whether the device ends its answers in CR LF differs between units (the emulator's notes).
 TEST(MiniCircuitsHttpDriver, TakesAnswersWithLineEndsAndContentLengthAlike) {
   TcpEmulator emu("minicircuits --crlf --content-length");
@@ -215,8 +237,9 @@ TEST(MiniCircuitsHttpDriver, TheBenchTurnsAReadBackMismatchIntoARigFaultNamingTh
 TEST(MiniCircuitsFixture, BadPortSerialChannelAndModelAreErrorsAtTheValue) {
   std::string text = fixture_text("{port: \"htp://10.0.0.7\"}");
   std::string e = config_error_of(text);
-  EXPECT_NE(e.find(at(text, "\"htp:") + ": port must be usb or http://HOST[:PORT]"),
-            std::string::npos)
+  EXPECT_NE(
+      e.find(at(text, "\"htp:") + ": port must be usb, http://HOST[:PORT] or telnet://HOST[:PORT]"),
+      std::string::npos)
       << e;
   EXPECT_NE(e.find("got \"htp://10.0.0.7\""), std::string::npos) << e;
   text = fixture_text("{port: \"http://10.0.0.7\", serial: \"1160\"}");

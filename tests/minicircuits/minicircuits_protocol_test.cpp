@@ -97,6 +97,13 @@ TEST(MiniCircuitsHttp, ParsesAddressesWithAndWithoutPort) {
   EXPECT_EQ(a->port, 8080);
   EXPECT_EQ(a->str(), "http://127.0.0.1:8080");
   EXPECT_TRUE(parse_http_address("http://rcdat-lab.local"));
+  a = parse_http_address("telnet://10.0.0.7");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->telnet);
+  EXPECT_EQ(a->port, 23);
+  EXPECT_EQ(a->str(), "telnet://10.0.0.7");
+  EXPECT_EQ(parse_http_address("telnet://10.0.0.7:2323")->str(), "telnet://10.0.0.7:2323");
+  EXPECT_EQ(telnet_line(":ATT?"), ":ATT?\r\n");
   for (const char* bad : {"10.0.0.7", "tcp://10.0.0.7", "http://", "http://h:0", "http://h:70000",
                           "http://h:", "http://h/path", "https://h", "http://a b"})
     EXPECT_FALSE(parse_http_address(bad)) << bad;

@@ -103,7 +103,8 @@ TEST(MiniCircuitsRun, ABadPortIsAnErrorAtTheValueAndNothingRuns) {
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_NE(r.err.find(where(fx, text, "\"http://10.0.0.7:99999\"")), std::string::npos)
       << r.describe();
-  EXPECT_NE(r.err.find("port must be usb or http://HOST[:PORT]"), std::string::npos)
+  EXPECT_NE(r.err.find("port must be usb, http://HOST[:PORT] or telnet://HOST[:PORT]"),
+            std::string::npos)
       << r.describe();
 }
 
