@@ -35,7 +35,9 @@ add_library(lockrig_serial STATIC
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_protocol.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_board.cpp
   ${LOCKRIG_ROOT}/drivers/usbhid/usbhid_probe.cpp
-  ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp)
+  ${LOCKRIG_ROOT}/drivers/usbhid/hidapi_backend.cpp
+  ${LOCKRIG_ROOT}/drivers/minicircuits/minicircuits_protocol.cpp
+  ${LOCKRIG_ROOT}/drivers/minicircuits/minicircuits_attenuator.cpp)
 target_include_directories(lockrig_serial PUBLIC ${LOCKRIG_ROOT})
 target_link_libraries(lockrig_serial PUBLIC lockrig_drivers PkgConfig::LIBSERIALPORT
   PkgConfig::HIDAPI)

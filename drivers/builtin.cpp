@@ -14,6 +14,7 @@ const DriverRegistry& builtin_drivers() {
     register_ble_drivers(r);     // bluez (BLE through BlueZ's D-Bus API), command (app-driven);
                                  // probe: BLE adapters and devices
     register_serial_drivers(r);  // lcus, numato, kmtronic, devantech relays; korad, scpi supplies;
+                                 // minicircuits attenuators;
                                  // probe: serial ports
     return r;
   }();

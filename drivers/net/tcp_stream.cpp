@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "rig/base/text.hpp"
 
@@ -33,7 +34,7 @@ int poll_ms(SteadyClock::time_point deadline) {
 std::string hint_for(int err) {
   switch (err) {
     case ECONNREFUSED:
-      return " (is the instrument on, and its LAN interface set to accept raw SCPI on this port?)";
+      return " (is the instrument on, and is its LAN interface listening on this port?)";
     case EHOSTUNREACH:
     case ENETUNREACH:
       return " (is the instrument on this network? check its IP address)";
@@ -228,6 +229,43 @@ std::string TcpStream::read_until(std::string_view terminator, std::size_t max, 
       fault("incomplete answer within " + format_duration(timeout) + " (waiting for " +
             std::string(waiting_for) + ", got " + quote(pending_) + ")");
     }
+  }
+}
+
+std::string TcpStream::read_until_closed(std::size_t max, Duration timeout,
+                                         std::string_view waiting_for,
+                                         const std::function<bool(std::string_view)>& complete) {
+  const auto deadline = SteadyClock::now() + timeout;
+  for (;;) {
+    if (pending_.size() > max)
+      fault("answer longer than " + std::to_string(max) + " bytes (waiting for " +
+            std::string(waiting_for) + ")");
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, poll_ms(deadline));
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      fault(std::string("cannot wait for input: ") + std::strerror(errno));
+    }
+    if (ready == 0) {
+      if (SteadyClock::now() < deadline) continue;
+      if (pending_.empty())
+        fault("no answer within " + format_duration(timeout) + " (waiting for " +
+              std::string(waiting_for) + ")");
+      fault("the answer did not end within " + format_duration(timeout) + " (waiting for " +
+            std::string(waiting_for) + ", got " + quote(pending_.substr(0, 200)) + ")");
+    }
+    char buf[512];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      pending_.append(buf, static_cast<std::size_t>(n));
+      if (complete && complete(pending_)) return std::exchange(pending_, {});
+      continue;
+    }
+    if (n == 0) return std::exchange(pending_, {});
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+    const int err = errno;
+    fault("the connection failed (waiting for " + std::string(waiting_for) +
+          "): " + std::strerror(err) + hint_for(err));
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,11 @@ class TcpStream {
   // Everything up to and including `terminator` (at most `max` bytes).
   std::string read_until(std::string_view terminator, std::size_t max, Duration timeout,
                          std::string_view waiting_for);
+  // Everything until the peer closes the connection (at most `max` bytes): an HTTP/1.0 answer,
+  // whose end is the close. `complete`, when given, may end the read earlier (an answer that says
+  // its own length, from a peer that keeps the connection open).
+  std::string read_until_closed(std::size_t max, Duration timeout, std::string_view waiting_for,
+                                const std::function<bool(std::string_view)>& complete = {});
   // Drops what arrived unasked (a late answer).
   void discard_input();
 

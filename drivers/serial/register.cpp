@@ -1,5 +1,6 @@
-// The serial (and USB HID, network) lab-hardware drivers' entries, in one explicit table, and
-// their parts of `lockrig probe`: serial ports, HID relay boards, configured network instruments.
+// The serial (and USB HID, network) lab-hardware drivers' entries (relays, supplies, RF
+// attenuators), in one explicit table, and their parts of `lockrig probe`: serial ports, HID
+// relay boards, configured network instruments.
 #include "drivers/serial/register.hpp"
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "drivers/kmtronic/kmtronic_board.hpp"
 #include "drivers/korad/korad_supply.hpp"
 #include "drivers/lcus/lcus_board.hpp"
+#include "drivers/minicircuits/minicircuits_attenuator.hpp"
 #include "drivers/numato/numato_board.hpp"
 #include "drivers/scpi/scpi_probe.hpp"
 #include "drivers/scpi/scpi_supply.hpp"
@@ -43,6 +45,7 @@ void register_serial_drivers(DriverRegistry& registry) {
   registry.add(usbhid::usbhid_driver());
   registry.add(korad::korad_driver());
   registry.add(scpi::scpi_driver());
+  registry.add(minicircuits::minicircuits_driver());  // RF attenuators over USB HID or HTTP
   registry.add(ProbeEntry{"serial",
                           "serial ports with their stable USB identities\n(for fixture settings "
                           "such as usb: \"1a86:7523\" or port: /dev/serial/by-id/...)",

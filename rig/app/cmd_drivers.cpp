@@ -13,6 +13,7 @@ int drivers_command(const CommandLine&) {
   std::printf("lock drivers:   %s\n", join(r.lock_driver_names(), ", ").c_str());
   std::printf("switch drivers: %s\n", join(r.switch_driver_names(), ", ").c_str());
   std::printf("supply drivers: %s\n", join(r.supply_driver_names(), ", ").c_str());
+  std::printf("attenuator drivers: %s\n", join(r.attenuator_driver_names(), ", ").c_str());
   return exit_code::ok;
 }
 
