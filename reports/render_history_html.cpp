@@ -4,10 +4,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "reports/format.hpp"
 #include "reports/history.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 
@@ -97,6 +101,73 @@ std::string chart(const History& h) {
   return s.str();
 }
 
+// SLI per night (x: the selected runs, oldest first), one point per build run that night, with
+// a dashed line and the build's name where the builds run change from the night before.
+std::string night_chart(const History& h) {
+  const std::size_t runs = h.runs.size();
+  if (runs < 2) return "";
+  std::map<std::string, std::size_t> run_index;
+  for (std::size_t i = 0; i < runs; ++i) run_index[h.runs[i].uuid] = i;
+  std::vector<std::vector<std::pair<std::size_t, const HistoryGroup*>>> per_run(runs);
+  double lo = 1.0;
+  for (std::size_t v = 0; v < h.versions.size(); ++v)
+    for (const auto& g : h.versions[v].by_run) {
+      per_run[run_index.at(g.key)].push_back({v, &g});
+      if (g.sli) lo = std::min(lo, g.sli->interval.lower);
+    }
+  if (lo >= 1.0) lo = 0.99;
+  lo = std::max(0.0, 1.0 - std::max(1.0 - lo, 0.002) * 1.1);
+  const double w = 720, ht = 260, left = 64, right = 16, top = 28, bottom = 40;
+  const double step = (w - left - right) / static_cast<double>(runs);
+  auto x = [&](std::size_t i) { return left + step * (static_cast<double>(i) + 0.5); };
+  auto y = [&](double rate) { return top + (1.0 - rate) / (1.0 - lo) * (ht - top - bottom); };
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"night-chart\" width=\"" << w
+    << "\" height=\"" << ht << "\" viewBox=\"0 0 " << w << ' ' << ht
+    << "\" role=\"img\" aria-label=\"session SLI per night with build changes marked\">\n";
+  for (int t = 0; t <= 4; ++t) {
+    const double rate = lo + (1.0 - lo) * t / 4.0;
+    s << "<line x1=\"" << left << "\" x2=\"" << w - right << "\" y1=\"" << fixed(y(rate))
+      << "\" y2=\"" << fixed(y(rate)) << "\" stroke=\"#ddd\"/><text x=\"" << left - 6
+      << "\" y=\"" << fixed(y(rate) + 4) << "\" text-anchor=\"end\" font-size=\"11\">"
+      << escape_html(pct(rate, 2)) << "</text>\n";
+  }
+  std::set<std::size_t> before;
+  for (std::size_t r = 0; r < runs; ++r) {
+    std::set<std::size_t> now;
+    for (const auto& [v, g] : per_run[r]) now.insert(v);
+    if (r > 0 && !now.empty() && now != before) {
+      std::vector<std::string> names;
+      for (std::size_t v : now)
+        if (!before.count(v)) names.push_back(h.versions[v].version);
+      const double xb = x(r) - step / 2;
+      s << "<line class=\"build-change\" x1=\"" << fixed(xb) << "\" x2=\"" << fixed(xb)
+        << "\" y1=\"" << top << "\" y2=\"" << ht - bottom
+        << "\" stroke=\"#777\" stroke-dasharray=\"4 3\"/><text x=\"" << fixed(xb + 3)
+        << "\" y=\"" << top - 6 << "\" font-size=\"10\" fill=\"#555\">"
+        << escape_html(short_label(names.empty() ? std::string("build change") : join(names, ", ")))
+        << "</text>\n";
+    }
+    if (!now.empty()) before = now;
+    for (const auto& [v, g] : per_run[r]) {
+      if (!g->sli) continue;
+      const bool marked = h.change.first && *h.change.first == v;
+      const char* colour = marked ? "#c00" : "#1f5fa8";
+      s << "<line x1=\"" << fixed(x(r)) << "\" x2=\"" << fixed(x(r)) << "\" y1=\""
+        << fixed(y(g->sli->interval.lower)) << "\" y2=\"" << fixed(y(g->sli->interval.upper))
+        << "\" stroke=\"" << colour << "\"/><circle cx=\"" << fixed(x(r)) << "\" cy=\""
+        << fixed(y(g->sli->rate)) << "\" r=\"3\" fill=\"" << colour << "\"><title>"
+        << escape_html(h.runs[r].started_at) << " " << escape_html(h.versions[v].version) << ": "
+        << escape_html(pct(g->sli->rate)) << " (" << escape_html(counts(g->counts))
+        << ")</title></circle>\n";
+    }
+  }
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << ht - 12
+    << "\" text-anchor=\"middle\" font-size=\"12\">nights (runs), oldest first; dashed: the "
+    << escape_html(h.options.key) << " build changes</text>\n</svg>\n";
+  return s.str();
+}
+
 }  // namespace
 
 std::string render_history_html(const History& h) {
@@ -127,6 +198,9 @@ std::string render_history_html(const History& h) {
   out << "<figure>" << chart(h) << "<figcaption>Session SLI per build, with "
       << escape_html(num(h.options.confidence * 100.0))
       << "% Wilson intervals; the change point in red.</figcaption></figure>\n";
+  if (const std::string nights = night_chart(h); !nights.empty())
+    out << "<figure>" << nights << "<figcaption>Session SLI per night and build, with its "
+        << "interval; a dashed line where the builds run change.</figcaption></figure>\n";
   for (const auto& t : history_tables(h)) {
     out << "<h2>" << escape_html(t.title) << "</h2>\n<table><thead><tr>";
     for (const auto& c : t.header) out << "<th>" << escape_html(c) << "</th>";

@@ -91,6 +91,23 @@ TEST(ReportHistory, AHistoryWithoutADropNamesNone) {
   EXPECT_EQ(r.out.find("CHANGE POINT"), std::string::npos);
 }
 
+TEST(ReportHistory, HtmlMarksTheChangePointAndEveryBuildChangeOnTheNightChart) {
+  FourNights n;
+  const Result r = report({"--db", n.tj.path(), "--history", "firmware", "--format", "html"});
+  ASSERT_EQ(r.code, 0) << r.error;
+  const auto count = [&](const std::string& s) {
+    long k = 0;
+    for (auto at = r.out.find(s); at != std::string::npos; at = r.out.find(s, at + 1)) ++k;
+    return k;
+  };
+  EXPECT_EQ(count("class=\"night-chart\""), 1);
+  // Four nights of four builds: three changes on the night chart, one change point on the other.
+  EXPECT_EQ(count("class=\"build-change\""), 4);
+  EXPECT_EQ(count("class=\"build change-point\""), 1);
+  EXPECT_NE(r.out.find("<tr class=\"change-point\"><td class=\"num\">3</td><td>fw-a</td>"),
+            std::string::npos);
+}
+
 TEST(ReportHistory, HostileLabelsAreText) {
   TestJournal tj;
   const std::string evil = "<script>alert(1)</script>|*x*";
