@@ -125,6 +125,19 @@ TEST(ChangePoint, NothingToCompareAndBadInput) {
                std::invalid_argument);
 }
 
+TEST(ChangePoint, ABuildWithoutSessionsIsNoEvidenceAndKeepsItsPlace) {
+  // Build 2 has no SLI session at all (a night of rig faults): its step is p = 1, and build 3's
+  // drop is still found against build 1.
+  const auto r = st::find_change_point(
+      {even("1", 200, 1), build("2", {}), even("3", 200, 8)}, 0.05);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[0].p, 1.0);
+  EXPECT_FALSE(r.steps[0].risk_difference.informative);
+  EXPECT_EQ(r.steps[1].predecessors, (st::Counts{796, 800}));
+  ASSERT_TRUE(r.first.has_value());
+  EXPECT_EQ(*r.first, 2u);
+}
+
 // Calibration (the full figures, 20,000 histories, are bench/changepoint_oc and docs/reports.md):
 // on A/A histories of six builds the procedure names a build in at most about alpha of them.
 TEST(ChangePoint, AaHistoriesNameABuildAtMostAboutAlphaOfTheTime) {
