@@ -9,6 +9,7 @@ find_package(Boost 1.74 REQUIRED)
 
 add_library(lockrig_stats STATIC
   ${LOCKRIG_ROOT}/reports/stats/bayes.cpp
+  ${LOCKRIG_ROOT}/reports/stats/changepoint.cpp
   ${LOCKRIG_ROOT}/reports/stats/detail.cpp
   ${LOCKRIG_ROOT}/reports/stats/gate_plan.cpp
   ${LOCKRIG_ROOT}/reports/stats/group_sequential.cpp

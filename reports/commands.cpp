@@ -21,6 +21,7 @@
 #include "reports/dataset.hpp"
 #include "reports/evidence_links.hpp"
 #include "reports/format.hpp"
+#include "reports/history.hpp"
 #include "reports/layout.hpp"
 #include "reports/plan.hpp"
 #include "reports/stats/gate_plan.hpp"
@@ -410,6 +411,7 @@ int cmd_plan(const std::vector<std::string>& args) {
 
 int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   CommonOptions o;
+  std::string history;
   po::options_description desc("Options");
   desc.add_options()("help,h", "explain the options");
   add_selection(desc, o);
@@ -419,7 +421,11 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
                      "html: embed the failed sessions' timelines in collapsed sections (issue 15)")(
       "summary",
       "the Markdown summary for a merge-request comment (verdict, key table, failures in "
-      "<details>, under 40 lines): the same as --format markdown-summary");
+      "<details>, under 40 lines): the same as --format markdown-summary")(
+      "history", po::value(&history),
+      "history across builds of this attribute (firmware, app, ...): the SLI per build in order "
+      "of first appearance and the first build significantly below its predecessors (issue 16; "
+      "text, markdown, html or json)");
   const po::variables_map vm = parse("report", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig report [options]\n\n"
@@ -437,7 +443,8 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
            "  lockrig report --baseline firmware=2.4.0 --candidate firmware=2.4.1 --format html -o "
            "r.html\n"
            "  lockrig report --where build=nightly --since 7d --format markdown\n"
-           "  lockrig report --last 1 --summary -o comment.md   # merge-request comment\n\n"
+           "  lockrig report --last 1 --summary -o comment.md   # merge-request comment\n"
+           "  lockrig report --history firmware --format html -o history.html\n\n"
            "Exit codes: 0 report written, 2 usage or journal error. How to read a report:\n"
            "docs/reports.md.\n";
     return 0;
@@ -447,6 +454,26 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
       throw UsageError("--summary is the markdown-summary format; it cannot be --format " +
                        quote(o.format));
     o.format = "markdown-summary";
+  }
+  if (vm.count("history")) {  // issue 16 item 2: reports/history.hpp
+    if (!o.baseline.empty() || !o.candidate.empty() || vm.count("summary") || vm.count("evidence"))
+      throw UsageError("--history " + quote(history) +
+                       " is a report of its own; it cannot be combined with --baseline, "
+                       "--candidate, --summary or --evidence");
+    check_history_format(o.format);
+    check_output_path(o.output);
+    check_output_is_not_journal(o.output, o.db);
+    const RunSelection sel = selection_of(o, vm);
+    const ReportOptions ro = analysis_of(o);
+    HistoryOptions ho;
+    ho.key = history;
+    ho.strata = ro.strata;
+    ho.confidence = ro.confidence;
+    ho.alpha = ro.alpha;
+    Journal journal = Journal::open_readonly(o.db);
+    const Dataset d = load_dataset(journal, sel);
+    emit(render_history(compute_history(d, ho), o.format), o.output, out);
+    return 0;
   }
   const OutputFormat& format = output_format(FormatCommand::report, o.format);
   check_output_path(o.output);

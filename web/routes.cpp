@@ -171,7 +171,7 @@ std::string page(const std::string& title, const std::string& body, bool live = 
       h(title) + " - lockrig</title><style>" + kStyle + "</style>";
   if (live) s += "<script src=\"/static/live.js\" defer></script>";
   s += "</head><body><nav><a href=\"/\">Runs</a><a href=\"/slo\">SLO</a>"
-       "<a href=\"/report\">Report</a></nav>\n<h1>" +
+       "<a href=\"/report\">Report</a><a href=\"/history\">History</a></nav>\n<h1>" +
        h(title) + "</h1>\n" + body +
        "<footer>lockrig " LOCKRIG_VERSION
        " serve: read-only (docs/serve.md)</footer>"
@@ -560,6 +560,17 @@ Response report_page(const Journals& j, const Params& p) {
   return command_page("report", &reports::cmd_report, j.paths[db], std::move(args));
 }
 
+// /history: `lockrig report --history BY` (issue 16 item 2): the SLI per build in order of first
+// appearance and the change point, with by=ATTRIBUTE (firmware), strata=ATTRIBUTE, last=N.
+Response history_page(const Journals& j, const Params& p) {
+  only(p, {"db", "by", "strata", "last"});
+  const std::size_t db = db_param(j, p);
+  std::vector<std::string> args{"--history=" + name_param(p, "by", "firmware")};
+  if (p.count("last")) args.push_back("--last=" + std::to_string(int_param(p, "last", 1, 100000)));
+  if (p.count("strata")) args.push_back("--strata=" + name_param(p, "strata", ""));
+  return command_page("report", &reports::cmd_report, j.paths[db], std::move(args));
+}
+
 // /slo: `lockrig slo` with target=99.5%, window=28d, by=material,lock, last=N.
 Response slo_page(const Journals& j, const Params& p) {
   only(p, {"db", "target", "window", "by", "last"});
@@ -627,13 +638,14 @@ Response handle(const Journals& journals, const Request& request) {
     if (*path == "/session") return session_page(journals, params);
     if (*path == "/report") return report_page(journals, params);
     if (*path == "/slo") return slo_page(journals, params);
+    if (*path == "/history") return history_page(journals, params);
     if (*path == "/static/live.js") {
       only(params, {});
       return {200, "text/javascript; charset=utf-8", live_js(), {{"Cache-Control", "max-age=300"}}};
     }
     throw HttpError{404, "no page " + quote(*path) +
                              "; the pages are /, /run, /lock, /session, "
-                             "/report, /slo and /api/runs"};
+                             "/report, /history, /slo and /api/runs"};
   } catch (const HttpError& e) {
     return error_page(e.status, e.message);
   } catch (const JournalError& e) {
