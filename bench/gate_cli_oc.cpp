@@ -9,7 +9,7 @@
 //           P(ever PASS) over --looks nights with `gate --looks N` (journaled looks), against
 //           the same nights gated without --looks (a single-look gate re-run every night)
 //
-//   calibrate  (issue 11 item 8) the planner's predicted power (stats::gate_power_curve, what
+//   calibrate  (issue 11 item 8) the planner's predicted power (stats::gate_power_detail, what
 //           `lockrig plan --margin --stratum --looks` plans with) against P(PASS) simulated
 //           through cmd_gate when the versions are equal, over a grid of designs (strata,
 //           rates, shares, sessions, looks); prints both, the Wilson 95% interval and the
@@ -248,14 +248,22 @@ int calibrate(long nights, int only, std::uint64_t seed) {
       design.strata.push_back({d.strata[k].name, d.strata[k].share, d.strata[k].rate, d.strata[k].rate});
       total += per[k] * d.looks;
     }
-    // The planner (gate_power: exact for one look where tractable) and the normal approximation
-    // it used before issue 11 item 8.
-    const double planned = stats::gate_power_curve(static_cast<double>(total), design).back();
+    // The planner (gate_power: exact for one look where tractable, simulated through the gate's
+    // rule for K looks with few failures per look) and the normal approximation it used before
+    // issue 11 item 8.
+    const stats::GatePower detail = stats::gate_power_detail(static_cast<double>(total), design);
+    const double planned = detail.cumulative.back();
+    char how[96];
+    if (detail.method == stats::PowerMethod::simulated)
+      std::snprintf(how, sizeof how, "planned %s, MC SE %.2f pts", stats::to_string(detail.method),
+                    100 * detail.standard_error);
+    else
+      std::snprintf(how, sizeof how, "planned %s", stats::to_string(detail.method));
     const double normal =
         stats::gate_power_curve_normal(static_cast<double>(total), design).back();
     if (nights == 0) {
-      std::printf("  %-3zu %-78s %6ld | %7.2f%% %7.2f%% | (not simulated)\n", g,
-                  plan_command(d).c_str(), total, 100 * normal, 100 * planned);
+      std::printf("  %-3zu %-78s %6ld | %7.2f%% %7.2f%% | (not simulated; %s)\n", g,
+                  plan_command(d).c_str(), total, 100 * normal, 100 * planned, how);
       continue;
     }
     Sim sim(seed + 1000 * g);
@@ -283,10 +291,10 @@ int calibrate(long nights, int only, std::uint64_t seed) {
     }
     const lockrig::stats::Interval w = lockrig::stats::wilson_interval({pass, nights});
     const double sim_p = static_cast<double>(pass) / nights;
-    std::printf("  %-3zu %-78s %6ld | %7.2f%% %7.2f%% | %6.2f%% [%5.2f, %5.2f] | %+6.2f  (%.0f s%s)\n",
+    std::printf("  %-3zu %-78s %6ld | %7.2f%% %7.2f%% | %6.2f%% [%5.2f, %5.2f] | %+6.2f  (%.0f s, %s%s)\n",
                 g, plan_command(d).c_str(), total, 100 * normal, 100 * planned, 100 * sim_p, 100 * w.lower,
                 100 * w.upper, 100 * (planned - sim_p),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), how,
                 usage ? ", usage errors!" : "");
     std::fflush(stdout);
   }

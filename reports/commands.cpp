@@ -753,6 +753,10 @@ int cmd_plan(const std::vector<std::string>& args, std::ostream& out) {
     plan.fixed_sessions = static_cast<long>(std::ceil(g.fixed_sessions - 1e-9));
     for (double n : g.look_sessions) plan.look_sessions.push_back(static_cast<long>(std::ceil(n - 1e-9)));
     plan.expected_sessions = g.expected_sessions;
+    plan.gate_power_method = stats::to_string(g.power_method);
+    if (!g.cumulative_power.empty()) plan.gate_power = g.cumulative_power.back();
+    plan.gate_power_se = g.power_se;
+    plan.gate_replicates = g.replicates;
   }
   RenderInput in;
   in.plan = &plan;

@@ -27,6 +27,13 @@ struct PlanFigures {
   std::vector<long> look_sessions;      // per version at each look (rounded up)
   double expected_sessions = 0.0;       // per version, stopping at the first PASS
   long fixed_sessions = 0;              // per version for one look, the same strata
+  // How the gate's power at gate_sessions was computed (issue 11 item 8; stats::to_string of
+  // stats::PowerMethod: "exact-enumeration", "simulated" or "normal-approximation"), that power,
+  // and for "simulated" its Monte Carlo standard error and replicates.
+  std::string gate_power_method;
+  double gate_power = 0.0;
+  double gate_power_se = 0.0;
+  long gate_replicates = 0;
 };
 
 }  // namespace lockrig::reports

@@ -2,9 +2,13 @@
 #include "reports/stats/gate_plan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <optional>
+#include <random>
 #include <stdexcept>
 
 #include "reports/stats/detail.hpp"
@@ -239,6 +243,202 @@ std::optional<double> exact_one_look_power(double sessions, const GateDesign& d)
   return std::min(power, 1.0);
 }
 
+
+// ---- K looks: the gate's group-sequential rule, simulated (issue 11 item 8) ----
+//
+// The normal approximation of power_curve() treats the looks' score statistics as a Brownian
+// motion; where a stratum expects a tenth of a failure per look (four doors at 99.9%, 100
+// sessions per door, version and night) it missed `lockrig gate --looks 2` by 5.8 pts
+// (docs/gate-statistics.md). Enumerating every path of every stratum's counts over the looks is
+// out of reach (the Holm check needs each stratum's own z at every look, so the strata do not
+// reduce to a sum), so the campaigns are simulated: each look draws every stratum's failures per
+// version, accumulates them and decides them with the gate's own functions, in the order
+// decide_gate (reports/comparison.cpp) applies them. Decisions are memoised on the accumulated
+// counts (the same counts always decide the same way), which makes rare failures cheap.
+
+// Failures of n sessions at failure rate f by inversion of the binomial distribution function
+// (portable: the same draws on every standard library, unlike std::binomial_distribution).
+class FailureSampler {
+ public:
+  FailureSampler(long n, double f) {
+    double c = 0.0;
+    for (double p : failure_pmf(n, f)) cdf_.push_back(c += p);
+  }
+  long operator()(double u) const {
+    const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u * cdf_.back());
+    return std::min<long>(static_cast<long>(it - cdf_.begin()), static_cast<long>(cdf_.size()) - 1);
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
+double uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;  // 53 random bits, in [0, 1)
+}
+
+struct SimulatedCurve {
+  std::vector<double> pass, decided;  // cumulative, per look
+};
+
+// The looks' boundaries, kept across the sample sizes a search tries: with every stratum's
+// sessions the same at every look the information grows as 1, 2, .., K times the first look's,
+// whatever n, and the boundaries depend on its ratios only (look_boundaries: spending times k / K,
+// correlations sqrt(I_j / I_k)), so they are recomputed only when those ratios or the number of
+// strata change.
+struct LookCriticals {
+  std::size_t doors = 0;
+  std::vector<double> ratios;  // information / last look's
+  std::vector<double> critical;
+  std::vector<std::vector<double>> strata_critical;
+};
+
+SimulatedCurve simulate_looks(double sessions, const GateDesign& d, long replicates,
+                              std::uint64_t seed, LookCriticals* cache = nullptr) {
+  const int looks = d.max_looks;
+  struct Door {
+    std::string label;
+    long per_look;
+    FailureSampler candidate, baseline;
+  };
+  std::vector<Door> doors;
+  for (const auto& s : d.strata) {
+    const long m = std::lround(s.share * sessions / looks);
+    if (m == 0) continue;  // no sessions of this stratum: the gate would not see it
+    doors.push_back({s.label, m, FailureSampler(m, 1.0 - s.candidate_rate),
+                     FailureSampler(m, 1.0 - s.baseline_rate)});
+  }
+  SimulatedCurve out{std::vector<double>(looks, 0.0), std::vector<double>(looks, 0.0)};
+  if (doors.empty()) return out;
+  // The accumulated strata of look j (counts filled in per campaign).
+  auto strata_at = [&](int j, const std::vector<long>& failures) {
+    std::vector<Stratum> strata;
+    for (std::size_t k = 0; k < doors.size(); ++k) {
+      const long n = doors[k].per_look * (j + 1);
+      strata.push_back(Stratum{doors[k].label, Counts{n - failures[2 * k], n},
+                               Counts{n - failures[2 * k + 1], n}});
+    }
+    return strata;
+  };
+  // The boundaries depend on the information only, which the design fixes: the gate's
+  // look_boundaries over comparison_information of every look so far, as
+  // sequential_non_inferiority_look computes c_k; with two or more strata, decide_gate's
+  // per-stratum boundaries at alpha / 1 .. alpha / m.
+  const std::vector<long> none(2 * doors.size(), 0);
+  std::vector<double> information, ratios;
+  for (int j = 0; j < looks; ++j) information.push_back(comparison_information(strata_at(j, none)));
+  for (double i : information) ratios.push_back(i / information.back());
+  LookCriticals local;
+  LookCriticals& lc = cache ? *cache : local;
+  bool same = lc.doors == doors.size() && lc.ratios.size() == ratios.size();
+  for (std::size_t j = 0; same && j < ratios.size(); ++j)
+    same = std::fabs(lc.ratios[j] - ratios[j]) <= 1e-12;
+  if (!same) {
+    lc = LookCriticals{doors.size(), ratios, {}, {}};
+    std::vector<double> so_far;
+    for (int j = 0; j < looks; ++j) {
+      so_far.push_back(information[j]);
+      lc.critical.push_back(look_boundaries(so_far, looks, d.alpha, d.spending).critical.back());
+      std::vector<double> sc;
+      if (doors.size() >= 2)
+        for (std::size_t i = 0; i < doors.size(); ++i)
+          sc.push_back(look_boundaries(so_far, looks, d.alpha / static_cast<double>(i + 1),
+                                       d.spending)
+                           .critical.back());
+      lc.strata_critical.push_back(std::move(sc));
+    }
+  }
+  const std::vector<double>& critical = lc.critical;
+  const std::vector<std::vector<double>>& strata_critical = lc.strata_critical;
+  // 0 = no decision, 1 = PASS, 2 = FAIL (decide_gate: FAIL when z <= -c_k or a stratum is shown
+  // worse; PASS when z >= c_k otherwise).
+  auto decide = [&](int j, const std::vector<long>& failures,
+                    const std::vector<std::array<long, 3>>& order) -> int {
+    std::vector<Stratum> strata;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const long n = order[k][0] * (j + 1);
+      strata.push_back(Stratum{"stratum " + std::to_string(k + 1),
+                               Counts{n - failures[2 * k], n}, Counts{n - failures[2 * k + 1], n}});
+    }
+    const ScoreTestResult score = stratified_score_test(strata, d.margin);
+    const bool fail = score.z <= -critical[j];
+    // The per-stratum check can only FAIL the gate when the most negative stratum z reaches
+    // Holm's first boundary (alpha / m, the largest); the same test's strata give those z, so
+    // strata_worse_sequential is called only then (rarely, with equal rates).
+    bool worse = false;
+    if (doors.size() >= 2) {
+      double least = std::numeric_limits<double>::infinity();
+      for (const auto& st : score.strata)
+        if (st.role == StratumRole::contributes) least = std::min(least, st.z);
+      if (least <= -strata_critical[j].back())
+        worse = strata_worse_sequential(strata, d.margin, strata_critical[j]).any_worse;
+    }
+    if (fail || worse) return 2;
+    return score.z >= critical[j] ? 1 : 0;
+  };
+  // The memo's key: each stratum's (sessions per look, candidate failures, baseline failures),
+  // sorted. The gate's decision does not depend on the order of the strata (z sums over them,
+  // the Holm check orders them by z), so strata with the same sessions that swap their counts
+  // share one decision: up to m! fewer calls of the gate's functions.
+  std::vector<std::map<std::vector<long>, int>> memo(static_cast<std::size_t>(looks));
+  std::vector<std::array<long, 3>> triples(doors.size());
+  std::vector<long> key(3 * doors.size());
+  std::vector<long> pass(looks, 0), decided(looks, 0);
+  std::mt19937_64 rng(seed);
+  std::vector<long> failures(2 * doors.size());
+  for (long r = 0; r < replicates; ++r) {
+    std::fill(failures.begin(), failures.end(), 0L);
+    for (int j = 0; j < looks; ++j) {
+      for (std::size_t k = 0; k < doors.size(); ++k) {
+        failures[2 * k] += doors[k].candidate(uniform01(rng));
+        failures[2 * k + 1] += doors[k].baseline(uniform01(rng));
+      }
+      for (std::size_t k = 0; k < doors.size(); ++k)
+        triples[k] = {doors[k].per_look, failures[2 * k], failures[2 * k + 1]};
+      std::sort(triples.begin(), triples.end());
+      for (std::size_t k = 0; k < doors.size(); ++k)
+        for (std::size_t i = 0; i < 3; ++i) key[3 * k + i] = triples[k][i];
+      auto [it, fresh] = memo[j].try_emplace(key, 0);
+      if (fresh) {
+        std::vector<long> sorted(2 * doors.size());
+        for (std::size_t k = 0; k < doors.size(); ++k) {
+          sorted[2 * k] = triples[k][1];
+          sorted[2 * k + 1] = triples[k][2];
+        }
+        it->second = decide(j, sorted, triples);
+      }
+      if (it->second != 0) {
+        ++decided[j];
+        if (it->second == 1) ++pass[j];
+        // Draw the remaining looks anyway, so that every campaign uses the same stretch of the
+        // random stream whatever it decided (common random numbers across sample sizes).
+        for (int rest = j + 1; rest < looks; ++rest)
+          for (std::size_t k = 0; k < 2 * doors.size(); ++k) uniform01(rng);
+        break;
+      }
+    }
+  }
+  long p = 0, dd = 0;
+  for (int j = 0; j < looks; ++j) {
+    p += pass[j];
+    dd += decided[j];
+    out.pass[j] = static_cast<double>(p) / static_cast<double>(replicates);
+    out.decided[j] = static_cast<double>(dd) / static_cast<double>(replicates);
+  }
+  return out;
+}
+
+double min_expected_failures(double sessions, const GateDesign& d) {
+  double least = std::numeric_limits<double>::infinity();
+  for (const auto& s : d.strata) {
+    const long m = std::lround(s.share * sessions / d.max_looks);
+    if (m == 0) continue;
+    least = std::min(least, static_cast<double>(m) *
+                                (2.0 - s.candidate_rate - s.baseline_rate) / 2.0);
+  }
+  return least;
+}
+
 }  // namespace
 
 std::optional<double> gate_power_exact(double sessions, const GateDesign& design) {
@@ -260,16 +460,82 @@ std::vector<double> gate_power_curve_normal(double sessions, const GateDesign& d
   return power_curve(sessions, design_boundaries(design), ps);
 }
 
-std::vector<double> gate_power_curve(double sessions, const GateDesign& design) {
+const char* to_string(PowerMethod m) {
+  switch (m) {
+    case PowerMethod::exact: return "exact-enumeration";
+    case PowerMethod::simulated: return "simulated";
+    case PowerMethod::normal: break;
+  }
+  return "normal-approximation";
+}
+
+namespace {
+void check_sessions(double sessions) {
   if (!(sessions > 0.0) || !std::isfinite(sessions)) {
     throw std::invalid_argument("gate_power: sessions must be positive, got " +
                                 detail::num(sessions));
   }
+}
+}  // namespace
+
+double expected_failures_per_look(double sessions, const GateDesign& design) {
+  check_sessions(sessions);
+  per_session(design);  // validates
+  return min_expected_failures(sessions, design);
+}
+
+namespace {
+
+GatePower simulated_power(double sessions, const GateDesign& design, long replicates,
+                          std::uint64_t seed, LookCriticals* cache) {
+  const SimulatedCurve c = simulate_looks(sessions, design, replicates, seed, cache);
+  GatePower out;
+  out.method = PowerMethod::simulated;
+  out.cumulative = c.pass;
+  out.cumulative_decided = c.decided;
+  const double p = c.pass.back();
+  out.standard_error = std::sqrt(p * (1.0 - p) / static_cast<double>(replicates));
+  out.replicates = replicates;
+  return out;
+}
+
+GatePower power_detail(double sessions, const GateDesign& design, LookCriticals* cache) {
+  check_sessions(sessions);
   const PerSession ps = per_session(design);
   if (design.max_looks == 1) {
-    if (const auto exact = exact_one_look_power(sessions, design)) return {*exact};
+    if (const auto exact = exact_one_look_power(sessions, design)) {
+      GatePower out;
+      out.method = PowerMethod::exact;
+      out.cumulative = {*exact};
+      return out;
+    }
+  } else if (min_expected_failures(sessions, design) < kSimulateBelowFailuresPerLook) {
+    return simulated_power(sessions, design, kPlanReplicates, kPlanSeed, cache);
   }
-  return power_curve(sessions, design_boundaries(design), ps);
+  GatePower out;
+  out.cumulative = power_curve(sessions, design_boundaries(design), ps);
+  return out;
+}
+
+}  // namespace
+
+GatePower gate_power_simulated(double sessions, const GateDesign& design, long replicates,
+                               std::uint64_t seed) {
+  check_sessions(sessions);
+  per_session(design);  // validates
+  if (replicates < 1) {
+    throw std::invalid_argument("gate_power_simulated: replicates must be positive, got " +
+                                std::to_string(replicates));
+  }
+  return simulated_power(sessions, design, replicates, seed, nullptr);
+}
+
+GatePower gate_power_detail(double sessions, const GateDesign& design) {
+  return power_detail(sessions, design, nullptr);
+}
+
+std::vector<double> gate_power_curve(double sessions, const GateDesign& design) {
+  return gate_power_detail(sessions, design).cumulative;
 }
 
 double gate_power(double sessions, const GateDesign& design) {
@@ -286,49 +552,9 @@ GatePlan plan_gate(const GateDesign& design) {
       detail::z_upper(design.alpha) * ps.s0 + detail::z_upper(1.0 - design.power) * ps.s1;
   out.fixed_sessions = root > 0.0 ? (root / ps.effect) * (root / ps.effect) : 0.0;
   const GroupSequentialBoundaries b = design_boundaries(design);
-  std::optional<double> exact_power;
-  if (design.max_looks == 1 && out.fixed_sessions > 0.0) {
-    // The gate's exact one-look power (issue 11 item 8): the fewest sessions per version whose
-    // enumerated power reaches the target, by bisection on whole sessions from the normal
-    // approximation's answer. The exact power saw-tooths with n (discreteness), so a few
-    // sessions more can lose a little power; the answer is where the bisection lands with
-    // power >= target. Falls back to the normal approximation where enumeration is intractable.
-    auto exact_at = [&](double n) { return exact_one_look_power(n, design); };
-    double hi = std::max(1.0, std::ceil(out.fixed_sessions - 1e-9));
-    std::optional<double> at_hi = exact_at(hi);
-    double lo = 0.0;
-    for (int i = 0; at_hi && *at_hi < design.power && i < 40; ++i) {
-      lo = hi;
-      hi = std::ceil(hi * 1.25);
-      at_hi = exact_at(hi);
-    }
-    if (at_hi && *at_hi >= design.power) {
-      if (lo == 0.0) {
-        lo = std::floor(hi / 2.0);
-        for (int i = 0; lo >= 1.0 && i < 40; ++i) {
-          const auto at_lo = exact_at(lo);
-          if (!at_lo) break;
-          if (*at_lo < design.power) break;
-          hi = lo;
-          at_hi = at_lo;
-          lo = std::floor(lo / 2.0);
-        }
-      }
-      bool ok = true;
-      while (ok && hi - lo > 1.0) {
-        const double mid = std::floor((lo + hi) / 2.0);
-        const auto at_mid = exact_at(mid);
-        if (!at_mid) ok = false;
-        else if (*at_mid >= design.power) hi = mid, at_hi = at_mid;
-        else lo = mid;
-      }
-      if (ok) exact_power = at_hi;
-    }
-    out.sessions = exact_power ? hi : out.fixed_sessions;
-  } else if (design.max_looks == 1 || out.fixed_sessions == 0.0) {
-    out.sessions = out.fixed_sessions;
-  } else {
-    // Power grows with the sessions: bracket, then bisect on the log scale.
+  // K looks, normal approximation: power grows with the sessions; bracket, then bisect on the
+  // log scale.
+  if (design.max_looks > 1 && out.fixed_sessions > 0.0) {
     double lo = out.fixed_sessions, hi = out.fixed_sessions * 1.05;
     while (power_curve(hi, b, ps).back() < design.power) {
       lo = hi;
@@ -338,23 +564,88 @@ GatePlan plan_gate(const GateDesign& design) {
       const double mid = std::sqrt(lo * hi);
       (power_curve(mid, b, ps).back() < design.power ? lo : hi) = mid;
     }
-    out.sessions = hi;
+    out.normal_sessions = hi;
+  } else {
+    out.normal_sessions = out.fixed_sessions;
   }
+  // The fewest whole sessions per version whose power, computed as the gate decides (exact
+  // enumeration for one look, the seeded simulation for K looks with few failures per look;
+  // issue 11 item 8), reaches the target: bisection on whole sessions from the normal
+  // answer. That power saw-tooths with n (discreteness, and for K looks the rounding of each
+  // stratum's sessions per look), so a few sessions more can lose a little power; the answer is
+  // where the bisection lands with power >= target. nullopt where the normal approximation is
+  // the method at the normal answer (many failures per look, or too many outcomes to enumerate).
+  LookCriticals criticals;  // the looks' boundaries, the same at every n (see LookCriticals)
+  auto power_at = [&](double n) -> std::optional<GatePower> {
+    GatePower g = power_detail(n, design, &criticals);
+    if (g.method == PowerMethod::normal) return std::nullopt;
+    return g;
+  };
+  std::optional<GatePower> found;
+  if (out.normal_sessions > 0.0) {
+    double hi = std::max(1.0, std::ceil(out.normal_sessions - 1e-9));
+    std::optional<GatePower> at_hi = power_at(hi);
+    double lo = 0.0;
+    for (int i = 0; at_hi && at_hi->cumulative.back() < design.power && i < 40; ++i) {
+      lo = hi;
+      hi = std::ceil(hi * 1.25);
+      at_hi = power_at(hi);
+    }
+    if (at_hi && at_hi->cumulative.back() >= design.power) {
+      if (lo == 0.0) {
+        // K looks: down in steps of 10% (the simulated answer has been within 10% of the
+        // normal one), then halving, to save simulations; one look: halving, as before.
+        const double step = design.max_looks > 1 ? 0.9 : 0.5;
+        lo = std::floor(hi * step);
+        for (int i = 0; lo >= 1.0 && i < 60; ++i) {
+          const auto at_lo = power_at(lo);
+          if (!at_lo || at_lo->cumulative.back() < design.power) break;
+          hi = lo;
+          at_hi = at_lo;
+          lo = std::floor(lo * (i < 3 ? step : 0.5));
+        }
+        if (lo < 1.0) lo = 0.0;
+      }
+      bool ok = true;
+      while (ok && hi - lo > 1.0) {
+        const double mid = std::floor((lo + hi) / 2.0);
+        const auto at_mid = power_at(mid);
+        if (!at_mid) ok = false;
+        else if (at_mid->cumulative.back() >= design.power) hi = mid, at_hi = at_mid;
+        else lo = mid;
+      }
+      if (ok) found = at_hi;
+      if (found) out.sessions = hi;
+    }
+  }
+  if (!found) out.sessions = out.normal_sessions;
   out.inflation = design.max_looks > 1 && out.fixed_sessions > 0.0
-                      ? out.sessions / out.fixed_sessions
+                      ? out.normal_sessions / out.fixed_sessions
                       : 1.0;
   if (out.sessions > 0.0) {
     out.look_sessions = equal_looks(out.sessions, design.max_looks);
     out.critical = b.critical;
-    out.cumulative_power =
-        exact_power ? std::vector<double>{*exact_power} : power_curve(out.sessions, b, ps);
-    out.power_exact = exact_power.has_value();
-    double previous = 0.0;
-    for (std::size_t k = 0; k < out.look_sessions.size(); ++k) {
-      out.expected_sessions += out.look_sessions[k] * (out.cumulative_power[k] - previous);
-      previous = out.cumulative_power[k];
+    out.power_method = found ? found->method : PowerMethod::normal;
+    out.power_exact = out.power_method == PowerMethod::exact;
+    out.cumulative_power = found ? found->cumulative : power_curve(out.sessions, b, ps);
+    if (found && found->method == PowerMethod::simulated) {
+      out.power_se = found->standard_error;
+      out.replicates = found->replicates;
+      // The gate stops at its first decision, PASS or FAIL.
+      double previous = 0.0;
+      for (std::size_t k = 0; k < out.look_sessions.size(); ++k) {
+        out.expected_sessions += out.look_sessions[k] * (found->cumulative_decided[k] - previous);
+        previous = found->cumulative_decided[k];
+      }
+      out.expected_sessions += out.look_sessions.back() * (1.0 - previous);
+    } else {
+      double previous = 0.0;
+      for (std::size_t k = 0; k < out.look_sessions.size(); ++k) {
+        out.expected_sessions += out.look_sessions[k] * (out.cumulative_power[k] - previous);
+        previous = out.cumulative_power[k];
+      }
+      out.expected_sessions += out.look_sessions.back() * (1.0 - previous);
     }
-    out.expected_sessions += out.look_sessions.back() * (1.0 - previous);
   }
   return out;
 }
