@@ -56,6 +56,12 @@ class LockLink {
   // so an item's outcome never depends on where earlier work was cut: a run resumed after a
   // crash journals what an uninterrupted run with the same seed would. Real drivers ignore it.
   virtual void begin_item(std::string_view /*scenario*/, int /*repetition*/) {}
+
+  // The rig has just put a (possibly different) build on this lock (`run --until-decided`'s
+  // select_build), before identity() is read. A driver whose stack caches what the lock
+  // exposes (BlueZ keeps the GATT tree across connections) refreshes that cache before it next
+  // talks to the lock, so the firmware label and the handles it uses are the new build's.
+  virtual void build_changed() {}
 };
 
 }  // namespace lockrig::drivers

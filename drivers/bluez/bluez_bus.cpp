@@ -78,6 +78,8 @@ const char* exchange_kind_name(ExchangeEntry::Kind kind) {
       return "error";
     case ExchangeEntry::Kind::signal:
       return "signal";
+    case ExchangeEntry::Kind::note:
+      return "note";
   }
   return "?";
 }
@@ -90,8 +92,9 @@ void BluezBus::note(ExchangeEntry::Kind kind, std::string path, std::string memb
                     std::string detail) {
   // Issue 15: the session transcript (a no-op on a thread without a recorder, e.g. lockrig probe).
   if (!transcript_who_.empty())
-    transcript_text(kind == ExchangeEntry::Kind::call ? TranscriptDirection::to_device
-                                                      : TranscriptDirection::from_device,
+    transcript_text(kind == ExchangeEntry::Kind::call   ? TranscriptDirection::to_device
+                    : kind == ExchangeEntry::Kind::note ? TranscriptDirection::note
+                                                        : TranscriptDirection::from_device,
                     transcript_who_,
                     std::string(exchange_kind_name(kind)) + " " + member + " " + path +
                         (detail.empty() ? "" : " " + detail));

@@ -59,7 +59,7 @@ std::optional<Bytes> prop_bytes(const Properties& p, const std::string& key);
 // One line of the D-Bus exchange with BlueZ (issue 12, item 8): what the driver sent, what came
 // back and which signals it acted on, with the time it happened on the steady clock.
 struct ExchangeEntry {
-  enum class Kind { call, reply, error, signal };
+  enum class Kind { call, reply, error, signal, note };  // note: the driver's own remark
   SteadyTime at{};
   Kind kind = Kind::call;
   std::string path;

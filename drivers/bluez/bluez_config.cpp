@@ -50,10 +50,11 @@ Duration read_bus_timeout(const Settings& s, Duration fallback) {
 BluezLockConfig parse_bluez_config(const LockSpec& spec) {
   const Settings& shared = spec.shared;
   const Settings& s = spec.settings;
-  shared.require_known_keys({"adapter", "bus_timeout", "connect_attempts", "max_connections"},
+  shared.require_known_keys(
+      {"adapter", "bus_timeout", "connect_attempts", "max_connections", "rssi_max_age"},
                             "the fixture's drivers.bluez block");
   s.require_known_keys({"address", "name", "match_service", "adapter", "bus_timeout", "profile",
-                        "bonded", "connect_attempts", "max_connections"},
+                        "bonded", "connect_attempts", "max_connections", "rssi_max_age"},
                        "the settings of bluez lock " + quote(spec.id));
   BluezLockConfig c;
   if (shared.has("adapter")) c.adapter = read_adapter(shared);
@@ -76,6 +77,15 @@ BluezLockConfig parse_bluez_config(const LockSpec& spec) {
   c.max_connections = read_int(shared, "max_connections", 0, 32, c.max_connections);
   c.max_connections = read_int(s, "max_connections", 0, 32, c.max_connections);
   c.bonded = s.get_bool("bonded", false);
+  auto read_age = [](const Settings& from, Duration fallback) {
+    if (!from.has("rssi_max_age")) return fallback;
+    const Duration d = from.get_duration("rssi_max_age", fallback);
+    if (d < std::chrono::milliseconds(100) || d > std::chrono::minutes(10))
+      throw ConfigError(from.where("rssi_max_age"),
+                        "rssi_max_age must be between 100ms and 10m, got " + format_duration(d));
+    return d;
+  };
+  c.rssi_max_age = read_age(s, read_age(shared, c.rssi_max_age));
 
   if (s.has("address")) {
     const std::string text = s.require_string("address");

@@ -29,6 +29,10 @@ struct BluezLockConfig {
   // At most this many links of this process connected through the adapter at once (0 = no
   // limit); a further connect waits for a slot within its budget.
   int max_connections = 0;
+  // Issue 12: an advertisement's RSSI counts (as "on air", and in an attempt's rssi_dbm) only
+  // while it is at most this old; an older one is left out of the result, its age noted in the
+  // session transcript. BlueZ shows RSSI only while discovering (doc/org.bluez.Device.rst).
+  Duration rssi_max_age = std::chrono::seconds(10);
 };
 
 // Reads the lock's `settings:` (address, name, match_service, adapter, bus_timeout, profile) over

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
 #include "drivers/bluez/adapter_gate.hpp"
 #include "drivers/bluez/bluez_bus.hpp"
@@ -63,6 +64,15 @@ std::string keys_of(const Properties& p) {
   return out;
 }
 
+// The firmware each lock reported last in this process (key: lock id and address or name), so a
+// build that changed between two runs of one process (`run --until-decided` blocks) is noticed
+// from the Device Information Service even when the rig did not say so (issue 12, item 4).
+std::mutex firmware_mu;
+std::map<std::string, std::string>& last_firmware() {
+  static std::map<std::string, std::string> seen;
+  return seen;
+}
+
 ConnectResult failed(LockOutcome o, std::string detail) {
   ConnectResult r;
   r.outcome = o;
@@ -91,6 +101,7 @@ struct BluezLockLink::Observed {
   bool advert_seen = false;  // an advertisement of the lock since the current discovery started
   std::optional<int> rssi;
   SteadyTime rssi_at{};  // when the RSSI last came with an advertisement
+  SteadyTime search_from{};  // when the current discovery started: older adverts do not count
   bool paired = false;   // Device1.Paired / Bonded of the lock's device (src/device.c:2972-2973)
   bool bonded = false;
   std::map<std::string, DeviceInfo> devices;  // every device under the adapter, to match by name
@@ -381,6 +392,33 @@ bool BluezLockLink::may_adopt(const std::string& path) const {
   return device_path_.empty() || !seen_->device_present || !seen_->connected;
 }
 
+// Issue 12, item 5: on air means an advertisement reported during this search and no older than
+// rssi_max_age. BlueZ reports every advert once a discovery filter is set (src/adapter.c:
+// 7184-7185 in 5.66) and keeps a device's RSSI while any client of the adapter discovers
+// (src/adapter.c:2474-2537,2831-2860), so neither an RSSI in the tree nor one signalled before
+// this search says the lock is on air now.
+bool BluezLockLink::advert_fresh() const {
+  return seen_->advert_seen && seen_->rssi_at >= seen_->search_from &&
+         Clock::now() - seen_->rssi_at <= config_.rssi_max_age;
+}
+
+// The RSSI for a result: only while its advertisement is at most rssi_max_age old. Its age goes
+// to the exchange log and the session transcript either way (the journal's attempt row has no
+// field for it).
+std::optional<int> BluezLockLink::fresh_rssi(const char* what) {
+  if (!seen_->rssi || !bus_) return std::nullopt;
+  const bool stamped = seen_->rssi_at != SteadyTime{};
+  const Duration age = std::chrono::duration_cast<Duration>(Clock::now() - seen_->rssi_at);
+  const bool fresh = stamped && age <= config_.rssi_max_age;
+  bus_->note(ExchangeEntry::Kind::note, device_path_, "rssi",
+             std::string(what) + ": RSSI " + std::to_string(*seen_->rssi) + " dBm, " +
+                 (stamped ? "advertised " + format_duration(age) + " ago" : "of unknown age") +
+                 (fresh ? "" : "; older than rssi_max_age " +
+                                   format_duration(config_.rssi_max_age) + ", left out of the result"));
+  if (!fresh) return std::nullopt;
+  return seen_->rssi;
+}
+
 bool BluezLockLink::faulted() const {
   return seen_->bluez_lost || seen_->adapter_lost || seen_->adapter_off;
 }
@@ -403,6 +441,7 @@ void BluezLockLink::forget_link() {
   release_slot();
   link_ready_ = false;
   command_path_.clear();
+  command_mtu_.reset();
   status_path_.clear();
   characteristics_.clear();
   seen_->gatt_lost = false;
@@ -484,6 +523,7 @@ void BluezLockLink::resync() {
 bool BluezLockLink::find_lock(SteadyTime deadline) {
   if (seen_->device_present && seen_->connected) return true;
   seen_->advert_seen = false;
+  seen_->search_from = Clock::now();
 
   auto adapter_call = [this](const char* method, auto... args) {
     try {
@@ -522,7 +562,7 @@ bool BluezLockLink::find_lock(SteadyTime deadline) {
   }
 
   const bool found = bus_->wait_until(deadline, [this] {
-    return faulted() || (seen_->device_present && (seen_->advert_seen || seen_->connected));
+    return faulted() || (seen_->device_present && (advert_fresh() || seen_->connected));
   });
   // Stopped before connecting: several controllers abort LE connection attempts made while they
   // scan (le-connection-abort-by-local).
@@ -583,6 +623,54 @@ void BluezLockLink::recover_stale_device() {
   seen_->services_resolved = false;
 }
 
+// Issue 12, item 4. BlueZ keeps a lock's GATT tree across connections: `[GATT] Cache = always`
+// is the default (src/main.c:1010 and src/main.conf in 5.66), under which gatt_cache_cleanup()
+// clears nothing on disconnect (src/device.c:648-668), and on reconnect it browses again only
+// when the lock has a Database Hash or sends Service Changed (src/shared/gatt-client.c:1400-1425,
+// 2026-2031). A build that moved its attributes then meets the old build's handles: writes land on
+// other characteristics and the firmware read that labels an A/B run reads the wrong attribute.
+// BlueZ 5.66 gives a client one way to drop the cache, Adapter1.RemoveDevice, which deletes the
+// device with its cache file (device_remove_stored, src/device.c:4314-4345) and its bond;
+// bleak-retry-connector clears the cache the same way (clear_cache, src/bleak_retry_connector/
+// bluez.py:270-305 at cce9119). So: disconnect (waiting out DISCONNECT_TIMER), RemoveDevice,
+// and let the next connect rediscover and browse the lock. A `bonded: true` lock is only
+// disconnected: its cache stays, and the exchange log says how to turn the cache off.
+bool BluezLockLink::refresh_gatt_cache(const std::string& why) {
+  if (device_path_.empty() || !seen_->device_present) {
+    bus_->note(ExchangeEntry::Kind::note, adapter_path_, "gatt-cache",
+               why + ": BlueZ holds no device for the lock, so no cached GATT tree either");
+    return false;
+  }
+  const std::string path = device_path_;
+  disconnect();
+  if (config_.bonded) {
+    bus_->note(ExchangeEntry::Kind::note, path, "gatt-cache",
+               why + ": the GATT cache of a bonded lock is kept (RemoveDevice would delete the "
+                     "bond); BlueZ browses again only if the lock has a Database Hash or sends "
+                     "Service Changed. Set `[GATT] Cache = no` in /etc/bluetooth/main.conf on a "
+                     "rig that flashes bonded locks");
+    return false;
+  }
+  try {
+    bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
+               sdbus::ObjectPath(path));
+  } catch (const BluezCallError& e) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::remove_device);
+    if (a.verdict == Verdict::rig_fault)
+      throw RigFault(a.component, "adapter " + adapter_label_ + ": clearing the GATT cache of lock " +
+                                      lock_id_ + ": " + a.reason);
+  }
+  bus_->note(ExchangeEntry::Kind::note, path, "gatt-cache",
+             why + ": BlueZ's cached GATT tree dropped (RemoveDevice); the lock is browsed afresh");
+  seen_->devices.erase(path);
+  device_path_.clear();
+  seen_->device_present = false;
+  seen_->connected = false;
+  seen_->services_resolved = false;
+  ++cache_refreshes_;
+  return true;
+}
+
 // A wait on the lock (Connect, GATT) ran out. That is the lock's timeout unless bluetoothd itself
 // has stopped answering: a hung daemon times out every call, and the first call to notice is
 // usually one on the lock. One cheap local call, on a short timeout, tells the two apart.
@@ -614,16 +702,22 @@ std::optional<ConnectResult> BluezLockLink::enumerate_gatt(bool reread) {
   std::map<std::string, std::string> services;  // path → uuid
   struct Char {
     std::string path, uuid, service;
+    std::optional<int> mtu;  // GattCharacteristic1.MTU, BlueZ >= 5.62 (doc/org.bluez.GattCharacteristic.rst)
   };
   std::vector<Char> chars;
   for (const auto& [path, ifaces] : objects) {
     if (path.rfind(prefix, 0) != 0) continue;
     if (auto s = ifaces.find(kGattServiceIface); s != ifaces.end())
       services[path] = normalize_uuid(prop_string(s->second, "UUID").value_or("")).value_or("");
-    if (auto c = ifaces.find(kGattCharIface); c != ifaces.end())
+    if (auto c = ifaces.find(kGattCharIface); c != ifaces.end()) {
+      std::optional<int> mtu;
+      if (auto m = c->second.find("MTU");
+          m != c->second.end() && m->second.containsValueOfType<std::uint16_t>())
+        mtu = m->second.get<std::uint16_t>();
       chars.push_back({path,
                        normalize_uuid(prop_string(c->second, "UUID").value_or("")).value_or(""),
-                       prop_string(c->second, "Service").value_or("")});
+                       prop_string(c->second, "Service").value_or(""), mtu});
+    }
   }
   characteristics_.clear();
   for (const auto& c : chars) characteristics_.emplace(c.uuid, c.path);
@@ -652,7 +746,10 @@ std::optional<ConnectResult> BluezLockLink::enumerate_gatt(bool reread) {
   }
   for (const auto& c : chars) {
     if (c.service != service_path) continue;
-    if (c.uuid == profile_->command_uuid() && command_path_.empty()) command_path_ = c.path;
+    if (c.uuid == profile_->command_uuid() && command_path_.empty()) {
+      command_path_ = c.path;
+      command_mtu_ = c.mtu;
+    }
     if (c.uuid == profile_->status_uuid() && status_path_.empty()) status_path_ = c.path;
   }
   if (command_path_.empty() || status_path_.empty()) {
@@ -701,6 +798,7 @@ std::optional<ConnectResult> BluezLockLink::start_notify(SteadyTime deadline) {
 // connection, unless the adapter health check says the rig's side is broken.
 ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered) {
   int local_aborts = 0;
+  bool gatt_refreshed = false;
   last_connect_attempts_ = 0;
   // One link of this process at a time discovers and connects through an adapter (item 3).
   struct RadioTurn {
@@ -825,7 +923,18 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
       return failed(LockOutcome::timeout,
                     "connected, but BlueZ did not resolve the lock's services in time");
     }
-    if (auto r = enumerate_gatt()) return *r;
+    if (auto r = enumerate_gatt()) {
+      // Still missing after the re-read: BlueZ may be serving a cached tree of an older build
+      // (Cache=always). Drop the cache and connect once more, as bleak-retry-connector does when
+      // services are missing (src/bleak_retry_connector/__init__.py:507-526 at cce9119).
+      if (!gatt_refreshed && !config_.bonded && Clock::now() < deadline) {
+        gatt_refreshed = true;
+        if (refresh_gatt_cache("the profile's service or characteristic is missing from the tree"))
+          continue;
+      }
+      if (gatt_refreshed && !config_.bonded) r->detail += " (also after BlueZ's GATT cache was dropped)";
+      return *r;
+    }
     if (auto r = start_notify(deadline)) return *r;
     Port port(*this, deadline);
     if (auto refused = profile_->on_connected(port)) {
@@ -835,7 +944,7 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
     link_ready_ = true;
     ConnectResult ok;
     ok.outcome = LockOutcome::success;
-    ok.rssi_dbm = seen_->rssi;
+    ok.rssi_dbm = fresh_rssi("connected");
     return ok;
   }
 }
@@ -874,8 +983,12 @@ ConnectResult BluezLockLink::connect(Duration timeout) {
   const SteadyTime start = Clock::now();
   begin_operation();
   ConnectResult r;
+  if (refresh_pending_) {
+    refresh_pending_ = false;
+    refresh_gatt_cache("the rig selected a build on the lock");
+  }
   if (link_ready_ && seen_->connected) {
-    r.rssi_dbm = seen_->rssi;
+    r.rssi_dbm = fresh_rssi("already connected");
     r.detail = "already connected";
   } else {
     forget_link();
@@ -895,7 +1008,7 @@ ConnectResult BluezLockLink::connect(Duration timeout) {
     }
   }
   r.elapsed = since(start);
-  if (!r.rssi_dbm) r.rssi_dbm = seen_->rssi;
+  if (!r.rssi_dbm && r.outcome != LockOutcome::success) r.rssi_dbm = fresh_rssi("connect failed");
   return r;
 }
 
@@ -933,8 +1046,8 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
   const SteadyTime deadline = start + timeout;
   begin_operation();
   UnlockResult r;
-  r.rssi_dbm = seen_->rssi;
   if (!link_ready_ || !seen_->connected || seen_->gatt_lost) {
+    r.rssi_dbm = fresh_rssi("unlock");
     forget_link();
     r.outcome = LockOutcome::disconnected;
     r.detail = "the link was down before the command was sent";
@@ -943,6 +1056,18 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
 
   const std::uint32_t sequence = ++sequence_;
   const Bytes command = profile_->unlock_command(sequence);
+  // A write without response carries at most ATT MTU - 3 bytes; BlueZ refuses a longer one
+  // before anything goes on air ("Failed to initiate write": src/gatt-client.c:1077-1086,
+  // src/shared/att.c:340). A write request becomes a long write instead (gatt-client.c:1056-1065).
+  // Said here with the sizes, as the rig's (profile's) fault: the lock would never see it.
+  if (!profile_->write_with_response() && command_mtu_ &&
+      static_cast<int>(command.size()) > *command_mtu_ - 3)
+    throw RigFault("ble-profile",
+                   "lock " + lock_id_ + ": the unlock command is " + std::to_string(command.size()) +
+                       " bytes, but a write without response (`write: command`) carries at most " +
+                       std::to_string(*command_mtu_ - 3) + " on this link (ATT MTU " +
+                       std::to_string(*command_mtu_) +
+                       "); use `write: request` (a long write) or a shorter command");
   seen_->armed = true;
   seen_->sequence = sequence;
   seen_->verdict.reset();
@@ -976,7 +1101,7 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
   raise_if_faulted();
 
   const auto sent_to = [&](SteadyTime t) { return std::chrono::duration_cast<Duration>(t - sent); };
-  r.rssi_dbm = seen_->rssi;
+  r.rssi_dbm = fresh_rssi("unlock");
   if (seen_->verdict) {
     r.outcome = seen_->verdict->outcome;
     r.latency = sent_to(seen_->verdict_at);
@@ -1039,12 +1164,40 @@ std::string BluezLockLink::read_string(const std::string& uuid, SteadyTime deadl
 std::optional<LockIdentity> BluezLockLink::identity(Duration timeout) {
   const SteadyTime deadline = Clock::now() + timeout;
   begin_operation();
-  const bool was_up = link_ready_ && seen_->connected;
-  if (!was_up && connect(timeout).outcome != LockOutcome::success) return std::nullopt;
+  const bool refresh_first = refresh_pending_;  // connect() does it; then the tree is fresh
+  bool was_up = link_ready_ && seen_->connected && !refresh_pending_;
+  const std::string key =
+      lock_id_ + "@" + config_.address.value_or(config_.name.value_or(std::string()));
   LockIdentity id;
-  id.firmware = read_string(kFirmwareRevision, deadline);
-  id.model = read_string(kModelNumber, deadline);
-  id.manufacturer = read_string(kManufacturerName, deadline);
+  for (int pass = 0;; ++pass) {
+    if ((refresh_pending_ || !(link_ready_ && seen_->connected)) &&
+        connect(left(deadline)).outcome != LockOutcome::success)
+      return std::nullopt;
+    id = LockIdentity{};
+    id.firmware = read_string(kFirmwareRevision, deadline);
+    id.model = read_string(kModelNumber, deadline);
+    id.manufacturer = read_string(kManufacturerName, deadline);
+    std::string previous;
+    {
+      std::lock_guard lk(firmware_mu);
+      auto it = last_firmware().find(key);
+      if (it != last_firmware().end()) previous = it->second;
+    }
+    // Another firmware than last time, with no refresh since the build changed: the tree (and
+    // so what was just read) may be the old build's. Refresh once and read again.
+    if (pass == 0 && !refresh_first && !previous.empty() && id.firmware != previous &&
+        Clock::now() < deadline) {
+      was_up = false;
+      if (refresh_gatt_cache("the lock reports firmware " + quote(id.firmware) + ", " +
+                             quote(previous) + " before"))
+        continue;
+    }
+    break;
+  }
+  {
+    std::lock_guard lk(firmware_mu);
+    last_firmware()[key] = id.firmware;
+  }
   if (!was_up) disconnect();
   return id;
 }

@@ -37,6 +37,9 @@ class BluezLockLink final : public LockLink {
   void disconnect() override;
   std::optional<LockIdentity> identity(Duration timeout) override;
   bool advertising(Duration window) override;
+  // Issue 12, item 4: the next connect()/identity() first refreshes BlueZ's GATT cache of the
+  // lock (see refresh_gatt_cache) and identity() reads the firmware from the fresh tree.
+  void build_changed() override { refresh_pending_ = true; }
 
   // Issue 12, item 8: the D-Bus exchange with BlueZ since the last take (calls, replies, errors
   // and the signals the link acted on), one line each, oldest first:
@@ -47,6 +50,8 @@ class BluezLockLink final : public LockLink {
 
   // How many connect attempts the last connect() made (for tests and the session detail).
   int last_connect_attempts() const { return last_connect_attempts_; }
+  // How many times this link had BlueZ drop its cached GATT tree of the lock (RemoveDevice).
+  int cache_refreshes() const { return cache_refreshes_; }
 
  private:
   struct Observed;
@@ -58,6 +63,8 @@ class BluezLockLink final : public LockLink {
   void resync();
   void raise_if_faulted() const;
   bool faulted() const;
+  bool advert_fresh() const;
+  std::optional<int> fresh_rssi(const char* what);
   bool device_matches(const std::string& path) const;
   bool may_adopt(const std::string& path) const;
 
@@ -77,6 +84,10 @@ class BluezLockLink final : public LockLink {
   void forget_link();
   void disconnect_quietly();
   std::string read_string(const std::string& uuid, std::chrono::steady_clock::time_point deadline);
+  // Drops BlueZ's cached GATT tree of the lock so the next connection browses it afresh:
+  // disconnect, then RemoveDevice, never for a `bonded: true` lock (that deletes the bond).
+  // Returns whether the cache was dropped; says what it did in the exchange log.
+  bool refresh_gatt_cache(const std::string& why);
 
   std::string lock_id_;
   BluezLockConfig config_;
@@ -90,6 +101,7 @@ class BluezLockLink final : public LockLink {
   // Valid while the link is up and enumerated.
   std::string command_path_;
   std::string status_path_;
+  std::optional<int> command_mtu_;  // the link's ATT MTU as BlueZ shows it on the command char
   std::map<std::string, std::string> characteristics_;  // uuid → object path, whole device
   bool link_ready_ = false;
   std::string recovery_note_;  // for the detail of the first unlock on a recovered connection
@@ -97,6 +109,8 @@ class BluezLockLink final : public LockLink {
   std::shared_ptr<AdapterGate> gate_;  // shared with the other links on the same adapter
   bool slot_held_ = false;
   int last_connect_attempts_ = 0;
+  bool refresh_pending_ = false;  // build_changed(): refresh before next talking to the lock
+  int cache_refreshes_ = 0;
 };
 
 }  // namespace lockrig::drivers::bluez

@@ -117,6 +117,11 @@ const std::vector<KnownBluezError> kTable = {
      "src/gatt-client.c:290-292, src/shared/att.c:1864", L, PE, ""},
     {W, "org.bluez.Error.InProgress", "In Progress", "", "src/gatt-client.c:480,596,969,1014", T, PE,
      ""},
+    // A write without response ("command") BlueZ could not even queue: its PDU is longer than
+    // the link's ATT MTU (encode_pdu, src/shared/att.c:340; value > MTU - 3), or there is no ATT
+    // transport. Nothing went on air, so the lock took no part: the profile does not fit.
+    {W, "org.bluez.Error.Failed", "Failed to initiate write", "",
+     "src/gatt-client.c:1077-1086, src/shared/att.c:340", F, PE, "ble-profile"},
 };
 
 bool matches(const KnownBluezError& row, const BluezError& e, BluezStep step) {
@@ -145,6 +150,11 @@ std::string reason_for(const KnownBluezError& row, const std::string& what,
     case Verdict::already_done:
       return what;
     case Verdict::rig_fault:
+      if (m == "Failed to initiate write")
+        return "BlueZ could not send the write without response (" + what +
+               "): a command longer than the link's ATT MTU - 3 bytes is refused before it goes "
+               "on air, so the lock never received it; use `write: request` (a long write) or a "
+               "shorter command";
       if (m == "le-connection-concurrent-connection-limit")
         return "the adapter has no free connection slot (" + what +
                "); give locks their own adapters or lower max_connections";

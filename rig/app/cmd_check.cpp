@@ -1,8 +1,11 @@
 // lockrig check: fixture and scenario files validated without running anything, or (--journal)
 // a journal's aggregate tables checked against its raw rows.
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <optional>
 
+#include "drivers/bluez/bluez_config.hpp"
 #include "drivers/registry.hpp"
 #include "reports/format.hpp"
 #include "rig/app/commands.hpp"
@@ -51,6 +54,48 @@ int check_journal(const std::string& path, bool upgrade) {
                "(first %zu differences above); reports from it would be wrong\n",
                quote(path).c_str(), mismatches.size());
   return 1;
+}
+
+// Issue 12: `bluez` locks on one adapter take turns on it (discovery and connection setup are
+// one procedure per adapter in BlueZ, src/adapter.c:2474-2537), share its RSSI, and share its
+// controller's connection slots (CSR controllers give 5, Broadcom 7: bleak-retry-connector
+// src/bleak_retry_connector/bluez.py, wait_for_disconnect). Past a handful of locks a night's
+// sessions queue behind each other and a lock that holds its link can keep the next from its
+// slot. A warning (exit code unchanged) when more than kSharedAdapterLocks locks, or more than
+// the adapter's max_connections, share one adapter as the fixture spells it.
+constexpr std::size_t kSharedAdapterLocks = 4;
+
+void warn_shared_adapters(const Fixture& fx, const std::string& file) {
+  struct Use {
+    std::vector<std::string> locks;
+    int max_connections = 0;  // the smallest non-zero limit any of its locks sets
+  };
+  std::map<std::string, Use> by_adapter;
+  for (const auto& l : fx.locks) {
+    if (l.driver != "bluez") continue;
+    const auto cfg = drivers::bluez::parse_bluez_config(l);
+    Use& u = by_adapter[cfg.adapter];
+    u.locks.push_back(l.id);
+    if (cfg.max_connections > 0 &&
+        (u.max_connections == 0 || cfg.max_connections < u.max_connections))
+      u.max_connections = cfg.max_connections;
+  }
+  for (const auto& [adapter, u] : by_adapter) {
+    const std::size_t limit =
+        u.max_connections > 0 ? static_cast<std::size_t>(u.max_connections) : kSharedAdapterLocks;
+    if (u.locks.size() <= limit) continue;
+    const std::string why =
+        u.max_connections > 0
+            ? "more than its max_connections " + std::to_string(u.max_connections)
+            : "more than " + std::to_string(kSharedAdapterLocks);
+    std::fprintf(stderr,
+                 "warning: %s: %zu bluez locks share adapter %s (%s): %s. They take turns to "
+                 "discover and connect, share its scan and RSSI, and compete for its connection "
+                 "slots; give some of them an adapter of their own (settings: adapter: "
+                 "<address>)\n",
+                 file.c_str(), u.locks.size(), adapter.c_str(), why.c_str(),
+                 join(u.locks, ", ").c_str());
+  }
 }
 
 }  // namespace
@@ -116,10 +161,14 @@ int check_command(const CommandLine& cl) {
         // reported in the loop below
       }
   std::optional<Fixture> fixture;
+  const bool fixture_in_files =
+      std::find(files.begin(), files.end(), fixture_path) != files.end();
   auto reference = [&]() -> const Fixture& {
     if (!fixture) {
       fixture = load_fixture(fixture_path);
       validate_fixture_drivers(*fixture, registry);
+      // A --fixture not among the FILEs is not reported on its own line: its warnings here.
+      if (!fixture_in_files) warn_shared_adapters(*fixture, fixture_path);
     }
     return *fixture;
   };
@@ -140,6 +189,7 @@ int check_command(const CommandLine& cl) {
                     n(fx.locks.size(), "lock", "locks").c_str(),
                     n(channels, "switch channel", "switch channels").c_str(),
                     n(fx.supplies.size(), "supply", "supplies").c_str());
+        warn_shared_adapters(fx, f);
       } else {
         auto scenarios = parse_scenarios(text, f);
         const Fixture& fx = reference();

@@ -252,14 +252,21 @@ void RunEngine::identify(GroupState& g) {
   drivers::DriverContext ctx{*g.clock, bench_.get(), options_.seed, options_.builds};
   for (std::size_t li : g.group->locks) {
     const auto& spec = fixture_.locks[li];
+    bool build_selected = false;
     if (options_.before_identity) {
       try {
-        for (auto& e : options_.before_identity(spec)) g.events.push_back(std::move(e));
+        for (auto& e : options_.before_identity(spec)) {
+          build_selected = build_selected || e.kind == name(EventKind::select_build);
+          g.events.push_back(std::move(e));
+        }
       } catch (const drivers::RigFault& e) {
         rig_fault(g, spec.id, e.what(), g.events);
       }
     }
     g.links.push_back(registry_.lock_driver(spec.driver, spec.where).create(spec, ctx));
+    // A build was just put on the lock: caches of the old build's layout (BlueZ's GATT cache)
+    // are refreshed before the identity that labels the run is read (issue 12, item 4).
+    if (build_selected) g.links.back()->build_changed();
     LockRow row{spec.id, spec.model, spec.material, spec.slot, spec.driver, "", "", ""};
     try {
       if (auto id = g.links.back()->identity(std::chrono::seconds(20))) {

@@ -107,6 +107,7 @@ BluezMock::BluezMock() {
       {"Vanish", "s", "", delegate("vanish")},
       {"Reappear", "s", "", delegate("reappear")},
       {"PowerOff", "s", "", delegate("power_off")},
+      {"Flash", "sss", "", delegate("flash")},
       {"Stats", "s", "a{sv}", delegate("stats")},
       {"AdapterStats", "s", "a{sv}", delegate("adapter_stats")},
   };
@@ -150,6 +151,12 @@ void BluezMock::set_knobs(const std::string& address, const Knobs& knobs) {
 
 void BluezMock::vanish(const std::string& address) {
   control("org.lockrig.LockMock", "Vanish", [&](sdbus::MethodCall& m) { m << address; });
+}
+
+void BluezMock::flash(const std::string& address, const std::string& firmware,
+                      const std::string& layout) {
+  control("org.lockrig.LockMock", "Flash",
+          [&](sdbus::MethodCall& m) { m << address << firmware << layout; });
 }
 
 void BluezMock::power_off(const std::string& address) {

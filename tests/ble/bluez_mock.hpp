@@ -37,6 +37,9 @@ class BluezMock {
   void reappear(const std::string& address);
   // Off air but still cached by BlueZ (device object and, while anyone discovers, its RSSI kept).
   void power_off(const std::string& address);
+  // select_build put another build on the lock: it reboots into `firmware` (the link drops) with
+  // GATT layout `layout` ("a", "b"; "" = unchanged). In strict mode BlueZ's cached tree stays.
+  void flash(const std::string& address, const std::string& firmware, const std::string& layout);
   std::map<std::string, std::int64_t> stats(const std::string& address);
   // Per adapter: max_discovery_sessions (clients discovering at once), discovery_sessions (now),
   // max_connected (links up at once).

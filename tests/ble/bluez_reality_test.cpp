@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <thread>
 
 #include "drivers/bluez/bluez_lock.hpp"
@@ -281,6 +283,234 @@ TEST_F(BluezReality, ConnectsAgainOverTheCachedGattTreeWithReplyBeforeSignal) {
     link->disconnect();
   }
   EXPECT_EQ(mock().stats(kLock)["connect"], 2);
+}
+
+// ---- issue 12, item 4: BlueZ's GATT cache across a build switch ------------------------------
+
+drivers::bluez::BluezLockLink& bluez_of(std::unique_ptr<drivers::LockLink>& link) {
+  auto* b = dynamic_cast<drivers::bluez::BluezLockLink*>(link.get());
+  if (!b) throw std::runtime_error("not a bluez link");
+  return *b;
+}
+
+bool log_has(const std::vector<std::string>& log, const std::string& part) {
+  for (const auto& line : log)
+    if (line.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// Cache=always is BlueZ's default (src/main.c:1010) and keeps the GATT tree across connections
+// (src/device.c:648-668); the strict double keeps it across a flash that moved the services
+// (layout b), so the old build's handles meet the new firmware. Before issue 12 nothing dropped
+// the cache after select_build: the new block's identity failed (StartNotify on a handle that
+// is now a read-only DIS characteristic), so the run's firmware label was unknown.
+TEST_F(BluezReality, DropsBlueZsGattCacheWhenTheRigSelectsABuild) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"disconnect_delay_ms", sdbus::Variant(200)}}));
+  {
+    auto first = make_bluez_link(settings());
+    auto id = first->identity(5s);
+    ASSERT_TRUE(id.has_value());
+    ASSERT_EQ(id->firmware, "2.4.1");
+  }
+  mock().flash(kLock, "2.5.0", "b");
+  auto link = make_bluez_link(settings());
+  link->build_changed();  // what the runner does after select_build
+  auto id = link->identity(8s);
+  ASSERT_TRUE(id.has_value()) << "identity unreadable through the stale cache";
+  EXPECT_EQ(id->firmware, "2.5.0");
+  ASSERT_EQ(link->connect(5s).outcome, LockOutcome::success);
+  auto r = link->unlock(1s);
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["remove"], 1);
+  EXPECT_EQ(bluez_of(link).cache_refreshes(), 1);
+  EXPECT_TRUE(log_has(bluez_of(link).take_exchange_log(), "RemoveDevice"));
+}
+
+// The firmware in the Device Information Service differs from the one this process saw last:
+// the build changed even though nobody said so. Layout c put an OTA service in front and moved
+// the lock service while DIS stayed, so the firmware read is right but the cached command
+// handle now is the OTA control point: before issue 12 the unlock was written there and timed
+// out, a lock failure caused by the rig's cache.
+TEST_F(BluezReality, DropsTheCacheWhenTheFirmwareInDeviceInformationChanged) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"disconnect_delay_ms", sdbus::Variant(200)}}));
+  {
+    auto first = make_bluez_link(settings());
+    auto id = first->identity(5s);
+    ASSERT_TRUE(id.has_value());
+    ASSERT_EQ(id->firmware, "2.4.1");
+  }
+  mock().flash(kLock, "2.5.0", "c");
+  auto link = make_bluez_link(settings());
+  auto id = link->identity(8s);
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->firmware, "2.5.0");
+  ASSERT_EQ(link->connect(5s).outcome, LockOutcome::success);
+  auto r = link->unlock(1s);
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["remove"], 1);
+}
+
+// A bonded lock is never removed to clear its cache (RemoveDevice deletes the bond:
+// src/device.c:4314-4345, device_remove_stored); the exchange log says what to do instead.
+TEST_F(BluezReality, KeepsTheBondOfABondedLockWhenTheBuildChanges) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"bonded", sdbus::Variant(true)},
+                          {"disconnect_delay_ms", sdbus::Variant(200)}}));
+  auto link = make_bluez_link(settings(kLock, "bonded: true\n"));
+  ASSERT_TRUE(link->identity(5s).has_value());
+  mock().flash(kLock, "2.5.0", "b");
+  link->build_changed();
+  (void)link->identity(5s);
+  EXPECT_EQ(mock().stats(kLock)["remove"], 0);
+  EXPECT_EQ(bluez_of(link).cache_refreshes(), 0);
+  EXPECT_TRUE(log_has(bluez_of(link).take_exchange_log(), "Cache = no"));
+}
+
+// A tree cached by another client from a build without the lock service: the re-read finds the
+// same stale tree, so the driver drops the cache and connects once more (bleak-retry-connector
+// clears the cache when services are missing: src/bleak_retry_connector/__init__.py:507-526).
+// Before issue 12 this was the lock's protocol_error.
+TEST_F(BluezReality, RetriesAMissingServiceOnceAfterDroppingTheCachedTree) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"lock_service", sdbus::Variant(false)},
+                          {"disconnect_delay_ms", sdbus::Variant(100)}}));
+  {
+    // Another client (a phone app, bluetoothctl) connects and BlueZ caches the old build's tree.
+    auto other = sdbus::createSystemBusConnection();
+    auto device = sdbus::createProxy(*other, "org.bluez", "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F");
+    device->callMethod("Connect").onInterface("org.bluez.Device1");
+    std::this_thread::sleep_for(200ms);
+    device->callMethod("Disconnect").onInterface("org.bluez.Device1");
+    std::this_thread::sleep_for(300ms);
+  }
+  mock().set_knobs(kLock, {{"lock_service", sdbus::Variant(true)}});
+  mock().flash(kLock, "2.5.0", "");
+  auto link = make_bluez_link(settings());
+  auto r = link->connect(8s);
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["remove"], 1);
+  EXPECT_EQ(link->unlock(1s).outcome, LockOutcome::success);
+}
+
+// ---- issue 12, item 6: write `type` and the ATT MTU --------------------------------------------
+
+std::string profile_with(const std::string& unlock, const std::string& write) {
+  return "profile:\n  service: fff0\n  command: fff1\n  status: fff2\n  unlock: \"" + unlock +
+         "\"\n  write: " + write + "\n  success: \"81 {seq} 00\"\n";
+}
+
+// 22 bytes: two past what a write without response carries on a default link (MTU 23 - 3).
+constexpr char kLongUnlock[] = "01 {seq} 55 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00";
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const sdbus::Error& e) {
+    return e.getName() + ": " + e.getMessage();
+  }
+  return "ok";
+}
+
+// WriteValue's `type` picks the ATT procedure and the MTU bounds a write command
+// (src/gatt-client.c:1026-1086, src/shared/att.c:340 in 5.66): "command" past MTU - 3 is
+// "Failed to initiate write", "request" past it is a long write, an unknown type NotSupported.
+// The double ignored `type` and MTU before issue 12.
+TEST_F(BluezReality, StrictDoubleHonoursWriteTypeAndMtuLikeBlueZ) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict());
+  auto link = make_bluez_link(settings());
+  ASSERT_EQ(link->connect(3s).outcome, LockOutcome::success);
+  auto bus = sdbus::createSystemBusConnection();
+  auto command = sdbus::createProxy(*bus, "org.bluez",
+                                    "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F/service0010/char0011");
+  auto write = [&](std::size_t n, const std::string& type) {
+    std::vector<std::uint8_t> value(n, 0);
+    value[0] = 0x01;
+    command->callMethod("WriteValue")
+        .onInterface("org.bluez.GattCharacteristic1")
+        .withArguments(value, std::map<std::string, sdbus::Variant>{
+                                  {"type", sdbus::Variant(type)}});
+  };
+  EXPECT_EQ(error_of([&] { write(20, "command"); }), "ok");
+  EXPECT_EQ(error_of([&] { write(21, "command"); }), "org.bluez.Error.Failed: Failed to initiate write");
+  EXPECT_EQ(error_of([&] { write(21, "request"); }), "ok");
+  EXPECT_EQ(error_of([&] { write(3, "fast"); }), "org.bluez.Error.NotSupported: Operation is not supported");
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["write_command"], 1);
+  EXPECT_EQ(stats["long_write"], 1);
+}
+
+// The driver says why a `write: command` profile cannot work on this link instead of filing
+// BlueZ's refusal as the lock's protocol_error (nothing went on air); `write: request` with the
+// same bytes is a long write and works.
+TEST_F(BluezReality, RefusesAWriteWithoutResponseLongerThanTheMtuAsTheProfilesFault) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict());
+  {
+    auto link = make_bluez_link("address: \"" + std::string(kLock) + "\"\n" +
+                                profile_with(kLongUnlock, "command"));
+    ASSERT_EQ(link->connect(3s).outcome, LockOutcome::success);
+    const std::string fault = rig_fault_of([&] { link->unlock(1s); });
+    EXPECT_EQ(fault.rfind("ble-profile", 0), 0u) << fault;
+    EXPECT_NE(fault.find("ATT MTU 23"), std::string::npos) << fault;
+  }
+  auto link = make_bluez_link("address: \"" + std::string(kLock) + "\"\n" +
+                              profile_with(kLongUnlock, "request"));
+  ASSERT_EQ(link->connect(5s).outcome, LockOutcome::success);
+  auto r = link->unlock(1s);
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["long_write"], 1);
+}
+
+// A write command has no ATT response (Core 5.3 Vol 3 Part F 3.4.5.3): BlueZ answers WriteValue
+// at once and the lock's own error never reaches the rig. The unlock is then the lock's timeout,
+// not an error the rig could have seen. Before issue 12 the double answered with the error.
+TEST_F(BluezReality, AWriteWithoutResponseCannotCarryTheLocksError) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"write_error", sdbus::Variant(std::string(
+                                              "org.bluez.Error.NotAuthorized: Operation Not Authorized"))}}));
+  auto link = make_bluez_link("address: \"" + std::string(kLock) + "\"\n" +
+                              profile_with("01 {seq} 55", "command"));
+  ASSERT_EQ(link->connect(3s).outcome, LockOutcome::success);
+  auto r = link->unlock(700ms);
+  EXPECT_EQ(r.outcome, LockOutcome::timeout) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["write_command"], 1);
+}
+
+// ---- issue 12, item 5: how old an RSSI may be ---------------------------------------------------
+
+// BlueZ shows RSSI only while discovering (doc/org.bluez.Device.rst) and a connected lock stops
+// advertising, so on a link kept up between sessions the RSSI is the one from before the
+// connect. Before issue 12 every unlock carried it, however old; now only within rssi_max_age,
+// and its age is in the exchange log / session transcript either way.
+TEST_F(BluezReality, LeavesAnRssiOlderThanRssiMaxAgeOutOfTheResultAndNotesItsAge) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict({{"rssi", sdbus::Variant(-61)}}));
+  auto link = make_bluez_link(settings(kLock, "rssi_max_age: 400ms\n"));
+  auto c = link->connect(3s);
+  ASSERT_EQ(c.outcome, LockOutcome::success) << c.detail;
+  EXPECT_EQ(c.rssi_dbm, std::optional<int>(-61));
+  auto fresh = link->unlock(1s);
+  ASSERT_EQ(fresh.outcome, LockOutcome::success) << fresh.detail;
+  EXPECT_EQ(fresh.rssi_dbm, std::optional<int>(-61));
+  std::this_thread::sleep_for(600ms);
+  auto late = link->unlock(1s);
+  ASSERT_EQ(late.outcome, LockOutcome::success) << late.detail;
+  EXPECT_EQ(late.rssi_dbm, std::nullopt);
+  const auto log = bluez_of(link).take_exchange_log();
+  EXPECT_TRUE(log_has(log, "unlock: RSSI -61 dBm, advertised ")) << "no RSSI age noted";
+  EXPECT_TRUE(log_has(log, "older than rssi_max_age 400ms, left out of the result"));
+}
+
+// rssi_max_age out of range is a configuration error naming the value.
+TEST_F(BluezReality, RefusesAnRssiMaxAgeOutOfRange) {
+  try {
+    make_bluez_link(settings(kLock, "rssi_max_age: 20ms\n"));
+    ADD_FAILURE() << "rssi_max_age 20ms accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("rssi_max_age must be between 100ms and 10m, got 20ms"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

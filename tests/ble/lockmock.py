@@ -79,6 +79,15 @@ DEFAULT_KNOBS = {
     # ServicesResolved=true this long before the GATT objects are exported (bluez#1489; BlueZ
     # also sets it when discovery failed): 0 = objects first, as normally
     'resolved_early_ms': 0,
+    # The firmware's attribute table (issue 12, item 1): 'a' = lock service at 0x0010, Device
+    # Information at 0x0020; 'b' = the other way round (a build that moved its services). Reads
+    # and writes go to the handle a (possibly cached) object names and are answered by whatever
+    # the running firmware has there, as an ATT server does. flash() changes it.
+    'gatt_layout': 'a',
+    'lock_service': True,         # the firmware has the lock service at all
+    # ATT MTU of the link (BT_ATT_DEFAULT_LE_MTU = 23 when neither side asks for more); strict
+    # mode exports it as GattCharacteristic1.MTU (BlueZ >= 5.62) and honours it in WriteValue.
+    'mtu': 23,
 }
 
 # The Failed messages Device1.Connect sends in BlueZ >= 5.62 (src/error.h:49-66), plus the error
@@ -138,7 +147,8 @@ class Lock:
         self.connect_errors_left = self.knobs['connect_error_count']
         self.stats = {k: 0 for k in ('connect', 'disconnect', 'remove', 'start_notify', 'write', 'read',
                                      'last_reply_delay_us', 'connect_while_closing',
-                                     'connect_in_flight_max')}
+                                     'connect_in_flight_max', 'flash', 'write_request',
+                                     'write_command', 'write_reliable', 'long_write')}
         self.closing = False  # strict: Connected=true still shown for a link that is going away
         self.write_at = 0.0
 
@@ -202,26 +212,74 @@ def _service(lock, path, uuid):
     }, [])
 
 
-def _characteristic(lock, path, service_path, uuid, flags, value=b''):
-    _add_object(lock, path, CHAR, {
+def _characteristic(lock, path, service_path, uuid, flags, handle):
+    props = {
         'UUID': dbus.String(uuid, variant_level=1),
         'Service': dbus.ObjectPath(service_path, variant_level=1),
-        'Value': dbus.Array([dbus.Byte(b) for b in value], signature='y', variant_level=1),
+        'Value': dbus.Array([], signature='y', variant_level=1),
         'Notifying': dbus.Boolean(False, variant_level=1),
         'Flags': dbus.Array(flags, signature='s', variant_level=1),
-    }, [
+    }
+    if lock.knobs['strict']:
+        props['MTU'] = dbus.UInt16(lock.knobs['mtu'], variant_level=1)
+    _add_object(lock, path, CHAR, props, [
         ('ReadValue', 'a{sv}', 'ay', _read_value),
         ('WriteValue', 'aya{sv}', '', _write_value),
         ('StartNotify', '', '', _start_notify),
         ('StopNotify', '', '', _stop_notify),
     ])
-    mockobject.objects[path].lockrig_value = bytes(value)
+    mockobject.objects[path].lockrig_handle = handle
+    mockobject.objects[path].lockrig_uuid = uuid
+
+
+# Where each build puts its services: (service handle, which). 'c' is a build that put a vendor
+# OTA service (Nordic's DFU, 0xfe59) in front: the lock service moved, Device Information stayed.
+LAYOUTS = {
+    'a': [(0x10, 'lock'), (0x20, 'dis')],
+    'b': [(0x10, 'dis'), (0x20, 'lock')],
+    'c': [(0x10, 'ota'), (0x20, 'dis'), (0x30, 'lock')],
+}
+OTA = uuid16('fe59')
+OTA_CONTROL, OTA_STATUS = '8ec90001-f315-4f60-9fb8-838830daea50', '8ec90003-f315-4f60-9fb8-838830daea50'
+
+
+def _table(lock):
+    """The running firmware's attribute table: [(service handle, service uuid, [(value handle,
+    uuid, flags, value)])]. Handles follow the layout; values are the firmware's own."""
+    k = lock.knobs
+    services = {
+        'lock': (LOCK_SERVICE, [(COMMAND, ['write', 'write-without-response'], b''),
+                                (STATUS, ['read', 'notify'], b'')]) if k['lock_service'] else None,
+        'dis': (DIS, [(FIRMWARE, ['read'], k['firmware'].encode()), (MODEL, ['read'], k['model'].encode()),
+                      (MANUFACTURER, ['read'], k['manufacturer'].encode())]) if k['dis'] else None,
+        'ota': (OTA, [(OTA_CONTROL, ['write', 'notify'], b''), (OTA_STATUS, ['read', 'notify'], b'')]),
+    }
+    table = []
+    for base, which in LAYOUTS[k['gatt_layout']]:
+        if services[which] is None:
+            continue
+        uuid, chars = services[which]
+        table.append((base, uuid, [(base + 1 + 2 * j, cu, fl, v) for j, (cu, fl, v) in enumerate(chars)]))
+    return table
+
+
+def _attribute(lock, handle):
+    """What the running firmware has at `handle`: (uuid, flags, value), or None."""
+    for _base, _uuid, chars in _table(lock):
+        for h, uuid, flags, value in chars:
+            if h == handle:
+                return uuid, flags, value
+    return None
 
 
 def _resolve(lock):
     if not lock.connected:
         return
-    if lock.gatt:  # strict: the cached GATT tree was kept; resolving again only sets the flag
+    if lock.gatt:
+        # strict: the cached GATT tree was kept (Cache=always, src/device.c:648-668 in 5.66:
+        # gatt_cache_cleanup clears nothing while gatt_cache_is_enabled); BlueZ does not browse
+        # again unless the lock has a Database Hash or sends Service Changed, which the mock
+        # lock (like many cheap locks) has neither of. Resolving only sets the flag.
         mockobject.objects[lock.path].UpdateProperties(DEVICE, {
             'ServicesResolved': dbus.Boolean(True, variant_level=1)})
         return
@@ -231,17 +289,11 @@ def _resolve(lock):
             'ServicesResolved': dbus.Boolean(True, variant_level=1)})
         _later(lock.knobs['resolved_early_ms'], lambda: _resolve(lock))
         return
-    service = lock.path + '/service0010'
-    _service(lock, service, LOCK_SERVICE)
-    _characteristic(lock, service + '/char0011', service, COMMAND, ['write', 'write-without-response'])
-    _characteristic(lock, service + '/char0013', service, STATUS, ['read', 'notify'])
-    if lock.knobs['dis']:
-        dis = lock.path + '/service0020'
-        _service(lock, dis, DIS)
-        _characteristic(lock, dis + '/char0021', dis, FIRMWARE, ['read'], lock.knobs['firmware'].encode())
-        _characteristic(lock, dis + '/char0023', dis, MODEL, ['read'], lock.knobs['model'].encode())
-        _characteristic(lock, dis + '/char0025', dis, MANUFACTURER, ['read'],
-                        lock.knobs['manufacturer'].encode())
+    for base, uuid, chars in _table(lock):
+        service = lock.path + f'/service{base:04x}'
+        _service(lock, service, uuid)
+        for h, cu, flags, _value in chars:
+            _characteristic(lock, service + f'/char{h:04x}', service, cu, flags, h)
     mockobject.objects[lock.path].UpdateProperties(DEVICE, {
         'ServicesResolved': dbus.Boolean(True, variant_level=1)})
 
@@ -350,16 +402,38 @@ def _disconnect(device):
     _drop_link(lock)
 
 
+def _live(char):
+    """What the running firmware has at the handle this (possibly cached) object names."""
+    return _attribute(char.lockrig_lock, char.lockrig_handle)
+
+
+def _att_error(code):
+    # ATT errors without a D-Bus name of their own (src/gatt-client.c:290-292 in 5.66)
+    return dbus.exceptions.DBusException(f'Operation failed with ATT error: 0x{code:02x}',
+                                         name='org.bluez.Error.Failed')
+
+
 def _read_value(char, _options):
     lock = char.lockrig_lock
     lock.stats['read'] += 1
     if not lock.connected:
         raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
-    return dbus.Array([dbus.Byte(b) for b in char.lockrig_value], signature='y')
+    live = _live(char)
+    if live is None:
+        raise _att_error(0x01)  # Invalid Handle
+    if 'read' not in live[1]:
+        # ATT 0x02 -> NotPermitted "Read not permitted" (src/gatt-client.c:272-273)
+        raise dbus.exceptions.DBusException('Read not permitted', name='org.bluez.Error.NotPermitted')
+    return dbus.Array([dbus.Byte(b) for b in live[2]], signature='y')
 
 
 def _notify(lock, payload):
-    status = mockobject.objects.get(lock.path + '/service0010/char0013')
+    # The lock notifies on its status handle; BlueZ hands the value to whichever object its
+    # (possibly cached) tree has at that handle.
+    handle = next((h for _b, _u, chars in _table(lock) for h, u, _f, _v in chars if u == STATUS), None)
+    status = next((mockobject.objects[p] for p, iface in lock.gatt
+                   if iface == CHAR and p in mockobject.objects
+                   and getattr(mockobject.objects[p], 'lockrig_handle', None) == handle), None)
     if status is None or not lock.connected or not lock.notifying:
         return
     value = dbus.Array([dbus.Byte(b) for b in payload], signature='y', variant_level=1)
@@ -370,13 +444,50 @@ def _notify(lock, payload):
     status.EmitSignal(PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [CHAR, {'Value': value}, []])
 
 
-def _write_value(char, value, _options):
+def _write_procedure(lock, char, value, options):
+    """The ATT procedure BlueZ picks for WriteValue (src/gatt-client.c:1026-1086 in 5.66): option
+    `type` "reliable" -> reliable long write; "request" (or no type and the declared `write` flag)
+    -> write request, a long write past MTU - 3; "command" (or no type and only
+    `write-without-response`) -> write command, which BlueZ cannot send past MTU - 3 ("Failed to
+    initiate write": encode_pdu, src/shared/att.c:340); any other type -> NotSupported."""
+    kind = str(options.get('type', '')) if options else ''
+    flags = [str(f) for f in char.props[CHAR]['Flags']]  # the (possibly cached) declaration
+    if kind == 'reliable' or (not kind and 'reliable-write' in flags):
+        return 'reliable'
+    if kind == 'request' or (not kind and 'write' in flags):
+        return 'request'
+    if (kind and kind != 'command') or (not kind and 'write-without-response' not in flags):
+        raise dbus.exceptions.DBusException('Operation is not supported',
+                                            name='org.bluez.Error.NotSupported')
+    if len(value) > lock.knobs['mtu'] - 3:
+        raise dbus.exceptions.DBusException('Failed to initiate write', name='org.bluez.Error.Failed')
+    return 'command'
+
+
+def _write_value(char, value, options):
     lock = char.lockrig_lock
     lock.write_at = time.monotonic()
     lock.stats['write'] += 1
     if not lock.connected:
         raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
-    if not char.path.endswith('/char0011'):
+    procedure = _write_procedure(lock, char, value, options) if lock.knobs['strict'] else 'request'
+    lock.stats['write_' + procedure] += 1
+    if procedure != 'command' and len(value) > lock.knobs['mtu'] - 3:
+        lock.stats['long_write'] += 1
+    live = _live(char)
+    if procedure == 'command':
+        # A write command has no response (Core 5.3 Vol 3 Part F 3.4.5.3): BlueZ answers at once,
+        # and whatever the lock thinks of it (wrong handle, no bond, its own error) stays silent.
+        if (live is None or 'write-without-response' not in live[1] or lock.knobs['write_error']
+                or (lock.knobs['requires_bond'] and not lock.knobs['bonded'])):
+            return
+        if lock.knobs['disconnect_on_write']:
+            _later(1, lambda: _drop_link(lock))
+            return
+    if live is None:
+        raise _att_error(0x01)  # Invalid Handle
+    if 'write' not in live[1] and procedure != 'command':
+        # ATT 0x03 -> NotPermitted "Write not permitted" (src/gatt-client.c:274-275)
         raise dbus.exceptions.DBusException('Write not permitted', name='org.bluez.Error.NotPermitted')
     if lock.knobs['requires_bond'] and not lock.knobs['bonded']:
         raise dbus.exceptions.DBusException('Not paired', name='org.bluez.Error.NotPermitted')
@@ -414,6 +525,11 @@ def _start_notify(char):
         raise _error(lock.knobs['notify_error'])
     if not lock.connected:
         raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.NotConnected')
+    live = _live(char)
+    if live is None or 'notify' not in live[1]:
+        # The CCC write goes to the handle the cached tree names; the firmware there refuses it
+        # (register_notify_cb -> create_gatt_dbus_error, src/gatt-client.c:1437-1442,274-275).
+        raise dbus.exceptions.DBusException('Write not permitted', name='org.bluez.Error.NotPermitted')
     lock.notifying = True
     char.UpdateProperties(CHAR, {'Notifying': dbus.Boolean(True, variant_level=1)})
 
@@ -511,6 +627,9 @@ def _remove_device(adapter, path):
     if lock is not None:
         lock.stats['remove'] += 1
         _drop_link(lock)
+        # The device goes with its GATT objects and its cache (device_remove_stored deletes
+        # <storage>/cache/<address>: src/device.c:4314-4345 in 5.66)
+        _remove_gatt(lock)
         lock.present = False
         lock.stuck = False  # what a stale InProgress needs: BlueZ forgets the device
     bluez5.RemoveDevice(adapter, path)
@@ -565,6 +684,7 @@ def vanish(_root_obj, address):
     lock = _locks()[str(address)]
     lock.in_range = False
     _drop_link(lock)
+    _remove_gatt(lock)
     if lock.present:
         lock.present = False
         bluez5.RemoveDevice(mockobject.objects[f'/org/bluez/{lock.adapter}'], lock.path)
@@ -584,6 +704,19 @@ def reappear(_root_obj, address):
     adapter = mockobject.objects.get(f'/org/bluez/{lock.adapter}')
     if adapter is not None and adapter.props[ADAPTER].get('Discovering'):
         _later(lock.knobs['discover_delay_ms'], lambda: _appear(lock))
+
+
+def flash(_root_obj, address, firmware, layout):
+    """select_build puts another build on the lock: it reboots into it (the link drops) and its
+    attribute table may have moved (`layout`, '' = unchanged). BlueZ keeps the device and, with
+    Cache=always (the default, src/main.c:1010; src/device.c:648-668), its GATT tree: strict
+    mode's cached objects keep naming the old build's handles until the cache is cleared."""
+    lock = _locks()[str(address)]
+    lock.knobs['firmware'] = str(firmware)
+    if str(layout):
+        lock.knobs['gatt_layout'] = str(layout)
+    lock.stats['flash'] += 1
+    _drop_link(lock)
 
 
 def stats(_root_obj, address):

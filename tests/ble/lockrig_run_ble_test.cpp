@@ -801,5 +801,98 @@ TEST_F(LockrigRunBle, FailedSessionsKeepTheDbusExchangeWithTheKeyFileKeyRedacted
   }
 }
 
+// ---- lockrig check: many locks on one adapter (issue 12) ----------------------------------------
+
+// Five bluez locks on hci0 (more than 4) and two on an adapter limited to one connection: both
+// adapters are named with their locks on stderr; the check still passes (exit 0). Before issue
+// 12 `lockrig check` said nothing about adapters.
+TEST_F(LockrigRunBle, CheckWarnsWhenManyLocksShareOneAdapter) {
+  std::vector<BleLock> locks;
+  for (int i = 1; i <= 5; ++i)
+    locks.push_back({"door-" + std::to_string(i), "C4:7C:8D:6A:13:0" + std::to_string(i),
+                     "LR-100 door-" + std::to_string(i), "wood", "A" + std::to_string(i)});
+  std::string y = fixture_yaml(locks, "abort", false);
+  for (int i = 1; i <= 2; ++i)
+    y += "  - id: gate-" + std::to_string(i) + "\n    model: \"" + kLabelModel +
+         "\"\n    material: steel\n    slot: B" + std::to_string(i) +
+         "\n    driver: bluez\n    settings:\n      address: \"C4:7C:8D:6A:14:0" +
+         std::to_string(i) + "\"\n      adapter: hci1\n      max_connections: 1\n      profile:" +
+         indent(testing::kMockLockProfileYaml, 6);
+  const std::string fx = tmp_.write("crowded.yaml", y);
+  const Result r = cli_test::lockrig({"check", fx});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("warning: " + fx + ": 5 bluez locks share adapter hci0 (more than 4): "
+                       "door-1, door-2, door-3, door-4, door-5"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("2 bluez locks share adapter hci1 (more than its max_connections 1): "
+                       "gate-1, gate-2"),
+            std::string::npos)
+      << r.err;
+
+  // Four locks on an adapter of their own: no warning.
+  locks.pop_back();
+  const std::string ok = tmp_.write("fine.yaml", fixture_yaml(locks, "abort", false));
+  const Result quiet = cli_test::lockrig({"check", ok});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.describe();
+  EXPECT_EQ(quiet.err.find("warning"), std::string::npos) << quiet.err;
+}
+
+// ---- run --until-decided across a build that moved the lock's services (issue 12) -------------
+
+// select_build flashes the mock lock over D-Bus (busctl, exec'd by the rig): build 2.5.0 moved
+// its services (layout b), and the strict double keeps BlueZ's cached tree across the flash as
+// Cache=always does (src/device.c:648-668). The runner tells the driver the build changed
+// (LockLink::build_changed) and the driver drops the cache, so every block's identity, and the
+// firmware label the A/B comparison counts by, is the block's build. Before issue 12 the blocks
+// after a switch read their identity through the stale tree: the firmware was unknown and their
+// sessions were left out as "did not report firmware".
+TEST_F(LockrigRunBle, UntilDecidedLabelsEveryBlockWithItsBuildThroughAFreshGattCache) {
+  add_lock(kWood, {{"strict", sdbus::Variant(true)},
+                   {"disconnect_delay_ms", sdbus::Variant(200)},
+                   {"firmware", sdbus::Variant(std::string("2.4.1"))}});
+  const std::string script = tmp_.write(
+      "flash.sh",
+      "#!/bin/sh\ncase \"$2\" in 2.5.0) l=b;; *) l=a;; esac\n"
+      "exec /usr/bin/busctl --system call org.bluez / org.lockrig.LockMock Flash sss \"$1\" "
+      "\"$2\" \"$l\"\n");
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  const std::string fx = tmp_.write(
+      "ab-rig.yaml", fixture_yaml({kWood}, "abort", false) + "select_build:\n  command: [\"" +
+                         script + "\", \"" + kWood.address + "\", \"{build}\"]\n  timeout: 10s\n");
+  const std::string sc = write_scenario(
+      "daily", "name: daily\nrepeat: 3\nsteps:\n  - unlock: {expect: success, within: 5s, "
+               "connection: per_session}\n");
+  const Result r = cli_test::lockrig(
+      {"run", "--until-decided", "--fixture", fx, "--scenario", sc, "--baseline",
+       "firmware=2.4.1", "--candidate", "firmware=2.5.0", "--block", "3", "--max-sessions", "12",
+       "--seed", "5", "--clock", "real", "--progress", "off", "--db", db_path()},
+      Spawn{"", "", 120s});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.exit_code, 4) << r.describe();  // no discordant pair: undecided at the cap
+  EXPECT_EQ(r.out.find("did not report firmware"), std::string::npos) << r.out;
+
+  Db db(db_path());
+  const auto runs = db.rows(
+      "SELECT r.id, a.value FROM runs r JOIN run_labels a ON a.run_id = r.id AND a.key = 'arm' "
+      "ORDER BY r.id");
+  ASSERT_GE(runs.size(), 2u);
+  int switched = 0;
+  for (const auto& run : runs) {
+    const std::string id = run.at(0).value_or(""), arm = run.at(1).value_or("");
+    const std::string build = arm == "baseline" ? "2.4.1" : "2.5.0";
+    switched += build == "2.5.0";
+    EXPECT_EQ(db.text("SELECT coalesce(firmware, '') FROM run_locks WHERE run_id = " + id), build)
+        << "run " << id << " arm " << arm;
+    EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE run_id = " + id +
+                         " AND outcome != 'success'"),
+              0)
+        << "run " << id << " arm " << arm;
+  }
+  EXPECT_GE(switched, 1);
+  EXPECT_GE(mock().stats(kWood.address)["remove"], static_cast<std::int64_t>(runs.size()));
+}
+
 }  // namespace
 }  // namespace lockrig::ble_run_test
