@@ -5,9 +5,8 @@
 // still too wide is printed a row at a time; nothing is cut, so a flag or verdict is never
 // truncated. Also the plan's text.
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
-#include <numeric>
+#include <cstdio>
 #include <sstream>
 
 #include "reports/format.hpp"
@@ -160,8 +159,8 @@ void Writer::table(const Table& t) {
       text += pad(cells[r][i], widths[i], right);
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
-    const bool flagged = r > 0 && t.highlight_is_bad && r - 1 < t.highlight.size() &&
-                         t.highlight[r - 1];
+    const bool flagged =
+        r > 0 && t.highlight_is_bad && r - 1 < t.highlight.size() && t.highlight[r - 1];
     line(text, flagged ? std::optional<Colour>(Colour::red) : std::nullopt);
     if (r == 0) {
       std::string rule = "  ";
@@ -291,8 +290,7 @@ std::string render_text(const PlanFigures& p) {
         at += (k ? ", " : "") + with_commas(p.look_sessions[k]);
       out << "    looks at " << at << " sessions per version; expected "
           << with_commas(static_cast<long long>(std::ceil(p.expected_sessions)))
-          << " when both versions are equal (one look: " << with_commas(p.fixed_sessions)
-          << ")\n";
+          << " when both versions are equal (one look: " << with_commas(p.fixed_sessions) << ")\n";
     }
   }
   out << "\nAssumptions:\n"

@@ -30,8 +30,9 @@ bool use_color(ColorMode mode, int fd) {
 }
 
 std::string paint(std::string_view text, Colour colour) {
-  const char* code = colour == Colour::red ? "\033[31m" : colour == Colour::green ? "\033[32m"
-                                                                                   : "\033[33m";
+  const char* code = colour == Colour::red     ? "\033[31m"
+                     : colour == Colour::green ? "\033[32m"
+                                               : "\033[33m";
   return code + std::string(text) + "\033[0m";
 }
 
@@ -74,8 +75,8 @@ int parse_width(const std::string& text, const char* option) {
   char* end = nullptr;
   const long n = std::strtol(text.c_str(), &end, 10);
   if (text.empty() || end == text.c_str() || *end != '\0' || n < 30 || n > 10000)
-    throw UsageError(std::string(option) + " must be a whole number of columns from 30 to 10000, got " +
-                     quote(text));
+    throw UsageError(std::string(option) +
+                     " must be a whole number of columns from 30 to 10000, got " + quote(text));
   return static_cast<int>(n);
 }
 

@@ -158,8 +158,7 @@ TEST_F(ReportTerminal, ABadWidthOrColourIsAUsageError) {
   EXPECT_NE(width.err.find("\"0\""), std::string::npos) << width.err;
   const Result color = lockrig(with({"report"}, with(compare(), {"--color", "yes"})));
   EXPECT_EQ(color.exit_code, 2) << color.describe();
-  EXPECT_NE(color.err.find("--color must be never, auto or always, got \"yes\""),
-            std::string::npos)
+  EXPECT_NE(color.err.find("--color must be never, auto or always, got \"yes\""), std::string::npos)
       << color.err;
 }
 

@@ -49,14 +49,14 @@ Document wide_document() {
   s.blocks.push_back(v);
   Block t;
   t.kind = Block::Kind::table;
-  t.table.header = {"lock", "version", "material", "SLI [CI]", "peers", "p", "BH p", "family p", "flag"};
+  t.table.header = {"lock", "version", "material", "SLI [CI]", "peers",
+                    "p",    "BH p",    "family p", "flag"};
   t.table.numeric = {false, false, false, true, false, true, true, true, false};
   t.table.drop_order = {0, 0, 3, 0, 1, 2, 4, 5, 0};
-  t.table.rows = {
-      {"steel-2", "candidate", "steel", "97.20% [96.10-98.00%]", "steel-4, steel-6, steel-8",
-       "0.00012", "0.00048", "0.0019", "WORSE"},
-      {"wood-2", "candidate", "wood", "99.60% [99.10-99.80%]", "wood-4, wood-6, wood-8", "0.41",
-       "0.82", "1", ""}};
+  t.table.rows = {{"steel-2", "candidate", "steel", "97.20% [96.10-98.00%]",
+                   "steel-4, steel-6, steel-8", "0.00012", "0.00048", "0.0019", "WORSE"},
+                  {"wood-2", "candidate", "wood", "99.60% [99.10-99.80%]", "wood-4, wood-6, wood-8",
+                   "0.41", "0.82", "1", ""}};
   t.table.highlight = {true, false};
   s.blocks.push_back(t);
   doc.sections.push_back(s);
@@ -97,8 +97,8 @@ TEST(TerminalText, ATableWhoseNeededColumnsDoNotFitIsPrintedARowAtATimeWithNothi
   const std::string text = render_text(doc, TextStyle{40, false});
   expect_fits(text, 40);
   EXPECT_EQ(text.find("left out"), std::string::npos) << text;
-  for (const char* cell : {"steel-4, steel-6, steel-8", "family p: 0.0019", "flag: WORSE",
-                           "SLI [CI]: 97.20%"})
+  for (const char* cell :
+       {"steel-4, steel-6, steel-8", "family p: 0.0019", "flag: WORSE", "SLI [CI]: 97.20%"})
     EXPECT_NE(text.find(cell), std::string::npos) << cell << "\n" << text;
 }
 
@@ -275,8 +275,9 @@ TEST(ReportOptions, BadWidthAndColourAreUsageErrorsQuotingTheValue) {
   a.insert(a.end(), {"--width", "wide"});
   auto r = rt::report(a);
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.error.find("--width must be a whole number of columns from 30 to 10000, got \"wide\""),
-            std::string::npos)
+  EXPECT_NE(
+      r.error.find("--width must be a whole number of columns from 30 to 10000, got \"wide\""),
+      std::string::npos)
       << r.error;
   a = lab.args;
   a.insert(a.end(), {"--color", "sometimes"});
