@@ -28,6 +28,7 @@
 #include "reports/stats/power.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/options.hpp"
+#include "rig/base/terminal.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/gate_looks.hpp"
 #include "rig/journal/journal.hpp"
@@ -56,7 +57,7 @@ void check_range(double v, double lo, double hi, bool lo_open, bool hi_open,
                      (hi_open ? ")" : "]") + ", got " + quote(text));
 }
 
-struct CommonOptions : SelectionOptions {
+struct CommonOptions : SelectionOptions, TerminalOptions {
   std::vector<std::string> baseline, candidate;
   std::string strata = "material";
   std::string confidence = "0.95", alpha = "0.05", margin = "0.005", power = "0.8";
@@ -97,6 +98,11 @@ void add_output(po::options_description& desc, CommonOptions& o, FormatCommand c
                      format_choices(command).c_str())(
       "output,o", po::value(&o.output),
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
+}
+
+void add_output_layout(po::options_description& desc, CommonOptions& o, FormatCommand command) {
+  add_output(desc, o, command);
+  add_terminal_options(desc, o);
 }
 
 RunSelection selection_of(const CommonOptions& o, const po::variables_map& vm) {
@@ -262,6 +268,27 @@ RunSelection run_selection_of(const SelectionOptions& o, const po::variables_map
   return sel;
 }
 
+void add_terminal_options(po::options_description& desc, TerminalOptions& o) {
+  desc.add_options()(
+      "width", po::value(&o.width),
+      "text: fit tables and lines to N columns, leaving out optional columns (and saying which); "
+      "default: $COLUMNS or the terminal's width on a terminal, unbounded otherwise")(
+      "color", po::value(&o.color)->default_value(o.color),
+      "never | auto | always: text verdicts and flagged rows in colour (auto: on a terminal, "
+      "unless NO_COLOR is set); never in a file");
+}
+
+TextStyle text_style(const TerminalOptions& o, const std::string& output, const std::ostream& out) {
+  const ColorMode color = parse_color_mode(o.color, "--color");
+  std::optional<int> width;
+  if (!o.width.empty()) width = parse_width(o.width, "--width");
+  const bool terminal = output.empty() && &out == &std::cout && isatty(STDOUT_FILENO) != 0;
+  TextStyle style;
+  style.width = output_width(width, STDOUT_FILENO, terminal);
+  style.color = output.empty() && use_color(color, terminal);
+  return style;
+}
+
 // The output path is checked before the journal is read, so a typo costs nothing.
 void check_output_path(const std::string& path) {
   if (path.empty()) return;
@@ -416,7 +443,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   desc.add_options()("help,h", "explain the options");
   add_selection(desc, o);
   add_analysis(desc, o, false);
-  add_output(desc, o, FormatCommand::report);
+  add_output_layout(desc, o, FormatCommand::report);
   desc.add_options()("evidence",
                      "html: embed the failed sessions' timelines in collapsed sections (issue 15)")(
       "summary",
@@ -476,6 +503,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
   }
   const OutputFormat& format = output_format(FormatCommand::report, o.format);
+  const TextStyle style = text_style(o, o.output, out);
   check_output_path(o.output);
   Report r = build(o, vm, "report");
   if (vm.count("evidence") && o.format != "html")
@@ -498,6 +526,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
   RenderInput in;
   in.document = [&r] { return report_document(r); };
   in.report = &r;
+  in.text = style;
   emit(render(format, in), o.output, out);
   return 0;
 }
@@ -556,7 +585,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
                      "spending): each run is one look, recorded in the journal; without it the "
                      "gate is a single look");
   add_selection(desc, o);
-  add_output(desc, o, FormatCommand::gate);
+  add_output_layout(desc, o, FormatCommand::gate);
   const po::variables_map vm = parse("gate", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig gate --baseline KEY=VALUE --candidate KEY=VALUE [options]\n\n"
@@ -583,6 +612,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   if (vm.count("looks") && (looks < 1 || looks > 100))
     throw UsageError("--looks must be between 1 and 100, got " + std::to_string(looks));
   const OutputFormat& format = output_format(FormatCommand::gate, o.format);
+  const TextStyle style = text_style(o, o.output, out);
   check_output_path(o.output);
   check_output_is_not_journal(o.output, o.db);
   const RunSelection sel = selection_of(o, vm);
@@ -623,6 +653,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   RenderInput in;
   in.document = [&r] { return gate_document(r); };
   in.report = &r;
+  in.text = style;
   emit(render(format, in), o.output, out);
   // With the report in a file, the log still shows the decision.
   if (!o.output.empty()) out << r.verdict << "\n";

@@ -76,6 +76,18 @@ double parse_difference(const std::string& text, const std::string& option);
 double parse_rate(const std::string& text, const std::string& option);
 
 void add_selection_options(boost::program_options::options_description& desc, SelectionOptions& o);
+
+// --width and --color of the commands with a text format (report, gate, slo; issue 16 item 4).
+struct TerminalOptions {
+  std::string width;  // empty: the terminal's, unbounded when stdout is not one
+  std::string color = "auto";
+};
+void add_terminal_options(boost::program_options::options_description& desc, TerminalOptions& o);
+// The text layout for output to `out` (stdout when it is std::cout and `output` is empty):
+// rig/base/terminal.hpp's width and colour rules; never colour in a file. Throws UsageError for
+// a bad --width or --color.
+struct TextStyle;  // reports/format.hpp
+TextStyle text_style(const TerminalOptions& o, const std::string& output, const std::ostream& out);
 // Validates what add_selection_options parsed; throws UsageError naming the bad value.
 RunSelection run_selection_of(const SelectionOptions& o,
                               const boost::program_options::variables_map& vm);

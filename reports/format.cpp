@@ -208,11 +208,12 @@ namespace {
 // its --format help, its error messages and its dispatch.
 const OutputFormat kFormats[] = {
     {.name = "text",
-     .document = [](const Document& doc, const Report*) { return render_text(doc); },
+     .document = [](const Document& doc, const RenderInput& in) { return render_text(doc, in.text); },
      .plan = render_text},
     {.name = "markdown",
-     .document = [](const Document& doc, const Report*) { return render_markdown(doc); }},
-    {.name = "html", .document = render_html},
+     .document = [](const Document& doc, const RenderInput&) { return render_markdown(doc); }},
+    {.name = "html",
+     .document = [](const Document& doc, const RenderInput& in) { return render_html(doc, in.report); }},
     {.name = "json", .report = render_json, .slo = render_json, .plan = render_json},
     {.name = "junit", .report = render_junit},
     {.name = "markdown-summary", .report = render_markdown_summary},  // issue 15
@@ -280,7 +281,7 @@ std::string render(const OutputFormat& format, const RenderInput& in) {
   if (in.report && format.report) return format.report(*in.report);
   if (in.slo && format.slo) return format.slo(*in.slo);
   if (in.plan && format.plan) return format.plan(*in.plan);
-  if (in.document && format.document) return format.document(in.document(), in.report);
+  if (in.document && format.document) return format.document(in.document(), in);
   throw std::logic_error("--format " + std::string(format.name) +
                          " has no renderer for this command's result");
 }

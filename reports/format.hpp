@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,14 @@ std::string sanitize_utf8(std::string_view s);
 std::string escape_html(std::string_view s);  // also valid for XML text and attributes
 std::string escape_markdown(std::string_view s);
 
+// How terminal text is laid out (render_text; issue 16 item 4): at most `width` display columns
+// (nullopt: unbounded, paragraphs wrap at 100 as always and no column is left out) and, with
+// `color`, verdicts and flagged rows in SGR colours. Only the text format uses it.
+struct TextStyle {
+  std::optional<int> width;
+  bool color = false;
+};
+
 // Current UTC time as ISO 8601 ("2026-11-22T08:00:00Z").
 std::string utc_now_iso();
 
@@ -56,6 +65,7 @@ struct Document;      // reports/layout.hpp
 struct Report;        // reports/comparison.hpp
 struct SloReport;     // reports/slo_compute.hpp
 struct PlanFigures;   // reports/plan.hpp
+struct RenderInput;   // below
 class RowWriter;      // reports/export.hpp
 struct MetricFamily;  // reports/export.hpp
 
@@ -68,8 +78,9 @@ enum class FormatCommand { report, gate, slo, plan, export_ };
 // SloReport, plan PlanFigures, export rows and metric families.
 struct OutputFormat {
   std::string_view name;
-  // A document (layout.hpp); `charts` is the Report whose charts HTML draws (null for slo).
-  std::string (*document)(const Document& doc, const Report* charts) = nullptr;
+  // A document (layout.hpp); `in.report` is the Report whose charts HTML draws (null for slo),
+  // `in.text` the terminal layout of the text format.
+  std::string (*document)(const Document& doc, const RenderInput& in) = nullptr;
   std::string (*report)(const Report& r) = nullptr;
   std::string (*slo)(const SloReport& r) = nullptr;
   std::string (*plan)(const PlanFigures& p) = nullptr;
@@ -91,6 +102,7 @@ struct RenderInput {
   const Report* report = nullptr;      // report, gate; also draws their documents' charts
   const SloReport* slo = nullptr;
   const PlanFigures* plan = nullptr;
+  TextStyle text;  // --width, --color: the text format only
 };
 // `in` rendered in `format`: a renderer of the command's own result first, else its document.
 std::string render(const OutputFormat& format, const RenderInput& in);

@@ -153,9 +153,51 @@ Block verdict_block(const Report& r) {
   return b;
 }
 
+// Issue 16 item 3: the worst groups right under the verdict, so an overall figure cannot hide
+// them (the pooled SLI is a weighted mean over strata and locks, and can look fine while one
+// material or lock is clearly worse). Names the strata the gate shows worse than the margin, then
+// the locks flagged WORSE than their peers, worst first; red on a colour terminal and in HTML.
+// Nothing when no group is shown worse: a stratum is only named on a test's evidence.
+std::optional<Block> worst_groups_block(const Report& r) {
+  std::vector<std::string> named;
+  if (r.gate) {
+    std::vector<const GateStratumCheck*> worse;
+    for (const auto& c : r.gate->strata_checks)
+      if (c.worse) worse.push_back(&c);
+    std::stable_sort(worse.begin(), worse.end(),
+                     [](const auto* a, const auto* b) { return a->difference < b->difference; });
+    for (const auto* c : worse)
+      named.push_back(r.options.strata + " " + c->label + " " + pts(c->difference) +
+                      ", shown worse than -" + margin_text(r.options.margin) + " (Holm p " +
+                      pval(c->p_holm) + ")");
+  }
+  std::vector<const LockSli*> flagged;
+  for (const auto& l : r.locks)
+    if (l.flagged) flagged.push_back(&l);
+  std::stable_sort(flagged.begin(), flagged.end(), [](const auto* a, const auto* b) {
+    return a->p_worse_family.value_or(1.0) < b->p_worse_family.value_or(1.0);
+  });
+  constexpr std::size_t kMaxLocksNamed = 5;
+  for (std::size_t i = 0; i < flagged.size() && i < kMaxLocksNamed; ++i) {
+    const LockSli& l = *flagged[i];
+    named.push_back("lock " + l.lock_id + (r.comparison ? " (" + l.arm + ")" : "") + " WORSE: SLI " +
+                    (l.counts.trials ? pct(l.counts.rate()) : "-") + " vs its peers' " +
+                    (l.peer_counts.trials ? pct(l.peer_counts.rate()) : "-"));
+  }
+  if (flagged.size() > kMaxLocksNamed)
+    named.push_back(std::to_string(flagged.size() - kMaxLocksNamed) + " more flagged lock(s) under Locks");
+  if (named.empty()) return std::nullopt;
+  Block b;
+  b.kind = Block::Kind::verdict;
+  b.verdict_class = "fail";
+  b.text = "Worst: " + join(named, "; ") + ".";
+  return b;
+}
+
 Section verdict_section(const Report& r) {
   Section s{"verdict", "Verdict", {}};
   s.blocks.push_back(verdict_block(r));
+  if (auto worst = worst_groups_block(r)) s.blocks.push_back(std::move(*worst));
   if (!r.findings.empty()) s.blocks.push_back(bullets(r.findings));
   for (const auto& w : r.warnings) s.blocks.push_back(warning(w));
   return s;
@@ -196,6 +238,7 @@ Section selection_section(const Report& r, bool with_runs) {
   Table t;
   t.header = {"run", "uuid", "rig", "started", "status", "sessions", "labels"};
   t.numeric = {true, false, false, false, false, true, false};
+  t.drop_order = {0, 2, 4, 3, 0, 0, 1};  // docs/reports.md "Narrow terminals"
   const std::size_t first = r.runs.size() > kMaxRunsShown ? r.runs.size() - kMaxRunsShown : 0;
   for (std::size_t i = first; i < r.runs.size(); ++i) {
     const RunRecord& run = r.runs[i];
@@ -222,6 +265,7 @@ Section sli_section(const Report& r) {
   t.header = {"version",      "SLI [CI]",         "unlocked/SLI",      "first attempt [CI]",
               "first ok/SLI", "attempts/session", "assertions failed", "rig faults"};
   t.numeric = {false, true, true, true, true, true, true, true};
+  t.drop_order = {0, 0, 3, 2, 1, 4, 5, 6};
   for (const auto& a : r.arms) {
     char mean[32];
     std::snprintf(mean, sizeof mean, "%.3f", a.mean_attempts);
@@ -285,6 +329,8 @@ Table strata_table(const Report& r) {
               "baseline",       "base. rate", "base. mix",  "difference [CI]",
               "Fisher p",       "Holm p",     "note"};
   t.numeric = {false, true, true, true, true, true, true, true, true, true, false};
+  t.drop_order = {0, 5, 0, 1, 6, 0, 2, 0, 3, 7, 4};
+  t.highlight_is_bad = false;  // the highlighted row is the pooled one
   for (const auto& sc : c.strata) {
     t.rows.push_back(
         {sc.label, counts(sc.candidate), sc.candidate.trials ? pct(sc.candidate.rate()) : "-",
@@ -342,6 +388,7 @@ Section comparison_section(const Report& r) {
   Table o;
   o.header = {"measure", "candidate", "baseline", "difference [CI]", "Fisher p", "P(worse), pooled"};
   o.numeric = {false, true, true, true, true, true};
+  o.drop_order = {0, 0, 0, 0, 2, 1};
   const Arm& cand = r.arms[1];
   const Arm& base = r.arms[0];
   o.rows.push_back({"session SLI", pct(cand.sli->rate) + " (" + counts(cand.sli_counts) + ")",
@@ -527,6 +574,7 @@ Section groups_section(const Report& r, bool by_scenario) {
               "first attempt [CI]",
               "first ok/SLI"};
   t.numeric = {false, false, true, true, true, true};
+  t.drop_order = {0, 0, 0, 2, 3, 1};
   for (const auto& a : r.arms)
     for (const auto& g : by_scenario ? a.by_scenario : a.by_stratum)
       t.rows.push_back({a.name, g.key, estimate(g.sli), counts(g.sli.counts),
@@ -551,6 +599,8 @@ Section locks_section(const Report& r) {
   t.header = {"lock",  "version",        "material", "model", "firmware", "SLI [CI]", "unlocked/SLI",
               "peers", "peers unlocked", "p",        "BH p",  "family p", "flag"};
   t.numeric = {false, false, false, false, false, true, true, false, true, true, true, true, false};
+  // Lock, version, SLI and the flag always; the peer detail first, the family p last.
+  t.drop_order = {0, 0, 8, 4, 6, 0, 7, 1, 3, 2, 5, 9, 0};
   for (const auto& l : r.locks) {
     t.rows.push_back(
         {l.lock_id, l.arm, l.material, l.model, l.firmware, estimate(l.sli), counts(l.counts),
@@ -649,6 +699,7 @@ Section latency_section(const Report& r) {
   t.header = {"version",         "sessions",        "p50 [CI]", "p90 [CI]", "p99 [CI]",
               "within SLO [CI]", "within/sessions", "mean",     "max"};
   t.numeric = {false, true, true, true, true, true, true, true, true};
+  t.drop_order = {0, 4, 0, 3, 6, 0, 2, 1, 5};
   for (const auto& a : r.arms) {
     const LatencySummary& l = a.latency;
     if (l.n == 0) {
@@ -686,6 +737,7 @@ Section assertions_section(const Report& r) {
   t.header = {"scenario", "expect",  "version", "passed", "failed", "failures (lock: outcome)",
               "failed sessions (RUN/SESSION)"};
   t.numeric = {false, false, false, true, true, false, false};
+  t.drop_order = {0, 4, 0, 3, 0, 2, 1};
   for (const auto& a : r.assertions) {
     // Issue 15 item 4: the failed assertion sessions by id (every version's: an id's run says
     // which version it ran).
@@ -724,6 +776,7 @@ Section rig_faults_section(const Report& r) {
     Table e;
     e.header = {"run", "lock", "t", "kind", "target", "value", "detail"};
     e.numeric = {false, false, true, false, false, false, false};
+    e.drop_order = {0, 0, 0, 0, 2, 3, 1};
     for (std::size_t i = 0; i < f.events.size() && i < kMaxEventsShown; ++i) {
       const FaultEvent& ev = f.events[i];
       e.rows.push_back({r.runs[ev.run].uuid.substr(0, 8), ev.lock_id.empty() ? "(rig)" : ev.lock_id,
@@ -776,6 +829,7 @@ Document gate_document(const Report& r) {
                  filters_text(r.options.baseline);
   Section v{"verdict", "Verdict", {}};
   v.blocks.push_back(verdict_block(r));
+  if (auto worst = worst_groups_block(r)) v.blocks.push_back(std::move(*worst));
   for (const auto& w : r.warnings) v.blocks.push_back(warning(w));
   doc.sections.push_back(std::move(v));
   Section g = gate_section(r);

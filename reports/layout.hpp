@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reports/comparison.hpp"
+#include "reports/format.hpp"
 
 namespace lockrig::reports {
 
@@ -18,6 +19,13 @@ struct Table {
   std::vector<bool> numeric;  // right-aligned columns
   std::vector<std::vector<std::string>> rows;
   std::vector<bool> highlight;  // per row: a flagged lock, a failed assertion, the pooled row
+  // Whether a highlighted row is bad news (a flagged lock, a failed assertion, an exhausted
+  // stratum: red on a colour terminal) or only emphasis (the pooled row).
+  bool highlight_is_bad = true;
+  // Terminal text narrower than the table (docs/reports.md, "Narrow terminals"), per column:
+  // 0 = always shown, k > 0 = the k-th to be left out. Empty: every column is needed, and a
+  // table too wide is printed a row at a time instead.
+  std::vector<int> drop_order;
 };
 
 enum class ChartKind { forest, latency_cdf, lock_dots, inline_svg };
@@ -56,7 +64,7 @@ Document slo_document(const SloReport& r);
 
 // Renderers (render_<format>.cpp; the --format table in format.cpp picks them): of a Document,
 // of the Report itself, of the SLO and of the plan.
-std::string render_text(const Document& doc);
+std::string render_text(const Document& doc, const TextStyle& style = {});
 std::string render_markdown(const Document& doc);
 // `charts`: the Report whose forest, latency and lock charts are drawn; null draws only the
 // document's inline_svg charts (lockrig slo).

@@ -33,6 +33,42 @@ figure{margin:1rem 0}figcaption{font-size:.85rem;color:#57606a}
 svg text{font-family:inherit;font-size:12px;fill:#1d2430}
 )css";
 
+// Printing (issue 16 item 4): A4 or Letter portrait without losing a column or a flag.
+//  - Wide tables wrap instead of scrolling: the screen rule `display:block;overflow-x:auto` would
+//    clip them on paper, so tables are laid out as tables, as wide as the page, in a smaller font,
+//    and cells may break long figures (overflow-wrap, MDN "overflow-wrap": anywhere).
+//  - A heading stays with what follows it and a row, a verdict, a chart stays whole: CSS
+//    Fragmentation Module Level 3, section 3.1 (break-before/break-after: avoid) and 3.2
+//    (break-inside: avoid), with its legacy page-break-* aliases for older engines.
+//    The table header repeats on each page (CSS 2.1 section 17.2, table-header-group).
+//  - Verdict colours and highlighted rows print: browsers drop backgrounds when printing unless
+//    told not to (CSS Color Adjustment Module Level 1, the print-color-adjust property: exact;
+//    MDN "print-color-adjust", which lists the -webkit- prefix Chromium needs). Colour is never the only
+//    sign: the verdict text starts with PASS/FAIL/INCONCLUSIVE and a flagged lock's row says
+//    WORSE, and a highlighted row keeps a thick left border that prints in black and white.
+//  - Nothing interactive on paper: the section links and the disclosure markers are hidden.
+// The page box is left to the printer's paper (no `size`: A4 or Letter as chosen), with
+// margins (@page, CSS Paged Media Level 3).
+const char* kPrintStyle = R"css(
+@media print{
+@page{margin:12mm}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{max-width:none;margin:0;padding:0;font-size:9pt;line-height:1.3}
+nav{display:none}
+a{color:inherit;text-decoration:none}
+summary{list-style:none}summary::-webkit-details-marker{display:none}
+h1,h2,h3{break-after:avoid;page-break-after:avoid}
+section>p.sub,section>h2+p{break-after:avoid;page-break-after:avoid}
+table{display:table;width:100%;max-width:100%;table-layout:auto;font-size:7pt;overflow:visible}
+thead{display:table-header-group}
+tr,.verdict,.warning,figure,dl{break-inside:avoid;page-break-inside:avoid}
+th,td{padding:.1rem .2rem;overflow-wrap:anywhere;word-break:break-word}
+td.num{white-space:normal}
+tr.hl td:first-child{border-left:3px solid #1d2430}
+figure svg{max-width:100%;height:auto}
+}
+)css";
+
 std::string f1(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -284,7 +320,7 @@ std::string render_html(const Document& doc, const Report* report) {
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       << "<title>" << escape_html(doc.title + ": " + doc.subtitle) << "</title>\n<style>" << kStyle
-      << "</style>\n</head>\n<body>\n<header><h1>" << escape_html(doc.title)
+      << kPrintStyle << "</style>\n</head>\n<body>\n<header><h1>" << escape_html(doc.title)
       << "</h1><p class=\"sub\">" << escape_html(doc.subtitle) << "</p></header>\n<nav>";
   for (const auto& s : doc.sections)
     out << "<a href=\"#" << escape_html(s.id) << "\">" << escape_html(s.title) << "</a>";

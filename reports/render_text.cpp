@@ -1,25 +1,29 @@
-// Terminal text: plain ASCII layout (no colours: reports are piped into logs and mails), labels
-// sanitised so a hostile label cannot inject terminal escape sequences. Also the plan's text.
+// Terminal text: plain ASCII layout, labels sanitised so a hostile label cannot inject terminal
+// escape sequences. Colour only when TextStyle::color says so (a terminal, --color; never in a
+// file). Fitted to TextStyle::width when there is one (issue 16 item 4): paragraphs wrap, a table
+// too wide leaves out its optional columns in their documented order and says which, and a table
+// still too wide is printed a row at a time; nothing is cut, so a flag or verdict is never
+// truncated. Also the plan's text.
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "reports/format.hpp"
 #include "reports/layout.hpp"
 #include "reports/plan.hpp"
+#include "rig/base/terminal.hpp"
+#include "rig/base/text.hpp"
 
 namespace lockrig::reports {
 
 namespace {
 
-constexpr std::size_t kWidth = 100;
+// Paragraphs wrap here when the output has no width (a pipe or a file), as before issue 16.
+constexpr std::size_t kUnboundedWrap = 100;
 
 std::size_t display_width(const std::string& s) {
-  std::size_t n = 0;
-  for (char c : s)
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  return n;
+  return visible_width(s);
 }
 
 std::string pad(const std::string& s, std::size_t width, bool right) {
@@ -29,26 +33,77 @@ std::string pad(const std::string& s, std::size_t width, bool right) {
   return right ? fill + s : s + fill;
 }
 
-void wrap(std::ostringstream& out, const std::string& text, const std::string& first,
-          const std::string& rest) {
-  std::istringstream words(text);
-  std::string word, line = first;
-  bool empty = true;
-  while (words >> word) {
-    if (!empty && display_width(line) + 1 + display_width(word) > kWidth) {
-      out << line << '\n';
-      line = rest;
-      empty = true;
+// The first `n` code points of `s` and the rest.
+std::pair<std::string, std::string> split_at(const std::string& s, std::size_t n) {
+  std::size_t i = 0, seen = 0;
+  while (i < s.size()) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (seen == n) break;
+      ++seen;
     }
-    if (!empty) line += ' ';
-    line += word;
-    empty = false;
+    ++i;
   }
-  out << line << '\n';
+  return {s.substr(0, i), s.substr(i)};
 }
 
-void table(std::ostringstream& out, const Table& t) {
-  std::vector<std::size_t> widths(t.header.size(), 0);
+class Writer {
+ public:
+  explicit Writer(const TextStyle& style) : style_(style) {}
+
+  std::size_t limit() const {
+    return style_.width ? static_cast<std::size_t>(*style_.width) : kUnboundedWrap;
+  }
+  bool bounded() const { return style_.width.has_value(); }
+
+  void line(const std::string& text, std::optional<Colour> colour = std::nullopt) {
+    if (colour && style_.color && !text.empty())
+      out_ << paint(text, *colour) << '\n';
+    else
+      out_ << text << '\n';
+  }
+
+  // `text` wrapped at the limit: the first line starts with `first`, the others with `rest`. A
+  // word longer than a line is split (never cut) when the output has a width.
+  void wrap(const std::string& text, const std::string& first, const std::string& rest,
+            std::optional<Colour> colour = std::nullopt) {
+    std::istringstream words(text);
+    std::string word, current = first;
+    bool empty = true;
+    const std::size_t max = limit();
+    while (words >> word) {
+      if (!empty && display_width(current) + 1 + display_width(word) > max) {
+        line(current, colour);
+        current = rest;
+        empty = true;
+      }
+      if (!empty) current += ' ';
+      // A word that cannot fit even on a line of its own is split across lines.
+      while (bounded() && display_width(current) + display_width(word) > max &&
+             display_width(current) < max) {
+        auto [head, tail] = split_at(word, max - display_width(current));
+        line(current + head, colour);
+        current = rest;
+        word = tail;
+      }
+      current += word;
+      empty = false;
+    }
+    line(current, colour);
+  }
+
+  void table(const Table& t);
+  void blank() { out_ << '\n'; }
+  std::string str() const { return out_.str(); }
+
+ private:
+  void records(const Table& t, const std::vector<std::vector<std::string>>& cells,
+               const std::vector<bool>& used);
+
+  TextStyle style_;
+  std::ostringstream out_;
+};
+
+void Writer::table(const Table& t) {
   std::vector<std::vector<std::string>> cells;
   cells.push_back({});
   for (const auto& h : t.header) cells.back().push_back(sanitize_utf8(h));
@@ -56,81 +111,159 @@ void table(std::ostringstream& out, const Table& t) {
     cells.push_back({});
     for (const auto& c : row) cells.back().push_back(sanitize_utf8(c));
   }
+  const std::size_t n = t.header.size();
+  std::vector<std::size_t> widths(n, 0);
   // A column that is empty in every row (e.g. no notes) is left out.
-  std::vector<bool> used(t.header.size(), false);
+  std::vector<bool> used(n, false);
   for (std::size_t r = 1; r < cells.size(); ++r)
-    for (std::size_t i = 0; i < cells[r].size() && i < used.size(); ++i)
+    for (std::size_t i = 0; i < cells[r].size() && i < n; ++i)
       if (!cells[r][i].empty()) used[i] = true;
   for (const auto& row : cells)
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+    for (std::size_t i = 0; i < row.size() && i < n; ++i)
       widths[i] = std::max(widths[i], display_width(row[i]));
+  const auto total = [&](const std::vector<bool>& shown) {
+    std::size_t w = 2, k = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (shown[i]) w += (k++ ? 2 : 0) + widths[i];
+    return w;
+  };
+  std::vector<bool> shown = used;
+  std::vector<std::string> dropped;
+  if (bounded() && total(shown) > limit()) {
+    // The optional columns in their order, first to go first.
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < n && i < t.drop_order.size(); ++i)
+      if (shown[i] && t.drop_order[i] > 0) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return t.drop_order[a] < t.drop_order[b];
+    });
+    for (std::size_t i : order) {
+      if (total(shown) <= limit()) break;
+      shown[i] = false;
+      dropped.push_back(cells[0][i]);
+    }
+    if (total(shown) > limit()) {
+      // Even the needed columns do not fit: every column, one row at a time.
+      records(t, cells, used);
+      return;
+    }
+  }
   for (std::size_t r = 0; r < cells.size(); ++r) {
-    std::string line = "  ";
+    std::string text = "  ";
     bool first = true;
-    for (std::size_t i = 0; i < cells[r].size() && i < widths.size(); ++i) {
-      if (!used[i]) continue;
-      if (!first) line += "  ";
+    for (std::size_t i = 0; i < cells[r].size() && i < n; ++i) {
+      if (!shown[i]) continue;
+      if (!first) text += "  ";
       first = false;
       const bool right = r > 0 && i < t.numeric.size() && t.numeric[i];
-      line += pad(cells[r][i], widths[i], right);
+      text += pad(cells[r][i], widths[i], right);
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    const bool flagged =
+        r > 0 && t.highlight_is_bad && r - 1 < t.highlight.size() && t.highlight[r - 1];
+    line(text, flagged ? std::optional<Colour>(Colour::red) : std::nullopt);
     if (r == 0) {
       std::string rule = "  ";
       bool f = true;
-      for (std::size_t i = 0; i < widths.size(); ++i) {
-        if (!used[i]) continue;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!shown[i]) continue;
         if (!f) rule += "  ";
         f = false;
         rule += std::string(widths[i], '-');
       }
-      out << rule << '\n';
+      line(rule);
+    }
+  }
+  if (!dropped.empty())
+    wrap("(left out to fit " + std::to_string(limit()) + " columns: " + join(dropped, ", ") +
+             "; --width " + std::to_string(total(used)) + " or --format html shows them)",
+         "  ", "   ");
+}
+
+// A table as one block per row: "  - first cell" then "    header: value" for the others.
+void Writer::records(const Table& t, const std::vector<std::vector<std::string>>& cells,
+                     const std::vector<bool>& used) {
+  const std::size_t n = t.header.size();
+  for (std::size_t r = 1; r < cells.size(); ++r) {
+    const bool flagged = t.highlight_is_bad && r - 1 < t.highlight.size() && t.highlight[r - 1];
+    const std::optional<Colour> colour =
+        flagged ? std::optional<Colour>(Colour::red) : std::nullopt;
+    bool first = true;
+    for (std::size_t i = 0; i < cells[r].size() && i < n; ++i) {
+      if (!used[i] || cells[r][i].empty()) continue;
+      if (first)
+        wrap(cells[0][i] + ": " + cells[r][i], "  - ", "      ", colour);
+      else
+        wrap(cells[0][i] + ": " + cells[r][i], "    ", "      ", colour);
+      first = false;
     }
   }
 }
 
+std::optional<Colour> verdict_colour(const std::string& verdict_class) {
+  if (verdict_class == "pass") return Colour::green;
+  if (verdict_class == "fail") return Colour::red;
+  if (verdict_class == "inconclusive") return Colour::yellow;
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::string render_text(const Document& doc) {
-  std::ostringstream out;
+std::string render_text(const Document& doc, const TextStyle& style) {
+  Writer w(style);
   const std::string title = sanitize_utf8(doc.title + ": " + doc.subtitle);
-  out << title << '\n' << std::string(display_width(title), '=') << '\n';
+  if (w.bounded() && display_width(title) > w.limit()) {
+    w.wrap(title, "", "");
+    w.line(std::string(w.limit(), '='));
+  } else {
+    w.line(title);
+    w.line(std::string(display_width(title), '='));
+  }
   for (const auto& s : doc.sections) {
     std::string heading = s.title;
     std::transform(heading.begin(), heading.end(), heading.begin(), ::toupper);
-    out << '\n' << sanitize_utf8(heading) << '\n';
+    w.blank();
+    w.wrap(sanitize_utf8(heading), "", "");
     for (const auto& b : s.blocks) {
       switch (b.kind) {
         case Block::Kind::verdict:
-          wrap(out, sanitize_utf8(b.text), "  ", "  ");
+          w.wrap(sanitize_utf8(b.text), "  ", "  ", verdict_colour(b.verdict_class));
           break;
         case Block::Kind::paragraph:
-          wrap(out, sanitize_utf8(b.text), "  ", "  ");
+          w.wrap(sanitize_utf8(b.text), "  ", "  ");
           break;
         case Block::Kind::warning:
-          wrap(out, sanitize_utf8("WARNING: " + b.text), "  ", "    ");
+          w.wrap(sanitize_utf8("WARNING: " + b.text), "  ", "    ");
           break;
         case Block::Kind::bullets:
-          for (const auto& item : b.items) wrap(out, sanitize_utf8(item), "  - ", "    ");
+          for (const auto& item : b.items) w.wrap(sanitize_utf8(item), "  - ", "    ");
           break;
         case Block::Kind::definitions: {
-          std::size_t w = 0;
-          for (const auto& [k, v] : b.defs) w = std::max(w, display_width(k));
-          for (const auto& [k, v] : b.defs)
-            wrap(out, sanitize_utf8(v), "  " + pad(sanitize_utf8(k) + ":", w + 1, false) + " ",
-                 "  " + std::string(w + 2, ' '));
+          std::size_t kw = 0;
+          for (const auto& [k, v] : b.defs) kw = std::max(kw, display_width(sanitize_utf8(k)));
+          // Keys beside their values while that leaves the values half the line; otherwise
+          // each key on its own line.
+          const bool beside = !w.bounded() || kw + 4 <= w.limit() / 2;
+          for (const auto& [k, v] : b.defs) {
+            if (beside) {
+              w.wrap(sanitize_utf8(v), "  " + pad(sanitize_utf8(k) + ":", kw + 1, false) + " ",
+                     "  " + std::string(kw + 2, ' '));
+            } else {
+              w.wrap(sanitize_utf8(k) + ":", "  ", "    ");
+              w.wrap(sanitize_utf8(v), "    ", "    ");
+            }
+          }
           break;
         }
         case Block::Kind::table:
-          table(out, b.table);
+          w.table(b.table);
           break;
         case Block::Kind::chart:
           break;  // charts are drawn in HTML only
       }
     }
   }
-  return out.str();
+  return w.str();
 }
 
 std::string render_text(const PlanFigures& p) {
@@ -157,8 +290,7 @@ std::string render_text(const PlanFigures& p) {
         at += (k ? ", " : "") + with_commas(p.look_sessions[k]);
       out << "    looks at " << at << " sessions per version; expected "
           << with_commas(static_cast<long long>(std::ceil(p.expected_sessions)))
-          << " when both versions are equal (one look: " << with_commas(p.fixed_sessions)
-          << ")\n";
+          << " when both versions are equal (one look: " << with_commas(p.fixed_sessions) << ")\n";
     }
   }
   out << "\nAssumptions:\n"

@@ -99,6 +99,8 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
                      format_choices(FormatCommand::slo).c_str())(
       "output,o", po::value(&output),
       "write to FILE instead of stdout (atomically: a temporary file renamed into place)");
+  TerminalOptions terminal;
+  add_terminal_options(desc, terminal);
   const po::variables_map vm = parse_options("slo", args, desc);
   if (vm.count("help")) {
     out << "Usage: lockrig slo [--target 99.5%] [--window 28d] [--by material,lock] [options]\n\n"
@@ -120,6 +122,7 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
     return 0;
   }
   const OutputFormat& format = output_format(FormatCommand::slo, format_name);
+  const TextStyle style = text_style(terminal, output, out);
   SloOptions opts;
   opts.target = parse_target(target);
   opts.window_days = parse_window(window);
@@ -153,6 +156,7 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
   RenderInput in;
   in.document = [&r] { return slo_document(r); };
   in.slo = &r;
+  in.text = style;
   const std::string content = render(format, in);
   if (output.empty())
     out << content;

@@ -226,10 +226,7 @@ std::optional<RunRequest> parse_run_options(const CommandLine& cl) {
   opt.clock = option_choice(kClocks, clock_name, "--clock");
   opt.keep_evidence = parse_evidence_policy(evidence_name);  // issue 15
   req.progress = option_choice(kProgress, progress_name, "--progress");
-  static constexpr NameTable<ColorMode, 3> kColor{{{ColorMode::never, "never"},
-                                                   {ColorMode::automatic, "auto"},
-                                                   {ColorMode::always, "always"}}};
-  req.color = option_choice(kColor, color_name, "--color");
+  req.color = parse_color_mode(color_name, "--color");
   req.sync = option_choice(kSync, sync_name, "--sync");
   opt.seed = vm.count("seed") ? seed : std::random_device{}() & 0x7fffffff;
   opt.command_line = cl.text;

@@ -1,6 +1,5 @@
 #include "rig/app/progress.hpp"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,11 +14,7 @@ namespace lockrig {
 ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressMode mode, ColorMode color)
     : out_(out), start_(std::chrono::steady_clock::now()), last_line_(start_) {
   const bool tty = isatty(fileno(out)) != 0;
-  const char* no_color = std::getenv("NO_COLOR");
-  const char* term = std::getenv("TERM");
-  color_ = color == ColorMode::always ||
-           (color == ColorMode::automatic && tty && !(no_color && *no_color) &&
-            !(term && std::strcmp(term, "dumb") == 0));
+  color_ = use_color(color, tty);
   enabled_ = mode != ProgressMode::off;
   // Logging for journald: plain lines with priorities, never a redrawn bar.
   journal_ = log_format() == LogFormat::journal;
@@ -68,14 +63,7 @@ std::string ProgressPrinter::format_bar(const RunCounters& c, long long planned,
 }
 
 int ProgressPrinter::terminal_columns(int fd) {
-  winsize ws{};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  if (const char* env = std::getenv("COLUMNS")) {
-    char* end = nullptr;
-    const long n = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n > 0 && n < 10000) return static_cast<int>(n);
-  }
-  return 80;
+  return terminal_width(fd);
 }
 
 // Sized after GNU Wget's bar, which "don't use the last column on the screen" (Wget's
@@ -122,7 +110,7 @@ std::string ProgressPrinter::fit_bar(const RunCounters& c, long long planned, do
   if (red && c.rig_faults > 0 && !rigf.empty()) {
     const auto at = line.find(rigf);
     if (at != std::string::npos)
-      line = line.substr(0, at) + "\033[31m" + rigf + "\033[0m" + line.substr(at + rigf.size());
+      line = line.substr(0, at) + paint(rigf, Colour::red) + line.substr(at + rigf.size());
   }
   return line;
 }

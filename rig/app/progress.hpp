@@ -6,14 +6,14 @@
 #include <cstdio>
 #include <string>
 
+#include "rig/base/terminal.hpp"
 #include "rig/engine/runner.hpp"
 
 namespace lockrig {
 
 enum class ProgressMode { automatic, bar, lines, off };
-// Colour of the bar (rig faults in red): auto = on a terminal, unless NO_COLOR is set and not
-// empty (https://no-color.org) or TERM is dumb.
-enum class ColorMode { automatic, never, always };
+// Colour of the bar (rig faults in red): ColorMode and its rule are rig/base/terminal.hpp's,
+// shared with report, gate and slo.
 
 class ProgressPrinter final : public RunObserver {
  public:
@@ -32,7 +32,8 @@ class ProgressPrinter final : public RunObserver {
   // `red` colours a non-zero rig-fault count (escape codes not counted in the width).
   static std::string fit_bar(const RunCounters& c, long long planned, double elapsed_s,
                              int columns, bool red = false);
-  // The width of the terminal on `fd` (TIOCGWINSZ), else $COLUMNS, else 80.
+  // The width of the terminal on `fd`: terminal_width (rig/base/terminal.hpp), the rule report,
+  // gate and slo fit their text to.
   static int terminal_columns(int fd);
 
  private:

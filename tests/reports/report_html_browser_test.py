@@ -9,7 +9,13 @@ the DOM after load, --screenshot for a PNG) and checks that:
     drawn content, and their colours are actually painted in the screenshot;
   - no script ran (document.title is unchanged, no <script>/<img> element exists, no marker
     attribute was set) and each hostile label is shown verbatim as text;
-  - nothing but the file itself was loaded (no external assets).
+  - nothing but the file itself was loaded (no external assets);
+  - printed (issue 16 item 4): on a second lab whose wood-2 jams (so it is flagged WORSE against
+    wood-1), the report with its @media print rules applied, in a window as wide as an A4 page's
+    printable area, has no table wider than the page or scrolling inside itself, the WORSE cell
+    is visible inside the page with its row's highlight and print-color-adjust: exact, the
+    verdict keeps its colour, the section links are hidden, headings avoid a break after them;
+    and `chromium --print-to-pdf` writes a PDF.
 
 Usage: report_html_browser_test.py LOCKRIG_BINARY [--chromium PATH] [--keep DIR]
 A missing Chromium is a FAILURE, not a skip (install Debian's `chromium`, see scripts/deps.sh).
@@ -298,12 +304,122 @@ def main():
                     check(n >= 200, f"{name} is painted in the screenshot ({n} pixels)")
             except (ValueError, TypeError, zlib.error) as e:
                 check(False, f"screenshot PNG decodes ({e})")
+        check_print(lockrig, chromium, base, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"{'FAILED' if failures else 'PASSED'}: {len(failures)} failure(s) in "
           f"{time.monotonic() - started:.1f}s")
     return 1 if failures else 0
+
+
+# A4 is 210 mm wide; less the 12 mm margins of the print rules (@page) that leaves 186 mm, at CSS's
+# 96 px per inch 703 px (Letter leaves 725 px, so A4 is the narrower).
+A4_PRINTABLE_PX = round((210 - 2 * 12) / 25.4 * 96)
+
+# Run in the print-emulating copy only: measures what the print rules did and writes it into the
+# DOM, which --dump-dom then returns.
+MEASURE_SCRIPT = """<script>
+(function () {
+  var W = document.documentElement.clientWidth, tables = [], worse = [];
+  document.querySelectorAll('table').forEach(function (t, i) {
+    var r = t.getBoundingClientRect();
+    tables.push({i: i, left: r.left, right: r.right, scroll: t.scrollWidth, client: t.clientWidth,
+                 cols: t.rows.length ? t.rows[0].cells.length : 0,
+                 head: t.rows.length ? t.rows[0].textContent.slice(0, 60) : ''});
+  });
+  document.querySelectorAll('td').forEach(function (td) {
+    if (td.textContent !== 'WORSE') return;
+    var r = td.getBoundingClientRect(), cs = getComputedStyle(td);
+    worse.push({left: r.left, right: r.right, width: r.width, visibility: cs.visibility,
+                display: cs.display, bg: cs.backgroundColor,
+                adjust: cs.printColorAdjust || cs.webkitPrintColorAdjust || ''});
+  });
+  var verdict = document.querySelector('.verdict.fail, .verdict.pass, .verdict.inconclusive');
+  var m = {W: W, docScroll: document.documentElement.scrollWidth, tables: tables, worse: worse,
+           nav: getComputedStyle(document.querySelector('nav')).display,
+           verdictBg: verdict ? getComputedStyle(verdict).backgroundColor : '',
+           h2BreakAfter: getComputedStyle(document.querySelector('h2')).breakAfter};
+  var pre = document.createElement('pre');
+  pre.id = 'print-measure';
+  pre.textContent = 'MEASURE' + JSON.stringify(m) + 'END';
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def check_print(lockrig, chromium, base, work):
+    """The report as printed: the @media print rules applied at an A4 page's width."""
+    import json
+    import re
+    src = sim_lab_fixture()
+    jammed = src.replace("slot: A2, driver: sim, settings: {firmware: 2.4.1}}",
+                         "slot: A2, driver: sim, settings: {firmware: 2.4.0, jam_rate: 0.3}}")
+    if not check(jammed != src, "the print lab's fixture gives wood-2 a jamming bolt"):
+        return
+    fixture = os.path.join(work, "jammed-lab.yaml")
+    with open(fixture, "w") as f:
+        f.write(jammed)
+    db = os.path.join(work, "print.db")
+    p = run([lockrig, "run", "--fixture", fixture, "--db", db, "--seed", "7", "--quiet",
+             "--progress", "off"], timeout=120, cwd=work)
+    if not check(p.returncode in (0, 1), "lockrig run on the jammed lab finishes"):
+        print(p.stdout + p.stderr)
+        return
+    report = os.path.join(work, "print.html")
+    p = run([lockrig, "report", "--db", db, "--baseline", "firmware=2.4.0",
+             "--candidate", "firmware=2.4.1", "--format", "html", "--output", report],
+            timeout=60, cwd=work)
+    if not check(p.returncode == 0, "lockrig report --format html on the jammed lab exits 0"):
+        print(p.stdout + p.stderr)
+        return
+    with open(report, encoding="utf-8") as f:
+        source = f.read()
+    check("<td>WORSE</td>" in source, "the jammed lock is flagged WORSE in the report")
+    check("@media print{" in source, "the report has @media print rules")
+    # The print rules applied on screen: what a browser does when it prints, minus the paper.
+    emulated = os.path.join(work, "print-emulated.html")
+    with open(emulated, "w", encoding="utf-8") as f:
+        f.write(source.replace("@media print{", "@media all{").replace(
+            "</body>", MEASURE_SCRIPT + "\n</body>"))
+    argv = [a for a in base if not a.startswith("--window-size=")]
+    argv.append("--window-size=%d,4000" % A4_PRINTABLE_PX)
+    p = run(argv + ["--dump-dom", "file://" + emulated], timeout=45, cwd=work)
+    found = re.search(r'id="print-measure">MEASURE(.*?)END</pre>', p.stdout, re.S)
+    if not check(p.returncode == 0 and found, "chromium measured the report with its print rules"):
+        print(p.stderr[-2000:])
+        return
+    m = json.loads(html.unescape(found.group(1)))
+    page = m["W"]
+    check(page == A4_PRINTABLE_PX, f"the page is {A4_PRINTABLE_PX} px wide ({page})")
+    check(len(m["tables"]) >= 8, f"the report's tables were measured ({len(m['tables'])})")
+    for t in m["tables"]:
+        check(t["left"] >= -0.5 and t["right"] <= page + 0.5 and t["scroll"] <= t["client"] + 1,
+              f"table {t['i']} ({t['cols']} columns: {t['head'][:40]!r}) fits the page: "
+              f"{t['left']:.0f}..{t['right']:.0f} px, content {t['scroll']} in {t['client']} px")
+    check(m["docScroll"] <= page + 1, f"nothing overflows the page ({m['docScroll']} px)")
+    check(len(m["worse"]) >= 1, f"the WORSE flag is in a table cell ({len(m['worse'])})")
+    for w in m["worse"]:
+        check(w["display"] != "none" and w["visibility"] == "visible" and w["width"] > 10
+              and w["right"] <= page + 0.5,
+              f"the WORSE cell is shown inside the page ({w['left']:.0f}..{w['right']:.0f} px)")
+        check(w["bg"] not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)"),
+              f"the WORSE row keeps its highlight ({w['bg']})")
+        check(w["adjust"] == "exact", f"print-color-adjust is exact ({w['adjust']!r})")
+    check(m["verdictBg"] not in ("", "rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"),
+          f"the verdict keeps its colour ({m['verdictBg']})")
+    check(m["nav"] == "none", f"the section links are not printed (nav {m['nav']})")
+    check(m["h2BreakAfter"] == "avoid", f"headings avoid a page break after them "
+                                        f"({m['h2BreakAfter']})")
+    pdf = os.path.join(work, "print.pdf")
+    p = run(argv + ["--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + report],
+            timeout=60, cwd=work)
+    ok = p.returncode == 0 and os.path.exists(pdf)
+    if ok:
+        with open(pdf, "rb") as f:
+            head = f.read(5)
+        ok = head == b"%PDF-" and os.path.getsize(pdf) > 10_000
+    check(ok, "chromium --print-to-pdf prints the report")
 
 
 def sim_lab_fixture():
