@@ -564,10 +564,16 @@ void tally_latency(const Dataset& d, const ReportOptions& o, bool compare,
     cand.emplace(d, o.candidate, "--candidate");
   }
   SessionRow probe;
+  // Bins come grouped by (lock, scenario): the arm is decided once per group.
+  bool first = true;
+  int a = -1;
   for (const auto& b : d.latency) {
-    probe.lock = b.lock;
-    probe.scenario = b.scenario;
-    const int a = !compare ? 0 : base->matches(probe) ? 0 : cand->matches(probe) ? 1 : -1;
+    if (first || b.lock != probe.lock || b.scenario != probe.scenario) {
+      first = false;
+      probe.lock = b.lock;
+      probe.scenario = b.scenario;
+      a = !compare ? 0 : base->matches(probe) ? 0 : cand->matches(probe) ? 1 : -1;
+    }
     if (a >= 0) arms[a].latency[b.bucket_ns] += static_cast<std::size_t>(b.n);
   }
 }

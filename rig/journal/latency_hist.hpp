@@ -15,13 +15,9 @@
 
 #include <sqlite3.h>
 
-namespace lockrig {
+#include "rig/journal/records.hpp"  // LatencyPair, LatencyHistRow
 
-struct LatencyPair {
-  std::int64_t bucket_ns = 0;
-  std::int64_t sessions = 0;
-  bool operator==(const LatencyPair&) const = default;
-};
+namespace lockrig {
 
 // `pairs` (buckets strictly increasing, sessions > 0) as the column `hist` stores them.
 std::string encode_latency_hist(std::span<const LatencyPair> pairs);
@@ -38,13 +34,6 @@ void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64
 // false, packing nothing, when a row is not what lockrig writes (the run then stays readable
 // through agg_latency, and the next open names the row). Call inside a write transaction.
 bool pack_run_latency(sqlite3* db, std::int64_t run);
-
-// One (run, lock, scenario) histogram as readers get it.
-struct LatencyHistRow {
-  std::int64_t run_id = 0;
-  std::string_view lock_id, scenario;
-  std::span<const LatencyPair> pairs;
-};
 
 // The histograms of `runs` (nullopt: every run in `runs`), restricted to `scenarios` when not
 // empty, in run, lock and scenario order: packed where the run has packed rows, else from

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -144,6 +145,20 @@ struct RunRecord {
   long long rig_faults = 0;         // rig_fault events: voided sessions and bench faults alike
   long long failed_assertions = 0;  // failed assertion sessions plus wait_until timeouts
   int exit_code = -1;               // list_runs: -1 while running
+};
+
+// One latency bucket of a histogram (latency_bucket_ns) and the SLI successes in it.
+struct LatencyPair {
+  std::int64_t bucket_ns = 0;
+  std::int64_t sessions = 0;
+  bool operator==(const LatencyPair&) const = default;
+};
+
+// One (run, lock, scenario) latency histogram as readers get it: its pairs in bucket order.
+struct LatencyHistRow {
+  std::int64_t run_id = 0;
+  std::string_view lock_id, scenario;
+  std::span<const LatencyPair> pairs;
 };
 
 // The labels as `lockrig runs` shows them: "key=value" in key order, separated by spaces.

@@ -52,15 +52,14 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
 
 // Successful SLI sessions of one lock in one scenario of a run whose duration falls in one
 // latency bucket (agg_latency; the bucket: latency_bucket_ns in journal.hpp).
-struct LatencyBinRow {
-  std::int64_t run_id = 0;
-  std::string_view lock_id, scenario;
-  std::int64_t bucket_ns = 0;
-  std::int64_t sessions = 0;
-};
-// In run and lock order (schema version 2 or later).
-void read_latency_bins(Journal& journal, const ReportScope& scope,
-                       const std::function<void(const LatencyBinRow&)>& row);
+// The scope's latency histograms, one call per (run, lock, scenario) with its (bucket,
+// sessions) pairs, in run and lock order (schema version 2 or later): the packed rows of a run
+// that has them (schema version 4, issue 18), its agg_latency rows otherwise.
+void read_latency_groups(Journal& journal, const ReportScope& scope,
+                         const std::function<void(const LatencyHistRow&)>& group);
+// How many pairs read_latency_groups will pass for the scope's packed runs (the scenario
+// restriction left out), to size a buffer once: 0 before schema version 4.
+long long latency_pair_hint(Journal& journal, const ReportScope& scope);
 
 // max(id) - min(id) + 1 over the sessions table (0 when empty): a bound on how many sessions a
 // version-1 reader will see, to size its buffers.

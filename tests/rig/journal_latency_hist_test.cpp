@@ -80,11 +80,18 @@ std::string bins(Journal& j, std::optional<std::vector<std::int64_t>> runs = std
   scope.runs = std::move(runs);
   scope.scenarios = std::move(scenarios);
   std::string out;
-  read_latency_bins(j, scope, [&](const LatencyBinRow& r) {
-    out += std::to_string(r.run_id) + "|" + std::string(r.lock_id) + "|" +
-           std::string(r.scenario) + "|" + std::to_string(r.bucket_ns) + "|" +
-           std::to_string(r.sessions) + "\n";
+  long long pairs = 0;
+  read_latency_groups(j, scope, [&](const LatencyHistRow& h) {
+    for (const LatencyPair& p : h.pairs) {
+      out += std::to_string(h.run_id) + "|" + std::string(h.lock_id) + "|" +
+             std::string(h.scenario) + "|" + std::to_string(p.bucket_ns) + "|" +
+             std::to_string(p.sessions) + "\n";
+      ++pairs;
+    }
   });
+  // The size hint counts the packed runs' pairs (never more than are read with no scenario
+  // restriction).
+  if (scope.scenarios.empty()) EXPECT_LE(latency_pair_hint(j, scope), pairs);
   return out;
 }
 
