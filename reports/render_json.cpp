@@ -606,7 +606,12 @@ std::string render_json(const PlanFigures& p) {
         .field("sessions_per_version_exact", p.gate_sessions_exact)
         .field("looks", p.looks)
         .field("one_look_sessions_per_version", p.fixed_sessions)
-        .field("expected_sessions_per_version", p.expected_sessions);
+        .field("expected_sessions_per_version", p.expected_sessions)
+        .field("power", p.gate_power)
+        .field("power_method", p.gate_power_method);
+    if (p.gate_power_method == "simulated")
+      j.field("power_monte_carlo_se", p.gate_power_se)
+          .field("power_replicates", static_cast<long long>(p.gate_replicates));
     j.key("look_sessions_per_version").begin_array();
     for (long n : p.look_sessions) j.value(static_cast<long long>(n));
     j.end_array();

@@ -312,6 +312,17 @@ std::string render_text(const PlanFigures& p) {
                               " looks with O'Brien-Fleming-type spending, as gate --looks"
                         : "; one look")
         << "\n    (a truly worse candidate needs more)\n";
+    // How the power at that size was computed (issue 11 item 8): a simulated figure says so,
+    // with its Monte Carlo standard error, so a reader can tell it from an exact one.
+    if (p.gate_power_method == "simulated")
+      out << "    power " << pct(p.gate_power) << " simulated through the gate's rule ("
+          << with_commas(p.gate_replicates) << " campaigns, Monte Carlo standard error "
+          << pts(p.gate_power_se).substr(1) << ")\n";
+    else if (!p.gate_power_method.empty())
+      out << "    power " << pct(p.gate_power) << " by "
+          << (p.gate_power_method == "exact-enumeration" ? "exact enumeration of every outcome"
+                                                         : "the normal approximation")
+          << "\n";
   }
   out << "  - equal numbers of sessions per version, sessions independent of each other; the gate\n"
          "    compares within door materials, so spread the sessions over the same mix of doors\n";

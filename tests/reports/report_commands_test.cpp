@@ -522,6 +522,38 @@ TEST(PlanCommand, PlansTheGatesOwnDesignWithItsStrataAndLooks) {
   EXPECT_NE(shares.error.find("shares must add up to 1"), std::string::npos) << shares.error;
 }
 
+// The plan says how the gate's power was computed: row 8 of docs/gate-statistics.md (four doors
+// at 99.9%, two looks) is simulated through the gate's rule, and says so with its Monte Carlo
+// standard error; one look at 99.5% is exact enumeration.
+TEST(PlanCommand, SaysHowTheGatesPowerWasComputed) {
+  const std::vector<std::string> row8 = {
+      "--baseline-rate", "99.9%", "--drop", "0.5pp", "--margin", "0.5pp", "--looks", "2",
+      "--stratum", "wood=99.9%", "--stratum", "glass=99.9%", "--stratum", "aluminium=99.9%",
+      "--stratum", "steel=99.9%"};
+  const Result text = plan(row8);
+  ASSERT_EQ(text.code, 0) << text.error;
+  EXPECT_NE(text.out.find("simulated through the gate's rule (10,000 campaigns, Monte Carlo "
+                          "standard error 0."),
+            std::string::npos)
+      << text.out;
+  std::vector<std::string> json_args = row8;
+  json_args.insert(json_args.end(), {"--format", "json"});
+  const Result json = plan(json_args);
+  ASSERT_EQ(json.code, 0) << json.error;
+  TempDir d;
+  const auto [status, out] = run_python(
+      "import json, sys\n"
+      "g = json.load(open(sys.argv[1]))['gate']\n"
+      "assert g['power_method'] == 'simulated', g\n"
+      "assert g['power_replicates'] == 10000, g\n"
+      "assert 0 < g['power_monte_carlo_se'] <= 0.005, g\n"
+      "assert 0.8 <= g['power'] < 0.9, g\n",
+      write_temp(d, "plan.json", json.out));
+  EXPECT_EQ(status, 0) << out;
+  const Result one = plan({"--baseline-rate", "0.995", "--drop", "0.005", "--margin", "0.005"});
+  EXPECT_NE(one.out.find("by exact enumeration of every outcome"), std::string::npos) << one.out;
+}
+
 TEST(PlanCommand, RefusesImpossibleRates) {
   EXPECT_EQ(plan({"--baseline-rate", "0.995"}).code, 2);
   EXPECT_EQ(plan({"--baseline-rate", "1.2", "--drop", "0.01"}).code, 2);
