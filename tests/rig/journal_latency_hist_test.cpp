@@ -91,7 +91,9 @@ std::string bins(Journal& j, std::optional<std::vector<std::int64_t>> runs = std
   });
   // The size hint counts the packed runs' pairs (never more than are read with no scenario
   // restriction).
-  if (scope.scenarios.empty()) EXPECT_LE(latency_pair_hint(j, scope), pairs);
+  if (scope.scenarios.empty()) {
+    EXPECT_LE(latency_pair_hint(j, scope), pairs);
+  }
   return out;
 }
 
