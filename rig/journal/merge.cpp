@@ -20,6 +20,7 @@
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/latency_hist.hpp"
+#include "rig/journal/open_guard.hpp"  // shipped_view_query
 #include "rig/journal/sql.hpp"
 
 namespace fs = std::filesystem;
@@ -338,13 +339,15 @@ std::string failing_row(sqlite3* dst, const std::string& insert_one, long long r
 // session and event ids (`in`), so a run still being written is copied as that snapshot.
 void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
                       std::optional<long long> into, const std::string& in_path,
-                      MergeSummary& sum, long long& added);
+                      MergeSummary& sum, long long& added, bool pack);
 
+// `pack`: pack the run's latency histograms once it is copied (false when the aggregates are
+// rebuilt after the copy, see rebuild_aggregates).
 void copy_run(sqlite3* src_db, sqlite3* dst, long long src_id, std::optional<long long> into,
-              const std::string& in_path, MergeSummary& sum) {
+              const std::string& in_path, MergeSummary& sum, bool pack) {
   long long dst_id = 0;  // the run row this merge added, once committed
   try {
-    copy_run_batches(src_db, dst, src_id, into, in_path, sum, dst_id);
+    copy_run_batches(src_db, dst, src_id, into, in_path, sum, dst_id, pack);
   } catch (...) {
     // Nothing half-written of a run this merge was adding: what its earlier batches committed is
     // removed again (best effort; if that fails too, the run stays marked `running` and the next
@@ -368,7 +371,7 @@ void copy_run(sqlite3* src_db, sqlite3* dst, long long src_id, std::optional<lon
 
 void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
                       std::optional<long long> into, const std::string& in_path,
-                      MergeSummary& sum, long long& added) {
+                      MergeSummary& sum, long long& added, bool pack) {
   long long dst_id = 0;
   Batcher batch;
   batch.sum = &sum;
@@ -548,7 +551,7 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
     upd.step();
     // Its latency histograms packed as the run's own writer packs them when it ends (schema
     // version 4); a run still running on its rig is packed by a later merge.
-    if (sel.view(0) != "running" && has_table(dst, "agg_latency_hist"))
+    if (pack && sel.view(0) != "running" && has_table(dst, "agg_latency_hist"))
       pack_run_latency(dst, static_cast<std::int64_t>(dst_id));
   }
   batch.commit(dst, 0);
@@ -585,6 +588,65 @@ struct TempJournal {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
   }
 };
+
+// A new output is built in a temporary file no other process writes, so it is copied with the
+// connection's triggers off (SQLITE_DBCONFIG_ENABLE_TRIGGER is per connection) and its
+// aggregates are computed once at the end (rebuild_aggregates) instead of being upserted by the
+// triggers for every row copied: at 10 M attempts the triggers were most of the merge (issue 18).
+class CopyWithoutTriggers {
+ public:
+  explicit CopyWithoutTriggers(sqlite3* db) : db_(db) {
+    // The out-parameter reports the state after the call, so ask first (-1 leaves it as is).
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &was_);
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+  }
+  ~CopyWithoutTriggers() {
+    if (was_) sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
+  }
+  CopyWithoutTriggers(const CopyWithoutTriggers&) = delete;
+  CopyWithoutTriggers& operator=(const CopyWithoutTriggers&) = delete;
+
+ private:
+  sqlite3* db_;
+  int was_ = 1;
+};
+
+// The aggregate tables of a journal copied without triggers, computed from its rows in one
+// transaction with the SQL lockrig ships (the v_agg_*_recomputed views `check --journal` uses,
+// never the views stored in the file), then every run that is not running packed (schema
+// version 4). Runs with the triggers still off: inserting into agg_latency must not drop the
+// packed rows being written.
+void rebuild_aggregates(sqlite3* dst) {
+  sqlite_check(sqlite3_exec(dst, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), dst,
+               "begin rebuilding the aggregates");
+  try {
+    for (const char* table : {"agg_sessions", "agg_latency", "agg_attempts"}) {
+      const std::string view = std::string("v_") + table + "_recomputed";
+      sqlite_check(sqlite3_exec(dst, (std::string("DELETE FROM ") + table).c_str(), nullptr,
+                                nullptr, nullptr),
+                   dst, std::string("clear ") + table);
+      sqlite_check(sqlite3_exec(dst,
+                                (std::string("INSERT INTO ") + table + " SELECT * FROM (" +
+                                 shipped_view_query(view) + ")")
+                                    .c_str(),
+                                nullptr, nullptr, nullptr),
+                   dst, std::string("rebuild ") + table);
+    }
+    if (has_table(dst, "agg_latency_hist")) {
+      std::vector<std::int64_t> runs;
+      {
+        Stmt q(dst, "SELECT id FROM runs WHERE status <> 'running' ORDER BY id");
+        while (q.step()) runs.push_back(q.integer(0));
+      }
+      for (const std::int64_t run : runs) pack_run_latency(dst, run);
+    }
+    sqlite_check(sqlite3_exec(dst, "COMMIT", nullptr, nullptr, nullptr), dst,
+                 "commit the rebuilt aggregates");
+  } catch (...) {
+    sqlite3_exec(dst, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
 
 // ATTACHes an input to the output connection as `src` for the bulk copies; DETACHes it after.
 // Read-only (mode=ro, or immutable=1 where the input had to be opened so): the merge's
@@ -726,6 +788,10 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
       read.commit();
     }
     // Then copy, run by run, in bounded transactions (a live run on the output keeps writing).
+    // A new output (a temporary file until it is renamed into place) is copied without
+    // triggers and gets its aggregates computed once at the end.
+    std::optional<CopyWithoutTriggers> no_triggers;
+    if (!output_exists) no_triggers.emplace(dst);
     for (std::size_t i = 0; i < sources.size(); ++i) {
       bool attached = false;
       std::optional<Attached> att;
@@ -735,12 +801,14 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
           att.emplace(dst, paths[i], sources[i].immutable());
           attached = true;
         }
-        copy_run(journal_db(sources[i]), dst, st.item->id, st.into, paths[i], sum);
+        copy_run(journal_db(sources[i]), dst, st.item->id, st.into, paths[i], sum,
+                 !no_triggers.has_value());
       }
     }
-    // The output is a schema-2-or-later journal (Journal::open upgrades an older one): its
-    // triggers have kept the aggregate tables in step with every row inserted or deleted above,
-    // batch by batch, so there is nothing derived to rebuild.
+    if (no_triggers) rebuild_aggregates(dst);
+    // An existing output is a schema-2-or-later journal (Journal::open upgrades an older one):
+    // its triggers have kept the aggregate tables in step with every row inserted or deleted
+    // above, batch by batch, so there is nothing derived to rebuild.
   }
   if (!output_exists) {
     if (::rename(temp.path.c_str(), output.c_str()) != 0)
