@@ -607,14 +607,18 @@ void BluezLockLink::recover_stale_device() {
     seen_->services_resolved = false;
     return;
   }
+  remove_device(path, "removing stale lock");
+}
+
+void BluezLockLink::remove_device(const std::string& path, const std::string& doing) {
   try {
     bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
                sdbus::ObjectPath(path));
   } catch (const BluezCallError& e) {
     Attribution a = attribute_bluez_error(e.error(), BluezStep::remove_device);
     if (a.verdict == Verdict::rig_fault)
-      throw RigFault(a.component, "adapter " + adapter_label_ + ": removing stale lock " +
-                                      lock_id_ + ": " + a.reason);
+      throw RigFault(a.component,
+                     "adapter " + adapter_label_ + ": " + doing + " " + lock_id_ + ": " + a.reason);
   }
   seen_->devices.erase(path);
   device_path_.clear();
@@ -651,22 +655,9 @@ bool BluezLockLink::refresh_gatt_cache(const std::string& why) {
                      "rig that flashes bonded locks");
     return false;
   }
-  try {
-    bus_->call(adapter_path_, kAdapterIface, "RemoveDevice", config_.bus_timeout,
-               sdbus::ObjectPath(path));
-  } catch (const BluezCallError& e) {
-    Attribution a = attribute_bluez_error(e.error(), BluezStep::remove_device);
-    if (a.verdict == Verdict::rig_fault)
-      throw RigFault(a.component, "adapter " + adapter_label_ + ": clearing the GATT cache of lock " +
-                                      lock_id_ + ": " + a.reason);
-  }
+  remove_device(path, "clearing the GATT cache of lock");
   bus_->note(ExchangeEntry::Kind::note, path, "gatt-cache",
              why + ": BlueZ's cached GATT tree dropped (RemoveDevice); the lock is browsed afresh");
-  seen_->devices.erase(path);
-  device_path_.clear();
-  seen_->device_present = false;
-  seen_->connected = false;
-  seen_->services_resolved = false;
   ++cache_refreshes_;
   return true;
 }

@@ -78,6 +78,9 @@ class BluezLockLink final : public LockLink {
   void release_slot();
   void cancel_connect();
   void recover_stale_device();
+  // Adapter1.RemoveDevice on `path` (which also deletes a bond and BlueZ's GATT cache of the
+  // device) and forgets the device; a refusal that is the rig's is a RigFault saying `doing`.
+  void remove_device(const std::string& path, const std::string& doing);
   // `reread`: the second look, after a missing service (the tree can lag ServicesResolved).
   std::optional<ConnectResult> enumerate_gatt(bool reread = false);
   std::optional<ConnectResult> start_notify(std::chrono::steady_clock::time_point deadline);

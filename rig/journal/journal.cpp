@@ -563,26 +563,6 @@ void bind_view(sqlite3_stmt* s, int i, std::string_view v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
-// Turns this connection's triggers off for its lifetime (SQLITE_DBCONFIG_ENABLE_TRIGGER is per
-// connection; changing it expires the prepared statements, which SQLite re-prepares on their
-// next step). Other connections to the same file keep the triggers.
-class TriggersOff {
- public:
-  explicit TriggersOff(sqlite3* db) : db_(db) {
-    // The out-parameter reports the state after the call, so ask first (-1 leaves it as is).
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &was_);
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
-  }
-  ~TriggersOff() {
-    if (was_) sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
-  }
-  TriggersOff(const TriggersOff&) = delete;
-  TriggersOff& operator=(const TriggersOff&) = delete;
-
- private:
-  sqlite3* db_;
-  int was_ = 1;
-};
 
 }  // namespace
 

@@ -590,28 +590,9 @@ struct TempJournal {
 };
 
 // A new output is built in a temporary file no other process writes, so it is copied with the
-// connection's triggers off (SQLITE_DBCONFIG_ENABLE_TRIGGER is per connection) and its
-// aggregates are computed once at the end (rebuild_aggregates) instead of being upserted by the
-// triggers for every row copied: at 10 M attempts the triggers were most of the merge (issue 18).
-class CopyWithoutTriggers {
- public:
-  explicit CopyWithoutTriggers(sqlite3* db) : db_(db) {
-    // The out-parameter reports the state after the call, so ask first (-1 leaves it as is).
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &was_);
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
-  }
-  ~CopyWithoutTriggers() {
-    if (was_) sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
-  }
-  CopyWithoutTriggers(const CopyWithoutTriggers&) = delete;
-  CopyWithoutTriggers& operator=(const CopyWithoutTriggers&) = delete;
-
- private:
-  sqlite3* db_;
-  int was_ = 1;
-};
-
-// The aggregate tables of a journal copied without triggers, computed from its rows in one
+// connection's triggers off (TriggersOff, sql.hpp) and its aggregates are computed once at the end
+// instead of being upserted by the triggers for every row copied (issue 18):
+// the aggregate tables of a journal copied without triggers, computed from its rows in one
 // transaction with the SQL lockrig ships (the v_agg_*_recomputed views `check --journal` uses,
 // never the views stored in the file), then every run that is not running packed (schema
 // version 4). Runs with the triggers still off: inserting into agg_latency must not drop the
@@ -790,7 +771,7 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     // Then copy, run by run, in bounded transactions (a live run on the output keeps writing).
     // A new output (a temporary file until it is renamed into place) is copied without
     // triggers and gets its aggregates computed once at the end.
-    std::optional<CopyWithoutTriggers> no_triggers;
+    std::optional<TriggersOff> no_triggers;
     if (!output_exists) no_triggers.emplace(dst);
     for (std::size_t i = 0; i < sources.size(); ++i) {
       bool attached = false;
