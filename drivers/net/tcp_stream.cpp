@@ -181,7 +181,8 @@ void TcpStream::write(std::string_view text, Duration timeout) {
   }
 }
 
-bool TcpStream::fill(SteadyClock::time_point deadline, std::string_view waiting_for) {
+TcpStream::Filled TcpStream::fill(SteadyClock::time_point deadline, std::string_view waiting_for,
+                                   bool close_ends_answer) {
   for (;;) {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, poll_ms(deadline));
@@ -190,19 +191,21 @@ bool TcpStream::fill(SteadyClock::time_point deadline, std::string_view waiting_
       fault(std::string("cannot wait for input: ") + std::strerror(errno));
     }
     if (ready == 0) {
-      if (SteadyClock::now() >= deadline) return false;
+      if (SteadyClock::now() >= deadline) return Filled::timed_out;
       continue;
     }
     char buf[512];
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
       pending_.append(buf, static_cast<std::size_t>(n));
-      return true;
+      return Filled::input;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-    if (n == 0)
+    if (n == 0) {
+      if (close_ends_answer) return Filled::closed;
       fault("the instrument closed the connection (waiting for " + std::string(waiting_for) +
             "; did it reboot, or did another client take over?)");
+    }
     const int err = errno;
     fault("the connection failed (waiting for " + std::string(waiting_for) +
           "): " + std::strerror(err) + hint_for(err));
@@ -222,7 +225,7 @@ std::string TcpStream::read_until(std::string_view terminator, std::size_t max, 
     if (pending_.size() >= max)
       fault("answer longer than " + std::to_string(max) + " bytes without " + quote(terminator) +
             " (waiting for " + std::string(waiting_for) + "): " + quote(pending_));
-    if (!fill(deadline, waiting_for)) {
+    if (fill(deadline, waiting_for) == Filled::timed_out) {
       if (pending_.empty())
         fault("no answer within " + format_duration(timeout) + " (waiting for " +
               std::string(waiting_for) + ")");
@@ -240,32 +243,19 @@ std::string TcpStream::read_until_closed(std::size_t max, Duration timeout,
     if (pending_.size() > max)
       fault("answer longer than " + std::to_string(max) + " bytes (waiting for " +
             std::string(waiting_for) + ")");
-    pollfd p{fd_, POLLIN, 0};
-    const int ready = ::poll(&p, 1, poll_ms(deadline));
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      fault(std::string("cannot wait for input: ") + std::strerror(errno));
+    switch (fill(deadline, waiting_for, true)) {
+      case Filled::input:
+        if (complete && complete(pending_)) return std::exchange(pending_, {});
+        continue;
+      case Filled::closed:
+        return std::exchange(pending_, {});
+      case Filled::timed_out:
+        if (pending_.empty())
+          fault("no answer within " + format_duration(timeout) + " (waiting for " +
+                std::string(waiting_for) + ")");
+        fault("the answer did not end within " + format_duration(timeout) + " (waiting for " +
+              std::string(waiting_for) + ", got " + quote(pending_.substr(0, 200)) + ")");
     }
-    if (ready == 0) {
-      if (SteadyClock::now() < deadline) continue;
-      if (pending_.empty())
-        fault("no answer within " + format_duration(timeout) + " (waiting for " +
-              std::string(waiting_for) + ")");
-      fault("the answer did not end within " + format_duration(timeout) + " (waiting for " +
-            std::string(waiting_for) + ", got " + quote(pending_.substr(0, 200)) + ")");
-    }
-    char buf[512];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      pending_.append(buf, static_cast<std::size_t>(n));
-      if (complete && complete(pending_)) return std::exchange(pending_, {});
-      continue;
-    }
-    if (n == 0) return std::exchange(pending_, {});
-    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-    const int err = errno;
-    fault("the connection failed (waiting for " + std::string(waiting_for) +
-          "): " + std::strerror(err) + hint_for(err));
   }
 }
 

@@ -67,8 +67,13 @@ class TcpStream {
   [[noreturn]] void fault(const std::string& message) const;
 
  private:
-  // Waits for input until `deadline`; false on timeout. Throws if the peer closed or reset.
-  bool fill(std::chrono::steady_clock::time_point deadline, std::string_view waiting_for);
+  // What fill() saw: input appended to pending_, the deadline passed, or (only with
+  // `close_ends_answer`) the peer closed the connection.
+  enum class Filled { input, timed_out, closed };
+  // Waits for input until `deadline`. Throws if the connection fails, and if the peer closes it
+  // unless `close_ends_answer` (an HTTP/1.0 answer ends with the close).
+  Filled fill(std::chrono::steady_clock::time_point deadline, std::string_view waiting_for,
+              bool close_ends_answer = false);
 
   std::string component_;
   std::string what_;
