@@ -328,13 +328,7 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
       // rig where it runs) is packed when it ends.
       if (version == 3) {
         exec(db, part(4), "upgrade to schema version 4");
-        std::vector<std::int64_t> over;
-        {
-          Stmt s(db, "SELECT id FROM runs WHERE status <> 'running' ORDER BY id",
-                 "upgrade to schema version 4");
-          while (s.step()) over.push_back(s.integer(0));
-        }
-        for (const auto run : over) pack_run_latency(db, run);
+        pack_finished_runs(db);
         exec(db, "PRAGMA user_version = 4", "upgrade to schema version 4");
         version = 4;
       }

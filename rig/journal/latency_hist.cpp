@@ -150,6 +150,16 @@ bool pack_run_latency(sqlite3* db, std::int64_t run) {
   return true;
 }
 
+void pack_finished_runs(sqlite3* db) {
+  std::vector<std::int64_t> over;
+  {
+    SqlStatement s(db, "SELECT id FROM runs WHERE status <> 'running' ORDER BY id",
+                   "list the runs that are over");
+    while (s.step()) over.push_back(s.integer(0));
+  }
+  for (const auto run : over) pack_run_latency(db, run);
+}
+
 void read_latency_hists(sqlite3* db, int schema_version,
                         const std::optional<std::vector<std::int64_t>>& runs,
                         const std::vector<std::string>& scenarios,

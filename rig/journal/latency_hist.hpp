@@ -35,6 +35,10 @@ void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64
 // through agg_latency, and the next open names the row). Call inside a write transaction.
 bool pack_run_latency(sqlite3* db, std::int64_t run);
 
+// Packs every run whose status is not `running` (pack_run_latency): the 3 -> 4 upgrade, and a
+// merge's new output once its aggregates are built. Call inside a write transaction.
+void pack_finished_runs(sqlite3* db);
+
 // The histograms of `runs` (nullopt: every run in `runs`), restricted to `scenarios` when not
 // empty, in run, lock and scenario order: packed where the run has packed rows, else from
 // agg_latency. Needs schema version 2 or later; packed rows are looked for from version 4 on.

@@ -613,14 +613,7 @@ void rebuild_aggregates(sqlite3* dst) {
                                 nullptr, nullptr, nullptr),
                    dst, std::string("rebuild ") + table);
     }
-    if (has_table(dst, "agg_latency_hist")) {
-      std::vector<std::int64_t> runs;
-      {
-        Stmt q(dst, "SELECT id FROM runs WHERE status <> 'running' ORDER BY id");
-        while (q.step()) runs.push_back(q.integer(0));
-      }
-      for (const std::int64_t run : runs) pack_run_latency(dst, run);
-    }
+    if (has_table(dst, "agg_latency_hist")) pack_finished_runs(dst);
     sqlite_check(sqlite3_exec(dst, "COMMIT", nullptr, nullptr, nullptr), dst,
                  "commit the rebuilt aggregates");
   } catch (...) {
