@@ -28,7 +28,8 @@ if(LOCKRIG_BUILD_TESTS)
       "Python used by the report tests to parse JSON and JUnit XML")
   target_compile_definitions(lockrig_report_tests PRIVATE
     LOCKRIG_REPORT_PYTHON="${LOCKRIG_REPORT_PYTHON}"
-    LOCKRIG_REPORT_TEST_DIR="${LOCKRIG_ROOT}/tests/reports")
+    LOCKRIG_REPORT_TEST_DIR="${LOCKRIG_ROOT}/tests/reports"
+    LOCKRIG_SOURCE_DIR="${LOCKRIG_ROOT}")
   gtest_discover_tests(lockrig_report_tests DISCOVERY_TIMEOUT 60 TEST_PREFIX "report."
                        PROPERTIES LABELS unit)
 endif()

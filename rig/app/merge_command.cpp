@@ -49,6 +49,8 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
       << " replaced by a longer state, " << s.runs_unchanged << " unchanged, " << s.runs_kept
       << " kept (the output's state was longer); " << s.sessions_copied << " sessions, "
       << s.attempts_copied << " attempts, " << s.events_copied << " events copied\n";
+  if (s.annotations_copied > 0)  // issue 16
+    out << output << ": " << s.annotations_copied << " note(s) copied\n";
   // What a run writing the same journal may have waited for at most (issue 18).
   char longest[32];
   std::snprintf(longest, sizeof longest, "%.0f", s.longest_transaction_ms);

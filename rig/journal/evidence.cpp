@@ -256,6 +256,7 @@ std::vector<SessionEvidence> failed_assertion_sessions(Journal& journal, std::in
   SqlStatement q(db,
                  session_columns(journal.has_evidence()) +
                      "WHERE s.run_id = ?1 AND s.result = 'fail' AND s.sli_eligible = 0 "
+                     "AND s.expect <> 'range' "  // a sweep session is no assertion (issue 14)
                      "ORDER BY s.id",
                  "read failed assertions");
   q.bind(1, run);

@@ -118,6 +118,7 @@ Journal::Journal(Journal&& o) noexcept
       ins_attempt_(o.ins_attempt_),
       ins_event_(o.ins_event_),
       ins_evidence_(o.ins_evidence_),
+      ins_sweep_(o.ins_sweep_),
       begin_(o.begin_),
       commit_(o.commit_),
       up_agg_sessions_(o.up_agg_sessions_),
@@ -125,12 +126,12 @@ Journal::Journal(Journal&& o) noexcept
       up_agg_attempts_(o.up_agg_attempts_),
       before_commit_(std::move(o.before_commit_)) {
   o.db_ = nullptr;
-  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.ins_evidence_ = o.begin_ = o.commit_ = nullptr;
+  o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.ins_evidence_ = o.ins_sweep_ = o.begin_ = o.commit_ = nullptr;
   o.up_agg_sessions_ = o.up_agg_latency_ = o.up_agg_attempts_ = nullptr;
 }
 
 Journal::~Journal() {
-  for (auto* s : {ins_session_, ins_attempt_, ins_event_, ins_evidence_, begin_, commit_, up_agg_sessions_,
+  for (auto* s : {ins_session_, ins_attempt_, ins_event_, ins_evidence_, ins_sweep_, begin_, commit_, up_agg_sessions_,
                   up_agg_latency_, up_agg_attempts_})
     sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
@@ -332,6 +333,11 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
         exec(db, "PRAGMA user_version = 4", "upgrade to schema version 4");
         version = 4;
       }
+      // 4 -> 5: sweep_sessions (issue 14) and annotations (issue 16); both start empty.
+      if (version == 4) {
+        exec(db, part(5) + ";PRAGMA user_version = 5;", "upgrade to schema version 5");
+        version = 5;
+      }
     }
     exec(db, "COMMIT", "check writability");
   } catch (const JournalError& e) {
@@ -421,6 +427,8 @@ void Journal::prepare() {
       "INSERT INTO session_evidence (session_id, encoding, entries, dropped, raw_bytes, "
       "transcript) VALUES (?,'zlib-lines-1',?,?,?,?)",
       &ins_evidence_);
+  prep("INSERT INTO sweep_sessions (session_id, sweep, part, level_db, design) VALUES (?,?,?,?,?)",
+       &ins_sweep_);
   prep("BEGIN", &begin_);
   prep("COMMIT", &commit_);
   // The writer's own aggregate upserts (issue 18): the same rows the triggers would add up to.
@@ -622,6 +630,16 @@ void Journal::insert_batch(std::int64_t run, const JournalBatch& batch) {
                         static_cast<int>(s.evidence->data.size()), SQLITE_STATIC);
       run_stmt(ev, "insert session evidence");
     }
+    // Issue 14: a sweep session's level, in the same transaction.
+    if (s.sweep) {
+      sqlite3_stmt* sw = ins_sweep_;
+      sqlite3_bind_int64(sw, 1, session_id);
+      bind_text(sw, 2, s.sweep->sweep);
+      bind_text(sw, 3, s.sweep->part);
+      sqlite3_bind_double(sw, 4, s.sweep->level_db);
+      bind_text(sw, 5, s.sweep->design);
+      run_stmt(sw, "insert sweep session");
+    }
   }
 }
 
@@ -747,7 +765,7 @@ std::vector<RunRecord> Journal::list_runs() {
                "COALESCE(r.exit_code, -1) FROM runs r LEFT JOIN (SELECT run_id, sum(sessions) "
                "AS sessions, sum(sessions * sli_eligible) AS sli_sessions, sum(sessions * "
                "sli_success) AS sli_successes, sum(sessions * (sli_eligible = 0 AND result = "
-               "'fail')) AS failed_assertions FROM agg_sessions GROUP BY run_id) a ON a.run_id = "
+               "'fail' AND expect <> 'range')) AS failed_assertions FROM agg_sessions GROUP BY run_id) a ON a.run_id = "
                "r.id LEFT JOIN " + run_event_counts() + " ev ON ev.run_id = r.id ORDER BY r.id"
              : "SELECT v.run_id, v.uuid, v.rig, v.started_at, COALESCE(v.ended_at, ''), v.status, "
          "r.clock, v.sessions, v.sli_sessions, v.sli_successes, COALESCE(ev.rig_faults, 0), "

@@ -30,8 +30,9 @@ std::string journal_file_uri(const std::string& path, const std::string& query);
 // Version 2 added the aggregate tables (agg_*) kept by triggers; version 3 (issue 18) writes the
 // CHECK constraints as OR chains (same rules) adds runs.host_id (issue 17)
 // and the session_evidence table (issue 15); version 4 (issue 18) keeps a finished run's latency
-// histograms packed (agg_latency_hist) and indexes events by run; see docs/journal.md.
-inline constexpr int kJournalSchemaVersion = 4;
+// histograms packed (agg_latency_hist) and indexes events by run; version 5 adds sweep_sessions
+// (issue 14, range sweeps) and annotations (issue 16, triage notes); see docs/journal.md.
+inline constexpr int kJournalSchemaVersion = 5;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
 // The bound of one group commit by the run's journal writer (issue 18, docs/journal.md): at most
@@ -134,6 +135,10 @@ class Journal {
   bool has_aggregates() const { return schema_version_ >= 2; }
   // True when the journal has the session_evidence table (schema version 3 or later, issue 15).
   bool has_evidence() const { return schema_version_ >= 3; }
+  // True when the journal has the sweep_sessions and annotations tables (schema version 5 or
+  // later, issues 14 and 16); an older journal has no sweep sessions and no notes.
+  bool has_sweeps() const { return schema_version_ >= 5; }
+  bool has_annotations() const { return schema_version_ >= 5; }
   const std::string& path() const { return path_; }
 
 
@@ -155,6 +160,7 @@ class Journal {
   sqlite3_stmt* ins_attempt_ = nullptr;
   sqlite3_stmt* ins_event_ = nullptr;
   sqlite3_stmt* ins_evidence_ = nullptr;  // issue 15
+  sqlite3_stmt* ins_sweep_ = nullptr;     // issue 14
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* up_agg_sessions_ = nullptr;

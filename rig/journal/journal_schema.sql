@@ -1,4 +1,4 @@
--- lockrig journal, schema version 4 (PRAGMA user_version = 4, application_id = 0x4C4B5247).
+-- lockrig journal, schema version 5 (PRAGMA user_version = 5, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
 -- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
 -- Version 3 (issue 18) writes each CHECK (x IN (...)) of versions 1 and 2 as x = ... OR x = ...:
@@ -368,3 +368,60 @@ END;
 -- Every per-run read of events (merge, serve, resume, the runs list) without a scan of all of
 -- them (704k rows at 10 M attempts).
 CREATE INDEX events_run ON events(run_id, id);
+
+-- @@ version 5 -------------------------------------------------------------------------------
+-- Issue 14: range sweeps. A sweep session is an ordinary row of `sessions` (attempts, aggregates
+-- and evidence as any other) with sli_eligible = 0 - it measures range, not daily reliability -
+-- and one row here naming the attenuator and the level it ran at. Range analysis counts a
+-- session as a success when result = 'pass' and leaves rig faults out.
+CREATE TABLE sweep_sessions (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+  sweep      TEXT NOT NULL,  -- the sweep's name (the scenario's unless the scenario names it)
+  part       TEXT NOT NULL,  -- the attenuator, as the fixture names it
+  level_db   REAL NOT NULL,  -- attenuation during the session, dB (set and read back)
+  design     TEXT NOT NULL CHECK (design = 'grid' OR design = 'staircase')
+);
+
+-- Issue 16: triage notes (`lockrig annotate`). A note is about a run, a lock (in one run, or in
+-- every run when run_uuid is NULL) or a session (run_uuid, lock_id, scenario, repetition and step
+-- all set). Natural keys rather than ids, because merge renumbers sessions and runs; merge copies
+-- notes by uuid, so merging the same journal twice adds each note once. mute_until
+-- ('YYYY-MM-DD', inclusive) mutes the lock: still measured, listed apart from the verdict.
+CREATE TABLE annotations (
+  id          INTEGER PRIMARY KEY,
+  uuid        TEXT NOT NULL UNIQUE,
+  created_at  TEXT NOT NULL,
+  author      TEXT NOT NULL,
+  run_uuid    TEXT,
+  lock_id     TEXT,
+  scenario    TEXT,
+  repetition  INTEGER,
+  step        INTEGER,
+  mute_until  TEXT,
+  text        TEXT NOT NULL
+);
+
+-- A sweep session (expect 'range') is a measurement, not an assertion: a failed unlock at 80 dB
+-- is no failed check.
+DROP VIEW v_run_summary;
+CREATE VIEW v_run_summary AS
+SELECT r.id AS run_id, r.uuid, r.rig, r.started_at, r.ended_at, r.status, r.exit_code,
+       COUNT(s.id) AS sessions,
+       COALESCE(SUM(s.sli_eligible), 0) AS sli_sessions,
+       COALESCE(SUM(s.sli_success), 0) AS sli_successes,
+       CASE WHEN SUM(s.sli_eligible) > 0 THEN 1.0 * SUM(s.sli_success) / SUM(s.sli_eligible) END AS sli,
+       COALESCE(SUM(s.result = 'rig_fault'), 0) AS rig_fault_sessions,
+       COALESCE(SUM(s.sli_eligible = 0 AND s.expect <> 'range' AND s.result = 'fail'), 0) AS failed_assertions
+FROM runs r LEFT JOIN sessions s ON s.run_id = r.id
+GROUP BY r.id;
+
+-- Version 4's agg_latency_hist_stale_update deleted `WHERE run_id = OLD.run_id OR run_id =
+-- NEW.run_id`: SQLite turns that OR into an IN list and builds a temporary b-tree for it on every
+-- firing, that is on every session a trigger-driven writer adds (merge into an existing journal,
+-- hand inserts). Measured on a 100,000-session merge into a live journal: most of the time was
+-- that b-tree's allocation and release. Two plain deletes keep the same rule.
+DROP TRIGGER agg_latency_hist_stale_update;
+CREATE TRIGGER agg_latency_hist_stale_update AFTER UPDATE ON agg_latency BEGIN
+  DELETE FROM agg_latency_hist WHERE run_id = OLD.run_id;
+  DELETE FROM agg_latency_hist WHERE run_id = NEW.run_id AND NEW.run_id <> OLD.run_id;
+END;

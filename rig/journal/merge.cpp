@@ -183,7 +183,8 @@ bool has_table(sqlite3* db, const char* table) {
   return s.step() && s.integer(0) > 0;
 }
 
-bool has_evidence_table(sqlite3* db) { return has_table(db, "session_evidence"); }
+// Tables with one row per session, keyed by session_id: re-keyed with their sessions.
+constexpr const char* kSessionSideTables[] = {"session_evidence", "sweep_sessions"};
 
 // ---- Bulk copy in bounded transactions (issue 18; issue 17 item 4) ----
 // A run is copied with one INSERT ... SELECT per table and batch from the input ATTACHed to the
@@ -248,7 +249,6 @@ std::string column_list(const std::vector<std::string>& cols,
 // Deletes a run's rows below `runs` in bounded transactions (the output's run row is first marked
 // `running`, so a merge killed half-way leaves a shorter running copy the next merge replaces).
 void delete_run_children(sqlite3* dst, long long id, Batcher& batch) {
-  const bool has_evidence = has_evidence_table(dst);
   {
     Stmt s(dst,
            "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, "
@@ -265,10 +265,12 @@ void delete_run_children(sqlite3* dst, long long id, Batcher& batch) {
       batch.commit(dst, 0);
       break;
     }
-    // Issue 15: evidence goes before the sessions it refers to (none before schema version 3).
-    if (has_evidence) {
-      Stmt s(dst, "DELETE FROM session_evidence WHERE session_id IN (SELECT id FROM sessions "
-                  "WHERE run_id = ?1 AND id <= ?2)");
+    // Rows keyed by session go before the sessions they refer to: evidence (issue 15, none
+    // before schema version 3) and sweep levels (issue 14, none before version 5).
+    for (const char* side : kSessionSideTables) {
+      if (!has_table(dst, side)) continue;
+      Stmt s(dst, std::string("DELETE FROM ") + side +
+                      " WHERE session_id IN (SELECT id FROM sessions WHERE run_id = ?1 AND id <= ?2)");
       s.bind(1, static_cast<std::int64_t>(id)).bind(2, static_cast<std::int64_t>(hi));
       s.step();
     }
@@ -441,12 +443,14 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
   const std::string a_insert = "INSERT INTO main.attempts (session_id, " +
                                column_list(acols, {"session_id"}) + ") SELECT session_id + ?3, " +
                                column_list(acols, {"session_id"}) + " FROM src.attempts ";
-  std::string ev_insert;
-  if (has_evidence_table(src_db) && has_evidence_table(dst)) {
-    const auto vcols = shared_columns(src_db, dst, "session_evidence");
-    ev_insert = "INSERT INTO main.session_evidence (session_id, " +
-                column_list(vcols, {"session_id"}) + ") SELECT session_id + ?3, " +
-                column_list(vcols, {"session_id"}) + " FROM src.session_evidence ";
+  // Evidence (issue 15) and sweep levels (issue 14) where both journals have the table.
+  std::vector<std::string> side_inserts;
+  for (const char* side : kSessionSideTables) {
+    if (!has_table(src_db, side) || !has_table(dst, side)) continue;
+    const auto vcols = shared_columns(src_db, dst, side);
+    side_inserts.push_back(std::string("INSERT INTO main.") + side + " (session_id, " +
+                           column_list(vcols, {"session_id"}) + ") SELECT session_id + ?3, " +
+                           column_list(vcols, {"session_id"}) + " FROM src." + side + " AS k ");
   }
   for (long long lo = 0;;) {
     batch.begin(dst);
@@ -481,11 +485,14 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
       a.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(hi));
       a.step();
       sum.attempts_copied += sqlite3_changes64(dst);
-      if (!ev_insert.empty()) {  // issue 15: evidence re-keyed with its sessions
+      for (const std::string& side_insert : side_inserts) {  // re-keyed with their sessions
+        // By the batch's id range, each row checked against its session by rowid: `IN (SELECT
+        // id FROM src.sessions WHERE run_id = ?1 ...)` built a list of every session of the run
+        // for each batch (the unique index leads with run_id), quadratic in the run's size.
         Stmt e(dst,
-               ev_insert + "WHERE session_id IN (SELECT id FROM src.sessions WHERE run_id = ?1 "
-                           "AND id BETWEEN ?2 AND ?4)",
-               "copy session evidence");
+               side_insert + "WHERE k.session_id BETWEEN ?2 AND ?4 AND EXISTS (SELECT 1 FROM "
+                             "src.sessions s WHERE s.id = k.session_id AND s.run_id = ?1)",
+               "copy rows keyed by session");
         e.bind(1, static_cast<std::int64_t>(src_id)).bind(2, static_cast<std::int64_t>(first));
         e.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(hi));
         e.step();
@@ -622,6 +629,20 @@ void rebuild_aggregates(sqlite3* dst) {
   }
 }
 
+// Issue 16: the attached input's notes the output lacks (by uuid), in one short transaction.
+long long copy_annotations(sqlite3* src, sqlite3* dst) {
+  const auto cols = shared_columns(src, dst, "annotations");
+  Transaction t(dst, "BEGIN IMMEDIATE");
+  Stmt s(dst, "INSERT INTO main.annotations (" + column_list(cols, {"id"}) + ") SELECT " +
+                  column_list(cols, {"id"}) + " FROM src.annotations WHERE uuid NOT IN (SELECT uuid "
+                  "FROM main.annotations) ORDER BY id",
+         "copy notes");
+  s.step();
+  const long long n = sqlite3_changes64(dst);
+  t.commit();
+  return n;
+}
+
 // ATTACHes an input to the output connection as `src` for the bulk copies; DETACHes it after.
 // Read-only (mode=ro, or immutable=1 where the input had to be opened so): the merge's
 // BEGIN IMMEDIATE starts a write transaction on every attached database
@@ -713,6 +734,11 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
       std::optional<long long> into;  // replace this output run; nullopt: add
     };
     std::vector<Step> steps;
+    // How many inputs hold each uuid: a run that only one input has and the output lacks is
+    // compared with nothing, so its sessions are not read into memory for the plan (issue 18:
+    // that copy of every session's key was what made a 5 M + 5 M merge peak at 2.2 GB).
+    std::map<std::string, int> inputs_with;
+    for (const Item& it : items) ++inputs_with[it.uuid];
     {
       Transaction read(dst, "BEGIN");
       std::map<std::string, std::pair<RunState, std::string>> planned;  // uuid -> state, file
@@ -731,7 +757,9 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
         auto earlier = planned.find(head.uuid);
         if (!in_output && earlier == planned.end()) {
           steps.push_back({&it, std::nullopt});
-          planned.emplace(head.uuid, std::make_pair(read_state(src, it.id), paths[it.source]));
+          planned.emplace(head.uuid,
+                          std::make_pair(inputs_with[head.uuid] > 1 ? read_state(src, it.id) : head,
+                                         paths[it.source]));
           ++sum.runs_added;
           continue;
         }
@@ -767,16 +795,18 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     std::optional<TriggersOff> no_triggers;
     if (!output_exists) no_triggers.emplace(dst);
     for (std::size_t i = 0; i < sources.size(); ++i) {
-      bool attached = false;
       std::optional<Attached> att;
       for (const Step& st : steps) {
         if (st.item->source != i) continue;
-        if (!attached) {
-          att.emplace(dst, paths[i], sources[i].immutable());
-          attached = true;
-        }
+        if (!att) att.emplace(dst, paths[i], sources[i].immutable());
         copy_run(journal_db(sources[i]), dst, st.item->id, st.into, paths[i], sum,
                  !no_triggers.has_value());
+      }
+      // Issue 16: notes are copied by uuid, also from an input whose runs are all unchanged
+      // (a note added since the last merge); a note already in the output is left as it is.
+      if (has_table(journal_db(sources[i]), "annotations") && has_table(dst, "annotations")) {
+        if (!att) att.emplace(dst, paths[i], sources[i].immutable());
+        sum.annotations_copied += copy_annotations(journal_db(sources[i]), dst);
       }
     }
     if (no_triggers) rebuild_aggregates(dst);

@@ -44,6 +44,19 @@ struct EvidenceBlob {
   long long entries = 0, dropped = 0, raw_bytes = 0;
 };
 
+// Issue 14: the attenuation a sweep session ran at (a row of sweep_sessions). The engine marks
+// such a session sli_eligible = false; the writer stores what it is given.
+// A sweep session's `expect`: an unlock run to measure range, neither an SLI session nor an
+// assertion, so a failure in a sweep never counts as a failed assertion (run exit 1, `runs`).
+inline constexpr std::string_view kSweepExpect = "range";
+
+struct SweepLevel {
+  std::string sweep;  // the sweep's name
+  std::string part;   // the attenuator, as the fixture names it
+  double level_db = 0.0;
+  std::string design = "grid";  // "grid" or "staircase"
+};
+
 struct SessionRecord {
   std::string lock_id;
   std::string scenario;
@@ -65,6 +78,9 @@ struct SessionRecord {
   // compressed by rig/journal/evidence.hpp (on the worker, not the writer thread); written in the
   // session's own transaction.
   std::optional<EvidenceBlob> evidence;
+
+  // Issue 14: set for a session of a range sweep; written in the session's own transaction.
+  std::optional<SweepLevel> sweep;
 };
 
 // A lock as seen in one run (run_locks).

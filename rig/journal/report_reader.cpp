@@ -1,5 +1,8 @@
 #include "rig/journal/report_reader.hpp"
 
+#include <set>
+#include <utility>
+
 #include "rig/journal/latency_hist.hpp"
 #include "rig/journal/sql.hpp"
 
@@ -74,10 +77,13 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   bind_scenarios(q, scope);
   SessionGroupRow r;
   while (q.step()) {
+    r.expect = q.view(3);
+    // Issue 14: sweep sessions measure range (the report's Range section reads them from
+    // sweep_sessions); they are neither SLI sessions nor assertions.
+    if (r.expect == kSweepExpect) continue;
     r.run_id = q.integer(0);
     r.lock_id = q.view(1);
     r.scenario = q.view(2);
-    r.expect = q.view(3);
     r.result = q.view(4);
     r.outcome = q.view(5);
     r.attempts = q.integer(6);
@@ -95,8 +101,23 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
   // Packed per (run, lock, scenario) where the run has them (schema version 4, issue 18): at
   // 10 M attempts in 40 runs, 2,560 rows instead of agg_latency's 530,870. One call per group
   // rather than per bucket: the per-bucket callback was 46% of `lockrig report` at 40 runs.
+  // Issue 14: a sweep's scenario (sessions at chosen attenuations) is left out of the latency
+  // figures, as its sessions are left out of the SLI.
+  std::set<std::pair<std::int64_t, std::string>> sweeps;
+  if (journal.has_sweeps()) {
+    SqlStatement q(journal, "SELECT DISTINCT s.run_id, s.scenario FROM sweep_sessions w JOIN "
+                            "sessions s ON s.id = w.session_id");
+    while (q.step()) sweeps.emplace(q.integer(0), q.text(1));
+  }
+  if (sweeps.empty()) {
+    read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
+                       group);
+    return;
+  }
   read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
-                     group);
+                     [&](const LatencyHistRow& r) {
+                       if (!sweeps.count({r.run_id, std::string(r.scenario)})) group(r);
+                     });
 }
 
 long long latency_pair_hint(Journal& journal, const ReportScope& scope) {

@@ -140,7 +140,7 @@ JournaledProgress read_progress(Journal& journal, std::int64_t run) {
     // Each session with its last attempt: did the link survive it?
     Query q(db,
             "SELECT s.lock_id, s.scenario, s.repetition, s.step, s.result, s.sli_eligible, "
-            "s.sli_success, s.attempts, s.ended_ns, a.phase, a.outcome FROM sessions s "
+            "s.sli_success, s.attempts, s.ended_ns, a.phase, a.outcome, s.expect FROM sessions s "
             "LEFT JOIN attempts a ON a.session_id = s.id AND a.attempt = s.attempts "
             "WHERE s.run_id = ?");
     q.bind(1, run);
@@ -158,7 +158,8 @@ JournaledProgress read_progress(Journal& journal, std::int64_t run) {
       p.counters.sli_successes += q.integer(6);
       p.counters.rig_faults += voided;
       p.counters.failed_assertions +=
-          q.integer(5) == 0 && result == result_name(SessionResult::fail);
+          q.integer(5) == 0 && result == result_name(SessionResult::fail) &&
+          q.text(11) != kSweepExpect;  // a sweep session is no assertion (issue 14)
       p.last_t = std::max(p.last_t, TimePoint{q.integer(8)});
     }
   }

@@ -12,8 +12,10 @@ std::vector<SummaryRow> summary_rows(Journal& journal, std::int64_t run, Summary
                   std::string("SELECT ") + key_expr +
                       ", COUNT(*), SUM(sli_eligible), SUM(sli_success), "
                       "SUM(sli_eligible AND first_attempt_success), "
-                      "SUM(sli_eligible = 0 AND result = 'fail'), "
-                      "SUM(sli_eligible = 0 AND result != 'rig_fault'), SUM(result = 'rig_fault') "
+                      // A sweep session (expect 'range', issue 14) is no assertion.
+                      "SUM(sli_eligible = 0 AND expect <> 'range' AND result = 'fail'), "
+                      "SUM(sli_eligible = 0 AND expect <> 'range' AND result != 'rig_fault'), "
+                      "SUM(result = 'rig_fault') "
                       "FROM v_sessions WHERE run_id = ? GROUP BY 1 ORDER BY 1",
                   "summary query");
   st.bind(1, run);

@@ -221,7 +221,7 @@ TEST(LockrigExportOpenMetrics, AVersion1JournalGivesTheSameTextfile) {
            "name = 'v_session_latency' OR name = 'events_faults') AND type IN ('table', 'view', "
            "'trigger', 'index') ORDER BY type = 'table'"))
     drop += "DROP " + row[0] + " " + row[1] + "; ";
-  exec_sql(v1, drop + lockrig::testing::kBackToVersion2Sql + " PRAGMA user_version = 1;");
+  exec_sql(v1, drop + lockrig::testing::back_to_version2_sql() + " PRAGMA user_version = 1;");
   const std::string from_aggregates = read_file(export_openmetrics(tmp.file("v3.prom")));
   const Result r = lockrig({"export", "--db", v1, "--format", "openmetrics"});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();

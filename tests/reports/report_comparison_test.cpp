@@ -514,7 +514,7 @@ TEST(ReportFigures, AVersion1JournalReadSessionBySessionGivesTheSameReport) {
                      " " + reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
     sqlite3_finalize(st);
     for (const auto& sql : drop) ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
-    ASSERT_EQ(sqlite3_exec(db, lockrig::testing::kBackToVersion2Sql, nullptr, nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db, lockrig::testing::back_to_version2_sql().c_str(), nullptr, nullptr, nullptr),
               SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);

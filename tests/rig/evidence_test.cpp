@@ -237,7 +237,7 @@ TEST(Evidence, AVersion2JournalIsUpgradedToVersion3WithAnEmptyEvidenceTable) {
     j.record_locks(run, {LockRow{"wood-1", "m", "wood", "A1", "sim", "", "", ""}});
     j.commit(run, JournalBatch{{}, failed_session(1)});
     // What lockrig with schema version 2 wrote: no session_evidence.
-    ASSERT_EQ(sqlite3_exec(journal_db(j), lockrig::testing::kBackToVersion2Sql,
+    ASSERT_EQ(sqlite3_exec(journal_db(j), lockrig::testing::back_to_version2_sql().c_str(),
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
   }

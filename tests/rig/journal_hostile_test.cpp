@@ -417,7 +417,7 @@ TEST(RunOwnership, AVersion2JournalIsUpgradedWithHostIdAndItsRunsKeepTheirHost) 
     j.begin_run(run_on("rig-b", "", "00000000-0000-4000-8000-000000000002"));
   }
   // Back to version 2 as an older lockrig wrote it: no host_id column.
-  tamper(path, lockrig::testing::kBackToVersion2Sql);
+  tamper(path, lockrig::testing::back_to_version2_sql());
   {
     Journal ro = Journal::open_readonly(path);
     EXPECT_EQ(ro.schema_version(), 2);

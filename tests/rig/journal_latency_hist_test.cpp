@@ -185,7 +185,7 @@ TEST(LatencyHist, AFinishedRunIsPackedAndReadsAsAggLatency) {
   TwoRuns t;
   Journal j = Journal::open_readonly(t.path);
   sqlite3* db = journal_db(j);
-  EXPECT_EQ(j.schema_version(), 4);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);
   EXPECT_EQ(count(db, "SELECT count(*) FROM agg_latency_hist WHERE run_id = " +
                           std::to_string(t.done)),
             4);  // two locks x two scenarios
@@ -324,8 +324,8 @@ TEST(JournalSchemaV4, AVersion3JournalIsUpgradedInPlace) {
   }
   Journal j = Journal::open(path);
   sqlite3* db = journal_db(j);
-  EXPECT_EQ(j.schema_version(), 4);
-  EXPECT_EQ(count(db, "PRAGMA user_version"), 4);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);  // through 4 to the current one
+  EXPECT_EQ(count(db, "PRAGMA user_version"), kJournalSchemaVersion);
   EXPECT_EQ(count(db, "SELECT count(*) FROM agg_latency_hist WHERE run_id = 1"), 1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM agg_latency_hist WHERE run_id = 2"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_run'"), 1);

@@ -52,16 +52,35 @@ inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-00000000
   return r;
 }
 
+// SQL that turns a journal this lockrig wrote into the version-4 journal an older lockrig wrote:
+// without what version 5 added (sweep_sessions, issue 14; annotations, issue 16) and with
+// v_run_summary as version 4 had it, read from the frozen version-4 DDL
+// (tests/rig/journal_schema_v4.sql) rather than from the schema under test.
+inline std::string back_to_version4_sql() {
+  const std::string v4 =
+      file_text(std::string(LOCKRIG_SOURCE_DIR) + "/tests/rig/journal_schema_v4.sql");
+  const auto at = v4.find("CREATE VIEW v_run_summary");
+  const auto end = at == std::string::npos ? at : v4.find(';', at);
+  if (end == std::string::npos)
+    throw std::runtime_error("tests/rig/journal_schema_v4.sql has no v_run_summary");
+  return "DROP TABLE IF EXISTS sweep_sessions; DROP TABLE IF EXISTS annotations; "
+         "DROP VIEW IF EXISTS v_run_summary; " +
+         v4.substr(at, end - at + 1) + " PRAGMA user_version = 4;";
+}
+
 // SQL that turns a journal this lockrig wrote into the version-2 journal an older lockrig wrote:
-// without what version 3 added (session_evidence, issue 15; runs.host_id, issue 17). The CHECK
-// constraints keep their version-3 text, which reads the same (issue 18).
-inline constexpr const char* kBackToVersion2Sql =
-    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_insert; "
-    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; "
-    "DROP TRIGGER IF EXISTS agg_latency_hist_stale_delete; "
-    "DROP TABLE IF EXISTS agg_latency_hist; DROP INDEX IF EXISTS events_run; "
-    "DROP TABLE IF EXISTS session_evidence; ALTER TABLE runs DROP COLUMN host_id; "
-    "PRAGMA user_version = 2;";
+// version 4 as above, without what versions 3 and 4 added (session_evidence, issue 15;
+// runs.host_id, issue 17; agg_latency_hist and events_run, issue 18). The CHECK constraints keep
+// their version-3 text, which reads the same (issue 18).
+inline std::string back_to_version2_sql() {
+  return back_to_version4_sql() +
+         " DROP TRIGGER IF EXISTS agg_latency_hist_stale_insert; "
+         "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; "
+         "DROP TRIGGER IF EXISTS agg_latency_hist_stale_delete; "
+         "DROP TABLE IF EXISTS agg_latency_hist; DROP INDEX IF EXISTS events_run; "
+         "DROP TABLE IF EXISTS session_evidence; ALTER TABLE runs DROP COLUMN host_id; "
+         "PRAGMA user_version = 2;";
+}
 
 // Runs `sql` on a raw connection; throws with SQLite's message and the start of the SQL.
 inline void exec_sql(sqlite3* db, const std::string& sql) {
