@@ -121,10 +121,6 @@ int runs_command(const CommandLine& cl) {
     std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
                 "can resume it\n",
                 static_cast<long long>(id), where.c_str());
-  for (const auto& [id, where] : elsewhere)
-    std::printf("run %lld is running elsewhere: it ran on %s (a merged journal); only that rig "
-                "can resume it\n",
-                static_cast<long long>(id), where.c_str());
   for (auto id : interrupted)
     std::printf(
         "run %lld was interrupted (no lockrig process holds it); continue it with: "

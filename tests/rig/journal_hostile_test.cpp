@@ -401,6 +401,8 @@ TEST(RunOwnership, RunsShowsAnotherHostsRunAsRunningElsewhereWithoutAResumeHint)
   EXPECT_EQ(code, 0);
   EXPECT_NE(out.find("running elsewhere"), std::string::npos) << out;
   EXPECT_NE(out.find("host \"rig-b\""), std::string::npos) << out;
+  // Said once (the hint was printed twice before).
+  EXPECT_EQ(out.find("is running elsewhere"), out.rfind("is running elsewhere")) << out;
   EXPECT_EQ(out.find("interrupted"), std::string::npos) << out;
   EXPECT_EQ(out.find("--resume 1"), std::string::npos) << out;
   ::testing::internal::CaptureStdout();

@@ -53,19 +53,28 @@ inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-00000000
 }
 
 // SQL that turns a journal this lockrig wrote into the version-4 journal an older lockrig wrote:
-// without what version 5 added (sweep_sessions, issue 14; annotations, issue 16) and with
-// v_run_summary as version 4 had it, read from the frozen version-4 DDL
-// (tests/rig/journal_schema_v4.sql) rather than from the schema under test.
-inline std::string back_to_version4_sql() {
+// without what version 5 added (sweep_sessions, issue 14; annotations, issue 16;
+// events_wait_timeouts) and with v_run_summary and agg_latency_hist_stale_update as version 4 had
+// them, read from the frozen version-4 DDL (tests/rig/journal_schema_v4.sql) rather than from the
+// schema under test. Without `with_version4_triggers` the trigger is left out, for callers that
+// go on to drop the aggregate tables it is on (the version-2 and version-1 forms).
+inline std::string back_to_version4_sql(bool with_version4_triggers = true) {
   const std::string v4 =
       file_text(std::string(LOCKRIG_SOURCE_DIR) + "/tests/rig/journal_schema_v4.sql");
-  const auto at = v4.find("CREATE VIEW v_run_summary");
-  const auto end = at == std::string::npos ? at : v4.find(';', at);
-  if (end == std::string::npos)
-    throw std::runtime_error("tests/rig/journal_schema_v4.sql has no v_run_summary");
+  auto statement = [&](const std::string& start, const std::string& stop) {
+    const auto at = v4.find(start);
+    const auto end = at == std::string::npos ? at : v4.find(stop, at);
+    if (end == std::string::npos)
+      throw std::runtime_error("tests/rig/journal_schema_v4.sql has no " + start);
+    return v4.substr(at, end - at + stop.size());
+  };
   return "DROP TABLE IF EXISTS sweep_sessions; DROP TABLE IF EXISTS annotations; "
-         "DROP VIEW IF EXISTS v_run_summary; " +
-         v4.substr(at, end - at + 1) + " PRAGMA user_version = 4;";
+         "DROP INDEX IF EXISTS events_wait_timeouts; DROP VIEW IF EXISTS v_run_summary; "
+         "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; " +
+         statement("CREATE VIEW v_run_summary", ";") + " " +
+         (with_version4_triggers ? statement("CREATE TRIGGER agg_latency_hist_stale_update", "END;")
+                                 : std::string()) +
+         " PRAGMA user_version = 4;";
 }
 
 // SQL that turns a journal this lockrig wrote into the version-2 journal an older lockrig wrote:
@@ -73,7 +82,7 @@ inline std::string back_to_version4_sql() {
 // runs.host_id, issue 17; agg_latency_hist and events_run, issue 18). The CHECK constraints keep
 // their version-3 text, which reads the same (issue 18).
 inline std::string back_to_version2_sql() {
-  return back_to_version4_sql() +
+  return back_to_version4_sql(false) +
          " DROP TRIGGER IF EXISTS agg_latency_hist_stale_insert; "
          "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; "
          "DROP TRIGGER IF EXISTS agg_latency_hist_stale_delete; "
