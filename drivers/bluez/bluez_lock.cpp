@@ -55,6 +55,8 @@ constexpr Duration kDisconnectTimer = std::chrono::milliseconds(2000);
 constexpr Duration kDisconnectSlack = std::chrono::milliseconds(1500);
 // A half-open link after le-connection-abort-by-local is closed by the same path.
 constexpr Duration kAbortTeardownLimit = kDisconnectTimer + kDisconnectSlack;
+// The discovery filter's RSSI threshold: every advert is at least this strong (see find_lock).
+constexpr std::int16_t kEveryAdvertRssi = -127;
 // After a GATT error that may mean the link died (ATT 0x0e), how long to look for Connected=false.
 constexpr Duration kLinkDropGrace = std::chrono::milliseconds(500);
 
@@ -536,7 +538,16 @@ bool BluezLockLink::find_lock(SteadyTime deadline) {
   };
   // Service UUIDs go into the filter only when asked for: many locks advertise no service UUID
   // (or only in the scan response), and the filter would then hide them.
-  Properties filter{{"Transport", sdbus::Variant(std::string("le"))}};
+  // RSSI -127 (the lowest BlueZ accepts, src/adapter.c:2577-2588 in 5.66) hides nothing and makes
+  // BlueZ signal the RSSI of every advert: without a proximity threshold it signals only moves of
+  // RSSI_THRESHOLD = 8 dB (src/device.c:76,5849-5886), and since BlueZ commit e004414a1
+  // (src/adapter.c:7393-7407,7614-7618 at 690c16d) a Transport-only filter no longer lifts that,
+  // as any filter did in 5.66 (src/adapter.c:1854-1857,7184-7187). While another client's scan
+  // keeps the lock's RSSI, an advert at the same strength would otherwise say nothing, and an
+  // advertising lock would look off air. DuplicateData is left false: it only re-signals
+  // ManufacturerData/ServiceData (src/adapter.c:7213-7227), which presence does not read.
+  Properties filter{{"Transport", sdbus::Variant(std::string("le"))},
+                    {"RSSI", sdbus::Variant(kEveryAdvertRssi)}};
   if (config_.match_service)
     filter["UUIDs"] = sdbus::Variant(std::vector<std::string>{profile_->service_uuid()});
   adapter_call("SetDiscoveryFilter", filter);
@@ -1140,6 +1151,18 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
     recovery_note_.clear();
   }
   if (r.outcome == LockOutcome::disconnected) forget_link();
+  // A write request the lock never answered stays pending in BlueZ (chrc->write_op): the next
+  // WriteValue on the characteristic would get InProgress and send nothing
+  // (src/gatt-client.c:1013-1014 in 5.66), and only ATT's 30 s timeout ends it, by dropping the
+  // link (src/shared/att.c:32,473-508). An unlock is never re-sent, so the link is closed now
+  // (Connected=false awaited) and the next session connects afresh; this session stays the
+  // lock's timeout. Unanswered: no reply yet, or our own deadline ended the call.
+  if (r.outcome == LockOutcome::timeout && !seen_->verdict && profile_->write_with_response() &&
+      (!write_done || (write_error && write_error->deadline_passed))) {
+    disconnect();
+    r.detail += "; the link was closed so that the next unlock does not meet BlueZ's pending "
+                "write request";
+  }
   return r;
 }
 
