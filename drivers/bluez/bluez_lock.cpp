@@ -3,9 +3,12 @@
 #include "drivers/bluez/bluez_lock.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
+#include <unistd.h>
 
 #include "drivers/bluez/adapter_gate.hpp"
 #include "drivers/bluez/bluez_bus.hpp"
@@ -845,6 +848,10 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
                              ") within the budget; this lock never got its turn");
         slot_held_ = true;
       }
+      // Pair establishes a link of its own (BlueZ connects LE before pairing, src/device.c:
+      // 2846-2858 in 5.66), so it waits for the adapter's turn and a slot like Connect.
+      if (config_.bonded && config_.pair_passkey && !seen_->paired && !seen_->bonded)
+        pair_lock(deadline);
       ++last_connect_attempts_;
       try {
         bus_->call(device_path_, kDeviceIface, "Connect", left(deadline));
@@ -956,10 +963,133 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
 // (src/device.c:2972-2973 in 5.66).
 void BluezLockLink::check_bond() {
   if (!config_.bonded || seen_->paired || seen_->bonded) return;
+  if (config_.pair_passkey) return;  // paired once the adapter is ours (connect_until)
   bond_fault("the fixture says `bonded: true`, but BlueZ holds no bond for the lock (Paired and "
              "Bonded are false); pair it once on this adapter (bluetoothctl: pair " +
              (config_.address ? *config_.address : std::string("<address>")) +
              ", trust) or re-pair after a firmware flash that erased its bonds");
+}
+
+// Issue 12, item 4: pairing through an org.bluez.Agent1 of our own (doc/agent-api.txt in 5.66).
+// Device1.Pair uses the agent registered by the caller's connection, else the default agent
+// (agent_get(sender), src/agent.c:247-261; pair_device, src/device.c:2794-2866), so the agent
+// lives on the link's own connection and never becomes the system's default. KeyboardOnly: the
+// lock displays (or has printed) a passkey and the rig types it, so BlueZ asks RequestPasskey.
+// As bleak's pair() does (bleak/backends/bluezdbus/client.py:432-469 at 58d2a65), the device is
+// then marked Trusted. Any failure is the bond's own cause (RigFault ble-bond), never the lock's
+// rejection; the passkey is never written anywhere (the exchange log notes its source only).
+void BluezLockLink::pair_lock(SteadyTime deadline) {
+  static std::atomic<unsigned> agents{0};
+  const std::string agent_path = "/org/lockrig/agent" + std::to_string(::getpid()) + "_" +
+                                 std::to_string(++agents);
+  const std::string device = device_path_;
+  int passkey_requests = 0;
+  std::unique_ptr<sdbus::IObject> agent;
+  try {
+    agent = sdbus::createObject(bus_->connection(), agent_path);
+    auto reject = [](const char* what) {
+      throw sdbus::Error("org.bluez.Error.Rejected", std::string("lockrig answers only "
+                                                                 "RequestPasskey, not ") + what);
+    };
+    const char* A = "org.bluez.Agent1";
+    agent->registerMethod("Release").onInterface(A).implementedAs([] {});
+    agent->registerMethod("Cancel").onInterface(A).implementedAs([] {});
+    agent->registerMethod("RequestPasskey")
+        .onInterface(A)
+        .withInputParamNames("device")
+        .withOutputParamNames("passkey")
+        .implementedAs([this, device, &passkey_requests](const sdbus::ObjectPath& dev) {
+          if (dev != device)
+            throw sdbus::Error("org.bluez.Error.Rejected", "not the lock this link pairs");
+          ++passkey_requests;
+          bus_->note(ExchangeEntry::Kind::note, dev, "pair",
+                     "RequestPasskey answered with the passkey from " + config_.pair_source);
+          return *config_.pair_passkey;
+        });
+    agent->registerMethod("RequestPinCode").onInterface(A).withInputParamNames("device")
+        .withOutputParamNames("pincode")
+        .implementedAs([reject](const sdbus::ObjectPath&) -> std::string {
+          reject("RequestPinCode");
+          return {};
+        });
+    agent->registerMethod("DisplayPinCode").onInterface(A).withInputParamNames("device", "pincode")
+        .implementedAs([reject](const sdbus::ObjectPath&, const std::string&) { reject("DisplayPinCode"); });
+    agent->registerMethod("DisplayPasskey").onInterface(A)
+        .withInputParamNames("device", "passkey", "entered")
+        .implementedAs([](const sdbus::ObjectPath&, std::uint32_t, std::uint16_t) {});
+    agent->registerMethod("RequestConfirmation").onInterface(A)
+        .withInputParamNames("device", "passkey")
+        .implementedAs([reject](const sdbus::ObjectPath&, std::uint32_t) { reject("RequestConfirmation"); });
+    agent->registerMethod("RequestAuthorization").onInterface(A).withInputParamNames("device")
+        .implementedAs([reject](const sdbus::ObjectPath&) { reject("RequestAuthorization"); });
+    agent->registerMethod("AuthorizeService").onInterface(A).withInputParamNames("device", "uuid")
+        .implementedAs([reject](const sdbus::ObjectPath&, const std::string&) { reject("AuthorizeService"); });
+    agent->finishRegistration();
+  } catch (const sdbus::Error& e) {
+    throw RigFault("dbus", "lock " + lock_id_ + ": cannot export the pairing agent (" +
+                               e.getName() + ": " + e.getMessage() + ")");
+  }
+
+  auto rig_side = [&](const BluezCallError& e, const char* doing) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
+    if (a.verdict == Verdict::rig_fault && (a.component == "dbus" || a.component == "bluetoothd"))
+      throw RigFault(a.component, "lock " + lock_id_ + ": " + doing + ": " + a.reason);
+  };
+  try {
+    bus_->call("/org/bluez", "org.bluez.AgentManager1", "RegisterAgent", config_.bus_timeout,
+               sdbus::ObjectPath(agent_path), std::string("KeyboardOnly"));
+  } catch (const BluezCallError& e) {
+    rig_side(e, "registering the pairing agent");
+    bond_fault("BlueZ refused the pairing agent (" + e.error().name + ": " + e.error().message +
+               ")");
+  }
+  struct Unregister {
+    BluezLockLink& link;
+    std::string path;
+    ~Unregister() {
+      try {
+        link.bus_->call("/org/bluez", "org.bluez.AgentManager1", "UnregisterAgent",
+                        link.config_.bus_timeout, sdbus::ObjectPath(path));
+      } catch (const std::exception&) {
+        // Gone with the connection anyway: BlueZ drops an agent whose owner leaves the bus.
+      }
+    }
+  } unregister{*this, agent_path};
+
+  std::optional<BluezError> pair_error;
+  bool pair_done = false;
+  sdbus::PendingAsyncCall pending = bus_->call_async(
+      device, kDeviceIface, "Pair", left(deadline),
+      [&pair_error, &pair_done](std::optional<BluezError> e) {
+        pair_done = true;
+        pair_error = std::move(e);
+      });
+  bus_->wait_until(deadline, [&] { return pair_done || faulted(); });
+  if (pending.isPending()) pending.cancel();
+  raise_if_faulted();
+  const std::string asked =
+      passkey_requests > 0 ? "" : " (BlueZ never asked this agent for the passkey)";
+  if (!pair_done)
+    bond_fault("pairing with the passkey from " + config_.pair_source +
+               " did not finish within the budget" + asked);
+  if (pair_error && pair_error->name != "org.bluez.Error.AlreadyExists") {
+    rig_side(BluezCallError(*pair_error), "pairing");
+    bond_fault("pairing with the passkey from " + config_.pair_source + " failed (" +
+               pair_error->name + ": " + pair_error->message + ")" + asked +
+               "; check the passkey, and that the lock is in pairing mode");
+  }
+  ++pairings_;
+  seen_->paired = true;
+  try {
+    bus_->call(device, kPropertiesIface, "Set", config_.bus_timeout, std::string(kDeviceIface),
+               std::string("Trusted"), sdbus::Variant(true));
+  } catch (const BluezCallError& e) {
+    rig_side(e, "marking the lock trusted");
+    bus_->note(ExchangeEntry::Kind::note, device, "pair",
+               "paired, but Trusted was refused (" + e.error().name + ")");
+  }
+  bus_->note(ExchangeEntry::Kind::note, device, "pair",
+             "paired through the rig's agent and marked Trusted");
 }
 
 // The adapter side of a persistent connect failure: powered, present and answering. RigFault

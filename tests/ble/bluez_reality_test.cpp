@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -653,6 +654,67 @@ TEST_F(BluezReality, RecoversFromOperationAlreadyInProgressAsFromInProgress) {
   EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
   EXPECT_NE(r.detail.find("recovered stale BlueZ device"), std::string::npos) << r.detail;
   EXPECT_EQ(mock().stats(kLock)["remove"], 1);
+}
+
+// Issue 12 item 4: a `bonded: true` lock BlueZ holds no bond for is paired through the link's own
+// org.bluez.Agent1 (KeyboardOnly; Device1.Pair asks the caller's agent, src/agent.c:247-261,
+// src/device.c:2794-2866 in 5.66), RequestPasskey answered with the passkey of `pair:`
+// (doc/agent-api.txt), then Trusted set, as bleak's pair() does
+// (bleak/backends/bluezdbus/client.py:432-469 at 58d2a65). Before, the fixture key was unknown and
+// the lock could only be reported as a missing bond.
+TEST_F(BluezReality, PairsABondedLockThroughItsOwnAgentWithThePasskey) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"bonded", sdbus::Variant(false)},
+                          {"requires_bond", sdbus::Variant(true)},
+                          {"passkey", sdbus::Variant(604213)}}));
+  ::setenv("LOCKRIG_TEST_PASSKEY_OK", "604213", 1);
+  auto link = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_OK\n"));
+  drivers::ConnectResult r;
+  ASSERT_EQ(rig_fault_of([&] { r = link->connect(5s); }), "no RigFault");
+  ASSERT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(link->unlock(2s).outcome, LockOutcome::success);
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["pair"], 1);
+  EXPECT_EQ(stats["passkey_requests"], 1);
+  auto bus = sdbus::createSystemBusConnection();
+  auto device = sdbus::createProxy(*bus, "org.bluez", "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F");
+  EXPECT_TRUE(device->getProperty("Trusted").onInterface("org.bluez.Device1").get<bool>());
+  EXPECT_TRUE(device->getProperty("Paired").onInterface("org.bluez.Device1").get<bool>());
+  auto* bluez_link = dynamic_cast<drivers::bluez::BluezLockLink*>(link.get());
+  ASSERT_NE(bluez_link, nullptr);
+  EXPECT_EQ(bluez_link->pairings(), 1);
+  std::string log;
+  for (const auto& line : bluez_link->take_exchange_log()) log += line + "\n";
+  EXPECT_NE(log.find("RequestPasskey answered"), std::string::npos) << log;
+  EXPECT_EQ(log.find("604213"), std::string::npos) << log;
+  // Bonded now: the next link does not pair again.
+  link->disconnect();
+  auto again = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_OK\n"));
+  ASSERT_EQ(again->connect(5s).outcome, LockOutcome::success);
+  EXPECT_EQ(mock().stats(kLock)["pair"], 1);
+}
+
+// A pairing that fails (here the wrong passkey: SMP fails, BlueZ answers AuthenticationFailed,
+// src/device.c:2872-2906) is the bond's own cause, RigFault ble-bond, not the lock's rejection
+// (the table maps AuthenticationFailed on a GATT call to `rejected`); the lock is not asked to
+// connect or unlock.
+TEST_F(BluezReality, ReportsAFailedPairingAsAMissingBondNotALockRejection) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"bonded", sdbus::Variant(false)},
+                          {"requires_bond", sdbus::Variant(true)},
+                          {"passkey", sdbus::Variant(604213)}}));
+  ::setenv("LOCKRIG_TEST_PASSKEY_WRONG", "111111", 1);
+  auto link = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_WRONG\n"));
+  const std::string fault = rig_fault_of([&] { link->connect(5s); });
+  EXPECT_EQ(fault.rfind("ble-bond", 0), 0u) << fault;
+  EXPECT_NE(fault.find("org.bluez.Error.AuthenticationFailed"), std::string::npos) << fault;
+  EXPECT_EQ(fault.find("111111"), std::string::npos) << fault;
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["passkey_requests"], 1);
+  EXPECT_EQ(stats["connect"], 0);
 }
 
 }  // namespace

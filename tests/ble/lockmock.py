@@ -100,6 +100,13 @@ DEFAULT_KNOBS = {
     # 'Failed: Operation already in progress' (strerror(EALREADY)) when an LE connection attempt
     # is already going on (device_connect_le, src/device.c:5422-5424 -> 2341-2343 in 5.66).
     'stuck_error': 'org.bluez.Error.InProgress: Operation already in progress',
+    # strict: the passkey the lock displays for pairing (passkey entry, the rig types it), -1 =
+    # the lock cannot pair. Device1.Pair asks the caller's agent, else the default agent
+    # (agent_get, src/agent.c:247-261), for RequestPasskey (doc/agent-api.txt); a wrong passkey
+    # fails SMP: 'AuthenticationFailed: Authentication Failed' (new_authentication_return,
+    # src/device.c:2872-2906 in 5.66); an agent that cannot type (capability not KeyboardOnly /
+    # KeyboardDisplay) or none at all cannot enter it: the same failure.
+    'passkey': -1,
 }
 
 # The Failed messages Device1.Connect sends in BlueZ >= 5.62 (src/error.h:49-66), plus the error
@@ -164,7 +171,8 @@ class Lock:
                                      'last_reply_delay_us', 'connect_while_closing',
                                      'connect_in_flight_max', 'flash', 'write_request',
                                      'write_command', 'write_reliable', 'long_write',
-                                     'write_in_progress', 'att_timeout', 'rssi_suppressed')}
+                                     'write_in_progress', 'att_timeout', 'rssi_suppressed',
+                                     'pair', 'passkey_requests', 'trusted')}
         self.closing = False  # strict: Connected=true still shown for a link that is going away
         self.pending_writes = {}  # strict: char path -> (reply, error) of an unanswered request
         self.write_at = 0.0
@@ -609,6 +617,8 @@ def _appear(lock):
             ('Connect', '', '', _connect),
             ('Disconnect', '', '', _disconnect),
         ])
+        if lock.knobs['strict']:
+            mockobject.objects[lock.path].methods[DEVICE]['Pair'] = ('', '', '', _pair)
         lock.present = True
     uuids = [LOCK_SERVICE] if lock.knobs['advertise_service'] else []
     device = mockobject.objects[lock.path]
@@ -646,6 +656,87 @@ def _template(method, adapter):
         method(adapter)
     finally:
         del props['DiscoveryFilter']
+
+
+# ---- pairing (issue 12, item 4) ---------------------------------------------------------------
+
+def _agents():
+    """sender -> (agent path, capability): BlueZ keeps one agent per D-Bus client (src/agent.c)."""
+    manager = mockobject.objects['/org/bluez']
+    if not hasattr(manager, 'lockrig_agents'):
+        manager.lockrig_agents = {}
+    return manager.lockrig_agents
+
+
+def _register_agent(manager, agent_path, capability, sender=None):
+    bluez5.RegisterAgent(manager, agent_path, capability)  # the template's checks and books
+    _agents()[str(sender)] = (str(agent_path), str(capability))
+
+
+def _unregister_agent(manager, agent_path, sender=None):
+    bluez5.UnregisterAgent(manager, agent_path)
+    _agents().pop(str(sender), None)
+
+
+def _sender_method(iface, name, fn, in_signature):
+    method = dbus.service.method(iface, in_signature=in_signature, out_signature='',
+                                 sender_keyword='sender')(fn)
+    method.__name__ = name
+    return (in_signature, '', '', method)
+
+
+def install_agent_manager():
+    manager = mockobject.objects['/org/bluez']
+    if getattr(manager, 'lockrig_agent_manager', False):
+        return
+    manager.lockrig_agent_manager = True
+    iface = 'org.bluez.AgentManager1'
+    manager.methods[iface]['RegisterAgent'] = _sender_method(iface, 'RegisterAgent', _register_agent, 'os')
+    manager.methods[iface]['UnregisterAgent'] = _sender_method(iface, 'UnregisterAgent',
+                                                               _unregister_agent, 'o')
+
+
+def _auth_failed():
+    return dbus.exceptions.DBusException('Authentication Failed',
+                                         name='org.bluez.Error.AuthenticationFailed')
+
+
+@dbus.service.method(DEVICE, in_signature='', out_signature='', sender_keyword='sender',
+                     async_callbacks=('reply', 'error'))
+def _pair(device, sender=None, reply=None, error=None):
+    """Device1.Pair as src/device.c:2794-2866 (5.66) does it for an LE lock with passkey entry."""
+    lock = _lock_at(device.path)
+    lock.stats['pair'] += 1
+    if lock.knobs['bonded']:
+        error(dbus.exceptions.DBusException('Already Exists', name='org.bluez.Error.AlreadyExists'))
+        return
+    agents = _agents()
+    agent = agents.get(str(sender))
+    if agent is None:
+        manager = mockobject.objects['/org/bluez']
+        default = getattr(manager, 'default_agent', None)
+        agent = next((a for a in agents.values() if a[0] == default), None)
+    if lock.knobs['passkey'] < 0 or agent is None or agent[1] not in ('KeyboardOnly',
+                                                                       'KeyboardDisplay'):
+        error(_auth_failed())
+        return
+    owner = next(s for s, a in agents.items() if a == agent)
+
+    def typed(passkey):
+        lock.stats['passkey_requests'] += 1
+        if int(passkey) != lock.knobs['passkey']:
+            error(_auth_failed())
+            return
+        lock.knobs['bonded'] = True
+        device.UpdateProperties(DEVICE, {'Paired': dbus.Boolean(True, variant_level=1),
+                                         'Bonded': dbus.Boolean(True, variant_level=1)})
+        reply()
+
+    def refused(_e):
+        error(dbus.exceptions.DBusException('Authentication Rejected',
+                                            name='org.bluez.Error.AuthenticationRejected'))
+    device.connection.call_async(owner, agent[0], 'org.bluez.Agent1', 'RequestPasskey', 'o',
+                                 (dbus.ObjectPath(device.path),), typed, refused)
 
 
 def _sessions(adapter):
@@ -782,6 +873,7 @@ def adapter_stats(_root_obj, name):
 
 
 def add_lock(_root_obj, adapter, address, name, knobs):
+    install_agent_manager()
     lock = Lock(str(adapter), str(address), str(name), {str(k): _py(v) for k, v in knobs.items()})
     _check_strict(lock.knobs)
     _locks()[lock.address] = lock
