@@ -115,6 +115,10 @@ class BluezBus {
   // Bytes as a log entry shows them: hex, then ASCII (drivers::hex_and_ascii).
   static std::string bytes_text(const Bytes& bytes);
 
+  // The connection, for an object the link exports on it (the pairing agent): its method calls
+  // are served by dispatch() and wait_until() like the signals.
+  sdbus::IConnection& connection() { return *connection_; }
+
   // Processes everything already received, without blocking. RigFault("dbus") if the bus broke.
   void dispatch();
   // Processes incoming messages until done() holds or the deadline passes; returns done().

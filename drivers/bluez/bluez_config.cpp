@@ -1,8 +1,10 @@
 // Settings parsing for the `bluez` driver.
 #include "drivers/bluez/bluez_config.hpp"
 
+#include <algorithm>
 #include <cctype>
 
+#include "drivers/bluez/secret.hpp"
 #include "rig/base/text.hpp"
 
 namespace lockrig::drivers::bluez {
@@ -54,7 +56,7 @@ BluezLockConfig parse_bluez_config(const LockSpec& spec) {
       {"adapter", "bus_timeout", "connect_attempts", "max_connections", "rssi_max_age"},
                             "the fixture's drivers.bluez block");
   s.require_known_keys({"address", "name", "match_service", "adapter", "bus_timeout", "profile",
-                        "bonded", "connect_attempts", "max_connections", "rssi_max_age"},
+                        "bonded", "pair", "connect_attempts", "max_connections", "rssi_max_age"},
                        "the settings of bluez lock " + quote(spec.id));
   BluezLockConfig c;
   if (shared.has("adapter")) c.adapter = read_adapter(shared);
@@ -77,6 +79,40 @@ BluezLockConfig parse_bluez_config(const LockSpec& spec) {
   c.max_connections = read_int(shared, "max_connections", 0, 32, c.max_connections);
   c.max_connections = read_int(s, "max_connections", 0, 32, c.max_connections);
   c.bonded = s.get_bool("bonded", false);
+  if (s.has("pair")) {
+    // The passkey a lock shows or has printed on it, six decimal digits (Core Vol 3 Part H
+    // 2.3.5.3: 000000-999999), read through the lock-secret machinery so it is never printed.
+    if (!c.bonded)
+      throw ConfigError(s.where("pair"),
+                        "pair: is for a lock that must be bonded; set `bonded: true` as well");
+    if (!s.node()["pair"].IsMap())
+      throw ConfigError(s.where("pair"),
+                        "pair: must be a block with key_env or key_file holding the lock's "
+                        "6-digit passkey, e.g. `pair: {key_env: WOOD1_PASSKEY}`");
+    const Settings block = s.child("pair");
+    block.require_known_keys({"key_env", "key_file"}, "the pair block of bluez lock " + quote(spec.id));
+    auto secret = Secret::from_settings(block);
+    if (!secret)
+      throw ConfigError(s.where("pair"),
+                        "pair: needs key_env or key_file holding the lock's 6-digit passkey");
+    static const char* hex = "0123456789abcdef";
+    std::string digits;
+    for (const std::uint8_t b : secret->bytes()) {
+      digits += hex[b >> 4];
+      digits += hex[b & 15];
+    }
+    const bool decimal =
+        digits.size() == 6 && std::all_of(digits.begin(), digits.end(), [](char ch) {
+          return ch >= '0' && ch <= '9';
+        });
+    if (!decimal)
+      throw ConfigError(block.where(block.has("key_env") ? "key_env" : "key_file"),
+                        "the passkey in " + secret->source() +
+                            " must be 6 decimal digits (a passkey below 100000 with its leading "
+                            "zeros)");
+    c.pair_passkey = static_cast<std::uint32_t>(std::stoul(digits));
+    c.pair_source = secret->source();
+  }
   auto read_age = [](const Settings& from, Duration fallback) {
     if (!from.has("rssi_max_age")) return fallback;
     const Duration d = from.get_duration("rssi_max_age", fallback);

@@ -2,6 +2,7 @@
 // can validate a real-lab fixture on any machine). Keys are listed in drivers/bluez/README.md.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,11 @@ struct BluezLockConfig {
   // (a missing bond is its own cause, RigFault "ble-bond") and the device is never removed from
   // BlueZ (RemoveDevice deletes the bond).
   bool bonded = false;
+  // Issue 12, item 4: `pair: {key_env | key_file}` on a `bonded: true` lock. When BlueZ holds no
+  // bond, the driver pairs through its own org.bluez.Agent1 (KeyboardOnly) and answers
+  // RequestPasskey with this passkey (0-999999, from the secret; never printed).
+  std::optional<std::uint32_t> pair_passkey;
+  std::string pair_source;  // where the passkey came from, safe to print
   // Device1.Connect attempts after le-connection-abort-by-local, each after the half-open link
   // closed and a back-off (bleak-retry-connector: MAX_CONNECT_ATTEMPTS = 4, 0.25 s).
   int connect_attempts = 4;

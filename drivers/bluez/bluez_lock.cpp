@@ -3,9 +3,12 @@
 #include "drivers/bluez/bluez_lock.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
+#include <unistd.h>
 
 #include "drivers/bluez/adapter_gate.hpp"
 #include "drivers/bluez/bluez_bus.hpp"
@@ -55,6 +58,8 @@ constexpr Duration kDisconnectTimer = std::chrono::milliseconds(2000);
 constexpr Duration kDisconnectSlack = std::chrono::milliseconds(1500);
 // A half-open link after le-connection-abort-by-local is closed by the same path.
 constexpr Duration kAbortTeardownLimit = kDisconnectTimer + kDisconnectSlack;
+// The discovery filter's RSSI threshold: every advert is at least this strong (see find_lock).
+constexpr std::int16_t kEveryAdvertRssi = -127;
 // After a GATT error that may mean the link died (ATT 0x0e), how long to look for Connected=false.
 constexpr Duration kLinkDropGrace = std::chrono::milliseconds(500);
 
@@ -536,7 +541,16 @@ bool BluezLockLink::find_lock(SteadyTime deadline) {
   };
   // Service UUIDs go into the filter only when asked for: many locks advertise no service UUID
   // (or only in the scan response), and the filter would then hide them.
-  Properties filter{{"Transport", sdbus::Variant(std::string("le"))}};
+  // RSSI -127 (the lowest BlueZ accepts, src/adapter.c:2577-2588 in 5.66) hides nothing and makes
+  // BlueZ signal the RSSI of every advert: without a proximity threshold it signals only moves of
+  // RSSI_THRESHOLD = 8 dB (src/device.c:76,5849-5886), and since BlueZ commit e004414a1
+  // (src/adapter.c:7393-7407,7614-7618 at 690c16d) a Transport-only filter no longer lifts that,
+  // as any filter did in 5.66 (src/adapter.c:1854-1857,7184-7187). While another client's scan
+  // keeps the lock's RSSI, an advert at the same strength would otherwise say nothing, and an
+  // advertising lock would look off air. DuplicateData is left false: it only re-signals
+  // ManufacturerData/ServiceData (src/adapter.c:7213-7227), which presence does not read.
+  Properties filter{{"Transport", sdbus::Variant(std::string("le"))},
+                    {"RSSI", sdbus::Variant(kEveryAdvertRssi)}};
   if (config_.match_service)
     filter["UUIDs"] = sdbus::Variant(std::vector<std::string>{profile_->service_uuid()});
   adapter_call("SetDiscoveryFilter", filter);
@@ -834,6 +848,10 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
                              ") within the budget; this lock never got its turn");
         slot_held_ = true;
       }
+      // Pair establishes a link of its own (BlueZ connects LE before pairing, src/device.c:
+      // 2846-2858 in 5.66), so it waits for the adapter's turn and a slot like Connect.
+      if (config_.bonded && config_.pair_passkey && !seen_->paired && !seen_->bonded)
+        pair_lock(deadline);
       ++last_connect_attempts_;
       try {
         bus_->call(device_path_, kDeviceIface, "Connect", left(deadline));
@@ -945,10 +963,133 @@ ConnectResult BluezLockLink::connect_until(SteadyTime deadline, bool& recovered)
 // (src/device.c:2972-2973 in 5.66).
 void BluezLockLink::check_bond() {
   if (!config_.bonded || seen_->paired || seen_->bonded) return;
+  if (config_.pair_passkey) return;  // paired once the adapter is ours (connect_until)
   bond_fault("the fixture says `bonded: true`, but BlueZ holds no bond for the lock (Paired and "
              "Bonded are false); pair it once on this adapter (bluetoothctl: pair " +
              (config_.address ? *config_.address : std::string("<address>")) +
              ", trust) or re-pair after a firmware flash that erased its bonds");
+}
+
+// Issue 12, item 4: pairing through an org.bluez.Agent1 of our own (doc/agent-api.txt in 5.66).
+// Device1.Pair uses the agent registered by the caller's connection, else the default agent
+// (agent_get(sender), src/agent.c:247-261; pair_device, src/device.c:2794-2866), so the agent
+// lives on the link's own connection and never becomes the system's default. KeyboardOnly: the
+// lock displays (or has printed) a passkey and the rig types it, so BlueZ asks RequestPasskey.
+// As bleak's pair() does (bleak/backends/bluezdbus/client.py:432-469 at 58d2a65), the device is
+// then marked Trusted. Any failure is the bond's own cause (RigFault ble-bond), never the lock's
+// rejection; the passkey is never written anywhere (the exchange log notes its source only).
+void BluezLockLink::pair_lock(SteadyTime deadline) {
+  static std::atomic<unsigned> agents{0};
+  const std::string agent_path = "/org/lockrig/agent" + std::to_string(::getpid()) + "_" +
+                                 std::to_string(++agents);
+  const std::string device = device_path_;
+  int passkey_requests = 0;
+  std::unique_ptr<sdbus::IObject> agent;
+  try {
+    agent = sdbus::createObject(bus_->connection(), agent_path);
+    auto reject = [](const char* what) {
+      throw sdbus::Error("org.bluez.Error.Rejected", std::string("lockrig answers only "
+                                                                 "RequestPasskey, not ") + what);
+    };
+    const char* A = "org.bluez.Agent1";
+    agent->registerMethod("Release").onInterface(A).implementedAs([] {});
+    agent->registerMethod("Cancel").onInterface(A).implementedAs([] {});
+    agent->registerMethod("RequestPasskey")
+        .onInterface(A)
+        .withInputParamNames("device")
+        .withOutputParamNames("passkey")
+        .implementedAs([this, device, &passkey_requests](const sdbus::ObjectPath& dev) {
+          if (dev != device)
+            throw sdbus::Error("org.bluez.Error.Rejected", "not the lock this link pairs");
+          ++passkey_requests;
+          bus_->note(ExchangeEntry::Kind::note, dev, "pair",
+                     "RequestPasskey answered with the passkey from " + config_.pair_source);
+          return *config_.pair_passkey;
+        });
+    agent->registerMethod("RequestPinCode").onInterface(A).withInputParamNames("device")
+        .withOutputParamNames("pincode")
+        .implementedAs([reject](const sdbus::ObjectPath&) -> std::string {
+          reject("RequestPinCode");
+          return {};
+        });
+    agent->registerMethod("DisplayPinCode").onInterface(A).withInputParamNames("device", "pincode")
+        .implementedAs([reject](const sdbus::ObjectPath&, const std::string&) { reject("DisplayPinCode"); });
+    agent->registerMethod("DisplayPasskey").onInterface(A)
+        .withInputParamNames("device", "passkey", "entered")
+        .implementedAs([](const sdbus::ObjectPath&, std::uint32_t, std::uint16_t) {});
+    agent->registerMethod("RequestConfirmation").onInterface(A)
+        .withInputParamNames("device", "passkey")
+        .implementedAs([reject](const sdbus::ObjectPath&, std::uint32_t) { reject("RequestConfirmation"); });
+    agent->registerMethod("RequestAuthorization").onInterface(A).withInputParamNames("device")
+        .implementedAs([reject](const sdbus::ObjectPath&) { reject("RequestAuthorization"); });
+    agent->registerMethod("AuthorizeService").onInterface(A).withInputParamNames("device", "uuid")
+        .implementedAs([reject](const sdbus::ObjectPath&, const std::string&) { reject("AuthorizeService"); });
+    agent->finishRegistration();
+  } catch (const sdbus::Error& e) {
+    throw RigFault("dbus", "lock " + lock_id_ + ": cannot export the pairing agent (" +
+                               e.getName() + ": " + e.getMessage() + ")");
+  }
+
+  auto rig_side = [&](const BluezCallError& e, const char* doing) {
+    Attribution a = attribute_bluez_error(e.error(), BluezStep::adapter);
+    if (a.verdict == Verdict::rig_fault && (a.component == "dbus" || a.component == "bluetoothd"))
+      throw RigFault(a.component, "lock " + lock_id_ + ": " + doing + ": " + a.reason);
+  };
+  try {
+    bus_->call("/org/bluez", "org.bluez.AgentManager1", "RegisterAgent", config_.bus_timeout,
+               sdbus::ObjectPath(agent_path), std::string("KeyboardOnly"));
+  } catch (const BluezCallError& e) {
+    rig_side(e, "registering the pairing agent");
+    bond_fault("BlueZ refused the pairing agent (" + e.error().name + ": " + e.error().message +
+               ")");
+  }
+  struct Unregister {
+    BluezLockLink& link;
+    std::string path;
+    ~Unregister() {
+      try {
+        link.bus_->call("/org/bluez", "org.bluez.AgentManager1", "UnregisterAgent",
+                        link.config_.bus_timeout, sdbus::ObjectPath(path));
+      } catch (const std::exception&) {
+        // Gone with the connection anyway: BlueZ drops an agent whose owner leaves the bus.
+      }
+    }
+  } unregister{*this, agent_path};
+
+  std::optional<BluezError> pair_error;
+  bool pair_done = false;
+  sdbus::PendingAsyncCall pending = bus_->call_async(
+      device, kDeviceIface, "Pair", left(deadline),
+      [&pair_error, &pair_done](std::optional<BluezError> e) {
+        pair_done = true;
+        pair_error = std::move(e);
+      });
+  bus_->wait_until(deadline, [&] { return pair_done || faulted(); });
+  if (pending.isPending()) pending.cancel();
+  raise_if_faulted();
+  const std::string asked =
+      passkey_requests > 0 ? "" : " (BlueZ never asked this agent for the passkey)";
+  if (!pair_done)
+    bond_fault("pairing with the passkey from " + config_.pair_source +
+               " did not finish within the budget" + asked);
+  if (pair_error && pair_error->name != "org.bluez.Error.AlreadyExists") {
+    rig_side(BluezCallError(*pair_error), "pairing");
+    bond_fault("pairing with the passkey from " + config_.pair_source + " failed (" +
+               pair_error->name + ": " + pair_error->message + ")" + asked +
+               "; check the passkey, and that the lock is in pairing mode");
+  }
+  ++pairings_;
+  seen_->paired = true;
+  try {
+    bus_->call(device, kPropertiesIface, "Set", config_.bus_timeout, std::string(kDeviceIface),
+               std::string("Trusted"), sdbus::Variant(true));
+  } catch (const BluezCallError& e) {
+    rig_side(e, "marking the lock trusted");
+    bus_->note(ExchangeEntry::Kind::note, device, "pair",
+               "paired, but Trusted was refused (" + e.error().name + ")");
+  }
+  bus_->note(ExchangeEntry::Kind::note, device, "pair",
+             "paired through the rig's agent and marked Trusted");
 }
 
 // The adapter side of a persistent connect failure: powered, present and answering. RigFault
@@ -1140,6 +1281,18 @@ UnlockResult BluezLockLink::unlock(Duration timeout) {
     recovery_note_.clear();
   }
   if (r.outcome == LockOutcome::disconnected) forget_link();
+  // A write request the lock never answered stays pending in BlueZ (chrc->write_op): the next
+  // WriteValue on the characteristic would get InProgress and send nothing
+  // (src/gatt-client.c:1013-1014 in 5.66), and only ATT's 30 s timeout ends it, by dropping the
+  // link (src/shared/att.c:32,473-508). An unlock is never re-sent, so the link is closed now
+  // (Connected=false awaited) and the next session connects afresh; this session stays the
+  // lock's timeout. Unanswered: no reply yet, or our own deadline ended the call.
+  if (r.outcome == LockOutcome::timeout && !seen_->verdict && profile_->write_with_response() &&
+      (!write_done || (write_error && write_error->deadline_passed))) {
+    disconnect();
+    r.detail += "; the link was closed so that the next unlock does not meet BlueZ's pending "
+                "write request";
+  }
   return r;
 }
 

@@ -52,6 +52,8 @@ class BluezLockLink final : public LockLink {
   int last_connect_attempts() const { return last_connect_attempts_; }
   // How many times this link had BlueZ drop its cached GATT tree of the lock (RemoveDevice).
   int cache_refreshes() const { return cache_refreshes_; }
+  // How many times this link paired the lock through its agent (issue 12, item 4).
+  int pairings() const { return pairings_; }
 
  private:
   struct Observed;
@@ -73,7 +75,10 @@ class BluezLockLink final : public LockLink {
   ConnectResult connect_until(std::chrono::steady_clock::time_point deadline, bool& recovered);
   void check_bluetoothd_answers(const std::string& what);
   void check_adapter_health(const std::string& what);
+  // `bonded: true` without a bond in BlueZ: RigFault ble-bond, unless the fixture gives a
+  // passkey (`pair:`), when connect_until pairs through pair_lock once the adapter is its turn.
   void check_bond();
+  void pair_lock(std::chrono::steady_clock::time_point deadline);
   [[noreturn]] void bond_fault(const std::string& reason);
   void release_slot();
   void cancel_connect();
@@ -114,6 +119,7 @@ class BluezLockLink final : public LockLink {
   int last_connect_attempts_ = 0;
   bool refresh_pending_ = false;  // build_changed(): refresh before next talking to the lock
   int cache_refreshes_ = 0;
+  int pairings_ = 0;
 };
 
 }  // namespace lockrig::drivers::bluez

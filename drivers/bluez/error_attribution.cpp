@@ -96,6 +96,11 @@ const std::vector<KnownBluezError> kTable = {
     {C, "org.bluez.Error.Failed", "le-connection-unknown", "", "src/error.c:212-213", L, PE, ""},
     {C, "org.bluez.Error.InProgress", "In Progress", "", "src/device.c:2813, src/error.c:65-69",
      Verdict::recover_stale, PE, ""},
+    // strerror(EALREADY): device_connect_le finds an LE connection attempt already going on
+    // (dev->att_io) and dev_connect answers btd_error_failed(msg, strerror(-err)). The same stuck
+    // attempt as InProgress, so the same recovery (bleak-retry-connector leaves both unclassified).
+    {C, "org.bluez.Error.Failed", "Operation already in progress", "",
+     "src/device.c:2341-2343,5422-5424", Verdict::recover_stale, PE, ""},
     {C, "org.bluez.Error.AlreadyConnected", "Already Connected", "", "src/error.c:59-63", D, PE, ""},
     {C, "org.bluez.Error.NotReady", "Resource Not Ready", "", "src/error.c:119-123", F, PE,
      "ble-adapter"},

@@ -6,9 +6,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <map>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "drivers/bluez/bluez_lock.hpp"
 #include "drivers/rig_fault.hpp"
@@ -511,6 +515,206 @@ TEST_F(BluezReality, RefusesAnRssiMaxAgeOutOfRange) {
               std::string::npos)
         << e.what();
   }
+}
+
+
+// BlueZ emits a device's RSSI only when it moved by RSSI_THRESHOLD = 8 dB (src/device.c:76,
+// 5849-5886 in 5.66) unless a discovering client's filter asks for every advert. Since BlueZ
+// commit e004414a1 (src/adapter.c:7393-7407,7614-7618 at 690c16d) only an RSSI or Pathloss
+// threshold does; a Transport-only filter, the driver's before, no longer does. While another
+// client's scan keeps the lock's RSSI, an advert at the same strength then says nothing, and the
+// driver, which counts only adverts of its own search, reported an advertising lock not_found.
+TEST_F(BluezReality, SeesAnAdvertWhoseRssiDidNotMoveWhileAnotherClientScans) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict());
+  auto other = sdbus::createSystemBusConnection();
+  auto adapter = sdbus::createProxy(*other, "org.bluez", "/org/bluez/hci0");
+  adapter->callMethod("SetDiscoveryFilter")
+      .onInterface("org.bluez.Adapter1")
+      .withArguments(std::map<std::string, sdbus::Variant>{
+          {"Transport", sdbus::Variant(std::string("le"))}});
+  adapter->callMethod("StartDiscovery").onInterface("org.bluez.Adapter1");
+  std::this_thread::sleep_for(200ms);  // the lock's RSSI (-61) is now in BlueZ's tree
+  auto link = make_bluez_link(settings());
+  drivers::ConnectResult r;
+  EXPECT_EQ(rig_fault_of([&] { r = link->connect(1500ms); }), "no RigFault");
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(r.rssi_dbm, std::optional<int>(-61));
+  EXPECT_EQ(mock().stats(kLock)["rssi_suppressed"], 0);
+  adapter->callMethod("StopDiscovery").onInterface("org.bluez.Adapter1");
+}
+
+// The strict double itself: without a proximity filter a move under 8 dB is not signalled, with
+// an RSSI threshold every advert is (the rule above), so the test before can fail.
+TEST_F(BluezReality, StrictDoubleSignalsSmallRssiMovesOnlyForAProximityFilter) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict());
+  auto first = sdbus::createSystemBusConnection();
+  auto a = sdbus::createProxy(*first, "org.bluez", "/org/bluez/hci0");
+  a->callMethod("StartDiscovery").onInterface("org.bluez.Adapter1");
+  std::this_thread::sleep_for(150ms);  // RSSI -61 from its advert
+  auto second = sdbus::createSystemBusConnection();
+  auto b = sdbus::createProxy(*second, "org.bluez", "/org/bluez/hci0");
+  b->callMethod("SetDiscoveryFilter")
+      .onInterface("org.bluez.Adapter1")
+      .withArguments(std::map<std::string, sdbus::Variant>{
+          {"Transport", sdbus::Variant(std::string("le"))}});
+  b->callMethod("StartDiscovery").onInterface("org.bluez.Adapter1");
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(mock().stats(kLock)["rssi_suppressed"], 1);
+  b->callMethod("StopDiscovery").onInterface("org.bluez.Adapter1");
+  b->callMethod("SetDiscoveryFilter")
+      .onInterface("org.bluez.Adapter1")
+      .withArguments(std::map<std::string, sdbus::Variant>{
+          {"Transport", sdbus::Variant(std::string("le"))},
+          {"RSSI", sdbus::Variant(std::int16_t{-127})}});
+  b->callMethod("StartDiscovery").onInterface("org.bluez.Adapter1");
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(mock().stats(kLock)["rssi_suppressed"], 1);
+  b->callMethod("StopDiscovery").onInterface("org.bluez.Adapter1");
+  a->callMethod("StopDiscovery").onInterface("org.bluez.Adapter1");
+}
+
+// A write request the lock never answers stays pending in BlueZ (chrc->write_op): a second
+// WriteValue gets InProgress (src/gatt-client.c:1013-1014 in 5.66) and nothing is sent; only ATT's
+// 30 s timeout ends it, by dropping the link (src/shared/att.c:32,473-508). bleak retries
+// InProgress (bleak/backends/bluezdbus/client.py:823-828 at 58d2a65); the rig must not re-send an
+// unlock, so after its own timeout it closes the link. Before, the next session's unlock on the
+// same link met the pending request and was filed as the lock's protocol_error.
+TEST_F(BluezReality, ClosesALinkWhoseWriteWasNeverAnsweredSoTheNextUnlockStartsClean) {
+  mock().add_lock(kLock, "LR-100 wood-1", strict({{"unanswered_write", sdbus::Variant(true)}}));
+  auto link = make_bluez_link(settings());
+  ASSERT_EQ(link->connect(3s).outcome, LockOutcome::success);
+  auto first = link->unlock(1s);
+  EXPECT_EQ(first.outcome, LockOutcome::timeout) << first.detail;
+  EXPECT_FALSE(link->connected());
+  mock().set_knobs(kLock, {{"unanswered_write", sdbus::Variant(false)}});
+  if (!link->connected()) {
+    ASSERT_EQ(link->connect(5s).outcome, LockOutcome::success);
+  }
+  auto second = link->unlock(2s);
+  EXPECT_EQ(second.outcome, LockOutcome::success) << second.detail;
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["write_in_progress"], 0);
+  EXPECT_EQ(stats["att_timeout"], 0);
+  EXPECT_EQ(stats["connect_while_closing"], 0);
+}
+
+// The strict double keeps an unanswered request pending, as BlueZ does: a second write on the
+// characteristic is InProgress, and the ATT timeout drops the link (src/shared/att.c:473-508).
+TEST_F(BluezReality, StrictDoubleKeepsAnUnansweredWritePendingUntilTheAttTimeout) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"unanswered_write", sdbus::Variant(true)},
+                          {"att_timeout_ms", sdbus::Variant(1500)}}));
+  auto link = make_bluez_link(settings());
+  ASSERT_EQ(link->connect(3s).outcome, LockOutcome::success);
+  auto bus = sdbus::createSystemBusConnection();
+  auto command = sdbus::createProxy(*bus, "org.bluez",
+                                    "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F/service0010/char0011");
+  const std::map<std::string, sdbus::Variant> request{
+      {"type", sdbus::Variant(std::string("request"))}};
+  std::string second_error;
+  std::thread pending([&] {
+    try {
+      command->callMethod("WriteValue")
+          .onInterface("org.bluez.GattCharacteristic1")
+          .withArguments(std::vector<std::uint8_t>{0x01, 0x07, 0x55}, request);
+    } catch (const sdbus::Error& e) {
+      second_error = e.getName() + ": " + e.getMessage();
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  try {
+    auto again_bus = sdbus::createSystemBusConnection();
+    auto again = sdbus::createProxy(*again_bus, "org.bluez",
+                                    "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F/service0010/char0011");
+    again->callMethod("WriteValue")
+        .onInterface("org.bluez.GattCharacteristic1")
+        .withArguments(std::vector<std::uint8_t>{0x01, 0x08, 0x55}, request);
+    ADD_FAILURE() << "a second write while one is pending was accepted";
+  } catch (const sdbus::Error& e) {
+    EXPECT_EQ(e.getName() + ": " + e.getMessage(), "org.bluez.Error.InProgress: In Progress");
+  }
+  pending.join();
+  EXPECT_EQ(second_error, "org.bluez.Error.Failed: Operation failed with ATT error: 0x0e");
+  EXPECT_EQ(mock().stats(kLock)["att_timeout"], 1);
+  EXPECT_FALSE(link->connected());
+}
+
+// 'Failed: Operation already in progress' is strerror(EALREADY): an LE connection attempt to the
+// device is already going on (src/device.c:5422-5424 -> 2341-2343 in 5.66). The same stuck
+// attempt as InProgress, so the same recovery; before, the driver filed it as the lock's
+// protocol_error (an unrecognised message).
+TEST_F(BluezReality, RecoversFromOperationAlreadyInProgressAsFromInProgress) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"stuck_in_progress", sdbus::Variant(true)},
+                          {"stuck_error", sdbus::Variant(std::string(
+                                              "org.bluez.Error.Failed: Operation already in progress"))}}));
+  auto link = make_bluez_link(settings());
+  drivers::ConnectResult r;
+  EXPECT_EQ(rig_fault_of([&] { r = link->connect(5s); }), "no RigFault");
+  EXPECT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_NE(r.detail.find("recovered stale BlueZ device"), std::string::npos) << r.detail;
+  EXPECT_EQ(mock().stats(kLock)["remove"], 1);
+}
+
+// Issue 12 item 4: a `bonded: true` lock BlueZ holds no bond for is paired through the link's own
+// org.bluez.Agent1 (KeyboardOnly; Device1.Pair asks the caller's agent, src/agent.c:247-261,
+// src/device.c:2794-2866 in 5.66), RequestPasskey answered with the passkey of `pair:`
+// (doc/agent-api.txt), then Trusted set, as bleak's pair() does
+// (bleak/backends/bluezdbus/client.py:432-469 at 58d2a65). Before, the fixture key was unknown and
+// the lock could only be reported as a missing bond.
+TEST_F(BluezReality, PairsABondedLockThroughItsOwnAgentWithThePasskey) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"bonded", sdbus::Variant(false)},
+                          {"requires_bond", sdbus::Variant(true)},
+                          {"passkey", sdbus::Variant(604213)}}));
+  ::setenv("LOCKRIG_TEST_PASSKEY_OK", "604213", 1);
+  auto link = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_OK\n"));
+  drivers::ConnectResult r;
+  ASSERT_EQ(rig_fault_of([&] { r = link->connect(5s); }), "no RigFault");
+  ASSERT_EQ(r.outcome, LockOutcome::success) << r.detail;
+  EXPECT_EQ(link->unlock(2s).outcome, LockOutcome::success);
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["pair"], 1);
+  EXPECT_EQ(stats["passkey_requests"], 1);
+  auto bus = sdbus::createSystemBusConnection();
+  auto device = sdbus::createProxy(*bus, "org.bluez", "/org/bluez/hci0/dev_C4_7C_8D_6A_12_0F");
+  EXPECT_TRUE(device->getProperty("Trusted").onInterface("org.bluez.Device1").get<bool>());
+  EXPECT_TRUE(device->getProperty("Paired").onInterface("org.bluez.Device1").get<bool>());
+  auto* bluez_link = dynamic_cast<drivers::bluez::BluezLockLink*>(link.get());
+  ASSERT_NE(bluez_link, nullptr);
+  EXPECT_EQ(bluez_link->pairings(), 1);
+  std::string log;
+  for (const auto& line : bluez_link->take_exchange_log()) log += line + "\n";
+  EXPECT_NE(log.find("RequestPasskey answered"), std::string::npos) << log;
+  EXPECT_EQ(log.find("604213"), std::string::npos) << log;
+  // Bonded now: the next link does not pair again.
+  link->disconnect();
+  auto again = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_OK\n"));
+  ASSERT_EQ(again->connect(5s).outcome, LockOutcome::success);
+  EXPECT_EQ(mock().stats(kLock)["pair"], 1);
+}
+
+// A pairing that fails (here the wrong passkey: SMP fails, BlueZ answers AuthenticationFailed,
+// src/device.c:2872-2906) is the bond's own cause, RigFault ble-bond, not the lock's rejection
+// (the table maps AuthenticationFailed on a GATT call to `rejected`); the lock is not asked to
+// connect or unlock.
+TEST_F(BluezReality, ReportsAFailedPairingAsAMissingBondNotALockRejection) {
+  mock().add_lock(kLock, "LR-100 wood-1",
+                  strict({{"bonded", sdbus::Variant(false)},
+                          {"requires_bond", sdbus::Variant(true)},
+                          {"passkey", sdbus::Variant(604213)}}));
+  ::setenv("LOCKRIG_TEST_PASSKEY_WRONG", "111111", 1);
+  auto link = make_bluez_link(
+      settings(kLock, "bonded: true\npair:\n  key_env: LOCKRIG_TEST_PASSKEY_WRONG\n"));
+  const std::string fault = rig_fault_of([&] { link->connect(5s); });
+  EXPECT_EQ(fault.rfind("ble-bond", 0), 0u) << fault;
+  EXPECT_NE(fault.find("org.bluez.Error.AuthenticationFailed"), std::string::npos) << fault;
+  EXPECT_EQ(fault.find("111111"), std::string::npos) << fault;
+  auto stats = mock().stats(kLock);
+  EXPECT_EQ(stats["passkey_requests"], 1);
+  EXPECT_EQ(stats["connect"], 0);
 }
 
 }  // namespace

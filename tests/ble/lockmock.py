@@ -19,6 +19,7 @@ import time
 
 import dbus
 import dbus.exceptions
+import dbus.service
 from gi.repository import GLib
 
 import dbusmock.templates.bluez5 as bluez5
@@ -88,6 +89,24 @@ DEFAULT_KNOBS = {
     # ATT MTU of the link (BT_ATT_DEFAULT_LE_MTU = 23 when neither side asks for more); strict
     # mode exports it as GattCharacteristic1.MTU (BlueZ >= 5.62) and honours it in WriteValue.
     'mtu': 23,
+    # strict: the lock never sends the ATT Write Response to a write request. BlueZ keeps the
+    # request pending (chrc->write_op): a second WriteValue on the characteristic is answered
+    # InProgress (src/gatt-client.c:1013-1014 in 5.66); after ATT_TIMEOUT_INTERVAL = 30 s the
+    # request fails and BlueZ shuts the link down (src/shared/att.c:32,473-508).
+    'unanswered_write': False,
+    'att_timeout_ms': 30000,
+    # The error Device1.Connect answers while the device is stuck (stuck_in_progress, ...):
+    # BlueZ sends InProgress when a Connect is already pending (src/device.c), and
+    # 'Failed: Operation already in progress' (strerror(EALREADY)) when an LE connection attempt
+    # is already going on (device_connect_le, src/device.c:5422-5424 -> 2341-2343 in 5.66).
+    'stuck_error': 'org.bluez.Error.InProgress: Operation already in progress',
+    # strict: the passkey the lock displays for pairing (passkey entry, the rig types it), -1 =
+    # the lock cannot pair. Device1.Pair asks the caller's agent, else the default agent
+    # (agent_get, src/agent.c:247-261), for RequestPasskey (doc/agent-api.txt); a wrong passkey
+    # fails SMP: 'AuthenticationFailed: Authentication Failed' (new_authentication_return,
+    # src/device.c:2872-2906 in 5.66); an agent that cannot type (capability not KeyboardOnly /
+    # KeyboardDisplay) or none at all cannot enter it: the same failure.
+    'passkey': -1,
 }
 
 # The Failed messages Device1.Connect sends in BlueZ >= 5.62 (src/error.h:49-66), plus the error
@@ -101,6 +120,9 @@ BLUEZ_CONNECT_FAILURES = {
     'le-connection-abort-by-local', 'le-connection-link-layer-protocol-error',
     'le-connection-gatt-browsing', 'le-connection-unknown',
 }
+
+
+RSSI_THRESHOLD = 8  # src/device.c:76 in 5.66
 
 
 def _py(value):
@@ -148,8 +170,11 @@ class Lock:
         self.stats = {k: 0 for k in ('connect', 'disconnect', 'remove', 'start_notify', 'write', 'read',
                                      'last_reply_delay_us', 'connect_while_closing',
                                      'connect_in_flight_max', 'flash', 'write_request',
-                                     'write_command', 'write_reliable', 'long_write')}
+                                     'write_command', 'write_reliable', 'long_write',
+                                     'write_in_progress', 'att_timeout', 'rssi_suppressed',
+                                     'pair', 'passkey_requests', 'trusted')}
         self.closing = False  # strict: Connected=true still shown for a link that is going away
+        self.pending_writes = {}  # strict: char path -> (reply, error) of an unanswered request
         self.write_at = 0.0
 
     def set_knobs(self, knobs):
@@ -230,6 +255,35 @@ def _characteristic(lock, path, service_path, uuid, flags, handle):
     ])
     mockobject.objects[path].lockrig_handle = handle
     mockobject.objects[path].lockrig_uuid = uuid
+    # WriteValue answers when the lock's ATT response comes, which may be never (strict,
+    # unanswered_write): dbus-python's asynchronous form lets the reply wait.
+    mockobject.objects[path].methods[CHAR]['WriteValue'] = ('aya{sv}', '', '', _write_value_async)
+
+
+_PENDING = object()
+
+
+@dbus.service.method(CHAR, in_signature='aya{sv}', out_signature='',
+                     async_callbacks=('reply', 'error'))
+def _write_value_async(char, value, options, reply=None, error=None):
+    try:
+        result = _write_value(char, value, options)
+    except dbus.exceptions.DBusException as e:
+        error(e)
+        return
+    if result is not _PENDING:
+        reply()
+        return
+    lock = char.lockrig_lock
+    lock.pending_writes[char.path] = (reply, error)
+
+    def att_timeout():
+        # ATT_TIMEOUT_INTERVAL passed without a response: the request fails and BlueZ shuts the
+        # link down as the ATT protocol requires (timeout_cb, src/shared/att.c:473-508).
+        if lock.pending_writes.get(char.path, (None,))[0] is reply:
+            lock.stats['att_timeout'] += 1
+            _drop_link(lock)
+    _later(lock.knobs['att_timeout_ms'], att_timeout)
 
 
 # Where each build puts its services: (service handle, which). 'c' is a build that put a vendor
@@ -311,6 +365,11 @@ def _drop_link(lock):
     """The link goes down (lock side or Disconnect): BlueZ's order of events."""
     if not lock.connected:
         return
+    # A request still waiting for its ATT response dies with the link, answered before
+    # Connected=false (disc_att_send_op, src/shared/att.c:1864; src/gatt-client.c:290-292).
+    for _path, (_reply, error) in list(lock.pending_writes.items()):
+        error(_att_error(0x0e))
+    lock.pending_writes = {}
     lock.connected = False
     _count_connected(lock, -1)
     if not lock.knobs['strict']:
@@ -335,7 +394,7 @@ def _connect(device):
     if lock.stats['connect'] == lock.knobs['stuck_from_connect']:
         lock.stuck = True
     if lock.knobs['always_in_progress'] or lock.stuck:
-        raise dbus.exceptions.DBusException('Operation already in progress', name='org.bluez.Error.InProgress')
+        raise _error(lock.knobs['stuck_error'])
     if lock.knobs['strict'] and not lock.in_range:
         # Nobody answers the connection request: BlueZ turns the failed LE connect into
         # ECONNABORTED (src/device.c:5353-5370).
@@ -470,6 +529,12 @@ def _write_value(char, value, options):
     lock.stats['write'] += 1
     if not lock.connected:
         raise dbus.exceptions.DBusException('Not connected', name='org.bluez.Error.Failed')
+    if lock.knobs['strict'] and char.path in lock.pending_writes:
+        # An earlier request on this characteristic still waits for its response
+        # (chrc->write_op, src/gatt-client.c:1013-1014 in 5.66; btd_error_in_progress,
+        # src/error.c:65-69): nothing is sent.
+        lock.stats['write_in_progress'] += 1
+        raise dbus.exceptions.DBusException('In Progress', name='org.bluez.Error.InProgress')
     procedure = _write_procedure(lock, char, value, options) if lock.knobs['strict'] else 'request'
     lock.stats['write_' + procedure] += 1
     if procedure != 'command' and len(value) > lock.knobs['mtu'] - 3:
@@ -494,6 +559,8 @@ def _write_value(char, value, options):
     if lock.knobs['write_error']:
         raise _error(lock.knobs['write_error'])
     seq = int(value[1]) if len(value) > 1 else 0
+    if lock.knobs['strict'] and lock.knobs['unanswered_write'] and procedure != 'command':
+        return _PENDING  # the lock took the request and never answers it
     if lock.knobs['disconnect_on_write']:
         if lock.knobs['strict']:
             # The request dies with the link: its error reply goes out first, Connected=false after.
@@ -543,12 +610,15 @@ def _appear(lock):
     """The lock's advertisement reaches the adapter: BlueZ creates (or refreshes) its device."""
     if not lock.in_range:
         return
+    created = not lock.present  # BlueZ starts a new device at RSSI 0 (src/device.c)
     if not lock.present:
         _root().AddDevice(lock.adapter, lock.address, lock.name)
         mockobject.objects[lock.path].AddMethods(DEVICE, [
             ('Connect', '', '', _connect),
             ('Disconnect', '', '', _disconnect),
         ])
+        if lock.knobs['strict']:
+            mockobject.objects[lock.path].methods[DEVICE]['Pair'] = ('', '', '', _pair)
         lock.present = True
     uuids = [LOCK_SERVICE] if lock.knobs['advertise_service'] else []
     device = mockobject.objects[lock.path]
@@ -562,11 +632,111 @@ def _appear(lock):
         return
     # A fresh advertisement brings RSSI back after a discovery session dropped it; the mock's
     # UpdateProperties only changes properties that exist.
+    old = 0 if created else int(device.props[DEVICE].get('RSSI', 0))
+    new = lock.knobs['rssi']
+    changes = {'UUIDs': dbus.Array(uuids, signature='s', variant_level=1)}
+    if (not lock.knobs['strict'] or old == 0 or abs(new - old) >= RSSI_THRESHOLD
+            or _reports_every_rssi(adapter)):
+        changes['RSSI'] = dbus.Int16(new, variant_level=1)
+    else:
+        lock.stats['rssi_suppressed'] += 1  # strict: a move under 8 dB, no proximity filter
     device.props[DEVICE].setdefault('RSSI', dbus.Int16(0, variant_level=1))
-    device.UpdateProperties(DEVICE, {
-        'RSSI': dbus.Int16(lock.knobs['rssi'], variant_level=1),
-        'UUIDs': dbus.Array(uuids, signature='s', variant_level=1),
-    })
+    device.UpdateProperties(DEVICE, changes)
+
+
+def _template(method, adapter):
+    """The template's Start/StopDiscovery read DiscoveryFilter, which only its SetDiscoveryFilter
+    creates: a client that discovers without a filter would crash them."""
+    props = adapter.props[ADAPTER]
+    if 'DiscoveryFilter' in props:
+        method(adapter)
+        return
+    props['DiscoveryFilter'] = None
+    try:
+        method(adapter)
+    finally:
+        del props['DiscoveryFilter']
+
+
+# ---- pairing (issue 12, item 4) ---------------------------------------------------------------
+
+def _agents():
+    """sender -> (agent path, capability): BlueZ keeps one agent per D-Bus client (src/agent.c)."""
+    manager = mockobject.objects['/org/bluez']
+    if not hasattr(manager, 'lockrig_agents'):
+        manager.lockrig_agents = {}
+    return manager.lockrig_agents
+
+
+def _register_agent(manager, agent_path, capability, sender=None):
+    bluez5.RegisterAgent(manager, agent_path, capability)  # the template's checks and books
+    _agents()[str(sender)] = (str(agent_path), str(capability))
+
+
+def _unregister_agent(manager, agent_path, sender=None):
+    bluez5.UnregisterAgent(manager, agent_path)
+    _agents().pop(str(sender), None)
+
+
+def _sender_method(iface, name, fn, in_signature):
+    method = dbus.service.method(iface, in_signature=in_signature, out_signature='',
+                                 sender_keyword='sender')(fn)
+    method.__name__ = name
+    return (in_signature, '', '', method)
+
+
+def install_agent_manager():
+    manager = mockobject.objects['/org/bluez']
+    if getattr(manager, 'lockrig_agent_manager', False):
+        return
+    manager.lockrig_agent_manager = True
+    iface = 'org.bluez.AgentManager1'
+    manager.methods[iface]['RegisterAgent'] = _sender_method(iface, 'RegisterAgent', _register_agent, 'os')
+    manager.methods[iface]['UnregisterAgent'] = _sender_method(iface, 'UnregisterAgent',
+                                                               _unregister_agent, 'o')
+
+
+def _auth_failed():
+    return dbus.exceptions.DBusException('Authentication Failed',
+                                         name='org.bluez.Error.AuthenticationFailed')
+
+
+@dbus.service.method(DEVICE, in_signature='', out_signature='', sender_keyword='sender',
+                     async_callbacks=('reply', 'error'))
+def _pair(device, sender=None, reply=None, error=None):
+    """Device1.Pair as src/device.c:2794-2866 (5.66) does it for an LE lock with passkey entry."""
+    lock = _lock_at(device.path)
+    lock.stats['pair'] += 1
+    if lock.knobs['bonded']:
+        error(dbus.exceptions.DBusException('Already Exists', name='org.bluez.Error.AlreadyExists'))
+        return
+    agents = _agents()
+    agent = agents.get(str(sender))
+    if agent is None:
+        manager = mockobject.objects['/org/bluez']
+        default = getattr(manager, 'default_agent', None)
+        agent = next((a for a in agents.values() if a[0] == default), None)
+    if lock.knobs['passkey'] < 0 or agent is None or agent[1] not in ('KeyboardOnly',
+                                                                       'KeyboardDisplay'):
+        error(_auth_failed())
+        return
+    owner = next(s for s, a in agents.items() if a == agent)
+
+    def typed(passkey):
+        lock.stats['passkey_requests'] += 1
+        if int(passkey) != lock.knobs['passkey']:
+            error(_auth_failed())
+            return
+        lock.knobs['bonded'] = True
+        device.UpdateProperties(DEVICE, {'Paired': dbus.Boolean(True, variant_level=1),
+                                         'Bonded': dbus.Boolean(True, variant_level=1)})
+        reply()
+
+    def refused(_e):
+        error(dbus.exceptions.DBusException('Authentication Rejected',
+                                            name='org.bluez.Error.AuthenticationRejected'))
+    device.connection.call_async(owner, agent[0], 'org.bluez.Agent1', 'RequestPasskey', 'o',
+                                 (dbus.ObjectPath(device.path),), typed, refused)
 
 
 def _sessions(adapter):
@@ -587,7 +757,7 @@ def _start_discovery(adapter, sender=None):
     sessions.add(sender)
     adapter.lockrig_max_sessions = max(adapter.lockrig_max_sessions, len(sessions))
     if len(sessions) == 1:
-        bluez5.StartDiscovery(adapter)  # keeps the template's behaviour, quirks included
+        _template(bluez5.StartDiscovery, adapter)  # keeps the template's behaviour, quirks included
     name = adapter.path.rsplit('/', 1)[-1]
     for lock in _locks().values():
         if lock.adapter == name and lock.in_range:
@@ -603,9 +773,10 @@ def _stop_discovery(adapter, sender=None):
     if sender not in sessions:
         raise dbus.exceptions.DBusException('No discovery started', name='org.bluez.Error.Failed')
     sessions.discard(sender)
+    _filters(adapter).pop(sender, None)  # the client goes with its filter (discovery_free)
     if sessions:
         return
-    bluez5.StopDiscovery(adapter)
+    _template(bluez5.StopDiscovery, adapter)
     prefix = adapter.path + '/'
     for path, obj in list(mockobject.objects.items()):
         if not path.startswith(prefix) or DEVICE not in obj.props:
@@ -647,6 +818,40 @@ def _with_sender(name, fn):
     return ('', '', '', dbus_method)
 
 
+def _set_discovery_filter(adapter, discovery_filter, sender=None):
+    """Per-client discovery filters (src/adapter.c set_discovery_filter in 5.66): kept with the
+    client and dropped when its session ends; an empty dict clears the client's filter."""
+    bluez5.SetDiscoveryFilter(adapter, discovery_filter)  # the template's bookkeeping too
+    filters = _filters(adapter)
+    if discovery_filter:
+        filters[str(sender)] = {str(k): _py(v) for k, v in discovery_filter.items()}
+    else:
+        filters.pop(str(sender), None)
+
+
+_set_discovery_filter_method = dbus.service.method(
+    ADAPTER, in_signature='a{sv}', out_signature='', sender_keyword='sender')(_set_discovery_filter)
+_set_discovery_filter_method.__name__ = 'SetDiscoveryFilter'
+
+
+def _filters(adapter):
+    if not hasattr(adapter, 'lockrig_filters'):
+        adapter.lockrig_filters = {}
+    return adapter.lockrig_filters
+
+
+def _reports_every_rssi(adapter):
+    """Whether BlueZ emits the RSSI of every advertisement, or only moves of RSSI_THRESHOLD = 8 dB
+    (device_set_rssi, src/device.c:76,5849-5886 in 5.66). BlueZ since commit e004414a1 ("adapter:
+    restrict delta=0 RSSI to proximity filters", 2026-07-15; src/adapter.c:7393-7407,7614-7618 at
+    690c16d) takes every RSSI only while some discovering client's filter has an RSSI or Pathloss
+    threshold; 5.66 did so for any filter at all (src/adapter.c:1854-1857,7184-7187), so a filter
+    with an RSSI threshold is what works on both. The double follows the newer, stricter rule."""
+    sessions = _sessions(adapter)
+    return any(('RSSI' in f or 'Pathloss' in f) for sender, f in _filters(adapter).items()
+               if sender in sessions)
+
+
 def add_adapter(root, name):
     path = root.AddAdapter(name, 'lockrig-rig')
     adapter = mockobject.objects[path]
@@ -655,6 +860,7 @@ def add_adapter(root, name):
     ])
     adapter.methods[ADAPTER]['StartDiscovery'] = _with_sender('StartDiscovery', _start_discovery)
     adapter.methods[ADAPTER]['StopDiscovery'] = _with_sender('StopDiscovery', _stop_discovery)
+    adapter.methods[ADAPTER]['SetDiscoveryFilter'] = ('a{sv}', '', '', _set_discovery_filter_method)
     return path
 
 
@@ -667,6 +873,7 @@ def adapter_stats(_root_obj, name):
 
 
 def add_lock(_root_obj, adapter, address, name, knobs):
+    install_agent_manager()
     lock = Lock(str(adapter), str(address), str(name), {str(k): _py(v) for k, v in knobs.items()})
     _check_strict(lock.knobs)
     _locks()[lock.address] = lock

@@ -2,6 +2,7 @@
 // registry entries the runner uses — including the example lock in drivers/bluez/README.md.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -208,6 +209,39 @@ TEST(BluezConfig, ReadsTheBondAndConnectionSettingsOfIssue12) {
   const std::string m = validate_error("bluez", std::string("address: c4:7c:8d:6a:12:0f") + kProfile,
                                        "max_connections: 99");
   EXPECT_NE(m.find("max_connections must be between 0 and 32, got 99"), std::string::npos) << m;
+}
+
+// Issue 12 item 4: `pair:` (a block with key_env or key_file holding the lock's 6-digit
+// passkey) on a `bonded: true` lock. Mistakes are located; the passkey is never quoted.
+TEST(BluezConfig, ReadsThePairingPasskeyFromTheLocksSecretAndNeverQuotesIt) {
+  ::setenv("LOCKRIG_CONFIG_TEST_PASSKEY", "012345", 1);
+  auto c = bluez::parse_bluez_config(spec(
+      "bluez", std::string("address: c4:7c:8d:6a:12:0f\nbonded: true\npair:\n  key_env: "
+                           "LOCKRIG_CONFIG_TEST_PASSKEY") +
+                   kProfile));
+  ASSERT_TRUE(c.pair_passkey.has_value());
+  EXPECT_EQ(*c.pair_passkey, 12345u);
+  EXPECT_NE(c.pair_source.find("LOCKRIG_CONFIG_TEST_PASSKEY"), std::string::npos) << c.pair_source;
+
+  const std::string unbonded = validate_error(
+      "bluez", std::string("address: c4:7c:8d:6a:12:0f\npair: {key_env: LOCKRIG_CONFIG_TEST_PASSKEY}") +
+                   kProfile);
+  EXPECT_EQ(unbonded.rfind("lab.yaml:2:", 0), 0u) << unbonded;
+  EXPECT_NE(unbonded.find("bonded: true"), std::string::npos) << unbonded;
+
+  const std::string flag = validate_error(
+      "bluez", std::string("address: c4:7c:8d:6a:12:0f\nbonded: true\npair: true") + kProfile);
+  EXPECT_EQ(flag.rfind("lab.yaml:3:", 0), 0u) << flag;
+  EXPECT_NE(flag.find("key_env or key_file"), std::string::npos) << flag;
+
+  ::setenv("LOCKRIG_CONFIG_TEST_BAD_PASSKEY", "12ab56", 1);
+  const std::string bad = validate_error(
+      "bluez", std::string("address: c4:7c:8d:6a:12:0f\nbonded: true\npair:\n  key_env: "
+                           "LOCKRIG_CONFIG_TEST_BAD_PASSKEY") +
+                   kProfile);
+  EXPECT_EQ(bad.rfind("lab.yaml:4:", 0), 0u) << bad;
+  EXPECT_NE(bad.find("6 decimal digits"), std::string::npos) << bad;
+  EXPECT_EQ(bad.find("12ab56"), std::string::npos) << bad;
 }
 
 }  // namespace

@@ -35,6 +35,21 @@ TEST(ErrorAttribution, HandsALocalConnectionAbortToTheConnectPolicyAsALockOutcom
       Verdict::retry_connect);
 }
 
+// BlueZ 5.66 answers Connect with strerror(EALREADY) while an LE connection attempt is already
+// going on (device_connect_le returns -EALREADY when dev->att_io is set, src/device.c:5422-5424;
+// dev_connect sends btd_error_failed(msg, strerror(-err)), src/device.c:2341-2343). It is the
+// same stuck attempt as InProgress and gets the same recovery; before, the unrecognised message
+// was counted against the lock as a protocol_error.
+TEST(ErrorAttribution, RecoversStaleStateWhenConnectFailsWithOperationAlreadyInProgress) {
+  auto a = on(BluezStep::connect, "org.bluez.Error.Failed", "Operation already in progress");
+  EXPECT_EQ(a.verdict, Verdict::recover_stale) << a.reason;
+  EXPECT_FALSE(a.unrecognised) << a.reason;
+  // Only on Connect: a GATT call answering it is still the lock's protocol error.
+  EXPECT_NE(on(BluezStep::command_write, "org.bluez.Error.Failed", "Operation already in progress")
+                .verdict,
+            Verdict::recover_stale);
+}
+
 TEST(ErrorAttribution, RecoversStaleStateWhenConnectReportsInProgress) {
   EXPECT_EQ(on(BluezStep::connect, "org.bluez.Error.InProgress").verdict, Verdict::recover_stale);
   EXPECT_EQ(on(BluezStep::adapter, "org.bluez.Error.InProgress").verdict, Verdict::already_done);
