@@ -9,6 +9,7 @@
 #include <ctime>
 #include <exception>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -241,14 +242,75 @@ std::string labels_html(const std::map<std::string, std::string>& labels) {
   return s;
 }
 
-// Every journal's runs inside its own read snapshot.
+// What a journal file and its WAL look like from outside (size and modification time): a
+// committed session changes it, so a page computed for one state is valid while it holds.
+std::string journal_state(const std::string& path) {
+  std::string state;
+  for (const char* suffix : {"", "-wal"}) {
+    struct stat st {};
+    if (::stat((path + suffix).c_str(), &st) == 0)
+      state += std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec) + ";";
+    else
+      state += "-;";
+  }
+  return state;
+}
+
+// A value computed from one journal, kept while the journal is in the same state (journal_state);
+// concurrent requests for the same key wait for one computation instead of each running it. An
+// error is not kept: the next request tries again.
+template <class T, class Compute>
+T kept(const std::string& key, const std::string& db_path, Compute compute) {
+  struct Entry {
+    std::string state;
+    std::shared_future<T> value;
+  };
+  static std::mutex mutex;
+  static std::map<std::string, Entry> cache;
+  const std::string state = journal_state(db_path);
+  std::shared_future<T> value;
+  std::promise<T> mine;
+  bool compute_here = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.state == state) {
+      value = it->second.value;
+    } else {
+      if (cache.size() >= 64) cache.clear();
+      value = mine.get_future().share();
+      cache[key] = {state, value};
+      compute_here = true;
+    }
+  }
+  if (compute_here) {
+    try {
+      mine.set_value(compute());
+    } catch (...) {
+      mine.set_exception(std::current_exception());
+      std::lock_guard<std::mutex> lock(mutex);
+      cache.erase(key);
+    }
+  }
+  return value.get();
+}
+
+// Every journal's runs inside its own read snapshot. What the journal holds is kept while the
+// journal is unchanged (a running night changes it with every commit, so its progress is read
+// again on the next request); whether a run's process is alive and the ETA are worked out for
+// every request. Before, each request opened the journal, whose open checks read the aggregate
+// tables: about 0.1 s at 10 M attempts, and under 20 clients a p50 of 1.7 s for this page.
 std::vector<RunView> all_runs(const Journals& j) {
   std::vector<RunView> out;
   const std::time_t now = std::time(nullptr);
   for (std::size_t db = 0; db < j.paths.size(); ++db) {
-    Journal journal = Journal::open_readonly(j.paths[db]);
-    Transaction snapshot(journal);
-    for (auto& p : read_run_progress(journal)) out.push_back(view_of(j, db, std::move(p), now));
+    auto progress = kept<std::vector<RunProgress>>("runs\n" + j.paths[db], j.paths[db], [&] {
+      Journal journal = Journal::open_readonly(j.paths[db]);
+      Transaction snapshot(journal);
+      return read_run_progress(journal);
+    });
+    for (auto& p : progress) out.push_back(view_of(j, db, std::move(p), now));
   }
   return out;
 }
@@ -475,21 +537,6 @@ Response session_page(const Journals& j, const Params& p) {
   return {200, "text/html; charset=utf-8", page("Session " + std::to_string(id), b), {}};
 }
 
-// What a journal file and its WAL look like from outside (size and modification time): a
-// committed session changes it, so a page computed for one state is valid while it holds.
-std::string journal_state(const std::string& path) {
-  std::string state;
-  for (const char* suffix : {"", "-wal"}) {
-    struct stat st {};
-    if (::stat((path + suffix).c_str(), &st) == 0)
-      state += std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-               std::to_string(st.st_mtim.tv_nsec) + ";";
-    else
-      state += "-;";
-  }
-  return state;
-}
-
 // A command of reports/ run in-process on the chosen journal, rendered as HTML: the same options,
 // document model and renderer as on the command line, so the figures are the same. The page is
 // kept while the journal is unchanged, and concurrent requests for the same page wait for one
@@ -500,41 +547,13 @@ Response command_page(const char* name, int (*cmd)(const std::vector<std::string
   args.insert(args.begin(), {"--db=" + db_path, "--format=html"});
   std::string key = name;
   for (const auto& a : args) key += '\n' + a;
-  struct Entry {
-    std::string state;
-    std::shared_future<std::string> page;
-  };
-  static std::mutex mutex;
-  static std::map<std::string, Entry> cache;
-  const std::string state = journal_state(db_path);
-  std::shared_future<std::string> page;
-  std::promise<std::string> mine;
-  bool compute = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it != cache.end() && it->second.state == state) {
-      page = it->second.page;
-    } else {
-      if (cache.size() >= 64) cache.clear();
-      page = mine.get_future().share();
-      cache[key] = {state, page};
-      compute = true;
-    }
-  }
-  if (compute) {
-    try {
+  try {
+    std::string body = kept<std::string>(key, db_path, [&] {
       std::ostringstream out;
       cmd(args, out);
-      mine.set_value(out.str());
-    } catch (...) {
-      mine.set_exception(std::current_exception());
-      std::lock_guard<std::mutex> lock(mutex);
-      cache.erase(key);  // an error is not kept: the next request tries again
-    }
-  }
-  try {
-    return {200, "text/html; charset=utf-8", page.get(), {{"Cache-Control", "no-store"}}};
+      return out.str();
+    });
+    return {200, "text/html; charset=utf-8", std::move(body), {{"Cache-Control", "no-store"}}};
   } catch (const UsageError& e) {
     throw HttpError{400, e.what()};
   }
