@@ -10,6 +10,8 @@
 #include <string>
 
 #include "rig/engine/attenuators.hpp"
+#include "rig/engine/plan.hpp"
+#include "rig/engine/resume_policy.hpp"
 #include "rig/engine/scenario.hpp"
 #include "rig/engine/staircase.hpp"
 
@@ -254,6 +256,28 @@ TEST(Staircase, ConvergesWhereTheChanceOfKSuccessesInARowIsOneHalf) {
     const double expected = 40 + 2 * std::log(1 / p - 1);  // the logistic's p-point
     EXPECT_NEAR(mean_reversal_level(down, 7 + down), expected, 0.6) << "down " << down;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// `run --resume` after a crash inside a grid sweep: the item is complete only when every level x
+// session of the sweep was journaled (the k-th session is step si + k x steps, runner.cpp).
+TEST(SweepResume, AGridSweepCutShortIsNotACompleteItem) {
+  const Fixture f = parse_fixture(kFixture, "rig.yaml");
+  const std::vector<Scenario> sc = parse_scenarios(
+      "name: s\nsteps:\n  - wait: 1s\n  - sweep: {part: rf_path, levels: [20dB, 30dB], sessions: "
+      "2, steps: [unlock: {}]}\n",
+      "sweep.yaml");
+  const Plan plan = make_plan(f, sc, PlanOptions{});
+  const ItemKey item{"a", "s", 0};
+  JournaledProgress progress;
+  // Steps: 0 wait, 1 sweep; n = 2, so the sweep's sessions are steps 1, 3, 5, 7.
+  for (int step : {1, 3, 5}) progress.sessions[SessionKey{"a", "s", 0, step}] = false;
+  EXPECT_FALSE(ResumePolicy(f, sc, plan, progress).item_complete(item, sc[0]));
+  progress.sessions[SessionKey{"a", "s", 0, 7}] = false;
+  EXPECT_TRUE(ResumePolicy(f, sc, plan, progress).item_complete(item, sc[0]));
 }
 
 }  // namespace
