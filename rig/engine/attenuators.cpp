@@ -94,7 +94,9 @@ std::string attenuation_range_text(const drivers::AttenuatorSpec& spec) {
          format_number(spec.step_db) + "dB";
 }
 
-void validate_attenuate_step(const Step& step, const Fixture& fixture) {
+namespace {
+
+void require_attenuator(const Step& step, const Fixture& fixture) {
   std::vector<std::string> names;
   for (const auto& a : fixture.attenuators)
     if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
@@ -103,13 +105,30 @@ void validate_attenuate_step(const Step& step, const Fixture& fixture) {
                                       did_you_mean(step.target, names) + "; rig " +
                                       quote(fixture.rig) + " has: " +
                                       (names.empty() ? "(no attenuators)" : join(names, ", ")));
-  const double db = step.db.value_or(0);
+}
+
+void require_level(const std::string& name, double db, const SourceLocation& where,
+                   const Fixture& fixture, const char* what) {
   for (const auto& a : fixture.attenuators) {
-    if (a.name != step.target || attenuation_level_allowed(a, db)) continue;
-    throw ConfigError(step.db_where, "level " + format_number(db) + "dB is not one attenuator " +
-                                         quote(a.id) + " (" + a.name + ") can take: allowed " +
-                                         attenuation_range_text(a));
+    if (a.name != name || attenuation_level_allowed(a, db)) continue;
+    throw ConfigError(where, std::string(what) + " " + format_number(db) +
+                                 "dB is not one attenuator " + quote(a.id) + " (" + a.name +
+                                 ") can take: allowed " + attenuation_range_text(a));
   }
+}
+
+}  // namespace
+
+void validate_attenuate_step(const Step& step, const Fixture& fixture) {
+  require_attenuator(step, fixture);
+  require_level(step.target, step.db.value_or(0), step.db_where, fixture, "level");
+}
+
+void validate_sweep_step(const Step& step, const Fixture& fixture) {
+  require_attenuator(step, fixture);
+  const SweepSpec& sw = *step.sweep;
+  for (std::size_t i = 0; i < sw.levels.size(); ++i)
+    require_level(step.target, sw.levels[i], sw.level_where[i], fixture, "sweep level");
 }
 
 std::vector<drivers::AttenuatorSpec> parse_attenuators(

@@ -38,5 +38,8 @@ struct Fixture;
 // An `attenuate` step against the fixture: the part must exist and every attenuator of that name
 // must be able to take the level. ConfigError at the step (unknown part) or at the level.
 void validate_attenuate_step(const Step& step, const Fixture& fixture);
+// A `sweep` step against the fixture: the part must exist and every attenuator of that name must
+// be able to take every level of the sweep. ConfigError at the step or at the level refused.
+void validate_sweep_step(const Step& step, const Fixture& fixture);
 
 }  // namespace lockrig

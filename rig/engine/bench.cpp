@@ -192,6 +192,14 @@ BenchEvent Bench::apply_attenuation(Atten& a, double db) {
                     read ? "read back " + format_number(*read) + "dB" : "no read-back"};
 }
 
+double Bench::safe_attenuation(const std::string& lock_id, const std::string& name) const {
+  for (const auto& a : attenuators_)
+    if (a->spec->name == name &&
+        std::find(a->spec->locks.begin(), a->spec->locks.end(), lock_id) != a->spec->locks.end())
+      return a->spec->safe_db;
+  throw std::logic_error("lock " + lock_id + " has no attenuator " + name);  // planner filters these
+}
+
 BenchEvent Bench::set_attenuation(const std::string& lock_id, const std::string& name, double db) {
   for (auto& a : attenuators_) {
     const auto& spec = *a->spec;

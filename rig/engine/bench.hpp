@@ -45,6 +45,8 @@ class Bench final : public drivers::BenchView {
   // in the fixture's range and on its step (ConfigError otherwise, nothing sent); a read-back
   // that differs from the level set is a RigFault naming the part.
   BenchEvent set_attenuation(const std::string& lock_id, const std::string& name, double db);
+  // The safe level of that attenuator (a sweep returns to it when it ends).
+  double safe_attenuation(const std::string& lock_id, const std::string& name) const;
   // Every channel to its safe state, every supply to nominal with output on, every attenuator to
   // its safe level. Keeps going past
   // failures (each reported in its event) so one dead board does not leave the others unsafe.

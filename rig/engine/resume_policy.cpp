@@ -14,10 +14,21 @@ ResumePolicy::ResumePolicy(const Fixture& fixture, const std::vector<Scenario>& 
 bool ResumePolicy::item_complete(const ItemKey& key, const Scenario& sc) const {
   if (progress_.rig_fault_items.count(key)) return true;  // it stopped at the rig fault
   const auto& [lock, name, rep] = key;
-  for (std::size_t si = 0; si < sc.steps.size(); ++si)
+  const std::size_t n = sc.steps.size();
+  for (std::size_t si = 0; si < n; ++si) {
     if (sc.steps[si].kind == Step::Kind::unlock &&
         !progress_.sessions.count(SessionKey{lock, name, rep, static_cast<int>(si)}))
       return false;
+    // A grid sweep (issue 14) is complete when all its levels x sessions were journaled (its
+    // k-th session is step si + k x n, runner.cpp). A staircase's length depends on its outcomes,
+    // which the progress does not hold: it is not checked (docs/range.md).
+    const auto& sw = sc.steps[si].sweep;
+    if (sw && sw->design == SweepDesign::grid)
+      for (long long k = 0; k < sw->max_sessions(); ++k)
+        if (!progress_.sessions.count(
+                SessionKey{lock, name, rep, static_cast<int>(si + static_cast<std::size_t>(k) * n)}))
+          return false;
+  }
   return true;
 }
 

@@ -322,13 +322,17 @@ class RunEngine::ItemSink final : public StepSink {
     session.lock_id = lock_id_;
     session.scenario = sc_.name;
     session.repetition = item_.repetition;
-    session.step_index = static_cast<int>(si_);
+    // A sweep's k-th session (issue 14) is numbered si + k x steps, so every session of the
+    // item keeps its own (lock, scenario, repetition, step) key and the first is the step's index.
+    const int ordinal = session.sweep ? session.step_index : 0;
+    session.step_index = static_cast<int>(si_ + sc_.steps.size() * static_cast<std::size_t>(ordinal));
+    if (session.sweep && session.sweep->sweep.empty()) session.sweep->sweep = sc_.name;
     const bool faulted = session.result == SessionResult::rig_fault;
     std::string fault_detail = faulted ? session.attempts.back().detail : "";
     if (faulted) rig_fault(fault_detail);
     // Resume: a session an earlier part journaled is kept as it was, never written twice.
     if (engine_.resume_ && engine_.resume_->journaled(SessionKey{
-                               lock_id_, sc_.name, item_.repetition, static_cast<int>(si_)})) {
+                               lock_id_, sc_.name, item_.repetition, session.step_index})) {
       take_session_evidence(EvidencePolicy::none, session);  // empties the recorder (issue 15)
       return !faulted;
     }

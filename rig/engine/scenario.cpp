@@ -20,34 +20,71 @@ std::string Step::describe() const {
   return kind->describe(*this);
 }
 
-std::vector<std::string> Scenario::channels_used() const {
+namespace {
+
+// Every step of the scenario, the blocks of its sweeps included.
+template <typename F>
+void for_each_step(const std::vector<Step>& steps, F&& f) {
+  for (const auto& s : steps) {
+    f(s);
+    if (s.sweep) for_each_step(s.sweep->steps, f);
+  }
+}
+
+std::vector<std::string> targets_of(const std::vector<Step>& steps,
+                                    std::initializer_list<const StepKind*> kinds) {
   std::vector<std::string> out;
-  for (const auto& s : steps)
-    if (s.kind == Step::Kind::set_switch && std::find(out.begin(), out.end(), s.target) == out.end())
+  for_each_step(steps, [&](const Step& s) {
+    if (std::find(kinds.begin(), kinds.end(), s.kind) != kinds.end() &&
+        std::find(out.begin(), out.end(), s.target) == out.end())
       out.push_back(s.target);
+  });
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Scenario::channels_used() const {
+  return targets_of(steps, {Step::Kind::set_switch});
 }
 
 std::vector<std::string> Scenario::supplies_used() const {
-  std::vector<std::string> out;
-  for (const auto& s : steps)
-    if (s.kind == Step::Kind::set_supply && std::find(out.begin(), out.end(), s.target) == out.end())
-      out.push_back(s.target);
-  return out;
+  return targets_of(steps, {Step::Kind::set_supply});
 }
 
 std::vector<std::string> Scenario::attenuators_used() const {
-  std::vector<std::string> out;
-  for (const auto& s : steps)
-    if (s.kind == Step::Kind::attenuate && std::find(out.begin(), out.end(), s.target) == out.end())
-      out.push_back(s.target);
-  return out;
+  return targets_of(steps, {Step::Kind::attenuate, Step::Kind::sweep});
 }
 
 int Scenario::unlock_steps() const {
-  return static_cast<int>(std::count_if(steps.begin(), steps.end(), [](const Step& s) {
-    return s.kind == Step::Kind::unlock;
-  }));
+  long long n = 0;
+  for (const auto& s : steps) {
+    if (s.kind == Step::Kind::unlock) ++n;
+    if (s.sweep) n += s.sweep->max_sessions();
+  }
+  return static_cast<int>(n);
+}
+
+long long SweepSpec::max_sessions() const {
+  return design == SweepDesign::grid ? static_cast<long long>(levels.size()) * sessions : sessions;
+}
+
+// The step's kind is its one key; the kind parses the key's value (rig/engine/steps/).
+Step parse_step(const YAML::Node& n, const std::string& file) {
+  const std::vector<std::string> kinds = step_kind_names();
+  if (!n.IsMap() || n.size() != 1)
+    throw ConfigError(yaml::location(n, file),
+                      "a step must be a mapping with exactly one of: " + join(kinds, ", "));
+  yaml::check_mapping(n, file, kinds, "a step");
+  const auto kv = *n.begin();
+  const StepKind* kind = find_step_kind(kv.first.Scalar());
+  if (!kind)  // check_mapping refused every other key
+    throw ConfigError(yaml::location(n, file), "unknown step " + quote(kv.first.Scalar()));
+  Step s;
+  s.kind = kind;
+  s.where = yaml::location(n, file);  // known while the kind parses (a sweep's errors use it)
+  kind->parse(kv.second, file, s);
+  return s;
 }
 
 namespace {
@@ -56,24 +93,6 @@ struct ScenarioParser {
   const std::string& file;
 
   SourceLocation at(const YAML::Node& n) const { return yaml::location(n, file); }
-
-  // The step's kind is its one key; the kind parses the key's value (rig/engine/steps/).
-  Step parse_step(const YAML::Node& n) const {
-    const std::vector<std::string> kinds = step_kind_names();
-    if (!n.IsMap() || n.size() != 1)
-      throw ConfigError(at(n),
-                        "a step must be a mapping with exactly one of: " + join(kinds, ", "));
-    yaml::check_mapping(n, file, kinds, "a step");
-    const auto kv = *n.begin();
-    const StepKind* kind = find_step_kind(kv.first.Scalar());
-    if (!kind)  // check_mapping refused every other key
-      throw ConfigError(at(n), "unknown step " + quote(kv.first.Scalar()));
-    Step s;
-    s.kind = kind;
-    kind->parse(kv.second, file, s);
-    s.where = at(n);
-    return s;
-  }
 
   Scenario parse_one(const YAML::Node& n, const std::string& sha, bool top_level) const {
     std::vector<std::string> keys = {"name", "description", "repeat", "steps"};
@@ -100,7 +119,7 @@ struct ScenarioParser {
     const YAML::Node steps = n["steps"];
     if (!steps.IsSequence() || steps.size() == 0)
       throw ConfigError(at(steps), "steps must be a non-empty list");
-    for (const auto& st : steps) sc.steps.push_back(parse_step(st));
+    for (const auto& st : steps) sc.steps.push_back(parse_step(st, file));
     if (sc.unlock_steps() == 0)
       throw ConfigError(at(steps), "scenario " + quote(sc.name) + " has no unlock step");
     return sc;
@@ -138,7 +157,7 @@ std::vector<Scenario> load_scenarios(const std::string& path) {
 void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) {
   const auto channels = fixture.channel_names();
   const auto supplies = fixture.supply_names();
-  for (const auto& s : scenario.steps) {
+  for_each_step(scenario.steps, [&](const Step& s) {
     if (s.kind == Step::Kind::set_switch &&
         std::find(channels.begin(), channels.end(), s.target) == channels.end())
       throw ConfigError(s.where, "unknown channel " + quote(s.target) + did_you_mean(s.target, channels) +
@@ -150,6 +169,7 @@ void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) 
                                      "; rig " + quote(fixture.rig) + " has: " +
                                      (supplies.empty() ? "(no supplies)" : join(supplies, ", ")));
     if (s.kind == Step::Kind::attenuate) validate_attenuate_step(s, fixture);
+    if (s.kind == Step::Kind::sweep) validate_sweep_step(s, fixture);
     if (s.kind == Step::Kind::set_supply) {
       for (const auto& sup : fixture.supplies) {
         if (sup.name != s.target) continue;
@@ -168,7 +188,7 @@ void validate_against_fixture(const Scenario& scenario, const Fixture& fixture) 
           refuse(s.amps_where, "amps", *s.amps, sup.max_amps, "A");
       }
     }
-  }
+  });
 }
 
 }  // namespace lockrig

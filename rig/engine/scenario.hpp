@@ -2,6 +2,7 @@
 // See README.md "Scenario files" for the format.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,10 @@
 #include "rig/base/clock.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/engine/fixture.hpp"
+
+namespace YAML {
+class Node;
+}
 
 namespace lockrig {
 
@@ -45,6 +50,29 @@ struct UnlockStep {
 enum class Condition { advertising, not_advertising };
 
 struct StepKind;  // a row of the step table: rig/engine/steps/step_kind.hpp
+struct Step;
+
+// Issue 14: a `sweep` step, a block of steps repeated over levels of one attenuator
+// (rig/engine/steps/sweep.cpp; docs/range.md "Sweeps").
+enum class SweepDesign { grid, staircase };
+
+struct SweepSpec {
+  std::string name;  // the sweep's name in the journal; empty: the scenario's
+  std::vector<double> levels;              // in the order written (a staircase sorts them)
+  std::vector<SourceLocation> level_where;  // one per level (a range: all at the range)
+  SweepDesign design = SweepDesign::grid;
+  // grid: sessions per level; staircase: the session budget (it stops earlier at `reversals`).
+  int sessions = 1;
+  // Staircase (Levitt 1971): start level, step in dB (a multiple of the levels' spacing), `down`
+  // successes in a row make it one step harder (more attenuation), one failure one step easier.
+  double start_db = 0, step_db = 0;
+  SourceLocation start_where, step_where;
+  int down = 3;
+  int reversals = 12;  // stop after this many reversals of direction
+  std::vector<Step> steps;  // the block: exactly one unlock step, no attenuate or sweep
+  // Sessions the sweep runs at most: levels x sessions (grid) or the budget (staircase).
+  long long max_sessions() const;
+};
 
 struct Step {
   // What the step is: a row of the step table (rig/engine/steps/step_table.cpp), the one list of
@@ -58,6 +86,7 @@ struct Step {
     static const StepKind* const unlock;
     static const StepKind* const disconnect;
     static const StepKind* const attenuate;  // issue 14
+    static const StepKind* const sweep;      // issue 14
   };
   const StepKind* kind = Kind::wait;
   SourceLocation where;
@@ -77,6 +106,7 @@ struct Step {
   SourceLocation volts_where, amps_where, ramp_to_where;
   std::optional<double> db;  // attenuate: the level; db_where: where it was written
   SourceLocation db_where;
+  std::shared_ptr<const SweepSpec> sweep;  // sweep: its levels, design and block (target: part)
 
   std::string describe() const;  // "switch battery off", "unlock expect success within 5s"
 };
@@ -93,8 +123,13 @@ struct Scenario {
   std::vector<std::string> channels_used() const;
   std::vector<std::string> supplies_used() const;
   std::vector<std::string> attenuators_used() const;
+  // Unlock sessions one repetition runs: each unlock step once, a sweep its max_sessions().
   int unlock_steps() const;
 };
+
+// One step as written in a scenario file (`- wait: 5s`), parsed by its kind. A sweep parses its
+// block with it.
+Step parse_step(const YAML::Node& node, const std::string& file);
 
 // A scenario file holds one scenario (name/steps) or a suite (suite/scenarios: [...]).
 std::vector<Scenario> parse_scenarios(const std::string& text, const std::string& source);

@@ -450,8 +450,9 @@ inline std::map<std::string, std::string> safe_channel_states(const Fixture& f) 
   return out;
 }
 
+// Parts the bench restores: relay channels, supplies and RF attenuators (issue 14).
 inline std::size_t safe_state_parts(const Fixture& f) {
-  std::size_t n = f.supplies.size();
+  std::size_t n = f.supplies.size() + f.attenuators.size();
   for (const auto& b : f.switches) n += b.channels.size();
   return n;
 }

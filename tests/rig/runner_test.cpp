@@ -88,8 +88,8 @@ TEST(Runner, JournalsEveryPlannedSessionAndRestoresTheSafeState) {
   // Expected failures are assertions, never SLI events.
   EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions WHERE expect != 'success' AND sli_eligible"), 0);
   EXPECT_GT(count(journal_db(j.journal), "SELECT count(*) FROM attempts WHERE class = 'expected'"), 0);
-  // Safe state at start and at the end: 12 channels + 1 supply each time.
-  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+  // Safe state at start and at the end: 12 channels + 1 supply + 4 attenuators each time.
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 34);
   EXPECT_TRUE(out.safe_state_restored);
   EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM runs WHERE status = 'completed' AND ended_at IS NOT NULL"), 1);
 }
@@ -219,9 +219,9 @@ TEST(Runner, AStopRequestKeepsFinishedSessionsAndMarksTheRunAborted) {
   EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions"), out.counters.sessions);
   EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM sessions s WHERE attempts != (SELECT count(*) FROM attempts WHERE session_id = s.id)"), 0);
   EXPECT_TRUE(out.safe_state_restored);
-  // The bench's 12 channels and 1 supply were put back last, after everything else.
-  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 13) WHERE kind = 'safe_state'"), 13);
-  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 26);
+  // The bench's 12 channels, 1 supply and 4 attenuators were put back last, after everything else.
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM (SELECT kind FROM events ORDER BY id DESC LIMIT 17) WHERE kind = 'safe_state'"), 17);
+  EXPECT_EQ(count(journal_db(j.journal), "SELECT count(*) FROM events WHERE kind = 'safe_state'"), 34);
 }
 
 TEST(Runner, WaitUntilLooksAgainOnlyEveryPollInterval) {

@@ -35,7 +35,8 @@ class StepSink {
   // A checked condition did not hold (a wait_until that timed out): the run ends with exit 1.
   virtual void assertion_failed() = 0;
   // A finished unlock session of this step. False: the item ends here (the session was voided
-  // by a rig fault).
+  // by a rig fault). A sweep's session (session.sweep set) carries its 0-based ordinal within the
+  // sweep in step_index; the run turns it into the item's own numbering.
   virtual bool session(SessionRecord session) = 0;
 };
 
@@ -57,7 +58,7 @@ enum class StepEnd {
 struct StepKind {
   std::string_view name;  // the key in a scenario file: `- wait: 5s`
   // Fills the kind's fields of `step` from the key's value; throws ConfigError pointing into
-  // `file`. The dispatcher has already set step.kind and sets step.where afterwards.
+  // `file`. The dispatcher has already set step.kind and step.where.
   void (*parse)(const YAML::Node& value, const std::string& file, Step& step);
   // One line for messages and events: "switch battery off", "wait 5s".
   std::string (*describe)(const Step& step);

@@ -14,7 +14,7 @@ namespace lockrig {
 
 namespace steps {
 extern const StepKind kSwitchStep, kSupplyStep, kWaitStep, kWaitUntilStep, kUnlockStep,
-    kDisconnectStep, kAttenuateStep;
+    kDisconnectStep, kAttenuateStep, kSweepStep;
 }  // namespace steps
 
 namespace {
@@ -27,6 +27,7 @@ const StepKind* const kTable[] = {
     &steps::kUnlockStep,      // unlock: one unlock session             (unlock.cpp)
     &steps::kDisconnectStep,  // disconnect: drop the lock's link       (disconnect.cpp)
     &steps::kAttenuateStep,   // attenuate: an RF attenuator's level    (attenuate.cpp)
+    &steps::kSweepStep,       // sweep: a block over attenuation levels (sweep.cpp)
 };
 
 }  // namespace
@@ -38,6 +39,7 @@ const StepKind* const Step::Kind::wait_until = &steps::kWaitUntilStep;
 const StepKind* const Step::Kind::unlock = &steps::kUnlockStep;
 const StepKind* const Step::Kind::disconnect = &steps::kDisconnectStep;
 const StepKind* const Step::Kind::attenuate = &steps::kAttenuateStep;
+const StepKind* const Step::Kind::sweep = &steps::kSweepStep;
 
 std::span<const StepKind* const> step_kinds() {
   return kTable;

@@ -1,0 +1,158 @@
+// range_sweep_bench (issue 14): how many unlock sessions a range sweep needs before the 99% range
+// margin is known to +-2 dB (95% profile-likelihood interval no wider than 4 dB, logit fit of
+// reports/stats/range.*), with the adaptive staircase (rig/engine/staircase.hpp, Levitt 1971)
+// versus a fixed grid, median over many simulated sweeps. Prints both medians and their ratio.
+//
+// The simulated lock is the sim driver's link budget (drivers/sim/sim_lock.cpp sense(): RSSI =
+// tx - path - material - attenuation + N(0, sigma); found when RSSI >= sensitivity; link-failure
+// odds 0.5 exp(-margin / fade), spent on the connect (x 0.5) and on the command (x 1, plus the
+// firmware's drop rate)), one attempt per session, with sim-lab's wood door and 2.4.0 defaults.
+// Both designs use the shipped scenarios/range-sweep.yaml settings: grid 0..48 dB step 4 dB (one
+// session per level per pass, in passes); staircase 3-down/1-up on 0..48 dB step 2 dB from 8 dB
+// in 4 dB steps (its reversal stop switched off: it runs until the margin is known).
+//
+//   range_sweep_bench [--sweeps 200] [--seed 1] [--check-every 5] [--max 20000] [--down 3]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "reports/stats/range.hpp"
+#include "rig/engine/staircase.hpp"
+
+using namespace lockrig;
+
+namespace {
+
+struct Link {
+  double mean_rssi = -40 - 20 - 3;  // tx_dbm - path_loss_db - wood's material loss
+  double sigma = 3, sensitivity = -92, fade = 5, drop_rate = 0.002;
+
+  bool session(double attenuation, std::mt19937_64& rng) const {
+    std::normal_distribution<double> n(0, 1);
+    std::uniform_real_distribution<double> u(0, 1);
+    const double margin = mean_rssi - attenuation + sigma * n(rng) - sensitivity;
+    if (margin < 0) return false;  // not found
+    const double lf = std::min(1.0, 0.5 * std::exp(-margin / fade));
+    if (u(rng) < 0.5 * lf) return false;                  // connect fails
+    return !(u(rng) < drop_rate + 0.7 * lf + 0.3 * lf);   // dropped or disconnected
+  }
+
+  // P(success) at `attenuation`, by numerical integration over the RSSI noise: the true margin.
+  double probability(double a) const {
+    double p = 0;
+    const int n = 4000;
+    for (int i = 0; i < n; ++i) {
+      const double z = -8 + 16.0 * (i + 0.5) / n;
+      const double margin = mean_rssi - a + sigma * z - sensitivity;
+      if (margin < 0) continue;
+      const double lf = std::min(1.0, 0.5 * std::exp(-margin / fade));
+      const double ok = (1 - 0.5 * lf) * (1 - std::min(1.0, drop_rate + lf));
+      p += ok * std::exp(-z * z / 2) / std::sqrt(2 * M_PI) * (16.0 / n);
+    }
+    return p;
+  }
+};
+
+// Whether the 99% margin is known to +-2 dB from these counts; fills `level` when it is.
+bool known(const std::map<double, stats::Counts>& counts, double* level) {
+  std::vector<stats::DosePoint> pts;
+  for (const auto& [l, c] : counts) pts.push_back({l, c});
+  if (pts.size() < 2) return false;
+  try {
+    const auto fit = stats::fit_binomial_dose(pts, stats::DoseLink::logit);
+    const auto d = stats::dose_at(fit, 0.99);
+    if (!d.profile.bounded) return false;
+    const double half = (d.profile.interval.upper - d.profile.interval.lower) / 2;
+    if (!(half <= 2.0)) return false;
+    *level = d.level;
+    return true;
+  } catch (const std::exception&) {
+    return false;  // no finite fit yet (separated data): keep sweeping
+  }
+}
+
+struct Outcome {
+  long sessions;
+  double margin;
+};
+
+template <typename NextLevel, typename Record>
+Outcome sweep(const Link& link, std::mt19937_64& rng, int check_every, long max, NextLevel next,
+              Record record) {
+  std::map<double, stats::Counts> counts;
+  for (long n = 1; n <= max; ++n) {
+    const double level = next(n - 1);
+    const bool ok = link.session(level, rng);
+    record(ok);
+    auto& c = counts[level];
+    c.trials++;
+    c.successes += ok;
+    double margin = 0;
+    if (n % check_every == 0 && known(counts, &margin)) return {n, margin};
+  }
+  return {max, NAN};
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int sweeps = 200, check_every = 5, down = 3;
+  long max = 20000;
+  std::uint64_t seed = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--sweeps")) sweeps = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--check-every")) check_every = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--max")) max = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--down")) down = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+  const Link link;
+  // The true 99% margin of the simulated lock (bisection on the integrated success rate).
+  double lo = 0, hi = 60;
+  for (int i = 0; i < 60; ++i) ((link.probability((lo + hi) / 2) > 0.99) ? lo : hi) = (lo + hi) / 2;
+  const double truth = (lo + hi) / 2;
+
+  std::vector<double> grid_n, stair_n, grid_err, stair_err;
+  long grid_capped = 0, stair_capped = 0;
+  for (int s = 0; s < sweeps; ++s) {
+    std::mt19937_64 rng_g(seed * 1000003 + 2 * s), rng_s(seed * 1000003 + 2 * s + 1);
+    // Grid: 0, 4, ..., 48 dB, one session at each per pass.
+    const Outcome g = sweep(
+        link, rng_g, check_every, max, [](long k) { return 4.0 * (k % 13); }, [](bool) {});
+    Staircase stair({8, 4, 0, 48, down, 1 << 30, max});
+    const Outcome st = sweep(
+        link, rng_s, check_every, max, [&](long) { return stair.level(); },
+        [&](bool ok) { stair.record(ok); });
+    grid_n.push_back(g.sessions);
+    stair_n.push_back(st.sessions);
+    if (std::isnan(g.margin)) ++grid_capped; else grid_err.push_back(std::abs(g.margin - truth));
+    if (std::isnan(st.margin)) ++stair_capped; else stair_err.push_back(std::abs(st.margin - truth));
+  }
+  const double mg = median(grid_n), ms = median(stair_n);
+  std::printf("range_sweep_bench: %d sweeps per design, seed %llu, margin checked every %d "
+              "sessions, cap %ld\n", sweeps, static_cast<unsigned long long>(seed), check_every,
+              max);
+  std::printf("true 99%% margin of the simulated wood lock: %.2f dB\n", truth);
+  std::printf("grid 0..48 dB step 4 dB:            median %.0f sessions (capped %ld), median "
+              "|error| %.2f dB\n", mg, grid_capped, grid_err.empty() ? NAN : median(grid_err));
+  std::printf("staircase %d-down/1-up, step 4 dB:   median %.0f sessions (capped %ld), median "
+              "|error| %.2f dB\n", down, ms, stair_capped, stair_err.empty() ? NAN : median(stair_err));
+  std::printf("ratio grid / staircase: %.2f\n", mg / ms);
+  return 0;
+}

@@ -1,0 +1,108 @@
+// Range sweeps end to end (issue 14): `lockrig run` of the shipped scenarios/range-sweep.yaml on
+// the simulated lab (its rf_path attenuators), read back from the journal it wrote; and a sweep
+// the fixture cannot take refused with file:line:col, exit 2, nothing journaled.
+#include "cli_support.hpp"
+
+namespace lockrig::cli_test {
+namespace {
+
+TEST(LockrigRangeSweep, TheShippedSweepJournalsSweepSessionsWithAnSShapedSuccessRate) {
+  TempDir tmp;
+  const std::string db_path = tmp.file("journal.db");
+  const Result r = lockrig({"run", "--scenario", "<embedded>/scenarios/range-sweep.yaml",
+                            "--progress", "off", "--db", db_path});
+  // Failed unlocks at 48 dB are measurements, not failed assertions: the run passes.
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  Db db(db_path);
+  const Fixture f = load_fixture(source_path("fixtures/sim-lab.yaml"));
+
+  // Every session of the suite is a sweep session: expect "range", never an SLI session.
+  EXPECT_GT(db.integer("SELECT count(*) FROM sessions"), 0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions s LEFT JOIN sweep_sessions w "
+                       "ON w.session_id = s.id WHERE w.session_id IS NULL"),
+            0);
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sessions WHERE expect <> 'range' OR sli_eligible <> 0 "
+                       "OR sli_success <> 0"),
+            0);
+  EXPECT_EQ(db.column("SELECT DISTINCT part FROM sweep_sessions"),
+            std::vector<std::string>{"rf_path"});
+
+  // The grid: every lock, 13 levels (0..48 dB step 4 dB), 8 sessions at each.
+  const auto grid = db.table(
+      "SELECT s.lock_id, w.level_db, count(*) FROM sweep_sessions w JOIN sessions s "
+      "ON s.id = w.session_id WHERE w.sweep = 'range-grid' AND w.design = 'grid' "
+      "GROUP BY 1, 2");
+  EXPECT_EQ(grid.size(), f.locks.size() * 13);
+  for (const auto& row : grid) EXPECT_EQ(row[2], "8") << row[0] << " at " << row[1];
+  // S-shaped: (almost) always found at 0 dB, never at 48 dB, in between on some lock.
+  auto rate = [&](const std::string& where) {
+    return std::stod(db.text(
+        "SELECT avg(s.outcome = 'success') FROM sweep_sessions w JOIN sessions s "
+        "ON s.id = w.session_id WHERE w.sweep = 'range-grid' AND " + where));
+  };
+  const double lowest = rate("w.level_db = 0"), highest = rate("w.level_db = 48");
+  EXPECT_GT(lowest, 0.9);
+  EXPECT_EQ(highest, 0.0);
+  EXPECT_GT(lowest, highest);
+  EXPECT_GT(db.integer("SELECT count(*) FROM (SELECT s.lock_id, w.level_db, avg(s.outcome = "
+                       "'success') AS p FROM sweep_sessions w JOIN sessions s ON s.id = "
+                       "w.session_id WHERE w.sweep = 'range-grid' GROUP BY 1, 2) "
+                       "WHERE p > 0 AND p < 1"),
+            0);
+  // Steel loses more than wood (drivers/sim material loss): its success falls at a lower level.
+  EXPECT_LT(rate("s.lock_id LIKE 'steel-%' AND w.level_db = 20"),
+            rate("s.lock_id LIKE 'wood-%' AND w.level_db = 20"));
+
+  // The staircase: at most its budget per lock, on its ladder, at several levels.
+  for (const auto& row : db.table("SELECT s.lock_id, count(*), count(DISTINCT w.level_db) FROM "
+                                  "sweep_sessions w JOIN sessions s ON s.id = w.session_id WHERE "
+                                  "w.design = 'staircase' GROUP BY 1")) {
+    EXPECT_LE(std::stoll(row[1]), 60) << row[0];
+    EXPECT_GE(std::stoll(row[1]), 12) << row[0];  // 12 reversals need at least 12 sessions
+    EXPECT_GE(std::stoll(row[2]), 3) << row[0];
+  }
+  EXPECT_EQ(db.integer("SELECT count(*) FROM sweep_sessions WHERE design = 'staircase' AND "
+                       "(level_db < 0 OR level_db > 48 OR level_db / 2 <> CAST(level_db / 2 AS "
+                       "INTEGER))"),
+            0);
+  EXPECT_EQ(db.integer("SELECT count(DISTINCT s.lock_id) FROM sweep_sessions w JOIN sessions s "
+                       "ON s.id = w.session_id WHERE w.design = 'staircase'"),
+            static_cast<long long>(f.locks.size()));
+
+  // Each session's level is the one the bench set (and read back) before it: the latest
+  // `attenuate` event of the lock's attenuator before the session started.
+  EXPECT_EQ(db.integer(
+                "SELECT count(*) FROM sweep_sessions w JOIN sessions s ON s.id = w.session_id "
+                "WHERE w.level_db <> (SELECT CAST(rtrim(e.value, 'dB') AS REAL) FROM events e "
+                "WHERE e.run_id = s.run_id AND e.kind = 'attenuate' AND e.lock_id = s.lock_id "
+                "AND e.t_ns <= s.started_ns ORDER BY e.t_ns DESC, e.id DESC LIMIT 1)"),
+            0);
+  // Every sweep ends at the safe level (0 dB), and the run's end leaves every attenuator there.
+  EXPECT_EQ(db.integer("SELECT count(*) FROM events WHERE kind = 'attenuate' AND detail LIKE "
+                       "'%sweep over, back to the safe level%' AND value = '0dB'"),
+            static_cast<long long>(f.locks.size() * 2));  // one lock item per sweep
+  for (const auto& a : f.attenuators)
+    EXPECT_EQ(db.text("SELECT value FROM events WHERE target = " + sql_quote(a.id + " rf_path") +
+                      " ORDER BY id DESC LIMIT 1"),
+              "0dB")
+        << a.id;
+}
+
+TEST(LockrigRangeSweep, ASweepLevelTheAttenuatorCannotTakeIsRefusedBeforeAnythingRuns) {
+  TempDir tmp;
+  const std::string text =
+      "name: too-far\nsteps:\n  - sweep:\n      part: rf_path\n      levels: [20dB, 95dB]\n"
+      "      sessions: 2\n      steps: [unlock: {within: 5s}]\n";
+  const std::string sc = tmp.write("too-far.yaml", text);
+  const std::string db_path = tmp.file("journal.db");
+  const Result r = lockrig({"run", "--scenario", sc, "--progress", "off", "--db", db_path});
+  EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+  EXPECT_NE(r.err.find(where(sc, text, "95dB") + ": sweep level 95dB"), std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.err.find("allowed 0dB..90dB step 0.5dB"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(runs_in(db_path), 0);
+}
+
+}  // namespace
+}  // namespace lockrig::cli_test
