@@ -1199,6 +1199,16 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.warnings = warnings(d, r, compare);
   headline_family(o, r);
   verdict_and_findings(d, o, compare, r);
+  r.range = compute_range(d, o);
+  if (r.range && r.range->gate && r.gate) {
+    RangeGate& g = *r.range->gate;
+    const int sli = r.gate->exit_code;
+    g.exit_code = sli == gate_exit::fail          ? gate_exit::fail
+                  : g.verdict == "fail"           ? gate_exit::range_fail
+                  : sli == gate_exit::inconclusive || g.verdict == "inconclusive"
+                      ? gate_exit::inconclusive
+                      : gate_exit::pass;
+  }
   return r;
 }
 
