@@ -42,7 +42,8 @@ namespace {
 
 const char* kExitCodes =
     "Exit codes: 0 pass, 1 fail (candidate shown worse than -margin), 4 inconclusive (not "
-    "enough data),\n2 usage or journal error. See docs/reports.md.\n";
+    "enough data),\n5 range fail (--range-margin; the SLI gate not failing), 2 usage or journal "
+    "error.\nSee docs/reports.md.\n";
 
 po::variables_map parse(const std::string& command, const std::vector<std::string>& args,
                         const po::options_description& desc) {
@@ -62,6 +63,7 @@ struct CommonOptions : SelectionOptions, TerminalOptions {
   std::string strata = "material";
   std::string confidence = "0.95", alpha = "0.05", margin = "0.005", power = "0.8";
   std::string latency_slo = "1.5s";
+  std::string range_target = "0.99", range_link = "logit", range_margin;  // issue 14
   std::string format = "text";
   std::string output;
 };
@@ -86,6 +88,17 @@ void add_analysis(po::options_description& desc, CommonOptions& o, bool gate) {
       "significance level in (0, 0.5); one-sided for each of the gate's claims (PASS, FAIL)")(
       "power", po::value(&o.power)->default_value(o.power),
       "power for the detectable drop and the sessions still needed");
+  desc.add_options()(
+      "range-target", po::value(&o.range_target)->default_value(o.range_target),
+      "Range section: the success rate the range margin is read at (0.99 or 99%)")(
+      "range-link", po::value(&o.range_link)->default_value(o.range_link),
+      "Range section: the link of the fit of success on attenuation, logit | cloglog");
+  if (gate)
+    desc.add_options()(
+        "range-margin", po::value(&o.range_margin),
+        "also gate on range: FAIL (exit 5) when the candidate is shown to lose more than this "
+        "many dB of range margin against the baseline, PASS when shown to lose at most it "
+        "(2dB or 2; needs sweep sessions of both versions)");
   if (!gate)
     desc.add_options()("confidence", po::value(&o.confidence)->default_value(o.confidence),
                        "confidence level of the two-sided intervals")(
@@ -109,6 +122,9 @@ RunSelection selection_of(const CommonOptions& o, const po::variables_map& vm) {
   return run_selection_of(o, vm);
 }
 
+bool ends_with(const std::string& s, const std::string& suffix);
+std::optional<double> plain_number(const std::string& text);
+
 ReportOptions analysis_of(const CommonOptions& o) {
   ReportOptions r;
   for (const auto& b : o.baseline) r.baseline.push_back(parse_filter(b, "--baseline"));
@@ -128,6 +144,26 @@ ReportOptions analysis_of(const CommonOptions& o) {
     throw UsageError("--latency-slo wants a positive duration such as 1.5s or 800ms, got " +
                      quote(o.latency_slo));
   r.latency_slo_ms = static_cast<double>(slo->count()) / 1e6;
+  // Issue 14: the Range section's options.
+  r.range_target = parse_rate(o.range_target, "--range-target");
+  if (!(r.range_target < 1.0))
+    throw UsageError("--range-target must be below 1 (100%): no fitted curve reaches it, got " +
+                     quote(o.range_target));
+  if (o.range_link == "logit")
+    r.range_link = stats::DoseLink::logit;
+  else if (o.range_link == "cloglog")
+    r.range_link = stats::DoseLink::cloglog;
+  else
+    throw UsageError("--range-link wants logit or cloglog, got " + quote(o.range_link));
+  if (!o.range_margin.empty()) {
+    std::string t = o.range_margin;
+    if (ends_with(t, "dB") || ends_with(t, "db")) t.resize(t.size() - 2);
+    const auto v = plain_number(t);
+    if (!v || !(*v > 0.0) || *v > 200.0)
+      throw UsageError("--range-margin wants a positive attenuation in dB such as 2dB, got " +
+                       quote(o.range_margin));
+    r.range_margin_db = *v;
+  }
   return r;
 }
 
@@ -631,6 +667,13 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
   r.command = "gate";
+  // Issue 14: a range gate needs range data; asked for without any, it is a usage error (exit 2,
+  // nothing written) rather than a verdict, so a CI job whose sweeps did not run cannot pass.
+  if (opts.range_margin_db && !r.range)
+    throw UsageError("--range-margin " + quote(o.range_margin) +
+                     ": the selection holds no sweep sessions (expect 'range'), so there is no "
+                     "range to gate on; run a sweep scenario for both versions, or leave "
+                     "--range-margin out");
   if (looks > 0) {
     const Gate& g = *r.gate;
     GateLookRecord rec;
@@ -657,6 +700,10 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   emit(render(format, in), o.output, out);
   // With the report in a file, the log still shows the decision.
   if (!o.output.empty()) out << r.verdict << "\n";
+  if (r.range && r.range->gate) {
+    if (!o.output.empty()) out << r.range->gate->sentence << "\n";
+    return r.range->gate->exit_code;
+  }
   return r.gate->exit_code;
 }
 

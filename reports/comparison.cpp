@@ -619,8 +619,15 @@ void check_arms_have_sli(const Dataset& d, const ReportOptions& o,
                        plural(arms[a].sessions, "session", "sessions") + scope +
                        " but none is SLI-eligible (assertions or rig faults only); " +
                        describe_values(d, filters));
+    // Issue 14: sweep sessions are not SLI sessions; say why a sweep-only selection is refused.
+    const std::string sweeps =
+        d.sweeps.empty() ? std::string()
+                         : "; the selection's sweep sessions are compared (Range section, "
+                           "gate --range-margin) only alongside SLI sessions of both versions: "
+                           "without --baseline/--candidate the report shows each range curve "
+                           "(docs/range.md)";
     throw UsageError(opt + " " + quote(filters_text(filters)) + " matches no SLI session" + scope +
-                     "; " + describe_values(d, filters));
+                     "; " + describe_values(d, filters) + sweeps);
   }
 }
 
@@ -1199,6 +1206,16 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.warnings = warnings(d, r, compare);
   headline_family(o, r);
   verdict_and_findings(d, o, compare, r);
+  r.range = compute_range(d, o);
+  if (r.range && r.range->gate && r.gate) {
+    RangeGate& g = *r.range->gate;
+    const int sli = r.gate->exit_code;
+    g.exit_code = sli == gate_exit::fail          ? gate_exit::fail
+                  : g.verdict == "fail"           ? gate_exit::range_fail
+                  : sli == gate_exit::inconclusive || g.verdict == "inconclusive"
+                      ? gate_exit::inconclusive
+                      : gate_exit::pass;
+  }
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reports/dataset.hpp"
+#include "reports/range_section.hpp"
 #include "reports/stats/stats.hpp"
 
 namespace lockrig::reports {
@@ -28,6 +29,11 @@ struct ReportOptions {
   // (sum of the MH weights) of the looks already journaled for the same selection, in order.
   int max_looks = 0;
   std::vector<double> previous_looks;
+  // Issue 14, the Range section: the success rate the range margin is read at, the link of the
+  // fit, and the gate's --range-margin (dB the candidate may lose; nullopt: no range gate).
+  double range_target = 0.99;
+  stats::DoseLink range_link = stats::DoseLink::logit;
+  std::optional<double> range_margin_db;
 };
 
 struct AttemptsBucket {
@@ -140,6 +146,7 @@ namespace gate_exit {
 inline constexpr int pass = 0;
 inline constexpr int fail = 1;
 inline constexpr int inconclusive = 4;
+inline constexpr int range_fail = 5;  // issue 14: gate --range-margin, the SLI gate not failing
 }  // namespace gate_exit
 
 struct SessionsNeeded {
@@ -263,6 +270,8 @@ struct Report {
   std::vector<std::string> warnings;
   std::string verdict;                // one plain-language sentence
   std::vector<std::string> findings;  // supporting sentences
+  // Issue 14: the Range section, present when the selection holds sweep sessions.
+  std::optional<RangeSection> range;
   // Issue 15: the selected runs' evidence (times, failed session ids, timelines, properties),
   // loaded by the commands for the formats that show it (reports/evidence_links.hpp); null if not.
   std::shared_ptr<const ReportEvidence> evidence;

@@ -334,6 +334,19 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection) {
     for (const auto& [key, n] : bins)
       d.latency.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   }
+  // Issue 14: the sweep sessions (the Range section), which the groups above leave out.
+  read_sweep_groups(journal, scope, [&](const SweepGroupRow& g) {
+    if (g.sessions <= 0 || !lock_of(g.run_id, g.lock_id)) return;
+    SweepRow w;
+    w.lock = last_lock;
+    w.scenario = scenarios.id(g.scenario);
+    w.level_db = g.level_db;
+    w.result = g.result == result_name(SessionResult::pass)        ? Result::pass
+               : g.result == result_name(SessionResult::rig_fault) ? Result::rig_fault
+                                                                   : Result::fail;
+    w.n = g.sessions;
+    d.sweeps.push_back(w);
+  });
   if (!selection.scenarios.empty()) {
     std::vector<std::string> missing;
     for (const auto& name : selection.scenarios)

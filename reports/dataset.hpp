@@ -83,6 +83,16 @@ struct LatencyBin {
   std::int64_t n = 0;
 };
 
+// Issue 14: `n` sweep sessions of one lock entry in one scenario at one attenuation level with one
+// result (rig/journal/report_reader.hpp read_sweep_groups). A success is Result::pass.
+struct SweepRow {
+  std::uint32_t lock = 0;      // index into Dataset::locks
+  std::uint32_t scenario = 0;  // index into Dataset::scenarios
+  double level_db = 0.0;
+  Result result = Result::fail;
+  std::int64_t n = 0;
+};
+
 struct FaultEvent {
   std::size_t run = 0;
   std::string lock_id;  // empty for rig-wide events
@@ -98,6 +108,7 @@ struct Dataset {
   std::vector<std::string> scenarios, expects, outcomes;
   std::vector<SessionRow> sessions;  // groups; sum of n = sessions
   std::vector<LatencyBin> latency;
+  std::vector<SweepRow> sweeps;  // issue 14: the selected sweep sessions, not in `sessions`
   bool from_aggregates = true;               // false: a version-1 journal, read session by session
   std::vector<FaultEvent> rig_fault_events;  // kind rig_fault or quarantine
   std::vector<std::string> label_keys;       // every run-label key of the selected runs

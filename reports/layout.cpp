@@ -816,6 +816,7 @@ Document report_document(const Report& r) {
   doc.sections.push_back(latency_section(r));
   doc.sections.push_back(assertions_section(r));
   doc.sections.push_back(rig_faults_section(r));
+  if (r.range) doc.sections.push_back(range_section(r));  // issue 14
   doc.sections.push_back(selection_section(r, true));
   return doc;
 }
@@ -829,6 +830,13 @@ Document gate_document(const Report& r) {
                  filters_text(r.options.baseline);
   Section v{"verdict", "Verdict", {}};
   v.blocks.push_back(verdict_block(r));
+  if (r.range && r.range->gate) {  // issue 14: gate --range-margin, its own verdict line
+    Block b;
+    b.kind = Block::Kind::verdict;
+    b.text = r.range->gate->sentence;
+    b.verdict_class = r.range->gate->verdict;
+    v.blocks.push_back(std::move(b));
+  }
   if (auto worst = worst_groups_block(r)) v.blocks.push_back(std::move(*worst));
   for (const auto& w : r.warnings) v.blocks.push_back(warning(w));
   doc.sections.push_back(std::move(v));
@@ -842,6 +850,7 @@ Document gate_document(const Report& r) {
   if (!explained.empty()) g.blocks.push_back(bullets(explained));
   g.blocks.push_back(chart(ChartKind::forest));
   doc.sections.push_back(std::move(g));
+  if (r.range) doc.sections.push_back(range_section(r));  // issue 14
   doc.sections.push_back(selection_section(r, false));
   return doc;
 }

@@ -28,7 +28,7 @@ struct Table {
   std::vector<int> drop_order;
 };
 
-enum class ChartKind { forest, latency_cdf, lock_dots, inline_svg };
+enum class ChartKind { forest, latency_cdf, lock_dots, range, inline_svg };
 
 struct Block {
   enum class Kind { verdict, paragraph, warning, bullets, definitions, table, chart };
@@ -79,5 +79,10 @@ std::string render_json(const PlanFigures& p);
 std::string svg_forest_plot(const Report& r);
 std::string svg_latency_cdf(const Report& r);
 std::string svg_lock_dots(const Report& r);
+std::string svg_range_chart(const RangeSection& r);  // issue 14
+
+// Issue 14: the Range section (reports/range_layout.cpp); report_document and gate_document add
+// it when the Report has one.
+Section range_section(const Report& r);
 
 }  // namespace lockrig::reports

@@ -315,6 +315,95 @@ std::string svg_lock_dots(const Report& r) {
   return s + "</svg>";
 }
 
+// Issue 14: one panel per stratum, success against attenuation: each version's points with their
+// Wilson intervals, its fitted curve, a dashed marker at its range margin and a dotted line at the
+// target rate.
+std::string svg_range_chart(const RangeSection& rs) {
+  std::vector<std::string> strata;
+  double lo = 1e300, hi = -1e300;
+  for (const auto& c : rs.curves) {
+    if (std::find(strata.begin(), strata.end(), c.stratum) == strata.end())
+      strata.push_back(c.stratum);
+    for (const auto& p : c.points) {
+      lo = std::min(lo, p.level_db);
+      hi = std::max(hi, p.level_db);
+    }
+    if (c.margin && std::isfinite(c.margin->level)) {
+      lo = std::min(lo, c.margin->level);
+      hi = std::max(hi, c.margin->level);
+    }
+  }
+  if (strata.empty() || !(hi >= lo)) return "";
+  if (hi - lo < 1.0) {
+    lo -= 1.0;
+    hi += 1.0;
+  }
+  const double pad = (hi - lo) * 0.05;
+  lo -= pad;
+  hi += pad;
+  const int w = 900, panel_h = 220, top = 30, gap = 50;
+  const int h = top + static_cast<int>(strata.size()) * (panel_h + gap) + 10;
+  const Axis ax{lo, hi, 80.0, 860.0};
+  std::string s = svg_open(w, h, "Unlock success against attenuation per version");
+  for (std::size_t k = 0; k < strata.size(); ++k) {
+    const double y0 = top + static_cast<double>(k) * (panel_h + gap);
+    const double y1 = y0 + panel_h;
+    auto y_at = [&](double rate) { return y1 - rate * (y1 - y0); };
+    s += "<text x=\"" + f1(ax.x0) + "\" y=\"" + f1(y0 - 8) + "\" font-weight=\"bold\">" +
+         escape_html(rs.strata_key + " " + strata[k]) + "</text>";
+    s += "<rect x=\"" + f1(ax.x0) + "\" y=\"" + f1(y0) + "\" width=\"" + f1(ax.x1 - ax.x0) +
+         "\" height=\"" + f1(y1 - y0) + "\" fill=\"none\" stroke=\"#d0d7de\"/>";
+    for (double r : {0.0, 0.5, 1.0}) {
+      s += "<text x=\"" + f1(ax.x0 - 6) + "\" y=\"" + f1(y_at(r) + 4) +
+           "\" text-anchor=\"end\">" + tick_label(100.0 * r, 10.0, "%") + "</text>";
+    }
+    // The target rate.
+    s += "<line x1=\"" + f1(ax.x0) + "\" y1=\"" + f1(y_at(rs.target)) + "\" x2=\"" +
+         f1(ax.x1) + "\" y2=\"" + f1(y_at(rs.target)) +
+         "\" stroke=\"#6e7781\" stroke-dasharray=\"1 3\"/>";
+    const double step = nice_step(hi - lo, 8);
+    for (double t = std::ceil(lo / step) * step; t <= hi + 1e-9; t += step)
+      s += "<text x=\"" + f1(ax.at(t)) + "\" y=\"" + f1(y1 + 14) +
+           "\" text-anchor=\"middle\">" + tick_label(t, step, "") + "</text>";
+    s += "<text x=\"" + f1((ax.x0 + ax.x1) / 2) + "\" y=\"" + f1(y1 + 30) +
+         "\" text-anchor=\"middle\">attenuation (dB)</text>";
+    for (const auto& c : rs.curves) {
+      if (c.stratum != strata[k]) continue;
+      const std::string colour = arm_colour(c.arm);
+      if (c.fit) {
+        std::string pts_attr;
+        for (int i = 0; i <= 120; ++i) {
+          const double x = lo + (hi - lo) * i / 120.0;
+          const double p = c.fit->probability(x);
+          if (!std::isfinite(p)) continue;
+          pts_attr += (pts_attr.empty() ? "" : " ") + f1(ax.at(x)) + "," + f1(y_at(p));
+        }
+        s += "<polyline points=\"" + pts_attr + "\" fill=\"none\" stroke=\"" + colour +
+             "\" stroke-width=\"1.5\"/>";
+      }
+      if (c.margin) {
+        const double x = ax.at(c.margin->level);
+        s += "<line x1=\"" + f1(x) + "\" y1=\"" + f1(y0) + "\" x2=\"" + f1(x) + "\" y2=\"" +
+             f1(y1) + "\" stroke=\"" + colour + "\" stroke-dasharray=\"5 3\"><title>" +
+             escape_html(c.arm + " range margin " + db_text(c.margin->level) + " dB") +
+             "</title></line>";
+      }
+      for (const auto& p : c.points) {
+        if (p.counts.trials == 0) continue;
+        const double x = ax.at(p.level_db) + (c.arm == "candidate" ? 3.0 : 0.0);
+        s += "<line x1=\"" + f1(x) + "\" y1=\"" + f1(y_at(p.wilson.lower)) + "\" x2=\"" +
+             f1(x) + "\" y2=\"" + f1(y_at(p.wilson.upper)) + "\" stroke=\"" + colour + "\"/>";
+        s += "<circle cx=\"" + f1(x) + "\" cy=\"" + f1(y_at(p.counts.rate())) +
+             "\" r=\"3\" fill=\"" + colour + "\"><title>" +
+             escape_html(c.arm + " " + c.stratum + " at " + db_text(p.level_db) + " dB: " +
+                         counts(p.counts)) +
+             "</title></circle>";
+      }
+    }
+  }
+  return s + "</svg>";
+}
+
 std::string render_html(const Document& doc, const Report* report) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -381,6 +470,12 @@ std::string render_html(const Document& doc, const Report* report) {
               svg = svg_lock_dots(r);
               caption = "Session SLI per lock with Wilson " + pct(r.options.confidence, 0) +
                         " intervals.";
+              break;
+            case ChartKind::range:
+              if (r.range) svg = svg_range_chart(*r.range);
+              caption = "Unlock success per attenuation level with Wilson intervals, the fitted "
+                        "curves, the target rate (dotted) and each version's range margin "
+                        "(dashed).";
               break;
             case ChartKind::inline_svg:
               break;

@@ -390,6 +390,158 @@ void slo_figures(JsonWriter& j, const SloFigures& f) {
 
 }  // namespace
 
+namespace {
+
+// Issue 14: the Range section (docs/report-json.md, "range"); null without sweep sessions.
+void dose_interval(JsonWriter& j, std::string_view name, const stats::DoseInterval& i) {
+  j.key(name).begin_object(JsonWriter::Layout::inline_);
+  j.field("lower", i.interval.lower).field("upper", i.interval.upper).field("bounded", i.bounded);
+  j.end_object();
+}
+
+void range_json(JsonWriter& j, const std::optional<RangeSection>& rs) {
+  j.key("range");
+  if (!rs) {
+    j.null();
+    return;
+  }
+  const RangeSection& s = *rs;
+  j.begin_object()
+      .field("target", s.target)
+      .field("confidence", s.confidence)
+      .field("link", stats::to_string(s.link))
+      .field("strata", s.strata_key)
+      .field("sessions", s.sessions)
+      .field("rig_fault_sessions", s.rig_faults)
+      .field("unmatched_sessions", s.unmatched_sessions);
+  j.key("curves").begin_array();
+  for (const auto& c : s.curves) {
+    j.begin_object()
+        .field("version", c.arm)
+        .field("stratum", c.stratum)
+        .field("sessions", c.sessions)
+        .field("successes", c.successes)
+        .field("rig_fault_sessions", c.rig_faults);
+    j.key("points").begin_array();
+    for (const auto& p : c.points) {
+      j.begin_object(JsonWriter::Layout::inline_)
+          .field("level_db", p.level_db)
+          .field("sessions", p.counts.trials)
+          .field("successes", p.counts.successes)
+          .field("rig_fault_sessions", p.rig_faults);
+      if (p.counts.trials > 0)
+        j.field("rate", p.counts.rate())
+            .field("wilson_lower", p.wilson.lower)
+            .field("wilson_upper", p.wilson.upper);
+      else
+        j.key("rate").null().key("wilson_lower").null().key("wilson_upper").null();
+      j.end_object();
+    }
+    j.end_array();
+    j.key("fit");
+    if (c.fit) {
+      const auto& f = *c.fit;
+      j.begin_object()
+          .field("link", stats::to_string(f.link))
+          .field("intercept", f.intercept)
+          .field("slope", f.slope)
+          .field("var_intercept", f.var_intercept)
+          .field("cov_intercept_slope", f.cov_intercept_slope)
+          .field("var_slope", f.var_slope)
+          .field("deviance", f.deviance)
+          .field("null_deviance", f.null_deviance)
+          .field("pearson_chi2", f.pearson_chi2)
+          .field("df_residual", f.df_residual)
+          .field("deviance_p", f.deviance_p)
+          .field("pearson_p", f.pearson_p)
+          .end_object();
+    } else {
+      j.null();
+    }
+    j.key("margin");
+    if (c.margin) {
+      const auto& m = *c.margin;
+      j.begin_object()
+          .field("target", m.target)
+          .field("level_db", m.level)
+          .field("se", m.se)
+          .field("confidence", m.confidence);
+      j.key("wald").begin_object(JsonWriter::Layout::inline_);
+      j.field("lower", m.wald.lower).field("upper", m.wald.upper).end_object();
+      dose_interval(j, "fieller", m.fieller);
+      dose_interval(j, "profile", m.profile);
+      j.field("extrapolated", c.extrapolated).end_object();
+    } else {
+      j.null();
+    }
+    j.field("reason", c.reason.empty() ? std::optional<std::string>() : c.reason);
+    j.end_object();
+  }
+  j.end_array();
+  auto difference = [&](double d, double se, const stats::Interval& i) {
+    j.field("difference_db", d)
+        .field("se", se)
+        .field("lower", i.lower)
+        .field("upper", i.upper)
+        .field("loss_db", -d);
+  };
+  j.key("comparison");
+  if (!s.compare) {
+    j.null();
+  } else {
+    j.begin_object();
+    j.key("strata").begin_array();
+    for (const auto& row : s.strata) {
+      j.begin_object().field("label", row.label);
+      if (row.result) {
+        j.field("baseline_margin_db", row.result->baseline_margin.level)
+            .field("candidate_margin_db", row.result->candidate_margin.level);
+        difference(row.result->difference, row.result->se, row.result->interval);
+        j.key("reason").null();
+      } else {
+        j.field("reason", row.reason);
+      }
+      j.end_object();
+    }
+    j.end_array();
+    j.key("pooled");
+    if (s.comparison) {
+      j.begin_object().field("strata", static_cast<long>(s.comparison->strata.size()));
+      difference(s.comparison->difference, s.comparison->se, s.comparison->interval);
+      j.field("heterogeneity_q", s.comparison->heterogeneity_q)
+          .field("heterogeneity_p", s.comparison->heterogeneity_p)
+          .end_object();
+    } else {
+      j.null();
+    }
+    j.field("reason", s.comparison_reason.empty() ? std::optional<std::string>()
+                                                  : s.comparison_reason);
+    j.strings("findings", s.findings);
+    j.end_object();
+  }
+  j.key("gate");
+  if (s.gate) {
+    const RangeGate& g = *s.gate;
+    j.begin_object()
+        .field("verdict", g.verdict)
+        .field("exit_code", g.exit_code)
+        .field("margin_db", g.margin_db)
+        .field("alpha", g.alpha)
+        .field("interval_level", g.interval_level)
+        .field("difference_db", g.difference)
+        .field("lower", g.lower)
+        .field("upper", g.upper)
+        .field("reason", g.reason.empty() ? std::optional<std::string>() : g.reason)
+        .field("summary", g.sentence)
+        .end_object();
+  } else {
+    j.null();
+  }
+  j.end_object();
+}
+
+}  // namespace
+
 std::string render_json(const Report& r) {
   // Labels are written script-safe ('<' as \u003c), so the report can sit in an HTML <script>.
   JsonWriter j(/*script_safe=*/true);
@@ -412,7 +564,10 @@ std::string render_json(const Report& r) {
       .field("margin", r.options.margin)
       .field("power", r.options.power)
       .field("latency_slo_ms", r.options.latency_slo_ms)
-      .field("strata", r.options.strata);
+      .field("strata", r.options.strata)
+      .field("range_target", r.options.range_target)
+      .field("range_link", stats::to_string(r.options.range_link))
+      .field("range_margin_db", r.options.range_margin_db);
   filters(j, "baseline", r.options.baseline);
   filters(j, "candidate", r.options.candidate);
   j.end_object();
@@ -535,6 +690,7 @@ std::string render_json(const Report& r) {
         .field("detail", e.detail)
         .end_object();
   j.end_array().end_object();
+  range_json(j, r.range);
   j.strings("warnings", r.warnings);
   j.key("verdict")
       .begin_object()

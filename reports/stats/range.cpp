@@ -169,6 +169,7 @@ BinomialFit fit_binomial_dose(std::span<const DosePoint> points, DoseLink link) 
   double dev_old = kInf;
   bool converged = false;
   int calm = 0;
+  int r_converged_at = 0;  // the iteration R's own test was first met (0: not yet)
   for (int iter = 1; iter <= 200; ++iter) {
     // Weighted least squares of the working response on (1, level).
     double sw = 0, swx = 0, swxx = 0, swz = 0, swxz = 0;
@@ -208,6 +209,19 @@ BinomialFit fit_binomial_dose(std::span<const DosePoint> points, DoseLink link) 
       }
     } else {
       calm = 0;
+    }
+    // R's glm.fit stops at |dev - devold| / (|dev| + 0.1) < epsilon, glm.control's 1e-8. With
+    // hundreds of sessions per level the deviance's rounding noise can stay above the strict
+    // test above for good (it then "did not converge" on perfectly ordinary sweeps), so once R's
+    // test has held for 25 iterations the fit is taken as converged.
+    if (std::abs(dev - dev_old) < 1e-8 * (std::abs(dev) + 0.1)) {
+      if (r_converged_at == 0) r_converged_at = iter;
+      if (iter - r_converged_at >= 25) {
+        converged = true;
+        break;
+      }
+    } else {
+      r_converged_at = 0;
     }
     dev_old = dev;
   }

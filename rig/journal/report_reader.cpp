@@ -120,6 +120,30 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
                      });
 }
 
+void read_sweep_groups(Journal& journal, const ReportScope& scope,
+                       const std::function<void(const SweepGroupRow&)>& row) {
+  if (!journal.has_sweeps()) return;
+  // where_clause names run_id and scenario unqualified: only `sessions` has those columns.
+  SqlStatement q(journal,
+                 "SELECT run_id, lock_id, scenario, w.part, w.level_db, result, count(*) FROM "
+                 "sweep_sessions w JOIN sessions s ON s.id = w.session_id" +
+                     where_clause(scope) +
+                     " GROUP BY run_id, lock_id, scenario, w.part, w.level_db, result"
+                     " ORDER BY run_id, lock_id, w.level_db");
+  bind_scenarios(q, scope);
+  SweepGroupRow r;
+  while (q.step()) {
+    r.run_id = q.integer(0);
+    r.lock_id = q.view(1);
+    r.scenario = q.view(2);
+    r.part = q.view(3);
+    r.level_db = q.real(4);
+    r.result = q.view(5);
+    r.sessions = q.integer(6);
+    row(r);
+  }
+}
+
 long long latency_pair_hint(Journal& journal, const ReportScope& scope) {
   if (journal.schema_version() < 4) return 0;
   if (!scope.runs) {

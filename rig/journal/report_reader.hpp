@@ -70,6 +70,18 @@ long long session_id_span(Journal& journal);
 std::vector<std::string> scenarios_present(Journal& journal, const ReportScope& scope,
                                            bool from_aggregates);
 
+// Issue 14: the sweep sessions (sweep_sessions joined with sessions) of the scope's runs and
+// scenarios, counted per run, lock, scenario, level and result ("pass", "fail", "rig_fault"), in
+// run and lock order. Nothing before schema version 5.
+struct SweepGroupRow {
+  std::int64_t run_id = 0;
+  std::string_view lock_id, scenario, part, result;
+  double level_db = 0.0;
+  std::int64_t sessions = 0;
+};
+void read_sweep_groups(Journal& journal, const ReportScope& scope,
+                       const std::function<void(const SweepGroupRow&)>& row);
+
 // An event of one of the scope's runs.
 struct RunEventRow {
   std::int64_t run_id = 0;

@@ -123,6 +123,32 @@ class TestJournal {
                                  s});
   }
 
+  // Issue 14: sweep sessions of `lock` at `level_db` (expect 'range', not SLI-eligible, with
+  // their sweep_sessions row): `successes` unlocked, `failures` not, `rig_faults` broken by the rig.
+  void sweep(std::int64_t run, const std::string& lock, double level_db, long successes,
+             long failures, long rig_faults = 0, const std::string& scenario = "range-sweep") {
+    std::vector<JournalBatch> batch;
+    for (long i = 0; i < successes + failures + rig_faults; ++i) {
+      SessionRecord s = base(run, lock, scenario, std::string(kSweepExpect));
+      s.sli_eligible = false;
+      const bool fault = i >= successes + failures;
+      const bool ok = i < successes;
+      s.result = fault ? SessionResult::rig_fault : ok ? SessionResult::pass : SessionResult::fail;
+      s.outcome = fault ? "rig_fault" : ok ? "success" : "not_found";
+      s.first_attempt_success = ok;
+      s.ended = s.started + Duration(700'000'000);
+      AttemptRecord at;
+      at.number = 1;
+      at.outcome = s.outcome;
+      at.phase = "unlock";
+      if (fault) at.cls = AttemptClass::rig_fault;
+      s.attempts.push_back(at);
+      s.sweep = SweepLevel{scenario, "rf_path", level_db, "grid"};
+      batch.push_back(JournalBatch{{}, s});
+    }
+    journal_.commit_group(run, batch);
+  }
+
   // A consistent copy of the journal (WAL included), e.g. to look at a failing test's data.
   void snapshot(const std::string& path) {
     std::filesystem::remove(path);

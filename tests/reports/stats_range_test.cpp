@@ -97,6 +97,34 @@ TEST(RangeFit, AllSuccessesOrOneLevelAreRejected) {
                std::invalid_argument);
 }
 
+// A sweep with 200 sessions at each of 8 levels (counts rounded from a logistic curve whose 99%
+// point is 66 dB, slope 0.5/dB) converges: the strict rounding-level stop never held for two
+// iterations in a row there, and the fit threw "did not converge" on such ordinary data. R's
+// glm.fit stops at |dev - devold| / (|dev| + 0.1) < 1e-8 (glm.control's epsilon). The maximum-
+// likelihood estimate is where the score X'(y - n mu) vanishes, checked here.
+TEST(RangeFit, ManySessionsPerLevelConverge) {
+  for (const auto link : {st::DoseLink::logit, st::DoseLink::cloglog}) {
+    std::vector<st::DosePoint> pts;
+    for (double level : {50.0, 54.0, 58.0, 62.0, 66.0, 70.0, 74.0, 78.0}) {
+      const double p = 1.0 / (1.0 + std::exp(-(std::log(99.0) - 0.5 * (level - 66.0))));
+      pts.push_back({level, {std::lround(200 * p), 200}});
+    }
+    const st::BinomialFit f = st::fit_binomial_dose(pts, link);
+    EXPECT_TRUE(std::isfinite(f.intercept) && std::isfinite(f.slope) && f.slope < 0);
+    if (link != st::DoseLink::logit) continue;
+    // The canonical link's score: sum (y - n mu) * (1, level).
+    double score0 = 0, score1 = 0;
+    for (const auto& p : pts) {
+      const double u = p.counts.successes - p.counts.trials * f.probability(p.level);
+      score0 += u;
+      score1 += u * p.level;
+    }
+    EXPECT_NEAR(score0, 0.0, 1e-6);
+    EXPECT_NEAR(score1, 0.0, 1e-4);
+    EXPECT_NEAR(st::dose_at(f, 0.99).level, 66.0, 0.5);
+  }
+}
+
 TEST(RangeFit, FiellerIsOpenWhenTheSlopeIsNotSignificant) {
   // Flat data: the slope's z is far below 1.96, so the set of levels is unbounded.
   const std::vector<st::DosePoint> pts = {{40, {6, 10}}, {50, {4, 10}}, {60, {5, 10}},
