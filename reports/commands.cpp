@@ -23,6 +23,7 @@
 #include "reports/format.hpp"
 #include "reports/history.hpp"
 #include "reports/layout.hpp"
+#include "reports/notes.hpp"
 #include "reports/plan.hpp"
 #include "reports/stats/gate_plan.hpp"
 #include "reports/stats/power.hpp"
@@ -146,7 +147,7 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
   ReportOptions opts = analysis_of(o);
   Journal journal = Journal::open_readonly(o.db);
   const Dataset d = load_dataset(journal, sel);
-  Report r = compute_report(d, opts);
+  Report r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6
   r.command = command;
   return r;
 }
@@ -626,7 +627,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
       opts.max_looks = looks;
     }
     const Dataset d = load_dataset(journal, sel);
-    r = compute_report(d, opts);
+    r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6: the mute rule
     if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
