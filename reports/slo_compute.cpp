@@ -154,6 +154,8 @@ SloReport compute_slo(const std::string& journal, std::size_t runs_selected,
       continue;
     }
     add(r.overall.nights[row.night], row.c);
+    if (row.firmware != "(unknown)" && !row.firmware.empty())
+      r.firmware_by_night[row.night].insert(row.firmware);
     for (std::size_t i = 0; i < options.by.size(); ++i) {
       SloFigures& g = by[i][row.field(options.by[i])];
       add(g.nights[row.night], row.c);
