@@ -134,7 +134,10 @@ int annotate_command(const CommandLine& cl) {
     throw UsageError(std::string(unmute ? "--unmute" : "--mute-until") +
                      " is about a lock in every run: give --lock L without --run or --session");
   if (vm.count("mute-until")) mute_until = parse_mute_until(mute_until);
-  if (unmute) mute_until = utc_date(-1);  // the mute ends yesterday: today's runs count again
+  // The mute ends yesterday: today's runs count again. The model is Prometheus Alertmanager's
+  // silences (prometheus/alertmanager, silence/silence.go, Silences.expire): expiring one sets
+  // its end to now and keeps it, and a silence cannot be created to end in the past.
+  if (unmute) mute_until = utc_date(-1);
   if (text.empty() && mute_until.empty())
     throw UsageError("lockrig annotate wants the note's text (lockrig annotate --lock L \"relay "
                      "replaced\"), or --list");

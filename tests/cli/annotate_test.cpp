@@ -211,5 +211,32 @@ TEST(Annotate, MergingTwiceCopiesEachNoteOnce) {
   EXPECT_NE(gate(lab).exit_code, 1);
 }
 
+// A note written while a run writes the same journal: the note waits for at most one of the
+// run's commits (BEGIN IMMEDIATE with the busy timeout), the run finishes as it would have, with
+// every planned session, and the note is there.
+TEST(Annotate, ANoteWrittenDuringARunDoesNotDisturbIt) {
+  TempDir tmp;
+  const std::string db = tmp.file("live.db");
+  Process run({"run", "--db", db, "--clock", "real", "--locks", "wood-1", "--scenario",
+               source_path("scenarios/door-materials.yaml"), "--repeat", "8", "--progress", "off",
+               "-q"},
+              Spawn{"", "", 120s});  // about 1 s per session in real time
+  ASSERT_TRUE(eventually([&] { return sessions_so_far(db) > 0; }, 60s));
+  int written = 0;
+  for (int i = 0; i < 5 && run.running(); ++i) {
+    const Result r = annotate(db, {"--run", "1", "note " + std::to_string(i)});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    written += r.exit_code == 0;
+  }
+  ASSERT_GT(written, 0) << "the run ended before a note could be written";
+  const Result done = run.wait();
+  ASSERT_EQ(done.exit_code, 0) << done.describe();
+  const Db d(db);
+  EXPECT_EQ(d.text("SELECT status FROM runs"), "completed");
+  EXPECT_EQ(d.integer("SELECT count(*) FROM sessions"),
+            d.integer("SELECT sessions_planned FROM runs"));
+  EXPECT_EQ(d.integer("SELECT count(*) FROM annotations"), written);
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test
