@@ -657,7 +657,12 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   in.text = style;
   emit(render(format, in), o.output, out);
   // With the report in a file, the log still shows the decision.
-  if (!o.output.empty()) out << r.verdict << "\n";
+  if (!o.output.empty()) {
+    out << r.verdict << "\n";
+    for (const auto& m : r.notes.muted)  // issue 16 item 6: the log says a mute was applied
+      out << "mute applied: lock " << printable(m.lock_id) << " (muted until "
+          << printable(m.mute_until) << ") left out of the verdict; see the report's Muted locks\n";
+  }
   return r.gate->exit_code;
 }
 

@@ -140,6 +140,14 @@ TEST(Annotate, MutedLockIsListedApartAndTheGateDoesNotFailOnItAlone) {
             std::string::npos)
       << muted.out;
   EXPECT_NE(muted.out.find("With them included: FAIL"), std::string::npos) << muted.out;
+  // With the gate's report in a file, the log still says a mute was applied.
+  const Result to_file = lockrig({"gate", "--db", n.db, "--baseline", "firmware=2.4.0",
+                                  "--candidate", "firmware=2.4.1", "--format", "junit", "-o",
+                                  n.tmp.file("gate.xml")});
+  EXPECT_EQ(to_file.exit_code, muted.exit_code) << to_file.describe();
+  EXPECT_NE(to_file.out.find("mute applied: lock steel-2 (muted until 2099-12-31)"),
+            std::string::npos)
+      << to_file.out;
 
   // Still measured: the muted lock's SLI sessions, counted with SQL, in the JSON report.
   const Db db(n.db);
