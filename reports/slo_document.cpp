@@ -152,12 +152,12 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
     << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\"" << f1(x0 + 6)
     << "\" y=\"" << f1(y_at(ref) - 5) << "\" fill=\"#cf222e\">" << escape_html(ref_label)
     << "</text>";
-  // Issue 16 item 2: the nights the firmware changed, as report --history marks them (one code:
+  // Issue 16 item 2: the nights the firmware or app build changed, as report --history marks them (one code:
   // build_marks and svg_build_mark, reports/render_history_html.cpp), half-way to the night before.
   {
     std::vector<int> nights;
     std::vector<std::set<std::string>> builds;
-    for (const auto& [night, fw] : r.firmware_by_night)
+    for (const auto& [night, fw] : r.builds_by_night)
       if (night >= n0 && night <= n1) {
         nights.push_back(night);
         builds.push_back(fw);

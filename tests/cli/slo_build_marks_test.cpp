@@ -3,7 +3,7 @@
 // Three nights of the simulated lab: every lock on 2.4.0, again 2.4.0, then every lock on 2.4.1
 // (run starts moved to three dates with SQL; the SLO's night is the run's UTC start date). Every
 // time chart of `lockrig slo --format html` then has exactly one mark, before the third night,
-// naming 2.4.1; with the firmware unchanged there is none.
+// naming 2.4.1; a change of the runs' app label is marked likewise; with neither changed, none.
 #include "tests/cli/cli_support.hpp"
 
 namespace lockrig::cli_test {
@@ -15,7 +15,8 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-std::string slo_html(const std::vector<std::string>& firmware_per_night) {
+std::string slo_html(const std::vector<std::string>& firmware_per_night,
+                     const std::vector<std::string>& app_per_night = {}) {
   TempDir tmp;
   const std::string db = tmp.file("slo.db");
   const std::string lab = read_file(source_path("fixtures/sim-lab.yaml"));
@@ -29,7 +30,9 @@ std::string slo_html(const std::vector<std::string>& firmware_per_night) {
     const Result r = lockrig({"run", "--fixture", fixture, "--scenario",
                               source_path("scenarios/door-materials.yaml"), "--repeat", "3",
                               "--seed", std::to_string(night + 1), "--db", db, "--progress",
-                              "off", "-q"},
+                              "off", "-q", "--label",
+                              "app=" + (app_per_night.empty() ? std::string("5.3.0")
+                                                              : app_per_night[night])},
                              Spawn{"", "", 300s});
     if (!r.exited || (r.exit_code != 0 && r.exit_code != 1))
       throw std::runtime_error("run failed:\n" + r.describe());
@@ -47,7 +50,16 @@ TEST(SloBuildMarks, EveryTimeChartMarksTheNightTheFirmwareChanged) {
   const std::size_t charts = count_of(html, "<svg");
   ASSERT_GE(charts, 2u) << html;
   EXPECT_EQ(count_of(html, "class=\"build-change\""), charts) << html;
-  EXPECT_EQ(count_of(html, ">2.4.1</text>"), charts) << html;
+  EXPECT_EQ(count_of(html, ">firmware 2.4.1</text>"), charts) << html;
+}
+
+TEST(SloBuildMarks, AnAppBuildChangeIsMarkedToo) {
+  const std::string html =
+      slo_html({"2.4.0", "2.4.0", "2.4.0"}, {"5.3.0", "5.4.0", "5.4.0"});
+  const std::size_t charts = count_of(html, "<svg");
+  ASSERT_GE(charts, 2u) << html;
+  EXPECT_EQ(count_of(html, "class=\"build-change\""), charts) << html;
+  EXPECT_EQ(count_of(html, ">app 5.4.0</text>"), charts) << html;
 }
 
 TEST(SloBuildMarks, NoMarkWhileTheFirmwareStaysTheSame) {
