@@ -23,6 +23,7 @@
 #include "reports/format.hpp"
 #include "reports/history.hpp"
 #include "reports/layout.hpp"
+#include "reports/notes.hpp"
 #include "reports/plan.hpp"
 #include "reports/stats/gate_plan.hpp"
 #include "reports/stats/power.hpp"
@@ -182,7 +183,7 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
   ReportOptions opts = analysis_of(o);
   Journal journal = Journal::open_readonly(o.db);
   const Dataset d = load_dataset(journal, sel);
-  Report r = compute_report(d, opts);
+  Report r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6
   r.command = command;
   return r;
 }
@@ -662,7 +663,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
       opts.max_looks = looks;
     }
     const Dataset d = load_dataset(journal, sel);
-    r = compute_report(d, opts);
+    r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6: the mute rule
     if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   }
@@ -699,7 +700,12 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   in.text = style;
   emit(render(format, in), o.output, out);
   // With the report in a file, the log still shows the decision.
-  if (!o.output.empty()) out << r.verdict << "\n";
+  if (!o.output.empty()) {
+    out << r.verdict << "\n";
+    for (const auto& m : r.notes.muted)  // issue 16 item 6: the log says a mute was applied
+      out << "mute applied: lock " << printable(m.lock_id) << " (muted until "
+          << printable(m.mute_until) << ") left out of the verdict; see the report's Muted locks\n";
+  }
   if (r.range && r.range->gate) {
     if (!o.output.empty()) out << r.range->gate->sentence << "\n";
     return r.range->gate->exit_code;

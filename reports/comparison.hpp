@@ -249,6 +249,24 @@ struct RigFaults {
 
 struct ReportEvidence;  // reports/evidence_links.hpp (issue 15)
 
+// Issue 16 item 6: triage notes (`lockrig annotate`, docs/annotate.md), filled by the commands
+// through reports/notes.hpp; empty when the journal has none (or no annotations table).
+struct ReportNote {
+  std::string created_at, author, subject, mute_until, text;
+};
+// A lock muted on the selection's date: left out of every figure above and of the verdict, and
+// measured here on its own (its rows of the per-lock table computed with it included).
+struct MutedLock {
+  std::string lock_id, mute_until, author, text;
+  std::vector<LockSli> figures;  // one per arm in which it has SLI sessions
+};
+struct ReportNotes {
+  std::vector<ReportNote> notes;  // on the selected runs, their locks and sessions, oldest first
+  std::vector<MutedLock> muted;
+  // The verdict computed with the muted locks included (empty when no lock is muted).
+  std::string verdict_with_muted;
+};
+
 struct Report {
   std::string command = "report";  // or "gate"
   std::string journal, generated_at;
@@ -275,6 +293,7 @@ struct Report {
   // Issue 15: the selected runs' evidence (times, failed session ids, timelines, properties),
   // loaded by the commands for the formats that show it (reports/evidence_links.hpp); null if not.
   std::shared_ptr<const ReportEvidence> evidence;
+  ReportNotes notes;  // issue 16 item 6
 };
 
 // Throws UsageError for an unknown attribute, overlapping arms, or an arm without SLI sessions

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,19 @@ std::string history_method(const History& h);
 std::string render_history_text(const History& h);
 std::string render_history_markdown(const History& h);
 std::string render_history_html(const History& h);
+
+// Build changes on a time chart (render_history_html.cpp; also the SLO charts, issue 16 item 2).
+// `builds[i]` is the set of builds (firmware or app versions) seen at the i-th point in time, in
+// order; a mark goes before each point whose non-empty set differs from the last non-empty set
+// before it, naming the builds new there.
+struct BuildMark {
+  std::size_t at = 0;              // index of the point the change comes into force at
+  std::vector<std::string> added;  // builds not in the previous set
+};
+std::vector<BuildMark> build_marks(const std::vector<std::set<std::string>>& builds);
+// One mark as SVG: a dashed vertical line at x from y_top to y_bottom (class "build-change"),
+// labelled with the new builds (shortened; escaped) just above y_top.
+std::string svg_build_mark(double x, double y_top, double y_bottom, const BuildMark& mark);
 std::string render_history_json(const History& h);
 
 // Throws UsageError unless --format `name` is one --history writes (text, markdown, html, json).

@@ -194,9 +194,21 @@ std::optional<Block> worst_groups_block(const Report& r) {
   return b;
 }
 
+// Issue 16 item 6 (docs/annotate.md): a mute is stated right under the verdict it changed.
+std::optional<Block> mute_block(const Report& r) {
+  if (r.notes.muted.empty()) return std::nullopt;
+  std::vector<std::string> named;
+  for (const auto& m : r.notes.muted)
+    named.push_back(m.lock_id + " (muted until " + m.mute_until + " by " + m.author + ")");
+  return warning("Mute applied: lock(s) " + join(named, ", ") +
+                 " left out of every figure and of the verdict, measured apart under Muted "
+                 "locks. With them included: " + r.notes.verdict_with_muted);
+}
+
 Section verdict_section(const Report& r) {
   Section s{"verdict", "Verdict", {}};
   s.blocks.push_back(verdict_block(r));
+  if (auto mute = mute_block(r)) s.blocks.push_back(std::move(*mute));
   if (auto worst = worst_groups_block(r)) s.blocks.push_back(std::move(*worst));
   if (!r.findings.empty()) s.blocks.push_back(bullets(r.findings));
   for (const auto& w : r.warnings) s.blocks.push_back(warning(w));
@@ -793,6 +805,43 @@ Section rig_faults_section(const Report& r) {
 
 }  // namespace
 
+// Issue 16 item 6: the muted locks with their own figures, apart from the verdict.
+static std::optional<Section> muted_section(const Report& r) {
+  if (r.notes.muted.empty()) return std::nullopt;
+  Section s{"muted", "Muted locks", {}};
+  s.blocks.push_back(paragraph(
+      "Still measured, left out of the figures and the verdict above (lockrig annotate "
+      "--mute-until; docs/annotate.md)."));
+  Table t;
+  t.header = {"lock", "muted until", "by", "arm", "SLI", "sessions", "note"};
+  t.numeric = {false, false, false, false, true, true, false};
+  for (const auto& m : r.notes.muted) {
+    if (m.figures.empty())
+      t.rows.push_back({m.lock_id, m.mute_until, m.author, "-", "-", "0", m.text});
+    for (const auto& l : m.figures)
+      t.rows.push_back({m.lock_id, m.mute_until, m.author, l.arm, estimate(l.sli),
+                        with_commas(l.counts.trials), m.text});
+  }
+  t.highlight.assign(t.rows.size(), false);
+  s.blocks.push_back(table_block(std::move(t)));
+  return s;
+}
+
+// Issue 16 item 6: every note on the selected runs, their locks and sessions.
+static std::optional<Section> notes_section(const Report& r) {
+  if (r.notes.notes.empty()) return std::nullopt;
+  Section s{"notes", "Notes", {}};
+  Table t;
+  t.header = {"written", "by", "about", "mute", "note"};
+  t.numeric = {false, false, false, false, false};
+  for (const auto& n : r.notes.notes)
+    t.rows.push_back({n.created_at.substr(0, 16), n.author, n.subject,
+                      n.mute_until.empty() ? "-" : "until " + n.mute_until, n.text});
+  t.highlight.assign(t.rows.size(), false);
+  s.blocks.push_back(table_block(std::move(t)));
+  return s;
+}
+
 Document report_document(const Report& r) {
   Document doc;
   doc.generated_at = r.generated_at;
@@ -812,10 +861,12 @@ Document report_document(const Report& r) {
   }
   doc.sections.push_back(groups_section(r, true));
   doc.sections.push_back(locks_section(r));
+  if (auto m = muted_section(r)) doc.sections.push_back(std::move(*m));
   doc.sections.push_back(causes_section(r));
   doc.sections.push_back(latency_section(r));
   doc.sections.push_back(assertions_section(r));
   doc.sections.push_back(rig_faults_section(r));
+  if (auto n = notes_section(r)) doc.sections.push_back(std::move(*n));
   if (r.range) doc.sections.push_back(range_section(r));  // issue 14
   doc.sections.push_back(selection_section(r, true));
   return doc;
@@ -837,6 +888,7 @@ Document gate_document(const Report& r) {
     b.verdict_class = r.range->gate->verdict;
     v.blocks.push_back(std::move(b));
   }
+  if (auto mute = mute_block(r)) v.blocks.push_back(std::move(*mute));
   if (auto worst = worst_groups_block(r)) v.blocks.push_back(std::move(*worst));
   for (const auto& w : r.warnings) v.blocks.push_back(warning(w));
   doc.sections.push_back(std::move(v));
@@ -850,6 +902,8 @@ Document gate_document(const Report& r) {
   if (!explained.empty()) g.blocks.push_back(bullets(explained));
   g.blocks.push_back(chart(ChartKind::forest));
   doc.sections.push_back(std::move(g));
+  if (auto m = muted_section(r)) doc.sections.push_back(std::move(*m));
+  if (auto n = notes_section(r)) doc.sections.push_back(std::move(*n));
   if (r.range) doc.sections.push_back(range_section(r));  // issue 14
   doc.sections.push_back(selection_section(r, false));
   return doc;

@@ -132,23 +132,12 @@ std::string night_chart(const History& h) {
       << "\" y=\"" << fixed(y(rate) + 4) << "\" text-anchor=\"end\" font-size=\"11\">"
       << escape_html(pct(rate, 2)) << "</text>\n";
   }
-  std::set<std::size_t> before;
+  std::vector<std::set<std::string>> builds(runs);
+  for (std::size_t r = 0; r < runs; ++r)
+    for (const auto& [v, g] : per_run[r]) builds[r].insert(h.versions[v].version);
+  for (const auto& m : build_marks(builds))
+    s << svg_build_mark(x(m.at) - step / 2, top, ht - bottom, m);
   for (std::size_t r = 0; r < runs; ++r) {
-    std::set<std::size_t> now;
-    for (const auto& [v, g] : per_run[r]) now.insert(v);
-    if (r > 0 && !now.empty() && now != before) {
-      std::vector<std::string> names;
-      for (std::size_t v : now)
-        if (!before.count(v)) names.push_back(h.versions[v].version);
-      const double xb = x(r) - step / 2;
-      s << "<line class=\"build-change\" x1=\"" << fixed(xb) << "\" x2=\"" << fixed(xb)
-        << "\" y1=\"" << top << "\" y2=\"" << ht - bottom
-        << "\" stroke=\"#777\" stroke-dasharray=\"4 3\"/><text x=\"" << fixed(xb + 3)
-        << "\" y=\"" << top - 6 << "\" font-size=\"10\" fill=\"#555\">"
-        << escape_html(short_label(names.empty() ? std::string("build change") : join(names, ", ")))
-        << "</text>\n";
-    }
-    if (!now.empty()) before = now;
     for (const auto& [v, g] : per_run[r]) {
       if (!g->sli) continue;
       const bool marked = h.change.first && *h.change.first == v;
@@ -169,6 +158,35 @@ std::string night_chart(const History& h) {
 }
 
 }  // namespace
+
+std::vector<BuildMark> build_marks(const std::vector<std::set<std::string>>& builds) {
+  std::vector<BuildMark> marks;
+  const std::set<std::string>* before = nullptr;
+  for (std::size_t i = 0; i < builds.size(); ++i) {
+    const auto& now = builds[i];
+    if (now.empty()) continue;
+    if (before && now != *before) {
+      BuildMark m{i, {}};
+      for (const auto& b : now)
+        if (!before->count(b)) m.added.push_back(b);
+      marks.push_back(std::move(m));
+    }
+    before = &now;
+  }
+  return marks;
+}
+
+std::string svg_build_mark(double x, double y_top, double y_bottom, const BuildMark& mark) {
+  std::ostringstream s;
+  s << "<line class=\"build-change\" x1=\"" << fixed(x) << "\" x2=\"" << fixed(x) << "\" y1=\""
+    << fixed(y_top) << "\" y2=\"" << fixed(y_bottom)
+    << "\" stroke=\"#777\" stroke-dasharray=\"4 3\"/><text x=\"" << fixed(x + 3) << "\" y=\""
+    << fixed(y_top - 6) << "\" font-size=\"10\" fill=\"#555\">"
+    << escape_html(short_label(mark.added.empty() ? std::string("build change")
+                                                  : join(mark.added, ", ")))
+    << "</text>\n";
+  return s.str();
+}
 
 std::string render_history_html(const History& h) {
   std::ostringstream out;

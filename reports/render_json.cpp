@@ -691,6 +691,35 @@ std::string render_json(const Report& r) {
         .end_object();
   j.end_array().end_object();
   range_json(j, r.range);
+  // Issue 16 item 6 (docs/annotate.md): the notes and the muted locks.
+  j.key("notes").begin_array();
+  for (const auto& n : r.notes.notes) {
+    j.begin_object()
+        .field("created_at", n.created_at)
+        .field("author", n.author)
+        .field("about", n.subject)
+        .field("text", n.text);
+    if (!n.mute_until.empty()) j.field("mute_until", n.mute_until);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("muted_locks").begin_array();
+  for (const auto& m : r.notes.muted) {
+    j.begin_object()
+        .field("lock", m.lock_id)
+        .field("mute_until", m.mute_until)
+        .field("author", m.author)
+        .field("text", m.text);
+    j.key("sli").begin_array();
+    for (const auto& l : m.figures) {
+      j.begin_object().field("arm", l.arm);
+      proportion(j, "sli", l.sli, l.counts);
+      j.end_object();
+    }
+    j.end_array().end_object();
+  }
+  j.end_array();
+  if (!r.notes.muted.empty()) j.field("verdict_with_muted", r.notes.verdict_with_muted);
   j.strings("warnings", r.warnings);
   j.key("verdict")
       .begin_object()

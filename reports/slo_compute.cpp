@@ -28,6 +28,7 @@ int days_from_civil(int y, unsigned m, unsigned d) {
 struct Row {
   int night = 0;
   std::string rig, lock, material, model, firmware, scenario;
+  std::string app;  // the run's app label (build-change marks only)
   SloCounts c;
   const std::string& field(const std::string& dim) const {
     if (dim == "rig") return rig;
@@ -61,6 +62,7 @@ std::vector<Row> nightly_rows(const std::string& journal, const std::vector<SloR
     row.material = r.material;
     row.model = r.model;
     row.firmware = r.firmware;
+    row.app = r.app;
     row.scenario = r.scenario;
     row.c.sessions = r.sli_sessions;
     row.c.successes = r.sli_successes;
@@ -154,6 +156,9 @@ SloReport compute_slo(const std::string& journal, std::size_t runs_selected,
       continue;
     }
     add(r.overall.nights[row.night], row.c);
+    if (row.firmware != "(unknown)" && !row.firmware.empty())
+      r.builds_by_night[row.night].insert("firmware " + row.firmware);
+    if (!row.app.empty()) r.builds_by_night[row.night].insert("app " + row.app);
     for (std::size_t i = 0; i < options.by.size(); ++i) {
       SloFigures& g = by[i][row.field(options.by[i])];
       add(g.nights[row.night], row.c);

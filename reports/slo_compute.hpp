@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,10 @@ struct SloReport {
   long long sessions_outside_window = 0;  // SLI sessions of selected runs outside the window
   SloFigures overall;
   std::vector<std::pair<std::string, std::vector<SloFigures>>> groups;  // per --by dimension
+  // Issue 16 item 2: the builds seen on each night of the window, "firmware X" as the locks
+  // reported it (unread firmware left out) and "app Y" from the runs' app label, for the
+  // build-change marks on the time charts.
+  std::map<int, std::set<std::string>> builds_by_night;
 };
 
 // The dimensions --by accepts.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "reports/format.hpp"
+#include "reports/history.hpp"
 #include "reports/layout.hpp"
 #include "reports/slo_compute.hpp"
 
@@ -151,6 +152,19 @@ std::string line_chart(const SloReport& r, const std::vector<Series>& series, do
     << f1(y_at(ref)) << "\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\"/><text x=\"" << f1(x0 + 6)
     << "\" y=\"" << f1(y_at(ref) - 5) << "\" fill=\"#cf222e\">" << escape_html(ref_label)
     << "</text>";
+  // Issue 16 item 2: the nights the firmware or app build changed, as report --history marks them (one code:
+  // build_marks and svg_build_mark, reports/render_history_html.cpp), half-way to the night before.
+  {
+    std::vector<int> nights;
+    std::vector<std::set<std::string>> builds;
+    for (const auto& [night, fw] : r.builds_by_night)
+      if (night >= n0 && night <= n1) {
+        nights.push_back(night);
+        builds.push_back(fw);
+      }
+    for (const auto& m : build_marks(builds))
+      o << svg_build_mark((x_at(nights[m.at - 1]) + x_at(nights[m.at])) / 2, y1, y0, m);
+  }
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* colour = kPalette[i % (sizeof kPalette / sizeof kPalette[0])];
     std::string path;

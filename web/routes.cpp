@@ -20,6 +20,7 @@
 #include "reports/slo.hpp"
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
+#include "rig/journal/annotations.hpp"
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/serve_reader.hpp"
@@ -438,6 +439,19 @@ std::string session_table(std::size_t db, const std::vector<SessionRow>& rows) {
   return b + "</table>\n";
 }
 
+// Issue 16 item 6 (docs/annotate.md): the triage notes on a page's run, lock or session, every
+// journal string escaped; nothing when there are none (or the journal predates notes).
+std::string notes_html(const std::vector<AnnotationRecord>& notes) {
+  if (notes.empty()) return "";
+  std::string b = "<h2>Notes</h2>\n<table class=\"notes\"><tr><th>written</th><th>by</th>"
+                  "<th>about</th><th>mute</th><th>note</th></tr>\n";
+  for (const auto& n : notes)
+    b += "<tr><td>" + h(n.created_at.substr(0, 16)) + "</td><td>" + h(n.author) + "</td><td>" +
+         h(n.subject()) + "</td><td>" + h(n.mute_until.empty() ? "-" : "until " + n.mute_until) +
+         "</td><td>" + h(n.text) + "</td></tr>\n";
+  return b + "</table>\n";
+}
+
 Response run_page(const Journals& j, const Params& p) {
   only(p, {"db", "id"});
   const std::size_t db = db_param(j, p);
@@ -466,6 +480,10 @@ Response run_page(const Journals& j, const Params& p) {
       "</p>\n<h2>Locks</h2>\n" + lock_table(db, read_run_lock_totals(journal, id), false) +
       "<h2>Sessions that did not pass (latest 100)</h2>\n" +
       session_table(db, read_unpassed_sessions(journal, id, std::nullopt, 100));
+  AnnotationQuery notes;  // about the run, its locks in it and its sessions
+  notes.run_uuids = {r.uuid};
+  notes.include_lock_wide = false;
+  b += notes_html(read_annotations(journal, notes));
   return {200,
           "text/html; charset=utf-8",
           page("Run " + std::to_string(id) + " (" + r.rig + ")", b),
@@ -481,9 +499,19 @@ Response lock_page(const Journals& j, const Params& p) {
   const auto history = read_lock_history(journal, lock);
   if (history.empty())
     throw HttpError{404, "journal " + j.paths[db] + " has no lock " + quote(lock)};
-  std::string b = "<h2>Runs</h2>\n" + lock_table(db, history, true) +
-                  "<h2>Sessions that did not pass (latest 100)</h2>\n" +
-                  session_table(db, read_unpassed_sessions(journal, std::nullopt, lock, 100));
+  AnnotationQuery q;
+  q.lock_ids = {lock};
+  const auto notes = read_annotations(journal, q);
+  std::string b;
+  if (const auto mute = latest_mute(notes, lock))  // the mute rule of docs/annotate.md
+    b += "<p class=\"warning\">Muted until " + h(mute->mute_until) + " (inclusive) by " +
+         h(mute->author) + ": " + h(mute->text) +
+         ". A report or gate whose newest run with this lock is on or before that date leaves "
+         "it out of the verdict and lists it apart.</p>\n";
+  b += "<h2>Runs</h2>\n" + lock_table(db, history, true) +
+       "<h2>Sessions that did not pass (latest 100)</h2>\n" +
+       session_table(db, read_unpassed_sessions(journal, std::nullopt, lock, 100)) +
+       notes_html(notes);
   return {200, "text/html; charset=utf-8", page("Lock " + lock, b), {}};
 }
 
@@ -534,6 +562,16 @@ Response session_page(const Journals& j, const Params& p) {
            h(e.detail) + "</td></tr>\n";
     b += "</table>\n";
   }
+  AnnotationQuery q;
+  q.run_uuids = {d->run_uuid};
+  q.lock_ids = {s.lock_id};
+  q.include_lock_wide = false;
+  std::vector<AnnotationRecord> notes;
+  for (auto& n : read_annotations(journal, q))  // this session's, and its lock's in this run
+    if (!n.is_session() || (n.scenario == s.scenario && *n.repetition == s.repetition &&
+                            *n.step == s.step))
+      notes.push_back(std::move(n));
+  b += notes_html(notes);
   return {200, "text/html; charset=utf-8", page("Session " + std::to_string(id), b), {}};
 }
 

@@ -30,6 +30,9 @@ const std::vector<Command>& commands() {
       {"runs", S::rig, "list the runs in a journal", runs_command},
       {"show", S::rig, "a run's failed sessions, or one session's timeline with its evidence",
        show_command},  // issue 15
+      {"annotate", S::journals,
+       "triage notes on a run, lock or session; mute a known-flaky lock until a date",
+       annotate_command},  // issue 16 item 6
       {"drivers", S::setup, "list the drivers this build knows", drivers_command},
       {"probe", S::setup, "list BLE adapters, visible locks and serial ports, to wire up a new rig",
        probe_command},

@@ -50,6 +50,7 @@ int slo_command(const CommandLine& cl);      // slo        }
 int export_command(const CommandLine& cl);   // export     }
 int merge_command(const CommandLine& cl);    // merge      }
 int serve_command(const CommandLine& cl);    // serve (issue 16)
+int annotate_command(const CommandLine& cl); // annotate (cmd_annotate.cpp, issue 16 item 6)
 int drivers_command(const CommandLine& cl);  // drivers
 int probe_command(const CommandLine& cl);    // probe
 

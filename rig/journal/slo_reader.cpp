@@ -35,17 +35,19 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
   std::string sql =
       "SELECT substr(r.started_at, 1, 10), r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
       "COALESCE(l.model, '(unknown)'), COALESCE(l.firmware, '(unknown)'), s.scenario, "
+      "COALESCE(a.value, ''), "
       "sum(" + n + "(s.sli_eligible AND s.result <> 'rig_fault')), "
       "sum(" + n + "(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')) "
       "FROM " + (agg ? "agg_sessions" : "sessions") + " s JOIN runs r ON r.id = s.run_id "
       "LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id "
+      "LEFT JOIN run_labels a ON a.run_id = s.run_id AND a.key = 'app' "  // issue 16 item 2
       "WHERE s.run_id IN (" + ids + ")";
   if (!scenarios.empty()) {
     sql += " AND s.scenario IN (";
     for (std::size_t i = 0; i < scenarios.size(); ++i) sql += i ? ",?" : "?";
     sql += ")";
   }
-  sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1";
+  sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1";
   SqlStatement st(db, sql, "slo query");
   for (std::size_t i = 0; i < scenarios.size(); ++i) st.bind(static_cast<int>(i + 1), scenarios[i]);
   std::vector<SloRow> rows;
@@ -59,8 +61,9 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
     row.model = c_text(st, 4);
     row.firmware = c_text(st, 5);
     row.scenario = c_text(st, 6);
-    row.sli_sessions = st.integer(7);
-    row.sli_successes = st.integer(8);
+    row.app = c_text(st, 7);
+    row.sli_sessions = st.integer(8);
+    row.sli_successes = st.integer(9);
     rows.push_back(std::move(row));
   }
   sqlite_check(rc, db, "read");

@@ -17,6 +17,7 @@ class Transaction;
 struct SloRow {
   std::string date;  // the UTC date the run started, "2026-11-20" (as journaled: not checked)
   std::string rig, lock, material, model, firmware, scenario;  // "(unknown)" when not recorded
+  std::string app;  // the run's `app` label, empty without one (build-change marks, issue 16)
   long long sli_sessions = 0;
   long long sli_successes = 0;
 };
