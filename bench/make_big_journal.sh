@@ -68,6 +68,11 @@ EOF
   echo "INSERT INTO agg_sessions SELECT * FROM v_agg_sessions_recomputed;"
   echo "INSERT INTO agg_latency SELECT * FROM v_agg_latency_recomputed;"
   echo "INSERT INTO agg_attempts SELECT * FROM v_agg_attempts_recomputed;"
+  # Packed latency histograms (schema version 4+) describe the runs before they were copied:
+  # dropped, so the runs read as unpacked and `lockrig check --journal` agrees (a merge packs them).
+  if [ "$(sqlite3 "$from" 'PRAGMA user_version')" -ge 4 ]; then
+    echo "DELETE FROM agg_latency_hist;"
+  fi
   echo "$triggers"
   echo "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
 } | sqlite3 -bail "$to"

@@ -51,6 +51,10 @@ int cmd_merge(const std::vector<std::string>& args, std::ostream& out) {
       << s.attempts_copied << " attempts, " << s.events_copied << " events copied\n";
   if (s.annotations_copied > 0)  // issue 16
     out << output << ": " << s.annotations_copied << " note(s) copied\n";
+  if (s.runs_with_input_aggregates + s.runs_aggregates_recomputed > 0)  // a new output (issue 18)
+    out << output << ": aggregates of " << s.runs_with_input_aggregates
+        << " run(s) taken from their input (checked against the copied rows), "
+        << s.runs_aggregates_recomputed << " recomputed from the rows\n";
   // What a run writing the same journal may have waited for at most (issue 18).
   char longest[32];
   std::snprintf(longest, sizeof longest, "%.0f", s.longest_transaction_ms);

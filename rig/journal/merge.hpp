@@ -22,6 +22,10 @@ struct MergeSummary {
   long long runs_kept = 0;       // the output already had a longer state of the same run
   long long sessions_copied = 0, attempts_copied = 0, events_copied = 0;
   long long annotations_copied = 0;  // issue 16: notes new to the output (by uuid)
+  // Issue 18: runs of a new output whose aggregate rows were taken from their input (checked
+  // against the copied rows) rather than recomputed from the rows.
+  long long runs_with_input_aggregates = 0;
+  long long runs_aggregates_recomputed = 0;  // ... and those recomputed from their copied rows
   // Issue 18: the write transactions on the output and the longest of them, in ms (what a run
   // writing the same journal may have waited for the merge at most, besides its own commit).
   long long transactions = 0;
