@@ -41,6 +41,7 @@ double QuantileDesign::rung_offset(double from, int rungs) const {
 
 void QuantileDesign::record(bool success) {
   ++sessions_;
+  failures_ += success ? 0 : 1;
   auto& c = counts_[level_];
   c.trials++;
   c.successes += success ? 1 : 0;
@@ -58,7 +59,7 @@ void QuantileDesign::record(bool success) {
                     fit.slope;
         anchor_estimate_ =
             (stats::dose_link(stats::DoseLink::logit, rule_.anchor) - fit.intercept) / fit.slope;
-        if (rule_.width_db > 0) {
+        if (rule_.width_db > 0 && failures_ >= rule_.min_failures) {
           const auto d = stats::dose_at(fit, rule_.target, rule_.confidence);
           width_reached_ = d.profile.bounded &&
                            (d.profile.interval.upper - d.profile.interval.lower) / 2 <=

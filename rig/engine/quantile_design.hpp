@@ -19,7 +19,8 @@
 //
 // Stopping rule: after `budget` sessions, or as soon as the profile-likelihood interval of the
 // target level (confidence 0.95, the report's interval) has a half-width of at most `width_db`
-// (0: no width stop), checked after every session once the fit exists.
+// (0: no width stop), checked after every session once the fit exists and at least
+// `min_failures` (20) sessions failed.
 // Pure: no I/O, no randomness; the sweep step (steps/sweep.cpp) and bench/range_sweep_bench
 // drive it with real or simulated outcomes.
 #pragma once
@@ -43,6 +44,9 @@ class QuantileDesign {
     long long budget = 1000;     // sessions at most
     double width_db = 0;         // stop when the interval's half-width is at most this (0: off)
     double confidence = 0.95;    // of that interval
+    // The width stop waits for this many failed sessions: a 99% level read from a handful of
+    // failures gets an interval that is narrow by chance (measured: docs/range.md "Benchmark").
+    long long min_failures = 20;
     // Every `anchor_every`-th session after the start-up (0: none) runs at the estimate of the
     // level where success is `anchor` instead (default: anchor_for(target)), for the slope.
     double anchor = 0;
@@ -80,6 +84,7 @@ class QuantileDesign {
   int step_rungs_;
   double level_;
   long long sessions_ = 0;
+  long long failures_ = 0;
   int run_ = 0;  // start-up: successes in a row at the present level
   std::map<double, stats::Counts> counts_;
   std::optional<double> estimate_;

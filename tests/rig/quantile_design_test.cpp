@@ -147,6 +147,31 @@ TEST(QuantileDesign, StopsWhenTheProfileIntervalIsNarrowEnough) {
   const auto d = stats::dose_at(stats::fit_binomial_dose(pts, stats::DoseLink::logit), 0.9);
   ASSERT_TRUE(d.profile.bounded);
   EXPECT_LE((d.profile.interval.upper - d.profile.interval.lower) / 2, 1.5);
+  long long failures = 0;
+  for (const auto& [lv, c] : q.counts()) failures += c.trials - c.successes;
+  EXPECT_GE(failures, 20);
+}
+
+// The width stop waits for 20 failures: a fit on a few failures can have a narrow interval by
+// chance. With a wide width (20 dB) the stop comes as soon as the fit allows it: without the
+// rule after fewer than 20 failures, with it at the 20th.
+TEST(QuantileDesign, TheWidthStopWaitsForTwentyFailures) {
+  auto run = [](long long min_failures) {
+    QuantileDesign::Rule rule{ladder(0, 60, 1), 0.9, 20, 2, 20000, /*width*/ 20};
+    rule.min_failures = min_failures;
+    QuantileDesign q(rule);
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    long long failures = 0;
+    while (!q.done()) {
+      const bool ok = u(rng) < 1 / (1 + std::exp((q.level() - 40) / 2));
+      failures += ok ? 0 : 1;
+      q.record(ok);
+    }
+    return failures;
+  };
+  EXPECT_LT(run(0), 20);
+  EXPECT_EQ(run(20), 20);
 }
 
 // Parsing: the sweep step's `design: quantile` and its settings.
