@@ -1,7 +1,10 @@
 // range_sweep_bench (issue 14): how many unlock sessions a range sweep needs before the 99% range
 // margin is known to +-2 dB (95% profile-likelihood interval no wider than 4 dB, logit fit of
-// reports/stats/range.*), with the adaptive staircase (rig/engine/staircase.hpp, Levitt 1971)
-// versus a fixed grid, median over many simulated sweeps. Prints both medians and their ratio.
+// reports/stats/range.*, not before 20 failures), with the adaptive staircase
+// (rig/engine/staircase.hpp, Levitt 1971), the quantile design (rig/engine/quantile_design.hpp,
+// Wu 1985), a fixed grid and a grid cut to the tail, median over many simulated sweeps run side by
+// side. Prints per design the median sessions, the median |estimate - truth| and how often the
+// interval at the stop holds the true margin, and the ratios.
 //
 // The simulated lock is the sim driver's link budget (drivers/sim/sim_lock.cpp sense(): RSSI =
 // tx - path - material - attenuation + N(0, sigma); found when RSSI >= sensitivity; link-failure
@@ -12,6 +15,7 @@
 // in 4 dB steps (its reversal stop switched off: it runs until the margin is known).
 //
 //   range_sweep_bench [--sweeps 200] [--seed 1] [--check-every 5] [--max 20000] [--down 3]
+//                     [--min-failures 20] [--start 0] [--step 2] [--anchor P] [--anchor-every 3]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -62,10 +66,19 @@ struct Link {
 };
 
 // Whether the 99% margin is known to +-2 dB from these counts; fills `level` when it is.
+// --min-failures: no stop before this many failed sessions, for every design; the default is the
+// quantile design's own (QuantileDesign::Rule::min_failures), which the sweep step applies.
+long min_failures = QuantileDesign::Rule{}.min_failures;
+
 bool known(const std::map<double, stats::Counts>& counts, double* level, double* lower,
            double* upper) {
   std::vector<stats::DosePoint> pts;
-  for (const auto& [l, c] : counts) pts.push_back({l, c});
+  long failures = 0;
+  for (const auto& [l, c] : counts) {
+    pts.push_back({l, c});
+    failures += c.trials - c.successes;
+  }
+  if (failures < min_failures) return false;
   if (pts.size() < 2) return false;
   try {
     const auto fit = stats::fit_binomial_dose(pts, stats::DoseLink::logit);
@@ -144,6 +157,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--down")) down = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--start")) start = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--step")) step = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--min-failures")) min_failures = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--anchor")) anchor = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--anchor-every")) anchor_every = std::atoi(argv[i + 1]);
     else {
@@ -179,7 +193,8 @@ int main(int argc, char** argv) {
     stair.add(sweep(link, rng_s, check_every, max, truth, [&](long) { return st.level(); },
                     [&](bool ok) { st.record(ok); }),
               truth);
-    QuantileDesign q({ladder, 0.99, start, step, max, 0, 0.95, anchor, anchor_every});
+    QuantileDesign q({ladder, 0.99, start, step, max, 0, 0.95, QuantileDesign::Rule{}.min_failures,
+                      anchor, anchor_every});
     quant.add(sweep(link, rng_q, check_every, max, truth, [&](long) { return q.level(); },
                     [&](bool ok) { q.record(ok); }),
               truth);
