@@ -1,7 +1,10 @@
 // range_sweep_bench (issue 14): how many unlock sessions a range sweep needs before the 99% range
 // margin is known to +-2 dB (95% profile-likelihood interval no wider than 4 dB, logit fit of
-// reports/stats/range.*), with the adaptive staircase (rig/engine/staircase.hpp, Levitt 1971)
-// versus a fixed grid, median over many simulated sweeps. Prints both medians and their ratio.
+// reports/stats/range.*, not before 20 failures), with the adaptive staircase
+// (rig/engine/staircase.hpp, Levitt 1971), the quantile design (rig/engine/quantile_design.hpp,
+// Wu 1985), a fixed grid and a grid cut to the tail, median over many simulated sweeps run side by
+// side. Prints per design the median sessions, the median |estimate - truth| and how often the
+// interval at the stop holds the true margin, and the ratios.
 //
 // The simulated lock is the sim driver's link budget (drivers/sim/sim_lock.cpp sense(): RSSI =
 // tx - path - material - attenuation + N(0, sigma); found when RSSI >= sensitivity; link-failure
@@ -12,6 +15,7 @@
 // in 4 dB steps (its reversal stop switched off: it runs until the margin is known).
 //
 //   range_sweep_bench [--sweeps 200] [--seed 1] [--check-every 5] [--max 20000] [--down 3]
+//                     [--min-failures 20] [--start 0] [--step 2] [--anchor P] [--anchor-every 3]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -20,9 +24,11 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "reports/stats/range.hpp"
+#include "rig/engine/quantile_design.hpp"
 #include "rig/engine/staircase.hpp"
 
 using namespace lockrig;
@@ -60,9 +66,19 @@ struct Link {
 };
 
 // Whether the 99% margin is known to +-2 dB from these counts; fills `level` when it is.
-bool known(const std::map<double, stats::Counts>& counts, double* level) {
+// --min-failures: no stop before this many failed sessions, for every design; the default is the
+// quantile design's own (QuantileDesign::Rule::min_failures), which the sweep step applies.
+long min_failures = QuantileDesign::Rule{}.min_failures;
+
+bool known(const std::map<double, stats::Counts>& counts, double* level, double* lower,
+           double* upper) {
   std::vector<stats::DosePoint> pts;
-  for (const auto& [l, c] : counts) pts.push_back({l, c});
+  long failures = 0;
+  for (const auto& [l, c] : counts) {
+    pts.push_back({l, c});
+    failures += c.trials - c.successes;
+  }
+  if (failures < min_failures) return false;
   if (pts.size() < 2) return false;
   try {
     const auto fit = stats::fit_binomial_dose(pts, stats::DoseLink::logit);
@@ -71,6 +87,8 @@ bool known(const std::map<double, stats::Counts>& counts, double* level) {
     const double half = (d.profile.interval.upper - d.profile.interval.lower) / 2;
     if (!(half <= 2.0)) return false;
     *level = d.level;
+    *lower = d.profile.interval.lower;
+    *upper = d.profile.interval.upper;
     return true;
   } catch (const std::exception&) {
     return false;  // no finite fit yet (separated data): keep sweeping
@@ -79,12 +97,13 @@ bool known(const std::map<double, stats::Counts>& counts, double* level) {
 
 struct Outcome {
   long sessions;
-  double margin;
+  double margin;    // NaN when capped
+  bool covered;     // the interval at the stop holds the true margin
 };
 
 template <typename NextLevel, typename Record>
-Outcome sweep(const Link& link, std::mt19937_64& rng, int check_every, long max, NextLevel next,
-              Record record) {
+Outcome sweep(const Link& link, std::mt19937_64& rng, int check_every, long max, double truth,
+              NextLevel next, Record record) {
   std::map<double, stats::Counts> counts;
   for (long n = 1; n <= max; ++n) {
     const double level = next(n - 1);
@@ -93,17 +112,34 @@ Outcome sweep(const Link& link, std::mt19937_64& rng, int check_every, long max,
     auto& c = counts[level];
     c.trials++;
     c.successes += ok;
-    double margin = 0;
-    if (n % check_every == 0 && known(counts, &margin)) return {n, margin};
+    double margin = 0, lower = 0, upper = 0;
+    if (n % check_every == 0 && known(counts, &margin, &lower, &upper))
+      return {n, margin, lower <= truth && truth <= upper};
   }
-  return {max, NAN};
+  return {max, NAN, false};
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
   const std::size_t m = v.size() / 2;
   return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
+
+struct Row {
+  std::string name;
+  std::vector<double> n = {}, err = {};
+  long capped = 0, covered = 0;
+  void add(const Outcome& o, double truth) {
+    n.push_back(o.sessions);
+    if (std::isnan(o.margin)) {
+      ++capped;
+      return;
+    }
+    err.push_back(std::abs(o.margin - truth));
+    covered += o.covered;
+  }
+};
 
 }  // namespace
 
@@ -111,12 +147,19 @@ int main(int argc, char** argv) {
   int sweeps = 200, check_every = 5, down = 3;
   long max = 20000;
   std::uint64_t seed = 1;
+  double start = 0, step = 2, anchor = 0;
+  int anchor_every = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--sweeps")) sweeps = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--check-every")) check_every = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--max")) max = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--down")) down = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--start")) start = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--step")) step = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--min-failures")) min_failures = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--anchor")) anchor = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--anchor-every")) anchor_every = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -128,31 +171,47 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 60; ++i) ((link.probability((lo + hi) / 2) > 0.99) ? lo : hi) = (lo + hi) / 2;
   const double truth = (lo + hi) / 2;
 
-  std::vector<double> grid_n, stair_n, grid_err, stair_err;
-  long grid_capped = 0, stair_capped = 0;
+  Row grid{"grid 0..48 dB step 4 dB"}, stair{"staircase " + std::to_string(down) + "-down/1-up"},
+      quant{"quantile (Wu 1985) 0..48 dB step 2 dB"}, tail{"grid 0..16 dB step 4 dB (tail only)"};
+  const std::vector<double> ladder = [] {
+    std::vector<double> l;
+    for (int i = 0; i <= 24; ++i) l.push_back(2.0 * i);
+    return l;
+  }();
   for (int s = 0; s < sweeps; ++s) {
-    std::mt19937_64 rng_g(seed * 1000003 + 2 * s), rng_s(seed * 1000003 + 2 * s + 1);
+    std::mt19937_64 rng_g(seed * 1000003 + 3 * s), rng_s(seed * 1000003 + 3 * s + 1),
+        rng_q(seed * 1000003 + 3 * s + 2), rng_t(seed * 1000003 + 3 * s + 3 + 7 * sweeps);
     // Grid: 0, 4, ..., 48 dB, one session at each per pass.
-    const Outcome g = sweep(
-        link, rng_g, check_every, max, [](long k) { return 4.0 * (k % 13); }, [](bool) {});
-    Staircase stair({8, 4, 0, 48, down, 1 << 30, max});
-    const Outcome st = sweep(
-        link, rng_s, check_every, max, [&](long) { return stair.level(); },
-        [&](bool ok) { stair.record(ok); });
-    grid_n.push_back(g.sessions);
-    stair_n.push_back(st.sessions);
-    if (std::isnan(g.margin)) ++grid_capped; else grid_err.push_back(std::abs(g.margin - truth));
-    if (std::isnan(st.margin)) ++stair_capped; else stair_err.push_back(std::abs(st.margin - truth));
+    grid.add(sweep(link, rng_g, check_every, max, truth, [](long k) { return 4.0 * (k % 13); },
+                   [](bool) {}),
+             truth);
+    // The same grid cut to the levels where the logit holds (chosen knowing the answer).
+    tail.add(sweep(link, rng_t, check_every, max, truth, [](long k) { return 4.0 * (k % 5); },
+                   [](bool) {}),
+             truth);
+    Staircase st({8, 4, 0, 48, down, 1 << 30, max});
+    stair.add(sweep(link, rng_s, check_every, max, truth, [&](long) { return st.level(); },
+                    [&](bool ok) { st.record(ok); }),
+              truth);
+    QuantileDesign q({ladder, 0.99, start, step, max, 0, 0.95, QuantileDesign::Rule{}.min_failures,
+                      anchor, anchor_every});
+    quant.add(sweep(link, rng_q, check_every, max, truth, [&](long) { return q.level(); },
+                    [&](bool ok) { q.record(ok); }),
+              truth);
   }
-  const double mg = median(grid_n), ms = median(stair_n);
   std::printf("range_sweep_bench: %d sweeps per design, seed %llu, margin checked every %d "
               "sessions, cap %ld\n", sweeps, static_cast<unsigned long long>(seed), check_every,
               max);
   std::printf("true 99%% margin of the simulated wood lock: %.2f dB\n", truth);
-  std::printf("grid 0..48 dB step 4 dB:            median %.0f sessions (capped %ld), median "
-              "|error| %.2f dB\n", mg, grid_capped, grid_err.empty() ? NAN : median(grid_err));
-  std::printf("staircase %d-down/1-up, step 4 dB:   median %.0f sessions (capped %ld), median "
-              "|error| %.2f dB\n", down, ms, stair_capped, stair_err.empty() ? NAN : median(stair_err));
-  std::printf("ratio grid / staircase: %.2f\n", mg / ms);
+  std::printf("%-40s %10s %8s %12s %10s\n", "design", "sessions", "capped", "|error| dB",
+              "coverage");
+  for (const Row* r : {&grid, &stair, &quant, &tail}) {
+    const long stopped = static_cast<long>(r->err.size());
+    std::printf("%-40s %10.0f %8ld %12.2f %9.1f%%\n", r->name.c_str(), median(r->n), r->capped,
+                median(r->err), stopped ? 100.0 * r->covered / stopped : NAN);
+  }
+  std::printf("ratio grid / staircase: %.2f, grid / quantile: %.2f, tail grid / quantile: %.2f\n",
+              median(grid.n) / median(stair.n), median(grid.n) / median(quant.n),
+              median(tail.n) / median(quant.n));
   return 0;
 }

@@ -54,14 +54,15 @@ struct Step;
 
 // Issue 14: a `sweep` step, a block of steps repeated over levels of one attenuator
 // (rig/engine/steps/sweep.cpp; docs/range.md "Sweeps").
-enum class SweepDesign { grid, staircase };
+enum class SweepDesign { grid, staircase, quantile };
 
 struct SweepSpec {
   std::string name;  // the sweep's name in the journal; empty: the scenario's
   std::vector<double> levels;              // in the order written (a staircase sorts them)
   std::vector<SourceLocation> level_where;  // one per level (a range: all at the range)
   SweepDesign design = SweepDesign::grid;
-  // grid: sessions per level; staircase: the session budget (it stops earlier at `reversals`).
+  // grid: sessions per level; staircase: the session budget (it stops earlier at `reversals`);
+  // quantile: the session budget (it stops earlier at `width`).
   int sessions = 1;
   // Staircase (Levitt 1971): start level, step in dB (a multiple of the levels' spacing), `down`
   // successes in a row make it one step harder (more attenuation), one failure one step easier.
@@ -69,8 +70,12 @@ struct SweepSpec {
   SourceLocation start_where, step_where;
   int down = 3;
   int reversals = 12;  // stop after this many reversals of direction
+  // Quantile (Wu 1985, rig/engine/quantile_design.hpp): the success rate whose level the sweep
+  // measures, and the interval half-width at which it stops early (0: run the budget). Its
+  // start-up uses start_db (default: the lowest level) and step_db (default: one rung).
+  double target = 0.99, width_db = 0;
   std::vector<Step> steps;  // the block: exactly one unlock step, no attenuate or sweep
-  // Sessions the sweep runs at most: levels x sessions (grid) or the budget (staircase).
+  // Sessions the sweep runs at most: levels x sessions (grid) or the budget (adaptive designs).
   long long max_sessions() const;
 };
 
