@@ -29,6 +29,7 @@
 
 #include "reports/stats/proportion.hpp"
 #include "rig/journal/journal.hpp"
+#include "tests/support/sweep_records.hpp"
 
 using namespace lockrig;
 namespace fs = std::filesystem;
@@ -50,47 +51,20 @@ double success_probability(double margin, double level) {
   return 1.0 / (1.0 + std::exp(-eta));
 }
 
+// The rows `lockrig run` writes, from the helper the black-box tests share: session i of a lock
+// starts at (i + 1) x 20 s and a failure is a timeout.
 SessionRecord session(const std::string& lock, const std::string& scenario, long i, bool ok,
                       std::optional<double> level) {
-  SessionRecord s;
-  s.lock_id = lock;
-  s.scenario = scenario;
-  s.repetition = static_cast<int>(i + 1);
-  s.expect = level ? std::string(kSweepExpect) : "success";
-  s.within = Duration(10'000'000'000);
-  s.started = Duration(static_cast<std::int64_t>(i + 1) * 20'000'000'000);
-  s.ended = s.started + Duration(800'000'000);
-  s.sli_eligible = !level;
-  s.sli_success = !level && ok;
-  s.first_attempt_success = ok;
-  s.result = ok ? SessionResult::pass : SessionResult::fail;
-  s.outcome = ok ? "success" : "timeout";
-  AttemptRecord at;
-  at.number = 1;
-  at.outcome = s.outcome;
-  at.phase = "unlock";
-  s.attempts.push_back(at);
-  if (level) s.sweep = SweepLevel{"range-sweep", "rf_path", *level, "grid"};
-  return s;
-}
-
-RunRecord run_record() {
-  RunRecord info;
-  info.uuid = "00000000-0000-4000-8000-000000000001";
-  info.host = "bench";
-  info.rig = "bench-rig";
-  info.started_at = "2026-12-01T08:00:00.000Z";
-  info.clock = "virtual";
-  info.fixture_source = "fixture.yaml";
-  info.fixture_sha256 = info.scenarios_sha256 = "0";
-  info.controller_version = "bench";
-  info.command_line = "lockrig run";
-  return info;
+  testing::SweepSessionShape shape;
+  shape.fail_outcome = "timeout";
+  shape.spacing = Duration(20'000'000'000);
+  shape.duration = Duration(800'000'000);
+  return testing::sweep_test_session(lock, scenario, static_cast<int>(i + 1), ok, level, shape);
 }
 
 void write_journal(const std::string& path, double loss, long per, std::mt19937_64& rng) {
   Journal j = Journal::open(path);
-  const std::int64_t run = j.begin_run(run_record());
+  const std::int64_t run = j.begin_run(testing::sweep_test_run("bench", "bench-rig", "bench"));
   std::vector<LockRow> rows;
   for (const auto& m : kMaterials)
     for (const char* fw : {"2.4.0", "2.4.1"})

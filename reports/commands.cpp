@@ -16,6 +16,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "reports/comparison.hpp"
 #include "reports/dataset.hpp"
@@ -675,6 +676,28 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
                      ": the selection holds no sweep sessions (expect 'range'), so there is no "
                      "range to gate on; run a sweep scenario for both versions, or leave "
                      "--range-margin out");
+  // A version without sweep sessions is named, for the same reason: one version's sweeps alone
+  // cannot pass (or fail) a range gate.
+  if (opts.range_margin_db)
+    for (const auto& [n, option, filters] :
+         {std::tuple{r.range->baseline_sessions, "--baseline", &opts.baseline},
+          std::tuple{r.range->candidate_sessions, "--candidate", &opts.candidate}})
+      if (n == 0)
+        throw UsageError("--range-margin " + quote(o.range_margin) + ": " + option + " " +
+                         quote(filters_text(*filters)) +
+                         " matches no sweep session in the selection (the other version has " +
+                         std::to_string(r.range->baseline_sessions + r.range->candidate_sessions) +
+                         "), so there is no range to compare; run the sweep scenario for it too");
+  // Issue 14: sweep sessions alone (neither version has SLI sessions) are gated on range only.
+  if (r.range && r.range->range_only && !opts.range_margin_db)
+    throw UsageError(
+        "neither --baseline " + quote(filters_text(opts.baseline)) + " nor --candidate " +
+        quote(filters_text(opts.candidate)) +
+        " has SLI sessions in the selection, only sweep sessions: there is no SLI to gate on; "
+        "gate on range with --range-margin (e.g. --range-margin 2dB)");
+  if (r.range && r.range->range_only && looks > 0)
+    throw UsageError("--looks needs SLI sessions in both versions; the selection holds only "
+                     "sweep sessions (gate on range with --range-margin, a single look)");
   if (looks > 0) {
     const Gate& g = *r.gate;
     GateLookRecord rec;

@@ -185,9 +185,20 @@ std::string describe_values(const Dataset& d, const std::vector<Filter>& filters
       e.first += s.n;
       e.second += s.in_sli() ? s.n : 0;
     }
+    std::map<std::string, long> sweeps;  // issue 14: value -> sweep sessions
+    for (const auto& w : d.sweeps) {
+      SessionRow probe;
+      probe.lock = w.lock;
+      probe.scenario = w.scenario;
+      const std::string* v = view.value(probe);
+      sweeps[v ? *v : "(unread)"] += w.n;
+      seen[v ? *v : "(unread)"];
+    }
     std::vector<std::string> values;
     for (const auto& [v, n] : seen)
-      values.push_back(quote(v) + " (" + with_commas(n.second) + " SLI sessions)");
+      values.push_back(quote(v) + " (" + with_commas(n.second) + " SLI sessions" +
+                       (d.sweeps.empty() ? "" : ", " + with_commas(sweeps[v]) + " sweep sessions") +
+                       ")");
     parts.push_back(
         f.key + " values there: " + (values.empty() ? std::string("none") : join(values, ", ")));
   }
@@ -607,8 +618,11 @@ LockTally roll_up_cells(const Dataset& d, const std::unordered_map<std::uint64_t
 
 // A comparison needs SLI sessions in both arms: refuses an arm without, saying what exists.
 void check_arms_have_sli(const Dataset& d, const ReportOptions& o,
-                         const std::vector<ArmAcc>& arms) {
-  for (int a = 0; a < 2; ++a) {
+                         const std::vector<ArmAcc>& arms, const RangeSection* range) {
+  // Issue 14: with sweep sessions, the version that has none of them either is named first.
+  const bool candidate_first = range && range->candidate_sessions == 0 &&
+                               range->baseline_sessions > 0 && arms[1].total.sli.trials == 0;
+  for (int a : candidate_first ? std::vector<int>{1, 0} : std::vector<int>{0, 1}) {
     if (arms[a].total.sli.trials > 0) continue;
     const auto& filters = a == 0 ? o.baseline : o.candidate;
     const std::string opt = a == 0 ? "--baseline" : "--candidate";
@@ -619,13 +633,16 @@ void check_arms_have_sli(const Dataset& d, const ReportOptions& o,
                        plural(arms[a].sessions, "session", "sessions") + scope +
                        " but none is SLI-eligible (assertions or rig faults only); " +
                        describe_values(d, filters));
-    // Issue 14: sweep sessions are not SLI sessions; say why a sweep-only selection is refused.
-    const std::string sweeps =
-        d.sweeps.empty() ? std::string()
-                         : "; the selection's sweep sessions are compared (Range section, "
-                           "gate --range-margin) only alongside SLI sessions of both versions: "
-                           "without --baseline/--candidate the report shows each range curve "
-                           "(docs/range.md)";
+    // Issue 14: sweep sessions are not SLI sessions. A selection is compared on range alone when
+    // neither version has SLI sessions and both have sweep sessions; say which is missing.
+    std::string sweeps;
+    if (range) {
+      const long base = range->baseline_sessions, cand = range->candidate_sessions;
+      sweeps = "; sweep sessions: " + plural(base, "session", "sessions") + " of the baseline, " +
+               plural(cand, "session", "sessions") + " of the candidate (a selection is compared " +
+               "on range alone when neither version has SLI sessions and both have sweep " +
+               "sessions; docs/range.md)";
+    }
     throw UsageError(opt + " " + quote(filters_text(filters)) + " matches no SLI session" + scope +
                      "; " + describe_values(d, filters) + sweeps);
   }
@@ -1189,7 +1206,15 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   Tally tally = tally_sessions(d, arm_of, strata, arm_name.size(), r);
   tally_latency(d, o, compare, tally.arms);
   const LockTally per_lock = roll_up_cells(d, tally.cells);
-  if (compare) check_arms_have_sli(d, o, tally.arms);
+  // Issue 14: the Range section first, since a selection of sweep sessions alone is compared on
+  // range only: neither version has an SLI session and both have sweep sessions (a journal of
+  // scenarios/range-sweep.yaml). Anything else without SLI in both versions is refused as before.
+  r.range = compute_range(d, o);
+  const bool range_only = compare && r.range && tally.arms[0].total.sli.trials == 0 &&
+                          tally.arms[1].total.sli.trials == 0 &&
+                          r.range->baseline_sessions > 0 && r.range->candidate_sessions > 0;
+  if (range_only) r.range->range_only = true;
+  if (compare && !range_only) check_arms_have_sli(d, o, tally.arms, r.range ? &*r.range : nullptr);
 
   for (std::size_t a = 0; a < arm_name.size(); ++a)
     r.arms.push_back(arm_figures(d, o, strata, arm_name(static_cast<int>(a)),
@@ -1197,7 +1222,7 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
                                  : a == 0 ? o.baseline
                                           : o.candidate,
                                  tally.arms[a]));
-  if (compare) compare_arms(o, strata, tally.arms, r);
+  if (compare && !range_only) compare_arms(o, strata, tally.arms, r);
 
   r.locks = lock_figures(per_lock.locks, arm_name, o);
   r.assertions = assertion_rows(d, tally.asserts, arm_name);
@@ -1206,8 +1231,26 @@ Report compute_report(const Dataset& d, const ReportOptions& o) {
   r.warnings = warnings(d, r, compare);
   headline_family(o, r);
   verdict_and_findings(d, o, compare, r);
-  r.range = compute_range(d, o);
-  if (r.range && r.range->gate && r.gate) {
+  if (range_only) {
+    const RangeSection& rs = *r.range;
+    r.verdict = "Range only (neither version has SLI sessions in the selection): " +
+                (rs.comparison ? "candidate " +
+                                     range_difference_text(rs.comparison->difference,
+                                                           rs.comparison->interval) +
+                                     " of range at " + pct(rs.target, 1) + " (" +
+                                     pct(rs.confidence, 0) + " CI, " +
+                                     plural(static_cast<long>(rs.comparison->strata.size()),
+                                            "stratum", "strata") +
+                                     ")."
+                               : "no range comparison (" + rs.comparison_reason + ").");
+  }
+  if (r.range && r.range->gate && range_only) {
+    // No SLI gate: the range gate alone decides.
+    RangeGate& g = *r.range->gate;
+    g.exit_code = g.verdict == "fail"   ? gate_exit::range_fail
+                  : g.verdict == "pass" ? gate_exit::pass
+                                        : gate_exit::inconclusive;
+  } else if (r.range && r.range->gate && r.gate) {
     RangeGate& g = *r.range->gate;
     const int sli = r.gate->exit_code;
     g.exit_code = sli == gate_exit::fail          ? gate_exit::fail

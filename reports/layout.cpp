@@ -847,9 +847,11 @@ Document report_document(const Report& r) {
   doc.generated_at = r.generated_at;
   doc.guide = "docs/reports.md";
   doc.title = "lockrig report";
-  doc.subtitle = r.comparison ? "candidate " + filters_text(r.options.candidate) + " vs baseline " +
-                                    filters_text(r.options.baseline)
-                              : "single population";
+  const bool range_only = r.range && r.range->range_only;  // issue 14: sweeps alone
+  doc.subtitle = r.comparison || range_only
+                     ? "candidate " + filters_text(r.options.candidate) + " vs baseline " +
+                           filters_text(r.options.baseline) + (range_only ? " (range only)" : "")
+                     : "single population";
   doc.subtitle += "; " + covers_text(r);  // issue 15 item 4
   doc.sections.push_back(verdict_section(r));
   doc.sections.push_back(sli_section(r));
@@ -892,6 +894,11 @@ Document gate_document(const Report& r) {
   if (auto worst = worst_groups_block(r)) v.blocks.push_back(std::move(*worst));
   for (const auto& w : r.warnings) v.blocks.push_back(warning(w));
   doc.sections.push_back(std::move(v));
+  if (!r.gate) {  // issue 14: sweep sessions alone, gated on range only
+    if (r.range) doc.sections.push_back(range_section(r));
+    doc.sections.push_back(selection_section(r, false));
+    return doc;
+  }
   Section g = gate_section(r);
   g.blocks.push_back(paragraph("Per " + r.options.strata + ":"));
   g.blocks.push_back(table_block(strata_table(r)));

@@ -194,6 +194,7 @@ std::optional<RangeSection> compute_range(const Dataset& d, const ReportOptions&
         continue;
       }
       arm = b ? "baseline" : "candidate";
+      (b ? s.baseline_sessions : s.candidate_sessions) += w.n;
     }
     LevelAcc& a = acc[arm][stratum_of(w)][w.level_db];
     if (w.result == Result::rig_fault) {
@@ -250,9 +251,15 @@ std::optional<RangeSection> compute_range(const Dataset& d, const ReportOptions&
       s.strata.push_back(std::move(row));
     }
     if (inputs.empty()) {
-      s.comparison_reason = s.strata.empty()
-                                ? "no stratum was swept on both versions"
-                                : "no stratum gives both versions a range margin";
+      // A version without any sweep session is named with its filter (issue 14).
+      const std::string none =
+          s.baseline_sessions == 0 && s.candidate_sessions == 0 ? "either version"
+          : s.baseline_sessions == 0 ? "the baseline (" + filters_text(o.baseline) + ")"
+          : s.candidate_sessions == 0 ? "the candidate (" + filters_text(o.candidate) + ")"
+                                      : "";
+      s.comparison_reason = !none.empty() ? "no sweep session of " + none + " in the selection"
+                            : s.strata.empty() ? "no stratum was swept on both versions"
+                                               : "no stratum gives both versions a range margin";
     } else {
       s.comparison = stats::compare_range(inputs, o.range_link, o.range_target, o.confidence);
       for (const auto& row : s.strata)

@@ -74,7 +74,14 @@ struct RangeSection {
   std::string strata_key = "material";
   long sessions = 0, rig_faults = 0;  // selected sweep sessions (rig faults included in sessions)
   long unmatched_sessions = 0;        // comparing: sweep sessions in neither version
+  // Comparing: the sweep sessions each version's filter matches (rig faults included), so a
+  // version without any is named rather than reported as "no stratum swept on both".
+  long baseline_sessions = 0, candidate_sessions = 0;
   bool compare = false;
+  // The report compares range only: neither version has SLI sessions in the selection, both have
+  // sweep sessions (e.g. a journal of range-sweep.yaml alone); Report::comparison and ::gate are
+  // then absent and the range gate alone decides `lockrig gate` (docs/range.md).
+  bool range_only = false;
   std::vector<RangeCurve> curves;  // arm by arm, strata in order
   std::vector<RangeStratumRow> strata;  // comparing: per stratum both versions swept
   std::optional<stats::RangeComparison> comparison;  // pooled over the strata with a result

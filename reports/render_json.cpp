@@ -489,7 +489,10 @@ void range_json(JsonWriter& j, const std::optional<RangeSection>& rs) {
   if (!s.compare) {
     j.null();
   } else {
-    j.begin_object();
+    j.begin_object()
+        .field("range_only", s.range_only)
+        .field("baseline_sessions", s.baseline_sessions)
+        .field("candidate_sessions", s.candidate_sessions);
     j.key("strata").begin_array();
     for (const auto& row : s.strata) {
       j.begin_object().field("label", row.label);

@@ -1,7 +1,8 @@
 // JUnit XML for Jenkins / GitLab: one test case per scenario x lock (failed assertions are
 // failures; SLI figures go to system-out, since SLI failures are data, not test failures), one
 // per lock for "not significantly worse than its peers", and the release gate (FAIL is a failure,
-// INCONCLUSIVE is reported as skipped: not cleared, not failed; the exit code carries the rest).
+// INCONCLUSIVE is reported as skipped: not cleared, not failed; the exit code carries the rest),
+// and, with gate --range-margin, the range gate the same way (suite lockrig.range, issue 14).
 //
 // Issue 15: valid against the JUnit schema Jenkins' xUnit plugin validates with (junit-10.xsd,
 // jenkinsci/xunit-plugin src/main/resources/org/jenkinsci/plugins/xunit/types/model/xsd/
@@ -123,6 +124,30 @@ std::string render_junit(const Report& r) {
       c.skipped_message = r.verdict;
     }
     c.system_out = r.verdict + "\n" + join(r.findings, "\n");
+    s.cases.push_back(std::move(c));
+    suites.push_back(std::move(s));
+  }
+  // Issue 14: the range gate (gate --range-margin) as a case of its own, as the SLI gate's: FAIL
+  // is a failure, INCONCLUSIVE skipped; it is the only gate case when the selection holds sweep
+  // sessions alone (range only).
+  if (r.range && r.range->gate) {
+    const RangeGate& g = *r.range->gate;
+    Suite s{"lockrig.range", {}};
+    Case c;
+    c.classname = "lockrig.range";
+    c.name = "candidate " + filters_text(r.options.candidate) + " loses at most " +
+             num(g.margin_db) + " dB of range against baseline " +
+             filters_text(r.options.baseline) + " at " + pct(r.range->target, 1);
+    if (g.verdict == "fail") {
+      c.failure_message = g.sentence;
+      c.failure_type = "range-gate";
+      c.failure_body = "FAIL when the upper bound of the " + num(100.0 * g.interval_level, 3) +
+                       "% interval of candidate - baseline is below -" + num(g.margin_db) +
+                       " dB (docs/range.md)";
+    } else if (g.verdict == "inconclusive") {
+      c.skipped_message = g.sentence;
+    }
+    c.system_out = g.sentence + "\n" + join(r.range->findings, "\n");
     s.cases.push_back(std::move(c));
     suites.push_back(std::move(s));
   }

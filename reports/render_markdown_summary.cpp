@@ -1,7 +1,9 @@
 // Issue 15, item 5: the Markdown summary for merge-request comments (`--format markdown-summary`,
 // or `--summary`): the verdict, the one key table (SLI per arm), and the failures in collapsed
 // <details> blocks with their run/session ids, in at most ~40 lines whatever the size of the
-// selection (each list is cut with a count of what was left out).
+// selection (each list is cut with a count of what was left out); issue 14: a Range line per
+// version, the comparison and the range gate (one line per version, whatever the levels).
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -45,6 +47,43 @@ std::string session_ids(const Report& r, const std::string& scenario, const std:
   return " (sessions " + ids + ")";
 }
 
+// Issue 14: the Range section in a few lines: each version's range margin per stratum, the
+// pooled candidate - baseline difference, and the range gate's verdict line when there is one.
+void range_lines(std::ostringstream& out, const Report& r) {
+  if (!r.range) return;
+  const RangeSection& s = *r.range;
+  out << "**Range** (margin at " << pct(s.target, 1) << ", " << stats::to_string(s.link) << " fit, "
+      << with_commas(s.sessions) << " sweep sessions" << (s.range_only ? "; range only" : "")
+      << ")\n\n";
+  std::vector<std::string> arms;
+  for (const auto& c : s.curves)
+    if (std::find(arms.begin(), arms.end(), c.arm) == arms.end()) arms.push_back(c.arm);
+  for (const auto& arm : arms) {
+    std::vector<std::string> parts;
+    for (const auto& c : s.curves)
+      if (c.arm == arm)
+        parts.push_back(c.stratum + " " +
+                        (c.margin ? db_text(c.margin->level) + " dB" +
+                                        (c.extrapolated ? " (extrapolated)" : "")
+                                  : std::string("no fit")));
+    const auto& filter = arm == "baseline" ? r.options.baseline : r.options.candidate;
+    out << "- " << escape_markdown(arm + (arm == "all" ? "" : " (" + filters_text(filter) + ")"))
+        << ": " << escape_markdown(join(parts, ", ")) << "\n";
+  }
+  if (s.compare)
+    out << "- candidate - baseline: "
+        << escape_markdown(s.comparison
+                               ? range_difference_text(s.comparison->difference,
+                                                       s.comparison->interval) +
+                                     " (" + pct(s.confidence, 0) + " CI, pooled over " +
+                                     std::to_string(s.comparison->strata.size()) +
+                                     (s.comparison->strata.size() == 1 ? " stratum)" : " strata)")
+                               : "no comparison (" + s.comparison_reason + ")")
+        << "\n";
+  if (s.gate) out << "- " << escape_markdown(s.gate->sentence) << "\n";
+  out << "\n";
+}
+
 }  // namespace
 
 std::string render_markdown_summary(const Report& r) {
@@ -73,6 +112,7 @@ std::string render_markdown_summary(const Report& r) {
         << (a.sli ? pct_interval(a.sli->interval) : std::string("-")) << " | "
         << a.assertions_failed << " | " << a.rig_fault_sessions << " |\n";
   out << "\n";
+  range_lines(out, r);
   std::vector<std::string> failed, flagged;
   for (const auto& sl : r.scenario_locks)
     if (sl.assertions_failed > 0)

@@ -104,5 +104,34 @@ TEST(LockrigRangeSweep, ASweepLevelTheAttenuatorCannotTakeIsRefusedBeforeAnythin
   EXPECT_EQ(runs_in(db_path), 0);
 }
 
+// Issue 14: the shipped sweep on the simulated lab covers both builds of every door panel
+// (2.4.0 and 2.4.1 behind one attenuator), so `lockrig report` of that journal alone compares
+// their range per material and pooled, and `lockrig gate --range-margin` decides on it. Before
+// sweep-only comparisons both were refused for want of SLI sessions (exit 2).
+TEST(LockrigRangeSweep, TheShippedSweepAloneIsComparedBetweenTheTwoBuilds) {
+  TempDir tmp;
+  const std::string db = tmp.file("journal.db");
+  const Result run = lockrig({"run", "--scenario", "<embedded>/scenarios/range-sweep.yaml",
+                              "--progress", "off", "--db", db});
+  ASSERT_TRUE(run.exited && run.exit_code == 0) << run.describe();
+  const std::vector<std::string> versions = {"--db", db, "--baseline", "firmware=2.4.0",
+                                             "--candidate", "firmware=2.4.1"};
+  auto with = [&](std::vector<std::string> a, const std::vector<std::string>& more) {
+    a.insert(a.end(), versions.begin(), versions.end());
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+  const Result rep = lockrig(with({"report"}, {"--format", "markdown"}));
+  ASSERT_EQ(rep.exit_code, 0) << rep.describe();
+  EXPECT_NE(rep.out.find("Range only (neither version has SLI sessions"), std::string::npos)
+      << rep.out;
+  for (const std::string material : {"wood", "glass", "aluminium", "steel"})
+    EXPECT_NE(rep.out.find(" of range on " + material + " doors"), std::string::npos) << material;
+  EXPECT_NE(rep.out.find("pooled over 4 strata: candidate "), std::string::npos) << rep.out;
+  const Result gate = lockrig(with({"gate"}, {"--range-margin", "2dB"}));
+  EXPECT_TRUE(gate.exit_code == 0 || gate.exit_code == 4 || gate.exit_code == 5) << gate.describe();
+  EXPECT_NE(gate.out.find("RANGE "), std::string::npos) << gate.describe();
+}
+
 }  // namespace
 }  // namespace lockrig::cli_test

@@ -317,16 +317,27 @@ TEST(ReportRange, GateRangeMarginWithoutSweepsIsAnError) {
 // Known limit (docs/range.md): comparing needs SLI sessions of both versions. A sweep-only
 // selection with --baseline/--candidate is refused, and the message says what to do instead;
 // without them the same selection reports each range curve.
-TEST(ReportRange, ASweepOnlyComparisonIsRefusedWithTheWayOut) {
+// Sweep sessions alone are compared on range (neither version has SLI sessions): the SLI
+// comparison is absent, the Range section compares (it was refused before, exit 2).
+TEST(ReportRange, ASweepOnlyComparisonIsComparedOnRangeAlone) {
   TestJournal tj;
   const auto r = tj.run({{"a-1", "wood", "2.4.0"}, {"a-2", "wood", "2.4.1"}});
   sweep_curve(tj, r, "a-1", 66.0, 20);
   sweep_curve(tj, r, "a-2", 63.0, 20);
   tj.finish(r);
   const auto cmp = report({"--db", tj.path(), "--baseline", "firmware=2.4.0", "--candidate",
-                           "firmware=2.4.1"});
-  EXPECT_EQ(cmp.code, 2);
-  EXPECT_NE(cmp.error.find("only alongside SLI sessions"), std::string::npos) << cmp.error;
+                           "firmware=2.4.1", "--format", "json"});
+  ASSERT_EQ(cmp.code, 0) << cmp.error;
+  EXPECT_NE(cmp.out.find("\"range_only\": true"), std::string::npos) << cmp.out;
+  EXPECT_NE(cmp.out.find("\"version\": \"candidate\""), std::string::npos);
+  // A version matching no sweep session (nor SLI session) is still refused, and named.
+  const auto none = report({"--db", tj.path(), "--baseline", "firmware=2.4.0", "--candidate",
+                            "firmware=9.9.9"});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.error.find("--candidate \"firmware=9.9.9\" matches no SLI session"),
+            std::string::npos)
+      << none.error;
+  EXPECT_NE(none.error.find("0 sessions of the candidate"), std::string::npos) << none.error;
   const auto one = report({"--db", tj.path(), "--format", "json"});
   ASSERT_EQ(one.code, 0) << one.error;
   EXPECT_NE(one.out.find("\"version\": \"all\""), std::string::npos);
