@@ -379,7 +379,7 @@ CREATE TABLE sweep_sessions (
   sweep      TEXT NOT NULL,  -- the sweep's name (the scenario's unless the scenario names it)
   part       TEXT NOT NULL,  -- the attenuator, as the fixture names it
   level_db   REAL NOT NULL,  -- attenuation during the session, dB (set and read back)
-  design     TEXT NOT NULL CHECK (design = 'grid' OR design = 'staircase')
+  design     TEXT NOT NULL CHECK (design = 'grid' OR design = 'staircase' OR design = 'quantile')
 );
 
 -- Issue 16: triage notes (`lockrig annotate`). A note is about a run, a lock (in one run, or in

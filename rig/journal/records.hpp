@@ -54,7 +54,7 @@ struct SweepLevel {
   std::string sweep;  // the sweep's name
   std::string part;   // the attenuator, as the fixture names it
   double level_db = 0.0;
-  std::string design = "grid";  // "grid" or "staircase"
+  std::string design = "grid";  // "grid", "staircase" or "quantile"
 };
 
 struct SessionRecord {

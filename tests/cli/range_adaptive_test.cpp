@@ -32,8 +32,8 @@ TEST(LockrigRangeAdaptive, AQuantileSweepSpendsItsSessionsInTheTailAtTheTarget) 
     // time and runs 5 of its 13 levels there.
     EXPECT_GT(std::stod(row[2]), 0.85) << row[0];
     EXPECT_GT(std::stod(row[3]), 0.9) << row[0];
-    // The journal's word for an outcome-driven sweep (the v5 schema has grid and staircase).
-    EXPECT_EQ(row[5], "staircase") << row[0];
+    // The journal names the design (schema v5: grid, staircase, quantile).
+    EXPECT_EQ(row[5], "quantile") << row[0];
   }
   // The start-up climbs: on wood (99% near 5 dB) the sweep left 0 dB.
   EXPECT_GT(db.integer("SELECT count(DISTINCT w.level_db) FROM sweep_sessions w JOIN sessions s "

@@ -257,11 +257,12 @@ class SweepSink final : public StepSink {
     s.sli_success = false;
     // The run numbers it among the item's sessions (runner.cpp ItemSink): the ordinal rides here.
     s.step_index = ordinal_;
-    // The v5 journal knows two words, grid and staircase (a CHECK constraint): every design whose
-    // levels depend on the outcomes (staircase, quantile) is journaled as "staircase" until a
-    // schema change adds "quantile" (docs/range.md "Sweep sessions in the journal").
+    // The journal's word for the design (schema v5's CHECK: grid, staircase, quantile).
+    const SweepDesign d = step_.sweep->design;
     s.sweep = SweepLevel{step_.sweep->name, step_.target, level_,
-                         step_.sweep->design == SweepDesign::grid ? "grid" : "staircase"};
+                         d == SweepDesign::grid        ? "grid"
+                         : d == SweepDesign::staircase ? "staircase"
+                                                       : "quantile"};
     succeeded_ = s.result == SessionResult::pass && s.outcome == "success";
     return outer_.session(std::move(s));
   }
