@@ -390,6 +390,8 @@ Dataset load_dataset(Journal& journal, const RunSelection& selection,
     s.duration_ns = g.duration_ns;
   };
   if (d.from_aggregates) {
+    // Sized once (issue 18): growing it row by row was 8% of `report`'s perf samples at 460 runs.
+    d.sessions.reserve(static_cast<std::size_t>(session_group_hint(journal, scope)));
     read_session_groups(journal, scope, true, [&](const SessionGroupRow& g) {
       if (!lock_of(g.run_id, g.lock_id)) return;
       SessionRow s;

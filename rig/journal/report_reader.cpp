@@ -96,6 +96,12 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   }
 }
 
+long long session_group_hint(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal, "SELECT count(*) FROM agg_sessions" +
+                              (scope.runs ? " WHERE" + run_clause(scope) : std::string()));
+  return q.step() ? q.integer(0) : 0;
+}
+
 void read_latency_groups(Journal& journal, const ReportScope& scope,
                          const std::function<void(const LatencyHistRow&)>& group) {
   // Packed per (run, lock, scenario) where the run has them (schema version 4, issue 18): at
