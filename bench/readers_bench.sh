@@ -70,7 +70,9 @@ run_one() {  # name [binary] -> prints "seconds rss_kb"
     # shellcheck disable=SC2046
     /usr/bin/time -f "%e %M" -o "$work/t" $(cmd_of "$n" "$bin") > "$out" 2>/dev/null || true
   fi
-  cat "$work/t"
+  # GNU time puts "Command exited with non-zero status N" before the figures when a command
+  # fails (a gate that says FAIL exits 1): the figures are the last line.
+  tail -n 1 "$work/t"
 }
 now() { date +%s.%N; }
 declare -A times rss btimes brss
