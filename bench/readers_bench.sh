@@ -3,6 +3,7 @@
 # bench/report_bench.sh --attempts N --runs K --db PATH; keep big ones out of the repository,
 # e.g. under /work/bench-data). In R interleaved rounds, each command start to exit:
 #   report   lockrig report --baseline firmware=2.4.0 --candidate firmware=2.4.1 --format json
+#   report1  lockrig report --format json (no versions given: one population)
 #   gate     lockrig gate   --baseline firmware=2.4.0 --candidate firmware=2.4.1
 #   slo      lockrig slo --format json
 #   openm    lockrig export --format openmetrics
@@ -11,9 +12,11 @@
 # Prints the medians in ms, each command's ratio naive / command, and each command's peak RSS
 # (GNU time's maximum resident set size, last round). With --compare BIN it also checks that
 # `slo`, `export --format openmetrics` and `runs` print byte-identical output with BIN (e.g. the
-# binary before issue 18).
+# binary before issue 18). With --before BIN each round also times BIN's commands, each right
+# before this binary's, and the medians and peak RSS are printed side by side (before | after).
 #
 # Usage: bench/readers_bench.sh --db PATH [--lockrig BIN] [--rounds R] [--compare BIN]
+#                               [--before BIN]
 set -euo pipefail
 
 db=""
@@ -21,13 +24,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 lockrig="$here/build/lockrig"
 rounds=5
 compare=""
+before=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --db) db="$2"; shift 2 ;;
     --lockrig) lockrig="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --compare) compare="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --before) before="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "readers_bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,32 +49,43 @@ JOIN run_locks rl ON rl.run_id = s.run_id AND rl.lock_id = s.lock_id
 WHERE s.sli_eligible = 1 AND s.result <> 'rig_fault' AND rl.firmware IN ('2.4.0', '2.4.1')
 GROUP BY rl.firmware, rl.material ORDER BY rl.firmware, rl.material;"
 
-names=(report gate slo openm runs naive)
+names=(report report1 gate slo openm runs naive)
+[ -z "$before" ] || [ -x "$before" ] || { echo "readers_bench: no binary at $before" >&2; exit 2; }
 cmd_of() {
   case "$1" in
     report) echo "$2 report --db $db --baseline firmware=2.4.0 --candidate firmware=2.4.1 --format json" ;;
+    report1) echo "$2 report --db $db --format json" ;;
     gate) echo "$2 gate --db $db --baseline firmware=2.4.0 --candidate firmware=2.4.1" ;;
     slo) echo "$2 slo --db $db --format json" ;;
     openm) echo "$2 export --db $db --format openmetrics" ;;
     runs) echo "$2 runs --db $db" ;;
   esac
 }
-run_one() {  # name -> prints "seconds rss_kb"
-  local n="$1"
+run_one() {  # name [binary] -> prints "seconds rss_kb"
+  local n="$1" bin="${2:-$lockrig}" out="$work/out-$1"
+  [ "$bin" = "$lockrig" ] || out="$work/before-out-$1"
   if [ "$n" = naive ]; then
-    /usr/bin/time -f "%e %M" -o "$work/t" sqlite3 -readonly "$db" "$naive_sql" > "$work/out-$n" || true
+    /usr/bin/time -f "%e %M" -o "$work/t" sqlite3 -readonly "$db" "$naive_sql" > "$out" || true
   else
     # shellcheck disable=SC2046
-    /usr/bin/time -f "%e %M" -o "$work/t" $(cmd_of "$n" "$lockrig") > "$work/out-$n" 2>/dev/null || true
+    /usr/bin/time -f "%e %M" -o "$work/t" $(cmd_of "$n" "$bin") > "$out" 2>/dev/null || true
   fi
-  cat "$work/t"
+  # GNU time puts "Command exited with non-zero status N" before the figures when a command
+  # fails (a gate that says FAIL exits 1): the figures are the last line.
+  tail -n 1 "$work/t"
 }
 now() { date +%s.%N; }
-declare -A times rss
+declare -A times rss btimes brss
 for n in "${names[@]}"; do run_one "$n" >/dev/null; done  # warm the page cache
 for i in $(seq 1 "$rounds"); do
   line="  round $i:"
   for n in "${names[@]}"; do
+    if [ -n "$before" ] && [ "$n" != naive ]; then
+      t0=$(now); r=$(run_one "$n" "$before"); t1=$(now)
+      ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)*1000}')
+      btimes[$n]="${btimes[$n]:-} $ms"; brss[$n]="${r#* }"
+      line="$line $n before ${ms} ms,"
+    fi
     t0=$(now); r=$(run_one "$n"); t1=$(now)
     ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", (b-a)*1000}')
     times[$n]="${times[$n]:-} $ms"; rss[$n]="${r#* }"
@@ -84,6 +100,17 @@ for n in "${names[@]}"; do
   m=$(median ${times[$n]})
   echo "$n: median $m ms, naive/$n $(awk -v a="$naive_ms" -v b="$m" 'BEGIN{printf "%.1f", a/b}')x, peak RSS $(( ${rss[$n]} / 1024 )) MB"
 done
+if [ -n "$before" ]; then
+  echo
+  echo "| command | before: median ms | after: median ms | before: peak RSS MB | after: peak RSS MB | naive/after |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for n in "${names[@]}"; do
+    [ "$n" = naive ] && continue
+    b=$(median ${btimes[$n]}); a=$(median ${times[$n]})
+    echo "| $n | $b | $a | $(( ${brss[$n]} / 1024 )) | $(( ${rss[$n]} / 1024 )) | $(awk -v x="$naive_ms" -v y="$a" 'BEGIN{printf "%.1f", x/y}')x |"
+  done
+  echo "| naive sqlite3 GROUP BY | | $naive_ms | | $(( ${rss[naive]} / 1024 )) | |"
+fi
 if [ -n "$compare" ]; then
   for n in slo openm runs; do
     # shellcheck disable=SC2046

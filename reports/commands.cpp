@@ -183,7 +183,8 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
   RunSelection sel = selection_of(o, vm);
   ReportOptions opts = analysis_of(o);
   Journal journal = Journal::open_readonly(o.db);
-  const Dataset d = load_dataset(journal, sel);
+  const Dataset d =
+      load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate));  // issue 18
   Report r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6
   r.command = command;
   return r;
@@ -663,7 +664,8 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
       opts.previous_looks = previous_looks(gate_looks(journal, key), looks, opts, key);
       opts.max_looks = looks;
     }
-    const Dataset d = load_dataset(journal, sel);
+    const Dataset d =
+        load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate));  // issue 18
     r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6: the mute rule
     if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));

@@ -183,16 +183,27 @@ std::string keyed_from(const std::string& table, const ReportScope& scope) {
          session_filter(scope);
 }
 
+// Issue 18 item 3: the same joins over `inner`, a subquery over `table s` in the scope that has
+// already summed the rows per (run_id, lock_id, ...): at 460 runs the per-lock counts joined
+// every agg_sessions / agg_attempts row (44,620 / 59,800) to its run, lock and app label and
+// sorted them all on the lock key's text columns in a temporary B-tree (OpenMetrics: 68% of
+// 0.57 s); summed per run and lock first, the joins and the sort see a few thousand rows. The
+// sums are the same integers, so the rows are the same. `inner` is "SELECT <columns> FROM",
+// `where` more conditions on `s`, `group` its GROUP BY list.
+std::string keyed_from_summed(const std::string& inner, const std::string& table,
+                              const ReportScope& scope, const std::string& where,
+                              const std::string& group) {
+  return " FROM (" + inner + " " + table + " s" + session_filter(scope) + where + " GROUP BY " +
+         group +
+         ") s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
+         "l.lock_id = s.lock_id LEFT JOIN run_labels a ON a.run_id = s.run_id AND a.key = 'app'";
+}
+
 // The FROM clause of the per-lock counts: sessions with their run and lock, in the scope.
 // Issue 18: with aggregates, `s` is agg_sessions (a group of identical sessions per row, `count`
 // then reads sum(s.sessions)); a version-1 journal opened read-only has only the raw rows.
 std::string sessions_from(const Journal& journal, const ReportScope& scope) {
   return keyed_from(journal.has_aggregates() ? "agg_sessions" : "sessions", scope);
-}
-
-// How many sessions a row of sessions_from() stands for.
-std::string per_row(const Journal& journal) {
-  return journal.has_aggregates() ? "s.sessions" : "1";
 }
 
 LockKey key_of(const SqlStatement& q) {
@@ -364,12 +375,20 @@ std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& s
 }
 
 std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope) {
-  SqlStatement q(journal,
-                 std::string("SELECT ") + kKeySelect + ", s.result, sum(" + per_row(journal) +
-                     "), sum(" + per_row(journal) +
-                     " * (s.sli_eligible AND s.result <> 'rig_fault')), sum(" + per_row(journal) +
-                     " * (s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault'))" +
-                     sessions_from(journal, scope) + grouped(1));
+  SqlStatement q(
+      journal,
+      journal.has_aggregates()
+          ? std::string("SELECT ") + kKeySelect + ", s.result, sum(s.n), sum(s.sli), sum(s.ok)" +
+                keyed_from_summed(
+                    "SELECT s.run_id, s.lock_id, s.result, sum(s.sessions) AS n, sum(s.sessions * "
+                    "(s.sli_eligible AND s.result <> 'rig_fault')) AS sli, sum(s.sessions * "
+                    "(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')) AS ok FROM",
+                    "agg_sessions", scope, "", "1, 2, 3") +
+                grouped(1)
+          : std::string("SELECT ") + kKeySelect +
+                ", s.result, count(*), sum(s.sli_eligible AND s.result <> 'rig_fault'), "
+                "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
+                sessions_from(journal, scope) + grouped(1));
   bind_scenarios(q, scope);
   std::vector<ResultCount> out;
   while (q.step())
@@ -379,11 +398,17 @@ std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope&
 
 std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
                                                          const ReportScope& scope) {
+  const char* const failed =
+      " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0";
   SqlStatement q(journal,
-                 std::string("SELECT ") + kKeySelect + ", s.outcome, sum(" + per_row(journal) +
-                     ")" + sessions_from(journal, scope) +
-                     " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0" +
-                     grouped(1));
+                 journal.has_aggregates()
+                     ? std::string("SELECT ") + kKeySelect + ", s.outcome, sum(s.n)" +
+                           keyed_from_summed(
+                               "SELECT s.run_id, s.lock_id, s.outcome, sum(s.sessions) AS n FROM",
+                               "agg_sessions", scope, failed, "1, 2, 3") +
+                           grouped(1)
+                     : std::string("SELECT ") + kKeySelect + ", s.outcome, count(*)" +
+                           sessions_from(journal, scope) + failed + grouped(1));
   bind_scenarios(q, scope);
   std::vector<OutcomeCount> out;
   while (q.step()) out.push_back(OutcomeCount{key_of(q), q.text(5), q.integer(6)});
@@ -395,9 +420,12 @@ std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& s
   // A version-1 journal: the raw attempts joined to their sessions (`t` the attempt).
   SqlStatement q(journal, std::string("SELECT ") + kKeySelect +
                               (journal.has_aggregates()
-                                   ? ", s.class, s.outcome, sum(s.attempts)" +
-                                         keyed_from("agg_attempts", scope) +
-                                         " AND s.outcome <> 'success'"
+                                   ? ", s.class, s.outcome, sum(s.n)" +
+                                         keyed_from_summed(
+                                             "SELECT s.run_id, s.lock_id, s.class, s.outcome, "
+                                             "sum(s.attempts) AS n FROM",
+                                             "agg_attempts", scope, " AND s.outcome <> 'success'",
+                                             "1, 2, 3, 4")
                                    : ", t.class, t.outcome, count(*)" +
                                          keyed_from("attempts t JOIN sessions", scope) +
                                          " AND t.session_id = s.id AND t.outcome <> 'success'") +
@@ -408,15 +436,20 @@ std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& s
   return out;
 }
 
+std::string rig_events_sql(const Journal& journal, const ReportScope& scope,
+                           const std::vector<EventKind>& kinds) {
+  // The kinds as literals from the fault index, as read_run_events (report_reader.cpp) reads
+  // them: with the kinds bound as parameters SQLite could not use the partial index and counted
+  // rig-fault events by reading every event of the selected runs, 15.8 M rows, 85% of the
+  // OpenMetrics export's 13.9 s on the 460-run benchmark journal (issue 18 item 3).
+  return "SELECT r.rig, e.kind, count(*) FROM " + events_source(journal, kinds, "e") +
+         " JOIN runs r ON r.id = e.run_id WHERE e.kind IN (" + event_kinds_sql(kinds) +
+         ") AND e.run_id IN " + in_list(scope) + " GROUP BY 1, 2 ORDER BY 1, 2";
+}
+
 std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope,
                                       const std::vector<EventKind>& kinds) {
-  std::string in;
-  for (std::size_t i = 0; i < kinds.size(); ++i) in += i ? ", ?" : "?";
-  SqlStatement q(journal,
-                 "SELECT r.rig, e.kind, count(*) FROM events e JOIN runs r ON r.id = e.run_id "
-                 "WHERE e.kind IN (" +
-                     in + ") AND e.run_id IN " + in_list(scope) + " GROUP BY 1, 2 ORDER BY 1, 2");
-  for (std::size_t i = 0; i < kinds.size(); ++i) q.bind(static_cast<int>(i + 1), name(kinds[i]));
+  SqlStatement q(journal, rig_events_sql(journal, scope, kinds));
   std::vector<RigEventCount> out;
   while (q.step()) out.push_back(RigEventCount{q.text(0), q.text(1), q.integer(2)});
   return out;
@@ -426,7 +459,11 @@ std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& 
   SqlStatement q(journal,
                  std::string("SELECT ") + kKeySelect +
                      ", (julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
-                     sessions_from(journal, scope) + grouped(0));
+                     (journal.has_aggregates()
+                          ? keyed_from_summed("SELECT s.run_id, s.lock_id FROM", "agg_sessions",
+                                              scope, "", "1, 2")
+                          : sessions_from(journal, scope)) +
+                     grouped(0));
   bind_scenarios(q, scope);
   std::vector<LockLastRun> out;
   while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(5)});

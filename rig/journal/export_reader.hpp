@@ -114,6 +114,10 @@ std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& s
 // The events of these kinds in the scope's runs (`scope.scenarios` does not apply).
 std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope,
                                       const std::vector<EventKind>& kinds);
+// The query rig_events runs (for tests: with the kinds rig_fault and quarantine its plan reads
+// the partial index events_faults, issue 18).
+std::string rig_events_sql(const Journal& journal, const ReportScope& scope,
+                           const std::vector<EventKind>& kinds);
 std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope);
 std::optional<RunStartExit> run_start_exit(Journal& journal, std::int64_t run);
 

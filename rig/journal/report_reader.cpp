@@ -96,6 +96,12 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   }
 }
 
+long long session_group_hint(Journal& journal, const ReportScope& scope) {
+  SqlStatement q(journal, "SELECT count(*) FROM agg_sessions" +
+                              (scope.runs ? " WHERE" + run_clause(scope) : std::string()));
+  return q.step() ? q.integer(0) : 0;
+}
+
 void read_latency_groups(Journal& journal, const ReportScope& scope,
                          const std::function<void(const LatencyHistRow&)>& group) {
   // Packed per (run, lock, scenario) where the run has them (schema version 4, issue 18): at
@@ -105,8 +111,7 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
   // figures, as its sessions are left out of the SLI.
   std::set<std::pair<std::int64_t, std::string>> sweeps;
   if (journal.has_sweeps()) {
-    SqlStatement q(journal, "SELECT DISTINCT s.run_id, s.scenario FROM sweep_sessions w JOIN "
-                            "sessions s ON s.id = w.session_id");
+    SqlStatement q(journal, sweep_scenarios_sql());
     while (q.step()) sweeps.emplace(q.integer(0), q.text(1));
   }
   if (sweeps.empty()) {
@@ -120,16 +125,32 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
                      });
 }
 
+// Both sweep queries go from sweep_sessions to sessions, never the other way. With a plain JOIN
+// SQLite's planner (no ANALYZE statistics in a journal) chose to scan every session through its
+// unique index and look each one up in sweep_sessions: 9.9 M lookups on the 460-run, 10.1 M-attempt
+// benchmark journal, which has no sweep session at all, 90% of `lockrig report`'s 2.4 s (perf,
+// issue 18 item 3). `CROSS JOIN` is SQLite's documented way to fix the nesting order: "the left
+// table of a CROSS JOIN is always in an outer loop relative to the right table"
+// (sqlite.org/optoverview.html, "Manual Control Of Query Plans Using CROSS JOIN"); the cost is
+// then one primary-key seek per sweep session, and nothing when there is none.
+std::string sweep_scenarios_sql() {
+  return "SELECT DISTINCT s.run_id, s.scenario FROM sweep_sessions w CROSS JOIN sessions s "
+         "ON s.id = w.session_id";
+}
+
+std::string sweep_groups_sql(const ReportScope& scope) {
+  // where_clause names run_id and scenario unqualified: only `sessions` has those columns.
+  return "SELECT run_id, lock_id, scenario, w.part, w.level_db, result, count(*) FROM "
+         "sweep_sessions w CROSS JOIN sessions s ON s.id = w.session_id" +
+         where_clause(scope) +
+         " GROUP BY run_id, lock_id, scenario, w.part, w.level_db, result"
+         " ORDER BY run_id, lock_id, w.level_db";
+}
+
 void read_sweep_groups(Journal& journal, const ReportScope& scope,
                        const std::function<void(const SweepGroupRow&)>& row) {
   if (!journal.has_sweeps()) return;
-  // where_clause names run_id and scenario unqualified: only `sessions` has those columns.
-  SqlStatement q(journal,
-                 "SELECT run_id, lock_id, scenario, w.part, w.level_db, result, count(*) FROM "
-                 "sweep_sessions w JOIN sessions s ON s.id = w.session_id" +
-                     where_clause(scope) +
-                     " GROUP BY run_id, lock_id, scenario, w.part, w.level_db, result"
-                     " ORDER BY run_id, lock_id, w.level_db");
+  SqlStatement q(journal, sweep_groups_sql(scope));
   bind_scenarios(q, scope);
   SweepGroupRow r;
   while (q.step()) {
@@ -176,21 +197,42 @@ std::vector<std::string> scenarios_present(Journal& journal, const ReportScope& 
   return out;
 }
 
-void read_run_events(Journal& journal, const ReportScope& scope,
-                     const std::vector<EventKind>& kinds,
-                     const std::function<void(const RunEventRow&)>& row) {
+std::string event_kinds_sql(const std::vector<EventKind>& kinds) {
+  std::string in;
+  for (std::size_t i = 0; i < kinds.size(); ++i) in += (i ? ", " : "") + sql_quote(name(kinds[i]));
+  return in;
+}
+
+std::string events_source(const Journal& journal, const std::vector<EventKind>& kinds,
+                          const std::string& alias) {
+  // With a list of runs SQLite sees two indexes that both seek on run_id, `events_run` and the
+  // partial `events_faults`, and without ANALYZE statistics it cannot know that the partial one
+  // holds a handful of rows: it took `events_run` and read every event of the selected runs (a
+  // report of the last 40 of 460 runs: 1.4 M events, 0.9 s; issue 18 item 3). INDEXED BY names
+  // the index (sqlite.org/lang_indexedby.html); it is only said when the query's WHERE implies the
+  // index's, i.e. the same IN list in the same order (else SQLite finds "no query solution"), and
+  // the journal has the index (version 2 on; the open guard checks it is lockrig's).
+  const bool faults = kinds == std::vector<EventKind>{EventKind::rig_fault, EventKind::quarantine};
+  const std::string table = alias.empty() ? "events" : "events " + alias;
+  return faults && journal.has_aggregates() ? table + " INDEXED BY events_faults" : table;
+}
+
+std::string run_events_sql(const Journal& journal, const ReportScope& scope,
+                           const std::vector<EventKind>& kinds) {
   // The kinds as literals, not bound parameters: SQLite uses a partial index only when the
   // query's WHERE implies the index's (sqlite.org/partialindex.html, "Queries Using Partial
   // Indexes"), which a `?` never does, so `events_faults` was ignored and every report scanned
   // all events (704k rows, 13% of `report` at 10M attempts). The names are lockrig's own
   // identifiers, quoted all the same.
-  std::string in;
-  for (std::size_t i = 0; i < kinds.size(); ++i) in += (i ? ", " : "") + sql_quote(name(kinds[i]));
-  SqlStatement q(journal,
-                 "SELECT run_id, COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM "
-                 "events WHERE kind IN (" +
-                     in + ")" + (scope.runs ? " AND" + run_clause(scope) : std::string()) +
-                     " ORDER BY run_id, id");
+  return "SELECT run_id, COALESCE(lock_id, ''), t_ns, kind, target, value, detail FROM " +
+         events_source(journal, kinds) + " WHERE kind IN (" + event_kinds_sql(kinds) + ")" +
+         (scope.runs ? " AND" + run_clause(scope) : std::string()) + " ORDER BY run_id, id";
+}
+
+void read_run_events(Journal& journal, const ReportScope& scope,
+                     const std::vector<EventKind>& kinds,
+                     const std::function<void(const RunEventRow&)>& row) {
+  SqlStatement q(journal, run_events_sql(journal, scope, kinds));
   while (q.step())
     row(RunEventRow{q.integer(0), EventRow{q.text(1), TimePoint{q.integer(2)}, q.text(3), q.text(4),
                                            q.text(5), q.text(6)}});

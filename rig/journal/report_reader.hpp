@@ -50,6 +50,10 @@ struct SessionGroupRow {
 void read_session_groups(Journal& journal, const ReportScope& scope, bool from_aggregates,
                          const std::function<void(const SessionGroupRow&)>& row);
 
+// How many rows read_session_groups will pass from the aggregates for the scope's runs (the
+// scenario restriction left out, so an upper bound), to size a buffer once.
+long long session_group_hint(Journal& journal, const ReportScope& scope);
+
 // Successful SLI sessions of one lock in one scenario of a run whose duration falls in one
 // latency bucket (agg_latency; the bucket: latency_bucket_ns in journal.hpp).
 // The scope's latency histograms, one call per (run, lock, scenario) with its (bucket,
@@ -81,6 +85,11 @@ struct SweepGroupRow {
 };
 void read_sweep_groups(Journal& journal, const ReportScope& scope,
                        const std::function<void(const SweepGroupRow&)>& row);
+// The SQL of read_sweep_groups and of the sweep scenarios read_latency_groups leaves out (for
+// the query-plan test): both read sweep_sessions first, so their cost follows the number of sweep
+// sessions, not of sessions.
+std::string sweep_groups_sql(const ReportScope& scope);
+std::string sweep_scenarios_sql();
 
 // An event of one of the scope's runs.
 struct RunEventRow {
@@ -91,5 +100,15 @@ struct RunEventRow {
 void read_run_events(Journal& journal, const ReportScope& scope,
                      const std::vector<EventKind>& kinds,
                      const std::function<void(const RunEventRow&)>& row);
+// Its SQL (for the query-plan test, issue 18).
+std::string run_events_sql(const Journal& journal, const ReportScope& scope,
+                           const std::vector<EventKind>& kinds);
+// For the readers of events by kind (here and export_reader.cpp): the kinds as a list of SQL
+// literals ("'rig_fault', 'quarantine'"), and the table to read them from: "events INDEXED BY
+// events_faults" when the kinds are that partial index's (rig_fault, quarantine, in that order)
+// and the journal has it, else "events" (with `alias` after the table name when given).
+std::string event_kinds_sql(const std::vector<EventKind>& kinds);
+std::string events_source(const Journal& journal, const std::vector<EventKind>& kinds,
+                          const std::string& alias = "");
 
 }  // namespace lockrig
