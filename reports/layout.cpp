@@ -854,6 +854,23 @@ Document report_document(const Report& r) {
                      : "single population";
   doc.subtitle += "; " + covers_text(r);  // issue 15 item 4
   doc.sections.push_back(verdict_section(r));
+  if (range_only) {
+    // Issue 14: sweep sessions alone. The SLI, lock, cause and latency tables would hold only
+    // zeros; one sentence says so and the Range section takes their place.
+    Section sli{"sli", "SLI", {}};
+    sli.blocks.push_back(paragraph(
+        "No SLI sessions in the selection: its sessions are range-sweep sessions, which measure "
+        "range, not daily reliability, so there is no SLI, per-lock comparison, failure cause or "
+        "latency to show. The comparison is on range (below)."));
+    doc.sections.push_back(std::move(sli));
+    doc.sections.push_back(range_section(r));
+    if (auto m = muted_section(r)) doc.sections.push_back(std::move(*m));
+    doc.sections.push_back(assertions_section(r));
+    doc.sections.push_back(rig_faults_section(r));
+    if (auto n = notes_section(r)) doc.sections.push_back(std::move(*n));
+    doc.sections.push_back(selection_section(r, true));
+    return doc;
+  }
   doc.sections.push_back(sli_section(r));
   if (r.comparison) {
     doc.sections.push_back(comparison_section(r));

@@ -338,6 +338,15 @@ TEST(ReportRange, ASweepOnlyComparisonIsComparedOnRangeAlone) {
             std::string::npos)
       << none.error;
   EXPECT_NE(none.error.find("0 sessions of the candidate"), std::string::npos) << none.error;
+  // The text report says once that there is no SLI and leads with the Range section, instead of
+  // SLI, lock, cause and latency tables full of zeros.
+  const auto text = report({"--db", tj.path(), "--baseline", "firmware=2.4.0", "--candidate",
+                            "firmware=2.4.1"});
+  ASSERT_EQ(text.code, 0) << text.error;
+  EXPECT_NE(text.out.find("No SLI sessions in the selection"), std::string::npos) << text.out;
+  for (const char* empty : {"SLI BY MATERIAL", "FAILURE CAUSES", "LATENCY", "0/0"})
+    EXPECT_EQ(text.out.find(empty), std::string::npos) << empty << "\n" << text.out;
+  EXPECT_LT(text.out.find("No SLI sessions in the selection"), text.out.find("RANGE"));
   const auto one = report({"--db", tj.path(), "--format", "json"});
   ASSERT_EQ(one.code, 0) << one.error;
   EXPECT_NE(one.out.find("\"version\": \"all\""), std::string::npos);
