@@ -338,6 +338,16 @@ std::string failing_row(sqlite3* dst, const std::string& insert_one, long long r
   return found;
 }
 
+// Where a run is copied to. An existing output may be written by another process (a pause after
+// each commit, see Batcher::gap) and keeps its aggregates through its triggers, so the copied run
+// is packed there; a new output (a temporary file, triggers off) either takes the input's own
+// aggregate rows of the run (`input_aggregates`: same schema version, see copy_run_aggregates) or
+// gets them computed at the end (rebuild_aggregates).
+struct CopyPlan {
+  bool new_output = false;
+  bool input_aggregates = false;
+};
+
 // The unary + on run_id below keeps SQLite from answering "the run's sessions after id X" through
 // the (run_id, lock_id, ...) index, which would read all of the run's sessions for every batch;
 // the rowid range is what bounds a batch.
@@ -345,18 +355,9 @@ std::string failing_row(sqlite3* dst, const std::string& insert_one, long long r
 // `src`) into dst. With `into` the run row `into` is overwritten in place (a longer state of a
 // run dst has), otherwise a new row is added. Rows are taken up to the input snapshot's last
 // session and event ids (`in`), so a run still being written is copied as that snapshot.
-// How the copied run gets its aggregate rows (agg_*): `pack` packs its latency histograms once it
-// is copied (an output whose triggers keep the aggregates); `copy_from_input` takes the input's own
-// aggregate rows of the run (a new output, same schema version), see copy_run_aggregates.
-struct AggregatePlan {
-  bool pack = false;
-  bool copy_from_input = false;
-  bool shared_output = false;  // an existing journal another process may be writing
-};
-
 void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
                       std::optional<long long> into, const std::string& in_path,
-                      MergeSummary& sum, long long& added, const AggregatePlan& plan,
+                      MergeSummary& sum, long long& added, const CopyPlan& plan,
                       bool& aggregates_copied);
 
 // Issue 18, merge in bulk: a new output takes a run's aggregate rows (every agg_* table both
@@ -367,13 +368,14 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
 // version, and checked before they are kept: per lock and scenario, the sessions they count must
 // be the sessions copied (read from the output's (run_id, lock_id, scenario, ...) index, no sort),
 // the attempts the attempts copied, the latency histogram the SLI successes, and packed
-// histograms, where the input has them, the same total. Anything else (an input run still being
+// histograms, where the input has them, the same total (stale ones are packed again, as is a
+// finished run the input had not packed). Anything else (an input run still being
 // written whose aggregates moved on after the snapshot the rows came from, a journal edited by
 // hand) drops them again and the run is recomputed from its rows like any other.
 // `lockrig check --journal` re-derives every aggregate from the rows (tests/cli/merge_bulk_test.cpp
 // runs it on merged outputs).
-bool copy_run_aggregates(sqlite3* dst, long long src_id, long long dst_id, long long sessions,
-                         long long attempts) {
+bool copy_run_aggregates(sqlite3* dst, long long src_id, long long dst_id, long long attempts,
+                         bool finished) {
   std::vector<std::string> tables;
   {
     Stmt s(dst,
@@ -409,7 +411,8 @@ bool copy_run_aggregates(sqlite3* dst, long long src_id, long long dst_id, long 
     return std::find(tables.begin(), tables.end(), t) != tables.end();
   };
   if (!has("agg_sessions") || !has("agg_attempts") || !has("agg_latency")) return drop();
-  // Sessions per lock and scenario: rows against aggregates, both in (lock_id, scenario) order.
+  // Sessions per lock and scenario: rows against aggregates, both in (lock_id, scenario) order
+  // (so also in total).
   {
     Stmt rows(dst,
               "SELECT lock_id, scenario, count(*) FROM main.sessions WHERE run_id = ?1 GROUP BY "
@@ -428,8 +431,7 @@ bool copy_run_aggregates(sqlite3* dst, long long src_id, long long dst_id, long 
         return drop();
     }
   }
-  if (scalar("SELECT sum(sessions) FROM main.agg_sessions WHERE run_id = ?") != sessions ||
-      scalar("SELECT sum(attempts) FROM main.agg_attempts WHERE run_id = ?") != attempts)
+  if (scalar("SELECT sum(attempts) FROM main.agg_attempts WHERE run_id = ?") != attempts)
     return drop();
   const long long successes = scalar(
       "SELECT sum(sessions) FROM main.agg_sessions WHERE run_id = ? AND sli_eligible = 1 AND "
@@ -447,8 +449,7 @@ bool copy_run_aggregates(sqlite3* dst, long long src_id, long long dst_id, long 
       d.bind(1, static_cast<std::int64_t>(dst_id));
       d.step();
     }
-    if ((packed == 0 || packed != successes) &&
-        scalar("SELECT count(*) FROM main.runs WHERE id = ? AND status <> 'running'") > 0)
+    if ((packed == 0 || packed != successes) && finished)
       pack_run_latency(dst, static_cast<std::int64_t>(dst_id));
   }
   return true;
@@ -462,7 +463,7 @@ struct CopiedRun {
 };
 
 CopiedRun copy_run(sqlite3* src_db, sqlite3* dst, long long src_id, std::optional<long long> into,
-                   const std::string& in_path, MergeSummary& sum, const AggregatePlan& plan) {
+                   const std::string& in_path, MergeSummary& sum, const CopyPlan& plan) {
   long long dst_id = 0;  // the run row this merge added, once committed
   bool copied = false;
   try {
@@ -491,13 +492,13 @@ CopiedRun copy_run(sqlite3* src_db, sqlite3* dst, long long src_id, std::optiona
 
 void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
                       std::optional<long long> into, const std::string& in_path,
-                      MergeSummary& sum, long long& added, const AggregatePlan& plan,
+                      MergeSummary& sum, long long& added, const CopyPlan& plan,
                       bool& aggregates_copied) {
   long long dst_id = 0;
-  long long sessions_here = 0, attempts_here = 0;  // what this run's batches copied
+  long long attempts_here = 0;  // what this run's batches copied
   Batcher batch;
   batch.sum = &sum;
-  if (plan.shared_output) batch.gap = std::chrono::milliseconds(3);
+  if (!plan.new_output) batch.gap = std::chrono::milliseconds(3);
   RollbackGuard guard{dst};
   const std::string uuid = [&] {
     Stmt s(src_db, "SELECT uuid FROM runs WHERE id = ?");
@@ -596,7 +597,6 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
       s.bind(3, static_cast<std::int64_t>(offset)).bind(4, static_cast<std::int64_t>(dst_id));
       s.bind(5, static_cast<std::int64_t>(hi));
       s.step();
-      sessions_here += sqlite3_changes64(dst);
       sum.sessions_copied += sqlite3_changes64(dst);
       Stmt a(dst,
              a_insert + "WHERE session_id BETWEEN ?2 AND ?4 AND session_id IN (SELECT id FROM "
@@ -681,12 +681,12 @@ void copy_run_batches(sqlite3* src_db, sqlite3* dst, long long src_id,
     upd.step();
     // Its latency histograms packed as the run's own writer packs them when it ends (schema
     // version 4); a run still running on its rig is packed by a later merge.
-    if (plan.pack && sel.view(0) != "running" && has_table(dst, "agg_latency_hist"))
+    const bool finished = sel.view(0) != "running";
+    if (!plan.new_output && finished && has_table(dst, "agg_latency_hist"))
       pack_run_latency(dst, static_cast<std::int64_t>(dst_id));
+    if (plan.input_aggregates && !into)
+      aggregates_copied = copy_run_aggregates(dst, src_id, dst_id, attempts_here, finished);
   }
-  if (plan.copy_from_input && !into)
-    aggregates_copied =
-        copy_run_aggregates(dst, src_id, dst_id, sessions_here, attempts_here);
   batch.commit(dst, 0);
 }
 
@@ -946,11 +946,10 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     std::vector<long long> recompute;  // new output: runs whose aggregates did not come along
     for (std::size_t i = 0; i < sources.size(); ++i) {
       std::optional<Attached> att;
-      AggregatePlan plan;
-      plan.pack = !no_triggers.has_value();
-      plan.shared_output = output_exists;
-      plan.copy_from_input = no_triggers.has_value() &&
-                             sources[i].schema_version() == out.schema_version();
+      CopyPlan plan;
+      plan.new_output = !output_exists;
+      plan.input_aggregates =
+          plan.new_output && sources[i].schema_version() == out.schema_version();
       for (const Step& st : steps) {
         if (st.item->source != i) continue;
         if (!att) att.emplace(dst, paths[i], sources[i].immutable());
