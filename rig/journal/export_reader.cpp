@@ -2,6 +2,7 @@
 
 #include <array>
 #include <map>
+#include <tuple>
 
 #include "rig/base/text.hpp"
 #include "rig/journal/evidence.hpp"
@@ -183,28 +184,80 @@ std::string keyed_from(const std::string& table, const ReportScope& scope) {
          session_filter(scope);
 }
 
-// Issue 18 item 3: the same joins over `inner`, a subquery over `table s` in the scope that has
-// already summed the rows per (run_id, lock_id, ...): at 460 runs the per-lock counts joined
-// every agg_sessions / agg_attempts row (44,620 / 59,800) to its run, lock and app label and
-// sorted them all on the lock key's text columns in a temporary B-tree (OpenMetrics: 68% of
-// 0.57 s); summed per run and lock first, the joins and the sort see a few thousand rows. The
-// sums are the same integers, so the rows are the same. `inner` is "SELECT <columns> FROM",
-// `where` more conditions on `s`, `group` its GROUP BY list.
-std::string keyed_from_summed(const std::string& inner, const std::string& table,
-                              const ReportScope& scope, const std::string& where,
-                              const std::string& group) {
-  return " FROM (" + inner + " " + table + " s" + session_filter(scope) + where + " GROUP BY " +
-         group +
-         ") s JOIN runs r ON r.id = s.run_id LEFT JOIN run_locks l ON l.run_id = s.run_id AND "
-         "l.lock_id = s.lock_id LEFT JOIN run_labels a ON a.run_id = s.run_id AND a.key = 'app'";
-}
-
 // The FROM clause of the per-lock counts: sessions with their run and lock, in the scope.
 // Issue 18: with aggregates, `s` is agg_sessions (a group of identical sessions per row, `count`
 // then reads sum(s.sessions)); a version-1 journal opened read-only has only the raw rows.
 std::string sessions_from(const Journal& journal, const ReportScope& scope) {
   return keyed_from(journal.has_aggregates() ? "agg_sessions" : "sessions", scope);
 }
+
+// Issue 18 item 3: the lock key of each (run, lock) of the scope, looked up in memory. The
+// per-lock counts of OpenMetrics used to join every aggregate row to runs, run_locks and the app
+// label and sort the result on the key's text columns in temporary B-trees (two sorts per query;
+// at 460 runs 72% of `export --format openmetrics`). Read instead in the aggregate tables'
+// primary-key order (run, lock, ...), each row's key is found here once per (run, lock) and the
+// counts summed in ordered maps, whose order is the ORDER BY's: text compared bytewise
+// (std::string::compare, SQLite's BINARY collation), shorter first on a tie.
+class LockKeys {
+ public:
+  LockKeys(Journal& journal, const ReportScope& scope) {
+    SqlStatement q(journal,
+                   "SELECT r.id, r.rig, COALESCE(a.value, '(none)'), r.started_at, "
+                   "(julianday(r.started_at) - 2440587.5) * 86400.0 FROM runs r LEFT JOIN "
+                   "run_labels a ON a.run_id = r.id AND a.key = 'app' WHERE r.id IN " +
+                       in_list(scope));
+    // julianday() of a started_at SQLite cannot read is NULL, read as 0.0 as before.
+    while (q.step()) runs_[q.integer(0)] = Run{q.text(1), q.text(2), q.text(3), q.real(4), {}};
+    SqlStatement l(journal,
+                   "SELECT run_id, lock_id, COALESCE(material, '(unknown)'), "
+                   "COALESCE(firmware, '(unknown)') FROM run_locks WHERE run_id IN " +
+                       in_list(scope));
+    while (l.step())
+      if (auto it = runs_.find(l.integer(0)); it != runs_.end())
+        it->second.mounted[l.text(1)] = {l.text(2), l.text(3)};
+  }
+
+  // The key of `lock` in `run`, or null for a run not in `runs` (the SQL's inner join).
+  const LockKey* of(std::int64_t run, std::string_view lock) {
+    if (have_ && run_ == run && last_.lock == lock) return run_row_ ? &last_ : nullptr;
+    have_ = true;
+    run_ = run;
+    const auto r = runs_.find(run);
+    run_row_ = r != runs_.end() ? &r->second : nullptr;
+    if (!run_row_) {
+      last_ = LockKey{};
+      last_.lock = lock;
+      return nullptr;
+    }
+    const auto m = run_row_->mounted.find(lock);
+    const bool known = m != run_row_->mounted.end();
+    last_ = LockKey{run_row_->rig, std::string(lock), known ? m->second.first : "(unknown)",
+                    known ? m->second.second : "(unknown)", run_row_->app};
+    return &last_;
+  }
+  // The run's started_at as journaled, and in Unix seconds.
+  const std::string& started_at(std::int64_t run) const { return runs_.at(run).started_at; }
+  double started_unix(std::int64_t run) const { return runs_.at(run).unix; }
+
+ private:
+  struct Run {
+    std::string rig, app, started_at;
+    double unix = 0;
+    std::map<std::string, std::pair<std::string, std::string>, std::less<>> mounted;
+  };
+  std::map<std::int64_t, Run> runs_;
+  bool have_ = false;
+  std::int64_t run_ = 0;
+  const Run* run_row_ = nullptr;
+  LockKey last_;
+};
+
+struct KeyLess {
+  bool operator()(const LockKey& a, const LockKey& b) const {
+    return std::tie(a.rig, a.lock, a.material, a.firmware, a.app) <
+           std::tie(b.rig, b.lock, b.material, b.firmware, b.app);
+  }
+};
 
 LockKey key_of(const SqlStatement& q) {
   return LockKey{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4)};
@@ -375,20 +428,31 @@ std::vector<std::string> export_scenarios(Journal& journal, const ReportScope& s
 }
 
 std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope& scope) {
-  SqlStatement q(
-      journal,
-      journal.has_aggregates()
-          ? std::string("SELECT ") + kKeySelect + ", s.result, sum(s.n), sum(s.sli), sum(s.ok)" +
-                keyed_from_summed(
-                    "SELECT s.run_id, s.lock_id, s.result, sum(s.sessions) AS n, sum(s.sessions * "
-                    "(s.sli_eligible AND s.result <> 'rig_fault')) AS sli, sum(s.sessions * "
-                    "(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')) AS ok FROM",
-                    "agg_sessions", scope, "", "1, 2, 3") +
-                grouped(1)
-          : std::string("SELECT ") + kKeySelect +
-                ", s.result, count(*), sum(s.sli_eligible AND s.result <> 'rig_fault'), "
-                "sum(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')" +
-                sessions_from(journal, scope) + grouped(1));
+  if (journal.has_aggregates()) {
+    LockKeys keys(journal, scope);
+    std::map<LockKey, std::map<std::string, std::array<long long, 3>>, KeyLess> sums;
+    SqlStatement q(journal,
+                   "SELECT s.run_id, s.lock_id, s.result, s.sessions, s.sessions * "
+                   "(s.sli_eligible AND s.result <> 'rig_fault'), s.sessions * (s.sli_success "
+                   "AND s.sli_eligible AND s.result <> 'rig_fault') FROM agg_sessions s" +
+                       session_filter(scope));
+    bind_scenarios(q, scope);
+    while (q.step())
+      if (const LockKey* k = keys.of(q.integer(0), q.view(1))) {
+        auto& c = sums[*k][q.text(2)];
+        for (int i = 0; i < 3; ++i) c[static_cast<std::size_t>(i)] += q.integer(3 + i);
+      }
+    std::vector<ResultCount> out;
+    for (const auto& [k, by] : sums)
+      for (const auto& [result, c] : by) out.push_back(ResultCount{k, result, c[0], c[1], c[2]});
+    return out;
+  }
+  // A version-1 journal: its raw sessions, joined and grouped in SQL.
+  SqlStatement q(journal, std::string("SELECT ") + kKeySelect +
+                              ", s.result, count(*), sum(s.sli_eligible AND s.result <> "
+                              "'rig_fault'), sum(s.sli_success AND s.sli_eligible AND s.result "
+                              "<> 'rig_fault')" +
+                              sessions_from(journal, scope) + grouped(1));
   bind_scenarios(q, scope);
   std::vector<ResultCount> out;
   while (q.step())
@@ -400,38 +464,50 @@ std::vector<OutcomeCount> failed_sli_sessions_by_outcome(Journal& journal,
                                                          const ReportScope& scope) {
   const char* const failed =
       " AND s.sli_eligible = 1 AND s.result <> 'rig_fault' AND s.sli_success = 0";
-  SqlStatement q(journal,
-                 journal.has_aggregates()
-                     ? std::string("SELECT ") + kKeySelect + ", s.outcome, sum(s.n)" +
-                           keyed_from_summed(
-                               "SELECT s.run_id, s.lock_id, s.outcome, sum(s.sessions) AS n FROM",
-                               "agg_sessions", scope, failed, "1, 2, 3") +
-                           grouped(1)
-                     : std::string("SELECT ") + kKeySelect + ", s.outcome, count(*)" +
-                           sessions_from(journal, scope) + failed + grouped(1));
-  bind_scenarios(q, scope);
   std::vector<OutcomeCount> out;
+  if (journal.has_aggregates()) {
+    LockKeys keys(journal, scope);
+    std::map<LockKey, std::map<std::string, long long>, KeyLess> sums;
+    SqlStatement q(journal, "SELECT s.run_id, s.lock_id, s.outcome, s.sessions FROM "
+                            "agg_sessions s" +
+                                session_filter(scope) + failed);
+    bind_scenarios(q, scope);
+    while (q.step())
+      if (const LockKey* k = keys.of(q.integer(0), q.view(1)))
+        sums[*k][q.text(2)] += q.integer(3);
+    for (const auto& [k, by] : sums)
+      for (const auto& [outcome, n] : by) out.push_back(OutcomeCount{k, outcome, n});
+    return out;
+  }
+  SqlStatement q(journal, std::string("SELECT ") + kKeySelect + ", s.outcome, count(*)" +
+                              sessions_from(journal, scope) + failed + grouped(1));
+  bind_scenarios(q, scope);
   while (q.step()) out.push_back(OutcomeCount{key_of(q), q.text(5), q.integer(6)});
   return out;
 }
 
 std::vector<AttemptCount> failed_attempts(Journal& journal, const ReportScope& scope) {
-  // Issue 18: agg_attempts holds these counts per (run, lock, scenario, class, outcome).
-  // A version-1 journal: the raw attempts joined to their sessions (`t` the attempt).
-  SqlStatement q(journal, std::string("SELECT ") + kKeySelect +
-                              (journal.has_aggregates()
-                                   ? ", s.class, s.outcome, sum(s.n)" +
-                                         keyed_from_summed(
-                                             "SELECT s.run_id, s.lock_id, s.class, s.outcome, "
-                                             "sum(s.attempts) AS n FROM",
-                                             "agg_attempts", scope, " AND s.outcome <> 'success'",
-                                             "1, 2, 3, 4")
-                                   : ", t.class, t.outcome, count(*)" +
-                                         keyed_from("attempts t JOIN sessions", scope) +
-                                         " AND t.session_id = s.id AND t.outcome <> 'success'") +
-                              grouped(2));
-  bind_scenarios(q, scope);
   std::vector<AttemptCount> out;
+  if (journal.has_aggregates()) {
+    // Issue 18: agg_attempts holds these counts per (run, lock, scenario, class, outcome).
+    LockKeys keys(journal, scope);
+    std::map<LockKey, std::map<std::pair<std::string, std::string>, long long>, KeyLess> sums;
+    SqlStatement q(journal, "SELECT s.run_id, s.lock_id, s.class, s.outcome, s.attempts FROM "
+                            "agg_attempts s" +
+                                session_filter(scope) + " AND s.outcome <> 'success'");
+    bind_scenarios(q, scope);
+    while (q.step())
+      if (const LockKey* k = keys.of(q.integer(0), q.view(1)))
+        sums[*k][{q.text(2), q.text(3)}] += q.integer(4);
+    for (const auto& [k, by] : sums)
+      for (const auto& [co, n] : by) out.push_back(AttemptCount{k, co.first, co.second, n});
+    return out;
+  }
+  // A version-1 journal: the raw attempts joined to their sessions (`t` the attempt).
+  SqlStatement q(journal, std::string("SELECT ") + kKeySelect + ", t.class, t.outcome, count(*)" +
+                              keyed_from("attempts t JOIN sessions", scope) +
+                              " AND t.session_id = s.id AND t.outcome <> 'success'" + grouped(2));
+  bind_scenarios(q, scope);
   while (q.step()) out.push_back(AttemptCount{key_of(q), q.text(5), q.text(6), q.integer(7)});
   return out;
 }
@@ -456,16 +532,29 @@ std::vector<RigEventCount> rig_events(Journal& journal, const ReportScope& scope
 }
 
 std::vector<LockLastRun> last_run_per_lock(Journal& journal, const ReportScope& scope) {
-  SqlStatement q(journal,
-                 std::string("SELECT ") + kKeySelect +
-                     ", (julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
-                     (journal.has_aggregates()
-                          ? keyed_from_summed("SELECT s.run_id, s.lock_id FROM", "agg_sessions",
-                                              scope, "", "1, 2")
-                          : sessions_from(journal, scope)) +
-                     grouped(0));
-  bind_scenarios(q, scope);
   std::vector<LockLastRun> out;
+  if (journal.has_aggregates()) {
+    // The run with the greatest started_at (as text, SQL's max()) among the runs each lock key
+    // has session groups in.
+    LockKeys keys(journal, scope);
+    std::map<LockKey, std::int64_t, KeyLess> latest;
+    SqlStatement q(journal, "SELECT DISTINCT s.run_id, s.lock_id FROM agg_sessions s" +
+                                session_filter(scope));
+    bind_scenarios(q, scope);
+    while (q.step()) {
+      const std::int64_t run = q.integer(0);
+      if (const LockKey* k = keys.of(run, q.view(1))) {
+        const auto [it, added] = latest.try_emplace(*k, run);
+        if (!added && keys.started_at(it->second) < keys.started_at(run)) it->second = run;
+      }
+    }
+    for (const auto& [k, run] : latest) out.push_back(LockLastRun{k, keys.started_unix(run)});
+    return out;
+  }
+  SqlStatement q(journal, std::string("SELECT ") + kKeySelect +
+                              ", (julianday(max(r.started_at)) - 2440587.5) * 86400.0" +
+                              sessions_from(journal, scope) + grouped(0));
+  bind_scenarios(q, scope);
   while (q.step()) out.push_back(LockLastRun{key_of(q), q.real(5)});
   return out;
 }
@@ -488,22 +577,7 @@ std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportS
   // bench journal): joining each row to its lock key and grouping in SQL sorted them all (1.3 s).
   // Instead the rows are read in primary-key order without a join, and the lock key of each
   // (run, lock) is looked up here: one pass, no sort.
-  std::map<std::int64_t, std::pair<std::string, std::string>> run_rig_app;
-  {
-    SqlStatement q(journal,
-                   "SELECT r.id, r.rig, COALESCE(a.value, '(none)') FROM runs r LEFT JOIN "
-                   "run_labels a ON a.run_id = r.id AND a.key = 'app' WHERE r.id IN " +
-                       in_list(scope));
-    while (q.step()) run_rig_app[q.integer(0)] = {q.text(1), q.text(2)};
-  }
-  std::map<std::pair<std::int64_t, std::string>, std::pair<std::string, std::string>> mounted;
-  {
-    SqlStatement q(journal,
-                   "SELECT run_id, lock_id, material, COALESCE(firmware, '(unknown)') FROM "
-                   "run_locks WHERE run_id IN " +
-                       in_list(scope));
-    while (q.step()) mounted[{q.integer(0), q.text(1)}] = {q.text(2), q.text(3)};
-  }
+  LockKeys keys(journal, scope);
   struct Series {
     std::map<std::int64_t, long long> buckets;
     long long sessions = 0;
@@ -524,11 +598,10 @@ std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportS
     at.run = run;
     at.lock = lock;
     at.scenario = scenario;
-    const auto& [rig, app] = run_rig_app[run];
-    const auto m = mounted.find({run, at.lock});
-    const std::string material = m != mounted.end() ? m->second.first : "(unknown)";
-    const std::string firmware = m != mounted.end() ? m->second.second : "(unknown)";
-    at.series = &series[SeriesKey{rig, at.lock, material, firmware, app, at.scenario}];
+    const LockKey* k = keys.of(run, lock);
+    static const LockKey none{"", "", "(unknown)", "(unknown)", ""};
+    if (!k) k = &none;  // not reached: the scope's runs are rows of `runs`
+    at.series = &series[SeriesKey{k->rig, at.lock, k->material, k->firmware, k->app, at.scenario}];
     return *at.series;
   };
   auto series_of = [&](const SqlStatement& q) -> Series& {
@@ -544,7 +617,8 @@ std::vector<LatencyHistogram> latency_histograms(Journal& journal, const ReportS
                            h.buckets[p.bucket_ns] += p.sessions;
                            h.sessions += p.sessions;
                          }
-                       });
+                       },
+                       journal.path());
     // The exact sum of the durations, from the session groups (`duration_ns` is their sum).
     at = Cursor{};
     SqlStatement d(journal, "SELECT s.run_id, s.lock_id, s.scenario, s.duration_ns FROM "

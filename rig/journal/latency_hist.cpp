@@ -160,10 +160,21 @@ void pack_finished_runs(sqlite3* db) {
   for (const auto run : over) pack_run_latency(db, run);
 }
 
+namespace {
+
+[[noreturn]] void refuse_packed_row(const std::string& path, const JournalError& e) {
+  throw JournalError("journal " + quote(path) + " has an " + e.what() +
+                     "; refusing to read it (lockrig check --journal compares it with "
+                     "agg_latency; deleting the table's rows makes readers use agg_latency)");
+}
+
+}  // namespace
+
 void read_latency_hists(sqlite3* db, int schema_version,
                         const std::optional<std::vector<std::int64_t>>& runs,
                         const std::vector<std::string>& scenarios,
-                        const std::function<void(const LatencyHistRow&)>& row) {
+                        const std::function<void(const LatencyHistRow&)>& row,
+                        const std::string& journal_path) {
   std::vector<std::int64_t> ids;
   if (runs) {
     ids = *runs;
@@ -203,8 +214,14 @@ void read_latency_hists(sqlite3* db, int schema_version,
         const auto* p = static_cast<const char*>(sqlite3_column_blob(packed->get(), 4));
         const std::string_view hist(p ? p : "", static_cast<std::size_t>(
                                                     sqlite3_column_bytes(packed->get(), 4)));
-        decode_latency_hist(hist, packed->integer(2), packed->integer(3),
-                            row_name(run, packed->view(0), packed->view(1)), pairs);
+        try {
+          decode_latency_hist(hist, packed->integer(2), packed->integer(3),
+                              row_name(run, packed->view(0), packed->view(1)), pairs);
+        } catch (const JournalError& e) {
+          // The journal's own name, as the open guard's check names it.
+          const char* file = sqlite3_db_filename(db, "main");
+          refuse_packed_row(journal_path.empty() && file ? file : journal_path, e);
+        }
         row(LatencyHistRow{run, packed->view(0), packed->view(1), pairs});
       }
     }
@@ -249,9 +266,7 @@ void check_latency_hists(sqlite3* db, const std::string& path) {
           std::string_view(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 5))),
           q.integer(3), q.integer(4), where, pairs);
     } catch (const JournalError& e) {
-      throw JournalError("journal " + quote(path) + " has an " + e.what() +
-                         "; refusing to read it (lockrig check --journal compares it with "
-                         "agg_latency; deleting the table's rows makes readers use agg_latency)");
+      refuse_packed_row(path, e);
     }
   }
 }

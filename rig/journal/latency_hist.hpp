@@ -42,10 +42,13 @@ void pack_finished_runs(sqlite3* db);
 // The histograms of `runs` (nullopt: every run in `runs`), restricted to `scenarios` when not
 // empty, in run, lock and scenario order: packed where the run has packed rows, else from
 // agg_latency. Needs schema version 2 or later; packed rows are looked for from version 4 on.
+// A packed row that is not a histogram lockrig writes is refused (JournalError naming the row and
+// `journal_path`, by default SQLite's name of the file), as check_latency_hists refuses it.
 void read_latency_hists(sqlite3* db, int schema_version,
                         const std::optional<std::vector<std::int64_t>>& runs,
                         const std::vector<std::string>& scenarios,
-                        const std::function<void(const LatencyHistRow&)>& row);
+                        const std::function<void(const LatencyHistRow&)>& row,
+                        const std::string& journal_path = "");
 
 // Checks every packed row of a version-4 journal (decode_latency_hist), for the open guard.
 void check_latency_hists(sqlite3* db, const std::string& path);

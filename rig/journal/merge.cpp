@@ -824,6 +824,10 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
       continue;
     }
     sources.push_back(Journal::open_readonly(in));
+    // A read-only open leaves the packed latency histograms to the reads that decode them
+    // (issue 18); merge copies them as they are (copy_run_aggregates), so an input's are all
+    // decoded and checked here, before anything is written.
+    if (sources.back().schema_version() >= 4) check_latency_hists(journal_db(sources.back()), in);
     paths.push_back(in);
   }
 

@@ -255,7 +255,7 @@ void check_journal_schema(sqlite3* db, const std::string& path, int version) {
                        ", which is not one of lockrig's");
 }
 
-void check_journal_counts(sqlite3* db, const std::string& path, int version) {
+void check_journal_counts(sqlite3* db, const std::string& path, int version, bool packed_hists) {
   if (version < 2) return;
   static const CountRule rules[] = {
       {"agg_sessions",
@@ -328,7 +328,7 @@ void check_journal_counts(sqlite3* db, const std::string& path, int version) {
     if (product_too_large)
       refuse(path, "has agg_sessions rows whose sessions × attempts sum past 2^62");
   }
-  if (version >= 4) check_latency_hists(db, path);
+  if (version >= 4 && packed_hists) check_latency_hists(db, path);
 }
 
 void check_session_counts(sqlite3* db, const std::string& path) {

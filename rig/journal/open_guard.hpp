@@ -56,8 +56,12 @@ void check_journal_schema(sqlite3* db, const std::string& path, int version);
 
 // Range-checks the counts of the aggregate tables (version 2 and later): no negative count, at
 // most kJournalMaxAttemptsPerSession attempts per session, every column's total below
-// kJournalMaxTotal. Throws JournalError naming the table and the row's key.
-void check_journal_counts(sqlite3* db, const std::string& path, int version);
+// kJournalMaxTotal. Throws JournalError naming the table and the row's key. From version 4 on,
+// with `packed_hists`, every packed latency histogram is decoded and checked too
+// (check_latency_hists); read-only opens leave that to the reads, which decode each histogram
+// they use with the same checks and refuse it with the same message (read_latency_hists).
+void check_journal_counts(sqlite3* db, const std::string& path, int version,
+                          bool packed_hists = true);
 
 // The raw sessions rows' attempts range-checked the same way (a full scan; for check --journal).
 void check_session_counts(sqlite3* db, const std::string& path);

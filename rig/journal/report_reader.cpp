@@ -116,13 +116,14 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
   }
   if (sweeps.empty()) {
     read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
-                       group);
+                       group, journal.path());
     return;
   }
   read_latency_hists(journal_db(journal), journal.schema_version(), scope.runs, scope.scenarios,
                      [&](const LatencyHistRow& r) {
                        if (!sweeps.count({r.run_id, std::string(r.scenario)})) group(r);
-                     });
+                     },
+                     journal.path());
 }
 
 // Both sweep queries go from sweep_sessions to sessions, never the other way. With a plain JOIN

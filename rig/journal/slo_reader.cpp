@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <array>
+#include <map>
+
 #include "rig/journal/journal.hpp"
 #include "rig/journal/sql.hpp"
 
@@ -27,47 +30,80 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
   sqlite3* db = journal_db(journal);
   std::string ids;
   for (const auto id : run_ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  // The run's night, rig and `app` label (issue 16 item 2), and its locks' material, model and
+  // firmware: a few rows per run, read once and joined here.
+  struct RunInfo {
+    std::string date, rig, app;
+    std::map<std::string, std::array<std::string, 3>, std::less<>> locks;
+  };
+  std::map<std::int64_t, RunInfo> info;
+  {
+    SqlStatement st(db,
+                    "SELECT r.id, substr(r.started_at, 1, 10), r.rig, COALESCE(a.value, '') FROM "
+                    "runs r LEFT JOIN run_labels a ON a.run_id = r.id AND a.key = 'app' WHERE "
+                    "r.id IN (" + ids + ")",
+                    "slo query");
+    while (st.step()) info[st.integer(0)] = {c_text(st, 1), c_text(st, 2), c_text(st, 3), {}};
+  }
+  {
+    SqlStatement st(db,
+                    "SELECT run_id, lock_id, COALESCE(material, '(unknown)'), COALESCE(model, "
+                    "'(unknown)'), COALESCE(firmware, '(unknown)') FROM run_locks WHERE run_id "
+                    "IN (" + ids + ")",
+                    "slo query");
+    while (st.step())
+      if (auto it = info.find(st.integer(0)); it != info.end())
+        it->second.locks[st.text(1)] = {c_text(st, 2), c_text(st, 3), c_text(st, 4)};
+  }
   // Issue 18: from the aggregate rows (agg_sessions: one row per group of identical sessions,
   // `sessions` of them) when the journal has them, the same sums as over the raw sessions; a
-  // version-1 journal opened read-only has only the raw rows.
+  // version-1 journal opened read-only has only the raw rows. Summed per run, lock and scenario,
+  // the order of agg_sessions' primary key, so SQLite needs no temporary b-tree; grouping the
+  // 16,560 result rows of a 460-run journal by night, rig, lock, material, model, firmware,
+  // scenario and app in SQL, joined and sorted there, took 80 ms of `slo`'s 240.
   const bool agg = journal.has_aggregates();
-  const std::string n = agg ? "s.sessions * " : "";
-  std::string sql =
-      "SELECT substr(r.started_at, 1, 10), r.rig, s.lock_id, COALESCE(l.material, '(unknown)'), "
-      "COALESCE(l.model, '(unknown)'), COALESCE(l.firmware, '(unknown)'), s.scenario, "
-      "COALESCE(a.value, ''), "
-      "sum(" + n + "(s.sli_eligible AND s.result <> 'rig_fault')), "
-      "sum(" + n + "(s.sli_success AND s.sli_eligible AND s.result <> 'rig_fault')) "
-      "FROM " + (agg ? "agg_sessions" : "sessions") + " s JOIN runs r ON r.id = s.run_id "
-      "LEFT JOIN run_locks l ON l.run_id = s.run_id AND l.lock_id = s.lock_id "
-      "LEFT JOIN run_labels a ON a.run_id = s.run_id AND a.key = 'app' "  // issue 16 item 2
-      "WHERE s.run_id IN (" + ids + ")";
+  const std::string n = agg ? "sessions * " : "";
+  std::string sql = "SELECT run_id, lock_id, scenario, "
+                    "sum(" + n + "(sli_eligible AND result <> 'rig_fault')), "
+                    "sum(" + n + "(sli_success AND sli_eligible AND result <> 'rig_fault')) "
+                    "FROM " + (agg ? "agg_sessions" : "sessions") +
+                    " WHERE run_id IN (" + ids + ")";
   if (!scenarios.empty()) {
-    sql += " AND s.scenario IN (";
+    sql += " AND scenario IN (";
     for (std::size_t i = 0; i < scenarios.size(); ++i) sql += i ? ",?" : "?";
     sql += ")";
   }
-  sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1";
+  sql += " GROUP BY run_id, lock_id, scenario";
   SqlStatement st(db, sql, "slo query");
   for (std::size_t i = 0; i < scenarios.size(); ++i) st.bind(static_cast<int>(i + 1), scenarios[i]);
+  // One row per night, rig, lock, material, model, firmware, scenario and app, as before.
+  using Key = std::array<std::string, 8>;
+  std::map<Key, std::size_t> index;
   std::vector<SloRow> rows;
+  const std::array<std::string, 3> unknown_lock = {"(unknown)", "(unknown)", "(unknown)"};
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    SloRow row;
-    row.date = c_text(st, 0);
-    row.rig = c_text(st, 1);
-    row.lock = c_text(st, 2);
-    row.material = c_text(st, 3);
-    row.model = c_text(st, 4);
-    row.firmware = c_text(st, 5);
-    row.scenario = c_text(st, 6);
-    row.app = c_text(st, 7);
-    row.sli_sessions = st.integer(8);
-    row.sli_successes = st.integer(9);
-    rows.push_back(std::move(row));
+    const auto run = info.find(st.integer(0));
+    if (run == info.end()) continue;  // a run id not in `runs` (the former inner join)
+    const std::string lock = c_text(st, 1);
+    const auto l = run->second.locks.find(lock);
+    const auto& lock_info = l == run->second.locks.end() ? unknown_lock : l->second;
+    Key key = {run->second.date, run->second.rig, lock,       lock_info[0],
+               lock_info[1],     lock_info[2],    c_text(st, 2), run->second.app};
+    const auto [it, added] = index.try_emplace(std::move(key), rows.size());
+    if (added) {
+      const Key& k = it->first;
+      rows.push_back({k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], 0, 0});
+    }
+    rows[it->second].sli_sessions += st.integer(3);
+    rows[it->second].sli_successes += st.integer(4);
   }
   sqlite_check(rc, db, "read");
-  return rows;
+  // Ordered by night, then by the rest of the key (the order the single GROUP BY gave).
+  std::vector<SloRow> ordered;
+  ordered.reserve(rows.size());
+  for (const auto& [key, i] : index) ordered.push_back(std::move(rows[i]));
+  return ordered;
 }
 
 bool journal_has_several_rigs(Journal& journal) {

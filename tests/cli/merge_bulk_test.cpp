@@ -240,3 +240,29 @@ TEST(LockrigMergeBulk, ANewOutputTakesOnlyAggregatesThatAgreeWithTheCopiedRows) 
 }
 
 }  // namespace lockrig::cli_test
+
+namespace lockrig::cli_test {
+
+// Issue 18: read-only opens no longer decode every packed latency histogram (the reads decode
+// those they use). merge copies an input's packed rows as they are, so it checks them all itself:
+// a garbled histogram (its `buckets` and `sessions` columns left agreeing with agg_latency, so the
+// totals merge compares do not catch it) is refused, naming the input and the row, and no output
+// is written. Before merge checked them itself this test saw the garbled row copied (exit 0).
+TEST(LockrigMergeBulk, AnInputsGarbledPackedHistogramIsRefusedBeforeAnythingIsWritten) {
+  TempDir tmp;
+  const std::string a = run_journal(tmp, "a.db", "2", "73");
+  exec_sql(a, "UPDATE agg_latency_hist SET hist = x'ff' WHERE (run_id, lock_id, scenario) = "
+              "(SELECT run_id, lock_id, scenario FROM agg_latency_hist ORDER BY 1, 2, 3 LIMIT 1)");
+  const std::string lab = tmp.file("lab.db");
+  const Result r = lockrig({"merge", a, "-o", lab});
+  EXPECT_TRUE(r.exited && r.exit_code != 0) << r.describe();
+  EXPECT_NE(r.err.find("agg_latency_hist row (run_id="), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(a), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(lab));
+  // A reader refuses the row too, when it reads it.
+  const Result report = lockrig({"report", "--db", a});
+  EXPECT_TRUE(report.exited && report.exit_code != 0) << report.describe();
+  EXPECT_NE(report.err.find("agg_latency_hist row (run_id="), std::string::npos) << report.err;
+}
+
+}  // namespace lockrig::cli_test
