@@ -574,8 +574,15 @@ def _write_value(char, value, options):
     if reply == 'none':
         return
     if reply == 'stale_then_success':
-        _later(delay, lambda: _notify(lock, bytes([0x81, (seq - 1) & 0xff, 0x00])))
-        _later(delay + 1, lambda: _notify(lock, bytes([0x81, seq, 0x00])))
+        # A lock answers its commands in the order it got them: the late status of the previous
+        # command goes out before this one's. Both are sent from one callback, because two
+        # sources would not keep that order: GLib dispatches a ready timeout (G_PRIORITY_DEFAULT)
+        # before a ready idle callback (G_PRIORITY_DEFAULT_IDLE), so under load the success sent
+        # "1 ms later" overtook the stale status and the driver had nothing to skip.
+        def stale_then_current():
+            _notify(lock, bytes([0x81, (seq - 1) & 0xff, 0x00]))
+            _notify(lock, bytes([0x81, seq, 0x00]))
+        _later(delay, stale_then_current)
         return
     payload = {
         'success': bytes([0x81, seq, 0x00]),
