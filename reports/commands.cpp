@@ -182,7 +182,7 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
   check_output_is_not_journal(o.output, o.db);
   RunSelection sel = selection_of(o, vm);
   ReportOptions opts = analysis_of(o);
-  Journal journal = Journal::open_readonly(o.db);
+  Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
   const Dataset d =
       load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate));  // issue 18
   Report r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6
@@ -536,7 +536,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
     ho.strata = ro.strata;
     ho.confidence = ro.confidence;
     ho.alpha = ro.alpha;
-    Journal journal = Journal::open_readonly(o.db);
+    Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
     const Dataset d = load_dataset(journal, sel);
     emit(render_history(compute_history(d, ho), o.format), o.output, out);
     return 0;
@@ -549,7 +549,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
     throw UsageError("--evidence embeds timelines in the html report; give --format html");
   if (o.format == "junit" || o.format == "markdown-summary" ||
       vm.count("evidence")) {  // issue 15: evidence links
-    Journal journal = Journal::open_readonly(o.db);
+    Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
     r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));
   } else if (o.format == "text" || o.format == "markdown" || o.format == "html") {
     // Issue 15 item 4: the failed sessions' ids beside each failure, read only for the scenario x
@@ -558,7 +558,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out) {
     for (const auto& sl : r.scenario_locks)
       if (sl.sli.failures() > 0 || sl.assertions_failed > 0 || sl.rig_faults > 0)
         failing.insert({sl.scenario, sl.lock_id});
-    Journal journal = Journal::open_readonly(o.db);
+    Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
     r.evidence = std::make_shared<const ReportEvidence>(
         load_failed_session_refs(journal, r.runs, failing));
   }
@@ -659,7 +659,7 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
   const std::string key = look_selection(opts, sel);
   Report r;
   {
-    Journal journal = Journal::open_readonly(o.db);
+    Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
     if (looks > 0) {
       opts.previous_looks = previous_looks(gate_looks(journal, key), looks, opts, key);
       opts.max_looks = looks;

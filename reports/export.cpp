@@ -432,7 +432,7 @@ int cmd_export(const std::vector<std::string>& args, std::ostream& out) {
   check_output_path(output);
   check_output_is_not_journal(output, sel_opts.db);
   const RunSelection sel = run_selection_of(sel_opts, vm);
-  Journal journal = Journal::open_readonly(sel_opts.db);
+  Journal journal = Journal::open_readonly(sel_opts.db, Journal::CountChecks::when_read);
   // One read transaction: a run being written meanwhile cannot make the rows inconsistent.
   Transaction snapshot(journal, "BEGIN");
   const std::vector<RunRecord> runs = select_runs(journal, sel);

@@ -149,7 +149,7 @@ int cmd_slo(const std::vector<std::string>& args, std::ostream& out) {
   check_output_path(output);
   check_output_is_not_journal(output, sel_opts.db);
   const RunSelection sel = run_selection_of(sel_opts, vm);
-  Journal journal = Journal::open_readonly(sel_opts.db);
+  Journal journal = Journal::open_readonly(sel_opts.db, Journal::CountChecks::when_read);
   // A merged lab journal: show the rigs too.
   if (by_raw.empty() && journal_has_several_rigs(journal)) opts.by.insert(opts.by.begin(), "rig");
   const SloReport r = load_and_compute(journal, sel, opts);

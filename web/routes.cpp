@@ -307,7 +307,7 @@ std::vector<RunView> all_runs(const Journals& j) {
   const std::time_t now = std::time(nullptr);
   for (std::size_t db = 0; db < j.paths.size(); ++db) {
     auto progress = kept<std::vector<RunProgress>>("runs\n" + j.paths[db], j.paths[db], [&] {
-      Journal journal = Journal::open_readonly(j.paths[db]);
+      Journal journal = Journal::open_readonly(j.paths[db], Journal::CountChecks::when_read);
       Transaction snapshot(journal);
       return read_run_progress(journal);
     });
@@ -456,7 +456,7 @@ Response run_page(const Journals& j, const Params& p) {
   only(p, {"db", "id"});
   const std::size_t db = db_param(j, p);
   const auto id = int_param(p, "id", 1, INT64_MAX);
-  Journal journal = Journal::open_readonly(j.paths[db]);
+  Journal journal = Journal::open_readonly(j.paths[db], Journal::CountChecks::when_read);
   Transaction snapshot(journal);
   auto progress = read_one_run_progress(journal, id);
   if (!progress)
@@ -494,7 +494,7 @@ Response lock_page(const Journals& j, const Params& p) {
   only(p, {"db", "id"});
   const std::size_t db = db_param(j, p);
   const std::string lock = text_param(p, "id");
-  Journal journal = Journal::open_readonly(j.paths[db]);
+  Journal journal = Journal::open_readonly(j.paths[db], Journal::CountChecks::when_read);
   Transaction snapshot(journal);
   const auto history = read_lock_history(journal, lock);
   if (history.empty())
@@ -523,7 +523,7 @@ Response session_page(const Journals& j, const Params& p) {
   only(p, {"db", "id"});
   const std::size_t db = db_param(j, p);
   const auto id = int_param(p, "id", 1, INT64_MAX);
-  Journal journal = Journal::open_readonly(j.paths[db]);
+  Journal journal = Journal::open_readonly(j.paths[db], Journal::CountChecks::when_read);
   Transaction snapshot(journal);
   const auto d = read_session_detail(journal, id);
   if (!d) throw HttpError{404, "journal " + j.paths[db] + " has no session " + std::to_string(id)};

@@ -49,7 +49,7 @@ int runs_command(const CommandLine& cl) {
                        "--db FILE (see lockrig runs --help)");
     if (!vm.count("run"))
       throw UsageError("--failures wants a run: lockrig runs RUN --failures");
-    Journal j = Journal::open_readonly(db_path);
+    Journal j = Journal::open_readonly(db_path, Journal::CountChecks::when_read);
     std::fputs(reports::failed_sessions_text(j, find_run(j, vm["run"].as<std::string>())).c_str(), stdout);
     return exit_code::ok;
   }
@@ -76,7 +76,7 @@ int runs_command(const CommandLine& cl) {
       std::printf("no runs in %s (%s)\n", db_path.c_str(), kEmptyJournalNote);
     return exit_code::ok;
   }
-  Journal j = Journal::open_readonly(db_path);
+  Journal j = Journal::open_readonly(db_path, Journal::CountChecks::when_read);
   auto runs = j.list_runs();
   // issue 17: a `running` run of another host (a merged journal) is not interrupted here.
   std::map<std::int64_t, std::string> elsewhere;
@@ -90,7 +90,7 @@ int runs_command(const CommandLine& cl) {
     } else if (r.status == name(RunStatus::running) &&
                !FileLock::holder_of(run_lock_path(db_path, r.uuid))) {
       // The lock may have been released because the run just finished: look again.
-      Journal again = Journal::open_readonly(db_path);
+      Journal again = Journal::open_readonly(db_path, Journal::CountChecks::when_read);
       for (const auto& now : again.list_runs())
         if (now.id == r.id && now.status == name(RunStatus::running)) {
           r.status = "interrupted";

@@ -411,7 +411,7 @@ Journal Journal::open_readonly_file(const std::string& path) {
   return ro;
 }
 
-Journal Journal::open_readonly(const std::string& path) {
+Journal Journal::open_readonly(const std::string& path, CountChecks counts) {
   precheck_path(path, true);
   Journal j = open_readonly_file(path);
   const JournalHeader header = read_header(j.db_, path);
@@ -423,7 +423,10 @@ Journal Journal::open_readonly(const std::string& path) {
   check_journal_schema(j.db_, path, static_cast<int>(header.version));
   // Issue 18: a reader decodes the packed histograms it reads, and refuses a malformed one then
   // (read_latency_hists); decoding all of them here as well was 11% of `report` at 460 runs.
-  check_journal_counts(j.db_, path, static_cast<int>(header.version), /*packed_hists=*/false);
+  if (counts == CountChecks::when_read)
+    defer_journal_counts(j.db_, path, static_cast<int>(header.version));
+  else
+    check_journal_counts(j.db_, path, static_cast<int>(header.version), /*packed_hists=*/false);
   j.schema_version_ = static_cast<int>(header.version);
   return j;
 }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -41,12 +42,16 @@ long long now_ns() {
       .count();
 }
 
+void forget_deferred(sqlite3* db);  // below, with the deferred count checks
+
 // Every started statement (also a trigger's) and every row produced restarts the clock, so the
 // budget bounds one stretch of work, not a long export.
-int on_trace(unsigned kind, void* ctx, void*, void*) {
+int on_trace(unsigned kind, void* ctx, void* p, void*) {
   auto* g = static_cast<BudgetGuard*>(ctx);
-  if (kind == SQLITE_TRACE_CLOSE)
+  if (kind == SQLITE_TRACE_CLOSE) {
+    forget_deferred(static_cast<sqlite3*>(p));
     delete g;
+  }
   else
     g->since_ns.store(now_ns(), std::memory_order_relaxed);
   return 0;
@@ -255,21 +260,39 @@ void check_journal_schema(sqlite3* db, const std::string& path, int version) {
                        ", which is not one of lockrig's");
 }
 
-void check_journal_counts(sqlite3* db, const std::string& path, int version, bool packed_hists) {
-  if (version < 2) return;
-  static const CountRule rules[] = {
-      {"agg_sessions",
-       "run_id, lock_id, scenario, step, expect, result, outcome, attempts, sli_eligible, "
-       "sli_success, first_attempt_success",
-       "sessions", kJournalMaxTotal},
-      {"agg_sessions", "run_id, lock_id, scenario, step, outcome, sessions", "attempts",
-       kJournalMaxAttemptsPerSession},
-      {"agg_sessions", "run_id, lock_id, scenario, step, outcome, attempts, sessions",
-       "duration_ns", kJournalMaxTotal},
-      {"agg_latency", "run_id, lock_id, scenario, bucket_ns", "sessions", kJournalMaxTotal},
-      {"agg_latency", "run_id, lock_id, scenario, sessions", "bucket_ns", kJournalMaxTotal},
-      {"agg_attempts", "run_id, lock_id, scenario, class, outcome", "attempts", kJournalMaxTotal},
-  };
+namespace {
+
+const CountRule kCountRules[] = {
+    {"agg_sessions",
+     "run_id, lock_id, scenario, step, expect, result, outcome, attempts, sli_eligible, "
+     "sli_success, first_attempt_success",
+     "sessions", kJournalMaxTotal},
+    {"agg_sessions", "run_id, lock_id, scenario, step, outcome, sessions", "attempts",
+     kJournalMaxAttemptsPerSession},
+    {"agg_sessions", "run_id, lock_id, scenario, step, outcome, attempts, sessions",
+     "duration_ns", kJournalMaxTotal},
+    {"agg_latency", "run_id, lock_id, scenario, bucket_ns", "sessions", kJournalMaxTotal},
+    {"agg_latency", "run_id, lock_id, scenario, sessions", "bucket_ns", kJournalMaxTotal},
+    {"agg_attempts", "run_id, lock_id, scenario, class, outcome", "attempts", kJournalMaxTotal},
+};
+
+// The tables whose counts are checked, in the order check_journal_counts checks them; a
+// deferred check keeps one bit per table (1 << index).
+const char* const kCountedTables[] = {"agg_sessions", "agg_latency", "agg_attempts"};
+
+// The index in kCountedTables of `table` when `column` is one of its checked counts, else -1.
+int counted_column(const char* table, const char* column) {
+  for (int t = 0; t < 3; ++t) {
+    if (std::strcmp(table, kCountedTables[t]) != 0) continue;
+    for (const auto& r : kCountRules)
+      if (std::strcmp(r.table, table) == 0 && std::strcmp(r.column, column) == 0) return t;
+    return -1;
+  }
+  return -1;
+}
+
+// One table's checks, as check_journal_counts runs them.
+void check_table_counts(sqlite3* db, const std::string& path, int version, const char* table) {
   // Issue 18: every open of a reader pays for these checks, so the happy path reads each table
   // once, with SQLite's cheapest aggregates: per count, sum(c) (an integer only when every value
   // is one, sum() docs: "If any input to sum() is neither an integer nor a NULL, then sum()
@@ -279,56 +302,178 @@ void check_journal_counts(sqlite3* db, const std::string& path, int version, boo
   // every row: four of agg_latency's half a million rows at 10M attempts in 40 runs, 37% of
   // `lockrig report`'s time.
   const auto limit = static_cast<std::int64_t>(kJournalMaxTotal);
-  for (const char* table : {"agg_sessions", "agg_latency", "agg_attempts"}) {
-    std::string sql = "SELECT ";
-    int columns = 0;
-    for (const auto& r : rules) {
-      if (std::string_view(r.table) != table) continue;
-      const std::string c = r.column;
-      sql += std::string(columns ? ", " : "") + "sum(" + c + "), sum(" + c + " < 0 OR " + c +
-             " > " + std::to_string(r.max) + ")";
-      columns += 2;
-    }
-    const bool sessions_table = std::string_view(table) == "agg_sessions";
-    // Attempts per group as reports multiply them out: sessions × attempts (total(): in floating
-    // point, so the product of two in-range counts cannot overflow here).
-    if (sessions_table) sql += ", total(sessions * attempts)";
-    bool broken = false, product_too_large = false;
-    try {
-      // Version 4: readers take a packed run's histograms from agg_latency_hist (checked below,
-      // 2,560 rows at 10 M attempts in 40 runs) and never read its agg_latency rows, so those
-      // are range-checked only for the runs without packed rows (issue 18: the scan of all
-      // 530,870 was 29% of `lockrig report`). The detailed rules below, run only when something
-      // is broken, still look at every row.
-      const bool unpacked_only = version >= 4 && std::string_view(table) == "agg_latency";
-      SqlStatement q(db,
-                     sql + (unpacked_only
-                                ? " FROM runs r CROSS JOIN agg_latency a ON a.run_id = r.id WHERE "
-                                  "NOT EXISTS (SELECT 1 FROM agg_latency_hist h WHERE h.run_id = "
-                                  "r.id)"
-                                : std::string(" FROM ") + table),
-                     std::string("range-check ") + table);
-      if (q.step()) {
-        for (int i = 0; i < columns; i += 2) {
-          const int type = sqlite3_column_type(q.get(), i);
-          broken = broken || (type != SQLITE_NULL && type != SQLITE_INTEGER) ||
-                   q.integer(i) >= limit || q.integer(i + 1) != 0;
-        }
-        product_too_large =
-            sessions_table && !(q.real(columns) < static_cast<double>(kJournalMaxTotal));
-      }
-    } catch (const JournalError&) {
-      // "integer overflow" from sum(): a sum past 2^63, which the rules below name; anything
-      // else (the time budget) fails them again with its own message.
-      broken = true;
-    }
-    if (broken || product_too_large)
-      for (const auto& r : rules)
-        if (std::string_view(r.table) == table) check_rule(db, path, r);
-    if (product_too_large)
-      refuse(path, "has agg_sessions rows whose sessions × attempts sum past 2^62");
+  std::string sql = "SELECT ";
+  int columns = 0;
+  for (const auto& r : kCountRules) {
+    if (std::string_view(r.table) != table) continue;
+    const std::string c = r.column;
+    sql += std::string(columns ? ", " : "") + "sum(" + c + "), sum(" + c + " < 0 OR " + c +
+           " > " + std::to_string(r.max) + ")";
+    columns += 2;
   }
+  const bool sessions_table = std::string_view(table) == "agg_sessions";
+  // Attempts per group as reports multiply them out: sessions × attempts (total(): in floating
+  // point, so the product of two in-range counts cannot overflow here).
+  if (sessions_table) sql += ", total(sessions * attempts)";
+  bool broken = false, product_too_large = false;
+  try {
+    // Version 4: readers take a packed run's histograms from agg_latency_hist (checked below,
+    // 2,560 rows at 10 M attempts in 40 runs) and never read its agg_latency rows, so those
+    // are range-checked only for the runs without packed rows (issue 18: the scan of all
+    // 530,870 was 29% of `lockrig report`). The detailed rules below, run only when something
+    // is broken, still look at every row.
+    const bool unpacked_only = version >= 4 && std::string_view(table) == "agg_latency";
+    SqlStatement q(db,
+                   sql + (unpacked_only
+                              ? " FROM runs r CROSS JOIN agg_latency a ON a.run_id = r.id WHERE "
+                                "NOT EXISTS (SELECT 1 FROM agg_latency_hist h WHERE h.run_id = "
+                                "r.id)"
+                              : std::string(" FROM ") + table),
+                   std::string("range-check ") + table);
+    if (q.step()) {
+      for (int i = 0; i < columns; i += 2) {
+        const int type = sqlite3_column_type(q.get(), i);
+        broken = broken || (type != SQLITE_NULL && type != SQLITE_INTEGER) ||
+                 q.integer(i) >= limit || q.integer(i + 1) != 0;
+      }
+      product_too_large =
+          sessions_table && !(q.real(columns) < static_cast<double>(kJournalMaxTotal));
+    }
+  } catch (const JournalError&) {
+    // "integer overflow" from sum(): a sum past 2^63, which the rules below name; anything
+    // else (the time budget) fails them again with its own message.
+    broken = true;
+  }
+  if (broken || product_too_large) recheck_table_counts(db, path, table, product_too_large);
+}
+
+// A connection whose count checks wait for the first statement that reads a count
+// (defer_journal_counts). Freed when the connection closes.
+struct DeferredCounts {
+  std::string path;
+  int version = 0;
+  unsigned pending = 0;   // tables a prepared statement reads counts of, not checked yet
+  unsigned done = 0;      // tables checked (or claimed by a reader that checks its rows)
+  bool checking = false;  // the checks' own statements are running
+};
+
+std::mutex g_deferred_mutex;
+std::map<sqlite3*, DeferredCounts*> g_deferred;
+std::atomic<int> g_deferred_count{0};
+
+DeferredCounts* deferred_of(sqlite3* db) {
+  if (g_deferred_count.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(g_deferred_mutex);
+  const auto it = g_deferred.find(db);
+  return it == g_deferred.end() ? nullptr : it->second;
+}
+
+void forget_deferred(sqlite3* db) {
+  if (g_deferred_count.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(g_deferred_mutex);
+  const auto it = g_deferred.find(db);
+  if (it == g_deferred.end()) return;
+  delete it->second;
+  g_deferred.erase(it);
+  g_deferred_count.fetch_sub(1);
+}
+
+// SQLite's authorizer is called while a statement is prepared, once per column it reads
+// (SQLITE_READ, table and column; https://www.sqlite.org/c3ref/set_authorizer.html), also for the
+// tables under a view or a CTE. It only takes note; the checks run after the prepare
+// (check_deferred_counts), as SQLite forbids using the connection from inside the callback.
+int on_authorize(void* ctx, int action, const char* table, const char* column, const char*,
+                 const char*) {
+  if (action != SQLITE_READ || !table || !column) return SQLITE_OK;
+  auto* d = static_cast<DeferredCounts*>(ctx);
+  if (d->checking) return SQLITE_OK;
+  const int t = counted_column(table, column);
+  if (t >= 0 && !(d->done & (1u << t))) d->pending |= 1u << t;
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+void recheck_table_counts(sqlite3* db, const std::string& path, const char* table,
+                          bool product_too_large) {
+  for (const auto& r : kCountRules)
+    if (std::string_view(r.table) == table) check_rule(db, path, r);
+  if (product_too_large)
+    refuse(path, "has agg_sessions rows whose sessions × attempts sum past 2^62");
+}
+
+void check_journal_counts(sqlite3* db, const std::string& path, int version, bool packed_hists) {
+  if (version < 2) return;
+  for (const char* table : kCountedTables) check_table_counts(db, path, version, table);
   if (version >= 4 && packed_hists) check_latency_hists(db, path);
+}
+
+void defer_journal_counts(sqlite3* db, const std::string& path, int version) {
+  if (version < 2) return;
+  auto* d = new DeferredCounts{path, version, 0, 0, false};
+  {
+    std::lock_guard<std::mutex> lock(g_deferred_mutex);
+    g_deferred[db] = d;
+    g_deferred_count.fetch_add(1);
+  }
+  if (sqlite3_set_authorizer(db, on_authorize, d) != SQLITE_OK) {
+    forget_deferred(db);
+    throw JournalError("journal " + quote(path) + ": cannot install the count checks");
+  }
+}
+
+void check_deferred_counts(sqlite3* db) {
+  DeferredCounts* d = deferred_of(db);
+  if (!d || d->checking || !d->pending) return;
+  while (d->pending) {
+    int t = 0;
+    while (!(d->pending & (1u << t))) ++t;
+    d->pending &= ~(1u << t);
+    d->done |= 1u << t;
+    d->checking = true;
+    try {
+      check_table_counts(db, d->path, d->version, kCountedTables[t]);
+    } catch (...) {
+      d->checking = false;
+      throw;
+    }
+    d->checking = false;
+  }
+}
+
+bool claim_table_counts(sqlite3* db, const char* table) {
+  DeferredCounts* d = deferred_of(db);
+  if (!d) return false;
+  for (unsigned t = 0; t < 3; ++t)
+    if (std::strcmp(kCountedTables[t], table) == 0) {
+      d->done |= 1u << t;
+      d->pending &= ~(1u << t);
+    }
+  return true;
+}
+
+bool SessionCountTally::add(int sessions_type, std::int64_t sessions, int attempts_type,
+                            std::int64_t attempts, int duration_type, std::int64_t duration_ns) {
+  // As check_table_counts's sum() and range terms see a value: NULL counts as nothing (the
+  // columns are NOT NULL in lockrig's schema), any other non-integer breaks the rule.
+  auto one = [&](int type, std::int64_t v, std::int64_t max, std::int64_t& sum) {
+    if (type == SQLITE_NULL) return;
+    if (type != SQLITE_INTEGER || v < 0 || v > max || v >= kJournalMaxTotal - sum) {
+      broken_ = true;
+      return;
+    }
+    sum += v;
+  };
+  one(sessions_type, sessions, kJournalMaxTotal, sessions_sum_);
+  one(attempts_type, attempts, kJournalMaxAttemptsPerSession, attempts_sum_);
+  one(duration_type, duration_ns, kJournalMaxTotal, duration_sum_);
+  if (!broken_) product_ += static_cast<double>(sessions) * static_cast<double>(attempts);
+  return !broken_;
+}
+
+void SessionCountTally::finish(sqlite3* db, const std::string& path) const {
+  const bool product_too_large = !(product_ < static_cast<double>(kJournalMaxTotal));
+  if (broken_ || product_too_large) recheck_table_counts(db, path, "agg_sessions", product_too_large);
 }
 
 void check_session_counts(sqlite3* db, const std::string& path) {

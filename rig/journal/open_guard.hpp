@@ -63,6 +63,42 @@ void check_journal_schema(sqlite3* db, const std::string& path, int version);
 void check_journal_counts(sqlite3* db, const std::string& path, int version,
                           bool packed_hists = true);
 
+// Issue 18: the same checks, table by table, when a statement first reads one of the table's
+// counts instead of at open (read-only opens of the commands that read only what they report:
+// report, gate, slo, export, runs, serve). SQLite's authorizer notes, while a statement is
+// prepared, every column it reads; SqlStatement then calls check_deferred_counts, which runs the
+// checks of the tables whose counts it reads and throws the same JournalError as at open. A
+// table no statement reads a count of is not scanned (agg_attempts for `report`). Connections
+// opened otherwise (writers, merge, check) keep checking everything at open.
+void defer_journal_counts(sqlite3* db, const std::string& path, int version);
+// Runs the deferred checks the statements prepared so far call for (nothing for a connection
+// without deferred checks). Throws JournalError.
+void check_deferred_counts(sqlite3* db);
+// A reader that checks every row of `table` itself as it reads it (SessionCountTally) claims the
+// table, so that its statement does not scan it a second time first. False when the connection
+// does not defer its checks (they already ran at open).
+bool claim_table_counts(sqlite3* db, const char* table);
+// The detailed rules of one table, naming the first row that breaks one (JournalError), and the
+// sessions × attempts message when `product_too_large`. Returns when nothing is broken.
+void recheck_table_counts(sqlite3* db, const std::string& path, const char* table,
+                          bool product_too_large);
+
+// The agg_sessions checks, row by row, for a reader that reads every row of the table anyway
+// (claim_table_counts): the same ranges and sums as check_journal_counts. add() takes each count
+// with its sqlite3_column_type and returns false once a rule is broken; finish() then (or when a
+// sum went past its limit) runs recheck_table_counts for the message naming the row.
+class SessionCountTally {
+ public:
+  bool add(int sessions_type, std::int64_t sessions, int attempts_type, std::int64_t attempts,
+           int duration_type, std::int64_t duration_ns);
+  void finish(sqlite3* db, const std::string& path) const;
+
+ private:
+  bool broken_ = false;
+  std::int64_t sessions_sum_ = 0, attempts_sum_ = 0, duration_sum_ = 0;
+  double product_ = 0;
+};
+
 // The raw sessions rows' attempts range-checked the same way (a full scan; for check --journal).
 void check_session_counts(sqlite3* db, const std::string& path);
 

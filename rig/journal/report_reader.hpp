@@ -50,10 +50,6 @@ struct SessionGroupRow {
 void read_session_groups(Journal& journal, const ReportScope& scope, bool from_aggregates,
                          const std::function<void(const SessionGroupRow&)>& row);
 
-// How many rows read_session_groups will pass from the aggregates for the scope's runs (the
-// scenario restriction left out, so an upper bound), to size a buffer once.
-long long session_group_hint(Journal& journal, const ReportScope& scope);
-
 // Successful SLI sessions of one lock in one scenario of a run whose duration falls in one
 // latency bucket (agg_latency; the bucket: latency_bucket_ns in journal.hpp).
 // The scope's latency histograms, one call per (run, lock, scenario) with its (bucket,

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "rig/journal/journal.hpp"
+#include "rig/journal/open_guard.hpp"
 
 namespace lockrig {
 
@@ -27,6 +28,12 @@ class SqlStatement {
   SqlStatement(sqlite3* db, const std::string& sql, std::string what = "query")
       : db_(db), what_(std::move(what)) {
     sqlite_check(sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr), db, "prepare " + what_);
+    try {
+      check_deferred_counts(db);  // issue 18: the counts this statement reads, checked first
+    } catch (...) {
+      sqlite3_finalize(s_);
+      throw;
+    }
   }
   SqlStatement(const Journal& journal, const std::string& sql, std::string what = "query")
       : SqlStatement(journal_db(journal), sql, std::move(what)) {}
