@@ -395,7 +395,12 @@ bool Journal::has_no_schema(const std::string& path) {
 
 // issue 17, item 5: readers never write, not even the WAL index, where they cannot.
 Journal Journal::open_readonly_file(const std::string& path) {
-  Journal j = connect(path, SQLITE_OPEN_READONLY, journal_file_uri(path, "mode=ro"));
+  // NOMUTEX (SQLite's "multi-thread" mode, sqlite.org/threadsafe.html): a read-only journal is
+  // opened, read and closed by one thread (serve opens one per request), so the connection
+  // mutex every sqlite3_column_* call took was pure cost: about 5% of `report`'s CPU at 460 runs
+  // (perf: pthread_mutex_lock/unlock 4.2% of samples; task-clock 99 → 94 ms).
+  Journal j = connect(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      journal_file_uri(path, "mode=ro"));
   const int rc = probe(j.db_) & 0xff;
   if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN) return j;
   // mode=ro needs the -shm WAL index; where this user cannot create it, read the file as
@@ -406,7 +411,8 @@ Journal Journal::open_readonly_file(const std::string& path) {
                        sqlite3_errmsg(j.db_) + " (its -wal file holds data that this user " +
                        "cannot index; open it once as its owner, or copy the journal with its " +
                        "-wal file to a writable directory)");
-  Journal ro = connect(path, SQLITE_OPEN_READONLY, journal_file_uri(path, "immutable=1"));
+  Journal ro = connect(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                       journal_file_uri(path, "immutable=1"));
   ro.immutable_ = true;
   return ro;
 }
