@@ -49,11 +49,11 @@ void forget_deferred(sqlite3* db);  // below, with the deferred count checks
 int on_trace(unsigned kind, void* ctx, void* p, void*) {
   auto* g = static_cast<BudgetGuard*>(ctx);
   if (kind == SQLITE_TRACE_CLOSE) {
-    forget_deferred(static_cast<sqlite3*>(p));
+    forget_deferred(static_cast<sqlite3*>(p));  // p: the connection (sqlite3_trace_v2 docs)
     delete g;
-  }
-  else
+  } else {
     g->since_ns.store(now_ns(), std::memory_order_relaxed);
+  }
   return 0;
 }
 
