@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -280,15 +281,18 @@ const CountRule kCountRules[] = {
 // deferred check keeps one bit per table (1 << index).
 const char* const kCountedTables[] = {"agg_sessions", "agg_latency", "agg_attempts"};
 
-// The index in kCountedTables of `table` when `column` is one of its checked counts, else -1.
-int counted_column(const char* table, const char* column) {
-  for (int t = 0; t < 3; ++t) {
-    if (std::strcmp(table, kCountedTables[t]) != 0) continue;
-    for (const auto& r : kCountRules)
-      if (std::strcmp(r.table, table) == 0 && std::strcmp(r.column, column) == 0) return t;
-    return -1;
-  }
+// The index of `table` in kCountedTables, or -1.
+int counted_table(const char* table) {
+  for (int t = 0; t < static_cast<int>(std::size(kCountedTables)); ++t)
+    if (std::strcmp(table, kCountedTables[t]) == 0) return t;
   return -1;
+}
+
+// The rule for `column` of `table`, or nullptr when it is not a checked count.
+const CountRule* count_rule(const char* table, const char* column) {
+  for (const auto& r : kCountRules)
+    if (std::strcmp(r.table, table) == 0 && std::strcmp(r.column, column) == 0) return &r;
+  return nullptr;
 }
 
 // One table's checks, as check_journal_counts runs them.
@@ -387,7 +391,7 @@ int on_authorize(void* ctx, int action, const char* table, const char* column, c
   if (action != SQLITE_READ || !table || !column) return SQLITE_OK;
   auto* d = static_cast<DeferredCounts*>(ctx);
   if (d->checking) return SQLITE_OK;
-  const int t = counted_column(table, column);
+  const int t = count_rule(table, column) ? counted_table(table) : -1;
   if (t >= 0 && !(d->done & (1u << t))) d->pending |= 1u << t;
   return SQLITE_OK;
 }
@@ -444,11 +448,10 @@ void check_deferred_counts(sqlite3* db) {
 bool claim_table_counts(sqlite3* db, const char* table) {
   DeferredCounts* d = deferred_of(db);
   if (!d) return false;
-  for (unsigned t = 0; t < 3; ++t)
-    if (std::strcmp(kCountedTables[t], table) == 0) {
-      d->done |= 1u << t;
-      d->pending &= ~(1u << t);
-    }
+  if (const int t = counted_table(table); t >= 0) {
+    d->done |= 1u << t;
+    d->pending &= ~(1u << t);
+  }
   return true;
 }
 
@@ -464,9 +467,13 @@ bool SessionCountTally::add(int sessions_type, std::int64_t sessions, int attemp
     }
     sum += v;
   };
-  one(sessions_type, sessions, kJournalMaxTotal, sessions_sum_);
-  one(attempts_type, attempts, kJournalMaxAttemptsPerSession, attempts_sum_);
-  one(duration_type, duration_ns, kJournalMaxTotal, duration_sum_);
+  // The limits of kCountRules, so that the two ways of checking cannot drift apart.
+  static const std::int64_t max_sessions = count_rule("agg_sessions", "sessions")->max,
+                            max_attempts = count_rule("agg_sessions", "attempts")->max,
+                            max_duration = count_rule("agg_sessions", "duration_ns")->max;
+  one(sessions_type, sessions, max_sessions, sessions_sum_);
+  one(attempts_type, attempts, max_attempts, attempts_sum_);
+  one(duration_type, duration_ns, max_duration, duration_sum_);
   if (!broken_) product_ += static_cast<double>(sessions) * static_cast<double>(attempts);
   return !broken_;
 }
