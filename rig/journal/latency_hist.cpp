@@ -1,6 +1,7 @@
 #include "rig/journal/latency_hist.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <tuple>
 
@@ -69,8 +70,69 @@ std::string encode_latency_hist(std::span<const LatencyPair> pairs) {
   return out;
 }
 
-void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
-                         const std::string& where, std::vector<LatencyPair>& out) {
+namespace {
+
+// The checks of decode_checked, on the path every well-formed row takes (issue 18: decoding was
+// 27% of `report`'s instructions at 460 runs, callgrind): one pass over the bytes, no message
+// built. Returns false at the first thing decode_checked would refuse, leaving `out` as it was;
+// the caller then runs decode_checked for the message.
+bool decode_fast(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
+                 std::vector<LatencyPair>& out) {
+  if (buckets < 1 || buckets > static_cast<std::int64_t>(hist.size())) return false;
+  const std::size_t first = out.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(hist.data());
+  const auto* const end = p + hist.size();
+  // One unsigned LEB128 varint (as get_varint reads it); nullptr past the end or past 64 bits.
+  auto varint = [end](const unsigned char* at, std::uint64_t& v) -> const unsigned char* {
+    if (at < end && *at < 0x80) {
+      v = *at;
+      return at + 1;
+    }
+    v = 0;
+    for (int shift = 0; at < end; shift += 7) {
+      const unsigned byte = *at++;
+      if (shift == 63) {
+        if (byte > 1) return nullptr;
+        v |= static_cast<std::uint64_t>(byte) << 63;
+        return at;
+      }
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) return at;
+    }
+    return nullptr;
+  };
+  const auto max_total = static_cast<std::uint64_t>(kJournalMaxTotal);
+  std::uint64_t bucket = 0, sum = 0;
+  out.reserve(first + static_cast<std::size_t>(buckets));
+  while (p < end) {
+    std::uint64_t delta = 0, count = 0;
+    p = varint(p, delta);
+    if (p) p = varint(p, count);
+    // A latency bucket (latency_bucket_ns): exact below 256 ns, else its low bits below the 8
+    // most significant are clear.
+    const std::uint64_t b = bucket + delta;
+    const bool ok = p && (delta > 0 || out.size() == first) && delta <= max_total - bucket &&
+                    (b < 256 || (b & ((std::uint64_t{1} << (std::bit_width(b) - 8)) - 1)) == 0) &&
+                    count >= 1 && count <= max_total - sum;
+    if (!ok) {
+      out.resize(first);
+      return false;
+    }
+    bucket = b;
+    sum += count;
+    out.push_back({static_cast<std::int64_t>(b), static_cast<std::int64_t>(count)});
+  }
+  if (static_cast<std::int64_t>(out.size() - first) != buckets ||
+      static_cast<std::int64_t>(sum) != sessions) {
+    out.resize(first);
+    return false;
+  }
+  return true;
+}
+
+// The whole check, pair by pair, naming what is wrong.
+void decode_checked(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
+                    const std::string& where, std::vector<LatencyPair>& out) {
   if (buckets < 1 || buckets > static_cast<std::int64_t>(hist.size()))
     bad(where, "has buckets = " + std::to_string(buckets) + " for " +
                    std::to_string(hist.size()) + " bytes of histogram");
@@ -99,6 +161,19 @@ void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64
     bad(where, "holds " + std::to_string(n) + " buckets of " + std::to_string(sum) +
                    " sessions where its columns say " + std::to_string(buckets) + " and " +
                    std::to_string(sessions));
+}
+
+}  // namespace
+
+bool try_decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
+                             std::vector<LatencyPair>& out) {
+  return decode_fast(hist, buckets, sessions, out);
+}
+
+void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
+                         const std::string& where, std::vector<LatencyPair>& out) {
+  if (decode_fast(hist, buckets, sessions, out)) return;
+  decode_checked(hist, buckets, sessions, where, out);  // throws, naming `where`
 }
 
 bool pack_run_latency(sqlite3* db, std::int64_t run) {
@@ -214,13 +289,17 @@ void read_latency_hists(sqlite3* db, int schema_version,
         const auto* p = static_cast<const char*>(sqlite3_column_blob(packed->get(), 4));
         const std::string_view hist(p ? p : "", static_cast<std::size_t>(
                                                     sqlite3_column_bytes(packed->get(), 4)));
-        try {
-          decode_latency_hist(hist, packed->integer(2), packed->integer(3),
-                              row_name(run, packed->view(0), packed->view(1)), pairs);
-        } catch (const JournalError& e) {
-          // The journal's own name, as the open guard's check names it.
-          const char* file = sqlite3_db_filename(db, "main");
-          refuse_packed_row(journal_path.empty() && file ? file : journal_path, e);
+        // The row's name is spelled out only for a row that is refused (building it for every
+        // row was 2% of `report` at 460 runs).
+        if (!try_decode_latency_hist(hist, packed->integer(2), packed->integer(3), pairs)) {
+          try {
+            decode_latency_hist(hist, packed->integer(2), packed->integer(3),
+                                row_name(run, packed->view(0), packed->view(1)), pairs);
+          } catch (const JournalError& e) {
+            // The journal's own name, as the open guard's check names it.
+            const char* file = sqlite3_db_filename(db, "main");
+            refuse_packed_row(journal_path.empty() && file ? file : journal_path, e);
+          }
         }
         row(LatencyHistRow{run, packed->view(0), packed->view(1), pairs});
       }

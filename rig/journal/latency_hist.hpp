@@ -30,6 +30,11 @@ std::string encode_latency_hist(std::span<const LatencyPair> pairs);
 void decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
                          const std::string& where, std::vector<LatencyPair>& out);
 
+// decode_latency_hist without the message: false (and `out` as it was) for a `hist` that
+// decode_latency_hist would refuse. For readers that name the row only when it is refused.
+bool try_decode_latency_hist(std::string_view hist, std::int64_t buckets, std::int64_t sessions,
+                             std::vector<LatencyPair>& out);
+
 // Packs the histograms of `run` from its agg_latency rows, replacing its packed rows. Returns
 // false, packing nothing, when a row is not what lockrig writes (the run then stays readable
 // through agg_latency, and the next open names the row). Call inside a write transaction.

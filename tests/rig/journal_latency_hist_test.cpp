@@ -151,6 +151,59 @@ TEST(LatencyHist, EncodesAndDecodesExactly) {
   }
 }
 
+// Issue 18: the reader has a path of its own for well-formed histograms. The bytes are the DWARF 5
+// standard's own examples of unsigned LEB128 (section 7.6, "Examples of unsigned LEB128
+// encodings": 2, 127, 128, 129, 130, 12857) and Wikipedia's (624485 = E5 8E 26), written here by
+// hand rather than by encode_latency_hist, then numbers of every length from 1 to 9 bytes, each
+// decoded where it ends at every distance from the end of the histogram.
+TEST(LatencyHist, DecodesNumbersOfEveryLengthWhereverTheyEnd) {
+  // Pairs (bucket step, sessions): buckets 1, 2, 3, ... with the examples as session counts.
+  const std::string bytes("\x01\x02"
+                          "\x01\x7f"
+                          "\x01\x80\x01"
+                          "\x01\x81\x01"
+                          "\x01\x82\x01"
+                          "\x01\xb9\x64"
+                          "\x01\xe5\x8e\x26",
+                          20);
+  const std::vector<LatencyPair> want{{1, 2},   {2, 127},   {3, 128},   {4, 129},
+                                      {5, 130}, {6, 12857}, {7, 624485}};
+  for (std::size_t n = 1; n <= want.size(); ++n) {
+    // The first n pairs: the last number ends at the end, the earlier ones further in.
+    constexpr std::size_t kEnds[] = {2, 4, 7, 10, 13, 16, 20};  // where each pair's bytes end
+    const std::size_t size = kEnds[n - 1];
+    const std::vector<LatencyPair> head(want.begin(), want.begin() + static_cast<long>(n));
+    std::int64_t total = 0;
+    for (const auto& p : head) total += p.sessions;
+    std::vector<LatencyPair> out;
+    decode_latency_hist(std::string_view(bytes).substr(0, size), static_cast<std::int64_t>(n),
+                        total, "examples", out);
+    EXPECT_EQ(out, head) << n << " pairs";
+  }
+  // Buckets 2^0 .. 2^61 (steps of 1 to 8 bytes) with 2^0 .. 2^56 - 1 sessions (1 to 9 bytes):
+  // every length, and every prefix, so that each number ends at every distance from the end.
+  std::vector<LatencyPair> pairs;
+  std::int64_t total = 0;
+  for (int k = 0; k <= 61; ++k) {
+    const std::int64_t sessions = (std::int64_t{1} << (k % 57)) + (k % 3 == 0 ? -1 : 0);
+    pairs.push_back({std::int64_t{1} << k, std::max<std::int64_t>(sessions, 1)});
+  }
+  for (std::size_t n = 1; n <= pairs.size(); ++n) {
+    const std::vector<LatencyPair> head(pairs.begin(), pairs.begin() + static_cast<long>(n));
+    total = 0;
+    for (const auto& p : head) total += p.sessions;
+    const std::string hist = encode_latency_hist(head);
+    std::vector<LatencyPair> out;
+    decode_latency_hist(hist, static_cast<std::int64_t>(n), total, "lengths", out);
+    ASSERT_EQ(out, head) << n << " pairs";
+    // Cut inside the last number: refused, whichever way the bytes are read.
+    out.clear();
+    EXPECT_FALSE(try_decode_latency_hist(std::string_view(hist).substr(0, hist.size() - 1),
+                                         static_cast<std::int64_t>(n), total, out));
+    EXPECT_TRUE(out.empty());
+  }
+}
+
 // What a packed row must not be: each of these would hand a reader buckets that agg_latency
 // cannot hold.
 TEST(LatencyHist, RefusesHistogramsLockrigDoesNotWrite) {
