@@ -40,6 +40,12 @@ class Interner {
   std::uint32_t id(std::string_view s) {
     // Consecutive sessions mostly repeat the previous value; skip the hash lookup then.
     if (last_ != kNone && out_[last_] == s) return last_;
+    // A column holds a handful of values (outcomes, expectations): compared one by one, without
+    // making a std::string to hash.
+    if (out_.size() <= 16) {
+      for (std::uint32_t i = 0; i < out_.size(); ++i)
+        if (out_[i] == s) return last_ = i;
+    }
     last_ = lookup(s);
     return last_;
   }
@@ -253,7 +259,18 @@ class LatencyFold {
     auto [it, fresh] = index_.emplace(key, hists_.size());
     if (fresh) hists_.push_back(Hist{lock, scenario, {}});
     std::vector<LatencyPair>& into = hists_[it->second].pairs;
-    // Both sorted by bucket (a journaled histogram's buckets are strictly increasing): merge.
+    // Both sorted by bucket (a journaled histogram's buckets are strictly increasing). Once a
+    // class has seen a few runs, a new run's buckets are mostly ones it already has: those are
+    // added in place, and only from the first new bucket on are the two merged (issue 18: the
+    // merge of every run was 8% of `report`'s instructions at 460 runs, callgrind).
+    std::size_t at = 0;
+    while (!pairs.empty()) {
+      while (at < into.size() && into[at].bucket_ns < pairs.front().bucket_ns) ++at;
+      if (at == into.size() || into[at].bucket_ns != pairs.front().bucket_ns) break;
+      into[at].sessions += std::max<std::int64_t>(0, pairs.front().sessions);
+      pairs = pairs.subspan(1);
+    }
+    if (pairs.empty()) return;
     merged_.clear();
     merged_.reserve(into.size() + pairs.size());
     std::size_t i = 0, j = 0;

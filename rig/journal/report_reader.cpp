@@ -86,9 +86,16 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   SessionGroupRow r;
   sqlite3_stmt* st = q.get();
   while (q.step()) {
-    if (tally && !counts.add(sqlite3_column_type(st, 10), q.integer(10),
-                             sqlite3_column_type(st, 6), q.integer(6),
-                             sqlite3_column_type(st, 11), q.integer(11))) {
+    // Each column read once (three sqlite3_column_* calls fewer per row than before issue 18),
+    // and its type before its value: SQLite leaves the type undefined after a conversion
+    // (sqlite.org/c3ref/column_blob.html).
+    const int types[3] = {tally ? sqlite3_column_type(st, 10) : SQLITE_INTEGER,
+                          tally ? sqlite3_column_type(st, 6) : SQLITE_INTEGER,
+                          tally ? sqlite3_column_type(st, 11) : SQLITE_INTEGER};
+    r.attempts = q.integer(6);
+    r.sessions = q.integer(10);
+    r.duration_ns = q.integer(11);
+    if (tally && !counts.add(types[0], r.sessions, types[1], r.attempts, types[2], r.duration_ns)) {
       counts.finish(journal_db(journal), journal.path());  // names the row and throws
       tally = false;
     }
@@ -101,12 +108,9 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
     r.scenario = q.view(2);
     r.result = q.view(4);
     r.outcome = q.view(5);
-    r.attempts = q.integer(6);
     r.sli_eligible = q.integer(7) != 0;
     r.sli_success = q.integer(8) != 0;
     r.first_attempt_success = q.integer(9) != 0;
-    r.sessions = q.integer(10);
-    r.duration_ns = q.integer(11);
     row(r);
   }
   if (tally) counts.finish(journal_db(journal), journal.path());
