@@ -50,13 +50,21 @@ std::vector<Row> nightly_rows(const std::string& journal, const std::vector<SloR
                               const std::vector<std::string>& scenarios) {
   std::vector<Row> rows;
   std::set<std::string> scenarios_seen, rigs;
+  // Rows come ordered by night: each date is parsed once, not once per row (parsing it for each
+  // of 16,560 rows was an eighth of `slo`'s instructions at 460 runs, callgrind).
+  const std::string* last_date = nullptr;
+  int last_night = 0;
   for (const auto& r : in) {
     Row row;
-    const auto night = parse_night(r.date);
-    if (!night)
-      throw JournalError("journal " + quote(journal) + " has a run started at " + quote(r.date) +
-                         ", not an ISO 8601 date");
-    row.night = *night;
+    if (!last_date || r.date != *last_date) {
+      const auto night = parse_night(r.date);
+      if (!night)
+        throw JournalError("journal " + quote(journal) + " has a run started at " +
+                           quote(r.date) + ", not an ISO 8601 date");
+      last_date = &r.date;
+      last_night = *night;
+    }
+    row.night = last_night;
     row.rig = r.rig;
     row.lock = r.lock;
     row.material = r.material;

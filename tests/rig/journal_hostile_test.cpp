@@ -33,6 +33,7 @@
 #include "rig/journal/resume.hpp"
 #include "rig/journal/run_records.hpp"
 #include "reports/export.hpp"
+#include "reports/slo.hpp"
 #include "rig/journal/sql.hpp"
 #include "tests/reports/report_test_support.hpp"
 
@@ -240,6 +241,31 @@ TEST(HostileJournal, CountsOutOfRangeAreRefusedNamingTableAndRow) {
   };
   const auto honest = reports::testing::gate(c.gate_args(c.copy("counts-honest")));
   ASSERT_EQ(honest.code, 1) << honest.out << honest.error;  // FAIL: steel regressed
+  // `slo` (reads agg_sessions only), with and without --scenario: the error text, or the output.
+  auto slo = [](const std::string& path, bool one_scenario) {
+    std::vector<std::string> args{"--db", path, "--format", "json"};
+    if (one_scenario) args.insert(args.end(), {"--scenario", "daily-unlock"});
+    std::ostringstream out;
+    try {
+      reports::cmd_slo(args, out);
+    } catch (const JournalError& e) {
+      return std::string("error: ") + e.what();
+    }
+    // Without the lines that name the file and the time.
+    std::istringstream lines(out.str());
+    std::string kept, line;
+    while (std::getline(lines, line))
+      if (line.find("\"journal\"") == std::string::npos &&
+          line.find("\"generated_at\"") == std::string::npos)
+        kept += line + "\n";
+    return kept;
+  };
+  const std::string honest_slo = slo(c.copy("counts-honest-slo"), false);
+  const std::string honest_slo_one = slo(c.copy("counts-honest-slo-one"), true);
+  ASSERT_NE(honest_slo.find("\"sli_sessions\": 1600"), std::string::npos)
+      << honest_slo.substr(0, 400);
+  ASSERT_NE(honest_slo_one.find("\"sli_sessions\": 1600"), std::string::npos)
+      << honest_slo_one.substr(0, 400);
   for (const auto& k : cases) {
     const std::string path = c.copy(k.name);
     tamper(path, k.sql);
@@ -265,6 +291,19 @@ TEST(HostileJournal, CountsOutOfRangeAreRefusedNamingTableAndRow) {
       // No gate statement reads agg_attempts, so its broken row cannot move the verdict.
       EXPECT_EQ(r.code, honest.code) << k.name << ": " << r.error;
       EXPECT_EQ(rs.code, honest.code) << k.name << ": " << rs.error;
+    }
+    // Issue 18: `slo` reads every agg_sessions row and checks each as it reads it, with or
+    // without --scenario; a broken row elsewhere does not concern it.
+    const bool slo_reads = std::string_view(k.said).rfind("agg_sessions", 0) == 0;
+    for (const bool one : {false, true}) {
+      const std::string got = slo(path, one);
+      if (slo_reads) {
+        EXPECT_NE(got.find(k.said), std::string::npos) << k.name << " " << one << ": " << got;
+        EXPECT_EQ(got.rfind("error: ", 0), 0u) << k.name << " " << one;
+      } else {
+        EXPECT_EQ(got, one ? honest_slo_one : honest_slo) << k.name << " " << one << ": "
+                                                          << got.substr(0, 400);
+      }
     }
     // OpenMetrics reads the counts of all three tables.
     std::ostringstream om;
