@@ -483,17 +483,9 @@ std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope&
                        "s.result <> 'rig_fault'), s.scenario, s.attempts, s.duration_ns FROM "
                        "agg_sessions s");
       sqlite3_stmt* st = all.get();
-      SessionCountTally counts;
-      bool checking = true;
+      SessionCountTally counts(db, journal.path());
       while (all.step()) {
-        const int types[3] = {sqlite3_column_type(st, 3), sqlite3_column_type(st, 7),
-                              sqlite3_column_type(st, 8)};
-        const long long n = all.integer(3);
-        if (checking && !counts.add(types[0], n, types[1], all.integer(7), types[2],
-                                    all.integer(8))) {
-          counts.finish(db, journal.path());  // names the row and throws
-          checking = false;
-        }
+        const long long n = counts.read(st, 3, 7, 8).sessions;
         // The scope, as session_filter() puts it: the selected runs (LockKeys knows only
         // those), and the scenarios compared byte for byte.
         if (!scope.scenarios.empty() &&
@@ -507,7 +499,7 @@ std::vector<ResultCount> sessions_by_result(Journal& journal, const ReportScope&
             c[2] += n * all.integer(5);
           });
       }
-      if (checking) counts.finish(db, journal.path());
+      counts.finish();
     } else {
       SqlStatement q(journal,
                      "SELECT s.run_id, s.lock_id, s.result, s.sessions, s.sessions * "

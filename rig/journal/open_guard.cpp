@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "rig/base/embedded.hpp"
@@ -478,9 +479,29 @@ bool SessionCountTally::add(int sessions_type, std::int64_t sessions, int attemp
   return !broken_;
 }
 
-void SessionCountTally::finish(sqlite3* db, const std::string& path) const {
+SessionCountTally::SessionCountTally(sqlite3* db, std::string path, bool checking)
+    : db_(db), path_(std::move(path)), checking_(checking) {}
+
+SessionCounts SessionCountTally::read(sqlite3_stmt* st, int sessions, int attempts,
+                                      int duration_ns) {
+  if (!checking_)
+    return {sqlite3_column_int64(st, sessions), sqlite3_column_int64(st, attempts),
+            sqlite3_column_int64(st, duration_ns)};
+  const int types[3] = {sqlite3_column_type(st, sessions), sqlite3_column_type(st, attempts),
+                        sqlite3_column_type(st, duration_ns)};
+  const SessionCounts c{sqlite3_column_int64(st, sessions), sqlite3_column_int64(st, attempts),
+                        sqlite3_column_int64(st, duration_ns)};
+  if (!add(types[0], c.sessions, types[1], c.attempts, types[2], c.duration_ns))
+    finish();  // names the row and throws
+  return c;
+}
+
+void SessionCountTally::finish() {
+  if (!checking_) return;
+  checking_ = false;
   const bool product_too_large = !(product_ < static_cast<double>(kJournalMaxTotal));
-  if (broken_ || product_too_large) recheck_table_counts(db, path, "agg_sessions", product_too_large);
+  if (broken_ || product_too_large)
+    recheck_table_counts(db_, path_, "agg_sessions", product_too_large);
 }
 
 void check_session_counts(sqlite3* db, const std::string& path) {

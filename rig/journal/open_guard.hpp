@@ -12,6 +12,7 @@
 #include <string>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace lockrig {
 
@@ -83,17 +84,33 @@ bool claim_table_counts(sqlite3* db, const char* table);
 void recheck_table_counts(sqlite3* db, const std::string& path, const char* table,
                           bool product_too_large);
 
+// The counts of one agg_sessions row.
+struct SessionCounts {
+  std::int64_t sessions = 0, attempts = 0, duration_ns = 0;
+};
+
 // The agg_sessions checks, row by row, for a reader that reads every row of the table anyway
-// (claim_table_counts): the same ranges and sums as check_journal_counts. add() takes each count
-// with its sqlite3_column_type and returns false once a rule is broken; finish() then (or when a
-// sum went past its limit) runs recheck_table_counts for the message naming the row.
+// (claim_table_counts): the same ranges and sums as check_journal_counts. read() returns a row's
+// counts and, while checking, checks them; at the first broken rule, and at finish() after the
+// last row (the sums' limits), recheck_table_counts names the row and throws.
 class SessionCountTally {
  public:
-  bool add(int sessions_type, std::int64_t sessions, int attempts_type, std::int64_t attempts,
-           int duration_type, std::int64_t duration_ns);
-  void finish(sqlite3* db, const std::string& path) const;
+  // `checking` false: read() only reads (the table was checked another way).
+  SessionCountTally(sqlite3* db, std::string path, bool checking = true);
+  // The counts in columns `sessions`, `attempts` and `duration_ns` of the current row of `st`,
+  // each column's type read before its value: SQLite leaves the type undefined after a
+  // conversion (sqlite.org/c3ref/column_blob.html).
+  SessionCounts read(sqlite3_stmt* st, int sessions, int attempts, int duration_ns);
+  // After the last row. Checks nothing more once it has run (or when not checking).
+  void finish();
 
  private:
+  bool add(int sessions_type, std::int64_t sessions, int attempts_type, std::int64_t attempts,
+           int duration_type, std::int64_t duration_ns);
+
+  sqlite3* db_;
+  std::string path_;
+  bool checking_;
   bool broken_ = false;
   std::int64_t sessions_sum_ = 0, attempts_sum_ = 0, duration_sum_ = 0;
   double product_ = 0;

@@ -70,8 +70,8 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   // before it (a quarter of `report` at 460 runs). A restricted scope reads only some rows, so
   // the table's own check runs first.
   const bool whole_table = from_aggregates && !scope.runs && scope.scenarios.empty();
-  bool tally = whole_table && claim_table_counts(journal_db(journal), "agg_sessions");
-  SessionCountTally counts;
+  SessionCountTally counts(journal_db(journal), journal.path(),
+                           whole_table && claim_table_counts(journal_db(journal), "agg_sessions"));
   SqlStatement q(journal,
                  from_aggregates
                      ? "SELECT run_id, lock_id, scenario, expect, result, outcome, attempts, "
@@ -86,19 +86,11 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
   SessionGroupRow r;
   sqlite3_stmt* st = q.get();
   while (q.step()) {
-    // Each column read once (three sqlite3_column_* calls fewer per row than before issue 18),
-    // and its type before its value: SQLite leaves the type undefined after a conversion
-    // (sqlite.org/c3ref/column_blob.html).
-    const int types[3] = {tally ? sqlite3_column_type(st, 10) : SQLITE_INTEGER,
-                          tally ? sqlite3_column_type(st, 6) : SQLITE_INTEGER,
-                          tally ? sqlite3_column_type(st, 11) : SQLITE_INTEGER};
-    r.attempts = q.integer(6);
-    r.sessions = q.integer(10);
-    r.duration_ns = q.integer(11);
-    if (tally && !counts.add(types[0], r.sessions, types[1], r.attempts, types[2], r.duration_ns)) {
-      counts.finish(journal_db(journal), journal.path());  // names the row and throws
-      tally = false;
-    }
+    // Each count column read once (three sqlite3_column_* calls fewer per row than before).
+    const SessionCounts c = counts.read(st, 10, 6, 11);
+    r.sessions = c.sessions;
+    r.attempts = c.attempts;
+    r.duration_ns = c.duration_ns;
     r.expect = q.view(3);
     // Issue 14: sweep sessions measure range (the report's Range section reads them from
     // sweep_sessions); they are neither SLI sessions nor assertions.
@@ -113,7 +105,7 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
     r.first_attempt_success = q.integer(9) != 0;
     row(r);
   }
-  if (tally) counts.finish(journal_db(journal), journal.path());
+  counts.finish();
 }
 
 void read_latency_groups(Journal& journal, const ReportScope& scope,

@@ -100,22 +100,14 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
                     "FROM agg_sessions ORDER BY run_id, lock_id, scenario",
                     "slo query");
     sqlite3_stmt* q = st.get();
-    SessionCountTally counts;
-    bool checking = true;
+    SessionCountTally counts(db, journal.path());
     std::int64_t run_id = 0;
     std::string lock, scenario, lock_bytes, scenario_bytes;
     long long sessions = 0, successes = 0;
     bool open = false, wanted = false;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-      const int types[3] = {sqlite3_column_type(q, 3), sqlite3_column_type(q, 4),
-                            sqlite3_column_type(q, 5)};
-      const std::int64_t n = sqlite3_column_int64(q, 3);
-      if (checking && !counts.add(types[0], n, types[1], sqlite3_column_int64(q, 4), types[2],
-                                  sqlite3_column_int64(q, 5))) {
-        counts.finish(db, journal.path());  // names the row and throws
-        checking = false;
-      }
+      const std::int64_t n = counts.read(q, 3, 4, 5).sessions;
       const std::int64_t row_run = sqlite3_column_int64(q, 0);
       if (!open || row_run != run_id || st.view(1) != lock_bytes || st.view(2) != scenario_bytes) {
         if (open && wanted) add(run_id, lock, scenario, sessions, successes);
@@ -135,7 +127,7 @@ std::vector<SloRow> read_slo_rows(Journal& journal, const std::vector<std::int64
     }
     sqlite_check(rc, db, "read");
     if (open && wanted) add(run_id, lock, scenario, sessions, successes);
-    if (checking) counts.finish(db, journal.path());
+    counts.finish();
   } else {
     const std::string n = agg ? "sessions * " : "";
     std::string sql = "SELECT run_id, lock_id, scenario, "
