@@ -838,12 +838,6 @@ std::vector<RunRecord> Journal::list_runs() {
   return out;
 }
 
-std::int64_t latency_bucket_ns(std::int64_t duration_ns) {
-  if (duration_ns < 256) return std::max<std::int64_t>(duration_ns, 0);
-  const int drop = std::bit_width(static_cast<std::uint64_t>(duration_ns)) - 8;
-  return duration_ns & ~((std::int64_t{1} << drop) - 1);
-}
-
 std::int64_t latency_bucket_width_ns(std::int64_t bucket_ns) {
   if (bucket_ns < 256) return 1;
   return std::int64_t{1} << (std::bit_width(static_cast<std::uint64_t>(bucket_ns)) - 8);

@@ -7,6 +7,7 @@
 // rig/journal: only its .cpp files include <sqlite3.h> and the statement wrapper sql.hpp.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -58,7 +59,12 @@ enum class SyncMode { normal, full };
 // The latency quantization of agg_latency (docs/journal.md): the duration in ns with all but its
 // 8 most significant bits cleared, i.e. exact below 256 ns, then 128 buckets per doubling, each at
 // most 1/128 of its lower edge wide. Must match the CASE in v_session_latency (journal_schema.sql).
-std::int64_t latency_bucket_ns(std::int64_t duration_ns);
+// Inline: readers check every packed bucket with it (latency_hist.cpp).
+inline std::int64_t latency_bucket_ns(std::int64_t duration_ns) {
+  if (duration_ns < 256) return duration_ns < 0 ? 0 : duration_ns;
+  const int drop = std::bit_width(static_cast<std::uint64_t>(duration_ns)) - 8;
+  return duration_ns & ~((std::int64_t{1} << drop) - 1);
+}
 // Width in ns of the bucket whose lower edge is `bucket_ns` (1 below 256 ns).
 std::int64_t latency_bucket_width_ns(std::int64_t bucket_ns);
 // The value a bucket stands for, in ms: the midpoint of the integer durations it holds.

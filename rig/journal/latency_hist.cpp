@@ -1,7 +1,6 @@
 #include "rig/journal/latency_hist.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <map>
 #include <tuple>
 
@@ -28,14 +27,23 @@ void put_varint(std::string& out, std::uint64_t v) {
 }
 
 // Reads one unsigned LEB128 varint at `at`; false when it runs past the end or past 64 bits.
-bool get_varint(std::string_view s, std::size_t& at, std::uint64_t& v) {
+// Inline, with a path of its own for one-byte numbers (most session counts): every packed
+// histogram a reader takes goes through it.
+inline bool get_varint(std::string_view s, std::size_t& at, std::uint64_t& v) {
+  if (at < s.size() && static_cast<unsigned char>(s[at]) < 0x80) {
+    v = static_cast<unsigned char>(s[at++]);
+    return true;
+  }
   v = 0;
   for (int shift = 0; at < s.size(); shift += 7) {
     const auto byte = static_cast<unsigned char>(s[at++]);
-    if (shift == 63 && byte > 1) return false;
+    if (shift == 63) {  // the tenth byte can only hold bit 63
+      if (byte > 1) return false;
+      v |= static_cast<std::uint64_t>(byte) << 63;
+      return true;
+    }
     v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) return true;
-    if (shift == 63) return false;
+    if (byte < 0x80) return true;
   }
   return false;
 }
@@ -80,47 +88,23 @@ bool decode_fast(std::string_view hist, std::int64_t buckets, std::int64_t sessi
                  std::vector<LatencyPair>& out) {
   if (buckets < 1 || buckets > static_cast<std::int64_t>(hist.size())) return false;
   const std::size_t first = out.size();
-  const auto* p = reinterpret_cast<const unsigned char*>(hist.data());
-  const auto* const end = p + hist.size();
-  // One unsigned LEB128 varint (as get_varint reads it); nullptr past the end or past 64 bits.
-  auto varint = [end](const unsigned char* at, std::uint64_t& v) -> const unsigned char* {
-    if (at < end && *at < 0x80) {
-      v = *at;
-      return at + 1;
-    }
-    v = 0;
-    for (int shift = 0; at < end; shift += 7) {
-      const unsigned byte = *at++;
-      if (shift == 63) {
-        if (byte > 1) return nullptr;
-        v |= static_cast<std::uint64_t>(byte) << 63;
-        return at;
-      }
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) return at;
-    }
-    return nullptr;
-  };
+  std::size_t at = 0;
   const auto max_total = static_cast<std::uint64_t>(kJournalMaxTotal);
   std::uint64_t bucket = 0, sum = 0;
   out.reserve(first + static_cast<std::size_t>(buckets));
-  while (p < end) {
+  while (at < hist.size()) {
     std::uint64_t delta = 0, count = 0;
-    p = varint(p, delta);
-    if (p) p = varint(p, count);
-    // A latency bucket (latency_bucket_ns): exact below 256 ns, else its low bits below the 8
-    // most significant are clear.
-    const std::uint64_t b = bucket + delta;
-    const bool ok = p && (delta > 0 || out.size() == first) && delta <= max_total - bucket &&
-                    (b < 256 || (b & ((std::uint64_t{1} << (std::bit_width(b) - 8)) - 1)) == 0) &&
-                    count >= 1 && count <= max_total - sum;
+    const bool read = get_varint(hist, at, delta) && get_varint(hist, at, count);
+    const auto b = static_cast<std::int64_t>(bucket + delta);  // used only once delta is in range
+    const bool ok = read && (delta > 0 || out.size() == first) && delta <= max_total - bucket &&
+                    latency_bucket_ns(b) == b && count >= 1 && count <= max_total - sum;
     if (!ok) {
       out.resize(first);
       return false;
     }
-    bucket = b;
+    bucket += delta;
     sum += count;
-    out.push_back({static_cast<std::int64_t>(b), static_cast<std::int64_t>(count)});
+    out.push_back({b, static_cast<std::int64_t>(count)});
   }
   if (static_cast<std::int64_t>(out.size() - first) != buckets ||
       static_cast<std::int64_t>(sum) != sessions) {
