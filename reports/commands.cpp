@@ -184,7 +184,8 @@ Report build(const CommonOptions& o, const po::variables_map& vm, const std::str
   ReportOptions opts = analysis_of(o);
   Journal journal = Journal::open_readonly(o.db, Journal::CountChecks::when_read);
   const Dataset d =
-      load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate));  // issue 18
+      load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate),  // issue 18
+                   tells_runs_apart(opts.baseline, opts.candidate, opts.strata));
   Report r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6
   r.command = command;
   return r;
@@ -665,7 +666,8 @@ int cmd_gate(const std::vector<std::string>& args, std::ostream& out) {
       opts.max_looks = looks;
     }
     const Dataset d =
-        load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate));  // issue 18
+        load_dataset(journal, sel, latency_keys_of(opts.baseline, opts.candidate),  // issue 18
+                     tells_runs_apart(opts.baseline, opts.candidate, opts.strata));
     r = compute_report_with_notes(journal, d, opts);  // issue 16 item 6: the mute rule
     if (o.format == "junit" || o.format == "markdown-summary")  // issue 15
       r.evidence = std::make_shared<const ReportEvidence>(load_report_evidence(journal, r.runs));

@@ -126,13 +126,23 @@ struct Dataset {
 // mute rule by lock id) then gets the same figures from a few bins per lock instead of one
 // histogram per run: at 10 M attempts in 460 runs 923,680 bins (22 MB) become a few thousand.
 // nullopt: one histogram per lock entry and scenario, as they are journaled.
+//
+// `runs_told_apart` false (issue 18 item 3): the caller never tells runs apart that agree on every
+// other attribute (no `run` key anywhere, no history). A selection of every run of a journal with
+// a valid cross-run rollup (schema version 6) is then read from it: the sessions of such runs are
+// held under the lock entry of the first of them, every lock entry is still listed, and each run
+// still has its own session count; figures are the same, the cost no longer grows with the runs.
 Dataset load_dataset(Journal& journal, const RunSelection& selection,
-                     const std::optional<std::vector<std::string>>& latency_keys = std::nullopt);
+                     const std::optional<std::vector<std::string>>& latency_keys = std::nullopt,
+                     bool runs_told_apart = true);
 
 // The attribute keys compute_report sorts latency histograms by (its --baseline and --candidate
 // keys), for load_dataset's `latency_keys`.
 std::vector<std::string> latency_keys_of(const std::vector<Filter>& baseline,
                                          const std::vector<Filter>& candidate);
+// True when any of the keys is the `run` attribute (load_dataset's `runs_told_apart`).
+bool tells_runs_apart(const std::vector<Filter>& baseline, const std::vector<Filter>& candidate,
+                      const std::string& strata);
 
 // The runs a selection picks (--run, --where, --since, --last, in that order), oldest first, with
 // their labels, without reading any session; load_dataset and the exports share it. Throws

@@ -16,6 +16,7 @@
 #include "rig/base/errors.hpp"
 #include "rig/base/text.hpp"
 #include "rig/journal/latency_hist.hpp"
+#include "rig/journal/rollup.hpp"
 #include "rig/journal/open_guard.hpp"
 #include "rig/journal/run_records.hpp"
 #include "rig/journal/sql.hpp"
@@ -364,6 +365,13 @@ Journal Journal::open(const std::string& path, SyncMode sync) {
       if (version == 4) {
         exec(db, part(5) + ";PRAGMA user_version = 5;", "upgrade to schema version 5");
         version = 5;
+      }
+      // 5 -> 6: the cross-run rollup (issue 18 item 3), built from the aggregates.
+      if (version == 5) {
+        exec(db, part(6), "upgrade to schema version 6");
+        rebuild_rollup(db, 6);
+        exec(db, "PRAGMA user_version = 6", "upgrade to schema version 6");
+        version = 6;
       }
     }
     exec(db, "COMMIT", "check writability");
@@ -745,6 +753,9 @@ void Journal::commit_group(std::int64_t run, std::span<const JournalBatch> batch
       stale.bind(1, run);
       stale.step();
     }
+    // Nor does rollup_stale_* fire here: the cross-run rollup (version 6) is stale from this
+    // transaction on, until the run ends and finish_run builds it again.
+    if (own_aggregates && sessions > 0) invalidate_rollup(db_, schema_version_);
     if (before_commit_) before_commit_(sessions);
     step_reset(db_, commit_, "commit");
   } catch (...) {
@@ -768,6 +779,9 @@ void Journal::finish_run(std::int64_t run, const std::string& status, int exit_c
   // The run is over: its latency histograms packed for readers (schema version 4), in the same
   // transaction. A histogram lockrig would not write leaves the run unpacked, never unfinished.
   if (schema_version_ >= 4 && status != name(RunStatus::running)) pack_run_latency(db_, run);
+  // Issue 18 item 3: and the cross-run rollup built again (version 6), so a report over every run
+  // reads it. A row lockrig would not write leaves it stale: readers then read per run.
+  if (status != name(RunStatus::running)) rebuild_rollup(db_, schema_version_);
   tx.commit();
 }
 
@@ -896,6 +910,12 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
   if (schema_version_ >= 4 && out.size() < max_listed)
     for (auto& m : latency_hist_mismatches(db_, max_listed - out.size()))
       out.push_back({"agg_latency_hist", std::move(m)});
+  // Version 6: the cross-run rollup, where readers would use it, against one built now.
+  if (out.size() < max_listed)
+    for (auto& m : rollup_mismatches(db_, schema_version_, max_listed - out.size())) {
+      const auto space = m.find(' ');
+      out.push_back({m.substr(0, space), m.substr(space + 1)});
+    }
   tx.commit();
   return out;
 }

@@ -33,7 +33,7 @@ std::string journal_file_uri(const std::string& path, const std::string& query);
 // and the session_evidence table (issue 15); version 4 (issue 18) keeps a finished run's latency
 // histograms packed (agg_latency_hist) and indexes events by run; version 5 adds sweep_sessions
 // (issue 14, range sweeps) and annotations (issue 16, triage notes); see docs/journal.md.
-inline constexpr int kJournalSchemaVersion = 5;
+inline constexpr int kJournalSchemaVersion = 6;
 inline constexpr std::int32_t kJournalApplicationId = 0x4C4B5247;  // "LKRG"
 
 // The bound of one group commit by the run's journal writer (issue 18, docs/journal.md): at most

@@ -1,4 +1,4 @@
--- lockrig journal, schema version 5 (PRAGMA user_version = 5, application_id = 0x4C4B5247).
+-- lockrig journal, schema version 6 (PRAGMA user_version = 6, application_id = 0x4C4B5247).
 -- Version 1 is everything above the "@@ version 2" line; opening a version-1 journal for writing
 -- runs the rest of this file and fills the aggregates from the existing rows (rig/journal/journal.cpp).
 -- Version 3 (issue 18) writes each CHECK (x IN (...)) of versions 1 and 2 as x = ... OR x = ...:
@@ -430,3 +430,117 @@ END;
 -- wait_until steps. Without an index for the second it read every event (15.8 M rows, 6.7 s at
 -- 10 M attempts in 460 runs); both counts now come from partial indexes a few rows long.
 CREATE INDEX events_wait_timeouts ON events(run_id) WHERE kind = 'wait_until' AND value = 'timeout';
+
+-- @@ version 6 -------------------------------------------------------------------------------
+-- Issue 18 item 3, a report whose cost does not grow with the number of runs. Runs that agree on
+-- everything a report can tell a lock entry by except the run itself (the run's rig and labels;
+-- the lock's id, model, material, slot and firmware) are one *configuration*; a nightly rig
+-- repeats a handful of them for months. The rollup_* tables hold agg_sessions and agg_latency
+-- summed over the runs of each configuration, so a report over every run reads a few rows per
+-- configuration instead of a few per run and lock (rig/journal/rollup.hpp).
+-- - `first_run` is the lowest run id among a row's sessions: rows read in (first_run, lock_id, ...)
+--   order meet every value in the order a read of agg_sessions in (run_id, lock_id, ...) order
+--   meets it. `rep_run` is the lowest run id of the configuration, whose lock entry stands for
+--   all of them. A rig-fault group, and a lock its run never recorded, are never summed across
+--   runs (rep_run = first_run = its own run): a report counts rig faults per run.
+-- - Like agg_latency_hist they are only ever a copy. They are valid while rollup_state has its
+--   row: lockrig's writer (triggers off) deletes it in every transaction that changes what they
+--   sum and builds them again when a run ends; merge builds them at its end; any other change
+--   goes through the triggers below, which delete it. Readers without it read per run, as
+--   before; `lockrig check --journal` compares them with a recomputation.
+CREATE TABLE rollup_sessions (
+  first_run             INTEGER NOT NULL,
+  lock_id               TEXT NOT NULL,
+  scenario              TEXT NOT NULL,
+  step                  INTEGER NOT NULL,
+  expect                TEXT NOT NULL,
+  result                TEXT NOT NULL,
+  outcome               TEXT NOT NULL,
+  attempts              INTEGER NOT NULL,
+  sli_eligible          INTEGER NOT NULL,
+  sli_success           INTEGER NOT NULL,
+  first_attempt_success INTEGER NOT NULL,
+  rep_run               INTEGER NOT NULL,
+  sessions              INTEGER NOT NULL,
+  duration_ns           INTEGER NOT NULL,
+  PRIMARY KEY (first_run, lock_id, scenario, step, expect, result, outcome, attempts,
+               sli_eligible, sli_success, first_attempt_success)
+) WITHOUT ROWID;
+-- The latency histograms of rollup_sessions' SLI successes, packed as agg_latency_hist packs
+-- them, summed per configuration and scenario (sweep scenarios left out, as readers leave them).
+CREATE TABLE rollup_latency (
+  first_run INTEGER NOT NULL,
+  lock_id   TEXT NOT NULL,
+  scenario  TEXT NOT NULL,
+  rep_run   INTEGER NOT NULL,
+  buckets   INTEGER NOT NULL,
+  sessions  INTEGER NOT NULL,
+  hist      BLOB NOT NULL,
+  PRIMARY KEY (first_run, lock_id, scenario)
+) WITHOUT ROWID;
+-- Sessions per run and scenario as a report counts them (sweeps left out): a report lists each
+-- run with its sessions.
+CREATE TABLE rollup_runs (
+  run_id   INTEGER NOT NULL,
+  scenario TEXT NOT NULL,
+  sessions INTEGER NOT NULL,
+  PRIMARY KEY (run_id, scenario)
+) WITHOUT ROWID;
+-- One row while the rollup_* tables are a copy of what they sum.
+CREATE TABLE rollup_state (
+  valid INTEGER PRIMARY KEY CHECK (valid = 1)
+);
+CREATE TRIGGER rollup_stale_sessions_insert AFTER INSERT ON agg_sessions BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_sessions_update AFTER UPDATE ON agg_sessions BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_sessions_delete AFTER DELETE ON agg_sessions BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_latency_insert AFTER INSERT ON agg_latency BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_latency_update AFTER UPDATE ON agg_latency BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_latency_delete AFTER DELETE ON agg_latency BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_runs_insert AFTER INSERT ON runs BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_runs_update AFTER UPDATE OF id, rig ON runs BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_runs_delete AFTER DELETE ON runs BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_labels_insert AFTER INSERT ON run_labels BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_labels_update AFTER UPDATE ON run_labels BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_labels_delete AFTER DELETE ON run_labels BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_locks_insert AFTER INSERT ON run_locks BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_locks_update AFTER UPDATE ON run_locks BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_locks_delete AFTER DELETE ON run_locks BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_sweeps_insert AFTER INSERT ON sweep_sessions BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_sweeps_update AFTER UPDATE ON sweep_sessions BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_sweeps_delete AFTER DELETE ON sweep_sessions BEGIN
+  DELETE FROM rollup_state;
+END;

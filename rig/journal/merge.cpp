@@ -21,6 +21,7 @@
 #include "rig/journal/events.hpp"
 #include "rig/journal/journal.hpp"
 #include "rig/journal/latency_hist.hpp"
+#include "rig/journal/rollup.hpp"
 #include "rig/journal/open_guard.hpp"  // shipped_view_query
 #include "rig/journal/sql.hpp"
 
@@ -971,6 +972,14 @@ MergeSummary merge_journals(const std::vector<std::string>& inputs, const std::s
     }
     if (no_triggers) rebuild_aggregates(dst, recompute);
     sum.runs_aggregates_recomputed = static_cast<long long>(recompute.size());
+    // Issue 18 item 3: the cross-run rollup (schema version 6) built once for the merged runs,
+    // in a transaction of its own (a new output's copy ran without the triggers that mark it
+    // stale; an existing output's marked it stale as rows came in).
+    if (out.schema_version() >= 6) {
+      Transaction tx(dst, "BEGIN IMMEDIATE");
+      rebuild_rollup(dst, out.schema_version());
+      tx.commit();
+    }
     if (!output_exists) {
       Stmt wal(dst, "PRAGMA journal_mode = WAL", "switch the merged journal back to WAL");
       if (!wal.step() || wal.text(0) != "wal")

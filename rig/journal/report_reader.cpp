@@ -3,8 +3,11 @@
 #include <set>
 #include <utility>
 
+#include "rig/base/errors.hpp"
+#include "rig/base/text.hpp"
 #include "rig/journal/latency_hist.hpp"
 #include "rig/journal/open_guard.hpp"
+#include "rig/journal/rollup.hpp"
 #include "rig/journal/sql.hpp"
 
 namespace lockrig {
@@ -186,6 +189,109 @@ long long latency_pair_hint(Journal& journal, const ReportScope& scope) {
     if (q.step()) n += q.real(0);
   }
   return static_cast<long long>(n);
+}
+
+namespace {
+
+// " WHERE scenario IN (?1, ...)" or "".
+std::string scenario_where(const std::vector<std::string>& scenarios) {
+  if (scenarios.empty()) return "";
+  std::string in = " WHERE scenario IN (";
+  for (std::size_t i = 0; i < scenarios.size(); ++i) in += i ? ",?" : "?";
+  return in + ")";
+}
+
+void bind_all(SqlStatement& q, const std::vector<std::string>& scenarios) {
+  for (std::size_t i = 0; i < scenarios.size(); ++i)
+    q.bind(static_cast<int>(i + 1), scenarios[i]);
+}
+
+[[noreturn]] void refuse_rollup_row(const Journal& journal, const std::string& table,
+                                    const std::string& row, const std::string& what) {
+  throw JournalError("journal " + quote(journal.path()) + " has a " + table + " row (" + row +
+                     ") " + what +
+                     "; refusing to read it (lockrig check --journal compares the rollup with "
+                     "what it sums; deleting rollup_state's row makes readers read per run)");
+}
+
+}  // namespace
+
+bool rollup_usable(Journal& journal) {
+  return rollup_valid(journal_db(journal), journal.schema_version());
+}
+
+void read_rollup_session_groups(Journal& journal, const std::vector<std::string>& scenarios,
+                                const std::function<void(const SessionGroupRow&)>& row) {
+  SqlStatement q(journal,
+                 "SELECT rep_run, lock_id, scenario, expect, result, outcome, attempts, "
+                 "sli_eligible, sli_success, first_attempt_success, sessions, duration_ns, "
+                 "first_run FROM rollup_sessions" +
+                     scenario_where(scenarios) + " ORDER BY first_run, lock_id",
+                 "read rollup_sessions");
+  bind_all(q, scenarios);
+  sqlite3_stmt* st = q.get();
+  SessionGroupRow r;
+  std::int64_t total = 0;
+  while (q.step()) {
+    // A copy lockrig wrote holds what agg_sessions' checks allow (rollup.cpp builds it only
+    // from such rows): anything else is refused, naming the row, as those checks would.
+    bool typed = true;
+    for (int c : {0, 6, 7, 8, 9, 10, 11, 12})
+      typed = typed && sqlite3_column_type(st, c) == SQLITE_INTEGER;
+    r.sessions = q.integer(10);
+    r.duration_ns = q.integer(11);
+    if (!typed || r.sessions < 1 || r.sessions > kJournalMaxTotal - total || r.duration_ns < 0)
+      refuse_rollup_row(journal, "rollup_sessions",
+                        "first_run=" + q.text(12) + ", lock_id=" + quote(q.view(1)) +
+                            ", scenario=" + quote(q.view(2)),
+                        "with counts lockrig never writes (sessions " + q.text(10) +
+                            ", duration_ns " + q.text(11) + ")");
+    total += r.sessions;
+    r.run_id = q.integer(0);
+    r.lock_id = q.view(1);
+    r.scenario = q.view(2);
+    r.expect = q.view(3);
+    r.result = q.view(4);
+    r.outcome = q.view(5);
+    r.attempts = q.integer(6);
+    r.sli_eligible = q.integer(7) != 0;
+    r.sli_success = q.integer(8) != 0;
+    r.first_attempt_success = q.integer(9) != 0;
+    row(r);
+  }
+}
+
+void read_rollup_latency_groups(Journal& journal, const std::vector<std::string>& scenarios,
+                                const std::function<void(const LatencyHistRow&)>& group) {
+  SqlStatement q(journal,
+                 "SELECT rep_run, lock_id, scenario, buckets, sessions, hist, first_run FROM "
+                 "rollup_latency" +
+                     scenario_where(scenarios) + " ORDER BY first_run, lock_id, scenario",
+                 "read rollup_latency");
+  bind_all(q, scenarios);
+  std::vector<LatencyPair> pairs;
+  while (q.step()) {
+    pairs.clear();
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 5));
+    const std::string_view hist(p ? p : "",
+                                static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 5)));
+    if (!try_decode_latency_hist(hist, q.integer(3), q.integer(4), pairs))
+      refuse_rollup_row(journal, "rollup_latency",
+                        "first_run=" + q.text(6) + ", lock_id=" + quote(q.view(1)) +
+                            ", scenario=" + quote(q.view(2)),
+                        "holding bytes that are not a histogram lockrig writes");
+    group(LatencyHistRow{q.integer(0), q.view(1), q.view(2), pairs});
+  }
+}
+
+void read_rollup_run_sessions(Journal& journal, const std::vector<std::string>& scenarios,
+                              const std::function<void(std::int64_t, std::int64_t)>& row) {
+  SqlStatement q(journal,
+                 "SELECT run_id, sum(sessions) FROM rollup_runs" + scenario_where(scenarios) +
+                     " GROUP BY run_id",
+                 "read rollup_runs");
+  bind_all(q, scenarios);
+  while (q.step()) row(q.integer(0), q.integer(1));
 }
 
 long long session_id_span(Journal& journal) {

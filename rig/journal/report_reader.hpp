@@ -61,6 +61,26 @@ void read_latency_groups(Journal& journal, const ReportScope& scope,
 // restriction left out), to size a buffer once: 0 before schema version 4.
 long long latency_pair_hint(Journal& journal, const ReportScope& scope);
 
+// Issue 18 item 3 (schema version 6): the cross-run rollup (rig/journal/rollup.hpp), for a report
+// over every run of the journal. Rows of runs that agree on everything a report can tell a lock
+// entry by but the run are summed and handed over with `run_id` set to the lowest of those runs,
+// whose lock entry stands for all of them; rows and histograms come in an order that meets every
+// lock entry, scenario, expectation and outcome in the order read_session_groups and
+// read_latency_groups over every run meet them. A reader that must tell runs apart (the `run`
+// attribute, a history, a subset of runs) uses those instead.
+//
+// rollup_usable: the journal has a valid rollup. Call inside the read transaction the three
+// readers then use, so a writer cannot mark it stale in between.
+bool rollup_usable(Journal& journal);
+void read_rollup_session_groups(Journal& journal, const std::vector<std::string>& scenarios,
+                                const std::function<void(const SessionGroupRow&)>& row);
+void read_rollup_latency_groups(Journal& journal, const std::vector<std::string>& scenarios,
+                                const std::function<void(const LatencyHistRow&)>& group);
+// Sessions per run as read_session_groups would count them (sweeps left out), for `scenarios`.
+void read_rollup_run_sessions(Journal& journal, const std::vector<std::string>& scenarios,
+                              const std::function<void(std::int64_t run_id,
+                                                       std::int64_t sessions)>& row);
+
 // max(id) - min(id) + 1 over the sessions table (0 when empty): a bound on how many sessions a
 // version-1 reader will see, to size its buffers.
 long long session_id_span(Journal& journal);

@@ -1,0 +1,36 @@
+// Internal to rig/journal: the cross-run rollup of schema version 6 (rollup_* in
+// journal_schema.sql, issue 18 item 3). agg_sessions and agg_latency summed over the runs of each
+// configuration (runs that agree on rig, labels and the lock's id, model, material, slot and
+// firmware), so a report over every run reads rows per configuration, not per run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+namespace lockrig {
+
+// Marks the rollup stale (deletes rollup_state's row): what a writer whose connection runs
+// without triggers does in every transaction that changes what the rollup sums. Nothing before
+// schema version 6.
+void invalidate_rollup(sqlite3* db, int schema_version);
+
+// Builds the rollup_* tables again from agg_sessions, the latency histograms (packed or not),
+// runs, run_labels, run_locks and sweep_sessions, and marks them valid. Call inside a write
+// transaction. Returns false, leaving the rollup stale, when a row is not what lockrig writes
+// (readers then read per run, and name the row).
+bool rebuild_rollup(sqlite3* db, int schema_version);
+
+// True when the rollup_* tables are a copy of what they sum (schema version 6, rollup_state has
+// its row).
+bool rollup_valid(sqlite3* db, int schema_version);
+
+// `lockrig check --journal`: where the stored rollup differs from one built now (at most
+// `max_listed`), each as "<table> <stored|recomputed> only: <row>". Empty when the rollup is
+// stale (readers do not use it).
+std::vector<std::string> rollup_mismatches(sqlite3* db, int schema_version,
+                                           std::size_t max_listed);
+
+}  // namespace lockrig
