@@ -508,6 +508,17 @@ END;
 CREATE TRIGGER rollup_stale_latency_delete AFTER DELETE ON agg_latency BEGIN
   DELETE FROM rollup_state;
 END;
+-- The rollup reads a finished run's histograms from agg_latency_hist: a change there (which
+-- lockrig makes only just before it builds the rollup again) marks it stale as well.
+CREATE TRIGGER rollup_stale_hist_insert AFTER INSERT ON agg_latency_hist BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_hist_update AFTER UPDATE ON agg_latency_hist BEGIN
+  DELETE FROM rollup_state;
+END;
+CREATE TRIGGER rollup_stale_hist_delete AFTER DELETE ON agg_latency_hist BEGIN
+  DELETE FROM rollup_state;
+END;
 CREATE TRIGGER rollup_stale_runs_insert AFTER INSERT ON runs BEGIN
   DELETE FROM rollup_state;
 END;

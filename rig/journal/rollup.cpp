@@ -86,7 +86,9 @@ std::map<std::pair<std::int64_t, std::string>, std::int64_t> representatives(sql
 }
 
 // The rollup as the journal's rows make it now; false when a row is not what lockrig writes.
-bool build(sqlite3* db, int schema_version, Rollup& out) {
+// `packed`: a finished run's histograms from agg_latency_hist (what readers use, and the quicker
+// read); otherwise from agg_latency, which they copy (check --journal compares with that).
+bool build(sqlite3* db, int schema_version, Rollup& out, bool packed = true) {
   const auto rep = representatives(db);
   auto rep_of = [&](std::int64_t run, std::string_view lock) {
     auto it = rep.find({run, std::string(lock)});
@@ -126,7 +128,9 @@ bool build(sqlite3* db, int schema_version, Rollup& out) {
     while (q.step()) sweeps.emplace(q.integer(0), q.text(1));
   }
   try {
-    read_latency_hists(db, schema_version, std::nullopt, {}, [&](const LatencyHistRow& h) {
+    // Below version 4 read_latency_hists does not look for packed rows.
+    read_latency_hists(db, packed ? schema_version : 3, std::nullopt, {},
+                       [&](const LatencyHistRow& h) {
       if (!sweeps.empty() && sweeps.count({h.run_id, std::string(h.scenario)})) return;
       HistSum& s = out.latency[HistKey{rep_of(h.run_id, h.lock_id), std::string(h.lock_id),
                                        std::string(h.scenario)}];
@@ -309,7 +313,7 @@ std::vector<std::string> rollup_mismatches(sqlite3* db, int schema_version,
   std::vector<std::string> out;
   if (!rollup_valid(db, schema_version)) return out;
   Rollup r;
-  if (!build(db, schema_version, r)) {
+  if (!build(db, schema_version, r, false)) {
     out.push_back("rollup_state says the rollup is valid, but the rows it sums are not all rows "
                   "lockrig writes");
     return out;

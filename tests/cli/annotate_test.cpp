@@ -120,7 +120,7 @@ TEST(Annotate, UpgradesAVersion4JournalAndReadsNoneFromOneReadOnly) {
   EXPECT_EQ(Db(n.db).integer("PRAGMA user_version"), 4);  // reading upgrades nothing
   const Result add = annotate(n.db, {"--lock", "steel-2", "--mute-until", "2099-12-31", "jam"});
   ASSERT_EQ(add.exit_code, 0) << add.describe();
-  EXPECT_EQ(Db(n.db).integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(Db(n.db).integer("PRAGMA user_version"), 6);  // upgraded to the current version
   EXPECT_EQ(n.notes(), 1);
 }
 

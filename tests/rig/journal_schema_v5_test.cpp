@@ -88,7 +88,7 @@ TEST(JournalSchemaV5, TheWriterStoresASweepSessionsLevelWithTheSession) {
   TempDir d;
   const std::string path = sweep_journal(d, "j.db", "00000000-0000-4000-8000-0000000000a1");
   Journal j = Journal::open_readonly(path);
-  EXPECT_EQ(j.schema_version(), 5);
+  EXPECT_EQ(j.schema_version(), kJournalSchemaVersion);  // 5 or later
   EXPECT_TRUE(j.has_sweeps());
   EXPECT_TRUE(j.has_annotations());
   sqlite3* db = journal_db(j);
@@ -170,15 +170,18 @@ TEST(JournalSchemaV5, AVersion4JournalIsUpgradedInPlace) {
   }
   Journal j = Journal::open(path);
   sqlite3* db = journal_db(j);
-  EXPECT_EQ(j.schema_version(), 5);
-  EXPECT_EQ(count(db, "PRAGMA user_version"), 5);
+  // Through 5 to 6 in the same open: version 6's cross-run rollup is built from the aggregates.
+  EXPECT_EQ(j.schema_version(), 6);
+  EXPECT_EQ(count(db, "PRAGMA user_version"), 6);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM rollup_state"), 1);
+  EXPECT_EQ(count(db, "SELECT sum(sessions) FROM rollup_sessions"), 1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM sweep_sessions"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM annotations"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM sessions"), 1);
   EXPECT_TRUE(j.check_aggregates().empty());
-  // The upgraded file passes the same schema check as a journal created at version 5.
+  // The upgraded file passes the same schema check as a journal created at version 6.
   Journal ro = Journal::open_readonly(path);
-  EXPECT_EQ(ro.schema_version(), 5);
+  EXPECT_EQ(ro.schema_version(), 6);
 }
 
 // Merge: the sweep rows follow their sessions' new ids; notes arrive once by uuid, also from an

@@ -52,6 +52,20 @@ inline RunRecord sample_run(std::string uuid = "00000000-0000-4000-8000-00000000
   return r;
 }
 
+// SQL that turns a journal this lockrig wrote into the version-5 journal an older lockrig wrote:
+// without the cross-run rollup version 6 added (issue 18 item 3): its four tables and the
+// triggers that mark it stale, named here rather than read from the schema under test.
+inline std::string back_to_version5_sql() {
+  std::string sql;
+  for (const char* on : {"sessions", "latency", "hist", "runs", "labels", "locks", "sweeps"})
+    for (const char* change : {"insert", "update", "delete"})
+      sql += std::string("DROP TRIGGER IF EXISTS rollup_stale_") + on + "_" + change + "; ";
+  return sql +
+         "DROP TABLE IF EXISTS rollup_sessions; DROP TABLE IF EXISTS rollup_latency; "
+         "DROP TABLE IF EXISTS rollup_runs; DROP TABLE IF EXISTS rollup_state; "
+         "PRAGMA user_version = 5;";
+}
+
 // SQL that turns a journal this lockrig wrote into the version-4 journal an older lockrig wrote:
 // without what version 5 added (sweep_sessions, issue 14; annotations, issue 16;
 // events_wait_timeouts) and with v_run_summary and agg_latency_hist_stale_update as version 4 had
@@ -68,7 +82,8 @@ inline std::string back_to_version4_sql(bool with_version4_triggers = true) {
       throw std::runtime_error("tests/rig/journal_schema_v4.sql has no " + start);
     return v4.substr(at, end - at + stop.size());
   };
-  return "DROP TABLE IF EXISTS sweep_sessions; DROP TABLE IF EXISTS annotations; "
+  return back_to_version5_sql() +
+         "DROP TABLE IF EXISTS sweep_sessions; DROP TABLE IF EXISTS annotations; "
          "DROP INDEX IF EXISTS events_wait_timeouts; DROP VIEW IF EXISTS v_run_summary; "
          "DROP TRIGGER IF EXISTS agg_latency_hist_stale_update; " +
          statement("CREATE VIEW v_run_summary", ";") + " " +
