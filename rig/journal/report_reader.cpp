@@ -48,6 +48,19 @@ std::string sql_quote(std::string_view text) {
   return out + "'";
 }
 
+// A session group's run, lock, scenario, result, outcome and flags from columns 0-2, 4-5 and
+// 7-9 (the order both group readers select; expect and attempts are read apart).
+void read_group_key(const SqlStatement& q, SessionGroupRow& r) {
+  r.run_id = q.integer(0);
+  r.lock_id = q.view(1);
+  r.scenario = q.view(2);
+  r.result = q.view(4);
+  r.outcome = q.view(5);
+  r.sli_eligible = q.integer(7) != 0;
+  r.sli_success = q.integer(8) != 0;
+  r.first_attempt_success = q.integer(9) != 0;
+}
+
 void bind_scenarios(SqlStatement& q, const ReportScope& scope) {
   for (std::size_t i = 0; i < scope.scenarios.size(); ++i)
     q.bind(static_cast<int>(i + 1), scope.scenarios[i]);
@@ -98,14 +111,7 @@ void read_session_groups(Journal& journal, const ReportScope& scope, bool from_a
     // Issue 14: sweep sessions measure range (the report's Range section reads them from
     // sweep_sessions); they are neither SLI sessions nor assertions.
     if (r.expect == kSweepExpect) continue;
-    r.run_id = q.integer(0);
-    r.lock_id = q.view(1);
-    r.scenario = q.view(2);
-    r.result = q.view(4);
-    r.outcome = q.view(5);
-    r.sli_eligible = q.integer(7) != 0;
-    r.sli_success = q.integer(8) != 0;
-    r.first_attempt_success = q.integer(9) != 0;
+    read_group_key(q, r);
     row(r);
   }
   counts.finish();
@@ -247,16 +253,9 @@ void read_rollup_session_groups(Journal& journal, const std::vector<std::string>
                         "with counts lockrig never writes (sessions " + q.text(10) +
                             ", duration_ns " + q.text(11) + ")");
     total += r.sessions;
-    r.run_id = q.integer(0);
-    r.lock_id = q.view(1);
-    r.scenario = q.view(2);
     r.expect = q.view(3);
-    r.result = q.view(4);
-    r.outcome = q.view(5);
     r.attempts = q.integer(6);
-    r.sli_eligible = q.integer(7) != 0;
-    r.sli_success = q.integer(8) != 0;
-    r.first_attempt_success = q.integer(9) != 0;
+    read_group_key(q, r);
     row(r);
   }
 }
