@@ -343,9 +343,7 @@ SessionEvidence read_session_evidence(Journal& journal, std::int64_t run, std::i
                            quote(q.text(0)) + ", which this lockrig cannot read");
       s.has_transcript = true;
       s.transcript_dropped = q.integer(1);
-      const auto* blob = static_cast<const char*>(sqlite3_column_blob(q.get(), 3));
-      const std::string data(blob ? blob : "",
-                             static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 3)));
+      const std::string data(q.blob(3));
       s.transcript = decode_evidence(data, q.integer(2));
     }
   }

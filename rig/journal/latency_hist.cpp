@@ -270,9 +270,7 @@ void read_latency_hists(sqlite3* db, int schema_version,
       while (packed->step()) {
         found = true;
         pairs.clear();
-        const auto* p = static_cast<const char*>(sqlite3_column_blob(packed->get(), 4));
-        const std::string_view hist(p ? p : "", static_cast<std::size_t>(
-                                                    sqlite3_column_bytes(packed->get(), 4)));
+        const std::string_view hist = packed->blob(4);
         // The row's name is spelled out only for a row that is refused (building it for every
         // row was 2% of `report` at 460 runs).
         if (!try_decode_latency_hist(hist, packed->integer(2), packed->integer(3), pairs)) {
@@ -323,11 +321,8 @@ void check_latency_hists(sqlite3* db, const std::string& path) {
       throw JournalError("journal " + quote(path) + " has an agg_latency_hist row (" + where +
                          ") whose columns are not of lockrig's types; refusing to read it");
     pairs.clear();
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 5));
     try {
-      decode_latency_hist(
-          std::string_view(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 5))),
-          q.integer(3), q.integer(4), where, pairs);
+      decode_latency_hist(q.blob(5), q.integer(3), q.integer(4), where, pairs);
     } catch (const JournalError& e) {
       refuse_packed_row(path, e);
     }
@@ -346,13 +341,10 @@ std::vector<std::string> latency_hist_mismatches(sqlite3* db, std::size_t max_li
                    "check latency histograms");
     while (q.step()) {
       const Key k{q.integer(0), q.text(1), q.text(2)};
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 5));
       std::vector<LatencyPair> pairs;
       try {
-        decode_latency_hist(
-            std::string_view(p ? p : "",
-                             static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 5))),
-            q.integer(3), q.integer(4), row_name(q.integer(0), q.view(1), q.view(2)), pairs);
+        decode_latency_hist(q.blob(5), q.integer(3), q.integer(4),
+                            row_name(q.integer(0), q.view(1), q.view(2)), pairs);
       } catch (const JournalError& e) {
         if (out.size() < max_listed) out.push_back(e.what());
       }

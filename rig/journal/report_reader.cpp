@@ -271,9 +271,7 @@ void read_rollup_latency_groups(Journal& journal, const std::vector<std::string>
   std::vector<LatencyPair> pairs;
   while (q.step()) {
     pairs.clear();
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 5));
-    const std::string_view hist(p ? p : "",
-                                static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 5)));
+    const std::string_view hist = q.blob(5);
     if (!try_decode_latency_hist(hist, q.integer(3), q.integer(4), pairs))
       refuse_rollup_row(journal, "rollup_latency",
                         "first_run=" + q.text(6) + ", lock_id=" + quote(q.view(1)) +

@@ -69,6 +69,13 @@ class SqlStatement {
              : std::string_view();
   }
   std::string text(int col) const { return std::string(view(col)); }
+  // A BLOB column's bytes (the pointer first, then the size, as sqlite.org/c3ref/column_blob.html
+  // asks); empty for NULL or a zero-length blob. Valid until the next step or reset.
+  std::string_view blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
+  }
   long long integer(int col) const { return sqlite3_column_int64(s_, col); }
   double real(int col) const { return sqlite3_column_double(s_, col); }
 
