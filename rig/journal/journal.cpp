@@ -125,15 +125,16 @@ Journal::Journal(Journal&& o) noexcept
       up_agg_sessions_(o.up_agg_sessions_),
       up_agg_latency_(o.up_agg_latency_),
       up_agg_attempts_(o.up_agg_attempts_),
+      stale_rollup_(o.stale_rollup_),
       before_commit_(std::move(o.before_commit_)) {
   o.db_ = nullptr;
   o.ins_session_ = o.ins_attempt_ = o.ins_event_ = o.ins_evidence_ = o.ins_sweep_ = o.begin_ = o.commit_ = nullptr;
-  o.up_agg_sessions_ = o.up_agg_latency_ = o.up_agg_attempts_ = nullptr;
+  o.up_agg_sessions_ = o.up_agg_latency_ = o.up_agg_attempts_ = o.stale_rollup_ = nullptr;
 }
 
 Journal::~Journal() {
   for (auto* s : {ins_session_, ins_attempt_, ins_event_, ins_evidence_, ins_sweep_, begin_, commit_, up_agg_sessions_,
-                  up_agg_latency_, up_agg_attempts_})
+                  up_agg_latency_, up_agg_attempts_, stale_rollup_})
     sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
 }
@@ -492,6 +493,9 @@ void Journal::prepare() {
       "INSERT INTO agg_attempts (run_id, lock_id, scenario, class, outcome, attempts) "
       "VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts",
       &up_agg_attempts_);
+  // Issue 18 item 3: what rollup_stale_* would do, for this connection's triggerless commits
+  // (prepared once: the writer runs it in every transaction that adds sessions).
+  if (schema_version_ >= 6) prep("DELETE FROM rollup_state", &stale_rollup_);
 }
 
 std::int64_t Journal::begin_run(const RunRecord& info) {
@@ -755,7 +759,8 @@ void Journal::commit_group(std::int64_t run, std::span<const JournalBatch> batch
     }
     // Nor does rollup_stale_* fire here: the cross-run rollup (version 6) is stale from this
     // transaction on, until the run ends and finish_run builds it again.
-    if (own_aggregates && sessions > 0) invalidate_rollup(db_, schema_version_);
+    if (own_aggregates && sessions > 0 && stale_rollup_)
+      step_reset(db_, stale_rollup_, "mark the rollup stale");
     if (before_commit_) before_commit_(sessions);
     step_reset(db_, commit_, "commit");
   } catch (...) {
@@ -912,10 +917,8 @@ std::vector<AggregateMismatch> Journal::check_aggregates(std::size_t max_listed)
       out.push_back({"agg_latency_hist", std::move(m)});
   // Version 6: the cross-run rollup, where readers would use it, against one built now.
   if (out.size() < max_listed)
-    for (auto& m : rollup_mismatches(db_, schema_version_, max_listed - out.size())) {
-      const auto space = m.find(' ');
-      out.push_back({m.substr(0, space), m.substr(space + 1)});
-    }
+    for (auto& m : rollup_mismatches(db_, schema_version_, max_listed - out.size()))
+      out.push_back(std::move(m));
   tx.commit();
   return out;
 }

@@ -72,7 +72,8 @@ double latency_bucket_ms(std::int64_t bucket_ns);
 
 // One disagreement between an aggregate table and the same aggregate recomputed from the raw rows.
 struct AggregateMismatch {
-  std::string table;   // "agg_sessions", "agg_latency", "agg_attempts" or "agg_latency_hist"
+  std::string table;   // "agg_sessions", "agg_latency", "agg_attempts", "agg_latency_hist" or a
+                       // rollup table (schema version 6)
   std::string detail;  // the group and both values
 };
 
@@ -180,6 +181,7 @@ class Journal {
   sqlite3_stmt* up_agg_sessions_ = nullptr;
   sqlite3_stmt* up_agg_latency_ = nullptr;
   sqlite3_stmt* up_agg_attempts_ = nullptr;
+  sqlite3_stmt* stale_rollup_ = nullptr;  // schema version 6 only
   std::function<void(std::size_t)> before_commit_;
 };
 

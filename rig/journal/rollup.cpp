@@ -218,15 +218,10 @@ std::map<std::string, std::set<std::string>> stored_rows(sqlite3* db) {
     std::vector<LatencyPair> pairs;
     while (q.step()) {
       pairs.clear();
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(q.get(), 6));
-      const std::string_view hist(p ? p : "",
-                                  static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 6)));
+      const bool decoded = try_decode_latency_hist(q.blob(6), q.integer(4), q.integer(5), pairs);
       std::string row = latency_row(HistKey{q.integer(0), q.text(1), q.text(2)}, q.integer(3),
-                                    std::span<const LatencyPair>());
-      if (try_decode_latency_hist(hist, q.integer(4), q.integer(5), pairs))
-        row = latency_row(HistKey{q.integer(0), q.text(1), q.text(2)}, q.integer(3), pairs);
-      else
-        row += "(not a histogram lockrig writes)";
+                                    pairs);  // empty unless decoded
+      if (!decoded) row += "(not a histogram lockrig writes)";
       out["rollup_latency"].insert(row);
     }
   }
@@ -239,12 +234,6 @@ std::map<std::string, std::set<std::string>> stored_rows(sqlite3* db) {
 }
 
 }  // namespace
-
-void invalidate_rollup(sqlite3* db, int schema_version) {
-  if (schema_version < 6) return;
-  SqlStatement q(db, "DELETE FROM rollup_state", "mark the rollup stale");
-  q.step();
-}
 
 bool rollup_valid(sqlite3* db, int schema_version) {
   if (schema_version < 6) return false;
@@ -309,14 +298,14 @@ bool rebuild_rollup(sqlite3* db, int schema_version) {
   return true;
 }
 
-std::vector<std::string> rollup_mismatches(sqlite3* db, int schema_version,
-                                           std::size_t max_listed) {
-  std::vector<std::string> out;
+std::vector<AggregateMismatch> rollup_mismatches(sqlite3* db, int schema_version,
+                                                 std::size_t max_listed) {
+  std::vector<AggregateMismatch> out;
   if (!rollup_valid(db, schema_version)) return out;
   Rollup r;
   if (!build(db, schema_version, r, false)) {
-    out.push_back("rollup_state says the rollup is valid, but the rows it sums are not all rows "
-                  "lockrig writes");
+    out.push_back({"rollup_state", "says the rollup is valid, but the rows it sums are not all "
+                                   "rows lockrig writes"});
     return out;
   }
   auto want = rows_of(r);
@@ -329,11 +318,11 @@ std::vector<std::string> rollup_mismatches(sqlite3* db, int schema_version,
     std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
     for (const auto& row : only_a) {
       if (out.size() >= max_listed) return out;
-      out.push_back(std::string(t) + " kept only: " + row);
+      out.push_back({t, "kept only: " + row});
     }
     for (const auto& row : only_b) {
       if (out.size() >= max_listed) return out;
-      out.push_back(std::string(t) + " recomputed only: " + row);
+      out.push_back({t, "recomputed only: " + row});
     }
   }
   return out;

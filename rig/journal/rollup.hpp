@@ -10,12 +10,9 @@
 
 #include <sqlite3.h>
 
-namespace lockrig {
+#include "rig/journal/journal.hpp"  // AggregateMismatch
 
-// Marks the rollup stale (deletes rollup_state's row): what a writer whose connection runs
-// without triggers does in every transaction that changes what the rollup sums. Nothing before
-// schema version 6.
-void invalidate_rollup(sqlite3* db, int schema_version);
+namespace lockrig {
 
 // Builds the rollup_* tables again from agg_sessions, the latency histograms (packed or not),
 // runs, run_labels, run_locks and sweep_sessions, and marks them valid. Call inside a write
@@ -28,9 +25,9 @@ bool rebuild_rollup(sqlite3* db, int schema_version);
 bool rollup_valid(sqlite3* db, int schema_version);
 
 // `lockrig check --journal`: where the stored rollup differs from one built now (at most
-// `max_listed`), each as "<table> <stored|recomputed> only: <row>". Empty when the rollup is
-// stale (readers do not use it).
-std::vector<std::string> rollup_mismatches(sqlite3* db, int schema_version,
-                                           std::size_t max_listed);
+// `max_listed`), each naming its table and "kept only: <row>" or "recomputed only: <row>".
+// Empty when the rollup is stale (readers do not use it).
+std::vector<AggregateMismatch> rollup_mismatches(sqlite3* db, int schema_version,
+                                                 std::size_t max_listed);
 
 }  // namespace lockrig
